@@ -1,0 +1,68 @@
+//! The translation unit's configuration: TLB geometry, walker latencies, A/D policy.
+
+use crate::format::AdPolicy;
+use crate::tlb::TlbConfig;
+use crate::walker::WalkerConfig;
+use serde::{Deserialize, Serialize};
+
+/// Configuration of the whole translation unit, loadable from TOML (`[mmu]` in a machine or
+/// scenario file). Every field has a documented default (see `docs/mmu.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MmuConfig {
+    /// The instruction TLB (default: 32 entries, fully associative, LRU, 0-cycle lookup).
+    pub itlb: TlbConfig,
+    /// The data TLB (default: as the instruction TLB).
+    pub dtlb: TlbConfig,
+    /// The optional shared second-level TLB (default: none).
+    pub l2tlb: Option<TlbConfig>,
+    /// Walker latencies.
+    pub walker: WalkerConfig,
+    /// What happens when a leaf's A bit, or a stored-to page's D bit, is clear.
+    pub ad: AdPolicy,
+    /// Flush every TLB when the page-table root changes. RISC-V does not (entries are
+    /// ASID-tagged and software issues `sfence.vma`), so the default is false; set it to model
+    /// a machine without ASIDs.
+    pub flush_on_root_change: bool,
+}
+
+impl Default for MmuConfig {
+    fn default() -> Self {
+        MmuConfig {
+            itlb: TlbConfig::default(),
+            dtlb: TlbConfig::default(),
+            l2tlb: None,
+            walker: WalkerConfig::default(),
+            ad: AdPolicy::Svade,
+            flush_on_root_change: false,
+        }
+    }
+}
+
+/// A configuration that cannot be built, with what would be right.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid mmu configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl MmuConfig {
+    /// The default L2 TLB geometry used when a file enables one with `[mmu.l2tlb]` and
+    /// no fields: 128 sets x 4 ways, LRU, 4-cycle lookup.
+    pub fn default_l2tlb() -> TlbConfig {
+        TlbConfig {
+            sets: 128,
+            ways: 4,
+            hit_latency: 4,
+            ..TlbConfig::default()
+        }
+    }
+
+    /// Checks every part.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.itlb.validate("mmu.itlb").map_err(ConfigError)?;
+        self.dtlb.validate("mmu.dtlb").map_err(ConfigError)?;
+        if let Some(l2) = &self.l2tlb {
+            l2.validate("mmu.l2tlb").map_err(ConfigError)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,252 @@
+//! Translation modes and their registers: bare, base and bounds, segments (optionally paged),
+//! and multi-level paging.
+
+use crate::format::{Format, VaCheck};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// One segment register.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct SegmentRegister {
+    /// Physical base. For a grows-up segment, the address of offset 0; for a grows-down
+    /// segment, the address one past its top byte (as in the OSTEP segmentation homework).
+    /// Unused when the segment is paged.
+    pub base: u64,
+    /// Size of the segment in bytes.
+    pub limit: u64,
+    /// A stack segment: valid offsets are the top `limit` bytes of the segment's range.
+    pub grows_down: bool,
+    /// Loads allowed.
+    pub read: bool,
+    /// Stores allowed.
+    pub write: bool,
+    /// Fetches allowed.
+    pub exec: bool,
+    /// User mode may access the segment (supervisor mode always may).
+    pub user: bool,
+    /// The segment is in memory; when clear every access faults with segment-not-present.
+    pub present: bool,
+    /// If set, the segment is paged: its offsets are translated through the page table rooted
+    /// at this physical address (in the [`Segmentation::format`] format) instead of added to `base`.
+    pub page_table: Option<u64>,
+}
+
+impl SegmentRegister {
+    /// A present, user-accessible, grows-up segment with the given permissions.
+    pub fn new(base: u64, limit: u64, read: bool, write: bool, exec: bool) -> Self {
+        SegmentRegister {
+            base,
+            limit,
+            grows_down: false,
+            read,
+            write,
+            exec,
+            user: true,
+            present: true,
+            page_table: None,
+        }
+    }
+
+    /// A segment register with nothing in it (not present, size 0).
+    pub fn absent() -> Self {
+        SegmentRegister {
+            present: false,
+            ..SegmentRegister::new(0, 0, false, false, false)
+        }
+    }
+}
+
+/// The segment-register file: how a virtual address selects a segment, and the registers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Segmentation {
+    /// Width of a virtual address; higher bits must be zero.
+    pub va_bits: u8,
+    /// How many top bits of the virtual address select the segment (1 to 3, so 2 to 8 registers).
+    pub selector_bits: u8,
+    /// The registers, exactly `2^selector_bits` of them.
+    pub registers: Vec<SegmentRegister>,
+    /// The page-table format of paged segments (required if any register is paged).
+    #[serde(serialize_with = "ser_format_name")]
+    pub format: Option<Arc<Format>>,
+}
+
+fn ser_format_name<S: serde::Serializer>(f: &Option<Arc<Format>>, s: S) -> Result<S::Ok, S::Error> {
+    match f {
+        Some(f) => s.serialize_some(f.name()),
+        None => s.serialize_none(),
+    }
+}
+
+impl Segmentation {
+    /// Bits of offset within a segment.
+    pub fn offset_bits(&self) -> u8 {
+        self.va_bits - self.selector_bits
+    }
+
+    /// The largest size a segment can have: `2^offset_bits`.
+    pub fn max_segment(&self) -> u64 {
+        1u64 << self.offset_bits()
+    }
+
+    /// Splits a virtual address (already checked to fit `va_bits`) into segment and offset.
+    #[inline]
+    pub fn split(&self, va: u64) -> (u8, u64) {
+        let ob = self.offset_bits();
+        ((va >> ob) as u8, va & ((1u64 << ob) - 1))
+    }
+
+    /// Whether any register is paged.
+    pub fn any_paged(&self) -> bool {
+        self.registers.iter().any(|r| r.page_table.is_some())
+    }
+}
+
+/// The translation mode and its registers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum Mode {
+    /// Physical address = virtual address.
+    Bare,
+    /// Relocation registers: `pa = base + va` when the access lies below `bounds`.
+    BaseBounds {
+        /// The base register.
+        base: u64,
+        /// The bounds register (the size of the address space).
+        bounds: u64,
+    },
+    /// Segment registers (each optionally paged).
+    Segmented(Segmentation),
+    /// A multi-level page table walked by hardware.
+    Paged {
+        /// The page-table format.
+        #[serde(serialize_with = "ser_format")]
+        format: Arc<Format>,
+        /// Physical address of the root table.
+        root: u64,
+    },
+}
+
+fn ser_format<S: serde::Serializer>(f: &Arc<Format>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(f.name())
+}
+
+/// A reason a mode's registers cannot be loaded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ModeError(pub String);
+
+impl Mode {
+    /// A short name: `bare`, `base-bounds`, `segments`, `paged-segments`, or the format's name.
+    pub fn name(&self) -> String {
+        match self {
+            Mode::Bare => "bare".into(),
+            Mode::BaseBounds { .. } => "base-bounds".into(),
+            Mode::Segmented(s) if s.any_paged() => "paged-segments".into(),
+            Mode::Segmented(_) => "segments".into(),
+            Mode::Paged { format, .. } => format.name().into(),
+        }
+    }
+
+    /// Whether translations in this mode go through the TLBs.
+    pub fn uses_tlb(&self) -> bool {
+        match self {
+            Mode::Paged { .. } => true,
+            Mode::Segmented(s) => s.any_paged(),
+            _ => false,
+        }
+    }
+
+    /// Checks the registers for consistency, with a message that says what would be right.
+    pub fn validate(&self) -> Result<(), ModeError> {
+        match self {
+            Mode::Bare | Mode::Paged { .. } => Ok(()),
+            Mode::BaseBounds { base, bounds } => {
+                if base.checked_add(*bounds).is_none()
+                    && bounds
+                        .checked_sub(1)
+                        .and_then(|b| base.checked_add(b))
+                        .is_none()
+                {
+                    return Err(ModeError(format!(
+                        "base {base:#x} + bounds {bounds:#x} runs past the end of the 64-bit physical address space"
+                    )));
+                }
+                Ok(())
+            }
+            Mode::Segmented(s) => {
+                if !(1..=3).contains(&s.selector_bits) {
+                    return Err(ModeError(format!(
+                        "segment selector bits = {}; use 1, 2 or 3 (2 to 8 segment registers)",
+                        s.selector_bits
+                    )));
+                }
+                if s.va_bits > 64 || s.va_bits <= s.selector_bits {
+                    return Err(ModeError(format!(
+                        "a {}-bit virtual address cannot hold {} selector bits and an offset; use {} to 64 bits",
+                        s.va_bits,
+                        s.selector_bits,
+                        s.selector_bits + 1
+                    )));
+                }
+                if s.va_bits == 64 {
+                    return Err(ModeError(
+                        "segmented virtual addresses may be at most 63 bits wide".into(),
+                    ));
+                }
+                let n = 1usize << s.selector_bits;
+                if s.registers.len() != n {
+                    return Err(ModeError(format!(
+                        "{} selector bits select {n} segment registers, but {} are given; list exactly {n} (mark unused ones not present)",
+                        s.selector_bits,
+                        s.registers.len()
+                    )));
+                }
+                let max = s.max_segment();
+                for (i, r) in s.registers.iter().enumerate() {
+                    if r.limit > max {
+                        return Err(ModeError(format!(
+                            "segment {i}: limit {:#x} exceeds the largest segment a {}-bit offset can address ({max:#x})",
+                            r.limit,
+                            s.offset_bits()
+                        )));
+                    }
+                    if r.page_table.is_none() {
+                        if r.grows_down && r.base < r.limit {
+                            return Err(ModeError(format!(
+                                "segment {i}: grows down from base {:#x} but its limit {:#x} would reach below physical address 0",
+                                r.base, r.limit
+                            )));
+                        }
+                        if !r.grows_down && r.base.checked_add(r.limit).is_none() {
+                            return Err(ModeError(format!(
+                                "segment {i}: base {:#x} + limit {:#x} overflows the physical address space",
+                                r.base, r.limit
+                            )));
+                        }
+                    }
+                }
+                if s.any_paged() {
+                    let Some(f) = &s.format else {
+                        return Err(ModeError(
+                            "a segment is paged (has `page_table`) but no page-table format is given for paged segments".into(),
+                        ));
+                    };
+                    let need = s.offset_bits();
+                    let ok = match f.spec().va_check {
+                        VaCheck::Zero => f.va_bits() >= need,
+                        VaCheck::Canonical => f.va_bits() > need,
+                    };
+                    if !ok {
+                        return Err(ModeError(format!(
+                            "paged segments have {need}-bit offsets but format `{}` translates only {} bits{}",
+                            f.name(),
+                            f.va_bits(),
+                            if f.spec().va_check == VaCheck::Canonical { " (sign-extended, so one more is needed)" } else { "" }
+                        )));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}

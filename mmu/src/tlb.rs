@@ -1,0 +1,650 @@
+//! Set-associative TLBs with LRU, tree-PLRU, FIFO or seeded random replacement.
+//!
+//! Entries are tagged by virtual page number, ASID (with a global bit) and, in paged-segment
+//! mode, segment number. Each entry remembers the size of the page it maps, so superpages and
+//! base pages share one structure: a lookup probes one set per page size present.
+
+use crate::format::PteFlags;
+use crate::types::{AccessKind, Cycle};
+use serde::{Deserialize, Serialize};
+
+/// The replacement policy of a TLB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Policy {
+    /// Least recently used.
+    #[default]
+    Lru,
+    /// Tree pseudo-LRU (needs a power-of-two number of ways).
+    #[serde(alias = "tree-plru")]
+    Plru,
+    /// First in, first out.
+    Fifo,
+    /// A way chosen by a seeded pseudo-random generator.
+    Random,
+}
+
+/// Configuration of one TLB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlbConfig {
+    /// Number of sets (1 = fully associative). Need not be a power of two.
+    pub sets: u32,
+    /// Entries per set.
+    pub ways: u32,
+    /// Replacement policy.
+    pub policy: Policy,
+    /// Cycles a lookup costs (paid on hits and misses alike).
+    pub hit_latency: u64,
+    /// Seed of the random policy.
+    pub seed: u64,
+}
+
+impl Default for TlbConfig {
+    fn default() -> Self {
+        TlbConfig {
+            sets: 1,
+            ways: 32,
+            policy: Policy::Lru,
+            hit_latency: 0,
+            seed: 1,
+        }
+    }
+}
+
+impl TlbConfig {
+    /// Checks the geometry, naming the TLB in the message.
+    pub fn validate(&self, name: &str) -> Result<(), String> {
+        if self.sets == 0 {
+            return Err(format!("{name}: `sets` = 0; a TLB needs at least one set"));
+        }
+        if self.ways == 0 {
+            return Err(format!("{name}: `ways` = 0; a TLB needs at least one way"));
+        }
+        if self.sets as u64 * self.ways as u64 > 1 << 20 {
+            return Err(format!(
+                "{name}: {} sets x {} ways is over a million entries; use at most 1048576",
+                self.sets, self.ways
+            ));
+        }
+        if self.policy == Policy::Plru && (!self.ways.is_power_of_two() || self.ways > 64) {
+            return Err(format!(
+                "{name}: tree-PLRU needs a power-of-two number of ways up to 64, not {}; use lru or fifo for {} ways",
+                self.ways, self.ways
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One cached translation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TlbEntry {
+    /// Whether the entry holds a translation.
+    pub valid: bool,
+    /// The virtual page number: the translated address shifted right by `page_bits`.
+    pub vpn: u64,
+    /// Address-space identifier (ignored when `global`).
+    pub asid: u16,
+    /// Segment number (paged segments; 0 otherwise).
+    pub seg: u8,
+    /// Matches every ASID.
+    pub global: bool,
+    /// log2 of the page size.
+    pub page_bits: u8,
+    /// The level of the leaf PTE.
+    pub level: u8,
+    /// Physical address of the page (aligned to its size).
+    pub pa_page: u64,
+    /// Physical address of the leaf PTE.
+    pub pte_addr: u64,
+    /// The leaf PTE's raw value when the entry was filled.
+    pub pte: u64,
+    /// The leaf PTE's decoded flags.
+    pub flags: PteFlags,
+}
+
+impl TlbEntry {
+    #[inline]
+    fn matches(&self, seg: u8, va: u64, asid: u16) -> bool {
+        self.valid
+            && self.vpn == va >> self.page_bits
+            && self.seg == seg
+            && (self.global || self.asid == asid)
+    }
+
+    #[inline]
+    fn covers(&self, seg: u8, va: u64) -> bool {
+        self.valid && self.seg == seg && self.vpn == va >> self.page_bits
+    }
+}
+
+/// Which kind of flush (the four forms of `sfence.vma`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "flush")]
+pub enum Flush {
+    /// Every entry (`sfence.vma x0, x0`).
+    All,
+    /// Non-global entries of one ASID (`sfence.vma x0, asid`).
+    Asid {
+        /// The ASID.
+        asid: u16,
+    },
+    /// Entries of every ASID, global ones included, that map this address (`sfence.vma va, x0`).
+    Addr {
+        /// The virtual address.
+        va: u64,
+    },
+    /// Non-global entries of one ASID that map this address (`sfence.vma va, asid`).
+    AddrAsid {
+        /// The virtual address.
+        va: u64,
+        /// The ASID.
+        asid: u16,
+    },
+}
+
+impl Flush {
+    /// An index 0..4 for per-kind counters.
+    pub fn index(self) -> usize {
+        match self {
+            Flush::All => 0,
+            Flush::Asid { .. } => 1,
+            Flush::Addr { .. } => 2,
+            Flush::AddrAsid { .. } => 3,
+        }
+    }
+
+    /// Names in counter order.
+    pub const NAMES: [&'static str; 4] = ["all", "asid", "addr", "addr_asid"];
+}
+
+/// A TLB's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TlbStats {
+    /// Hits by access kind (fetch, load, store).
+    pub hits: [u64; 3],
+    /// Misses by access kind.
+    pub misses: [u64; 3],
+    /// Entries written.
+    pub fills: u64,
+    /// Valid entries replaced by a fill.
+    pub evictions: u64,
+    /// Flush operations by kind (all, asid, addr, addr_asid).
+    pub flushes: [u64; 4],
+    /// Valid entries invalidated by flushes.
+    pub flushed_entries: u64,
+}
+
+impl TlbStats {
+    /// Calls `f` with each counter's name (below `prefix`) and value, in a stable order.
+    pub fn for_each(&self, prefix: &str, f: &mut dyn FnMut(&str, u64)) {
+        for k in AccessKind::ALL {
+            f(&format!("{prefix}.hits.{}", k.name()), self.hits[k.index()]);
+        }
+        for k in AccessKind::ALL {
+            f(
+                &format!("{prefix}.misses.{}", k.name()),
+                self.misses[k.index()],
+            );
+        }
+        f(&format!("{prefix}.fills"), self.fills);
+        f(&format!("{prefix}.evictions"), self.evictions);
+        for (i, n) in Flush::NAMES.iter().enumerate() {
+            f(&format!("{prefix}.flushes.{n}"), self.flushes[i]);
+        }
+        f(&format!("{prefix}.flushed_entries"), self.flushed_entries);
+    }
+}
+
+/// Where a lookup found its entry, for reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Slot {
+    /// The set.
+    pub set: u32,
+    /// The way.
+    pub way: u32,
+}
+
+/// A set-associative TLB.
+#[derive(Clone, Debug)]
+pub struct Tlb {
+    cfg: TlbConfig,
+    entries: Vec<TlbEntry>,
+    /// LRU: last use; FIFO: fill time.
+    stamps: Vec<u64>,
+    /// Tree-PLRU bits per set.
+    plru: Vec<u64>,
+    clock: u64,
+    rng: u64,
+    /// Bit k set when an entry of page size 2^k may be present.
+    sizes: u64,
+    /// Index of the entry that hit last (a host-speed shortcut that changes no modelled state).
+    last: usize,
+    stats: TlbStats,
+}
+
+impl Tlb {
+    /// A TLB with the given configuration (validated by the caller via [`TlbConfig::validate`]).
+    pub fn new(cfg: TlbConfig) -> Tlb {
+        let n = (cfg.sets as usize) * (cfg.ways as usize);
+        Tlb {
+            cfg,
+            entries: vec![TlbEntry::default(); n],
+            stamps: vec![0; n],
+            plru: vec![0; cfg.sets as usize],
+            clock: 0,
+            rng: splitmix(cfg.seed),
+            sizes: 0,
+            last: 0,
+            stats: TlbStats::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TlbConfig {
+        &self.cfg
+    }
+
+    /// The lookup latency.
+    pub fn latency(&self) -> Cycle {
+        Cycle(self.cfg.hit_latency)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &TlbStats {
+        &self.stats
+    }
+
+    /// Clears the counters.
+    pub fn reset_stats(&mut self) {
+        self.stats = TlbStats::default();
+    }
+
+    /// All entries, set by set.
+    pub fn entries(&self) -> &[TlbEntry] {
+        &self.entries
+    }
+
+    /// The entry at a slot.
+    pub fn entry(&self, slot: Slot) -> &TlbEntry {
+        &self.entries[self.index(slot)]
+    }
+
+    fn index(&self, slot: Slot) -> usize {
+        slot.set as usize * self.cfg.ways as usize + slot.way as usize
+    }
+
+    fn slot(&self, idx: usize) -> Slot {
+        Slot {
+            set: (idx / self.cfg.ways as usize) as u32,
+            way: (idx % self.cfg.ways as usize) as u32,
+        }
+    }
+
+    #[inline]
+    fn set_of(&self, seg: u8, vpn: u64) -> usize {
+        let key = vpn ^ ((seg as u64) << 7);
+        if self.cfg.sets == 1 {
+            0
+        } else {
+            (key % self.cfg.sets as u64) as usize
+        }
+    }
+
+    /// Looks up a translation; on a hit updates the replacement state and counts the hit,
+    /// on a miss counts the miss.
+    #[inline]
+    pub fn lookup(
+        &mut self,
+        seg: u8,
+        va: u64,
+        asid: u16,
+        kind: AccessKind,
+    ) -> Option<(Slot, TlbEntry)> {
+        let found = self.find(seg, va, asid);
+        match found {
+            Some(idx) => {
+                self.stats.hits[kind.index()] += 1;
+                self.touch(idx);
+                self.last = idx;
+                Some((self.slot(idx), self.entries[idx]))
+            }
+            None => {
+                self.stats.misses[kind.index()] += 1;
+                None
+            }
+        }
+    }
+
+    /// Finds a matching entry without changing anything.
+    #[inline]
+    pub fn find(&self, seg: u8, va: u64, asid: u16) -> Option<usize> {
+        if let Some(e) = self.entries.get(self.last) {
+            if e.matches(seg, va, asid) {
+                return Some(self.last);
+            }
+        }
+        let ways = self.cfg.ways as usize;
+        let mut sizes = self.sizes;
+        while sizes != 0 {
+            let bits = sizes.trailing_zeros() as u8;
+            sizes &= sizes - 1;
+            let base = self.set_of(seg, va >> bits) * ways;
+            for idx in base..base + ways {
+                let e = &self.entries[idx];
+                if e.page_bits == bits && e.matches(seg, va, asid) {
+                    return Some(idx);
+                }
+            }
+        }
+        None
+    }
+
+    fn touch(&mut self, idx: usize) {
+        match self.cfg.policy {
+            Policy::Lru => {
+                self.clock += 1;
+                self.stamps[idx] = self.clock;
+            }
+            Policy::Plru => {
+                let ways = self.cfg.ways as usize;
+                let set = idx / ways;
+                let way = idx % ways;
+                // Nodes of a complete binary tree, heap-numbered from 1; each bit points to
+                // the half to evict next, so a use points every node on its path away from it.
+                let mut node = 1usize;
+                let mut lo = 0usize;
+                let mut span = ways;
+                while span > 1 {
+                    span /= 2;
+                    let right = way >= lo + span;
+                    if right {
+                        self.plru[set] &= !(1 << node);
+                        lo += span;
+                        node = node * 2 + 1;
+                    } else {
+                        self.plru[set] |= 1 << node;
+                        node *= 2;
+                    }
+                }
+            }
+            Policy::Fifo | Policy::Random => {}
+        }
+    }
+
+    fn victim(&mut self, set: usize) -> usize {
+        let ways = self.cfg.ways as usize;
+        let base = set * ways;
+        if let Some(w) = (0..ways).find(|&w| !self.entries[base + w].valid) {
+            return base + w;
+        }
+        match self.cfg.policy {
+            Policy::Lru | Policy::Fifo => (base..base + ways)
+                .min_by_key(|&i| self.stamps[i])
+                .expect("ways > 0"),
+            Policy::Plru => {
+                let mut node = 1usize;
+                let mut lo = 0usize;
+                let mut span = ways;
+                while span > 1 {
+                    span /= 2;
+                    if self.plru[set] >> node & 1 == 1 {
+                        lo += span;
+                        node = node * 2 + 1;
+                    } else {
+                        node *= 2;
+                    }
+                }
+                base + lo
+            }
+            Policy::Random => {
+                self.rng = xorshift(self.rng);
+                base + (self.rng % ways as u64) as usize
+            }
+        }
+    }
+
+    /// Inserts an entry (replacing any entry for the same page), choosing a victim by the
+    /// policy. Returns the slot and the valid entry it evicted, if any.
+    pub fn fill(&mut self, entry: TlbEntry) -> (Slot, Option<TlbEntry>) {
+        debug_assert!(entry.valid);
+        self.stats.fills += 1;
+        let bits = entry.page_bits;
+        let ways = self.cfg.ways as usize;
+        let set = self.set_of(entry.seg, entry.vpn);
+        let base = set * ways;
+        // A refill of a page already present (e.g. after a dirty-bit update) replaces it.
+        let same = (base..base + ways).find(|&i| {
+            let e = &self.entries[i];
+            e.valid
+                && e.page_bits == bits
+                && e.vpn == entry.vpn
+                && e.seg == entry.seg
+                && e.asid == entry.asid
+                && e.global == entry.global
+        });
+        let idx = match same {
+            Some(i) => i,
+            None => self.victim(set),
+        };
+        let old = self.entries[idx];
+        let evicted = if old.valid && same.is_none() {
+            self.stats.evictions += 1;
+            Some(old)
+        } else {
+            None
+        };
+        self.entries[idx] = entry;
+        self.sizes |= 1u64 << bits;
+        if self.cfg.policy == Policy::Fifo {
+            self.clock += 1;
+            self.stamps[idx] = self.clock;
+        } else {
+            self.touch(idx);
+        }
+        self.last = idx;
+        (self.slot(idx), evicted)
+    }
+
+    /// Applies a flush, where `va` has already been reduced to the tagged part (and its
+    /// segment). Returns how many valid entries it invalidated.
+    pub fn flush(&mut self, flush: Flush, seg_va: Option<(u8, u64)>) -> u64 {
+        self.stats.flushes[flush.index()] += 1;
+        let mut n = 0;
+        for e in self.entries.iter_mut() {
+            if !e.valid {
+                continue;
+            }
+            let hit = match flush {
+                Flush::All => true,
+                Flush::Asid { asid } => !e.global && e.asid == asid,
+                Flush::Addr { .. } => seg_va.is_some_and(|(s, va)| e.covers(s, va)),
+                Flush::AddrAsid { asid, .. } => {
+                    !e.global && e.asid == asid && seg_va.is_some_and(|(s, va)| e.covers(s, va))
+                }
+            };
+            if hit {
+                e.valid = false;
+                n += 1;
+            }
+        }
+        if flush == Flush::All {
+            self.sizes = 0;
+        }
+        self.stats.flushed_entries += n;
+        n
+    }
+
+    /// Invalidates everything without counting a flush (used on reset).
+    pub fn clear(&mut self) {
+        for e in self.entries.iter_mut() {
+            e.valid = false;
+        }
+        self.sizes = 0;
+    }
+}
+
+fn splitmix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    let z = z ^ (z >> 31);
+    if z == 0 {
+        1
+    } else {
+        z
+    }
+}
+
+fn xorshift(mut x: u64) -> u64 {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(vpn: u64, asid: u16) -> TlbEntry {
+        TlbEntry {
+            valid: true,
+            vpn,
+            asid,
+            page_bits: 12,
+            pa_page: vpn << 12,
+            ..TlbEntry::default()
+        }
+    }
+
+    /// Runs a sequence of page touches against a 1-set TLB and returns the pages present after.
+    fn run(policy: Policy, ways: u32, pages: &[u64]) -> Vec<u64> {
+        let mut t = Tlb::new(TlbConfig {
+            sets: 1,
+            ways,
+            policy,
+            ..TlbConfig::default()
+        });
+        for &p in pages {
+            if t.lookup(0, p << 12, 0, AccessKind::Load).is_none() {
+                t.fill(entry(p, 0));
+            }
+        }
+        let mut v: Vec<u64> = t
+            .entries()
+            .iter()
+            .filter(|e| e.valid)
+            .map(|e| e.vpn)
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn replacement_policies() {
+        let check = |policy, pages: &[u64], expect: &[u64]| {
+            assert_eq!(run(policy, 4, pages), expect, "{policy:?} on {pages:?}");
+        };
+        // 1,2,3,4 fill; touch 1; 5 evicts the LRU (2) under LRU, the oldest fill (1) under FIFO.
+        check(Policy::Lru, &[1, 2, 3, 4, 1, 5], &[1, 3, 4, 5]);
+        check(Policy::Fifo, &[1, 2, 3, 4, 1, 5], &[2, 3, 4, 5]);
+        // Tree-PLRU: after 1,2,3,4 the root points left and the right pair at way 2; touching 1
+        // (way 0) turns the root right, so 5 replaces way 2 (page 3) although 2 is older.
+        check(Policy::Plru, &[1, 2, 3, 4, 1, 5], &[1, 2, 4, 5]);
+    }
+
+    #[test]
+    fn random_is_seeded() {
+        let pages: Vec<u64> = (0..50).map(|i| (i * 7) % 13).collect();
+        assert_eq!(
+            run(Policy::Random, 4, &pages),
+            run(Policy::Random, 4, &pages)
+        );
+    }
+
+    #[test]
+    fn asid_and_global_flushes() {
+        let mut t = Tlb::new(TlbConfig {
+            sets: 3,
+            ways: 2,
+            ..TlbConfig::default()
+        });
+        t.fill(entry(1, 1));
+        t.fill(entry(2, 2));
+        t.fill(TlbEntry {
+            global: true,
+            ..entry(3, 1)
+        });
+        assert!(t.find(0, 3 << 12, 7).is_some(), "global matches any ASID");
+        assert!(
+            t.find(0, 1 << 12, 2).is_none(),
+            "ASID 1 entry does not match ASID 2"
+        );
+        assert_eq!(t.flush(Flush::Asid { asid: 1 }, None), 1);
+        assert!(
+            t.find(0, 3 << 12, 1).is_some(),
+            "global entries survive an ASID flush"
+        );
+        assert_eq!(
+            t.flush(
+                Flush::AddrAsid {
+                    va: 3 << 12,
+                    asid: 1
+                },
+                Some((0, 3 << 12))
+            ),
+            0
+        );
+        assert_eq!(t.flush(Flush::Addr { va: 3 << 12 }, Some((0, 3 << 12))), 1);
+        assert_eq!(t.flush(Flush::All, None), 1);
+        assert_eq!(t.stats().flushes, [1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn superpage_entries_cover_their_range() {
+        let mut t = Tlb::new(TlbConfig {
+            sets: 4,
+            ways: 2,
+            ..TlbConfig::default()
+        });
+        let va = 0x4020_0000u64;
+        t.fill(TlbEntry {
+            page_bits: 21,
+            vpn: va >> 21,
+            pa_page: 0x8000_0000,
+            ..entry(0, 0)
+        });
+        assert!(t.find(0, va + 0x1f_ffff, 0).is_some());
+        assert!(t.find(0, va + 0x20_0000, 0).is_none());
+        assert_eq!(
+            t.flush(Flush::Addr { va: va + 0x1234 }, Some((0, va + 0x1234))),
+            1
+        );
+    }
+
+    #[test]
+    fn config_validation() {
+        let ok = TlbConfig {
+            sets: 5,
+            ways: 3,
+            ..TlbConfig::default()
+        };
+        assert!(ok.validate("dtlb").is_ok());
+        for (c, needle) in [
+            (TlbConfig { ways: 0, ..ok }, "ways"),
+            (TlbConfig { sets: 0, ..ok }, "sets"),
+            (
+                TlbConfig {
+                    policy: Policy::Plru,
+                    ..ok
+                },
+                "power-of-two",
+            ),
+        ] {
+            let e = c.validate("dtlb").unwrap_err();
+            assert!(e.contains(needle) && e.starts_with("dtlb"), "{e}");
+        }
+    }
+}
