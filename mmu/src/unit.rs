@@ -74,6 +74,7 @@ pub struct Mmu {
 }
 
 /// Where a paged translation walks: the format, the root, the TLB key.
+#[derive(Clone, Copy)]
 struct PagedTarget<'a> {
     format: &'a Format,
     root: u64,
@@ -240,7 +241,7 @@ impl Mmu {
         trace: &mut T,
     ) -> Result<Translation, Fault> {
         let mut scratch = MmuStats::default();
-        let r = match self.front(&req, trace) {
+        let r = match front(&self.mode, &req, trace) {
             Front::Done(r) => r.map_err(|f| f.fault),
             Front::Paged(target) => {
                 let inp = self.walk_input(&req, &target);
@@ -274,219 +275,6 @@ impl Mmu {
         }
     }
 
-    /// Everything before the TLB: privilege bypass, bare, base and bounds, address width,
-    /// segment checks. Either answers the request or says where to walk.
-    #[inline]
-    fn front<'a, T: Tracer>(&'a self, req: &Request, t: &mut T) -> Front<'a> {
-        let done = |r: Result<Translation, Fault>| {
-            Front::Done(r.map_err(|fault| Faulted {
-                fault,
-                cycles: Cycle(0),
-            }))
-        };
-        if req.ctx.privilege == Privilege::Machine {
-            if t.on() {
-                t.push(Step::Untranslated {
-                    why: "machine mode is never translated",
-                });
-            }
-            return done(Ok(untranslated(req.va)));
-        }
-        match &self.mode {
-            Mode::Bare => {
-                if t.on() {
-                    t.push(Step::Untranslated {
-                        why: "bare mode: physical = virtual",
-                    });
-                }
-                done(Ok(untranslated(req.va)))
-            }
-            Mode::BaseBounds { base, bounds } => {
-                let ok = req
-                    .va
-                    .checked_add(req.size as u64)
-                    .is_some_and(|end| end <= *bounds);
-                if t.on() {
-                    t.push(Step::Bounds {
-                        base: *base,
-                        bounds: *bounds,
-                        ok,
-                    });
-                }
-                if !ok {
-                    return done(Err(Fault::Bounds {
-                        va: req.va,
-                        size: req.size,
-                        bounds: *bounds,
-                    }));
-                }
-                let pa = base.wrapping_add(req.va);
-                if t.on() {
-                    t.push(Step::Physical { pa });
-                }
-                done(Ok(Translation {
-                    pa,
-                    cycles: Cycle(0),
-                    source: Source::Relocated,
-                    page_bits: 0,
-                }))
-            }
-            Mode::Segmented(s) => self.front_segment(s, req, t),
-            Mode::Paged { format, root } => {
-                let ok = format.va_ok(req.va);
-                if t.on() {
-                    t.push(Step::Check {
-                        what: "address width",
-                        ok,
-                    });
-                }
-                if !ok {
-                    let va_bits = format.va_bits();
-                    return done(Err(match format.spec().va_check {
-                        crate::format::VaCheck::Canonical => Fault::NonCanonical {
-                            va: req.va,
-                            va_bits,
-                        },
-                        crate::format::VaCheck::Zero => Fault::AddressOutOfRange {
-                            va: req.va,
-                            va_bits,
-                        },
-                    }));
-                }
-                let va = req.va & format.va_mask();
-                if straddles(format, va, req.size) {
-                    return done(Err(Fault::PageStraddle {
-                        va: req.va,
-                        size: req.size,
-                    }));
-                }
-                Front::Paged(PagedTarget {
-                    format,
-                    root: *root,
-                    seg: 0,
-                    va,
-                })
-            }
-        }
-    }
-
-    fn front_segment<'a, T: Tracer>(
-        &'a self,
-        s: &'a Segmentation,
-        req: &Request,
-        t: &mut T,
-    ) -> Front<'a> {
-        let done = |r: Result<Translation, Fault>| {
-            Front::Done(r.map_err(|fault| Faulted {
-                fault,
-                cycles: Cycle(0),
-            }))
-        };
-        if s.va_bits < 64 && req.va >> s.va_bits != 0 {
-            if t.on() {
-                t.push(Step::Check {
-                    what: "address width",
-                    ok: false,
-                });
-            }
-            return done(Err(Fault::AddressOutOfRange {
-                va: req.va,
-                va_bits: s.va_bits,
-            }));
-        }
-        let (segment, offset) = s.split(req.va);
-        let r = &s.registers[segment as usize];
-        if t.on() {
-            t.push(Step::Segment {
-                segment,
-                offset,
-                register: r.clone(),
-            });
-        }
-        if !r.present {
-            if t.on() {
-                t.push(Step::Check {
-                    what: "segment present",
-                    ok: false,
-                });
-            }
-            return done(Err(Fault::SegmentNotPresent { segment }));
-        }
-        let size = req.size as u64;
-        let max = s.max_segment();
-        let in_limit = if r.grows_down {
-            offset >= max - r.limit && offset + size <= max
-        } else {
-            offset + size <= r.limit
-        };
-        if t.on() {
-            t.push(Step::Check {
-                what: "segment limit",
-                ok: in_limit,
-            });
-        }
-        if !in_limit {
-            return done(Err(Fault::SegmentLimit {
-                segment,
-                offset,
-                size: req.size,
-                limit: r.limit,
-                grows_down: r.grows_down,
-            }));
-        }
-        let prot = if req.ctx.privilege == Privilege::User && !r.user {
-            Some(SegmentProtection::SupervisorOnly)
-        } else {
-            match req.kind {
-                AccessKind::Fetch if !r.exec => Some(SegmentProtection::NotExecutable),
-                AccessKind::Load if !r.read => Some(SegmentProtection::NotReadable),
-                AccessKind::Store if !r.write => Some(SegmentProtection::NotWritable),
-                _ => None,
-            }
-        };
-        if t.on() {
-            t.push(Step::Check {
-                what: "segment permissions",
-                ok: prot.is_none(),
-            });
-        }
-        if let Some(reason) = prot {
-            return done(Err(Fault::SegmentProtection { segment, reason }));
-        }
-        match (r.page_table, &s.format) {
-            (Some(root), Some(format)) => {
-                if straddles(format, offset, req.size) {
-                    return done(Err(Fault::PageStraddle {
-                        va: req.va,
-                        size: req.size,
-                    }));
-                }
-                Front::Paged(PagedTarget {
-                    format,
-                    root,
-                    seg: segment,
-                    va: offset,
-                })
-            }
-            _ => {
-                let pa = if r.grows_down {
-                    r.base - (max - offset)
-                } else {
-                    r.base + offset
-                };
-                if t.on() {
-                    t.push(Step::Physical { pa });
-                }
-                done(Ok(Translation {
-                    pa,
-                    cycles: Cycle(0),
-                    source: Source::Segment { segment },
-                    page_bits: 0,
-                }))
-            }
-        }
-    }
-
     fn translate_with<P: MemoryPort, T: Tracer>(
         &mut self,
         req: Request,
@@ -494,7 +282,7 @@ impl Mmu {
         t: &mut T,
     ) -> Result<Translation, Faulted> {
         self.stats.requests[req.kind.index()] += 1;
-        let r = match self.front(&req, t) {
+        let r = match front(&self.mode, &req, t) {
             Front::Done(r) => {
                 if matches!(
                     r,
@@ -508,11 +296,22 @@ impl Mmu {
                 r
             }
             Front::Paged(target) => {
-                // The borrow of `self.mode` inside `target` must end before the TLBs are
-                // mutated, so copy what the paged path needs out of it.
-                let format = target.format.clone();
-                let (root, seg, va) = (target.root, target.seg, target.va);
-                self.translate_paged(&req, &format, root, seg, va, port, t)
+                let Mmu {
+                    cfg,
+                    itlb,
+                    dtlb,
+                    l2tlb,
+                    stats,
+                    ..
+                } = self;
+                let mut tlbs = Tlbs {
+                    cfg,
+                    itlb,
+                    dtlb,
+                    l2tlb,
+                    stats,
+                };
+                tlbs.translate_paged(&req, &target, port, t)
             }
         };
         if let Err(f) = &r {
@@ -521,18 +320,32 @@ impl Mmu {
         }
         r
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
+/// Disjoint borrows of the parts of an [`Mmu`] the paged path mutates, so that the
+/// format can stay borrowed from the mode register without a clone.
+struct Tlbs<'m> {
+    cfg: &'m MmuConfig,
+    itlb: &'m mut Tlb,
+    dtlb: &'m mut Tlb,
+    l2tlb: &'m mut Option<Tlb>,
+    stats: &'m mut MmuStats,
+}
+
+impl Tlbs<'_> {
     fn translate_paged<P: MemoryPort, T: Tracer>(
         &mut self,
         req: &Request,
-        format: &Format,
-        root: u64,
-        seg: u8,
-        va: u64,
+        target: &PagedTarget<'_>,
         port: &mut P,
         t: &mut T,
     ) -> Result<Translation, Faulted> {
+        let PagedTarget {
+            format,
+            root,
+            seg,
+            va,
+        } = *target;
         let asid = req.ctx.asid;
         let has_u = format.spec().user.is_some();
         let l1_id = if req.kind == AccessKind::Fetch {
@@ -690,6 +503,214 @@ impl Mmu {
             source: Source::Walk { level: leaf.level },
             page_bits: leaf.page_bits,
         })
+    }
+}
+
+/// Everything before the TLB: privilege bypass, bare, base and bounds, address width,
+/// segment checks. Either answers the request or says where to walk.
+#[inline]
+fn front<'a, T: Tracer>(mode: &'a Mode, req: &Request, t: &mut T) -> Front<'a> {
+    let done = |r: Result<Translation, Fault>| {
+        Front::Done(r.map_err(|fault| Faulted {
+            fault,
+            cycles: Cycle(0),
+        }))
+    };
+    if req.ctx.privilege == Privilege::Machine {
+        if t.on() {
+            t.push(Step::Untranslated {
+                why: "machine mode is never translated",
+            });
+        }
+        return done(Ok(untranslated(req.va)));
+    }
+    match mode {
+        Mode::Bare => {
+            if t.on() {
+                t.push(Step::Untranslated {
+                    why: "bare mode: physical = virtual",
+                });
+            }
+            done(Ok(untranslated(req.va)))
+        }
+        Mode::BaseBounds { base, bounds } => {
+            let ok = req
+                .va
+                .checked_add(req.size as u64)
+                .is_some_and(|end| end <= *bounds);
+            if t.on() {
+                t.push(Step::Bounds {
+                    base: *base,
+                    bounds: *bounds,
+                    ok,
+                });
+            }
+            if !ok {
+                return done(Err(Fault::Bounds {
+                    va: req.va,
+                    size: req.size,
+                    bounds: *bounds,
+                }));
+            }
+            let pa = base.wrapping_add(req.va);
+            if t.on() {
+                t.push(Step::Physical { pa });
+            }
+            done(Ok(Translation {
+                pa,
+                cycles: Cycle(0),
+                source: Source::Relocated,
+                page_bits: 0,
+            }))
+        }
+        Mode::Segmented(s) => front_segment(s, req, t),
+        Mode::Paged { format, root } => {
+            let ok = format.va_ok(req.va);
+            if t.on() {
+                t.push(Step::Check {
+                    what: "address width",
+                    ok,
+                });
+            }
+            if !ok {
+                let va_bits = format.va_bits();
+                return done(Err(match format.spec().va_check {
+                    crate::format::VaCheck::Canonical => Fault::NonCanonical {
+                        va: req.va,
+                        va_bits,
+                    },
+                    crate::format::VaCheck::Zero => Fault::AddressOutOfRange {
+                        va: req.va,
+                        va_bits,
+                    },
+                }));
+            }
+            let va = req.va & format.va_mask();
+            if straddles(format, va, req.size) {
+                return done(Err(Fault::PageStraddle {
+                    va: req.va,
+                    size: req.size,
+                }));
+            }
+            Front::Paged(PagedTarget {
+                format,
+                root: *root,
+                seg: 0,
+                va,
+            })
+        }
+    }
+}
+
+fn front_segment<'a, T: Tracer>(s: &'a Segmentation, req: &Request, t: &mut T) -> Front<'a> {
+    let done = |r: Result<Translation, Fault>| {
+        Front::Done(r.map_err(|fault| Faulted {
+            fault,
+            cycles: Cycle(0),
+        }))
+    };
+    if s.va_bits < 64 && req.va >> s.va_bits != 0 {
+        if t.on() {
+            t.push(Step::Check {
+                what: "address width",
+                ok: false,
+            });
+        }
+        return done(Err(Fault::AddressOutOfRange {
+            va: req.va,
+            va_bits: s.va_bits,
+        }));
+    }
+    let (segment, offset) = s.split(req.va);
+    let r = &s.registers[segment as usize];
+    if t.on() {
+        t.push(Step::Segment {
+            segment,
+            offset,
+            register: r.clone(),
+        });
+    }
+    if !r.present {
+        if t.on() {
+            t.push(Step::Check {
+                what: "segment present",
+                ok: false,
+            });
+        }
+        return done(Err(Fault::SegmentNotPresent { segment }));
+    }
+    let size = req.size as u64;
+    let max = s.max_segment();
+    let in_limit = if r.grows_down {
+        offset >= max - r.limit && offset + size <= max
+    } else {
+        offset + size <= r.limit
+    };
+    if t.on() {
+        t.push(Step::Check {
+            what: "segment limit",
+            ok: in_limit,
+        });
+    }
+    if !in_limit {
+        return done(Err(Fault::SegmentLimit {
+            segment,
+            offset,
+            size: req.size,
+            limit: r.limit,
+            grows_down: r.grows_down,
+        }));
+    }
+    let prot = if req.ctx.privilege == Privilege::User && !r.user {
+        Some(SegmentProtection::SupervisorOnly)
+    } else {
+        match req.kind {
+            AccessKind::Fetch if !r.exec => Some(SegmentProtection::NotExecutable),
+            AccessKind::Load if !r.read => Some(SegmentProtection::NotReadable),
+            AccessKind::Store if !r.write => Some(SegmentProtection::NotWritable),
+            _ => None,
+        }
+    };
+    if t.on() {
+        t.push(Step::Check {
+            what: "segment permissions",
+            ok: prot.is_none(),
+        });
+    }
+    if let Some(reason) = prot {
+        return done(Err(Fault::SegmentProtection { segment, reason }));
+    }
+    match (r.page_table, &s.format) {
+        (Some(root), Some(format)) => {
+            if straddles(format, offset, req.size) {
+                return done(Err(Fault::PageStraddle {
+                    va: req.va,
+                    size: req.size,
+                }));
+            }
+            Front::Paged(PagedTarget {
+                format,
+                root,
+                seg: segment,
+                va: offset,
+            })
+        }
+        _ => {
+            let pa = if r.grows_down {
+                r.base - (max - offset)
+            } else {
+                r.base + offset
+            };
+            if t.on() {
+                t.push(Step::Physical { pa });
+            }
+            done(Ok(Translation {
+                pa,
+                cycles: Cycle(0),
+                source: Source::Segment { segment },
+                page_bits: 0,
+            }))
+        }
     }
 }
 
