@@ -14,7 +14,9 @@ pub struct MmuConfig {
     pub itlb: TlbConfig,
     /// The data TLB (default: as the instruction TLB).
     pub dtlb: TlbConfig,
-    /// The optional shared second-level TLB (default: none).
+    /// The optional shared second-level TLB (default: none). A `[mmu.l2tlb]` table enables it;
+    /// keys it leaves out take the values of [`MmuConfig::default_l2tlb`], not the L1 defaults.
+    #[serde(deserialize_with = "de_l2tlb")]
     pub l2tlb: Option<TlbConfig>,
     /// Walker latencies.
     pub walker: WalkerConfig,
@@ -37,6 +39,31 @@ impl Default for MmuConfig {
             flush_on_root_change: false,
         }
     }
+}
+
+/// An L2 TLB table as written: every key optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartialTlb {
+    sets: Option<u32>,
+    ways: Option<u32>,
+    policy: Option<crate::tlb::Policy>,
+    hit_latency: Option<u64>,
+    seed: Option<u64>,
+}
+
+fn de_l2tlb<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<TlbConfig>, D::Error> {
+    let p: Option<PartialTlb> = Option::deserialize(d)?;
+    Ok(p.map(|p| {
+        let b = MmuConfig::default_l2tlb();
+        TlbConfig {
+            sets: p.sets.unwrap_or(b.sets),
+            ways: p.ways.unwrap_or(b.ways),
+            policy: p.policy.unwrap_or(b.policy),
+            hit_latency: p.hit_latency.unwrap_or(b.hit_latency),
+            seed: p.seed.unwrap_or(b.seed),
+        }
+    }))
 }
 
 /// A configuration that cannot be built, with what would be right.

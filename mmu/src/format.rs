@@ -22,7 +22,8 @@ pub struct BitField {
 impl BitField {
     /// A mask with the field's bits set (in place).
     pub fn mask(self) -> u64 {
-        if self.width == 0 {
+        // A field wholly above bit 63 (not yet validated) has no bits in a u64.
+        if self.width == 0 || self.lsb >= 64 {
             0
         } else if self.width >= 64 {
             u64::MAX << self.lsb
@@ -299,14 +300,15 @@ impl Format {
                 format!("reserved {}..={}", r.from, r.to),
                 BitField {
                     lsb: r.from,
-                    width: r.to - r.from + 1,
+                    // Saturating: 0..=255 would be 256 bits; the fit check below rejects it.
+                    width: (r.to - r.from).saturating_add(1),
                 },
             ));
         }
         if spec.pfn.width == 0 {
             return Err(err(&name, "the `pfn` field has width 0"));
         }
-        for (n, f) in &fields {
+        for (i, (n, f)) in fields.iter().enumerate() {
             if f.lsb as u32 + f.width as u32 > pte_bits {
                 return Err(err(
                     &name,
@@ -320,9 +322,11 @@ impl Format {
                 ));
             }
             if used & f.mask() != 0 {
-                let other = fields
+                // `used` holds only the fields before this one, so the overlap is with one of
+                // them (two equal reserved ranges share a name, so compare positions).
+                let other = fields[..i]
                     .iter()
-                    .find(|(m, g)| m != n && g.mask() & f.mask() != 0)
+                    .find(|(_, g)| g.mask() & f.mask() != 0)
                     .map(|(m, _)| m.clone())
                     .unwrap_or_default();
                 return Err(err(

@@ -285,10 +285,12 @@ impl Tlb {
     #[inline]
     fn set_of(&self, seg: u8, vpn: u64) -> usize {
         let key = vpn ^ ((seg as u64) << 7);
-        if self.cfg.sets == 1 {
-            0
+        let sets = self.cfg.sets as u64;
+        if sets.is_power_of_two() {
+            // The same value as the remainder below, without a division (host speed only).
+            (key & (sets - 1)) as usize
         } else {
-            (key % self.cfg.sets as u64) as usize
+            (key % sets) as usize
         }
     }
 
@@ -305,9 +307,7 @@ impl Tlb {
         let found = self.find(seg, va, asid);
         match found {
             Some(idx) => {
-                self.stats.hits[kind.index()] += 1;
-                self.touch(idx);
-                self.last = idx;
+                self.record_hit(idx, kind);
                 Some((self.slot(idx), self.entries[idx]))
             }
             None => {
@@ -317,14 +317,28 @@ impl Tlb {
         }
     }
 
-    /// Finds a matching entry without changing anything.
+    /// Counts a hit on the entry at `idx` (an index into [`Tlb::entries`] that [`Tlb::find`]
+    /// returned) and updates the replacement state, exactly as a hitting [`Tlb::lookup`] does.
     #[inline]
+    pub fn record_hit(&mut self, idx: usize, kind: AccessKind) {
+        self.stats.hits[kind.index()] += 1;
+        self.touch(idx);
+        self.last = idx;
+    }
+
+    /// Finds a matching entry without changing anything.
+    #[inline(always)]
     pub fn find(&self, seg: u8, va: u64, asid: u16) -> Option<usize> {
         if let Some(e) = self.entries.get(self.last) {
             if e.matches(seg, va, asid) {
                 return Some(self.last);
             }
         }
+        self.scan(seg, va, asid)
+    }
+
+    /// The set-by-set search behind [`Tlb::find`].
+    fn scan(&self, seg: u8, va: u64, asid: u16) -> Option<usize> {
         let ways = self.cfg.ways as usize;
         let mut sizes = self.sizes;
         while sizes != 0 {
@@ -341,7 +355,18 @@ impl Tlb {
         None
     }
 
+    #[inline(always)]
     fn touch(&mut self, idx: usize) {
+        if self.cfg.policy == Policy::Lru {
+            self.clock += 1;
+            self.stamps[idx] = self.clock;
+        } else {
+            self.touch_other(idx);
+        }
+    }
+
+    /// [`Tlb::touch`] for the policies other than LRU (kept out of line: the LRU hit path is hot).
+    fn touch_other(&mut self, idx: usize) {
         match self.cfg.policy {
             Policy::Lru => {
                 self.clock += 1;
@@ -414,15 +439,17 @@ impl Tlb {
         let ways = self.cfg.ways as usize;
         let set = self.set_of(entry.seg, entry.vpn);
         let base = set * ways;
-        // A refill of a page already present (e.g. after a dirty-bit update) replaces it.
+        // A refill of a page already present (e.g. after a dirty-bit update) replaces the
+        // entry a lookup in the filling ASID would match: a global entry whatever ASID filled
+        // it, or a non-global entry of the same ASID. Otherwise a store from another ASID to a
+        // clean global page would leave two entries for one page.
         let same = (base..base + ways).find(|&i| {
             let e = &self.entries[i];
             e.valid
                 && e.page_bits == bits
                 && e.vpn == entry.vpn
                 && e.seg == entry.seg
-                && e.asid == entry.asid
-                && e.global == entry.global
+                && (e.global || e.asid == entry.asid)
         });
         let idx = match same {
             Some(i) => i,

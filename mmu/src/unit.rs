@@ -71,6 +71,55 @@ pub struct Mmu {
     dtlb: Tlb,
     l2tlb: Option<Tlb>,
     stats: MmuStats,
+    /// Values derived from the mode register for the L1-hit fast path (host speed only).
+    fast: FastPath,
+}
+
+/// What [`Mmu::l1_hit`] needs from a paged mode, copied out of the format when the mode is
+/// loaded so that the hit path reads no `Arc`. Derived data only: it models nothing.
+#[derive(Clone, Copy, Debug, Default)]
+struct FastPath {
+    /// The mode is `Paged` (the only mode the fast path serves).
+    paged: bool,
+    /// `64 - va_bits` (0 when the format translates all 64 bits).
+    va_shift: u32,
+    /// The format's address check is sign extension (else zero extension).
+    canonical: bool,
+    /// The low `va_bits` bits set.
+    va_mask: u64,
+    /// The base-page size in bytes.
+    page: u64,
+    /// The format has a U bit.
+    has_u: bool,
+}
+
+impl FastPath {
+    fn of(mode: &Mode) -> FastPath {
+        match mode {
+            Mode::Paged { format, .. } => FastPath {
+                paged: true,
+                va_shift: 64 - format.va_bits().min(64) as u32,
+                canonical: format.spec().va_check == crate::format::VaCheck::Canonical,
+                va_mask: format.va_mask(),
+                page: 1u64 << format.page_offset_bits(),
+                has_u: format.spec().user.is_some(),
+            },
+            _ => FastPath::default(),
+        }
+    }
+
+    /// [`Format::va_ok`] from the copied values.
+    #[inline(always)]
+    fn va_ok(&self, va: u64) -> bool {
+        let n = self.va_shift;
+        if n == 0 {
+            true
+        } else if self.canonical {
+            (((va as i64) << n) >> n) as u64 == va
+        } else {
+            va >> (64 - n) == 0
+        }
+    }
 }
 
 /// Where a paged translation walks: the format, the root, the TLB key.
@@ -94,6 +143,7 @@ impl Mmu {
             cfg,
             mode: Mode::Bare,
             stats: MmuStats::default(),
+            fast: FastPath::default(),
         })
     }
 
@@ -124,6 +174,7 @@ impl Mmu {
         }
         self.stats.mode_changes += 1;
         tracing::debug!(from = %self.mode.name(), to = %mode.name(), "mode change");
+        self.fast = FastPath::of(&mode);
         self.mode = mode;
         Ok(())
     }
@@ -213,6 +264,18 @@ impl Mmu {
         req: Request,
         port: &mut P,
     ) -> Result<Translation, Faulted> {
+        if let Some(hit) = self.l1_hit(&req) {
+            return Ok(hit);
+        }
+        self.translate_untraced(req, port)
+    }
+
+    #[inline(never)]
+    fn translate_untraced<P: MemoryPort>(
+        &mut self,
+        req: Request,
+        port: &mut P,
+    ) -> Result<Translation, Faulted> {
         self.translate_with(req, port, &mut NoTrace)
     }
 
@@ -275,6 +338,31 @@ impl Mmu {
         }
     }
 
+    /// The untraced L1-TLB hit in paged mode, for host speed (`translate` tries it before the
+    /// general path; `translate_traced` never uses it): the same checks in the same
+    /// order as [`front`] and [`Tlbs::translate_paged`], and on success exactly the same
+    /// changes (the request counter, the L1 TLB's hit counter and replacement state). In
+    /// every other case it changes nothing and returns `None`, and the general path runs.
+    #[inline(always)]
+    fn l1_hit(&mut self, req: &Request) -> Option<Translation> {
+        let fast = self.fast;
+        if !fast.paged || req.ctx.privilege == Privilege::Machine || !fast.va_ok(req.va) {
+            return None;
+        }
+        let va = req.va & fast.va_mask;
+        if (va & (fast.page - 1)) + req.size.max(1) as u64 > fast.page {
+            return None;
+        }
+        // Two copies of the lookup, one per TLB, so neither selects fields at run time.
+        let t = if req.kind == AccessKind::Fetch {
+            l1_hit_in(&mut self.itlb, TlbId::Itlb, va, req, fast.has_u)
+        } else {
+            l1_hit_in(&mut self.dtlb, TlbId::Dtlb, va, req, fast.has_u)
+        }?;
+        self.stats.requests[req.kind.index()] += 1;
+        Some(t)
+    }
+
     fn translate_with<P: MemoryPort, T: Tracer>(
         &mut self,
         req: Request,
@@ -320,6 +408,27 @@ impl Mmu {
         }
         r
     }
+}
+
+/// The TLB part of [`Mmu::l1_hit`]: finds the entry, checks it as the general path does, and
+/// only if it answers the request counts the hit and updates the replacement state.
+#[inline(always)]
+fn l1_hit_in(l1: &mut Tlb, id: TlbId, va: u64, req: &Request, has_u: bool) -> Option<Translation> {
+    let idx = l1.find(0, va, req.ctx.asid)?;
+    let e = &l1.entries()[idx];
+    if check_leaf(&e.flags, has_u, req.kind, &req.ctx).is_err()
+        || (req.kind == AccessKind::Store && !e.flags.d)
+    {
+        return None;
+    }
+    let t = Translation {
+        pa: e.pa_page | (va & ((1u64 << e.page_bits) - 1)),
+        cycles: l1.latency(),
+        source: Source::Tlb { tlb: id },
+        page_bits: e.page_bits,
+    };
+    l1.record_hit(idx, req.kind);
+    Some(t)
 }
 
 /// Disjoint borrows of the parts of an [`Mmu`] the paged path mutates, so that the

@@ -225,7 +225,9 @@ pub(crate) fn walk<M: WalkMem, T: Tracer>(
     let mut global = false;
     let mut level = f.levels() - 1;
     let result = loop {
-        let pte_addr = table.wrapping_add(f.index(inp.va, level) * f.pte_bytes() as u64);
+        // Wrapping: a format may index with up to 63 bits, and 2^63 x 8 bytes overflows.
+        let pte_addr =
+            table.wrapping_add(f.index(inp.va, level).wrapping_mul(f.pte_bytes() as u64));
         let (raw, c) = match mem.read(pte_addr, f.pte_bytes()) {
             Ok(r) => r,
             Err(_) => {
