@@ -1,0 +1,129 @@
+//! The command line: `vmlab translate SCENARIO.toml [--json]`.
+
+use crate::report;
+use crate::scenario::Scenario;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The exit code of a usage or input error (a bad flag, a missing file, a wrong scenario).
+pub const EXIT_INPUT: u8 = 2;
+/// The exit code when an access's answer differs from its `expect`.
+pub const EXIT_EXPECT: u8 = 1;
+
+/// vmlab: a cycle-level RISC-V machine for studying memory management.
+#[derive(Debug, Parser)]
+#[command(
+    name = "vmlab",
+    version,
+    about,
+    long_about = "vmlab: a cycle-level RISC-V machine for studying memory management.\n\n\
+Today it offers `vmlab translate`, which loads a translation mode with its registers \
+(bare, base and bounds, segments, paged segments, or page tables in Sv32/Sv39/Sv48/Sv57, \
+the OSTEP teaching formats, or a format of your own), a physical-memory image and a list \
+of virtual addresses, and shows how the MMU translates each one, step by step.",
+    after_help = "Examples:\n  vmlab translate programs/translate/sv39.toml\n  vmlab translate programs/translate/ostep-2level.toml --json\n  vmlab -v translate programs/translate/segments.toml"
+)]
+pub struct Cli {
+    /// Log the unit's debug events (TLB misses, walk steps, faults) to stderr; -vv for trace
+    /// events. RUST_LOG, when set, chooses the filter instead.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Translate the virtual addresses of a scenario file and show every step.
+    #[command(
+        long_about = "Translate the virtual addresses of a scenario file and show every step.\n\n\
+A scenario (TOML) gives the translation mode and its registers, the contents of physical \
+memory (byte writes, or a page dump as OSTEP's paging-multilevel-translate.py prints one) \
+and a list of accesses. For each access vmlab prints the address split, each TLB probe, \
+each PTE read with its address, raw value and flags, each check, and then the physical \
+address (and the byte there) or the fault and why, with the cycles it cost. The statistics \
+of the unit follow.\n\n\
+The file format is described in docs/translate.md; examples for every mode are in \
+programs/translate/.",
+        after_help = "Exit status: 0 when the scenario ran (faults are results, not errors); \
+1 when an access's answer differs from the `expect` the scenario gives it; \
+2 for a usage error or a bad scenario (the message names the file, line and column)."
+    )]
+    Translate {
+        /// The scenario file, e.g. programs/translate/sv39.toml.
+        scenario: PathBuf,
+        /// Print one JSON document (configuration, every step, results, all counters) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.is_empty() => EnvFilter::new(v),
+        _ => match verbose {
+            0 => return,
+            1 => EnvFilter::new("debug"),
+            _ => EnvFilter::new("trace"),
+        },
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_INPUT } else { 0 });
+        }
+    };
+    init_tracing(cli.verbose);
+    match cli.command {
+        Command::Translate { scenario, json } => translate(&scenario, json),
+    }
+}
+
+fn translate(path: &std::path::Path, json: bool) -> ExitCode {
+    let mut s = match Scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let run = report::run(&mut s);
+    let text = if json {
+        report::json(&s, &run)
+    } else {
+        report::human(&s, &run)
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => {
+            let (wrong, all) = run.expectations();
+            if wrong > 0 {
+                eprintln!(
+                    "vmlab: {wrong} of {all} accesses did not give the answer their `expect` names"
+                );
+                return ExitCode::from(EXIT_EXPECT);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the report: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! vmlab: a cycle-level RISC-V machine for studying memory management.
+//!
+//! This crate is the binary's thin library: the command line ([`cli`]), scenario files for
+//! `vmlab translate` ([`scenario`], with numbers parsed by [`num`]), and the reports it
+//! prints ([`report`]). The translation unit itself is the `vmlab-mmu` crate.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod num;
+pub mod report;
+pub mod scenario;
