@@ -6,7 +6,7 @@
 //! the OSTEP teaching formats, or one written in a configuration file), cached by
 //! set-associative TLBs. The unit never reads CPU state: each [`Request`] carries a
 //! [`Context`] value. Faults are data ([`Fault`]). A [`Mmu::probe`] answers the same question
-//! without changing anything. [`reference`] is a deliberately simple translator used as the
+//! without changing anything. [`reference`](mod@reference) is a deliberately simple translator used as the
 //! oracle of the differential fuzzer in [`oracle`].
 #![warn(missing_docs)]
 
@@ -14,7 +14,9 @@ pub mod config;
 pub mod fault;
 pub mod format;
 pub mod mode;
+pub mod oracle;
 pub mod port;
+pub mod reference;
 pub mod stats;
 pub mod tlb;
 pub mod trace;
