@@ -10,5 +10,9 @@ fn config_corpus_never_panics() {
         vmlab::scenario::check_config_bytes(&std::fs::read(&path).expect("readable file"));
         n += 1;
     }
-    assert!(n >= 10, "expected a real corpus, found {n} files in {}", dir.display());
+    assert!(
+        n >= 10,
+        "expected a real corpus, found {n} files in {}",
+        dir.display()
+    );
 }
