@@ -1,4 +1,5 @@
-//! The command line: `vmlab translate SCENARIO.toml [--json]`.
+//! The command line: `vmlab translate SCENARIO.toml [--json]` and
+//! `vmlab disk REQUESTS.toml [--json] [--scheduler NAME] [--compare]`.
 
 use crate::report;
 use crate::scenario::Scenario;
@@ -22,8 +23,10 @@ pub const EXIT_EXPECT: u8 = 1;
 Today it offers `vmlab translate`, which loads a translation mode with its registers \
 (bare, base and bounds, segments, paged segments, or page tables in Sv32/Sv39/Sv48/Sv57, \
 the OSTEP teaching formats, or a format of your own), a physical-memory image and a list \
-of virtual addresses, and shows how the MMU translates each one, step by step.",
-    after_help = "Examples:\n  vmlab translate programs/translate/sv39.toml\n  vmlab translate programs/translate/ostep-2level.toml --json\n  vmlab -v translate programs/translate/segments.toml"
+of virtual addresses, and shows how the MMU translates each one, step by step; and \
+`vmlab disk`, which runs a list of requests on a modelled disk and shows where each \
+request's time goes: queueing, seek, rotation and transfer.",
+    after_help = "Examples:\n  vmlab translate programs/translate/sv39.toml\n  vmlab translate programs/translate/ostep-2level.toml --json\n  vmlab -v translate programs/translate/segments.toml\n  vmlab disk programs/disk/ostep.toml\n  vmlab disk programs/disk/schedulers.toml --compare"
 )]
 pub struct Cli {
     /// Log the unit's debug events (TLB misses, walk steps, faults) to stderr; -vv for trace
@@ -60,6 +63,32 @@ programs/translate/.",
         #[arg(long)]
         json: bool,
     },
+    /// Run a list of disk requests and show where each one's time goes.
+    #[command(
+        long_about = "Run a list of disk requests and show where each one's time goes.\n\n\
+A requests file (TOML) gives the disk (a spinning disk's geometry, rotation speed, seek \
+curve, head switch time and skew, or an SSD's latencies, bandwidth and channels), the \
+scheduler, and the requests (arrival time, read or write, block, count). vmlab simulates \
+them and prints, for each request in the order the disk served it, when it arrived, started \
+and finished, and how its time splits into queueing, controller overhead, seek, rotation and \
+transfer, in time units and in cycles; then the totals and the disk's counters.\n\n\
+The file format and the model are described in docs/disk.md; examples are in programs/disk/.",
+        after_help = "Exit status: 0 when the requests ran; 2 for a usage error or a bad \
+requests file (the message names the file, line and column)."
+    )]
+    Disk {
+        /// The requests file, e.g. programs/disk/ostep.toml.
+        requests: PathBuf,
+        /// Print one JSON document (configuration, every request, totals, all counters) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Use this scheduler instead of the file's: fcfs, sstf, scan, look, c-scan, c-look or sptf.
+        #[arg(long, value_name = "NAME")]
+        scheduler: Option<String>,
+        /// Run the requests under every scheduler and print a table comparing them.
+        #[arg(long, conflicts_with = "scheduler")]
+        compare: bool,
+    },
 }
 
 fn init_tracing(verbose: u8) {
@@ -91,6 +120,12 @@ pub fn main() -> ExitCode {
     init_tracing(cli.verbose);
     match cli.command {
         Command::Translate { scenario, json } => translate(&scenario, json),
+        Command::Disk {
+            requests,
+            json,
+            scheduler,
+            compare,
+        } => crate::disk_cmd::main(&requests, json, scheduler.as_deref(), compare),
     }
 }
 

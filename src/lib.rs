@@ -2,10 +2,13 @@
 //!
 //! This crate is the binary's thin library: the command line ([`cli`]), scenario files for
 //! `vmlab translate` ([`scenario`], with numbers parsed by [`num`]), and the reports it
-//! prints ([`report`]). The translation unit itself is the `vmlab-mmu` crate.
+//! prints ([`report`]), and requests files for `vmlab disk` with their reports
+//! ([`disk_cmd`]). The translation unit itself is the `vmlab-mmu` crate; the disk model is in
+//! `vmlab-devices`.
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod disk_cmd;
 pub mod num;
 pub mod report;
 pub mod scenario;

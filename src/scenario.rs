@@ -173,7 +173,7 @@ impl E {
 }
 
 /// Turns a byte span into a line, a column and the line's text.
-fn locate(src: &str, span: Range<usize>) -> Location {
+pub(crate) fn locate(src: &str, span: Range<usize>) -> Location {
     let start = floor_char(src, span.start.min(src.len()));
     let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = src[start..].find('\n').map_or(src.len(), |i| start + i);
@@ -769,7 +769,7 @@ fn build(text: &str, path: &str) -> R<Scenario> {
 }
 
 /// The message of a TOML error on one line, without toml's own location and snippet.
-fn toml_message(e: &toml::de::Error, text: &str) -> String {
+pub(crate) fn toml_message(e: &toml::de::Error, text: &str) -> String {
     let m: Vec<&str> = e
         .message()
         .lines()
@@ -808,7 +808,7 @@ fn toml_message(e: &toml::de::Error, text: &str) -> String {
 
 /// The span of the header line of a table (`[name]`, `[name.sub]` or `[[name.sub]]`), for
 /// errors about tables toml cannot span.
-fn header_span(text: &str, name: &str) -> Option<Range<usize>> {
+pub(crate) fn header_span(text: &str, name: &str) -> Option<Range<usize>> {
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
         let t = line.trim_start();

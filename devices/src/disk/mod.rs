@@ -1,0 +1,786 @@
+//! A block device whose every request has a modelled service time.
+//!
+//! A [`Disk`] is a spinning disk (cylinders, heads, sectors per track, a rotation speed, a
+//! seek curve, head switches, track skew) or an SSD (fixed read and write latencies, a
+//! bandwidth, parallel channels), with a controller overhead, a request queue served in the
+//! order of a [`Scheduler`], statistics, and the data itself.
+//!
+//! The arm's cylinder and the platter's angle are state: the angle is a function of modelled
+//! time (`(t + phase) mod rotation`), so two requests in a row cost what they would on a real
+//! drive. Everything is integer cycles and deterministic; `docs/disk.md` gives the rules
+//! precisely enough to compute a request's time by hand.
+//!
+//! Time only moves when the owner says so:
+//!
+//! ```
+//! use vmlab_devices::disk::{Disk, DiskConfig, DiskOp, DiskRequest};
+//! use vmlab_devices::Cycle;
+//!
+//! let mut disk = Disk::new(DiskConfig::default()).unwrap();
+//! disk.submit(DiskRequest { id: 1, op: DiskOp::Read, block: 10, count: 1, arrival: Cycle(0) })
+//!     .unwrap();
+//! let when = disk.next_event().unwrap();      // the cycle request 1 will finish
+//! let done = disk.advance(when);              // everything finished by then
+//! assert_eq!(done[0].id, 1);
+//! assert_eq!(done[0].finish, when);
+//! let mut buf = vec![0u8; disk.block_size() as usize];
+//! disk.read_blocks(10, &mut buf).unwrap();    // the data, separately from the timing
+//! ```
+
+mod config;
+mod hdd;
+mod stats;
+mod storage;
+pub mod time;
+
+pub use config::{
+    DiskConfig, HddConfig, Scheduler, SeekCurve, SsdConfig, DEFAULT_BLOCK_SIZE, DEFAULT_CLOCK_HZ,
+    DEFAULT_RPM, MAX_GEOMETRY,
+};
+pub use hdd::Chs;
+pub use stats::{DiskStats, OpStats};
+pub use time::{Rate, Time};
+
+use crate::Cycle;
+
+/// The most sectors one request may move on a spinning disk (2 GiB of 512-byte sectors):
+/// a request is modelled track by track, so this bounds the work one request costs.
+pub const MAX_REQUEST_SECTORS: u64 = 1 << 22;
+use hdd::Hdd;
+use serde::Serialize;
+use std::fmt;
+use storage::Storage;
+
+/// Whether a request reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiskOp {
+    /// Read blocks from the disk.
+    Read,
+    /// Write blocks to the disk.
+    Write,
+}
+
+impl DiskOp {
+    /// `"read"` or `"write"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DiskOp::Read => "read",
+            DiskOp::Write => "write",
+        }
+    }
+}
+
+impl fmt::Display for DiskOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One request to the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct DiskRequest {
+    /// The owner's name for the request, returned in its [`Completion`].
+    pub id: u64,
+    /// Read or write.
+    pub op: DiskOp,
+    /// The first block.
+    pub block: u64,
+    /// How many consecutive blocks (at least 1).
+    pub count: u64,
+    /// When the request reaches the disk.
+    pub arrival: Cycle,
+}
+
+/// A finished request and where its time went.
+///
+/// `start − arrival = queue`, and `finish − start = overhead + latency + seek + rotation +
+/// transfer`: the controller's overhead comes first, then (on a spinning disk) the seek, the
+/// wait for the first sector, and the transfer (with any head switches and track-to-track
+/// seeks of a request that crosses tracks counted as seek, and their rotational waits as
+/// rotation); on an SSD the access latency, then the transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Completion {
+    /// The request's id.
+    pub id: u64,
+    /// Read or write.
+    pub op: DiskOp,
+    /// The first block.
+    pub block: u64,
+    /// How many blocks.
+    pub count: u64,
+    /// When it arrived.
+    pub arrival: Cycle,
+    /// When the disk started on it.
+    pub start: Cycle,
+    /// When it finished.
+    pub finish: Cycle,
+    /// Time waiting in the queue (`start − arrival`).
+    pub queue: Cycle,
+    /// The controller's overhead.
+    pub overhead: Cycle,
+    /// The SSD's access latency (0 on a spinning disk).
+    pub latency: Cycle,
+    /// Arm movement and head switches (0 on an SSD).
+    pub seek: Cycle,
+    /// Waiting for the platter to bring the sectors round (0 on an SSD).
+    pub rotation: Cycle,
+    /// Moving the data.
+    pub transfer: Cycle,
+    /// Cylinders the arm moved (0 on an SSD).
+    pub seek_distance: u64,
+    /// Where the first block lies (`None` on an SSD).
+    pub position: Option<Chs>,
+    /// The SSD channel that served it (0 on a spinning disk).
+    pub channel: u64,
+}
+
+impl Completion {
+    /// `finish − start`.
+    pub fn service(&self) -> Cycle {
+        Cycle(self.finish.0 - self.start.0)
+    }
+
+    /// `finish − arrival`: queueing plus service.
+    pub fn response(&self) -> Cycle {
+        Cycle(self.finish.0 - self.arrival.0)
+    }
+}
+
+/// Everything that can go wrong with a disk: a bad configuration or a bad request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DiskError {
+    /// The configuration cannot be built; the message says what would be right.
+    #[error("invalid disk configuration: {0}")]
+    Config(String),
+    /// A scheduler name that does not exist.
+    #[error("unknown scheduler `{0}`; the schedulers are: {names}", names = Scheduler::names())]
+    UnknownScheduler(String),
+    /// A request that reaches past the last block.
+    #[error(
+        "{}blocks {block}..{} are beyond the last block {} (the disk has {blocks} blocks, 0..{})",
+        id.map(|i| format!("request {i}: ")).unwrap_or_default(),
+        block.saturating_add(*count).saturating_sub(1),
+        blocks.saturating_sub(1),
+        blocks.saturating_sub(1)
+    )]
+    OutOfRange {
+        /// The request's id, if it came from a request.
+        id: Option<u64>,
+        /// The first block.
+        block: u64,
+        /// The number of blocks.
+        count: u64,
+        /// The disk's size in blocks.
+        blocks: u64,
+    },
+    /// A request for more sectors than one request may move on a spinning disk.
+    #[error("request {id}: {count} blocks is more than one request may move on this disk (at most {max}); split it")]
+    TooLarge {
+        /// The request's id.
+        id: u64,
+        /// The number of blocks asked for.
+        count: u64,
+        /// The most blocks one request may move.
+        max: u64,
+    },
+    /// A request for no blocks.
+    #[error("request {id}: count = 0; a request moves at least one block")]
+    ZeroCount {
+        /// The request's id.
+        id: u64,
+    },
+    /// A data buffer that is not a whole number of blocks.
+    #[error("a buffer of {len} bytes is not a whole, non-zero number of {block_size}-byte blocks")]
+    Buffer {
+        /// The buffer's length.
+        len: u64,
+        /// The block size.
+        block_size: u64,
+    },
+    /// The image file cannot be read or written.
+    #[error("disk image {path}: {message}")]
+    Image {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The drive behind the queue.
+#[derive(Clone, Debug)]
+enum Model {
+    Hdd(Hdd),
+    Ssd {
+        blocks: u64,
+        read: u64,
+        write: u64,
+        bandwidth: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Queued {
+    req: DiskRequest,
+    seq: u64,
+    /// The position schedulers sort by: the first block's cylinder (the block on an SSD).
+    cyl: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Server {
+    busy: Option<Completion>,
+    free_at: u64,
+}
+
+/// The timing state: queue, arm, channels. Cloned to look ahead in [`Disk::next_event`].
+#[derive(Clone, Debug)]
+struct Engine {
+    model: Model,
+    block_size: u64,
+    clock_hz: u64,
+    overhead: u64,
+    scheduler: Scheduler,
+    pending: Vec<Queued>,
+    servers: Vec<Server>,
+    cyl: u64,
+    head: u64,
+    up: bool,
+    seq: u64,
+    /// No request starts before this cycle: decisions up to it have been made.
+    horizon: u64,
+    busy_until: u64,
+    busy: u64,
+    /// A look-ahead copy: logs nothing.
+    quiet: bool,
+}
+
+/// What a start decision chose.
+struct Choice {
+    index: usize,
+    route: Vec<u64>,
+    up: bool,
+}
+
+impl Engine {
+    fn edge(&self) -> u64 {
+        match &self.model {
+            Model::Hdd(h) => h.cylinders - 1,
+            Model::Ssd { blocks, .. } => blocks - 1,
+        }
+    }
+
+    /// Picks the next request among `cands` (indices into `pending`, all arrived by `t`).
+    fn choose(&self, cands: &[usize], t: u64) -> Choice {
+        let p = &self.pending;
+        let key = |i: usize| (p[i].req.arrival, p[i].seq);
+        let dist = |i: usize| p[i].cyl.abs_diff(self.cyl);
+        let pick = |f: &dyn Fn(usize) -> u64| -> usize {
+            *cands
+                .iter()
+                .min_by_key(|&&i| (f(i), key(i)))
+                .expect("candidates")
+        };
+        let ahead = |up: bool| -> Vec<usize> {
+            cands
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    if up {
+                        p[i].cyl >= self.cyl
+                    } else {
+                        p[i].cyl <= self.cyl
+                    }
+                })
+                .collect()
+        };
+        let nearest = |v: &[usize]| -> usize {
+            *v.iter()
+                .min_by_key(|&&i| (dist(i), key(i)))
+                .expect("candidates")
+        };
+        let simple = |index: usize| Choice {
+            index,
+            route: Vec::new(),
+            up: if p[index].cyl == self.cyl {
+                self.up
+            } else {
+                p[index].cyl > self.cyl
+            },
+        };
+        match self.scheduler {
+            Scheduler::Fcfs => simple(pick(&|_| 0)),
+            Scheduler::Sstf => simple(pick(&dist)),
+            Scheduler::Look | Scheduler::Scan => {
+                let a = ahead(self.up);
+                if !a.is_empty() {
+                    return Choice {
+                        index: nearest(&a),
+                        route: Vec::new(),
+                        up: self.up,
+                    };
+                }
+                let b = ahead(!self.up);
+                let index = nearest(&b);
+                let edge = if self.up { self.edge() } else { 0 };
+                let route = if self.scheduler == Scheduler::Scan
+                    && matches!(self.model, Model::Hdd(_))
+                    && self.cyl != edge
+                {
+                    vec![edge]
+                } else {
+                    Vec::new()
+                };
+                Choice {
+                    index,
+                    route,
+                    up: !self.up,
+                }
+            }
+            Scheduler::CScan | Scheduler::CLook => {
+                let a = ahead(true);
+                if !a.is_empty() {
+                    return Choice {
+                        index: nearest(&a),
+                        route: Vec::new(),
+                        up: true,
+                    };
+                }
+                let index = pick(&|i| p[i].cyl);
+                let mut route = Vec::new();
+                if self.scheduler == Scheduler::CScan && matches!(self.model, Model::Hdd(_)) {
+                    if self.cyl != self.edge() {
+                        route.push(self.edge());
+                    }
+                    route.push(0);
+                }
+                Choice {
+                    index,
+                    route,
+                    up: true,
+                }
+            }
+            Scheduler::Sptf => match &self.model {
+                Model::Hdd(h) => {
+                    let t0 = t.saturating_add(self.overhead);
+                    simple(pick(&|i| {
+                        let r = &p[i].req;
+                        h.plan(self.cyl, self.head, &[], r.block, 1, t0).positioning
+                    }))
+                }
+                Model::Ssd { .. } => simple(pick(&|_| 0)),
+            },
+        }
+    }
+
+    /// Starts the chosen request on server `s` at cycle `t`.
+    fn start(&mut self, s: usize, t: u64, choice: Choice) {
+        let q = self.pending.remove(choice.index);
+        let r = q.req;
+        let t0 = t.saturating_add(self.overhead);
+        let mut c = Completion {
+            id: r.id,
+            op: r.op,
+            block: r.block,
+            count: r.count,
+            arrival: r.arrival,
+            start: Cycle(t),
+            finish: Cycle(t),
+            queue: Cycle(t - r.arrival.0),
+            overhead: Cycle(self.overhead),
+            latency: Cycle(0),
+            seek: Cycle(0),
+            rotation: Cycle(0),
+            transfer: Cycle(0),
+            seek_distance: 0,
+            position: None,
+            channel: s as u64,
+        };
+        match &self.model {
+            Model::Hdd(h) => {
+                let p = h.plan(self.cyl, self.head, &choice.route, r.block, r.count, t0);
+                c.seek = Cycle(p.seek);
+                c.rotation = Cycle(p.rotation);
+                c.transfer = Cycle(p.transfer);
+                c.seek_distance = p.distance;
+                c.position = p.first;
+                self.cyl = p.end_cylinder;
+                self.head = p.end_head;
+            }
+            Model::Ssd {
+                read,
+                write,
+                bandwidth,
+                ..
+            } => {
+                c.latency = Cycle(match r.op {
+                    DiskOp::Read => *read,
+                    DiskOp::Write => *write,
+                });
+                let bytes = r.count as u128 * self.block_size as u128;
+                let bw = *bandwidth as u128;
+                let x = (bytes * self.clock_hz as u128 + bw / 2) / bw;
+                c.transfer = Cycle(u64::try_from(x).unwrap_or(u64::MAX));
+                self.cyl = r.block.saturating_add(r.count - 1);
+            }
+        }
+        self.up = choice.up;
+        let f = [c.overhead, c.latency, c.seek, c.rotation, c.transfer]
+            .iter()
+            .fold(t, |acc, x| acc.saturating_add(x.0));
+        c.finish = Cycle(f);
+        if !self.quiet {
+            tracing::debug!(
+                id = c.id,
+                op = c.op.name(),
+                block = c.block,
+                count = c.count,
+                start = t,
+                finish = f,
+                queue = c.queue.0,
+                seek = c.seek.0,
+                rotation = c.rotation.0,
+                transfer = c.transfer.0,
+                scheduler = self.scheduler.name(),
+                "disk request starts"
+            );
+        }
+        self.busy += f.saturating_sub(t.max(self.busy_until));
+        self.busy_until = self.busy_until.max(f);
+        self.servers[s].busy = Some(c);
+    }
+
+    /// Runs events up to and including cycle `now`; with `first`, stops after the first
+    /// completion. Returns the completions in finishing order.
+    fn run(&mut self, now: u64, first: bool) -> Vec<Completion> {
+        let mut out = Vec::new();
+        loop {
+            let fin = self
+                .servers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.busy.map(|c| (c.finish.0, i)))
+                .min();
+            let idle = self
+                .servers
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.busy.is_none())
+                .map(|(i, s)| (s.free_at, i))
+                .min();
+            let arrival = self.pending.iter().map(|q| q.req.arrival.0).min();
+            let start = match (idle, arrival) {
+                (Some((free, i)), Some(a)) => Some((free.max(a).max(self.horizon), i)),
+                _ => None,
+            };
+            match (fin, start) {
+                (Some((f, i)), st) if st.is_none_or(|(s, _)| f <= s) => {
+                    if f > now {
+                        break;
+                    }
+                    let c = self.servers[i].busy.take().expect("busy");
+                    self.servers[i].free_at = f;
+                    out.push(c);
+                    if first {
+                        break;
+                    }
+                }
+                (_, Some((t, i))) => {
+                    if t > now {
+                        break;
+                    }
+                    let cands: Vec<usize> = (0..self.pending.len())
+                        .filter(|&k| self.pending[k].req.arrival.0 <= t)
+                        .collect();
+                    let choice = self.choose(&cands, t);
+                    self.start(i, t, choice);
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+}
+
+/// A disk: the timing model, its queue, its statistics and its data.
+#[derive(Debug)]
+pub struct Disk {
+    cfg: DiskConfig,
+    engine: Engine,
+    blocks: u64,
+    stats: DiskStats,
+    storage: Storage,
+}
+
+impl Disk {
+    /// Builds a disk, checking the configuration (and opening the image file, if one is given).
+    pub fn new(cfg: DiskConfig) -> Result<Disk, DiskError> {
+        cfg.validate()?;
+        let hz = cfg.clock_hz;
+        let (model, blocks, servers, cyl, head) = match (&cfg.ssd, cfg.hdd_or_default()) {
+            (Some(s), _) => (
+                Model::Ssd {
+                    blocks: s.blocks,
+                    read: s.read_latency.cycles(hz),
+                    write: s.write_latency.cycles(hz),
+                    bandwidth: s.bandwidth.0,
+                },
+                s.blocks,
+                s.channels as usize,
+                0,
+                0,
+            ),
+            (None, Some(h)) => {
+                let d = Hdd::new(&h, cfg.block_size, hz)?;
+                let blocks = d.sectors() / d.sectors_per_block;
+                (Model::Hdd(d), blocks, 1, h.start_cylinder, h.start_head)
+            }
+            (None, None) => unreachable!("hdd_or_default gives a disk when there is no SSD"),
+        };
+        let storage = match &cfg.image {
+            Some(p) => Storage::open(p, cfg.block_size, blocks)?,
+            None => Storage::memory(cfg.block_size, blocks),
+        };
+        Ok(Disk {
+            engine: Engine {
+                model,
+                block_size: cfg.block_size,
+                clock_hz: hz,
+                overhead: cfg.overhead.cycles(hz),
+                scheduler: cfg.scheduler,
+                pending: Vec::new(),
+                servers: vec![Server::default(); servers],
+                cyl,
+                head,
+                up: true,
+                seq: 0,
+                horizon: 0,
+                busy_until: 0,
+                busy: 0,
+                quiet: false,
+            },
+            cfg,
+            blocks,
+            stats: DiskStats::default(),
+            storage,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DiskConfig {
+        &self.cfg
+    }
+
+    /// Bytes per block.
+    pub fn block_size(&self) -> u64 {
+        self.cfg.block_size
+    }
+
+    /// The number of blocks (on a spinning disk, whole blocks of its sectors).
+    pub fn blocks(&self) -> u64 {
+        self.blocks
+    }
+
+    /// The clock frequency that turns durations into cycles.
+    pub fn clock_hz(&self) -> u64 {
+        self.cfg.clock_hz
+    }
+
+    /// Whether the disk is an SSD.
+    pub fn is_ssd(&self) -> bool {
+        matches!(self.engine.model, Model::Ssd { .. })
+    }
+
+    /// The scheduler in use.
+    pub fn scheduler(&self) -> Scheduler {
+        self.engine.scheduler
+    }
+
+    /// Changes the scheduler; requests already in service are not affected.
+    pub fn set_scheduler(&mut self, s: Scheduler) {
+        self.engine.scheduler = s;
+        self.cfg.scheduler = s;
+    }
+
+    /// Where block `block` begins (cylinder, head, sector), on a spinning disk.
+    pub fn position(&self, block: u64) -> Option<Chs> {
+        match &self.engine.model {
+            Model::Hdd(h) if block < self.blocks => Some(h.chs(block * h.sectors_per_block)),
+            _ => None,
+        }
+    }
+
+    /// The cycles of one revolution (spinning disk).
+    pub fn rotation_cycles(&self) -> Option<u64> {
+        match &self.engine.model {
+            Model::Hdd(h) => Some(h.period),
+            Model::Ssd { .. } => None,
+        }
+    }
+
+    /// The platter's angle at cycle 0, in cycles into the revolution (spinning disk).
+    pub fn phase_cycles(&self) -> Option<u64> {
+        match &self.engine.model {
+            Model::Hdd(h) => Some(h.phase),
+            Model::Ssd { .. } => None,
+        }
+    }
+
+    /// The cycles of a seek of `distance` cylinders (spinning disk).
+    pub fn seek_cycles(&self, distance: u64) -> Option<u64> {
+        match &self.engine.model {
+            Model::Hdd(h) => Some(h.seek.time(distance)),
+            Model::Ssd { .. } => None,
+        }
+    }
+
+    /// The cycle at which sector slot `slot` (0-based, after skew) begins, within a revolution.
+    pub fn slot_start_cycles(&self, slot: u64) -> Option<u64> {
+        match &self.engine.model {
+            Model::Hdd(h) => Some(h.boundary(slot)),
+            Model::Ssd { .. } => None,
+        }
+    }
+
+    /// The cylinder the arm is on, and the selected head (the last block served, on an SSD).
+    pub fn arm(&self) -> (u64, u64) {
+        (self.engine.cyl, self.engine.head)
+    }
+
+    /// Queues a request. It is refused if it has no blocks, reaches past the last block, or
+    /// (on a spinning disk) moves more than [`MAX_REQUEST_SECTORS`] sectors.
+    ///
+    /// Submit requests in the order they arrive. A request never starts before its arrival,
+    /// nor before the last cycle given to [`Disk::advance`] (decisions up to then are made).
+    pub fn submit(&mut self, req: DiskRequest) -> Result<(), DiskError> {
+        if req.count == 0 {
+            return Err(DiskError::ZeroCount { id: req.id });
+        }
+        if req
+            .block
+            .checked_add(req.count)
+            .is_none_or(|end| end > self.blocks)
+        {
+            return Err(DiskError::OutOfRange {
+                id: Some(req.id),
+                block: req.block,
+                count: req.count,
+                blocks: self.blocks,
+            });
+        }
+        if let Model::Hdd(h) = &self.engine.model {
+            let max = (MAX_REQUEST_SECTORS / h.sectors_per_block).max(1);
+            if req.count > max {
+                return Err(DiskError::TooLarge {
+                    id: req.id,
+                    count: req.count,
+                    max,
+                });
+            }
+        }
+        let cyl = match &self.engine.model {
+            Model::Hdd(h) => h.chs(req.block * h.sectors_per_block).cylinder,
+            Model::Ssd { .. } => req.block,
+        };
+        let seq = self.engine.seq;
+        self.engine.seq += 1;
+        self.engine.pending.push(Queued { req, seq, cyl });
+        Ok(())
+    }
+
+    /// The cycle at which the next request will finish, if no other request is submitted
+    /// before then; `None` when nothing is queued or in service.
+    pub fn next_event(&self) -> Option<Cycle> {
+        let mut e = self.engine.clone();
+        e.quiet = true;
+        e.run(u64::MAX, true).first().map(|c| c.finish)
+    }
+
+    /// Runs the disk up to cycle `now` and returns every request that finished by then (in
+    /// finishing order), counting them in the statistics.
+    pub fn advance(&mut self, now: Cycle) -> Vec<Completion> {
+        let out = self.engine.run(now.0, false);
+        self.engine.horizon = self.engine.horizon.max(now.0);
+        for c in &out {
+            self.stats.record(c);
+        }
+        self.stats.busy_cycles = self.engine.busy;
+        out
+    }
+
+    /// Runs until every submitted request has finished.
+    pub fn drain(&mut self) -> Vec<Completion> {
+        let out = self.engine.run(u64::MAX, false);
+        for c in &out {
+            self.stats.record(c);
+        }
+        self.stats.busy_cycles = self.engine.busy;
+        out
+    }
+
+    /// Requests waiting (not yet started).
+    pub fn queued(&self) -> usize {
+        self.engine.pending.len()
+    }
+
+    /// Requests in service.
+    pub fn in_service(&self) -> usize {
+        self.engine
+            .servers
+            .iter()
+            .filter(|s| s.busy.is_some())
+            .count()
+    }
+
+    /// Whether nothing is queued or in service.
+    pub fn is_idle(&self) -> bool {
+        self.queued() == 0 && self.in_service() == 0
+    }
+
+    /// Reads whole blocks starting at `block` into `buf` (its length is a multiple of the
+    /// block size). This moves data only; the time is modelled by requests.
+    pub fn read_blocks(&mut self, block: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+        self.storage.read(block, buf)
+    }
+
+    /// Writes whole blocks starting at `block` from `buf`. With an image file the data stays
+    /// in memory until [`Disk::flush`].
+    pub fn write_blocks(&mut self, block: u64, buf: &[u8]) -> Result<(), DiskError> {
+        self.storage.write(block, buf)
+    }
+
+    /// Writes the blocks written since the last flush to the image file, atomically (a
+    /// temporary file beside it, synced, then renamed over it). Without an image file this
+    /// does nothing.
+    pub fn flush(&mut self) -> Result<(), DiskError> {
+        self.storage.flush()
+    }
+
+    /// The image file, if the disk has one.
+    pub fn image(&self) -> Option<&std::path::Path> {
+        self.storage.image_path()
+    }
+
+    /// Blocks written but not yet flushed to the image file.
+    pub fn dirty_blocks(&self) -> usize {
+        self.storage.dirty_blocks()
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &DiskStats {
+        &self.stats
+    }
+
+    /// Clears the counters.
+    pub fn reset_stats(&mut self) {
+        self.stats = DiskStats::default();
+        self.engine.busy = 0;
+    }
+
+    /// Calls `f` with every counter under `disk.`, in the stable order of
+    /// [`DiskStats::for_each`].
+    pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
+        self.stats.for_each("disk", f);
+    }
+}
