@@ -7,23 +7,9 @@
 use crate::error::ConfigError;
 use serde::{Deserialize, Serialize};
 
-/// How a cache chooses the line to replace in a full set.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, arbitrary::Arbitrary,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Replacement {
-    /// Least recently used.
-    #[default]
-    Lru,
-    /// Tree pseudo-LRU (needs a power-of-two number of ways, at most 64).
-    #[serde(alias = "tree-plru")]
-    Plru,
-    /// First in, first out (hits do not change the order).
-    Fifo,
-    /// A way chosen by a xorshift generator seeded from the configuration.
-    Random,
-}
+/// How a cache chooses the line to replace in a full set (the policies the TLBs use too).
+pub use vmlab_common::Policy as Replacement;
+use vmlab_common::Replacer;
 
 /// What a cache does with stores.
 #[derive(
@@ -186,19 +172,7 @@ impl CacheConfig {
                 sets * self.ways
             ));
         }
-        if self.replacement == Replacement::Plru && self.ways > 64 {
-            return err(format!(
-                "tree-PLRU supports at most 64 ways, not {}; use lru or fifo",
-                self.ways
-            ));
-        }
-        if self.replacement == Replacement::Plru && !self.ways.is_power_of_two() {
-            return err(format!(
-                "tree-PLRU needs a power-of-two number of ways, not {}; use lru or fifo",
-                self.ways
-            ));
-        }
-        Ok(())
+        self.replacement.check_ways(self.ways).or_else(err)
     }
 }
 
@@ -270,12 +244,8 @@ pub struct Cache {
     tags: Vec<u64>,
     valid: Vec<bool>,
     dirty: Vec<bool>,
-    /// LRU: last use; FIFO: fill time.
-    stamps: Vec<u64>,
-    /// Tree-PLRU bits per set.
-    plru: Vec<u64>,
-    clock: u64,
-    rng: u64,
+    /// Replacement state (policy, stamps, PLRU bits, generator).
+    repl: Replacer,
     /// The slot that hit or was filled last, checked first (host speed only: the outcome and
     /// the replacement update are those of a full search).
     last: usize,
@@ -295,10 +265,7 @@ impl Cache {
             tags: vec![0; n],
             valid: vec![false; n],
             dirty: vec![false; n],
-            stamps: vec![0; n],
-            plru: vec![0; sets],
-            clock: 0,
-            rng: seed(cfg.seed),
+            repl: Replacer::new(cfg.replacement, sets, cfg.ways as usize, cfg.seed),
             last: 0,
             stats: CacheStats::default(),
             cfg,
@@ -396,9 +363,7 @@ impl Cache {
         self.tags[i] = addr >> self.line_bits;
         self.valid[i] = true;
         self.dirty[i] = dirty && self.cfg.write_policy == WritePolicy::WriteBack;
-        self.clock += 1;
-        self.stamps[i] = self.clock;
-        self.touch(i);
+        self.repl.fill(i);
         self.last = i;
         old
     }
@@ -407,79 +372,16 @@ impl Cache {
     pub fn clear(&mut self) {
         self.valid.fill(false);
         self.dirty.fill(false);
-        self.plru.fill(0);
+        self.repl.reset();
     }
 
     fn touch(&mut self, i: usize) {
-        match self.cfg.replacement {
-            Replacement::Lru => {
-                self.clock += 1;
-                self.stamps[i] = self.clock;
-            }
-            Replacement::Plru => {
-                let set = i / self.ways;
-                let way = i % self.ways;
-                // Heap-numbered tree nodes from 1; each bit points to the half to evict next,
-                // so a use points every node on its path away from it.
-                let (mut node, mut lo, mut span) = (1usize, 0usize, self.ways);
-                while span > 1 {
-                    span /= 2;
-                    if way >= lo + span {
-                        self.plru[set] &= !(1 << node);
-                        lo += span;
-                        node = node * 2 + 1;
-                    } else {
-                        self.plru[set] |= 1 << node;
-                        node *= 2;
-                    }
-                }
-            }
-            Replacement::Fifo | Replacement::Random => {}
-        }
+        self.repl.touch(i);
     }
 
     fn victim(&mut self, base: usize) -> usize {
-        let ways = self.ways;
-        if let Some(i) = (base..base + ways).find(|&i| !self.valid[i]) {
-            return i;
-        }
-        match self.cfg.replacement {
-            Replacement::Lru | Replacement::Fifo => (base..base + ways)
-                .min_by_key(|&i| self.stamps[i])
-                .unwrap_or(base),
-            Replacement::Plru => {
-                let set = base / ways;
-                let (mut node, mut lo, mut span) = (1usize, 0usize, ways);
-                while span > 1 {
-                    span /= 2;
-                    if self.plru[set] >> node & 1 == 1 {
-                        lo += span;
-                        node = node * 2 + 1;
-                    } else {
-                        node *= 2;
-                    }
-                }
-                base + lo
-            }
-            Replacement::Random => {
-                self.rng ^= self.rng << 13;
-                self.rng ^= self.rng >> 7;
-                self.rng ^= self.rng << 17;
-                base + (self.rng % ways as u64) as usize
-            }
-        }
-    }
-}
-
-fn seed(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    let z = z ^ (z >> 31);
-    if z == 0 {
-        1
-    } else {
-        z
+        let valid = &self.valid;
+        self.repl.victim(base / self.ways, |i| !valid[i])
     }
 }
 

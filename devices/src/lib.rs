@@ -34,4 +34,4 @@ pub use error::{BusError, BusErrorKind, ConfigError};
 pub use htif::{Htif, HtifConfig};
 pub use memory::{AccessKind, MemoryConfig, MemoryStats, MemorySystem};
 pub use ram::{Ram, RamConfig};
-pub use vmlab_mmu::Cycle;
+pub use vmlab_common::Cycle;

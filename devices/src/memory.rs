@@ -18,7 +18,7 @@ use crate::htif::HtifConfig;
 use crate::ram::{Ram, RamConfig};
 use crate::Cycle;
 use serde::{Deserialize, Serialize};
-use vmlab_mmu::{MemoryPort, PortError};
+use vmlab_common::{MemoryPort, PortError};
 
 /// What a physical access does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

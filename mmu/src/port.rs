@@ -7,25 +7,7 @@
 use crate::types::Cycle;
 use std::collections::BTreeMap;
 
-/// A physical address the port cannot reach.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("no memory at physical address {addr:#x}")]
-pub struct PortError {
-    /// The physical address.
-    pub addr: u64,
-}
-
-/// The walker's view of physical memory.
-///
-/// Values are little-endian and `size` is 1, 2, 4 or 8 bytes.
-pub trait MemoryPort {
-    /// A timed read: the value and the cycles it took.
-    fn read(&mut self, addr: u64, size: u8) -> Result<(u64, Cycle), PortError>;
-    /// A timed write (for A/D updates): the cycles it took.
-    fn write(&mut self, addr: u64, size: u8, value: u64) -> Result<Cycle, PortError>;
-    /// A functional read that changes nothing (no cache state, no statistics).
-    fn peek(&self, addr: u64, size: u8) -> Result<u64, PortError>;
-}
+pub use vmlab_common::{MemoryPort, PortError};
 
 const PAGE: u64 = 4096;
 

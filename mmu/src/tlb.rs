@@ -8,21 +8,9 @@ use crate::format::PteFlags;
 use crate::types::{AccessKind, Cycle};
 use serde::{Deserialize, Serialize};
 
-/// The replacement policy of a TLB.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Policy {
-    /// Least recently used.
-    #[default]
-    Lru,
-    /// Tree pseudo-LRU (needs a power-of-two number of ways).
-    #[serde(alias = "tree-plru")]
-    Plru,
-    /// First in, first out.
-    Fifo,
-    /// A way chosen by a seeded pseudo-random generator.
-    Random,
-}
+/// The replacement policy of a TLB (shared with the caches).
+pub use vmlab_common::Policy;
+use vmlab_common::Replacer;
 
 /// Configuration of one TLB.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,13 +55,9 @@ impl TlbConfig {
                 self.sets, self.ways
             ));
         }
-        if self.policy == Policy::Plru && (!self.ways.is_power_of_two() || self.ways > 64) {
-            return Err(format!(
-                "{name}: tree-PLRU needs a power-of-two number of ways up to 64, not {}; use lru or fifo for {} ways",
-                self.ways, self.ways
-            ));
-        }
-        Ok(())
+        self.policy
+            .check_ways(self.ways as u64)
+            .map_err(|e| format!("{name}: {e}"))
     }
 }
 
@@ -211,12 +195,8 @@ pub struct Slot {
 pub struct Tlb {
     cfg: TlbConfig,
     entries: Vec<TlbEntry>,
-    /// LRU: last use; FIFO: fill time.
-    stamps: Vec<u64>,
-    /// Tree-PLRU bits per set.
-    plru: Vec<u64>,
-    clock: u64,
-    rng: u64,
+    /// Replacement state (policy, stamps, PLRU bits, generator).
+    repl: Replacer,
     /// Bit k set when an entry of page size 2^k may be present.
     sizes: u64,
     /// Index of the entry that hit last (a host-speed shortcut that changes no modelled state).
@@ -231,10 +211,7 @@ impl Tlb {
         Tlb {
             cfg,
             entries: vec![TlbEntry::default(); n],
-            stamps: vec![0; n],
-            plru: vec![0; cfg.sets as usize],
-            clock: 0,
-            rng: splitmix(cfg.seed),
+            repl: Replacer::new(cfg.policy, cfg.sets as usize, cfg.ways as usize, cfg.seed),
             sizes: 0,
             last: 0,
             stats: TlbStats::default(),
@@ -357,77 +334,12 @@ impl Tlb {
 
     #[inline(always)]
     fn touch(&mut self, idx: usize) {
-        if self.cfg.policy == Policy::Lru {
-            self.clock += 1;
-            self.stamps[idx] = self.clock;
-        } else {
-            self.touch_other(idx);
-        }
-    }
-
-    /// [`Tlb::touch`] for the policies other than LRU (kept out of line: the LRU hit path is hot).
-    fn touch_other(&mut self, idx: usize) {
-        match self.cfg.policy {
-            Policy::Lru => {
-                self.clock += 1;
-                self.stamps[idx] = self.clock;
-            }
-            Policy::Plru => {
-                let ways = self.cfg.ways as usize;
-                let set = idx / ways;
-                let way = idx % ways;
-                // Nodes of a complete binary tree, heap-numbered from 1; each bit points to
-                // the half to evict next, so a use points every node on its path away from it.
-                let mut node = 1usize;
-                let mut lo = 0usize;
-                let mut span = ways;
-                while span > 1 {
-                    span /= 2;
-                    let right = way >= lo + span;
-                    if right {
-                        self.plru[set] &= !(1 << node);
-                        lo += span;
-                        node = node * 2 + 1;
-                    } else {
-                        self.plru[set] |= 1 << node;
-                        node *= 2;
-                    }
-                }
-            }
-            Policy::Fifo | Policy::Random => {}
-        }
+        self.repl.touch(idx);
     }
 
     fn victim(&mut self, set: usize) -> usize {
-        let ways = self.cfg.ways as usize;
-        let base = set * ways;
-        if let Some(w) = (0..ways).find(|&w| !self.entries[base + w].valid) {
-            return base + w;
-        }
-        match self.cfg.policy {
-            Policy::Lru | Policy::Fifo => (base..base + ways)
-                .min_by_key(|&i| self.stamps[i])
-                .expect("ways > 0"),
-            Policy::Plru => {
-                let mut node = 1usize;
-                let mut lo = 0usize;
-                let mut span = ways;
-                while span > 1 {
-                    span /= 2;
-                    if self.plru[set] >> node & 1 == 1 {
-                        lo += span;
-                        node = node * 2 + 1;
-                    } else {
-                        node *= 2;
-                    }
-                }
-                base + lo
-            }
-            Policy::Random => {
-                self.rng = xorshift(self.rng);
-                base + (self.rng % ways as u64) as usize
-            }
-        }
+        let entries = &self.entries;
+        self.repl.victim(set, |i| !entries[i].valid)
     }
 
     /// Inserts an entry (replacing any entry for the same page), choosing a victim by the
@@ -464,12 +376,7 @@ impl Tlb {
         };
         self.entries[idx] = entry;
         self.sizes |= 1u64 << bits;
-        if self.cfg.policy == Policy::Fifo {
-            self.clock += 1;
-            self.stamps[idx] = self.clock;
-        } else {
-            self.touch(idx);
-        }
+        self.repl.fill(idx);
         self.last = idx;
         (self.slot(idx), evicted)
     }
@@ -510,25 +417,6 @@ impl Tlb {
         }
         self.sizes = 0;
     }
-}
-
-fn splitmix(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    let z = z ^ (z >> 31);
-    if z == 0 {
-        1
-    } else {
-        z
-    }
-}
-
-fn xorshift(mut x: u64) -> u64 {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    x
 }
 
 #[cfg(test)]

@@ -2,35 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::ops::{Add, AddAssign};
 
-/// A number of modelled clock cycles.
-///
-/// Every latency the translation unit reports is a `Cycle`; it never reads a wall clock.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(transparent)]
-pub struct Cycle(pub u64);
-
-impl Add for Cycle {
-    type Output = Cycle;
-    fn add(self, rhs: Cycle) -> Cycle {
-        Cycle(self.0.saturating_add(rhs.0))
-    }
-}
-
-impl AddAssign for Cycle {
-    fn add_assign(&mut self, rhs: Cycle) {
-        self.0 = self.0.saturating_add(rhs.0);
-    }
-}
-
-impl fmt::Display for Cycle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
+pub use vmlab_common::Cycle;
 
 /// The privilege level an access is made at (after MPRV has been applied by the CPU).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
