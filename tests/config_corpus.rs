@@ -1,13 +1,14 @@
-//! Replays the committed corpus of the `config` fuzz target: parsing and building any of these
-//! scenario files must never panic (errors are fine).
+//! Replays the committed corpora of the never-panic fuzz targets: loading and running any of
+//! these files must give a value or a clear error, never a panic.
 
-#[test]
-fn config_corpus_never_panics() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/config");
+fn replay(target: &str, check: fn(&[u8])) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
     let mut n = 0;
-    for entry in std::fs::read_dir(&dir).expect("fuzz/regressions/config exists") {
+    for entry in std::fs::read_dir(&dir).expect("the corpus folder exists") {
         let path = entry.expect("readable directory").path();
-        vmlab::scenario::check_config_bytes(&std::fs::read(&path).expect("readable file"));
+        check(&std::fs::read(&path).expect("readable file"));
         n += 1;
     }
     assert!(
@@ -15,4 +16,14 @@ fn config_corpus_never_panics() {
         "expected a real corpus, found {n} files in {}",
         dir.display()
     );
+}
+
+#[test]
+fn config_corpus_never_panics() {
+    replay("config", vmlab::scenario::check_config_bytes);
+}
+
+#[test]
+fn disk_requests_corpus_never_panics() {
+    replay("disk_requests", vmlab::disk_cmd::check_requests_bytes);
 }
