@@ -7,4 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod csr;
+pub mod elf;
 pub mod isa;
+pub mod trap;
