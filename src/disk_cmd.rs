@@ -148,31 +148,8 @@ fn config_span(text: &str, msg: &str) -> Option<Range<usize>> {
 impl DiskFile {
     /// Reads and checks a requests file.
     pub fn load(path: &Path) -> Result<DiskFile, ScenarioError> {
-        let name = path.display().to_string();
-        let text = std::fs::read(path).map_err(|e| {
-            let missing = e.kind() == std::io::ErrorKind::NotFound;
-            ScenarioError {
-                path: name.clone(),
-                location: None,
-                message: if missing {
-                    "no such file".to_string()
-                } else {
-                    format!("cannot read the file: {e}")
-                },
-                help: missing.then(|| {
-                    "give the path of a requests file, e.g. programs/disk/ostep.toml".to_string()
-                }),
-            }
-        })?;
-        let text = String::from_utf8(text).map_err(|e| ScenarioError {
-            path: name.clone(),
-            location: None,
-            message: format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-            help: Some("a requests file is a TOML text file".into()),
-        })?;
+        let (name, text) =
+            crate::scenario::read_text(path, "requests file", "programs/disk/ostep.toml")?;
         let mut f = DiskFile::parse(&text, &name)?;
         if let (Some(img), Some(dir)) = (&f.config.image, path.parent()) {
             if img.is_relative() {

@@ -474,30 +474,45 @@ pub fn check_config_bytes(data: &[u8]) {
     }
 }
 
+/// Reads a TOML input file as text, with the errors every command gives: a missing file
+/// (with `example` as the help), an unreadable one, one that is not UTF-8. `what` names the
+/// kind of file in messages (`scenario`, `requests file`). Returns the path as shown in
+/// messages and the text.
+pub(crate) fn read_text(
+    path: &Path,
+    what: &str,
+    example: &str,
+) -> Result<(String, String), ScenarioError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        let missing = e.kind() == std::io::ErrorKind::NotFound;
+        ScenarioError {
+            path: name.clone(),
+            location: None,
+            message: if missing {
+                "no such file".to_string()
+            } else {
+                format!("cannot read the file: {e}")
+            },
+            help: missing.then(|| format!("give the path of a {what}, e.g. {example}")),
+        }
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| ScenarioError {
+        path: name.clone(),
+        location: None,
+        message: format!(
+            "the file is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+        help: Some(format!("a {what} is a TOML text file")),
+    })?;
+    Ok((name, text))
+}
+
 impl Scenario {
     /// Reads and loads a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let name = path.display().to_string();
-        let text = std::fs::read(path).map_err(|e| ScenarioError {
-            path: name.clone(),
-            location: None,
-            message: match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".to_string(),
-                _ => format!("cannot read the file: {e}"),
-            },
-            help: (e.kind() == std::io::ErrorKind::NotFound).then(|| {
-                "give the path of a scenario file, e.g. programs/translate/sv39.toml".to_string()
-            }),
-        })?;
-        let text = String::from_utf8(text).map_err(|e| ScenarioError {
-            path: name.clone(),
-            location: None,
-            message: format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-            help: Some("a scenario is a TOML text file".into()),
-        })?;
+        let (name, text) = read_text(path, "scenario file", "programs/translate/sv39.toml")?;
         Scenario::parse(&text, &name)
     }
 
