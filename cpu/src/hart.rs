@@ -1,0 +1,662 @@
+//! The functional execution core of one hart: [`Hart::step`] fetches, decodes and executes
+//! one instruction of RV64IMAC, Zicsr, Zifencei and the privileged set, exactly as the
+//! specifications say, and takes traps through [`crate::trap`]. There is no pipeline timing
+//! here: every step counts one cycle (see [`Hart::count_cycles`]); the timing model adds its
+//! own.
+//!
+//! Memory is reached through [`HartMemory`], with the MMU context from
+//! [`Csrs::mmu_context`]. Implementation choices the specification leaves open:
+//! - misaligned loads and stores are not emulated: they raise load/store address-misaligned
+//!   exceptions (cause 4/6) with `tval` = the address; LR raises load-misaligned, SC and AMOs
+//!   store/AMO-misaligned;
+//! - an AMO whose read faults reports the store/AMO version of the fault (cause 7 or 15);
+//! - the LR/SC reservation set is the exact address of the LR; every SC clears it, and
+//!   trap entry and xRET leave it alone;
+//! - a 4-byte instruction is fetched as two 2-byte parcels, so one that straddles a page
+//!   boundary faults with the address of the parcel that faulted;
+//! - a retired instruction adds 1 to `minstret` (and, with [`Hart::count_cycles`], 1 to
+//!   `mcycle`); a trap or a waiting step adds only the cycle; a CSR instruction that writes
+//!   `minstret` (`mcycle`) suppresses that counter's own increment, so the written value is
+//!   what the next instruction reads.
+
+use crate::csr::{addr, CsrOp, Csrs};
+use crate::isa::{decode, Insn, Op};
+use crate::trap::{
+    check_sfence_vma, check_wfi, mret, pending_interrupt, sfence_flush, sret, take_trap, Exception,
+    Trap,
+};
+use vmlab_mmu::{AccessKind, Context, Flush, Privilege};
+
+/// What a hart needs from the memory side. Sizes are 1, 2, 4 or 8 bytes and addresses are
+/// naturally aligned (the hart raises misaligned exceptions itself); `load` returns the value
+/// zero-extended. Errors are the exceptions to raise (access and page faults).
+pub trait HartMemory {
+    /// Fetch the 16-bit instruction parcel at `va`.
+    fn fetch(&mut self, va: u64, ctx: Context) -> Result<u16, Exception>;
+    /// Load `size` bytes at `va`, zero-extended.
+    fn load(&mut self, va: u64, size: u8, ctx: Context) -> Result<u64, Exception>;
+    /// Store the low `size` bytes of `value` at `va`.
+    fn store(&mut self, va: u64, size: u8, value: u64, ctx: Context) -> Result<(), Exception>;
+    /// `sfence.vma` executed: flush the translations it names.
+    fn sfence(&mut self, _flush: Flush) {}
+    /// `fence.i` executed: later fetches must see earlier stores.
+    fn fence_i(&mut self) {}
+    /// `satp` was written by a CSR instruction (its new value).
+    fn satp_written(&mut self, _satp: u64) {}
+}
+
+/// The outcome of one [`Hart::step`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepResult {
+    /// One instruction retired normally.
+    Retired,
+    /// A trap was taken (an exception of the instruction at `epc`, or an interrupt before
+    /// it); the hart is now at `pc` in `privilege`.
+    Trapped {
+        /// The trap.
+        trap: Trap,
+        /// The pc of the interrupted or faulting instruction.
+        epc: u64,
+        /// The handler address, now the hart's pc.
+        pc: u64,
+        /// The privilege the trap went to.
+        privilege: Privilege,
+    },
+    /// The hart is stopped in `wfi` with no interrupt pending (the `wfi` itself retired).
+    Waiting,
+}
+
+/// The architectural state of one hart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hart {
+    /// The integer registers; `x[0]` always reads 0 (writes to it are dropped).
+    pub x: [u64; 32],
+    /// The program counter.
+    pub pc: u64,
+    /// The current privilege level.
+    pub privilege: Privilege,
+    /// The CSR file.
+    pub csrs: Csrs,
+    /// The LR/SC reservation: the address of the last LR, until an SC.
+    pub reservation: Option<u64>,
+    /// Stopped in `wfi` until an interrupt is pending (`mip & mie != 0`).
+    pub waiting: bool,
+    /// Whether each step adds one cycle to `mcycle` (true by default; a timing model that
+    /// counts cycles itself turns it off).
+    pub count_cycles: bool,
+}
+
+/// What executing one instruction did, before trap handling.
+enum Done {
+    /// Continue at this pc.
+    Next(u64),
+    /// Continue at this pc in this privilege (xRET).
+    Switch(Privilege, u64),
+    /// `wfi` retired: continue at this pc, waiting.
+    Wait(u64),
+}
+
+fn sext32(v: u64) -> u64 {
+    v as i32 as i64 as u64
+}
+
+fn sext_size(v: u64, size: u8) -> u64 {
+    match size {
+        1 => v as i8 as i64 as u64,
+        2 => v as i16 as i64 as u64,
+        4 => v as i32 as i64 as u64,
+        _ => v,
+    }
+}
+
+fn to_store_fault(e: Exception) -> Exception {
+    match e {
+        Exception::LoadAccessFault { addr } => Exception::StoreAccessFault { addr },
+        Exception::LoadPageFault { addr } => Exception::StorePageFault { addr },
+        Exception::LoadAddressMisaligned { addr } => Exception::StoreAddressMisaligned { addr },
+        other => other,
+    }
+}
+
+fn div(a: u64, b: u64) -> u64 {
+    let (a, b) = (a as i64, b as i64);
+    if b == 0 {
+        u64::MAX
+    } else {
+        a.wrapping_div(b) as u64
+    }
+}
+
+fn rem(a: u64, b: u64) -> u64 {
+    let (a, b) = (a as i64, b as i64);
+    if b == 0 {
+        a as u64
+    } else {
+        a.wrapping_rem(b) as u64
+    }
+}
+
+fn divw(a: u64, b: u64) -> u64 {
+    let (a, b) = (a as i32, b as i32);
+    if b == 0 {
+        u64::MAX
+    } else {
+        a.wrapping_div(b) as i64 as u64
+    }
+}
+
+fn remw(a: u64, b: u64) -> u64 {
+    let (a, b) = (a as i32, b as i32);
+    if b == 0 {
+        a as i64 as u64
+    } else {
+        a.wrapping_rem(b) as i64 as u64
+    }
+}
+
+fn divuw(a: u64, b: u64) -> u64 {
+    (a as u32)
+        .checked_div(b as u32)
+        .map_or(u64::MAX, |q| sext32(u64::from(q)))
+}
+
+fn remuw(a: u64, b: u64) -> u64 {
+    let (a, b) = (a as u32, b as u32);
+    sext32(u64::from(a.checked_rem(b).unwrap_or(a)))
+}
+
+/// The value an AMO stores, from the loaded value `old` and the operand `src` (both the
+/// raw, zero-extended `size`-byte values).
+fn amo_value(op: Op, old: u64, src: u64, word: bool) -> u64 {
+    use Op::*;
+    let (so, ss) = if word {
+        (old as i32 as i64, src as i32 as i64)
+    } else {
+        (old as i64, src as i64)
+    };
+    let (uo, us) = if word {
+        (old as u32 as u64, src as u32 as u64)
+    } else {
+        (old, src)
+    };
+    match op {
+        AmoswapW | AmoswapD => src,
+        AmoaddW | AmoaddD => old.wrapping_add(src),
+        AmoxorW | AmoxorD => old ^ src,
+        AmoandW | AmoandD => old & src,
+        AmoorW | AmoorD => old | src,
+        AmominW | AmominD => so.min(ss) as u64,
+        AmomaxW | AmomaxD => so.max(ss) as u64,
+        AmominuW | AmominuD => uo.min(us),
+        AmomaxuW | AmomaxuD => uo.max(us),
+        _ => old,
+    }
+}
+
+impl Hart {
+    /// A hart with id `hartid` in M-mode at `pc`, registers and CSRs at their reset values.
+    pub fn new(hartid: u64, pc: u64) -> Hart {
+        Hart {
+            x: [0; 32],
+            pc,
+            privilege: Privilege::Machine,
+            csrs: Csrs::new(hartid),
+            reservation: None,
+            waiting: false,
+            count_cycles: true,
+        }
+    }
+
+    /// Register `r` (x0 reads 0).
+    pub fn reg(&self, r: u8) -> u64 {
+        if r == 0 {
+            0
+        } else {
+            self.x[usize::from(r & 31)]
+        }
+    }
+
+    /// Write register `r` (writes to x0 are dropped).
+    pub fn set_reg(&mut self, r: u8, v: u64) {
+        if r != 0 {
+            self.x[usize::from(r & 31)] = v;
+        }
+    }
+
+    fn tick(&mut self, insns: u64) {
+        let cycles = u64::from(self.count_cycles);
+        self.csrs.tick(cycles, insns);
+    }
+
+    fn trap(&mut self, trap: Trap) -> StepResult {
+        let epc = self.pc;
+        let (privilege, pc) = take_trap(&mut self.csrs, self.privilege, epc, trap);
+        self.privilege = privilege;
+        self.pc = pc;
+        self.waiting = false;
+        self.tick(0);
+        StepResult::Trapped {
+            trap,
+            epc,
+            pc,
+            privilege,
+        }
+    }
+
+    /// Execute one instruction (or take one pending interrupt, or wait in `wfi`).
+    pub fn step(&mut self, mem: &mut impl HartMemory) -> StepResult {
+        if let Some(i) = pending_interrupt(&self.csrs, self.privilege) {
+            return self.trap(Trap::Interrupt(i));
+        }
+        if self.waiting {
+            if self.csrs.mip() & self.csrs.mie == 0 {
+                self.tick(0);
+                return StepResult::Waiting;
+            }
+            self.waiting = false;
+        }
+        let (raw, insn) = match self.fetch(mem) {
+            Ok(f) => f,
+            Err(e) => return self.trap(Trap::Exception(e)),
+        };
+        // Counter CSR writes suppress that counter's increment for the writing instruction.
+        let (mut cycles, mut insns) = (u64::from(self.count_cycles), 1);
+        let csr_writes = match insn.op {
+            Op::Csrrw | Op::Csrrwi => true,
+            Op::Csrrs | Op::Csrrc => insn.rs1 != 0,
+            Op::Csrrsi | Op::Csrrci => insn.imm != 0,
+            _ => false,
+        };
+        if csr_writes {
+            match insn.csr {
+                addr::MCYCLE => cycles = 0,
+                addr::MINSTRET => insns = 0,
+                _ => {}
+            }
+        }
+        match self.execute(mem, raw, &insn) {
+            Ok(done) => {
+                self.csrs.tick(cycles, insns);
+                match done {
+                    Done::Next(pc) => {
+                        self.pc = pc;
+                        StepResult::Retired
+                    }
+                    Done::Switch(p, pc) => {
+                        self.privilege = p;
+                        self.pc = pc;
+                        StepResult::Retired
+                    }
+                    Done::Wait(pc) => {
+                        self.pc = pc;
+                        if self.csrs.mip() & self.csrs.mie == 0 {
+                            self.waiting = true;
+                            StepResult::Waiting
+                        } else {
+                            StepResult::Retired
+                        }
+                    }
+                }
+            }
+            Err(e) => self.trap(Trap::Exception(e)),
+        }
+    }
+
+    /// Fetch and decode the instruction at pc: its raw bits (16 for a compressed parcel) and
+    /// the decoded instruction.
+    fn fetch(&mut self, mem: &mut impl HartMemory) -> Result<(u32, Insn), Exception> {
+        let pc = self.pc;
+        if pc & 1 != 0 {
+            return Err(Exception::InstructionAddressMisaligned { addr: pc });
+        }
+        let ctx = self.csrs.mmu_context(self.privilege, AccessKind::Fetch);
+        let lo = mem.fetch(pc, ctx)?;
+        let raw = if lo & 3 == 3 {
+            let hi = mem.fetch(pc.wrapping_add(2), ctx)?;
+            u32::from(lo) | u32::from(hi) << 16
+        } else {
+            u32::from(lo)
+        };
+        Ok((raw, decode(raw)))
+    }
+
+    fn jump(&self, target: u64) -> Result<u64, Exception> {
+        // With C (IALIGN = 16) only bit 0 can misalign a target.
+        if target & 1 != 0 {
+            Err(Exception::InstructionAddressMisaligned { addr: target })
+        } else {
+            Ok(target)
+        }
+    }
+
+    fn data_ctx(&self, kind: AccessKind) -> Context {
+        self.csrs.mmu_context(self.privilege, kind)
+    }
+
+    fn load(&self, mem: &mut impl HartMemory, va: u64, size: u8) -> Result<u64, Exception> {
+        if va & (u64::from(size) - 1) != 0 {
+            return Err(Exception::LoadAddressMisaligned { addr: va });
+        }
+        mem.load(va, size, self.data_ctx(AccessKind::Load))
+    }
+
+    fn store(
+        &self,
+        mem: &mut impl HartMemory,
+        va: u64,
+        size: u8,
+        value: u64,
+    ) -> Result<(), Exception> {
+        if va & (u64::from(size) - 1) != 0 {
+            return Err(Exception::StoreAddressMisaligned { addr: va });
+        }
+        mem.store(va, size, value, self.data_ctx(AccessKind::Store))
+    }
+
+    fn execute(
+        &mut self,
+        mem: &mut impl HartMemory,
+        raw: u32,
+        i: &Insn,
+    ) -> Result<Done, Exception> {
+        use Op::*;
+        let pc = self.pc;
+        let next = pc.wrapping_add(i.byte_len());
+        let a = self.reg(i.rs1);
+        let b = self.reg(i.rs2);
+        let imm = i.imm as u64;
+        let illegal = Exception::IllegalInstruction {
+            insn: u64::from(raw),
+        };
+        let value: u64 = match i.op {
+            Lui => imm << 12,
+            Auipc => pc.wrapping_add(imm << 12),
+            Jal => {
+                let t = self.jump(pc.wrapping_add(imm))?;
+                self.set_reg(i.rd, next);
+                return Ok(Done::Next(t));
+            }
+            Jalr => {
+                let t = self.jump(a.wrapping_add(imm) & !1)?;
+                self.set_reg(i.rd, next);
+                return Ok(Done::Next(t));
+            }
+            Beq | Bne | Blt | Bge | Bltu | Bgeu => {
+                let taken = match i.op {
+                    Beq => a == b,
+                    Bne => a != b,
+                    Blt => (a as i64) < (b as i64),
+                    Bge => (a as i64) >= (b as i64),
+                    Bltu => a < b,
+                    _ => a >= b,
+                };
+                let t = if taken {
+                    self.jump(pc.wrapping_add(imm))?
+                } else {
+                    next
+                };
+                return Ok(Done::Next(t));
+            }
+            Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu => {
+                let (size, signed) = match i.op {
+                    Lb => (1, true),
+                    Lh => (2, true),
+                    Lw => (4, true),
+                    Ld => (8, true),
+                    Lbu => (1, false),
+                    Lhu => (2, false),
+                    _ => (4, false),
+                };
+                let v = self.load(mem, a.wrapping_add(imm), size)?;
+                if signed {
+                    sext_size(v, size)
+                } else {
+                    v
+                }
+            }
+            Sb | Sh | Sw | Sd => {
+                let size = match i.op {
+                    Sb => 1,
+                    Sh => 2,
+                    Sw => 4,
+                    _ => 8,
+                };
+                self.store(mem, a.wrapping_add(imm), size, b)?;
+                return Ok(Done::Next(next));
+            }
+            Addi => a.wrapping_add(imm),
+            Slti => u64::from((a as i64) < i.imm),
+            Sltiu => u64::from(a < imm),
+            Xori => a ^ imm,
+            Ori => a | imm,
+            Andi => a & imm,
+            Slli => a << (imm & 63),
+            Srli => a >> (imm & 63),
+            Srai => ((a as i64) >> (imm & 63)) as u64,
+            Add => a.wrapping_add(b),
+            Sub => a.wrapping_sub(b),
+            Sll => a << (b & 63),
+            Slt => u64::from((a as i64) < (b as i64)),
+            Sltu => u64::from(a < b),
+            Xor => a ^ b,
+            Srl => a >> (b & 63),
+            Sra => ((a as i64) >> (b & 63)) as u64,
+            Or => a | b,
+            And => a & b,
+            Addiw => sext32(a.wrapping_add(imm)),
+            Slliw => sext32(u64::from((a as u32) << (imm & 31))),
+            Srliw => sext32(u64::from((a as u32) >> (imm & 31))),
+            Sraiw => ((a as i32) >> (imm & 31)) as i64 as u64,
+            Addw => sext32(a.wrapping_add(b)),
+            Subw => sext32(a.wrapping_sub(b)),
+            Sllw => sext32(u64::from((a as u32) << (b & 31))),
+            Srlw => sext32(u64::from((a as u32) >> (b & 31))),
+            Sraw => ((a as i32) >> (b & 31)) as i64 as u64,
+            Mul => a.wrapping_mul(b),
+            Mulh => ((i128::from(a as i64) * i128::from(b as i64)) >> 64) as u64,
+            Mulhsu => ((i128::from(a as i64) * i128::from(b)) >> 64) as u64,
+            Mulhu => ((u128::from(a) * u128::from(b)) >> 64) as u64,
+            Div => div(a, b),
+            Divu => a.checked_div(b).unwrap_or(u64::MAX),
+            Rem => rem(a, b),
+            Remu => a.checked_rem(b).unwrap_or(a),
+            Mulw => sext32(a.wrapping_mul(b)),
+            Divw => divw(a, b),
+            Divuw => divuw(a, b),
+            Remw => remw(a, b),
+            Remuw => remuw(a, b),
+            LrW | LrD => {
+                let size = if i.op == LrW { 4 } else { 8 };
+                let v = self.load(mem, a, size)?;
+                self.reservation = Some(a);
+                sext_size(v, size)
+            }
+            ScW | ScD => {
+                let size = if i.op == ScW { 4 } else { 8 };
+                if a & (u64::from(size) - 1) != 0 {
+                    return Err(Exception::StoreAddressMisaligned { addr: a });
+                }
+                let ok = self.reservation == Some(a);
+                self.reservation = None;
+                if ok {
+                    self.store(mem, a, size, b)?;
+                    0
+                } else {
+                    1
+                }
+            }
+            AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW | AmominW | AmomaxW | AmominuW
+            | AmomaxuW | AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD | AmominD | AmomaxD
+            | AmominuD | AmomaxuD => {
+                let word = matches!(
+                    i.op,
+                    AmoswapW
+                        | AmoaddW
+                        | AmoxorW
+                        | AmoandW
+                        | AmoorW
+                        | AmominW
+                        | AmomaxW
+                        | AmominuW
+                        | AmomaxuW
+                );
+                let size = if word { 4 } else { 8 };
+                if a & (u64::from(size) - 1) != 0 {
+                    return Err(Exception::StoreAddressMisaligned { addr: a });
+                }
+                let old = mem
+                    .load(a, size, self.data_ctx(AccessKind::Store))
+                    .map_err(to_store_fault)?;
+                let new = amo_value(i.op, old, b, word);
+                self.store(mem, a, size, new)?;
+                sext_size(old, size)
+            }
+            Csrrw | Csrrs | Csrrc | Csrrwi | Csrrsi | Csrrci => {
+                let (op, operand, writes) = match i.op {
+                    Csrrw => (CsrOp::Write, a, true),
+                    Csrrs => (CsrOp::Set, a, i.rs1 != 0),
+                    Csrrc => (CsrOp::Clear, a, i.rs1 != 0),
+                    Csrrwi => (CsrOp::Write, imm, true),
+                    Csrrsi => (CsrOp::Set, imm, imm != 0),
+                    _ => (CsrOp::Clear, imm, imm != 0),
+                };
+                let old = self
+                    .csrs
+                    .op(i.csr, self.privilege, op, operand, writes)
+                    .map_err(|e| e.exception(raw))?;
+                if writes && i.csr == addr::SATP {
+                    mem.satp_written(self.csrs.satp);
+                }
+                old
+            }
+            Fence | FenceTso => return Ok(Done::Next(next)),
+            FenceI => {
+                mem.fence_i();
+                return Ok(Done::Next(next));
+            }
+            Ecall => return Err(Exception::ecall(self.privilege)),
+            Ebreak => return Err(Exception::Breakpoint { addr: pc }),
+            Mret => {
+                let (p, t) = mret(&mut self.csrs, self.privilege)?;
+                return Ok(Done::Switch(p, t));
+            }
+            Sret => {
+                let (p, t) = sret(&mut self.csrs, self.privilege)?;
+                return Ok(Done::Switch(p, t));
+            }
+            Wfi => {
+                check_wfi(&self.csrs, self.privilege)?;
+                return Ok(Done::Wait(next));
+            }
+            SfenceVma => {
+                check_sfence_vma(&self.csrs, self.privilege, raw)?;
+                mem.sfence(sfence_flush(i.rs1 == 0, a, i.rs2 == 0, b));
+                return Ok(Done::Next(next));
+            }
+            Illegal => return Err(illegal),
+        };
+        self.set_reg(i.rd, value);
+        Ok(Done::Next(next))
+    }
+}
+
+/// A simple [`HartMemory`] for tests: `bytes` at physical address `base`, bare translation
+/// (the context is ignored), access faults outside it. It records the fences it sees.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlatMemory {
+    /// The address of `bytes[0]`.
+    pub base: u64,
+    /// The memory.
+    pub bytes: Vec<u8>,
+    /// Every `sfence.vma` flush, in order.
+    pub flushes: Vec<Flush>,
+    /// How many `fence.i` were executed.
+    pub fence_i_count: u64,
+    /// Every value written to `satp`, in order.
+    pub satp_writes: Vec<u64>,
+}
+
+impl FlatMemory {
+    /// `size` zero bytes at `base`.
+    pub fn new(base: u64, size: usize) -> FlatMemory {
+        FlatMemory {
+            base,
+            bytes: vec![0; size],
+            ..FlatMemory::default()
+        }
+    }
+
+    /// The index range of `size` bytes at `va`, if all inside.
+    fn range(&self, va: u64, size: u64) -> Option<std::ops::Range<usize>> {
+        let off = va.checked_sub(self.base)?;
+        let end = off.checked_add(size)?;
+        if end > self.bytes.len() as u64 {
+            return None;
+        }
+        Some(off as usize..end as usize)
+    }
+
+    /// Read `size` (≤ 8) bytes at `va` little-endian, or `None` outside the memory.
+    pub fn read(&self, va: u64, size: u8) -> Option<u64> {
+        let r = self.range(va, u64::from(size.min(8)))?;
+        let mut buf = [0u8; 8];
+        buf[..r.len()].copy_from_slice(&self.bytes[r]);
+        Some(u64::from_le_bytes(buf))
+    }
+
+    /// Write the low `size` (≤ 8) bytes of `value` at `va`; false outside the memory.
+    pub fn write(&mut self, va: u64, size: u8, value: u64) -> bool {
+        match self.range(va, u64::from(size.min(8))) {
+            Some(r) => {
+                let n = r.len();
+                self.bytes[r].copy_from_slice(&value.to_le_bytes()[..n]);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Copy `data` to `va`; false (and nothing written) if it does not fit.
+    pub fn write_bytes(&mut self, va: u64, data: &[u8]) -> bool {
+        match self.range(va, data.len() as u64) {
+            Some(r) => {
+                self.bytes[r].copy_from_slice(data);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl HartMemory for FlatMemory {
+    fn fetch(&mut self, va: u64, _ctx: Context) -> Result<u16, Exception> {
+        self.read(va, 2)
+            .map(|v| v as u16)
+            .ok_or(Exception::InstructionAccessFault { addr: va })
+    }
+
+    fn load(&mut self, va: u64, size: u8, _ctx: Context) -> Result<u64, Exception> {
+        self.read(va, size)
+            .ok_or(Exception::LoadAccessFault { addr: va })
+    }
+
+    fn store(&mut self, va: u64, size: u8, value: u64, _ctx: Context) -> Result<(), Exception> {
+        if self.write(va, size, value) {
+            Ok(())
+        } else {
+            Err(Exception::StoreAccessFault { addr: va })
+        }
+    }
+
+    fn sfence(&mut self, flush: Flush) {
+        self.flushes.push(flush);
+    }
+
+    fn fence_i(&mut self) {
+        self.fence_i_count += 1;
+    }
+
+    fn satp_written(&mut self, satp: u64) {
+        self.satp_writes.push(satp);
+    }
+}
