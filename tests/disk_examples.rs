@@ -8,6 +8,8 @@ use vmlab::disk_cmd::{self, DiskFile, DiskRun};
 use vmlab_devices::disk::Scheduler;
 
 /// Every example in `programs/disk/`; `every_example_is_tested` keeps this list complete.
+mod common;
+
 const EXAMPLES: &[&str] = &[
     "ostep",
     "random",
@@ -97,18 +99,9 @@ fn scheduler_flag_overrides_the_file() {
 
 #[test]
 fn every_example_is_tested() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/disk");
-    let mut found: Vec<String> = std::fs::read_dir(&dir)
-        .expect("programs/disk")
-        .filter_map(|e| {
-            let p = e.ok()?.path();
-            let stem = p.file_stem()?.to_string_lossy().into_owned();
-            (p.extension()? == "toml").then_some(stem)
-        })
-        .collect();
-    found.sort();
     assert_eq!(
-        found, EXAMPLES,
+        common::example_stems("disk"),
+        EXAMPLES,
         "add new examples to EXAMPLES and examples!"
     );
 }

@@ -8,6 +8,8 @@ use vmlab::scenario::Scenario;
 use vmlab_mmu::{Fault, FaultCause, PageFaultReason, Source, TlbId};
 
 /// Every example in `programs/translate/`; `every_example_is_tested` keeps this list complete.
+mod common;
+
 const EXAMPLES: &[&str] = &[
     "bare",
     "base-bounds",
@@ -71,18 +73,9 @@ examples! {
 
 #[test]
 fn every_example_is_tested() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/translate");
-    let mut found: Vec<String> = std::fs::read_dir(&dir)
-        .expect("programs/translate")
-        .filter_map(|e| {
-            let p = e.ok()?.path();
-            let stem = p.file_stem()?.to_string_lossy().into_owned();
-            (p.extension()? == "toml").then_some(stem)
-        })
-        .collect();
-    found.sort();
     assert_eq!(
-        found, EXAMPLES,
+        common::example_stems("translate"),
+        EXAMPLES,
         "add new examples to EXAMPLES and examples!"
     );
 }
