@@ -304,7 +304,7 @@ impl Mmu {
         trace: &mut T,
     ) -> Result<Translation, Fault> {
         let mut scratch = MmuStats::default();
-        let r = match front(&self.mode, &req, trace) {
+        match front(&self.mode, &req, trace) {
             Front::Done(r) => r.map_err(|f| f.fault),
             Front::Paged(target) => {
                 let inp = self.walk_input(&req, &target);
@@ -321,8 +321,7 @@ impl Mmu {
                     }
                 })
             }
-        };
-        r
+        }
     }
 
     fn walk_input<'a>(&self, req: &Request, target: &PagedTarget<'a>) -> WalkInput<'a> {
