@@ -89,6 +89,46 @@ requests file (the message names the file, line and column)."
         #[arg(long, conflicts_with = "scheduler")]
         compare: bool,
     },
+    /// Run a RISC-V program (an ELF file or an assembly file) on the bare machine.
+    #[command(
+        long_about = "Run a RISC-V program on the bare machine: one RV64IMAC hart with M, S \
+and U modes, the MMU, caches, DRAM and devices, with the cycle-level pipeline model keeping \
+time.\n\n\
+PROGRAM is an ELF64 RISC-V executable or an assembly file (.s), which is assembled first. \
+The program starts in M-mode at its entry point and handles its own traps, as on Spike. It \
+ends by writing `tohost` (exit code = value >> 1), by an `ecall` with a7 = 93 when no \
+handler is installed (exit code a0), by --max-insns or --max-cycles, or by a double fault. \
+Console and HTIF output goes to stdout; the final report to stderr. docs/run.md has the \
+details and docs/config.md every machine key.",
+        after_help = "Exit status: the guest's exit code when it exits; 124 when a limit \
+stopped it; 125 for a double fault or a wfi nothing can wake; 2 for a usage error, a bad \
+machine file or a program that cannot be loaded.\n\nExamples:\n  vmlab run programs/asm/hello.s\n  \
+vmlab run programs/c/sort.elf --stats\n  vmlab run prog.elf --set memory.l1d.size=4096 --stats json"
+    )]
+    Run {
+        /// The program: an ELF file, or an assembly file (.s) assembled on the fly.
+        program: PathBuf,
+        /// A machine configuration file (TOML; docs/config.md lists every key).
+        #[arg(long, value_name = "FILE.toml")]
+        machine: Option<PathBuf>,
+        /// Set one configuration key, e.g. --set memory.l1d.size=65536 (repeatable; applied
+        /// after --machine).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Stop after this many instructions (exit status 124).
+        #[arg(long, value_name = "N")]
+        max_insns: Option<u64>,
+        /// Stop when the clock reaches this cycle (exit status 124).
+        #[arg(long, value_name = "N")]
+        max_cycles: Option<u64>,
+        /// Print every statistic at the end (to stderr): a table, or with `json` one JSON
+        /// object keyed by dotted names.
+        #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text")]
+        stats: Option<crate::run_cmd::StatsFormat>,
+        /// Write a commit log in Spike's --log-commits format to FILE.
+        #[arg(long, value_name = "FILE")]
+        log_commits: Option<PathBuf>,
+    },
 }
 
 fn init_tracing(verbose: u8) {
@@ -126,6 +166,25 @@ pub fn main() -> ExitCode {
             scheduler,
             compare,
         } => crate::disk_cmd::main(&requests, json, scheduler.as_deref(), compare),
+        Command::Run {
+            program,
+            machine,
+            sets,
+            max_insns,
+            max_cycles,
+            stats,
+            log_commits,
+        } => crate::run_cmd::main(
+            &program,
+            &crate::run_cmd::RunOptions {
+                machine,
+                sets,
+                max_insns,
+                max_cycles,
+                stats,
+                log_commits,
+            },
+        ),
     }
 }
 

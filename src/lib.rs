@@ -8,7 +8,10 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod commit_log;
 pub mod disk_cmd;
+pub mod machine;
 pub mod num;
 pub mod report;
+pub mod run_cmd;
 pub mod scenario;

@@ -14,6 +14,7 @@
 //! they are defined with the execution core and are unimplemented (illegal) here.
 
 use crate::trap::Exception;
+use crate::vmcsr::VmCsrs;
 use vmlab_mmu::{AccessKind, Context, Privilege};
 
 /// CSR numbers implemented by [`Csrs`].
@@ -62,6 +63,9 @@ pub mod addr {
     pub const MINSTRET: u16 = 0xB02;
     pub const MHPMCOUNTER3: u16 = 0xB03;
     pub const MHPMCOUNTER31: u16 = 0xB1F;
+    pub const PMPCFG0: u16 = 0x3A0;
+    pub const PMPADDR0: u16 = 0x3B0;
+    pub const PMPADDR63: u16 = 0x3EF;
 }
 
 /// Bits of `mstatus` (and of its `sstatus` view).
@@ -290,6 +294,8 @@ pub struct Csrs {
     pub minstret: u64,
     /// The value `time` reads (the core copies the platform's `mtime` here).
     pub time: u64,
+    /// vmlab's custom translation CSRs ([`crate::vmcsr`]).
+    pub vm: VmCsrs,
 }
 
 impl Default for Csrs {
@@ -330,6 +336,7 @@ impl Csrs {
             mcycle: 0,
             minstret: 0,
             time: 0,
+            vm: VmCsrs::default(),
         }
     }
 
@@ -515,6 +522,7 @@ impl Csrs {
             MCAUSE => self.mcause,
             MTVAL => self.mtval,
             MIP => self.mip(),
+            a if VmCsrs::implemented(a) => self.vm.read(a),
             // mvendorid, marchid, mimpid, mconfigptr, the hpm counters and events: zero.
             _ => 0,
         }
@@ -571,6 +579,7 @@ impl Csrs {
             SATP if SatpMode::from_bits(v >> 60).is_some() => self.satp = v,
             MEDELEG => self.medeleg = v & MEDELEG_WRITABLE,
             MIDELEG => self.mideleg = v & irq::S_MASK,
+            a if VmCsrs::implemented(a) => self.vm.write(a, v),
             // misa is read-only (writes ignored); the rest are read-only zero.
             _ => {}
         }
@@ -630,5 +639,13 @@ pub fn implemented(addr: u16) -> bool {
             | MCYCLE
             | MINSTRET
             | MHPMCOUNTER3..=MHPMCOUNTER31
-    )
+            | PMPADDR0..=PMPADDR63
+    ) || (addr & !0xE) == PMPCFG0
+        || VmCsrs::implemented(addr)
+}
+
+/// Whether a write to CSR `addr` can change how addresses translate (`satp` and the
+/// custom translation CSRs), so that the machine must recompute the MMU's mode.
+pub fn changes_translation(addr: u16) -> bool {
+    addr == addr::SATP || VmCsrs::implemented(addr)
 }

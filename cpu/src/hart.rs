@@ -41,8 +41,15 @@ pub trait HartMemory {
     fn sfence(&mut self, _flush: Flush) {}
     /// `fence.i` executed: later fetches must see earlier stores.
     fn fence_i(&mut self) {}
-    /// `satp` was written by a CSR instruction (its new value).
-    fn satp_written(&mut self, _satp: u64) {}
+    /// A CSR instruction wrote `satp` or one of vmlab's custom translation CSRs
+    /// ([`crate::csr::changes_translation`]); `csrs` holds the new values.
+    fn translation_changed(&mut self, _csrs: &Csrs) {}
+    /// Decode the instruction `raw` fetched from `pc` (a host-speed decoded-instruction
+    /// cache may stand behind this; the answer must always be `decode(raw)`).
+    #[inline]
+    fn decode(&mut self, _pc: u64, raw: u32) -> Insn {
+        decode(raw)
+    }
 }
 
 /// The outcome of one [`Hart::step`].
@@ -84,6 +91,12 @@ pub struct Hart {
     /// Whether each step adds one cycle to `mcycle` (true by default; a timing model that
     /// counts cycles itself turns it off).
     pub count_cycles: bool,
+    /// The instruction the last step fetched (retired or trapped), for the timing model and
+    /// commit logs; `Op::Illegal` with `imm = 0` before the first fetch and after a step
+    /// that fetched nothing (an interrupt, a fetch fault, waiting).
+    pub last: Insn,
+    /// The raw bits of [`Hart::last`] (16 bits for a compressed instruction).
+    pub last_raw: u32,
 }
 
 /// What executing one instruction did, before trap handling.
@@ -204,6 +217,8 @@ impl Hart {
             reservation: None,
             waiting: false,
             count_cycles: true,
+            last: Insn::default(),
+            last_raw: 0,
         }
     }
 
@@ -245,6 +260,8 @@ impl Hart {
 
     /// Execute one instruction (or take one pending interrupt, or wait in `wfi`).
     pub fn step(&mut self, mem: &mut impl HartMemory) -> StepResult {
+        self.last = Insn::default();
+        self.last_raw = 0;
         if let Some(i) = pending_interrupt(&self.csrs, self.privilege) {
             return self.trap(Trap::Interrupt(i));
         }
@@ -259,6 +276,8 @@ impl Hart {
             Ok(f) => f,
             Err(e) => return self.trap(Trap::Exception(e)),
         };
+        self.last = insn;
+        self.last_raw = raw;
         // Counter CSR writes suppress that counter's increment for the writing instruction.
         let (mut cycles, mut insns) = (u64::from(self.count_cycles), 1);
         let csr_writes = match insn.op {
@@ -317,7 +336,7 @@ impl Hart {
         } else {
             u32::from(lo)
         };
-        Ok((raw, decode(raw)))
+        Ok((raw, mem.decode(pc, raw)))
     }
 
     fn jump(&self, target: u64) -> Result<u64, Exception> {
@@ -524,8 +543,8 @@ impl Hart {
                     .csrs
                     .op(i.csr, self.privilege, op, operand, writes)
                     .map_err(|e| e.exception(raw))?;
-                if writes && i.csr == addr::SATP {
-                    mem.satp_written(self.csrs.satp);
+                if writes && crate::csr::changes_translation(i.csr) {
+                    mem.translation_changed(&self.csrs);
                 }
                 old
             }
@@ -572,7 +591,7 @@ pub struct FlatMemory {
     pub flushes: Vec<Flush>,
     /// How many `fence.i` were executed.
     pub fence_i_count: u64,
-    /// Every value written to `satp`, in order.
+    /// The value of `satp` after every write to a translation CSR, in order.
     pub satp_writes: Vec<u64>,
 }
 
@@ -656,7 +675,7 @@ impl HartMemory for FlatMemory {
         self.fence_i_count += 1;
     }
 
-    fn satp_written(&mut self, satp: u64) {
-        self.satp_writes.push(satp);
+    fn translation_changed(&mut self, csrs: &Csrs) {
+        self.satp_writes.push(csrs.satp);
     }
 }

@@ -9,8 +9,12 @@
 
 #![warn(missing_docs)]
 
+pub mod asm;
 pub mod csr;
 pub mod elf;
 pub mod hart;
 pub mod isa;
+pub mod objdump;
+pub mod timing;
 pub mod trap;
+pub mod vmcsr;

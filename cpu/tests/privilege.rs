@@ -249,12 +249,39 @@ fn access_rules() {
             Err(Unimplemented(0x7c0)),
         ),
         (
-            "custom S 0x5c0",
-            0x5c0,
+            "custom S 0x5e0 (past vmlab's translation CSRs)",
+            0x5e0,
             M,
             false,
             none,
-            Err(Unimplemented(0x5c0)),
+            Err(Unimplemented(0x5e0)),
+        ),
+        (
+            "vmmode from U",
+            0x5c0,
+            U,
+            false,
+            none,
+            Err(CsrError::Privilege {
+                addr: 0x5c0,
+                required: S,
+            }),
+        ),
+        (
+            "vmstatus is read-only",
+            0xdc0,
+            S,
+            true,
+            none,
+            Err(ReadOnly(0xdc0)),
+        ),
+        (
+            "pmpcfg1 does not exist on RV64",
+            0x3a1,
+            M,
+            false,
+            none,
+            Err(Unimplemented(0x3a1)),
         ),
         (
             "fcsr (no F)",
@@ -1062,5 +1089,17 @@ fn delegation_of_every_interrupt() {
                 }
             }
         }
+    }
+}
+
+/// PMP: vmlab implements zero PMP entries, so (as the privileged spec allows) every
+/// `pmpcfg`/`pmpaddr` CSR exists, reads zero and ignores writes.
+#[test]
+fn pmp_csrs_are_read_only_zero() {
+    let mut c = Csrs::new(0);
+    for a in (0x3a0..=0x3ae).step_by(2).chain(0x3b0..=0x3ef) {
+        assert_eq!(c.write(a, M, u64::MAX), Ok(0), "{a:#x}");
+        assert_eq!(c.read(a, M), Ok(0), "{a:#x}");
+        assert!(c.read(a, S).is_err(), "{a:#x} from S");
     }
 }

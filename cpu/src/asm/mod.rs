@@ -1,0 +1,1 @@
+//! The assembler (in progress).

@@ -1,0 +1,1 @@
+//! objdump-style disassembly of ELF files (in progress).

@@ -1,0 +1,539 @@
+//! The pipeline timing model: a single-issue, in-order, five-stage pipeline (IF, ID, EX,
+//! MEM, WB) with full forwarding, as `docs/timing.md` specifies.
+//!
+//! The model is a cost function over the instruction stream: every retired instruction
+//! costs one cycle plus the stalls it causes, and a trap costs a fixed entry penalty plus
+//! the memory cycles spent before the fault. The memory side reports its latencies (TLB
+//! lookups, page-walk reads through the caches, cache misses, DRAM, device registers) per
+//! access; an access that takes `c` cycles holds its stage `c - 1` cycles beyond the one the
+//! stage has anyway. The execution core ([`crate::hart`]) stays untimed: the machine
+//! measures each step's memory cycles, then asks [`Pipeline::retire`] or
+//! [`Pipeline::trap`] what the step cost.
+
+use crate::isa::{Insn, Op};
+use serde::{Deserialize, Serialize};
+
+/// How conditional branches are predicted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Predictor {
+    /// Predict not taken, always (the default): a taken branch pays
+    /// [`TimingConfig::branch_penalty`].
+    #[default]
+    NotTaken,
+    /// Backward taken, forward not taken (a static rule decided in ID).
+    Btfn,
+    /// A table of two-bit saturating counters indexed by `(pc >> 1) mod entries`, all
+    /// starting at 1 (weakly not taken).
+    Bimodal,
+}
+
+/// The pipeline's timing parameters (`[timing]` in a machine file). Every field has a
+/// default; `docs/timing.md` explains each rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimingConfig {
+    /// Cycles to fill the empty pipeline at reset: the first instruction leaves WB after
+    /// `1 + pipeline_fill` cycles (default 4).
+    pub pipeline_fill: u64,
+    /// Stall of an instruction that uses the result of the load (or LR, SC, AMO) just before
+    /// it (default 1).
+    pub load_use_penalty: u64,
+    /// Cycles lost to a branch resolved wrongly in EX: a taken branch predicted not taken,
+    /// or a not-taken branch predicted taken (default 2).
+    pub branch_penalty: u64,
+    /// Cycles lost to a taken branch predicted taken (the target is computed in ID; there is
+    /// no branch target buffer) (default 1).
+    pub predicted_taken_penalty: u64,
+    /// Cycles lost to `jal` (the target is known in ID) (default 1).
+    pub jal_penalty: u64,
+    /// Cycles lost to `jalr` (the target is known in EX) (default 2).
+    pub jalr_penalty: u64,
+    /// The branch predictor (default `not_taken`).
+    pub predictor: Predictor,
+    /// Counters in the bimodal predictor's table (default 64; a power of two).
+    pub predictor_entries: u64,
+    /// Cycles a multiply occupies EX (default 3): it stalls the pipeline `mul_latency - 1`.
+    pub mul_latency: u64,
+    /// Cycles a divide or remainder occupies EX (default 20).
+    pub div_latency: u64,
+    /// Extra cycles of a serialising instruction (every Zicsr instruction, `fence`,
+    /// `fence.i`, `sfence.vma`, `mret`, `sret`, `wfi`): it waits for the older instructions
+    /// to drain and the younger ones are refetched after it (default 4).
+    pub serialize_penalty: u64,
+    /// Cycles of taking a trap (an exception or an interrupt): flushing the pipeline and
+    /// fetching from the trap vector, counted instead of the faulting instruction's own
+    /// cycle (default 5).
+    pub trap_penalty: u64,
+}
+
+impl Default for TimingConfig {
+    fn default() -> Self {
+        TimingConfig {
+            pipeline_fill: 4,
+            load_use_penalty: 1,
+            branch_penalty: 2,
+            predicted_taken_penalty: 1,
+            jal_penalty: 1,
+            jalr_penalty: 2,
+            predictor: Predictor::NotTaken,
+            predictor_entries: 64,
+            mul_latency: 3,
+            div_latency: 20,
+            serialize_penalty: 4,
+            trap_penalty: 5,
+        }
+    }
+}
+
+/// A configuration that cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TimingError(pub String);
+
+impl TimingConfig {
+    /// Checks the parameters, with a message that says what would be right.
+    pub fn validate(&self) -> Result<(), TimingError> {
+        if self.mul_latency == 0 {
+            return Err(TimingError(
+                "timing.mul_latency = 0: a multiply needs at least 1 cycle in EX".into(),
+            ));
+        }
+        if self.div_latency == 0 {
+            return Err(TimingError(
+                "timing.div_latency = 0: a divide needs at least 1 cycle in EX".into(),
+            ));
+        }
+        let e = self.predictor_entries;
+        if !e.is_power_of_two() || e > 1 << 20 {
+            return Err(TimingError(format!(
+                "timing.predictor_entries = {e}: expected a power of two from 1 to 1048576"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What an instruction is, as far as timing goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// Single-cycle ALU work (also `lui`, `auipc`).
+    Alu,
+    /// A load: its result is ready after MEM.
+    Load,
+    /// A store.
+    Store,
+    /// LR, SC or an AMO: a memory access whose result is ready after MEM.
+    Atomic,
+    /// A conditional branch.
+    Branch,
+    /// `jal`.
+    Jal,
+    /// `jalr`.
+    Jalr,
+    /// A multiply.
+    Mul,
+    /// A divide or remainder.
+    Div,
+    /// A serialising instruction (Zicsr, fences, `sfence.vma`, xRET, `wfi`).
+    Serial,
+    /// `ecall`, `ebreak` and illegal instructions, which always trap.
+    Trapping,
+}
+
+/// The timing class of `op`.
+pub fn class(op: Op) -> Class {
+    use Op::*;
+    match op {
+        Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu => Class::Load,
+        Sb | Sh | Sw | Sd => Class::Store,
+        LrW | ScW | AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW | AmominW | AmomaxW
+        | AmominuW | AmomaxuW | LrD | ScD | AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD
+        | AmominD | AmomaxD | AmominuD | AmomaxuD => Class::Atomic,
+        Beq | Bne | Blt | Bge | Bltu | Bgeu => Class::Branch,
+        Jal => Class::Jal,
+        Jalr => Class::Jalr,
+        Mul | Mulh | Mulhsu | Mulhu | Mulw => Class::Mul,
+        Div | Divu | Rem | Remu | Divw | Divuw | Remw | Remuw => Class::Div,
+        Csrrw | Csrrs | Csrrc | Csrrwi | Csrrsi | Csrrci | Fence | FenceTso | FenceI
+        | SfenceVma | Mret | Sret | Wfi => Class::Serial,
+        Ecall | Ebreak | Illegal => Class::Trapping,
+        _ => Class::Alu,
+    }
+}
+
+/// The registers an instruction reads in ID (0 = none: x0 never causes a hazard).
+fn sources(i: &Insn) -> (u8, u8) {
+    let (_, rs1, rs2, ..) = match i.op.def() {
+        Some(d) => d.format.fields(),
+        None => return (0, 0),
+    };
+    (if rs1 { i.rs1 } else { 0 }, if rs2 { i.rs2 } else { 0 })
+}
+
+/// The memory cycles one step spent, as the machine measured them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemCycles {
+    /// Cycles of instruction fetch accesses (translation plus the memory system), summed
+    /// over the fetch-block accesses the step made (0 when the fetch buffer held the
+    /// instruction).
+    pub fetch: u64,
+    /// Fetch-block accesses the step made (0, 1 or 2).
+    pub fetch_accesses: u64,
+    /// Cycles of data accesses (translation plus the memory system), summed.
+    pub data: u64,
+    /// Data accesses the step made (0, 1 or 2 for an AMO's read and write).
+    pub data_accesses: u64,
+}
+
+/// The pipeline's counters (`pipeline.*`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PipelineStats {
+    /// Cycles of pipeline fill at reset.
+    pub fill: u64,
+    /// Instructions retired through [`Pipeline::retire`].
+    pub retired: u64,
+    /// Stall cycles waiting for instruction fetch (iTLB, walks, L1I misses...).
+    pub fetch_stall: u64,
+    /// Stall cycles waiting for data accesses (dTLB, walks, L1D misses, devices...).
+    pub data_stall: u64,
+    /// Load-use stall cycles.
+    pub load_use: u64,
+    /// Conditional branches executed.
+    pub branches: u64,
+    /// Conditional branches taken.
+    pub taken: u64,
+    /// Conditional branches the predictor got wrong.
+    pub mispredicts: u64,
+    /// Cycles lost to branches and jumps.
+    pub control: u64,
+    /// Extra cycles of multiplies and divides in EX.
+    pub muldiv: u64,
+    /// Extra cycles of serialising instructions.
+    pub serialize: u64,
+    /// Traps taken.
+    pub traps: u64,
+    /// Cycles of trap entry (the penalty, memory stalls before the fault included).
+    pub trap_cycles: u64,
+    /// Cycles spent stopped in `wfi`.
+    pub wait: u64,
+}
+
+impl PipelineStats {
+    /// Every counter under `prefix` (normally `pipeline`), in a stable order.
+    pub fn for_each(&self, prefix: &str, f: &mut dyn FnMut(&str, u64)) {
+        let items = [
+            ("fill", self.fill),
+            ("retired", self.retired),
+            ("stall.fetch", self.fetch_stall),
+            ("stall.data", self.data_stall),
+            ("stall.load_use", self.load_use),
+            ("stall.control", self.control),
+            ("stall.muldiv", self.muldiv),
+            ("stall.serialize", self.serialize),
+            ("branches", self.branches),
+            ("branches.taken", self.taken),
+            ("branches.mispredicted", self.mispredicts),
+            ("traps", self.traps),
+            ("trap_cycles", self.trap_cycles),
+            ("wait_cycles", self.wait),
+        ];
+        for (n, v) in items {
+            f(&format!("{prefix}.{n}"), v);
+        }
+    }
+}
+
+/// The pipeline's state between instructions.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    cfg: TimingConfig,
+    /// The destination of the previous instruction if its result comes from MEM (a load,
+    /// LR, SC or AMO), else 0.
+    load_rd: u8,
+    /// Whether the pipeline has been filled since reset.
+    filled: bool,
+    /// The bimodal predictor's counters.
+    counters: Vec<u8>,
+    stats: PipelineStats,
+}
+
+impl Pipeline {
+    /// A pipeline at reset (empty: the first instruction pays the fill).
+    pub fn new(cfg: TimingConfig) -> Result<Pipeline, TimingError> {
+        cfg.validate()?;
+        let n = if cfg.predictor == Predictor::Bimodal {
+            cfg.predictor_entries as usize
+        } else {
+            0
+        };
+        Ok(Pipeline {
+            cfg,
+            load_rd: 0,
+            filled: false,
+            counters: vec![1; n],
+            stats: PipelineStats::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TimingConfig {
+        &self.cfg
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &PipelineStats {
+        &self.stats
+    }
+
+    fn fill(&mut self) -> u64 {
+        if self.filled {
+            0
+        } else {
+            self.filled = true;
+            self.stats.fill = self.cfg.pipeline_fill;
+            self.cfg.pipeline_fill
+        }
+    }
+
+    /// The cycles of an instruction that retired: `insn` at `pc`, continuing at `next_pc`,
+    /// having spent `mem` in the memory side.
+    pub fn retire(&mut self, insn: &Insn, pc: u64, next_pc: u64, mem: MemCycles) -> u64 {
+        let cfg = &self.cfg;
+        let s = &mut self.stats;
+        s.retired += 1;
+        let mut cost = 1;
+        let fetch_stall = mem.fetch.saturating_sub(mem.fetch_accesses.min(1));
+        let data_stall = mem.data.saturating_sub(mem.data_accesses.min(1));
+        s.fetch_stall += fetch_stall;
+        s.data_stall += data_stall;
+        cost += fetch_stall + data_stall;
+        if self.load_rd != 0 {
+            let (a, b) = sources(insn);
+            if a == self.load_rd || b == self.load_rd {
+                s.load_use += cfg.load_use_penalty;
+                cost += cfg.load_use_penalty;
+            }
+        }
+        let class = class(insn.op);
+        let extra = match class {
+            Class::Branch => {
+                let taken = next_pc != pc.wrapping_add(insn.byte_len());
+                s.branches += 1;
+                s.taken += u64::from(taken);
+                let predicted = match cfg.predictor {
+                    Predictor::NotTaken => false,
+                    Predictor::Btfn => insn.imm < 0,
+                    Predictor::Bimodal => {
+                        let slot = ((pc >> 1) as usize) & (self.counters.len() - 1);
+                        let c = &mut self.counters[slot];
+                        let p = *c >= 2;
+                        *c = if taken {
+                            (*c + 1).min(3)
+                        } else {
+                            c.saturating_sub(1)
+                        };
+                        p
+                    }
+                };
+                let penalty = match (predicted, taken) {
+                    (false, false) => 0,
+                    (true, true) => cfg.predicted_taken_penalty,
+                    _ => {
+                        s.mispredicts += 1;
+                        cfg.branch_penalty
+                    }
+                };
+                s.control += penalty;
+                penalty
+            }
+            Class::Jal => {
+                s.control += cfg.jal_penalty;
+                cfg.jal_penalty
+            }
+            Class::Jalr => {
+                s.control += cfg.jalr_penalty;
+                cfg.jalr_penalty
+            }
+            Class::Mul => {
+                s.muldiv += cfg.mul_latency - 1;
+                cfg.mul_latency - 1
+            }
+            Class::Div => {
+                s.muldiv += cfg.div_latency - 1;
+                cfg.div_latency - 1
+            }
+            Class::Serial => {
+                s.serialize += cfg.serialize_penalty;
+                cfg.serialize_penalty
+            }
+            _ => 0,
+        };
+        cost += extra;
+        self.load_rd = match class {
+            Class::Load | Class::Atomic => insn.rd,
+            _ => 0,
+        };
+        cost + self.fill()
+    }
+
+    /// The cycles of taking a trap, `mem` being what the trapping step spent in the memory
+    /// side before the fault was found (a fetch or a walk that faulted, say).
+    pub fn trap(&mut self, mem: MemCycles) -> u64 {
+        let cost = self.cfg.trap_penalty + mem.fetch + mem.data;
+        self.stats.traps += 1;
+        self.stats.trap_cycles += cost;
+        self.load_rd = 0;
+        cost + self.fill()
+    }
+
+    /// Count `cycles` spent stopped in `wfi`.
+    pub fn wait(&mut self, cycles: u64) {
+        self.stats.wait += cycles;
+        self.load_rd = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::decode;
+
+    fn insn(word: u32) -> Insn {
+        decode(word)
+    }
+
+    /// Runs `(word, pc, next_pc, mem)` steps through a pipeline and checks each cost.
+    fn check(cfg: TimingConfig, steps: &[(u32, u64, u64, MemCycles, u64)]) {
+        let mut p = Pipeline::new(cfg).unwrap();
+        for (n, &(w, pc, next, mem, want)) in steps.iter().enumerate() {
+            let got = p.retire(&insn(w), pc, next, mem);
+            assert_eq!(got, want, "step {n}: {w:08x}");
+        }
+    }
+
+    const HIT: MemCycles = MemCycles {
+        fetch: 1,
+        fetch_accesses: 1,
+        data: 0,
+        data_accesses: 0,
+    };
+    const ADDI_A0: u32 = 0x00150513; // addi a0,a0,1
+    const LD_A0: u32 = 0x0005b503; // ld a0,0(a1)
+    const LD_HIT: MemCycles = MemCycles {
+        fetch: 1,
+        fetch_accesses: 1,
+        data: 1,
+        data_accesses: 1,
+    };
+
+    #[test]
+    fn fill_then_one_per_instruction() {
+        check(
+            TimingConfig::default(),
+            &[
+                (ADDI_A0, 0, 4, HIT, 5),
+                (ADDI_A0, 4, 8, HIT, 1),
+                (ADDI_A0, 8, 12, MemCycles::default(), 1),
+            ],
+        );
+    }
+
+    #[test]
+    fn load_use_and_memory_stalls() {
+        let miss = MemCycles {
+            fetch: 1,
+            fetch_accesses: 1,
+            data: 101,
+            data_accesses: 1,
+        };
+        check(
+            TimingConfig::default(),
+            &[
+                (LD_A0, 0, 4, LD_HIT, 5),
+                (ADDI_A0, 4, 8, HIT, 2),      // uses a0: load-use
+                (LD_A0, 8, 12, miss, 101),    // 100-cycle data stall
+                (0x00158593, 12, 16, HIT, 1), // addi a1,a1,1: independent
+            ],
+        );
+    }
+
+    #[test]
+    fn branches_and_predictors() {
+        let bne_back = 0xfe051ee3; // bne a0,zero,-4
+        let cfg = TimingConfig::default();
+        check(
+            cfg.clone(),
+            &[
+                (ADDI_A0, 0, 4, HIT, 5),
+                (bne_back, 4, 0, HIT, 3),
+                (bne_back, 4, 8, HIT, 1),
+            ],
+        );
+        let btfn = TimingConfig {
+            predictor: Predictor::Btfn,
+            ..cfg.clone()
+        };
+        check(
+            btfn,
+            &[
+                (ADDI_A0, 0, 4, HIT, 5),
+                (bne_back, 4, 0, HIT, 2),
+                (bne_back, 4, 8, HIT, 3),
+            ],
+        );
+        let bimodal = TimingConfig {
+            predictor: Predictor::Bimodal,
+            ..cfg
+        };
+        check(
+            bimodal,
+            &[
+                (ADDI_A0, 0, 4, HIT, 5),
+                (bne_back, 4, 0, HIT, 3), // counter 1: predicted not taken
+                (bne_back, 4, 0, HIT, 2), // counter 2: predicted taken
+                (bne_back, 4, 8, HIT, 3), // counter 3 -> mispredict
+            ],
+        );
+    }
+
+    #[test]
+    fn muldiv_serial_and_traps() {
+        let mut p = Pipeline::new(TimingConfig::default()).unwrap();
+        assert_eq!(p.retire(&insn(0x02b50533), 0, 4, HIT), 5 + 2); // mul
+        assert_eq!(p.retire(&insn(0x02b54533), 4, 8, HIT), 20); // div
+        assert_eq!(p.retire(&insn(0x30002573), 8, 12, HIT), 5); // csrr a0,mstatus
+        assert_eq!(
+            p.trap(MemCycles {
+                fetch: 30,
+                fetch_accesses: 1,
+                ..MemCycles::default()
+            }),
+            35
+        );
+        assert_eq!(p.stats().traps, 1);
+    }
+
+    #[test]
+    fn bad_configs() {
+        for (cfg, msg) in [
+            (
+                TimingConfig {
+                    mul_latency: 0,
+                    ..TimingConfig::default()
+                },
+                "mul_latency = 0",
+            ),
+            (
+                TimingConfig {
+                    predictor_entries: 12,
+                    ..TimingConfig::default()
+                },
+                "predictor_entries = 12",
+            ),
+        ] {
+            let e = Pipeline::new(cfg).unwrap_err();
+            assert!(e.0.contains(msg), "{e}");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `--log-commits FILE`: one line per retired instruction in the format of Spike's
+//! `--log-commits`, so a run can be compared with Spike's line by line:
+//!
+//! ```text
+//! core   0: 3 0x0000000080000000 (0x00001297) x5  0x0000000080001000
+//! core   0: 3 0x000000008000000a (0x00a2b5af) x11 0x0000000000000000 mem 0x0000000080001010 mem 0x0000000080001010 0x0000000000000003
+//! core   0: 3 0x0000000080000018 (0x34059073) c832_mscratch 0x0000000000000006
+//! ```
+//!
+//! The privilege the instruction ran in, its pc, its bits (4 hex digits for a compressed
+//! one), then what it wrote: the destination register, the CSRs (as `c<number>_<name>` with
+//! the value after the write), each memory read (`mem ADDR`) and write (`mem ADDR VALUE`,
+//! as many digits as bytes written). Trapping instructions are not logged, as in Spike.
+//! `docs/run.md` lists where the two logs can legitimately differ.
+
+use crate::machine::{Machine, StepInfo};
+use std::io::{self, Write};
+use vmlab_cpu::csr::addr;
+use vmlab_cpu::hart::StepResult;
+use vmlab_cpu::isa::{csr_name, Format, Op};
+use vmlab_mmu::Privilege;
+
+fn priv_digit(p: Privilege) -> u8 {
+    match p {
+        Privilege::User => 0,
+        Privilege::Supervisor => 1,
+        Privilege::Machine => 3,
+    }
+}
+
+/// The CSRs a retired instruction wrote, as Spike names them (views of `mstatus` and `mie`
+/// are logged as Spike logs them).
+fn csr_writes(info: &StepInfo) -> Vec<u16> {
+    let i = &info.insn;
+    let writes = match i.op {
+        Op::Csrrw | Op::Csrrwi => true,
+        Op::Csrrs | Op::Csrrc => i.rs1 != 0,
+        Op::Csrrsi | Op::Csrrci => i.imm != 0,
+        Op::Mret | Op::Sret => return vec![addr::MSTATUS],
+        _ => false,
+    };
+    if !writes {
+        return vec![];
+    }
+    match i.csr {
+        addr::SSTATUS => vec![addr::MSTATUS],
+        addr::SIE => vec![addr::SIE, addr::MIE],
+        addr::SIP => vec![addr::MIP],
+        c => vec![c],
+    }
+}
+
+fn writes_rd(f: Format) -> bool {
+    !matches!(
+        f,
+        Format::S | Format::B | Format::Fence | Format::FenceI | Format::Sfence | Format::None
+    )
+}
+
+/// Appends the log line of `info` (if it is a retired instruction) to `w`; `m` is the machine
+/// after the step.
+pub fn write(w: &mut impl Write, m: &Machine, info: &StepInfo) -> io::Result<()> {
+    let retired = match info.result {
+        StepResult::Retired => true,
+        StepResult::Waiting => info.insn.op == Op::Wfi,
+        StepResult::Trapped { .. } => false,
+    };
+    if !retired {
+        return Ok(());
+    }
+    let i = &info.insn;
+    let raw = if i.compressed.is_some() {
+        format!("0x{:04x}", info.raw & 0xffff)
+    } else {
+        format!("0x{:08x}", info.raw)
+    };
+    let mut line = format!(
+        "core {:3}: {} 0x{:016x} ({raw})",
+        m.hart.csrs.mhartid,
+        priv_digit(info.privilege),
+        info.pc
+    );
+    if let Some(d) = i.op.def() {
+        if writes_rd(d.format) && i.rd != 0 {
+            line.push_str(&format!(" x{:<2} 0x{:016x}", i.rd, m.hart.reg(i.rd)));
+        }
+    }
+    for c in csr_writes(info) {
+        let value = m.hart.csrs.raw_read(c);
+        line.push_str(&format!(" c{c}_{} 0x{value:016x}", csr_name(c)));
+    }
+    for a in m.last_accesses() {
+        if a.write {
+            let digits = usize::from(a.size) * 2;
+            line.push_str(&format!(" mem 0x{:016x} 0x{:0digits$x}", a.addr, a.value));
+        } else {
+            line.push_str(&format!(" mem 0x{:016x}", a.addr));
+        }
+    }
+    line.push('\n');
+    w.write_all(line.as_bytes())
+}

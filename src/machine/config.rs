@@ -1,0 +1,259 @@
+//! The machine's configuration: one TOML file (`--machine FILE.toml`) with a table per unit,
+//! plus `--set key=value` overrides. Every key has a default; `docs/config.md` lists them.
+
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use vmlab_cpu::timing::TimingConfig;
+use vmlab_devices::MemoryConfig;
+use vmlab_mmu::{Format, FormatSpec, MmuConfig};
+
+/// What an `ecall` does on the bare machine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EcallExit {
+    /// An `ecall` with `a7 = 93` (the RISC-V Linux and newlib `exit` number) ends the run
+    /// with exit code `a0` when the trap would go to a handler the program never installed
+    /// (`mtvec`, or `stvec` for a delegated trap, still 0). Otherwise it traps as usual
+    /// (the default).
+    #[default]
+    Unhandled,
+    /// Every `ecall` with `a7 = 93` ends the run, handler or not.
+    Always,
+    /// `ecall` always traps, as on real hardware.
+    Never,
+}
+
+/// `[run]`: when a run stops.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// Stop after this many instructions have retired (default 0 = no limit).
+    pub max_insns: u64,
+    /// Stop when the modelled clock reaches this cycle (default 0 = no limit).
+    pub max_cycles: u64,
+    /// The `ecall` exit convention (default `unhandled`).
+    pub ecall_exit: EcallExit,
+    /// Stop on a double fault: an exception raised by the first instruction of the trap
+    /// handler just entered, before it retired anything (default true). Without this, a
+    /// program with no handler loops forever between address 0 and the fault.
+    pub stop_on_double_fault: bool,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            max_insns: 0,
+            max_cycles: 0,
+            ecall_exit: EcallExit::Unhandled,
+            stop_on_double_fault: true,
+        }
+    }
+}
+
+/// `[host]`: host-speed shortcuts. None of them changes a modelled cycle or statistic; a
+/// test runs programs with each off and compares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HostConfig {
+    /// Keep decoded instructions in a direct-mapped cache indexed by pc and checked against
+    /// the fetched bits (default true).
+    pub decode_cache: bool,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig { decode_cache: true }
+    }
+}
+
+/// `[cpu]`: the hart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CpuConfig {
+    /// `mhartid` (default 0).
+    pub hartid: u64,
+    /// Start here instead of at the program's entry point (default: the entry point).
+    pub reset_pc: Option<u64>,
+}
+
+/// The whole machine.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MachineConfig {
+    /// The hart.
+    pub cpu: CpuConfig,
+    /// The pipeline timing model (`docs/timing.md`).
+    pub timing: TimingConfig,
+    /// The translation unit (`docs/mmu.md`).
+    pub mmu: MmuConfig,
+    /// The physical side: RAM, caches, DRAM, devices (`docs/devices.md`).
+    pub memory: MemoryConfig,
+    /// Custom page-table formats, selected with `vmformat = 16 + index` (`docs/csr.md`).
+    pub formats: Vec<FormatSpec>,
+    /// When a run stops.
+    pub run: RunConfig,
+    /// Host-speed shortcuts.
+    pub host: HostConfig,
+}
+
+/// A configuration problem: which key, what is wrong, what would be right.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl MachineConfig {
+    /// Parses a machine file's text; `path` names it in messages (with line and column).
+    pub fn parse(text: &str, path: &str) -> Result<MachineConfig, ConfigError> {
+        toml::from_str::<MachineConfig>(text).map_err(|e| ConfigError(located(path, text, &e)))
+    }
+
+    /// Builds a configuration from a TOML table (a parsed machine file with `--set`
+    /// overrides applied).
+    pub fn from_table(table: toml::Table, path: &str) -> Result<MachineConfig, ConfigError> {
+        toml::Value::Table(table)
+            .try_into::<MachineConfig>()
+            .map_err(|e| ConfigError(format!("{path}: {}", e.message().trim_end())))
+    }
+
+    /// The custom formats, built (each checked).
+    pub fn custom_formats(&self) -> Result<Vec<Arc<Format>>, ConfigError> {
+        self.formats
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                Format::new(spec.clone())
+                    .map(Arc::new)
+                    .map_err(|e| ConfigError(format!("formats[{i}]: {e}")))
+            })
+            .collect()
+    }
+}
+
+/// The configuration of a machine file's `text` (named `path` in messages) with `sets`
+/// (`key=value`) applied in order.
+pub fn apply_set_all(
+    text: &str,
+    path: &str,
+    sets: &[String],
+) -> Result<MachineConfig, ConfigError> {
+    if sets.is_empty() {
+        return MachineConfig::parse(text, path);
+    }
+    // Check the file alone first, so its errors keep their line and column.
+    MachineConfig::parse(text, path)?;
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| ConfigError(located(path, text, &e)))?;
+    for s in sets {
+        apply_set(&mut table, s)?;
+    }
+    MachineConfig::from_table(
+        table,
+        &format!("{path} with --set {}", sets.join(" --set ")),
+    )
+}
+
+/// A TOML parse error with the file name, line and column.
+pub(crate) fn located(path: &str, text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let loc = crate::scenario::locate(text, span);
+            format!(
+                "{path}:{}:{}: {}\n  |\n  | {}",
+                loc.line,
+                loc.col,
+                e.message(),
+                loc.text
+            )
+        }
+        None => format!("{path}: {}", e.message()),
+    }
+}
+
+/// Applies `key=value` to `table`: `key` is a dotted path (`memory.l1d.size`), `value` a
+/// TOML value (`4096`, `true`, `"lru"`, `[1, 2]`); a bare word that is not valid TOML is
+/// taken as a string (`timing.predictor=bimodal`).
+pub fn apply_set(table: &mut toml::Table, assignment: &str) -> Result<(), ConfigError> {
+    let (key, value) = assignment.split_once('=').ok_or_else(|| {
+        ConfigError(format!(
+            "--set {assignment}: expected KEY=VALUE, e.g. --set memory.l1d.size=65536"
+        ))
+    })?;
+    let key = key.trim();
+    let value = value.trim();
+    let parsed: toml::Value = match format!("v = {value}").parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(value.into())),
+        Err(_) => toml::Value::String(value.into()),
+    };
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(ConfigError(format!(
+            "--set {assignment}: `{key}` is not a key path; expected names joined by dots, e.g. mmu.dtlb.ways"
+        )));
+    }
+    let mut t = table;
+    for p in &parts[..parts.len() - 1] {
+        let entry = t
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = match entry {
+            toml::Value::Table(t) => t,
+            _ => {
+                return Err(ConfigError(format!(
+                    "--set {assignment}: `{p}` is a value, not a table"
+                )))
+            }
+        };
+    }
+    t.insert(parts[parts.len() - 1].to_string(), parsed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(file: &str, sets: &[&str], want: Result<(), &str>) -> Option<MachineConfig> {
+        let mut t: toml::Table = file.parse().unwrap();
+        let mut r = Ok(());
+        for s in sets {
+            if let Err(e) = apply_set(&mut t, s) {
+                r = Err(e);
+                break;
+            }
+        }
+        let c = r.and_then(|()| MachineConfig::from_table(t, "m.toml"));
+        match (&c, want) {
+            (Ok(_), Ok(())) => {}
+            (Err(e), Err(w)) => assert!(e.0.contains(w), "{e} lacks {w}"),
+            (got, want) => panic!("{got:?} vs {want:?}"),
+        }
+        c.ok()
+    }
+
+    #[test]
+    fn sets_and_errors() {
+        let c = check(
+            "[timing]\nmul_latency = 5\n",
+            &[
+                "memory.l1d.size=65536",
+                "timing.predictor=bimodal",
+                "run.max_insns=10",
+            ],
+            Ok(()),
+        )
+        .unwrap();
+        assert_eq!(c.timing.mul_latency, 5);
+        assert_eq!(c.memory.l1d.size, 65536);
+        assert_eq!(c.timing.predictor, vmlab_cpu::timing::Predictor::Bimodal);
+        assert_eq!(c.run.max_insns, 10);
+        check("", &["timing.nope=1"], Err("unknown field `nope`"));
+        check("", &["timing"], Err("expected KEY=VALUE"));
+        check("", &["timing..x=1"], Err("not a key path"));
+        check(
+            "",
+            &["run.max_insns=1", "run.max_insns.x=2"],
+            Err("is a value"),
+        );
+        check("", &["timing.mul_latency=\"x\""], Err("invalid type"));
+    }
+}

@@ -1,0 +1,537 @@
+//! The `Machine`: one hart, the translation unit and the memory system wired together, with
+//! the pipeline timing model keeping the clock.
+//!
+//! Each [`Machine::step`] lets the hart execute one instruction (or take one trap, or wait)
+//! against a [`port::Port`] that sends every access through the MMU and the memory system
+//! and adds up the cycles they report; the timing model turns those cycles and the
+//! instruction into the step's cost, and the clock, `mcycle` and the devices advance by it.
+//! The run ends when the program writes `tohost`, makes an exit `ecall`, reaches a limit,
+//! double-faults or waits for an interrupt that can never come.
+
+pub mod config;
+pub mod port;
+
+pub use config::{apply_set_all, ConfigError, EcallExit, MachineConfig};
+pub use port::MemAccess;
+
+use port::{DecodeCache, FetchBuffer, Port, StepNotes};
+use std::fmt;
+use vmlab_cpu::csr::addr as csr_addr;
+use vmlab_cpu::elf::{Elf, ElfError};
+use vmlab_cpu::hart::{Hart, StepResult};
+use vmlab_cpu::isa::{Insn, Op};
+use vmlab_cpu::timing::{class, Class, Pipeline};
+use vmlab_cpu::trap::{Exception, Trap};
+use vmlab_cpu::vmcsr::{err as vm_err, Formats};
+use vmlab_devices::{Clint, Console, Cycle, MemorySystem};
+use vmlab_mmu::{Mmu, Privilege};
+
+/// Why a run stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The program wrote an exit command to `tohost`.
+    Tohost {
+        /// The exit code (the payload shifted right by one).
+        code: u64,
+    },
+    /// The program made an exit `ecall` (`a7 = 93`).
+    Ecall {
+        /// The exit code (`a0`).
+        code: u64,
+    },
+    /// `run.max_insns` instructions retired.
+    InsnLimit(u64),
+    /// The clock reached `run.max_cycles`.
+    CycleLimit(u64),
+    /// An exception in the first instruction of a trap handler.
+    DoubleFault {
+        /// The trap being entered.
+        first: Trap,
+        /// Where the first trap happened.
+        first_epc: u64,
+        /// The exception the handler raised.
+        second: Trap,
+        /// The handler's address.
+        handler: u64,
+    },
+    /// `wfi` with no interrupt enabled that any device could ever raise.
+    Deadlock {
+        /// The pc after the `wfi`.
+        pc: u64,
+    },
+}
+
+/// The process exit code when a limit stops the run.
+pub const EXIT_LIMIT: u8 = 124;
+/// The process exit code of a double fault or a deadlock.
+pub const EXIT_FAULT: u8 = 125;
+
+impl Stop {
+    /// The process exit code: the guest's own (its low 8 bits) when it exited, else
+    /// [`EXIT_LIMIT`] or [`EXIT_FAULT`].
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Stop::Tohost { code } | Stop::Ecall { code } => *code as u8,
+            Stop::InsnLimit(_) | Stop::CycleLimit(_) => EXIT_LIMIT,
+            Stop::DoubleFault { .. } | Stop::Deadlock { .. } => EXIT_FAULT,
+        }
+    }
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stop::Tohost { code } => write!(f, "the program exited with code {code} (tohost)"),
+            Stop::Ecall { code } => write!(f, "the program exited with code {code} (ecall)"),
+            Stop::InsnLimit(n) => write!(f, "stopped after {n} instructions (--max-insns)"),
+            Stop::CycleLimit(n) => write!(f, "stopped at cycle {n} (--max-cycles)"),
+            Stop::DoubleFault {
+                first,
+                first_epc,
+                second,
+                handler,
+            } => write!(
+                f,
+                "double fault: {} at pc {first_epc:#x} entered the handler at {handler:#x}, \
+                 which raised {} before retiring an instruction (is mtvec/stvec set?)",
+                describe(first),
+                describe(second)
+            ),
+            Stop::Deadlock { pc } => write!(
+                f,
+                "deadlock: wfi at pc {:#x} waits for an interrupt, but no device has \
+                 anything scheduled that could raise one",
+                pc.wrapping_sub(4)
+            ),
+        }
+    }
+}
+
+/// A trap in words: `load page fault (cause 13, tval 0x1000)`.
+pub fn describe(t: &Trap) -> String {
+    format!(
+        "{} (cause {}, tval {:#x})",
+        trap_name(t),
+        t.cause() & !(1 << 63),
+        t.tval()
+    )
+}
+
+/// The specification's name of a trap cause.
+pub fn trap_name(t: &Trap) -> &'static str {
+    match t {
+        Trap::Interrupt(i) => match i.code() {
+            1 => "supervisor software interrupt",
+            3 => "machine software interrupt",
+            5 => "supervisor timer interrupt",
+            7 => "machine timer interrupt",
+            9 => "supervisor external interrupt",
+            11 => "machine external interrupt",
+            _ => "interrupt",
+        },
+        Trap::Exception(e) => match e.code() {
+            0 => "instruction address misaligned",
+            1 => "instruction access fault",
+            2 => "illegal instruction",
+            3 => "breakpoint",
+            4 => "load address misaligned",
+            5 => "load access fault",
+            6 => "store/AMO address misaligned",
+            7 => "store/AMO access fault",
+            8 => "environment call from U-mode",
+            9 => "environment call from S-mode",
+            11 => "environment call from M-mode",
+            12 => "instruction page fault",
+            13 => "load page fault",
+            15 => "store/AMO page fault",
+            _ => "exception",
+        },
+    }
+}
+
+/// A machine that cannot be built or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum MachineError {
+    /// A configuration problem.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// The program cannot be loaded.
+    #[error("{0}")]
+    Elf(#[from] ElfError),
+}
+
+/// What one step did, for observers (the commit log, tests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepInfo {
+    /// The hart's result.
+    pub result: StepResult,
+    /// The pc the step started at.
+    pub pc: u64,
+    /// The privilege the step started in.
+    pub privilege: Privilege,
+    /// The instruction fetched (Illegal with imm 0 if none was).
+    pub insn: Insn,
+    /// Its raw bits.
+    pub raw: u32,
+    /// The cycles the step cost.
+    pub cycles: u64,
+}
+
+/// The machine.
+pub struct Machine {
+    /// The hart.
+    pub hart: Hart,
+    /// The translation unit.
+    pub mmu: Mmu,
+    /// The physical side.
+    pub mem: MemorySystem,
+    pipeline: Pipeline,
+    cfg: MachineConfig,
+    formats: Formats,
+    now: u64,
+    fetch_buf: FetchBuffer,
+    fetch_block: u64,
+    decode_cache: DecodeCache,
+    next_event: Option<u64>,
+    /// The previous step entered a trap handler at this pc, and nothing retired since.
+    entering: Option<(Trap, u64, u64)>,
+    stop: Option<Stop>,
+    output: Vec<u8>,
+    /// Data accesses of the last step (only when [`Machine::set_access_log`] is on).
+    accesses: Option<Vec<MemAccess>>,
+}
+
+impl fmt::Debug for Machine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Machine")
+            .field("pc", &self.hart.pc)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Machine {
+    /// Builds a machine (every unit validated) with the hart at `0x8000_0000` in M-mode.
+    pub fn new(cfg: MachineConfig) -> Result<Machine, MachineError> {
+        let bad = |e: String| MachineError::Config(ConfigError(e));
+        let mmu = Mmu::new(cfg.mmu.clone()).map_err(|e| bad(format!("mmu: {e}")))?;
+        let mem = MemorySystem::new(cfg.memory.clone()).map_err(|e| bad(e.to_string()))?;
+        let pipeline = Pipeline::new(cfg.timing.clone()).map_err(|e| bad(e.to_string()))?;
+        let formats = Formats::new(cfg.custom_formats()?);
+        let fetch_block = if cfg.memory.l1i.enabled {
+            cfg.memory.l1i.line
+        } else {
+            4
+        };
+        let mut hart = Hart::new(cfg.cpu.hartid, cfg.cpu.reset_pc.unwrap_or(0x8000_0000));
+        hart.count_cycles = false;
+        Ok(Machine {
+            hart,
+            mmu,
+            next_event: mem.next_event().map(|c| c.0),
+            mem,
+            pipeline,
+            decode_cache: DecodeCache::new(cfg.host.decode_cache),
+            cfg,
+            formats,
+            now: 0,
+            fetch_buf: FetchBuffer::default(),
+            fetch_block,
+            entering: None,
+            stop: None,
+            output: Vec::new(),
+            accesses: None,
+        })
+    }
+
+    /// Loads `elf` into RAM, moves the HTIF words to its `tohost`/`fromhost` symbols, and
+    /// puts the hart at its entry point (or `cpu.reset_pc`).
+    pub fn load(&mut self, elf: &Elf) -> Result<(), MachineError> {
+        let (base, size) = (self.mem.ram().base(), self.mem.ram().size());
+        let ram = self.mem.ram_mut();
+        let entry = elf.load_into(base, size, &mut |pa, bytes| {
+            ram.write_bytes(pa, bytes).map_err(|e| e.to_string())
+        })?;
+        if let Some(tohost) = elf.tohost {
+            let fromhost = elf.fromhost.unwrap_or(tohost + 8);
+            self.mem
+                .bus_mut()
+                .set_htif(tohost, fromhost)
+                .map_err(|e| ConfigError(format!("{}: tohost/fromhost: {e}", elf.path)))?;
+        }
+        self.hart.pc = self.cfg.cpu.reset_pc.unwrap_or(entry);
+        self.next_event = self.mem.next_event().map(|c| c.0);
+        Ok(())
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MachineConfig {
+        &self.cfg
+    }
+
+    /// The modelled clock: cycles since reset.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Instructions retired (`minstret` counts the same unless software wrote it).
+    pub fn retired(&self) -> u64 {
+        self.pipeline.stats().retired
+    }
+
+    /// Why the run stopped, once it has.
+    pub fn stop_reason(&self) -> Option<&Stop> {
+        self.stop.as_ref()
+    }
+
+    /// Console and HTIF output produced since the last call.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.output)
+    }
+
+    /// Record every data access of each step (for the commit log).
+    pub fn set_access_log(&mut self, on: bool) {
+        self.accesses = on.then(Vec::new);
+    }
+
+    /// The data accesses of the last step (empty unless the access log is on).
+    pub fn last_accesses(&self) -> &[MemAccess] {
+        self.accesses.as_deref().unwrap_or(&[])
+    }
+
+    /// The pipeline model (its statistics).
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Runs until the program stops or a limit is reached; returns why.
+    pub fn run(&mut self) -> &Stop {
+        while self.stop.is_none() {
+            self.step();
+        }
+        self.stop.as_ref().expect("stopped")
+    }
+
+    /// Runs at most `n` more steps (so the caller can print output as it comes); returns
+    /// whether the run has stopped.
+    pub fn run_for(&mut self, n: u64) -> bool {
+        for _ in 0..n {
+            if self.stop.is_some() {
+                break;
+            }
+            self.step();
+        }
+        self.stop.is_some()
+    }
+
+    /// One step: an instruction, a trap, or a wait. Does nothing once the run has stopped.
+    pub fn step(&mut self) -> Option<StepInfo> {
+        if self.stop.is_some() {
+            return None;
+        }
+        let limits = &self.cfg.run;
+        if limits.max_insns != 0 && self.pipeline.stats().retired >= limits.max_insns {
+            self.stop = Some(Stop::InsnLimit(self.pipeline.stats().retired));
+            return None;
+        }
+        if limits.max_cycles != 0 && self.now >= limits.max_cycles {
+            self.stop = Some(Stop::CycleLimit(self.now));
+            return None;
+        }
+        // The platform's view before the step: interrupt lines and `time`.
+        let lines = self.mem.interrupts();
+        self.hart.csrs.mip_lines = lines;
+        let pc = self.hart.pc;
+        let privilege = self.hart.privilege;
+        if let Some(log) = self.accesses.as_mut() {
+            log.clear();
+        }
+        let mut port = Port {
+            mmu: &mut self.mmu,
+            mem: &mut self.mem,
+            fetch_buf: &mut self.fetch_buf,
+            fetch_block: self.fetch_block,
+            decode_cache: &mut self.decode_cache,
+            formats: &self.formats,
+            notes: StepNotes::default(),
+            log: self.accesses.as_mut(),
+        };
+        // `time` is read at the step's start; `mtime` counts modelled cycles.
+        if let Some(c) = port.mem.bus().device::<Clint>() {
+            self.hart.csrs.time = c.mtime(Cycle(self.now));
+        }
+        port.mem.set_now(Cycle(self.now));
+        let result = self.hart.step(&mut port);
+        let notes = port.notes;
+        let insn = self.hart.last;
+        let raw = self.hart.last_raw;
+        let cycles = match result {
+            StepResult::Retired => {
+                self.entering = None;
+                if class(insn.op) == Class::Serial {
+                    self.fetch_buf.valid = false;
+                }
+                self.pipeline.retire(&insn, pc, self.hart.pc, notes.mem)
+            }
+            StepResult::Trapped {
+                trap,
+                epc,
+                pc: handler,
+                privilege: to,
+            } => {
+                self.fetch_buf.valid = false;
+                if let Some(code) = self.ecall_exit(&trap, to) {
+                    self.stop = Some(Stop::Ecall { code });
+                }
+                if let (Some((first, first_epc, h)), Trap::Exception(_)) = (self.entering, trap) {
+                    if h == epc && self.cfg.run.stop_on_double_fault {
+                        self.stop = Some(Stop::DoubleFault {
+                            first,
+                            first_epc,
+                            second: trap,
+                            handler: h,
+                        });
+                    }
+                }
+                self.entering = Some((trap, epc, handler));
+                self.pipeline.trap(notes.mem)
+            }
+            StepResult::Waiting => {
+                // Skip to the next device event: nothing else can wake the hart.
+                let wake = self.mem.next_event().map(|c| c.0);
+                match wake {
+                    Some(t) if t > self.now => {
+                        let mut t = t;
+                        if self.cfg.run.max_cycles != 0 {
+                            t = t.min(self.cfg.run.max_cycles.max(self.now + 1));
+                        }
+                        let d = t - self.now;
+                        self.pipeline.wait(d);
+                        d
+                    }
+                    Some(_) => {
+                        self.pipeline.wait(1);
+                        1
+                    }
+                    None => {
+                        self.stop = Some(Stop::Deadlock { pc: self.hart.pc });
+                        0
+                    }
+                }
+            }
+        };
+        if let Some(mode) = notes.mode {
+            self.apply_mode(mode);
+        }
+        // A write to mcycle sets it; otherwise it counts this step's cycles.
+        let wrote_mcycle = matches!(result, StepResult::Retired)
+            && matches!(
+                insn.op,
+                Op::Csrrw | Op::Csrrwi | Op::Csrrs | Op::Csrrc | Op::Csrrsi | Op::Csrrci
+            )
+            && insn.csr == csr_addr::MCYCLE;
+        if !wrote_mcycle {
+            self.hart.csrs.tick(cycles, 0);
+        }
+        self.now = self.now.saturating_add(cycles);
+        if notes.mmio {
+            self.next_event = self.mem.next_event().map(|c| c.0);
+        }
+        if self.next_event.is_some_and(|e| e <= self.now) {
+            self.mem.tick(Cycle(self.now));
+            self.next_event = self.mem.next_event().map(|c| c.0);
+            self.collect_output();
+        } else if notes.mmio {
+            self.collect_output();
+        }
+        Some(StepInfo {
+            result,
+            pc,
+            privilege,
+            insn,
+            raw,
+            cycles,
+        })
+    }
+
+    /// Gathers console and HTIF output, and notices an HTIF exit.
+    fn collect_output(&mut self) {
+        let bus = self.mem.bus_mut();
+        if let Some(c) = bus.device_mut::<Console>() {
+            let out = c.take_output();
+            self.output.extend_from_slice(&out);
+        }
+        if let Some(h) = bus.htif_mut() {
+            let out = h.take_output();
+            self.output.extend_from_slice(&out);
+            if let Some(code) = h.exit_code() {
+                if self.stop.is_none() {
+                    self.stop = Some(Stop::Tohost { code });
+                }
+            }
+        }
+    }
+
+    /// Whether this trap is an exit `ecall` under `run.ecall_exit`; its code if so.
+    fn ecall_exit(&self, trap: &Trap, to: Privilege) -> Option<u64> {
+        let Trap::Exception(e) = trap else {
+            return None;
+        };
+        if !matches!(
+            e,
+            Exception::EcallFromU | Exception::EcallFromS | Exception::EcallFromM
+        ) || self.hart.reg(17) != 93
+        {
+            return None;
+        }
+        let unhandled = {
+            let c = &self.hart.csrs;
+            match to {
+                Privilege::Supervisor => c.stvec & !3 == 0,
+                _ => c.mtvec & !3 == 0,
+            }
+        };
+        match self.cfg.run.ecall_exit {
+            EcallExit::Always => Some(self.hart.reg(10)),
+            EcallExit::Unhandled if unhandled => Some(self.hart.reg(10)),
+            _ => None,
+        }
+    }
+
+    /// Loads the MMU with the mode the translation CSRs now select; a refused combination
+    /// keeps the old mode and sets `vmstatus`.
+    fn apply_mode(&mut self, mode: Result<vmlab_mmu::Mode, u64>) {
+        let status = match mode {
+            Ok(m) => {
+                if *self.mmu.mode() == m {
+                    0
+                } else {
+                    match self.mmu.set_mode(m) {
+                        Ok(()) => 0,
+                        Err(_) => 1 | vm_err::INVALID << 8,
+                    }
+                }
+            }
+            Err(code) => 1 | code << 8,
+        };
+        self.hart.csrs.vm.status = status;
+        self.fetch_buf.valid = false;
+    }
+
+    /// Every statistic under its dotted name, in a stable order: `cycles`, `instret`, then the
+    /// pipeline, the MMU and the memory system.
+    pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
+        f("cycles", self.now);
+        f("instret", self.pipeline.stats().retired);
+        self.pipeline.stats().for_each("pipeline", f);
+        self.mmu.for_each_stat(f);
+        self.mem.for_each_stat(f);
+    }
+
+    /// The statistics as a list.
+    pub fn stat_list(&self) -> Vec<(String, u64)> {
+        let mut v = Vec::new();
+        self.for_each_stat(&mut |n, x| v.push((n.to_string(), x)));
+        v
+    }
+}
