@@ -50,6 +50,25 @@ pub trait HartMemory {
     fn decode(&mut self, _pc: u64, raw: u32) -> Insn {
         decode(raw)
     }
+    /// The platform's `mtime`, read when an instruction reads the `time` CSR (None keeps
+    /// the value in [`Csrs::time`]).
+    fn time(&mut self) -> Option<u64> {
+        None
+    }
+    /// Fetch the instruction at `pc`: its low parcel, and the high parcel when the low one
+    /// says it is a 32-bit instruction. The default fetches parcel by parcel through
+    /// [`HartMemory::fetch`]; an implementation may read both at once if the result is the
+    /// same.
+    #[inline]
+    fn fetch_insn(&mut self, pc: u64, ctx: Context) -> Result<u32, Exception> {
+        let lo = self.fetch(pc, ctx)?;
+        Ok(if lo & 3 == 3 {
+            let hi = self.fetch(pc.wrapping_add(2), ctx)?;
+            u32::from(lo) | u32::from(hi) << 16
+        } else {
+            u32::from(lo)
+        })
+    }
 }
 
 /// The outcome of one [`Hart::step`].
@@ -272,12 +291,13 @@ impl Hart {
             }
             self.waiting = false;
         }
-        let (raw, insn) = match self.fetch(mem) {
+        let raw = match self.fetch(mem) {
             Ok(f) => f,
             Err(e) => return self.trap(Trap::Exception(e)),
         };
-        self.last = insn;
+        self.last = mem.decode(self.pc, raw);
         self.last_raw = raw;
+        let insn = self.last;
         // Counter CSR writes suppress that counter's increment for the writing instruction.
         let (mut cycles, mut insns) = (u64::from(self.count_cycles), 1);
         let csr_writes = match insn.op {
@@ -323,20 +343,14 @@ impl Hart {
 
     /// Fetch and decode the instruction at pc: its raw bits (16 for a compressed parcel) and
     /// the decoded instruction.
-    fn fetch(&mut self, mem: &mut impl HartMemory) -> Result<(u32, Insn), Exception> {
+    /// Fetch the raw bits of the instruction at pc (16 bits for a compressed parcel).
+    fn fetch(&mut self, mem: &mut impl HartMemory) -> Result<u32, Exception> {
         let pc = self.pc;
         if pc & 1 != 0 {
             return Err(Exception::InstructionAddressMisaligned { addr: pc });
         }
         let ctx = self.csrs.mmu_context(self.privilege, AccessKind::Fetch);
-        let lo = mem.fetch(pc, ctx)?;
-        let raw = if lo & 3 == 3 {
-            let hi = mem.fetch(pc.wrapping_add(2), ctx)?;
-            u32::from(lo) | u32::from(hi) << 16
-        } else {
-            u32::from(lo)
-        };
-        Ok((raw, mem.decode(pc, raw)))
+        mem.fetch_insn(pc, ctx)
     }
 
     fn jump(&self, target: u64) -> Result<u64, Exception> {
@@ -539,6 +553,11 @@ impl Hart {
                     Csrrsi => (CsrOp::Set, imm, imm != 0),
                     _ => (CsrOp::Clear, imm, imm != 0),
                 };
+                if i.csr == addr::TIME {
+                    if let Some(t) = mem.time() {
+                        self.csrs.time = t;
+                    }
+                }
                 let old = self
                     .csrs
                     .op(i.csr, self.privilege, op, operand, writes)

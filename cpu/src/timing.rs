@@ -298,6 +298,7 @@ impl Pipeline {
 
     /// The cycles of an instruction that retired: `insn` at `pc`, continuing at `next_pc`,
     /// having spent `mem` in the memory side.
+    #[inline]
     pub fn retire(&mut self, insn: &Insn, pc: u64, next_pc: u64, mem: MemCycles) -> u64 {
         let cfg = &self.cfg;
         let s = &mut self.stats;

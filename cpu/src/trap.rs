@@ -373,8 +373,12 @@ pub fn sfence_flush(rs1_is_x0: bool, va: u64, rs2_is_x0: bool, asid: u64) -> Flu
 /// taken when `cur` < M, or `cur` = M and `mstatus.MIE` = 1. A delegated one goes to S and is
 /// taken when `cur` = U, or `cur` = S and `mstatus.SIE` = 1 (never in M). Interrupts for M are
 /// taken before those for S; within each, the order is MEI, MSI, MTI, SEI, SSI, STI.
+#[inline]
 pub fn pending_interrupt(csrs: &Csrs, cur: Privilege) -> Option<Interrupt> {
     let pending = csrs.mip() & csrs.mie & irq::ALL;
+    if pending == 0 {
+        return None;
+    }
     let m_enabled = match cur {
         Privilege::Machine => csrs.mstatus & mstatus::MIE != 0,
         _ => true,

@@ -79,8 +79,10 @@ pub struct Mmu {
 /// loaded so that the hit path reads no `Arc`. Derived data only: it models nothing.
 #[derive(Clone, Copy, Debug, Default)]
 struct FastPath {
-    /// The mode is `Paged` (the only mode the fast path serves).
+    /// The mode is `Paged` (the only mode whose TLB hits the fast path serves).
     paged: bool,
+    /// The mode is `Bare` (every access untranslated).
+    bare: bool,
     /// `64 - va_bits` (0 when the format translates all 64 bits).
     va_shift: u32,
     /// The format's address check is sign extension (else zero extension).
@@ -103,6 +105,11 @@ impl FastPath {
                 va_mask: format.va_mask(),
                 page: 1u64 << format.page_offset_bits(),
                 has_u: format.spec().user.is_some(),
+                bare: false,
+            },
+            Mode::Bare => FastPath {
+                bare: true,
+                ..FastPath::default()
             },
             _ => FastPath::default(),
         }
@@ -143,7 +150,7 @@ impl Mmu {
             cfg,
             mode: Mode::Bare,
             stats: MmuStats::default(),
-            fast: FastPath::default(),
+            fast: FastPath::of(&Mode::Bare),
         })
     }
 
@@ -345,6 +352,12 @@ impl Mmu {
     #[inline(always)]
     fn l1_hit(&mut self, req: &Request) -> Option<Translation> {
         let fast = self.fast;
+        if fast.bare || req.ctx.privilege == Privilege::Machine {
+            // What `front` answers for these, without the general path.
+            self.stats.requests[req.kind.index()] += 1;
+            self.stats.untranslated += 1;
+            return Some(untranslated(req.va));
+        }
         if !fast.paged || req.ctx.privilege == Privilege::Machine || !fast.va_ok(req.va) {
             return None;
         }

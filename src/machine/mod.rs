@@ -23,7 +23,7 @@ use vmlab_cpu::isa::{Insn, Op};
 use vmlab_cpu::timing::{class, Class, Pipeline};
 use vmlab_cpu::trap::{Exception, Trap};
 use vmlab_cpu::vmcsr::{err as vm_err, Formats};
-use vmlab_devices::{Clint, Console, Cycle, MemorySystem};
+use vmlab_devices::{Console, Cycle, MemorySystem};
 use vmlab_mmu::{Mmu, Privilege};
 
 /// Why a run stopped.
@@ -193,6 +193,8 @@ pub struct Machine {
     fetch_block: u64,
     decode_cache: DecodeCache,
     next_event: Option<u64>,
+    /// The `mip` bits the devices drive (read again after every device access or tick).
+    lines: u64,
     /// The previous step entered a trap handler at this pc, and nothing retired since.
     entering: Option<(Trap, u64, u64)>,
     stop: Option<Stop>,
@@ -229,6 +231,7 @@ impl Machine {
             hart,
             mmu,
             next_event: mem.next_event().map(|c| c.0),
+            lines: mem.interrupts(),
             mem,
             pipeline,
             decode_cache: DecodeCache::new(cfg.host.decode_cache),
@@ -338,9 +341,8 @@ impl Machine {
             self.stop = Some(Stop::CycleLimit(self.now));
             return None;
         }
-        // The platform's view before the step: interrupt lines and `time`.
-        let lines = self.mem.interrupts();
-        self.hart.csrs.mip_lines = lines;
+        // The interrupt lines, as the devices drive them since their last change.
+        self.hart.csrs.mip_lines = self.lines;
         let pc = self.hart.pc;
         let privilege = self.hart.privilege;
         if let Some(log) = self.accesses.as_mut() {
@@ -353,13 +355,10 @@ impl Machine {
             fetch_block: self.fetch_block,
             decode_cache: &mut self.decode_cache,
             formats: &self.formats,
+            now: self.now,
             notes: StepNotes::default(),
             log: self.accesses.as_mut(),
         };
-        // `time` is read at the step's start; `mtime` counts modelled cycles.
-        if let Some(c) = port.mem.bus().device::<Clint>() {
-            self.hart.csrs.time = c.mtime(Cycle(self.now));
-        }
         port.mem.set_now(Cycle(self.now));
         let result = self.hart.step(&mut port);
         let notes = port.notes;
@@ -440,8 +439,10 @@ impl Machine {
         if self.next_event.is_some_and(|e| e <= self.now) {
             self.mem.tick(Cycle(self.now));
             self.next_event = self.mem.next_event().map(|c| c.0);
+            self.lines = self.mem.interrupts();
             self.collect_output();
         } else if notes.mmio {
+            self.lines = self.mem.interrupts();
             self.collect_output();
         }
         Some(StepInfo {

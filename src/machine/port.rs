@@ -9,7 +9,7 @@ use vmlab_cpu::timing::MemCycles;
 use vmlab_cpu::trap::{exception_from_fault, Exception};
 use vmlab_cpu::vmcsr::{translation_mode, Formats};
 use vmlab_devices::bus::Target;
-use vmlab_devices::MemorySystem;
+use vmlab_devices::{Clint, Cycle, MemorySystem};
 use vmlab_mmu::{AccessKind, Context, Flush, Mmu, Mode, Request};
 
 /// The fetch buffer: the last fetch block (one L1I line) the front end read, with its
@@ -92,6 +92,8 @@ pub(crate) struct Port<'a> {
     pub fetch_block: u64,
     pub decode_cache: &'a mut DecodeCache,
     pub formats: &'a Formats,
+    /// The modelled clock at the start of the step.
+    pub now: u64,
     pub notes: StepNotes,
     /// Data accesses, recorded when the commit log is on.
     pub log: Option<&'a mut Vec<MemAccess>>,
@@ -223,5 +225,32 @@ impl HartMemory for Port<'_> {
     #[inline]
     fn decode(&mut self, pc: u64, raw: u32) -> Insn {
         self.decode_cache.decode(pc, raw)
+    }
+
+    fn time(&mut self) -> Option<u64> {
+        self.mem
+            .bus()
+            .device::<Clint>()
+            .map(|c| c.mtime(Cycle(self.now)))
+    }
+
+    #[inline]
+    fn fetch_insn(&mut self, pc: u64, ctx: Context) -> Result<u32, Exception> {
+        let off = pc & (self.fetch_block - 1);
+        if self.fetch_buf.valid && self.fetch_buf.vblock == pc - off && off + 4 <= self.fetch_block
+        {
+            // Both parcels are in the buffered block: one read serves them.
+            if let Ok(v) = self.mem.ram().peek(self.fetch_buf.pblock | off, 4) {
+                let v = v as u32;
+                return Ok(if v & 3 == 3 { v } else { v & 0xffff });
+            }
+        }
+        let lo = self.fetch(pc, ctx)?;
+        Ok(if lo & 3 == 3 {
+            let hi = self.fetch(pc.wrapping_add(2), ctx)?;
+            u32::from(lo) | u32::from(hi) << 16
+        } else {
+            u32::from(lo)
+        })
     }
 }
