@@ -129,6 +129,25 @@ vmlab run programs/c/sort.elf --stats\n  vmlab run prog.elf --set memory.l1d.siz
         #[arg(long, value_name = "FILE")]
         log_commits: Option<PathBuf>,
     },
+    /// Disassemble the code sections of an ELF file, as objdump -d prints them.
+    #[command(
+        long_about = "Disassemble the code sections of a RISC-V ELF file exactly as \
+`riscv64-unknown-elf-objdump -d` prints them (docs/disasm.md), so the two can be compared \
+with diff.",
+        after_help = "Exit status: 0 on success; 2 when the file cannot be read or is not a \
+RISC-V ELF64 file.\n\nExamples:\n  vmlab disasm programs/elf/exit.elf\n  \
+vmlab disasm --no-aliases programs/asm/sum.elf"
+    )]
+    Disasm {
+        /// The ELF file.
+        file: PathBuf,
+        /// Canonical instruction names and every operand (objdump -M no-aliases).
+        #[arg(long)]
+        no_aliases: bool,
+        /// Disassemble runs of zero bytes instead of printing `...` (objdump -z).
+        #[arg(short = 'z', long)]
+        disassemble_zeroes: bool,
+    },
 }
 
 fn init_tracing(verbose: u8) {
@@ -166,6 +185,11 @@ pub fn main() -> ExitCode {
             scheduler,
             compare,
         } => crate::disk_cmd::main(&requests, json, scheduler.as_deref(), compare),
+        Command::Disasm {
+            file,
+            no_aliases,
+            disassemble_zeroes,
+        } => disasm(&file, no_aliases, disassemble_zeroes),
         Command::Run {
             program,
             machine,
@@ -185,6 +209,33 @@ pub fn main() -> ExitCode {
                 log_commits,
             },
         ),
+    }
+}
+
+fn disasm(path: &std::path::Path, no_aliases: bool, disassemble_zeroes: bool) -> ExitCode {
+    let opts = vmlab_cpu::objdump::ObjdumpOptions {
+        no_aliases,
+        disassemble_zeroes,
+    };
+    match vmlab_cpu::objdump::objdump_file(path, &opts) {
+        Ok(text) => write_out(&text),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+/// Writes `text` to stdout; a closed pipe is not an error.
+fn write_out(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the output: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

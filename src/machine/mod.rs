@@ -424,11 +424,13 @@ impl Machine {
         }
         // A write to mcycle sets it; otherwise it counts this step's cycles.
         let wrote_mcycle = matches!(result, StepResult::Retired)
-            && matches!(
-                insn.op,
-                Op::Csrrw | Op::Csrrwi | Op::Csrrs | Op::Csrrc | Op::Csrrsi | Op::Csrrci
-            )
-            && insn.csr == csr_addr::MCYCLE;
+            && insn.csr == csr_addr::MCYCLE
+            && match insn.op {
+                Op::Csrrw | Op::Csrrwi => true,
+                Op::Csrrs | Op::Csrrc => insn.rs1 != 0,
+                Op::Csrrsi | Op::Csrrci => insn.imm != 0,
+                _ => false,
+            };
         if !wrote_mcycle {
             self.hart.csrs.tick(cycles, 0);
         }
