@@ -201,6 +201,9 @@ pub struct Machine {
     output: Vec<u8>,
     /// Data accesses of the last step (only when [`Machine::set_access_log`] is on).
     accesses: Option<Vec<MemAccess>>,
+    /// Disagreements between `Mmu::probe` and `Mmu::translate` (only when
+    /// [`Machine::set_probe_check`] is on).
+    probe_mismatches: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Machine {
@@ -244,6 +247,7 @@ impl Machine {
             stop: None,
             output: Vec::new(),
             accesses: None,
+            probe_mismatches: None,
         })
     }
 
@@ -295,6 +299,17 @@ impl Machine {
     /// Record every data access of each step (for the commit log).
     pub fn set_access_log(&mut self, on: bool) {
         self.accesses = on.then(Vec::new);
+    }
+
+    /// Answer every access with `Mmu::probe` too and record where it disagrees with the
+    /// timed translation (for the CPU fuzz oracle; slow).
+    pub fn set_probe_check(&mut self, on: bool) {
+        self.probe_mismatches = on.then(Vec::new);
+    }
+
+    /// The disagreements the probe check found so far.
+    pub fn probe_mismatches(&self) -> &[String] {
+        self.probe_mismatches.as_deref().unwrap_or(&[])
     }
 
     /// The data accesses of the last step (empty unless the access log is on).
@@ -358,6 +373,7 @@ impl Machine {
             now: self.now,
             notes: StepNotes::default(),
             log: self.accesses.as_mut(),
+            probe_check: self.probe_mismatches.as_mut(),
         };
         port.mem.set_now(Cycle(self.now));
         let result = self.hart.step(&mut port);

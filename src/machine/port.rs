@@ -10,7 +10,7 @@ use vmlab_cpu::trap::{exception_from_fault, Exception};
 use vmlab_cpu::vmcsr::{translation_mode, Formats};
 use vmlab_devices::bus::Target;
 use vmlab_devices::{Clint, Cycle, MemorySystem};
-use vmlab_mmu::{AccessKind, Context, Flush, Mmu, Mode, Request};
+use vmlab_mmu::{AccessKind, Context, Faulted, Flush, Mmu, Mode, Request, Translation};
 
 /// The fetch buffer: the last fetch block (one L1I line) the front end read, with its
 /// translation. Part of the modelled machine: a parcel in the buffered block costs no
@@ -97,6 +97,34 @@ pub(crate) struct Port<'a> {
     pub notes: StepNotes,
     /// Data accesses, recorded when the commit log is on.
     pub log: Option<&'a mut Vec<MemAccess>>,
+    /// When set, every access is also answered by `Mmu::probe` first, and any disagreement
+    /// with the timed translation is described here (the CPU fuzz oracle).
+    pub probe_check: Option<&'a mut Vec<String>>,
+}
+
+impl Port<'_> {
+    /// Translates `req`, comparing with a functional probe when the probe check is on.
+    #[inline]
+    fn translate(&mut self, req: Request) -> Result<Translation, Faulted> {
+        if self.probe_check.is_none() {
+            return self.mmu.translate(req, self.mem);
+        }
+        let probed = self.mmu.probe(req, self.mem);
+        let timed = self.mmu.translate(req, self.mem);
+        let same = match (&probed, &timed) {
+            (Ok(p), Ok(t)) => p.pa == t.pa,
+            (Err(p), Err(t)) => *p == t.fault,
+            _ => false,
+        };
+        if !same {
+            if let Some(v) = self.probe_check.as_deref_mut() {
+                v.push(format!(
+                    "{req:?}: probe says {probed:?}, translate says {timed:?}"
+                ));
+            }
+        }
+        timed
+    }
 }
 
 impl Port<'_> {
@@ -110,7 +138,7 @@ impl Port<'_> {
         ctx: Context,
     ) -> Result<u64, Exception> {
         let req = Request::new(va, kind, size, ctx);
-        let pa = match self.mmu.translate(req, self.mem) {
+        let pa = match self.translate(req) {
             Ok(t) => {
                 self.notes.mem.data += t.cycles.0;
                 t.pa
@@ -161,7 +189,7 @@ impl HartMemory for Port<'_> {
             }
         }
         let req = Request::new(va, AccessKind::Fetch, 2, ctx);
-        let pa = match self.mmu.translate(req, self.mem) {
+        let pa = match self.translate(req) {
             Ok(t) => {
                 self.notes.mem.fetch += t.cycles.0;
                 t.pa
