@@ -1,0 +1,53 @@
+//! Whole-run snapshots of the programs in `programs/`: stop reason, exit code, cycles and
+//! every non-zero statistic. Review every change: a changed cycle count must be explained in
+//! the commit message (`docs/timing.md` says how counts follow from the rules).
+
+use vmlab_snapshots::run_report;
+
+/// One snapshot per program, named after it.
+fn check(name: &str, program: &str, sets: &[&str]) {
+    let report = run_report(program, sets);
+    insta::assert_snapshot!(name, report);
+}
+
+#[test]
+fn example_programs() {
+    for p in ["hello", "sum", "muldiv", "trap", "wild", "sv39"] {
+        check(p, &format!("programs/asm/{p}.elf"), &[]);
+    }
+}
+
+/// The same program on other memory-system and pipeline designs.
+#[test]
+fn designs() {
+    let table: &[(&str, &str, &[&str])] = &[
+        (
+            "sum-btfn",
+            "programs/asm/sum.elf",
+            &["timing.predictor=btfn"],
+        ),
+        (
+            "sum-bimodal",
+            "programs/asm/sum.elf",
+            &["timing.predictor=bimodal"],
+        ),
+        (
+            "sum-no-caches",
+            "programs/asm/sum.elf",
+            &["memory.l1i.enabled=false", "memory.l1d.enabled=false"],
+        ),
+        (
+            "sum-l2",
+            "programs/asm/sum.elf",
+            &["memory.l2.enabled=true"],
+        ),
+        (
+            "sv39-l2tlb-slow-walker",
+            "programs/asm/sv39.elf",
+            &["mmu.walker.level_latency=3", "mmu.l2tlb.sets=4"],
+        ),
+    ];
+    for (name, program, sets) in table {
+        check(name, program, sets);
+    }
+}
