@@ -129,6 +129,21 @@ vmlab run programs/c/sort.elf --stats\n  vmlab run prog.elf --set memory.l1d.siz
         #[arg(long, value_name = "FILE")]
         log_commits: Option<PathBuf>,
     },
+    /// Print the machine configuration a run would use, as a complete machine file.
+    #[command(
+        long_about = "Print the machine configuration a run would use (the defaults, then \
+--machine, then each --set) as a complete machine file; docs/config.md explains every key.",
+        after_help = "Examples:\n  vmlab config > my-machine.toml\n  \
+vmlab config --machine programs/machines/small-tlb.toml --set timing.predictor=btfn"
+    )]
+    Config {
+        /// A machine configuration file (TOML).
+        #[arg(long, value_name = "FILE.toml")]
+        machine: Option<PathBuf>,
+        /// Set one configuration key (repeatable; applied after --machine).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
     /// Disassemble the code sections of an ELF file, as objdump -d prints them.
     #[command(
         long_about = "Disassemble the code sections of a RISC-V ELF file exactly as \
@@ -185,6 +200,22 @@ pub fn main() -> ExitCode {
             scheduler,
             compare,
         } => crate::disk_cmd::main(&requests, json, scheduler.as_deref(), compare),
+        Command::Config { machine, sets } => {
+            let opts = crate::run_cmd::RunOptions {
+                machine,
+                sets,
+                ..Default::default()
+            };
+            match crate::run_cmd::machine_config(&opts)
+                .and_then(|c| toml::to_string(&c).map_err(|e| e.to_string()))
+            {
+                Ok(text) => write_out(&text),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(EXIT_INPUT)
+                }
+            }
+        }
         Command::Disasm {
             file,
             no_aliases,
