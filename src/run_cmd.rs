@@ -76,48 +76,98 @@ pub fn machine_for(cfg: MachineConfig, elf: &Elf) -> Result<Machine, MachineErro
     Ok(m)
 }
 
-/// The readable statistics table.
+/// The readable statistics table: the run's totals and derived rates, then every non-zero
+/// counter grouped by unit (`--stats json` lists the zero ones too).
 pub fn stats_text(m: &Machine) -> String {
     let stats = m.stat_list();
-    let width = stats.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    let mut s = String::new();
+    let get = |prefix: &str| -> u64 {
+        stats
+            .iter()
+            .filter(|(n, _)| n.starts_with(prefix))
+            .map(|(_, v)| v)
+            .sum()
+    };
     let cycles = m.now();
     let insns = m.retired();
-    s.push_str(&format!("{:width$}  {}\n", "cycles", cycles));
-    s.push_str(&format!("{:width$}  {}\n", "instret", insns));
-    let ipc = if cycles == 0 {
-        0.0
-    } else {
-        insns as f64 / cycles as f64
-    };
-    s.push_str(&format!("{:width$}  {:.3}\n", "ipc", ipc));
-    for (n, v) in stats.iter().skip(2) {
-        s.push_str(&format!("{n:width$}  {v}\n"));
+    let mut s = String::new();
+    s.push_str(&format!("{:<34}{cycles}\n", "cycles"));
+    s.push_str(&format!("{:<34}{insns}\n", "instret"));
+    if cycles > 0 {
+        s.push_str(&format!(
+            "{:<34}{:.3}\n",
+            "ipc",
+            insns as f64 / cycles as f64
+        ));
     }
+    if insns > 0 {
+        s.push_str(&format!(
+            "{:<34}{:.3}\n",
+            "cpi",
+            cycles as f64 / insns as f64
+        ));
+    }
+    for (name, prefix) in [
+        ("itlb", "mmu.itlb"),
+        ("dtlb", "mmu.dtlb"),
+        ("l2tlb", "mmu.l2tlb"),
+        ("l1i", "cache.l1i"),
+        ("l1d", "cache.l1d"),
+        ("l2", "cache.l2"),
+    ] {
+        let hits = get(&format!("{prefix}.hits."));
+        let misses = get(&format!("{prefix}.misses."));
+        if hits + misses > 0 {
+            s.push_str(&format!(
+                "{:<34}{:.1}% of {}\n",
+                format!("{name} hit rate"),
+                100.0 * hits as f64 / (hits + misses) as f64,
+                hits + misses
+            ));
+        }
+    }
+    let mut group = "";
+    for (n, v) in stats.iter().skip(2) {
+        if *v == 0 {
+            continue;
+        }
+        let g = n.split('.').next().unwrap_or("");
+        if g != group {
+            s.push_str(&format!("{g}\n"));
+            group = g;
+        }
+        s.push_str(&format!("  {:<32}{v}\n", &n[g.len() + 1..]));
+    }
+    s.push_str("(counters that are zero are not shown; --stats json lists every one)\n");
     s
 }
 
-/// The statistics as one JSON object keyed by the dotted names (`cycles` and `instret` at
-/// the top, `ipc` derived).
+/// The statistics as one JSON object keyed by the dotted names, in the machine's stable
+/// order: `cycles` and `instret` first, then `ipc`, `stop` and `exit_code`, then every
+/// counter.
 pub fn stats_json(m: &Machine) -> String {
-    let mut map = serde_json::Map::new();
-    for (n, v) in m.stat_list() {
-        map.insert(n, serde_json::Value::from(v));
-    }
     let ipc = if m.now() == 0 {
         0.0
     } else {
         m.retired() as f64 / m.now() as f64
     };
-    map.insert("ipc".into(), serde_json::json!(ipc));
-    if let Some(stop) = m.stop_reason() {
-        map.insert("stop".into(), serde_json::Value::from(stop.to_string()));
-        map.insert(
-            "exit_code".into(),
-            serde_json::Value::from(stop.exit_code()),
-        );
+    let mut fields: Vec<(String, serde_json::Value)> = Vec::new();
+    let stats = m.stat_list();
+    for (n, v) in stats.iter().take(2) {
+        fields.push((n.clone(), (*v).into()));
     }
-    serde_json::to_string_pretty(&serde_json::Value::Object(map)).unwrap_or_default()
+    fields.push(("ipc".into(), serde_json::json!(ipc)));
+    if let Some(stop) = m.stop_reason() {
+        fields.push(("stop".into(), stop.to_string().into()));
+        fields.push(("exit_code".into(), stop.exit_code().into()));
+    }
+    for (n, v) in stats.iter().skip(2) {
+        fields.push((n.clone(), (*v).into()));
+    }
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("  {}: {v}", serde_json::Value::from(k.as_str())))
+        .collect();
+    format!("{{\n{}\n}}", body.join(",\n"))
 }
 
 /// `vmlab run`.
