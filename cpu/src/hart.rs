@@ -110,12 +110,12 @@ pub struct Hart {
     /// Whether each step adds one cycle to `mcycle` (true by default; a timing model that
     /// counts cycles itself turns it off).
     pub count_cycles: bool,
-    /// The instruction the last step fetched (retired or trapped), for the timing model and
-    /// commit logs; `Op::Illegal` with `imm = 0` before the first fetch and after a step
-    /// that fetched nothing (an interrupt, a fetch fault, waiting).
-    pub last: Insn,
-    /// The raw bits of [`Hart::last`] (16 bits for a compressed instruction).
+    /// The raw bits of the instruction the last step fetched (retired or trapped; 16 bits
+    /// for a compressed one), for the timing model and commit logs; see [`Hart::last_insn`].
     pub last_raw: u32,
+    /// Whether the last step fetched an instruction (false after an interrupt, a fetch
+    /// fault, or a step spent waiting).
+    pub last_fetched: bool,
 }
 
 /// What executing one instruction did, before trap handling.
@@ -236,8 +236,18 @@ impl Hart {
             reservation: None,
             waiting: false,
             count_cycles: true,
-            last: Insn::default(),
             last_raw: 0,
+            last_fetched: false,
+        }
+    }
+
+    /// The instruction the last step fetched, decoded (`Op::Illegal` with `imm = 0` when
+    /// it fetched none).
+    pub fn last_insn(&self) -> Insn {
+        if self.last_fetched {
+            decode(self.last_raw)
+        } else {
+            Insn::default()
         }
     }
 
@@ -279,8 +289,7 @@ impl Hart {
 
     /// Execute one instruction (or take one pending interrupt, or wait in `wfi`).
     pub fn step(&mut self, mem: &mut impl HartMemory) -> StepResult {
-        self.last = Insn::default();
-        self.last_raw = 0;
+        self.last_fetched = false;
         if let Some(i) = pending_interrupt(&self.csrs, self.privilege) {
             return self.trap(Trap::Interrupt(i));
         }
@@ -295,9 +304,9 @@ impl Hart {
             Ok(f) => f,
             Err(e) => return self.trap(Trap::Exception(e)),
         };
-        self.last = mem.decode(self.pc, raw);
+        let insn = mem.decode(self.pc, raw);
         self.last_raw = raw;
-        let insn = self.last;
+        self.last_fetched = true;
         // Counter CSR writes suppress that counter's increment for the writing instruction.
         let (mut cycles, mut insns) = (u64::from(self.count_cycles), 1);
         let csr_writes = match insn.op {

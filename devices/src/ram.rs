@@ -99,6 +99,8 @@ pub struct Ram {
     dir: Vec<Option<Chunk>>,
     pages: u64,
     stats: RamStats,
+    /// Bumped by every write ([`Ram::generation`]).
+    generation: u64,
 }
 
 impl Ram {
@@ -113,6 +115,7 @@ impl Ram {
             dir,
             pages: 0,
             stats: RamStats::default(),
+            generation: 0,
         })
     }
 
@@ -277,6 +280,7 @@ impl Ram {
     }
 
     fn copy_in(&mut self, mut off: u64, mut bytes: &[u8]) {
+        self.generation = self.generation.wrapping_add(1);
         while !bytes.is_empty() {
             let po = (off % PAGE_SIZE) as usize;
             let n = bytes.len().min(PAGE_SIZE as usize - po);
@@ -288,6 +292,14 @@ impl Ram {
             off += n as u64;
             bytes = rest;
         }
+    }
+
+    /// A number that changes whenever any byte of RAM may have been written (every write,
+    /// store or bulk copy adds one). Host-side caches of RAM contents compare it to know
+    /// they are still exact; it is not a modelled quantity.
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The physical addresses of all allocated pages, in order.

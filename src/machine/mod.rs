@@ -325,7 +325,7 @@ impl Machine {
     /// Runs until the program stops or a limit is reached; returns why.
     pub fn run(&mut self) -> &Stop {
         while self.stop.is_none() {
-            self.step();
+            self.advance();
         }
         self.stop.as_ref().expect("stopped")
     }
@@ -337,13 +337,32 @@ impl Machine {
             if self.stop.is_some() {
                 break;
             }
-            self.step();
+            self.advance();
         }
         self.stop.is_some()
     }
 
     /// One step: an instruction, a trap, or a wait. Does nothing once the run has stopped.
     pub fn step(&mut self) -> Option<StepInfo> {
+        let (result, pc, privilege, cycles) = self.advance()?;
+        Some(StepInfo {
+            result,
+            pc,
+            privilege,
+            insn: self.hart.last_insn(),
+            raw: if self.hart.last_fetched {
+                self.hart.last_raw
+            } else {
+                0
+            },
+            cycles,
+        })
+    }
+
+    /// [`Machine::step`] without building its report: the result, the pc and privilege the
+    /// step started at, and its cycles.
+    #[inline(always)]
+    fn advance(&mut self) -> Option<(StepResult, u64, Privilege, u64)> {
         if self.stop.is_some() {
             return None;
         }
@@ -378,13 +397,16 @@ impl Machine {
         port.mem.set_now(Cycle(self.now));
         let result = self.hart.step(&mut port);
         let notes = port.notes;
-        let insn = self.hart.last;
-        let raw = self.hart.last_raw;
+        let mut wrote_mcycle = false;
         let cycles = match result {
             StepResult::Retired => {
                 self.entering = None;
+                let insn = self.decode_cache.decode(pc, self.hart.last_raw);
                 if class(insn.op) == Class::Serial {
                     self.fetch_buf.valid = false;
+                }
+                if insn.csr == csr_addr::MCYCLE && writes_csr(&insn) {
+                    wrote_mcycle = true;
                 }
                 self.pipeline.retire(&insn, pc, self.hart.pc, notes.mem)
             }
@@ -439,14 +461,6 @@ impl Machine {
             self.apply_mode(mode);
         }
         // A write to mcycle sets it; otherwise it counts this step's cycles.
-        let wrote_mcycle = matches!(result, StepResult::Retired)
-            && insn.csr == csr_addr::MCYCLE
-            && match insn.op {
-                Op::Csrrw | Op::Csrrwi => true,
-                Op::Csrrs | Op::Csrrc => insn.rs1 != 0,
-                Op::Csrrsi | Op::Csrrci => insn.imm != 0,
-                _ => false,
-            };
         if !wrote_mcycle {
             self.hart.csrs.tick(cycles, 0);
         }
@@ -463,14 +477,7 @@ impl Machine {
             self.lines = self.mem.interrupts();
             self.collect_output();
         }
-        Some(StepInfo {
-            result,
-            pc,
-            privilege,
-            insn,
-            raw,
-            cycles,
-        })
+        Some((result, pc, privilege, cycles))
     }
 
     /// Gathers console and HTIF output, and notices an HTIF exit.
@@ -552,5 +559,16 @@ impl Machine {
         let mut v = Vec::new();
         self.for_each_stat(&mut |n, x| v.push((n.to_string(), x)));
         v
+    }
+}
+
+/// Whether a retired Zicsr instruction wrote its CSR (`csrrs`/`csrrc` with `rs1 = x0`, and
+/// their immediate forms with 0, only read).
+fn writes_csr(i: &Insn) -> bool {
+    match i.op {
+        Op::Csrrw | Op::Csrrwi => true,
+        Op::Csrrs | Op::Csrrc => i.rs1 != 0,
+        Op::Csrrsi | Op::Csrrci => i.imm != 0,
+        _ => false,
     }
 }

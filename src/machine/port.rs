@@ -15,7 +15,11 @@ use vmlab_mmu::{AccessKind, Context, Faulted, Flush, Mmu, Mode, Request, Transla
 /// The fetch buffer: the last fetch block (one L1I line) the front end read, with its
 /// translation. Part of the modelled machine: a parcel in the buffered block costs no
 /// access. Any pipeline flush (a trap, a serialising instruction) empties it.
-#[derive(Clone, Copy, Debug, Default)]
+///
+/// Host speed: the buffer also keeps a copy of the block's bytes, exact as long as RAM's
+/// write generation is the one recorded (a store elsewhere advances the record, since it
+/// cannot have changed the block).
+#[derive(Clone, Debug)]
 pub(crate) struct FetchBuffer {
     /// Whether the buffer holds a block.
     pub valid: bool,
@@ -23,6 +27,25 @@ pub(crate) struct FetchBuffer {
     pub vblock: u64,
     /// The physical address of the block.
     pub pblock: u64,
+    /// RAM's write generation when `bytes` was copied (`u64::MAX`: no copy).
+    pub generation: u64,
+    /// The block's bytes (when the block is at most `HOST_COPY` bytes).
+    pub bytes: [u8; HOST_COPY],
+}
+
+/// The largest block the fetch buffer keeps a host copy of.
+const HOST_COPY: usize = 256;
+
+impl Default for FetchBuffer {
+    fn default() -> Self {
+        FetchBuffer {
+            valid: false,
+            vblock: 0,
+            pblock: 0,
+            generation: u64::MAX,
+            bytes: [0; HOST_COPY],
+        }
+    }
 }
 
 /// A direct-mapped cache of decoded instructions, indexed by pc and checked against the
@@ -44,7 +67,7 @@ impl DecodeCache {
     }
 
     #[inline]
-    fn decode(&mut self, pc: u64, raw: u32) -> Insn {
+    pub fn decode(&mut self, pc: u64, raw: u32) -> Insn {
         if self.entries.is_empty() {
             return decode(raw);
         }
@@ -153,8 +176,16 @@ impl Port<'_> {
             _ => vmlab_devices::AccessKind::Load,
         };
         let mmio_before = self.mem.stats().mmio;
+        let gen_before = self.mem.ram().generation();
         match self.mem.access(mkind, pa, size, value) {
             Ok((v, c)) => {
+                if kind == AccessKind::Store
+                    && self.fetch_buf.generation == gen_before
+                    && (pa ^ self.fetch_buf.pblock) >= self.fetch_block
+                    && (pa + u64::from(size) - 1) & !(self.fetch_block - 1) != self.fetch_buf.pblock
+                {
+                    self.fetch_buf.generation = self.mem.ram().generation();
+                }
                 self.notes.mem.data += c.0;
                 self.notes.mem.data_accesses += 1;
                 if self.mem.stats().mmio != mmio_before {
@@ -207,11 +238,10 @@ impl HartMemory for Port<'_> {
                 let pblock = pa & !(self.fetch_block - 1);
                 // Only RAM blocks are buffered: a device answers every fetch itself.
                 let ram = self.mem.bus().target(pblock, self.fetch_block) == Target::Ram;
-                *self.fetch_buf = FetchBuffer {
-                    valid: ram,
-                    vblock: block,
-                    pblock,
-                };
+                self.fetch_buf.valid = ram;
+                self.fetch_buf.vblock = block;
+                self.fetch_buf.pblock = pblock;
+                self.fetch_buf.generation = u64::MAX;
                 Ok(v as u16)
             }
             Err(_) => {
@@ -267,8 +297,24 @@ impl HartMemory for Port<'_> {
         let off = pc & (self.fetch_block - 1);
         if self.fetch_buf.valid && self.fetch_buf.vblock == pc - off && off + 4 <= self.fetch_block
         {
-            // Both parcels are in the buffered block: one read serves them.
-            if let Ok(v) = self.mem.ram().peek(self.fetch_buf.pblock | off, 4) {
+            // Both parcels are in the buffered block: read them from the host copy.
+            let ram = self.mem.ram();
+            let block = self.fetch_block as usize;
+            if block <= HOST_COPY {
+                let fb = &mut *self.fetch_buf;
+                if fb.generation != ram.generation()
+                    && ram.peek_bytes(fb.pblock, &mut fb.bytes[..block]).is_ok()
+                {
+                    fb.generation = ram.generation();
+                }
+                if fb.generation == ram.generation() {
+                    let o = off as usize;
+                    let b = &fb.bytes[o..o + 4];
+                    let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                    return Ok(if v & 3 == 3 { v } else { v & 0xffff });
+                }
+            }
+            if let Ok(v) = ram.peek(self.fetch_buf.pblock | off, 4) {
                 let v = v as u32;
                 return Ok(if v & 3 == 3 { v } else { v & 0xffff });
             }
