@@ -129,6 +129,32 @@ vmlab run programs/c/sort.elf --stats\n  vmlab run prog.elf --set memory.l1d.siz
         #[arg(long, value_name = "FILE")]
         log_commits: Option<PathBuf>,
     },
+    /// Measure simulation speed: simulated instructions per host second.
+    #[command(
+        long_about = "Measure simulation speed: run each program to completion on the full \
+timing model and report simulated instructions per host second (the fastest of --repeat \
+runs). Without PROGRAMs it runs the benchmark programs in programs/bench/ (Sv39 paging on, \
+compute- and memory-bound). With --check-host each program also runs with the host-speed \
+shortcuts off, and the two runs must agree on every cycle and statistic.",
+        after_help = "Examples:\n  vmlab bench\n  vmlab bench --check-host --repeat 3\n  \
+vmlab bench programs/bench/chase.elf --set memory.l2.enabled=true"
+    )]
+    Bench {
+        /// Programs to run (default: programs/bench/*.elf).
+        programs: Vec<PathBuf>,
+        /// Set one configuration key (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Runs per program; the fastest counts.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        /// Also run with the host-speed shortcuts off and compare every statistic.
+        #[arg(long)]
+        check_host: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the machine configuration a run would use, as a complete machine file.
     #[command(
         long_about = "Print the machine configuration a run would use (the defaults, then \
@@ -200,6 +226,13 @@ pub fn main() -> ExitCode {
             scheduler,
             compare,
         } => crate::disk_cmd::main(&requests, json, scheduler.as_deref(), compare),
+        Command::Bench {
+            programs,
+            sets,
+            repeat,
+            check_host,
+            json,
+        } => crate::bench_cmd::main(&programs, &sets, repeat, check_host, json),
         Command::Config { machine, sets } => {
             let opts = crate::run_cmd::RunOptions {
                 machine,

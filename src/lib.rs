@@ -7,6 +7,7 @@
 //! `vmlab-devices`.
 #![warn(missing_docs)]
 
+pub mod bench_cmd;
 pub mod cli;
 pub mod commit_log;
 pub mod disk_cmd;

@@ -1,0 +1,149 @@
+//! `vmlab bench`: how fast the simulator runs, in simulated instructions per host second.
+//!
+//! Each program runs to completion on the full timing model (the host clock is read only
+//! here, around whole runs; the model never sees it). With `--check-host` every program also
+//! runs with the host-speed shortcuts off, and the two runs must agree on every cycle and
+//! statistic.
+
+use crate::machine::{apply_set_all, Machine, MachineConfig};
+use crate::run_cmd::load_program;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// The programs `vmlab bench` runs when given none.
+pub const DEFAULT_PROGRAMS: &[&str] = &[
+    "programs/bench/matmul.elf",
+    "programs/bench/crc.elf",
+    "programs/bench/sieve.elf",
+    "programs/bench/ptrchase.elf",
+];
+
+/// One program's measurement.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Measurement {
+    /// The program.
+    pub program: String,
+    /// Instructions retired.
+    pub instret: u64,
+    /// Modelled cycles.
+    pub cycles: u64,
+    /// The exit code.
+    pub exit_code: u8,
+    /// Host seconds of the fastest repetition.
+    pub seconds: f64,
+    /// Simulated instructions per host second (millions).
+    pub mips: f64,
+    /// Whether the run with host shortcuts off agreed (None: not checked).
+    pub host_check: Option<bool>,
+}
+
+fn run_once(cfg: &MachineConfig, elf: &vmlab_cpu::elf::Elf) -> Result<(Machine, f64), String> {
+    let mut m = Machine::new(cfg.clone()).map_err(|e| e.to_string())?;
+    m.load(elf).map_err(|e| e.to_string())?;
+    let t = Instant::now();
+    m.run();
+    Ok((m, t.elapsed().as_secs_f64()))
+}
+
+/// Measures `program` `repeat` times (keeping the fastest).
+pub fn measure(
+    program: &str,
+    cfg: &MachineConfig,
+    repeat: u32,
+    check_host: bool,
+) -> Result<Measurement, String> {
+    let elf = load_program(std::path::Path::new(program))?;
+    let mut best = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let (m, s) = run_once(cfg, &elf)?;
+        best = best.min(s);
+        last = Some(m);
+    }
+    let m = last.expect("at least one run");
+    let host_check = if check_host {
+        let mut slow = cfg.clone();
+        slow.host.decode_cache = false;
+        let (s, _) = run_once(&slow, &elf)?;
+        Some(s.stat_list() == m.stat_list() && s.stop_reason() == m.stop_reason())
+    } else {
+        None
+    };
+    let instret = m.retired();
+    Ok(Measurement {
+        program: program.to_string(),
+        instret,
+        cycles: m.now(),
+        exit_code: m.stop_reason().map_or(0, |s| s.exit_code()),
+        seconds: best,
+        mips: instret as f64 / best.max(1e-9) / 1e6,
+        host_check,
+    })
+}
+
+/// `vmlab bench`.
+pub fn main(
+    programs: &[PathBuf],
+    sets: &[String],
+    repeat: u32,
+    check_host: bool,
+    json: bool,
+) -> ExitCode {
+    let cfg = match apply_set_all("", "(defaults)", sets) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(crate::cli::EXIT_INPUT);
+        }
+    };
+    let list: Vec<String> = if programs.is_empty() {
+        DEFAULT_PROGRAMS.iter().map(|s| s.to_string()).collect()
+    } else {
+        programs.iter().map(|p| p.display().to_string()).collect()
+    };
+    let mut results = Vec::new();
+    for p in &list {
+        match measure(p, &cfg, repeat, check_host) {
+            Ok(m) => {
+                if !json {
+                    println!(
+                        "{:<34} {:>12} insns {:>13} cycles {:>8.3} s {:>8.1} MIPS{}",
+                        m.program,
+                        m.instret,
+                        m.cycles,
+                        m.seconds,
+                        m.mips,
+                        match m.host_check {
+                            Some(true) => "  (host shortcuts off: identical)",
+                            Some(false) => "  (host shortcuts off: DIFFERENT)",
+                            None => "",
+                        }
+                    );
+                }
+                results.push(m);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(crate::cli::EXIT_INPUT);
+            }
+        }
+    }
+    let insns: u64 = results.iter().map(|m| m.instret).sum();
+    let secs: f64 = results.iter().map(|m| m.seconds).sum();
+    let total = insns as f64 / secs.max(1e-9) / 1e6;
+    if json {
+        let v = serde_json::json!({ "programs": results, "total_mips": total });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        println!(
+            "{:<34} {insns:>12} insns {:>20} {secs:>8.3} s {total:>8.1} MIPS",
+            "total", ""
+        );
+    }
+    if results.iter().any(|m| m.host_check == Some(false)) {
+        eprintln!("error: a host-speed shortcut changed a modelled number");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
