@@ -897,18 +897,7 @@ impl Dumper<'_> {
                 let bits = read(len);
                 let insn = decode(bits as u32);
                 if self.supported(&insn) {
-                    // objdump's `ret` has no operand, so unlike every other `jalr` it
-                    // neither prints nor consumes the value `auipc` left in `ra`; the
-                    // tracking `Disassembler` would do both.
-                    let ret = !self.dis.no_aliases
-                        && insn.op == Op::Jalr
-                        && insn.compressed.is_none()
-                        && (insn.rd, insn.rs1, insn.imm) == (0, 1, 0);
-                    let text = if ret {
-                        crate::isa::disassemble(&insn, pc)
-                    } else {
-                        self.dis.disassemble(&insn, pc)
-                    };
+                    let text = self.dis.disassemble(&insn, pc);
                     self.annotate(sec, &insn, pc, text)
                 } else {
                     format!(".{len}byte\t{bits:#x}")

@@ -341,6 +341,8 @@ impl Disassembler {
             {
                 None
             }
+            // objdump prints `ret` bare and leaves `ra`'s value alone.
+            Op::Jalr if !self.no_aliases && i.rd == 0 && i.rs1 == 1 && i.imm == 0 => None,
             Op::Lb
             | Op::Lh
             | Op::Lw
