@@ -43,10 +43,23 @@ fn csr_writes(info: &StepInfo) -> Vec<u16> {
         return vec![];
     }
     match i.csr {
+        // Hard-wired zero: nothing is written, and Spike logs nothing.
+        0xB03..=0xB1F | 0x323..=0x33F => vec![],
         addr::SSTATUS => vec![addr::MSTATUS],
         addr::SIE => vec![addr::SIE, addr::MIE],
         addr::SIP => vec![addr::MIP],
         c => vec![c],
+    }
+}
+
+/// A CSR's name as Spike writes it (a few names GNU objdump 2.40 does not know, which the
+/// disassembler therefore prints as numbers).
+fn spike_csr_name(c: u16) -> String {
+    match c {
+        0x30a => "menvcfg".into(),
+        0x10a => "senvcfg".into(),
+        0xf15 => "mconfigptr".into(),
+        _ => csr_name(c),
     }
 }
 
@@ -87,12 +100,17 @@ pub fn write(w: &mut impl Write, m: &Machine, info: &StepInfo) -> io::Result<()>
     }
     for c in csr_writes(info) {
         let value = m.hart.csrs.raw_read(c);
-        line.push_str(&format!(" c{c}_{} 0x{value:016x}", csr_name(c)));
+        line.push_str(&format!(" c{c}_{} 0x{value:016x}", spike_csr_name(c)));
     }
     for a in m.last_accesses() {
         if a.write {
             let digits = usize::from(a.size) * 2;
-            line.push_str(&format!(" mem 0x{:016x} 0x{:0digits$x}", a.addr, a.value));
+            let value = if a.size >= 8 {
+                a.value
+            } else {
+                a.value & ((1u64 << (8 * a.size)) - 1)
+            };
+            line.push_str(&format!(" mem 0x{:016x} 0x{value:0digits$x}", a.addr));
         } else {
             line.push_str(&format!(" mem 0x{:016x}", a.addr));
         }

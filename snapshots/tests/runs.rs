@@ -51,3 +51,39 @@ fn designs() {
         check(name, program, sets);
     }
 }
+
+/// The ELF files of one folder of `programs/`, by stem, sorted.
+fn stems(dir: &str, filter: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(vmlab_snapshots::root().join(dir))
+        .expect("the folder exists")
+        .filter_map(|e| {
+            let p = e.expect("an entry").path();
+            let name = p.file_name()?.to_str()?.to_string();
+            let stem = name.strip_suffix(".elf")?.to_string();
+            filter(&stem).then_some(stem)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The self-checking test programs, the C programs and the small benchmark builds.
+#[test]
+fn test_c_and_bench_programs() {
+    for (dir, prefix) in [("programs/tests", "tests"), ("programs/c", "c")] {
+        for stem in stems(dir, |_| true) {
+            check(
+                &format!("{prefix}-{stem}"),
+                &format!("{dir}/{stem}.elf"),
+                &[],
+            );
+        }
+    }
+    for stem in stems("programs/bench", |s| s.ends_with("-small")) {
+        check(
+            &format!("bench-{stem}"),
+            &format!("programs/bench/{stem}.elf"),
+            &[],
+        );
+    }
+}
