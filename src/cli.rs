@@ -170,6 +170,24 @@ vmlab config --machine programs/machines/small-tlb.toml --set timing.predictor=b
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
     },
+    /// Assemble a RISC-V assembly file (GNU as syntax) into a linked ELF executable.
+    #[command(
+        long_about = "Assemble a RISC-V assembly file written in GNU as syntax (labels, \
+numeric local labels, sections, data directives, %hi/%lo/%pcrel_hi/%pcrel_lo, the standard \
+pseudo-instructions, compressed instructions) into a linked ELF64 executable: .text at \
+0x80000000, then .rodata, then .tohost, .data and .bss on the next page. docs/asm.md \
+describes the syntax.",
+        after_help = "Exit status: 0 on success; 2 for errors (each names the file, line and \
+column, shows the line and says what was expected).\n\nExamples:\n  \
+vmlab asm programs/asm/hello.s -o hello.elf\n  vmlab run hello.elf"
+    )]
+    Asm {
+        /// The assembly file.
+        file: PathBuf,
+        /// The ELF file to write (default: FILE with the extension .elf).
+        #[arg(short, long, value_name = "FILE.elf")]
+        output: Option<PathBuf>,
+    },
     /// Disassemble the code sections of an ELF file, as objdump -d prints them.
     #[command(
         long_about = "Disassemble the code sections of a RISC-V ELF file exactly as \
@@ -249,6 +267,7 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+        Command::Asm { file, output } => asm(&file, output),
         Command::Disasm {
             file,
             no_aliases,
@@ -273,6 +292,33 @@ pub fn main() -> ExitCode {
                 log_commits,
             },
         ),
+    }
+}
+
+fn asm(path: &std::path::Path, output: Option<PathBuf>) -> ExitCode {
+    let fail = |msg: String| {
+        eprintln!("{msg}");
+        ExitCode::from(EXIT_INPUT)
+    };
+    let src = match crate::scenario::read_text(path, "assembly file", "programs/asm/hello.s") {
+        Ok((_, t)) => t,
+        Err(e) => return fail(format!("error: {e}")),
+    };
+    let shown = path.display().to_string();
+    let obj = match vmlab_cpu::asm::assemble(&src, &shown, &vmlab_cpu::asm::AsmOptions::default()) {
+        Ok(o) => o,
+        Err(e) => return fail(e.to_string()),
+    };
+    let out = output.unwrap_or_else(|| path.with_extension("elf"));
+    if out == path {
+        return fail(format!(
+            "error: the output {} would overwrite the source; give another name with -o",
+            out.display()
+        ));
+    }
+    match std::fs::write(&out, obj.to_elf()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("error: cannot write {}: {e}", out.display())),
     }
 }
 

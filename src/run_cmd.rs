@@ -62,8 +62,9 @@ pub fn load_program(path: &Path) -> Result<Elf, String> {
     if is_asm {
         let (_, src) = crate::scenario::read_text(path, "program", "programs/asm/hello.s")
             .map_err(|e| e.to_string())?;
-        let _ = src;
-        Err(format!("{shown}: TODO assembler"))
+        let obj = vmlab_cpu::asm::assemble(&src, &shown, &vmlab_cpu::asm::AsmOptions::default())
+            .map_err(|e| e.to_string())?;
+        Elf::parse(&obj.to_elf(), &shown).map_err(|e| e.to_string())
     } else {
         Elf::open(path).map_err(|e| e.to_string())
     }
