@@ -1,11 +1,16 @@
 //! The RISC-V CPU of vmlab.
 //!
-//! Today this crate holds the instruction set ([`isa`]): one table of RV64IMAC, Zicsr,
-//! Zifencei and the privileged instructions drives the decoder, the encoder the assembler
-//! will use, and an objdump-style disassembler; the CSR file ([`csr`]) and the trap and
-//! privilege logic ([`trap`]); the functional execution core of one hart ([`hart`]), which
-//! reaches memory through the [`hart::HartMemory`] trait; and the ELF loader ([`elf`]). The
-//! pipeline timing model, the assembler and the `Machine` come with the rest of issue 4.
+//! - [`isa`]: one table of RV64IMAC, Zicsr, Zifencei and the privileged instructions drives
+//!   the decoder, the assembler's encoder and the objdump-style disassembler.
+//! - [`csr`], [`trap`], [`vmcsr`]: the CSR file, traps and privilege, and vmlab's custom
+//!   CSRs for the MMU's non-RISC-V modes.
+//! - [`hart`]: the functional execution core of one hart, reaching memory through the
+//!   [`hart::HartMemory`] trait; [`timing`]: the pipeline timing model that prices each step.
+//! - [`asm`]: the assembler (GNU as syntax to a linked ELF); [`objdump`]: whole-file
+//!   disassembly; [`elf`]: the ELF loader.
+//!
+//! The `Machine` that wires the hart to the MMU and the memory system is in the `vmlab`
+//! crate.
 
 #![warn(missing_docs)]
 
