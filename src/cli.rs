@@ -337,13 +337,13 @@ fn disasm(path: &std::path::Path, no_aliases: bool, disassemble_zeroes: bool) ->
 }
 
 /// Writes `text` to stdout; a closed pipe is not an error.
-fn write_out(text: &str) -> ExitCode {
+pub(crate) fn write_out(text: &str) -> ExitCode {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: cannot write the output: {e}");
+            eprintln!("error: cannot write the report: {e}");
             ExitCode::FAILURE
         }
     }
@@ -363,22 +363,14 @@ fn translate(path: &std::path::Path, json: bool) -> ExitCode {
     } else {
         report::human(&s, &run)
     };
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => {
-            let (wrong, all) = run.expectations();
-            if wrong > 0 {
-                eprintln!(
-                    "vmlab: {wrong} of {all} accesses did not give the answer their `expect` names"
-                );
-                return ExitCode::from(EXIT_EXPECT);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: cannot write the report: {e}");
-            ExitCode::FAILURE
-        }
+    let written = write_out(&text);
+    if written != ExitCode::SUCCESS {
+        return written;
     }
+    let (wrong, all) = run.expectations();
+    if wrong > 0 {
+        eprintln!("vmlab: {wrong} of {all} accesses did not give the answer their `expect` names");
+        return ExitCode::from(EXIT_EXPECT);
+    }
+    ExitCode::SUCCESS
 }

@@ -1012,7 +1012,6 @@ pub fn main(
     scheduler: Option<&str>,
     compare_all: bool,
 ) -> std::process::ExitCode {
-    use std::io::Write;
     use std::process::ExitCode;
     let input = ExitCode::from(crate::cli::EXIT_INPUT);
     let sched = match scheduler.map(Scheduler::from_name).transpose() {
@@ -1048,13 +1047,5 @@ pub fn main(
             }
         }
     };
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: cannot write the report: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::cli::write_out(&text)
 }
