@@ -9,6 +9,7 @@
 //! double-faults or waits for an interrupt that can never come.
 
 pub mod config;
+pub mod fuzz;
 pub mod port;
 
 pub use config::{apply_set_all, ConfigError, EcallExit, MachineConfig};

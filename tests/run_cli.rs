@@ -1,0 +1,279 @@
+//! `vmlab run` as a user meets it: the built binary on good and bad input, its exit status,
+//! its stdout and its stderr. Temporary files live in the system temporary directory under
+//! names unique to this process and test, and are removed at the end of each test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `vmlab ARGS` in the crate root.
+fn vmlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vmlab"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the vmlab binary runs")
+}
+
+/// A temporary file that removes itself.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(name: &str, bytes: &[u8]) -> Temp {
+        let p = std::env::temp_dir().join(format!("vmlab-run-cli-{}-{name}", std::process::id()));
+        std::fs::write(&p, bytes).expect("the temporary directory is writable");
+        Temp(p)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temporary path")
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Checks the exit status and that stderr contains every one of `stderr` (and stdout every
+/// one of `stdout`).
+fn check(args: &[&str], status: i32, stderr: &[&str], stdout: &[&str]) -> Output {
+    let out = vmlab(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "vmlab {args:?}: exit status\nstderr: {err}\nstdout: {text}"
+    );
+    for s in stderr {
+        assert!(
+            err.contains(s),
+            "vmlab {args:?}: stderr lacks {s:?}:\n{err}"
+        );
+    }
+    for s in stdout {
+        assert!(
+            text.contains(s),
+            "vmlab {args:?}: stdout lacks {s:?}:\n{text}"
+        );
+    }
+    out
+}
+
+#[test]
+fn programs_that_cannot_be_loaded() {
+    check(
+        &["run", "programs/asm/no-such-program.elf"],
+        2,
+        &[
+            "error: programs/asm/no-such-program.elf",
+            "cannot read the file",
+        ],
+        &[],
+    );
+    let sum = std::fs::read(root().join("programs/asm/sum.elf")).expect("sum.elf");
+    let truncated = Temp::new("truncated.elf", &sum[..100]);
+    check(
+        &["run", truncated.path()],
+        2,
+        &[truncated.path(), "truncated", "rebuild or re-copy the file"],
+        &[],
+    );
+    let text = Temp::new("notes.elf", b"# not a program\n");
+    check(
+        &["run", text.path()],
+        2,
+        &["not an ELF file", "give vmlab a RISC-V executable"],
+        &[],
+    );
+    // The host's own binary: an ELF file, but not for RISC-V.
+    let host = env!("CARGO_BIN_EXE_vmlab");
+    check(
+        &["run", host],
+        2,
+        &["vmlab runs RISC-V (machine 243) executables"],
+        &[],
+    );
+}
+
+#[test]
+fn bad_machine_files() {
+    let syntax = Temp::new("syntax.toml", b"[run]\nmax_insns = 3\n[memory\n");
+    check(
+        &["run", "programs/asm/sum.elf", "--machine", syntax.path()],
+        2,
+        &[&format!("{}:3:8:", syntax.path()), "[memory"],
+        &[],
+    );
+    let unknown = Temp::new("unknown.toml", b"[run]\nmax_insn = 3\n");
+    check(
+        &["run", "programs/asm/sum.elf", "--machine", unknown.path()],
+        2,
+        &[
+            &format!("{}:2:1:", unknown.path()),
+            "unknown field `max_insn`",
+            "max_insns",
+        ],
+        &[],
+    );
+    let impossible = Temp::new("impossible.toml", b"[memory.l1d]\nways = 0\n");
+    check(
+        &[
+            "run",
+            "programs/asm/sum.elf",
+            "--machine",
+            impossible.path(),
+        ],
+        2,
+        &["l1d", "`ways` = 0", "use 1 (direct-mapped) to 1024 ways"],
+        &[],
+    );
+    check(
+        &[
+            "run",
+            "programs/asm/sum.elf",
+            "--machine",
+            "programs/machines/no-such-machine.toml",
+        ],
+        2,
+        &["no-such-machine.toml"],
+        &[],
+    );
+}
+
+#[test]
+fn bad_set_options() {
+    check(
+        &["run", "programs/asm/sum.elf", "--set", "run.max_insns"],
+        2,
+        &["--set run.max_insns: expected KEY=VALUE"],
+        &[],
+    );
+    check(
+        &["run", "programs/asm/sum.elf", "--set", "run.nope=1"],
+        2,
+        &["--set run.nope=1", "unknown field `nope`"],
+        &[],
+    );
+    check(
+        &["run", "programs/asm/sum.elf", "--set", "run.max_insns=abc"],
+        2,
+        &["invalid type", "expected u64"],
+        &[],
+    );
+    check(
+        &["run", "programs/asm/sum.elf", "--set", "memory.l1d.ways=0"],
+        2,
+        &["`ways` = 0"],
+        &[],
+    );
+}
+
+#[test]
+fn stops() {
+    check(
+        &["run", "programs/asm/sum.elf", "--max-insns", "10"],
+        124,
+        &["vmlab: stopped after 10 instructions (--max-insns)"],
+        &[],
+    );
+    check(
+        &["run", "programs/asm/sum.elf", "--max-cycles", "200"],
+        124,
+        &["vmlab: stopped at cycle", "(--max-cycles)"],
+        &[],
+    );
+    check(
+        &["run", "programs/asm/wild.elf"],
+        125,
+        &["vmlab: double fault:", "is mtvec/stvec set?"],
+        &[],
+    );
+    let out = check(&["run", "programs/asm/sum.elf"], 36, &[], &[]);
+    assert!(
+        out.stderr.is_empty(),
+        "a clean exit prints nothing: {:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = check(
+        &["run", "programs/asm/hello.elf"],
+        0,
+        &[],
+        &["hello, world"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        "hello, world"
+    );
+}
+
+#[test]
+fn stats() {
+    let out = check(
+        &["run", "programs/asm/sum.elf", "--stats", "json"],
+        36,
+        &[],
+        &[],
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stderr).expect("--stats json prints valid JSON to stderr");
+    // docs/timing.md counts sum.s by hand: 384 cycles, 49 instructions.
+    assert_eq!(v["cycles"], 384, "{v}");
+    assert_eq!(v["instret"], 49, "{v}");
+    assert_eq!(v["exit_code"], 36, "{v}");
+    assert!(v["mmu.requests.load"].is_u64(), "{v}");
+    let keys: Vec<&String> = v.as_object().expect("an object").keys().collect();
+    assert!(keys.len() > 50, "{keys:?}");
+
+    check(
+        &["run", "programs/asm/sum.elf", "--stats"],
+        36,
+        &["cycles", "384", "instret", "ipc", "cpi", "l1d hit rate"],
+        &[],
+    );
+}
+
+#[test]
+fn commit_log() {
+    let log = Temp::new("commits.log", b"");
+    check(
+        &["run", "programs/asm/sum.elf", "--log-commits", log.path()],
+        36,
+        &[],
+        &[],
+    );
+    let text = std::fs::read_to_string(&log.0).expect("the log was written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "core   0: 3 0x0000000080000000 (0x00001597) x11 0x0000000080001000"
+    );
+    // c.li a2,8 is logged with its 16-bit parcel.
+    assert_eq!(
+        lines[2],
+        "core   0: 3 0x0000000080000008 (0x4621) x12 0x0000000000000008"
+    );
+    // One line per retired instruction: 49 (docs/timing.md).
+    assert_eq!(lines.len(), 49, "{text}");
+    assert!(
+        lines.iter().any(|l| l.contains(" mem 0x0000000080001010")),
+        "the loads are logged: {text}"
+    );
+
+    check(
+        &[
+            "run",
+            "programs/asm/sum.elf",
+            "--log-commits",
+            "/nonexistent-dir-for-vmlab/log.txt",
+        ],
+        2,
+        &["cannot create /nonexistent-dir-for-vmlab/log.txt"],
+        &[],
+    );
+}
