@@ -20,16 +20,30 @@ pub fn root() -> PathBuf {
 /// report that is snapshot: the stop reason, the exit code, then `name value` for `cycles`,
 /// `instret` and every non-zero statistic, in the machine's stable order.
 pub fn run_report(program: &str, sets: &[&str]) -> String {
+    run_report_on(program, None, sets)
+}
+
+/// As [`run_report`], on the machine `machine` (a machine file relative to the repository
+/// root) with `sets` applied after it.
+pub fn run_report_on(program: &str, machine: Option<&str>, sets: &[&str]) -> String {
     let path = root().join(program);
     let elf = Elf::open(&path).unwrap_or_else(|e| panic!("{e}"));
     let mut sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     sets.push("run.max_insns=20000000".into());
-    let cfg = apply_set_all("", "(defaults)", &sets).expect("a valid configuration");
+    let (text, name) = match machine {
+        Some(m) => (
+            std::fs::read_to_string(root().join(m)).expect("the machine file"),
+            m.to_string(),
+        ),
+        None => (String::new(), "(defaults)".to_string()),
+    };
+    let cfg = apply_set_all(&text, &name, &sets).expect("a valid configuration");
     let mut m = Machine::new(cfg).expect("a machine");
     m.load(&elf).expect("the program loads");
     let stop = m.run().clone();
     let mut out = format!(
-        "program: {program}\nsettings: {}\nstop: {stop}\nexit code: {}\n",
+        "program: {program}\nmachine: {}\nsettings: {}\nstop: {stop}\nexit code: {}\n",
+        machine.unwrap_or("(defaults)"),
         if sets.len() > 1 {
             sets[..sets.len() - 1].join(" ")
         } else {

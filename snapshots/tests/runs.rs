@@ -2,7 +2,7 @@
 //! every non-zero statistic. Review every change: a changed cycle count must be explained in
 //! the commit message (`docs/timing.md` says how counts follow from the rules).
 
-use vmlab_snapshots::run_report;
+use vmlab_snapshots::{run_report, run_report_on};
 
 /// One snapshot per program, named after it.
 fn check(name: &str, program: &str, sets: &[&str]) {
@@ -15,6 +15,38 @@ fn example_programs() {
     for p in ["hello", "sum", "muldiv", "trap", "wild", "sv39"] {
         check(p, &format!("programs/asm/{p}.elf"), &[]);
     }
+}
+
+/// Programs that need a machine file: i386.s selects a custom page-table format that
+/// programs/machines/i386.toml defines; sv39.s on the teaching machine (no caches).
+#[test]
+fn machine_files() {
+    let table: &[(&str, &str, &str)] = &[
+        (
+            "i386",
+            "programs/asm/i386.elf",
+            "programs/machines/i386.toml",
+        ),
+        (
+            "sv39-teaching",
+            "programs/asm/sv39.elf",
+            "programs/machines/teaching.toml",
+        ),
+        (
+            "sv39-small-tlb",
+            "programs/asm/sv39.elf",
+            "programs/machines/small-tlb.toml",
+        ),
+    ];
+    for (name, program, machine) in table {
+        insta::assert_snapshot!(*name, run_report_on(program, Some(machine), &[]));
+    }
+    // Without the machine file there is no format 16: vmstatus reports it, translation
+    // stays bare, and the S-mode store to VA 0x1000 reaches no memory.
+    insta::assert_snapshot!(
+        "i386-without-format",
+        run_report("programs/asm/i386.elf", &[])
+    );
 }
 
 /// The same program on other memory-system and pipeline designs.
