@@ -257,3 +257,18 @@ fn arbitrary_field_values_are_refused_not_panicked() {
         let _ = compress(&i);
     }
 }
+
+/// HINTs in the c.nop/c.addi space, as objdump 2.40 prints them with and without aliases.
+#[test]
+fn compressed_nop_hints_print_as_objdump() {
+    for (parcel, aliases, canonical) in [
+        (0x0011u32, "c.nop\t4", "c.addi\tzero,4"),
+        (0x0001, "nop", "c.addi\tzero,0"),
+        (0x1001, "c.nop\t-32", "c.addi\tzero,-32"),
+        (0x0081, "add\tra,ra,0", "c.addi\tra,0"),
+    ] {
+        let i = vmlab_cpu::isa::decode(parcel);
+        assert_eq!(vmlab_cpu::isa::disassemble(&i, 0), aliases, "{parcel:04x}");
+        assert_eq!(vmlab_cpu::isa::disassemble_no_aliases(&i, 0), canonical, "{parcel:04x}");
+    }
+}

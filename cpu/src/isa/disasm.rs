@@ -120,7 +120,7 @@ fn write_compressed_raw(s: &mut String, c: COp, i: &Insn, pc: u64) -> std::fmt::
         COp::CAddi4spn => write!(s, "{name}\t{rd},sp,{imm}"),
         COp::CLw | COp::CLd | COp::CLwsp | COp::CLdsp => write!(s, "{name}\t{rd},{imm}({rs1})"),
         COp::CSw | COp::CSd | COp::CSwsp | COp::CSdsp => write!(s, "{name}\t{rs2},{imm}({rs1})"),
-        COp::CAddi if i.rd == 0 && imm != 0 => write!(s, "c.nop\t{imm}"),
+        COp::CAddi if i.rd == 0 && imm != 0 => write!(s, "c.addi\tzero,{imm}"),
         COp::CSlli | COp::CSrli | COp::CSrai if imm == 0 => write!(s, "{name}64\t{rd}"),
         COp::CAddi | COp::CAddiw | COp::CLi | COp::CAndi => write!(s, "{name}\t{rd},{imm}"),
         COp::CAddi16sp => write!(s, "{name}\tsp,{imm}"),
