@@ -269,6 +269,10 @@ fn compressed_nop_hints_print_as_objdump() {
     ] {
         let i = vmlab_cpu::isa::decode(parcel);
         assert_eq!(vmlab_cpu::isa::disassemble(&i, 0), aliases, "{parcel:04x}");
-        assert_eq!(vmlab_cpu::isa::disassemble_no_aliases(&i, 0), canonical, "{parcel:04x}");
+        assert_eq!(
+            vmlab_cpu::isa::disassemble_no_aliases(&i, 0),
+            canonical,
+            "{parcel:04x}"
+        );
     }
 }
