@@ -65,6 +65,7 @@ pub fn measure(
     let host_check = if check_host {
         let mut slow = cfg.clone();
         slow.host.decode_cache = false;
+        slow.host.fast_paths = false;
         let (s, _) = run_once(&slow, &elf)?;
         Some(s.stat_list() == m.stat_list() && s.stop_reason() == m.stop_reason())
     } else {

@@ -604,7 +604,7 @@ fn elfs() -> Vec<std::path::PathBuf> {
 }
 
 #[test]
-fn decode_cache_never_changes_a_modelled_number() {
+fn host_shortcuts_never_change_a_modelled_number() {
     // 2M instructions per program and setting take about a minute in a debug build;
     // MACHINE_ELF_INSNS chooses another limit.
     let limit = std::env::var("MACHINE_ELF_INSNS")
@@ -616,10 +616,11 @@ fn decode_cache_never_changes_a_modelled_number() {
         let Ok(elf) = vmlab_cpu::elf::Elf::open(&path) else {
             continue;
         };
-        let run = |decode_cache: bool| {
+        let run = |shortcuts: bool| {
             let mut cfg = MachineConfig::default();
             cfg.run.max_insns = limit;
-            cfg.host.decode_cache = decode_cache;
+            cfg.host.decode_cache = shortcuts;
+            cfg.host.fast_paths = shortcuts;
             let mut m = Machine::new(cfg).expect("the default machine");
             m.load(&elf).ok()?;
             let stop = m.run().clone();

@@ -71,7 +71,7 @@ impl Replacer {
     }
 
     /// Records a use (a hit) of `slot`.
-    #[inline]
+    #[inline(always)]
     pub fn touch(&mut self, slot: usize) {
         match self.policy {
             Policy::Lru => {
@@ -119,7 +119,13 @@ impl Replacer {
             return i;
         }
         match self.policy {
-            Policy::Lru | Policy::Fifo => slots.min_by_key(|&i| self.stamps[i]).unwrap_or(base),
+            Policy::Lru | Policy::Fifo => {
+                // The first slot with the smallest stamp (as `min_by_key` would pick), over
+                // the set's stamps as one slice (host speed: no per-slot bounds check).
+                let stamps = &self.stamps[slots];
+                let min = stamps.iter().fold(u64::MAX, |m, &v| m.min(v));
+                base + stamps.iter().position(|&v| v == min).unwrap_or(0)
+            }
             Policy::Plru => {
                 let (mut node, mut lo, mut span) = (1usize, 0usize, self.ways);
                 while span > 1 {

@@ -171,6 +171,41 @@ fn sources(i: &Insn) -> (u8, u8) {
     (if rs1 { i.rs1 } else { 0 }, if rs2 { i.rs2 } else { 0 })
 }
 
+/// Everything [`Pipeline::retire`] needs to know about an instruction, derived from it alone
+/// by [`TimingInfo::of`]. A host may compute it once per decoded instruction and keep it with
+/// the decoded form (host speed only: [`Pipeline::retire_info`] with `TimingInfo::of(insn)`
+/// is exactly [`Pipeline::retire`] of `insn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimingInfo {
+    /// The timing class ([`class`]).
+    pub class: Class,
+    /// The first register read in ID (0 = none).
+    pub src1: u8,
+    /// The second register read in ID (0 = none).
+    pub src2: u8,
+    /// The destination register.
+    pub rd: u8,
+    /// The length in bytes (2 or 4).
+    pub len: u8,
+    /// The immediate is negative (a backward branch, for `btfn`).
+    pub backward: bool,
+}
+
+impl TimingInfo {
+    /// The timing facts of `insn`.
+    pub fn of(insn: &Insn) -> TimingInfo {
+        let (src1, src2) = sources(insn);
+        TimingInfo {
+            class: class(insn.op),
+            src1,
+            src2,
+            rd: insn.rd,
+            len: insn.byte_len() as u8,
+            backward: insn.imm < 0,
+        }
+    }
+}
+
 /// The memory cycles one step spent, as the machine measured them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemCycles {
@@ -300,6 +335,12 @@ impl Pipeline {
     /// having spent `mem` in the memory side.
     #[inline]
     pub fn retire(&mut self, insn: &Insn, pc: u64, next_pc: u64, mem: MemCycles) -> u64 {
+        self.retire_info(&TimingInfo::of(insn), pc, next_pc, mem)
+    }
+
+    /// [`Pipeline::retire`] of the instruction whose [`TimingInfo`] is `info`.
+    #[inline]
+    pub fn retire_info(&mut self, info: &TimingInfo, pc: u64, next_pc: u64, mem: MemCycles) -> u64 {
         let cfg = &self.cfg;
         let s = &mut self.stats;
         s.retired += 1;
@@ -309,22 +350,20 @@ impl Pipeline {
         s.fetch_stall += fetch_stall;
         s.data_stall += data_stall;
         cost += fetch_stall + data_stall;
-        if self.load_rd != 0 {
-            let (a, b) = sources(insn);
-            if a == self.load_rd || b == self.load_rd {
-                s.load_use += cfg.load_use_penalty;
-                cost += cfg.load_use_penalty;
-            }
+        if self.load_rd != 0 && (info.src1 == self.load_rd || info.src2 == self.load_rd) {
+            s.load_use += cfg.load_use_penalty;
+            cost += cfg.load_use_penalty;
         }
-        let class = class(insn.op);
+        let class = info.class;
         let extra = match class {
+            Class::Alu | Class::Load | Class::Store | Class::Atomic | Class::Trapping => 0,
             Class::Branch => {
-                let taken = next_pc != pc.wrapping_add(insn.byte_len());
+                let taken = next_pc != pc.wrapping_add(u64::from(info.len));
                 s.branches += 1;
                 s.taken += u64::from(taken);
                 let predicted = match cfg.predictor {
                     Predictor::NotTaken => false,
-                    Predictor::Btfn => insn.imm < 0,
+                    Predictor::Btfn => info.backward,
                     Predictor::Bimodal => {
                         let slot = ((pc >> 1) as usize) & (self.counters.len() - 1);
                         let c = &mut self.counters[slot];
@@ -368,14 +407,17 @@ impl Pipeline {
                 s.serialize += cfg.serialize_penalty;
                 cfg.serialize_penalty
             }
-            _ => 0,
         };
         cost += extra;
         self.load_rd = match class {
-            Class::Load | Class::Atomic => insn.rd,
+            Class::Load | Class::Atomic => info.rd,
             _ => 0,
         };
-        cost + self.fill()
+        if self.filled {
+            cost
+        } else {
+            cost + self.fill()
+        }
     }
 
     /// The cycles of taking a trap, `mem` being what the trapping step spent in the memory

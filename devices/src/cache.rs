@@ -246,6 +246,9 @@ pub struct Cache {
     dirty: Vec<bool>,
     /// Replacement state (policy, stamps, PLRU bits, generator).
     repl: Replacer,
+    /// Host speed: the number of valid lines in each set, so that a fill into a full set
+    /// skips the search for an invalid slot (which would find none).
+    valid_in_set: Vec<u32>,
     /// The slot that hit or was filled last, checked first (host speed only: the outcome and
     /// the replacement update are those of a full search).
     last: usize,
@@ -266,6 +269,7 @@ impl Cache {
             valid: vec![false; n],
             dirty: vec![false; n],
             repl: Replacer::new(cfg.replacement, sets, cfg.ways as usize, cfg.seed),
+            valid_in_set: vec![0; sets],
             last: 0,
             stats: CacheStats::default(),
             cfg,
@@ -324,12 +328,7 @@ impl Cache {
     pub fn lookup(&mut self, addr: u64, op: CacheOp, write: bool) -> bool {
         match self.find(addr) {
             Some(i) => {
-                self.stats.hits[op.index()] += 1;
-                self.last = i;
-                self.touch(i);
-                if write && self.cfg.write_policy == WritePolicy::WriteBack {
-                    self.dirty[i] = true;
-                }
+                self.record_hit(i, op, write);
                 true
             }
             None => {
@@ -337,6 +336,25 @@ impl Cache {
                 false
             }
         }
+    }
+
+    /// What a hitting [`Cache::lookup`] does once it has found the line at slot `i` (an index
+    /// [`Cache::find`] returned): counts the hit, updates the replacement state and, for a
+    /// write under write-back, marks the line dirty.
+    #[inline]
+    pub fn record_hit(&mut self, i: usize, op: CacheOp, write: bool) {
+        self.stats.hits[op.index()] += 1;
+        self.last = i;
+        self.touch(i);
+        if write && self.cfg.write_policy == WritePolicy::WriteBack {
+            self.dirty[i] = true;
+        }
+    }
+
+    /// log2 of the line size.
+    #[inline]
+    pub fn line_bits(&self) -> u32 {
+        self.line_bits
     }
 
     /// Counts a store passed on to the next level by write-through.
@@ -360,6 +378,9 @@ impl Cache {
             }
         }
         self.stats.fills += 1;
+        if !self.valid[i] {
+            self.valid_in_set[i / self.ways] += 1;
+        }
         self.tags[i] = addr >> self.line_bits;
         self.valid[i] = true;
         self.dirty[i] = dirty && self.cfg.write_policy == WritePolicy::WriteBack;
@@ -371,17 +392,24 @@ impl Cache {
     /// Invalidates every line without writing anything back or counting (a reset).
     pub fn clear(&mut self) {
         self.valid.fill(false);
+        self.valid_in_set.fill(0);
         self.dirty.fill(false);
         self.repl.reset();
     }
 
+    #[inline]
     fn touch(&mut self, i: usize) {
         self.repl.touch(i);
     }
 
     fn victim(&mut self, base: usize) -> usize {
+        let set = base / self.ways;
+        if self.valid_in_set[set] as usize == self.ways {
+            // Every line of the set is valid: the search for an invalid one finds none.
+            return self.repl.victim(set, |_| false);
+        }
         let valid = &self.valid;
-        self.repl.victim(base / self.ways, |i| !valid[i])
+        self.repl.victim(set, |i| !valid[i])
     }
 }
 

@@ -186,6 +186,8 @@ pub struct MemorySystem {
     data_line: Option<u64>,
     now: Cycle,
     stats: MemoryStats,
+    /// Whether the host-speed L1-hit shortcut of [`MemorySystem::access`] is on.
+    shortcuts: bool,
 }
 
 impl MemorySystem {
@@ -238,6 +240,7 @@ impl MemorySystem {
             bus,
             now: Cycle(0),
             stats: MemoryStats::default(),
+            shortcuts: true,
         })
     }
 
@@ -331,9 +334,87 @@ impl MemorySystem {
             .map(|(_, c)| c)
     }
 
+    /// Turns the host-speed L1-hit shortcut of [`MemorySystem::access`] on or off. It never
+    /// changes a value, a cycle or a statistic; off, every access takes the general path,
+    /// which is how tests prove that.
+    pub fn set_host_shortcuts(&mut self, on: bool) {
+        self.shortcuts = on;
+    }
+
     /// One physical access of `size` bytes (1, 2, 4 or 8; any alignment in RAM): the value
     /// (the stored value for a store) and the cycles it took. A fault costs no cycles.
+    #[inline]
     pub fn access(
+        &mut self,
+        kind: AccessKind,
+        addr: u64,
+        size: u8,
+        value: u64,
+    ) -> Result<(u64, Cycle), BusError> {
+        if let Some(r) = self.l1_hit(kind, addr, size, value) {
+            return r;
+        }
+        self.access_general(kind, addr, size, value)
+    }
+
+    /// Host speed: a RAM access of a valid size within one line of an enabled L1 that hits
+    /// there, when the access is not a written-through store. The general path
+    /// ([`MemorySystem::access_general`]) would make exactly these changes for it: count
+    /// the access and its cycles, count the L1 hit (replacement state, dirty bit), and read
+    /// or write RAM; the cycles are the L1's `hit_latency`. Anything else changes nothing
+    /// and returns `None`.
+    #[inline(always)]
+    fn l1_hit(
+        &mut self,
+        kind: AccessKind,
+        addr: u64,
+        size: u8,
+        value: u64,
+    ) -> Option<Result<(u64, Cycle), BusError>> {
+        let write = kind == AccessKind::Store;
+        if !self.shortcuts || !matches!(size, 1 | 2 | 4 | 8) {
+            return None;
+        }
+        let l1 = if kind == AccessKind::Fetch {
+            self.l1i.as_mut()?
+        } else {
+            self.l1d.as_mut()?
+        };
+        let last = addr.wrapping_add(size as u64 - 1);
+        if (addr ^ last) >> l1.line_bits() != 0
+            || (write && l1.config().write_policy == WritePolicy::WriteThrough)
+        {
+            return None;
+        }
+        let i = l1.find(addr)?;
+        if self.bus.target(addr, size as u64) != Target::Ram {
+            return None;
+        }
+        let lat = l1.config().hit_latency;
+        l1.record_hit(i, kind.op(), write);
+        self.stats.accesses[kind as usize] += 1;
+        let ram = self.bus.ram_mut();
+        let v = if write {
+            ram.write(addr, size, value).map(|()| value)
+        } else {
+            ram.read(addr, size)
+        };
+        // (RAM never refuses an access the bus sent it; if it did, the general path would
+        // count the fault after the same cache update, as here.)
+        Some(match v {
+            Ok(v) => {
+                self.stats.cycles[kind as usize] += lat;
+                Ok((v, Cycle(lat)))
+            }
+            Err(e) => {
+                self.stats.faults += 1;
+                Err(e)
+            }
+        })
+    }
+
+    /// [`MemorySystem::access`] without the L1-hit shortcut.
+    fn access_general(
         &mut self,
         kind: AccessKind,
         addr: u64,

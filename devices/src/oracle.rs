@@ -129,6 +129,9 @@ pub fn check(case: &FuzzCase) -> usize {
             return 0;
         }
     };
+    // A twin without the host-speed shortcuts must answer every access identically.
+    let mut twin = MemorySystem::new(cfg.clone()).expect("the same configuration");
+    twin.set_host_shortcuts(false);
     let mut shadow: HashMap<u64, u8> = HashMap::new();
     let mut line_accesses = [0u64; 3];
     let mut done = 0;
@@ -150,6 +153,11 @@ pub fn check(case: &FuzzCase) -> usize {
         };
         let before = m.peek(addr, size);
         let got = m.access(kind, addr, size, op.value);
+        assert_eq!(
+            twin.access(kind, addr, size, op.value),
+            got,
+            "{kind:?} {addr:#x}+{size}: the shortcut changed the answer"
+        );
         let in_ram = addr + size as u64 <= BASE + SPAN;
         assert_eq!(got.is_ok(), in_ram, "{kind:?} {addr:#x}+{size}: {got:?}");
         let Ok((v, cycles)) = got else { continue };
@@ -203,6 +211,7 @@ pub fn check(case: &FuzzCase) -> usize {
         }
     }
     let stats = m.stat_list();
+    assert_eq!(twin.stat_list(), stats, "the shortcut changed a statistic");
     let before = m.stat_list();
     let _ = m.peek(BASE, 8);
     assert_eq!(before, stats);

@@ -89,7 +89,7 @@ pub struct TlbEntry {
 }
 
 impl TlbEntry {
-    #[inline]
+    #[inline(always)]
     fn matches(&self, seg: u8, va: u64, asid: u16) -> bool {
         self.valid
             && self.vpn == va >> self.page_bits
@@ -199,9 +199,33 @@ pub struct Tlb {
     repl: Replacer,
     /// Bit k set when an entry of page size 2^k may be present.
     sizes: u64,
-    /// Index of the entry that hit last (a host-speed shortcut that changes no modelled state).
-    last: usize,
+    /// Host speed: `entries[i].vpn` for every slot, so that a scan reads 8 bytes per slot
+    /// (a slot whose vpn differs cannot match; one whose vpn agrees is checked in full).
+    vpns: Vec<u64>,
+    /// Host speed: whether two valid entries might both match one lookup (an entry of one
+    /// ASID and a global one for the same page, or pages of different sizes that overlap).
+    /// Set (conservatively) by [`Tlb::fill`], cleared when every entry is invalidated. While
+    /// it is false a lookup has at most one matching entry, so any entry that matches is the
+    /// one [`Tlb::scan`] would return, and the hints below may answer.
+    dups: bool,
+    /// Host speed: slots recently found for `(va >> min page bits) % HINTS`, each checked
+    /// with the full match before use (and used only while `dups` is false).
+    hints: [u32; HINTS],
+    /// Host speed: the number of valid entries in each set, so that a fill into a full set
+    /// skips the search for an invalid slot (which would find none).
+    valid_in_set: Vec<u32>,
+    /// Host speed: the hints are off ([`Tlb::set_hints`]); `dups` then stays true.
+    no_hints: bool,
     stats: TlbStats,
+}
+
+/// Hint slots per TLB.
+const HINTS: usize = 64;
+
+/// Whether any of `vpns` is `vpn` (without early exit, so that it vectorises).
+#[inline(always)]
+fn any_equal(vpns: &[u64], vpn: u64) -> bool {
+    vpns.iter().fold(false, |a, &v| a | (v == vpn))
 }
 
 impl Tlb {
@@ -213,7 +237,11 @@ impl Tlb {
             entries: vec![TlbEntry::default(); n],
             repl: Replacer::new(cfg.policy, cfg.sets as usize, cfg.ways as usize, cfg.seed),
             sizes: 0,
-            last: 0,
+            vpns: vec![0; n],
+            dups: false,
+            hints: [0; HINTS],
+            valid_in_set: vec![0; cfg.sets as usize],
+            no_hints: false,
             stats: TlbStats::default(),
         }
     }
@@ -281,7 +309,7 @@ impl Tlb {
         asid: u16,
         kind: AccessKind,
     ) -> Option<(Slot, TlbEntry)> {
-        let found = self.find(seg, va, asid);
+        let found = self.find_hinted(seg, va, asid);
         match found {
             Some(idx) => {
                 self.record_hit(idx, kind);
@@ -300,29 +328,75 @@ impl Tlb {
     pub fn record_hit(&mut self, idx: usize, kind: AccessKind) {
         self.stats.hits[kind.index()] += 1;
         self.touch(idx);
-        self.last = idx;
+    }
+
+    /// Turns the lookup hints on or off (host speed only: off, every lookup scans).
+    pub fn set_hints(&mut self, on: bool) {
+        self.no_hints = !on;
+        self.dups |= self.no_hints;
+    }
+
+    /// The hint slot of `va`.
+    #[inline(always)]
+    fn hint_slot(&self, va: u64) -> usize {
+        ((va >> (self.sizes.trailing_zeros() & 63)) as usize) % HINTS
     }
 
     /// Finds a matching entry without changing anything.
     #[inline(always)]
     pub fn find(&self, seg: u8, va: u64, asid: u16) -> Option<usize> {
-        if let Some(e) = self.entries.get(self.last) {
-            if e.matches(seg, va, asid) {
-                return Some(self.last);
+        if !self.dups {
+            let idx = self.hints[self.hint_slot(va)] as usize;
+            if self
+                .entries
+                .get(idx)
+                .is_some_and(|e| e.matches(seg, va, asid))
+            {
+                return Some(idx);
             }
         }
         self.scan(seg, va, asid)
     }
 
-    /// The set-by-set search behind [`Tlb::find`].
+    /// [`Tlb::find`], remembering what a scan found as the hint for `va` (host speed only:
+    /// the answer is that of [`Tlb::find`]).
+    #[inline(always)]
+    pub fn find_hinted(&mut self, seg: u8, va: u64, asid: u16) -> Option<usize> {
+        let h = self.hint_slot(va);
+        if !self.dups {
+            let idx = self.hints[h] as usize;
+            if let Some(e) = self.entries.get(idx) {
+                if e.matches(seg, va, asid) {
+                    return Some(idx);
+                }
+            }
+        }
+        let found = self.scan(seg, va, asid);
+        if let Some(idx) = found {
+            self.hints[h] = idx as u32;
+        }
+        found
+    }
+
+    /// The set-by-set search behind [`Tlb::find`]: the first matching entry, smaller pages
+    /// first, then by way.
     fn scan(&self, seg: u8, va: u64, asid: u16) -> Option<usize> {
         let ways = self.cfg.ways as usize;
         let mut sizes = self.sizes;
         while sizes != 0 {
             let bits = sizes.trailing_zeros() as u8;
             sizes &= sizes - 1;
-            let base = self.set_of(seg, va >> bits) * ways;
-            for idx in base..base + ways {
+            let vpn = va >> bits;
+            let base = self.set_of(seg, vpn) * ways;
+            let vpns = &self.vpns[base..base + ways];
+            if !any_equal(vpns, vpn) {
+                continue;
+            }
+            for (w, &v) in vpns.iter().enumerate() {
+                if v != vpn {
+                    continue;
+                }
+                let idx = base + w;
                 let e = &self.entries[idx];
                 if e.page_bits == bits && e.matches(seg, va, asid) {
                     return Some(idx);
@@ -338,6 +412,10 @@ impl Tlb {
     }
 
     fn victim(&mut self, set: usize) -> usize {
+        if self.valid_in_set[set] as usize == self.cfg.ways as usize {
+            // Every slot of the set is valid: the search for an invalid one finds none.
+            return self.repl.victim(set, |_| false);
+        }
         let entries = &self.entries;
         self.repl.victim(set, |i| !entries[i].valid)
     }
@@ -355,30 +433,72 @@ impl Tlb {
         // entry a lookup in the filling ASID would match: a global entry whatever ASID filled
         // it, or a non-global entry of the same ASID. Otherwise a store from another ASID to a
         // clean global page would leave two entries for one page.
-        let same = (base..base + ways).find(|&i| {
-            let e = &self.entries[i];
-            e.valid
-                && e.page_bits == bits
-                && e.vpn == entry.vpn
-                && e.seg == entry.seg
-                && (e.global || e.asid == entry.asid)
-        });
+        let candidates = any_equal(&self.vpns[base..base + ways], entry.vpn);
+        let same = (base..base + ways)
+            .take(if candidates { ways } else { 0 })
+            .find(|&i| {
+                let e = &self.entries[i];
+                self.vpns[i] == entry.vpn
+                    && e.valid
+                    && e.page_bits == bits
+                    && e.vpn == entry.vpn
+                    && e.seg == entry.seg
+                    && (e.global || e.asid == entry.asid)
+            });
         let idx = match same {
             Some(i) => i,
             None => self.victim(set),
         };
         let old = self.entries[idx];
+        if !old.valid {
+            self.valid_in_set[set] += 1;
+        }
         let evicted = if old.valid && same.is_none() {
             self.stats.evictions += 1;
             Some(old)
         } else {
             None
         };
+        if !self.dups && self.may_duplicate(idx, &entry) {
+            self.dups = true;
+        }
         self.entries[idx] = entry;
+        self.vpns[idx] = entry.vpn;
         self.sizes |= 1u64 << bits;
         self.repl.fill(idx);
-        self.last = idx;
+        let h = self.hint_slot(entry.vpn << bits);
+        self.hints[h] = idx as u32;
         (self.slot(idx), evicted)
+    }
+
+    /// Whether `entry`, about to be written to slot `idx`, might match some lookup that
+    /// another valid entry also matches (conservative: true when unsure).
+    fn may_duplicate(&self, idx: usize, entry: &TlbEntry) -> bool {
+        let bits = entry.page_bits;
+        let overlaps = |e: &TlbEntry| {
+            e.valid && e.seg == entry.seg && (e.global || entry.global || e.asid == entry.asid) && {
+                // Their address ranges intersect when the larger page contains the
+                // smaller one's start.
+                let big = e.page_bits.max(bits).min(63);
+                (e.vpn << e.page_bits.min(63)) >> big == (entry.vpn << bits.min(63)) >> big
+            }
+        };
+        let others = self.sizes & !(1u64 << bits);
+        if others == 0 {
+            // Only entries of this size: a duplicate has the same vpn, hence the same set.
+            let ways = self.cfg.ways as usize;
+            let base = (idx / ways) * ways;
+            any_equal(&self.vpns[base..base + ways], entry.vpn)
+                && (base..base + ways)
+                    .any(|i| i != idx && self.vpns[i] == entry.vpn && overlaps(&self.entries[i]))
+        } else if self.entries.len() <= 256 {
+            self.entries
+                .iter()
+                .enumerate()
+                .any(|(i, e)| i != idx && overlaps(e))
+        } else {
+            true
+        }
     }
 
     /// Applies a flush, where `va` has already been reduced to the tagged part (and its
@@ -386,7 +506,8 @@ impl Tlb {
     pub fn flush(&mut self, flush: Flush, seg_va: Option<(u8, u64)>) -> u64 {
         self.stats.flushes[flush.index()] += 1;
         let mut n = 0;
-        for e in self.entries.iter_mut() {
+        let ways = self.cfg.ways as usize;
+        for (i, e) in self.entries.iter_mut().enumerate() {
             if !e.valid {
                 continue;
             }
@@ -400,11 +521,13 @@ impl Tlb {
             };
             if hit {
                 e.valid = false;
+                self.valid_in_set[i / ways] -= 1;
                 n += 1;
             }
         }
         if flush == Flush::All {
             self.sizes = 0;
+            self.dups = self.no_hints;
         }
         self.stats.flushed_entries += n;
         n
@@ -415,7 +538,9 @@ impl Tlb {
         for e in self.entries.iter_mut() {
             e.valid = false;
         }
+        self.valid_in_set.fill(0);
         self.sizes = 0;
+        self.dups = self.no_hints;
     }
 }
 
@@ -537,6 +662,77 @@ mod tests {
             t.flush(Flush::Addr { va: va + 0x1234 }, Some((0, va + 0x1234))),
             1
         );
+    }
+
+    /// The host-speed shortcuts (hints, the vpn mirror, per-set valid counts) answer every
+    /// lookup exactly as a plain search of the entries would, duplicates included.
+    #[test]
+    fn shortcuts_agree_with_a_plain_search() {
+        let plain = |t: &Tlb, seg: u8, va: u64, asid: u16| {
+            let mut best: Option<usize> = None;
+            for bits in 0..64u8 {
+                if t.sizes >> bits & 1 == 0 {
+                    continue;
+                }
+                let base = t.set_of(seg, va >> bits) * t.cfg.ways as usize;
+                for idx in base..base + t.cfg.ways as usize {
+                    let e = &t.entries[idx];
+                    if e.page_bits == bits && e.matches(seg, va, asid) {
+                        best = Some(idx);
+                        break;
+                    }
+                }
+                if best.is_some() {
+                    break;
+                }
+            }
+            best
+        };
+        let mut rng = 0x1234_5678_9abc_def1u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for (sets, ways) in [(1, 4), (2, 2), (4, 8), (1, 32)] {
+            let mut t = Tlb::new(TlbConfig {
+                sets,
+                ways,
+                ..TlbConfig::default()
+            });
+            for _ in 0..20_000 {
+                let r = next();
+                let page_bits = if r & 7 == 0 { 21 } else { 12 };
+                let va = (r >> 8) % (8 << 21);
+                let asid = (r >> 40) as u16 % 3;
+                match r % 11 {
+                    0..=3 => {
+                        t.fill(TlbEntry {
+                            page_bits,
+                            vpn: va >> page_bits,
+                            global: (r >> 50) & 3 == 0,
+                            asid,
+                            pa_page: va >> page_bits << page_bits,
+                            ..entry(0, 0)
+                        });
+                    }
+                    4 if r >> 60 == 0 => {
+                        t.flush(Flush::All, None);
+                    }
+                    5 if (r >> 58) & 3 == 0 => {
+                        t.flush(Flush::Addr { va }, Some((0, va)));
+                    }
+                    _ => {
+                        let want = plain(&t, 0, va, asid);
+                        assert_eq!(t.find(0, va, asid), want);
+                        assert_eq!(t.find_hinted(0, va, asid), want);
+                        let e = t.lookup(0, va, asid, AccessKind::Load);
+                        assert_eq!(e.map(|(s, _)| t.index(s)), want);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -73,12 +73,17 @@ pub struct Mmu {
     stats: MmuStats,
     /// Values derived from the mode register for the L1-hit fast path (host speed only).
     fast: FastPath,
+    /// Whether the host-speed shortcuts (the L1-hit fast path, the TLBs' lookup hints) are
+    /// on; off, every request takes the general path (for checking they change nothing).
+    shortcuts: bool,
 }
 
 /// What [`Mmu::l1_hit`] needs from a paged mode, copied out of the format when the mode is
 /// loaded so that the hit path reads no `Arc`. Derived data only: it models nothing.
 #[derive(Clone, Copy, Debug, Default)]
 struct FastPath {
+    /// The fast path may answer (false when the host shortcuts are off).
+    on: bool,
     /// The mode is `Paged` (the only mode whose TLB hits the fast path serves).
     paged: bool,
     /// The mode is `Bare` (every access untranslated).
@@ -99,6 +104,7 @@ impl FastPath {
     fn of(mode: &Mode) -> FastPath {
         match mode {
             Mode::Paged { format, .. } => FastPath {
+                on: true,
                 paged: true,
                 va_shift: 64 - format.va_bits().min(64) as u32,
                 canonical: format.spec().va_check == crate::format::VaCheck::Canonical,
@@ -108,10 +114,14 @@ impl FastPath {
                 bare: false,
             },
             Mode::Bare => FastPath {
+                on: true,
                 bare: true,
                 ..FastPath::default()
             },
-            _ => FastPath::default(),
+            _ => FastPath {
+                on: true,
+                ..FastPath::default()
+            },
         }
     }
 
@@ -151,7 +161,29 @@ impl Mmu {
             mode: Mode::Bare,
             stats: MmuStats::default(),
             fast: FastPath::of(&Mode::Bare),
+            shortcuts: true,
         })
+    }
+
+    /// Turns the host-speed shortcuts (the L1-TLB-hit fast path and the TLBs' lookup hints)
+    /// on or off. They never change a translation, a cycle or a statistic; with them off
+    /// every request takes the general path, which is how tests prove that.
+    pub fn set_host_shortcuts(&mut self, on: bool) {
+        self.shortcuts = on;
+        self.fast = self.fast_path_of(&self.mode.clone());
+        self.itlb.set_hints(on);
+        self.dtlb.set_hints(on);
+        if let Some(t) = self.l2tlb.as_mut() {
+            t.set_hints(on);
+        }
+    }
+
+    fn fast_path_of(&self, mode: &Mode) -> FastPath {
+        if self.shortcuts {
+            FastPath::of(mode)
+        } else {
+            FastPath::default()
+        }
     }
 
     /// The configuration.
@@ -181,7 +213,7 @@ impl Mmu {
         }
         self.stats.mode_changes += 1;
         tracing::debug!(from = %self.mode.name(), to = %mode.name(), "mode change");
-        self.fast = FastPath::of(&mode);
+        self.fast = self.fast_path_of(&mode);
         self.mode = mode;
         Ok(())
     }
@@ -352,6 +384,9 @@ impl Mmu {
     #[inline(always)]
     fn l1_hit(&mut self, req: &Request) -> Option<Translation> {
         let fast = self.fast;
+        if !fast.on {
+            return None;
+        }
         if fast.bare || req.ctx.privilege == Privilege::Machine {
             // What `front` answers for these, without the general path.
             self.stats.requests[req.kind.index()] += 1;
@@ -426,7 +461,7 @@ impl Mmu {
 /// only if it answers the request counts the hit and updates the replacement state.
 #[inline(always)]
 fn l1_hit_in(l1: &mut Tlb, id: TlbId, va: u64, req: &Request, has_u: bool) -> Option<Translation> {
-    let idx = l1.find(0, va, req.ctx.asid)?;
+    let idx = l1.find_hinted(0, va, req.ctx.asid)?;
     let e = &l1.entries()[idx];
     if check_leaf(&e.flags, has_u, req.kind, &req.ctx).is_err()
         || (req.kind == AccessKind::Store && !e.flags.d)

@@ -58,11 +58,18 @@ pub struct HostConfig {
     /// Keep decoded instructions in a direct-mapped cache indexed by pc and checked against
     /// the fetched bits (default true).
     pub decode_cache: bool,
+    /// Take the fast paths: the MMU's L1-TLB-hit path and the TLBs' lookup hints, and the
+    /// memory system's L1-cache-hit path (default true). Off, every translation and every
+    /// access takes the general path.
+    pub fast_paths: bool,
 }
 
 impl Default for HostConfig {
     fn default() -> Self {
-        HostConfig { decode_cache: true }
+        HostConfig {
+            decode_cache: true,
+            fast_paths: true,
+        }
     }
 }
 

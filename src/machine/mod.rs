@@ -15,13 +15,13 @@ pub mod port;
 pub use config::{apply_set_all, ConfigError, EcallExit, MachineConfig};
 pub use port::MemAccess;
 
-use port::{DecodeCache, FetchBuffer, Port, StepNotes};
+use port::{DecodeCache, FetchBuffer, Front, Port, StepNotes};
 use std::fmt;
-use vmlab_cpu::csr::addr as csr_addr;
 use vmlab_cpu::elf::{Elf, ElfError};
 use vmlab_cpu::hart::{Hart, StepResult};
-use vmlab_cpu::isa::{Insn, Op};
-use vmlab_cpu::timing::{class, Class, Pipeline};
+use vmlab_cpu::isa::Insn;
+use vmlab_cpu::timing::MemCycles;
+use vmlab_cpu::timing::{Class, Pipeline};
 use vmlab_cpu::trap::{Exception, Trap};
 use vmlab_cpu::vmcsr::{err as vm_err, Formats};
 use vmlab_devices::{Console, Cycle, MemorySystem};
@@ -188,11 +188,9 @@ pub struct Machine {
     pub mem: MemorySystem,
     pipeline: Pipeline,
     cfg: MachineConfig,
-    formats: Formats,
     now: u64,
-    fetch_buf: FetchBuffer,
-    fetch_block: u64,
-    decode_cache: DecodeCache,
+    /// The fetch buffer, the decode cache and the other state each step's port works on.
+    front: Front,
     next_event: Option<u64>,
     /// The `mip` bits the devices drive (read again after every device access or tick).
     lines: u64,
@@ -200,11 +198,6 @@ pub struct Machine {
     entering: Option<(Trap, u64, u64)>,
     stop: Option<Stop>,
     output: Vec<u8>,
-    /// Data accesses of the last step (only when [`Machine::set_access_log`] is on).
-    accesses: Option<Vec<MemAccess>>,
-    /// Disagreements between `Mmu::probe` and `Mmu::translate` (only when
-    /// [`Machine::set_probe_check`] is on).
-    probe_mismatches: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Machine {
@@ -220,8 +213,10 @@ impl Machine {
     /// Builds a machine (every unit validated) with the hart at `0x8000_0000` in M-mode.
     pub fn new(cfg: MachineConfig) -> Result<Machine, MachineError> {
         let bad = |e: String| MachineError::Config(ConfigError(e));
-        let mmu = Mmu::new(cfg.mmu.clone()).map_err(|e| bad(format!("mmu: {e}")))?;
-        let mem = MemorySystem::new(cfg.memory.clone()).map_err(|e| bad(e.to_string()))?;
+        let mut mmu = Mmu::new(cfg.mmu.clone()).map_err(|e| bad(format!("mmu: {e}")))?;
+        let mut mem = MemorySystem::new(cfg.memory.clone()).map_err(|e| bad(e.to_string()))?;
+        mmu.set_host_shortcuts(cfg.host.fast_paths);
+        mem.set_host_shortcuts(cfg.host.fast_paths);
         let pipeline = Pipeline::new(cfg.timing.clone()).map_err(|e| bad(e.to_string()))?;
         let formats = Formats::new(cfg.custom_formats()?);
         let fetch_block = if cfg.memory.l1i.enabled {
@@ -238,17 +233,20 @@ impl Machine {
             lines: mem.interrupts(),
             mem,
             pipeline,
-            decode_cache: DecodeCache::new(cfg.host.decode_cache),
+            front: Front {
+                fetch_buf: FetchBuffer::default(),
+                fetch_block,
+                decode_cache: DecodeCache::new(cfg.host.decode_cache),
+                formats,
+                notes: StepNotes::default(),
+                log: None,
+                probe_check: None,
+            },
             cfg,
-            formats,
             now: 0,
-            fetch_buf: FetchBuffer::default(),
-            fetch_block,
             entering: None,
             stop: None,
             output: Vec::new(),
-            accesses: None,
-            probe_mismatches: None,
         })
     }
 
@@ -299,23 +297,23 @@ impl Machine {
 
     /// Record every data access of each step (for the commit log).
     pub fn set_access_log(&mut self, on: bool) {
-        self.accesses = on.then(Vec::new);
+        self.front.log = on.then(Vec::new);
     }
 
     /// Answer every access with `Mmu::probe` too and record where it disagrees with the
     /// timed translation (for the CPU fuzz oracle; slow).
     pub fn set_probe_check(&mut self, on: bool) {
-        self.probe_mismatches = on.then(Vec::new);
+        self.front.probe_check = on.then(Vec::new);
     }
 
     /// The disagreements the probe check found so far.
     pub fn probe_mismatches(&self) -> &[String] {
-        self.probe_mismatches.as_deref().unwrap_or(&[])
+        self.front.probe_check.as_deref().unwrap_or(&[])
     }
 
     /// The data accesses of the last step (empty unless the access log is on).
     pub fn last_accesses(&self) -> &[MemAccess] {
-        self.accesses.as_deref().unwrap_or(&[])
+        self.front.log.as_deref().unwrap_or(&[])
     }
 
     /// The pipeline model (its statistics).
@@ -380,36 +378,38 @@ impl Machine {
         self.hart.csrs.mip_lines = self.lines;
         let pc = self.hart.pc;
         let privilege = self.hart.privilege;
-        if let Some(log) = self.accesses.as_mut() {
+        if let Some(log) = self.front.log.as_mut() {
             log.clear();
         }
+        // A fresh record for this step (`mode` was taken by the last one).
+        let notes = &mut self.front.notes;
+        notes.mem = MemCycles::default();
+        notes.mmio = false;
+        notes.flush = None;
+        self.mem.set_now(Cycle(self.now));
         let mut port = Port {
             mmu: &mut self.mmu,
             mem: &mut self.mem,
-            fetch_buf: &mut self.fetch_buf,
-            fetch_block: self.fetch_block,
-            decode_cache: &mut self.decode_cache,
-            formats: &self.formats,
+            front: &mut self.front,
             now: self.now,
-            notes: StepNotes::default(),
-            log: self.accesses.as_mut(),
-            probe_check: self.probe_mismatches.as_mut(),
         };
-        port.mem.set_now(Cycle(self.now));
         let result = self.hart.step(&mut port);
-        let notes = port.notes;
+        let notes = &mut self.front.notes;
+        let mem_cycles = notes.mem;
+        let mmio = notes.mmio;
+        // (Tested in place: taking the whole record out every step would copy it.)
+        let mode_changed = notes.mode.is_some();
         let mut wrote_mcycle = false;
         let cycles = match result {
             StepResult::Retired => {
                 self.entering = None;
-                let insn = self.decode_cache.decode(pc, self.hart.last_raw);
-                if class(insn.op) == Class::Serial {
-                    self.fetch_buf.valid = false;
+                let d = self.front.decode_cache.last_for(self.hart.last_raw);
+                if d.info.class == Class::Serial {
+                    self.front.fetch_buf.valid = false;
                 }
-                if insn.csr == csr_addr::MCYCLE && writes_csr(&insn) {
-                    wrote_mcycle = true;
-                }
-                self.pipeline.retire(&insn, pc, self.hart.pc, notes.mem)
+                wrote_mcycle = d.writes_mcycle;
+                self.pipeline
+                    .retire_info(&d.info, pc, self.hart.pc, mem_cycles)
             }
             StepResult::Trapped {
                 trap,
@@ -417,7 +417,7 @@ impl Machine {
                 pc: handler,
                 privilege: to,
             } => {
-                self.fetch_buf.valid = false;
+                self.front.fetch_buf.valid = false;
                 if let Some(code) = self.ecall_exit(&trap, to) {
                     self.stop = Some(Stop::Ecall { code });
                 }
@@ -432,7 +432,7 @@ impl Machine {
                     }
                 }
                 self.entering = Some((trap, epc, handler));
-                self.pipeline.trap(notes.mem)
+                self.pipeline.trap(mem_cycles)
             }
             StepResult::Waiting => {
                 // Skip to the next device event: nothing else can wake the hart.
@@ -458,15 +458,17 @@ impl Machine {
                 }
             }
         };
-        if let Some(mode) = notes.mode {
-            self.apply_mode(mode);
+        if mode_changed {
+            if let Some(mode) = self.front.notes.mode.take() {
+                self.apply_mode(mode);
+            }
         }
         // A write to mcycle sets it; otherwise it counts this step's cycles.
         if !wrote_mcycle {
             self.hart.csrs.tick(cycles, 0);
         }
         self.now = self.now.saturating_add(cycles);
-        if notes.mmio {
+        if mmio {
             self.next_event = self.mem.next_event().map(|c| c.0);
         }
         if self.next_event.is_some_and(|e| e <= self.now) {
@@ -474,7 +476,7 @@ impl Machine {
             self.next_event = self.mem.next_event().map(|c| c.0);
             self.lines = self.mem.interrupts();
             self.collect_output();
-        } else if notes.mmio {
+        } else if mmio {
             self.lines = self.mem.interrupts();
             self.collect_output();
         }
@@ -542,7 +544,7 @@ impl Machine {
             Err(code) => 1 | code << 8,
         };
         self.hart.csrs.vm.status = status;
-        self.fetch_buf.valid = false;
+        self.front.fetch_buf.valid = false;
     }
 
     /// Every statistic under its dotted name, in a stable order: `cycles`, `instret`, then the
@@ -560,16 +562,5 @@ impl Machine {
         let mut v = Vec::new();
         self.for_each_stat(&mut |n, x| v.push((n.to_string(), x)));
         v
-    }
-}
-
-/// Whether a retired Zicsr instruction wrote its CSR (`csrrs`/`csrrc` with `rs1 = x0`, and
-/// their immediate forms with 0, only read).
-fn writes_csr(i: &Insn) -> bool {
-    match i.op {
-        Op::Csrrw | Op::Csrrwi => true,
-        Op::Csrrs | Op::Csrrc => i.rs1 != 0,
-        Op::Csrrsi | Op::Csrrci => i.imm != 0,
-        _ => false,
     }
 }

@@ -2,10 +2,10 @@
 //! MMU (TLBs, walker) and then the memory system (caches, DRAM, devices), and the cycles
 //! both report are added up for the timing model.
 
-use vmlab_cpu::csr::Csrs;
+use vmlab_cpu::csr::{addr as csr_addr, Csrs};
 use vmlab_cpu::hart::HartMemory;
-use vmlab_cpu::isa::{decode, Insn};
-use vmlab_cpu::timing::MemCycles;
+use vmlab_cpu::isa::{decode, Insn, Op};
+use vmlab_cpu::timing::{MemCycles, TimingInfo};
 use vmlab_cpu::trap::{exception_from_fault, Exception};
 use vmlab_cpu::vmcsr::{translation_mode, Formats};
 use vmlab_devices::bus::Target;
@@ -48,11 +48,47 @@ impl Default for FetchBuffer {
     }
 }
 
+/// One decoded instruction with what the machine derives from it for timing: exactly
+/// `decode(raw)`, `TimingInfo::of` it, and whether it writes `mcycle`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Decoded {
+    pub insn: Insn,
+    pub info: TimingInfo,
+    /// A Zicsr instruction that writes `mcycle` (so the step does not also count it).
+    pub writes_mcycle: bool,
+}
+
+impl Decoded {
+    pub fn of(raw: u32) -> Decoded {
+        let insn = decode(raw);
+        Decoded {
+            info: TimingInfo::of(&insn),
+            writes_mcycle: insn.csr == csr_addr::MCYCLE && writes_csr(&insn),
+            insn,
+        }
+    }
+}
+
+/// Whether a retired Zicsr instruction wrote its CSR (`csrrs`/`csrrc` with `rs1 = x0`, and
+/// their immediate forms with 0, only read).
+pub(crate) fn writes_csr(i: &Insn) -> bool {
+    match i.op {
+        Op::Csrrw | Op::Csrrwi => true,
+        Op::Csrrs | Op::Csrrc => i.rs1 != 0,
+        Op::Csrrsi | Op::Csrrci => i.imm != 0,
+        _ => false,
+    }
+}
+
 /// A direct-mapped cache of decoded instructions, indexed by pc and checked against the
-/// fetched bits, so it is always exactly `decode(raw)`. Host speed only.
+/// fetched bits, so it is always exactly [`Decoded::of`]`(raw)`. Host speed only. When
+/// disabled it keeps one entry, decoded afresh every time.
 #[derive(Clone, Debug)]
 pub(crate) struct DecodeCache {
-    entries: Vec<(u32, Insn)>,
+    entries: Vec<(u32, Decoded)>,
+    enabled: bool,
+    /// The entry the last [`DecodeCache::decode`] answered from.
+    last: usize,
 }
 
 const DECODE_CACHE_BITS: u32 = 12;
@@ -60,23 +96,37 @@ const DECODE_CACHE_BITS: u32 = 12;
 impl DecodeCache {
     pub fn new(enabled: bool) -> DecodeCache {
         // Entry 0 of a fresh cache holds (0, decode(0)), which is correct for raw 0.
-        let n = if enabled { 1 << DECODE_CACHE_BITS } else { 0 };
+        let n = if enabled { 1 << DECODE_CACHE_BITS } else { 1 };
         DecodeCache {
-            entries: vec![(0, decode(0)); n],
+            entries: vec![(0, Decoded::of(0)); n],
+            enabled,
+            last: 0,
         }
     }
 
     #[inline]
     pub fn decode(&mut self, pc: u64, raw: u32) -> Insn {
-        if self.entries.is_empty() {
-            return decode(raw);
-        }
-        let slot = ((pc >> 1) as usize) & ((1 << DECODE_CACHE_BITS) - 1);
+        let slot = if self.enabled {
+            ((pc >> 1) as usize) & ((1 << DECODE_CACHE_BITS) - 1)
+        } else {
+            0
+        };
         let e = &mut self.entries[slot];
-        if e.0 != raw {
-            *e = (raw, decode(raw));
+        if e.0 != raw || !self.enabled {
+            *e = (raw, Decoded::of(raw));
         }
-        e.1
+        self.last = slot;
+        e.1.insn
+    }
+
+    /// [`Decoded::of`]`(raw)`: the entry the last decode answered from when it holds `raw`
+    /// (it always does right after the hart decoded `raw`), else decoded afresh.
+    #[inline]
+    pub fn last_for(&mut self, raw: u32) -> &Decoded {
+        if self.entries[self.last].0 != raw {
+            self.entries[self.last] = (raw, Decoded::of(raw));
+        }
+        &self.entries[self.last].1
     }
 }
 
@@ -107,29 +157,37 @@ pub struct MemAccess {
     pub write: bool,
 }
 
+/// The machine's front-end and host-side state that every step's [`Port`] works on, kept
+/// together so that a port is four words.
+#[derive(Debug)]
+pub(crate) struct Front {
+    pub fetch_buf: FetchBuffer,
+    pub fetch_block: u64,
+    pub decode_cache: DecodeCache,
+    pub formats: Formats,
+    /// What the current step learned (reset at the start of each step).
+    pub notes: StepNotes,
+    /// Data accesses, recorded when the commit log is on.
+    pub log: Option<Vec<MemAccess>>,
+    /// When set, every access is also answered by `Mmu::probe` first, and any disagreement
+    /// with the timed translation is described here (the CPU fuzz oracle).
+    pub probe_check: Option<Vec<String>>,
+}
+
 /// The borrowed pieces of the machine a step needs.
 pub(crate) struct Port<'a> {
     pub mmu: &'a mut Mmu,
     pub mem: &'a mut MemorySystem,
-    pub fetch_buf: &'a mut FetchBuffer,
-    pub fetch_block: u64,
-    pub decode_cache: &'a mut DecodeCache,
-    pub formats: &'a Formats,
+    pub front: &'a mut Front,
     /// The modelled clock at the start of the step.
     pub now: u64,
-    pub notes: StepNotes,
-    /// Data accesses, recorded when the commit log is on.
-    pub log: Option<&'a mut Vec<MemAccess>>,
-    /// When set, every access is also answered by `Mmu::probe` first, and any disagreement
-    /// with the timed translation is described here (the CPU fuzz oracle).
-    pub probe_check: Option<&'a mut Vec<String>>,
 }
 
 impl Port<'_> {
     /// Translates `req`, comparing with a functional probe when the probe check is on.
     #[inline]
     fn translate(&mut self, req: Request) -> Result<Translation, Faulted> {
-        if self.probe_check.is_none() {
+        if self.front.probe_check.is_none() {
             return self.mmu.translate(req, self.mem);
         }
         let probed = self.mmu.probe(req, self.mem);
@@ -140,7 +198,7 @@ impl Port<'_> {
             _ => false,
         };
         if !same {
-            if let Some(v) = self.probe_check.as_deref_mut() {
+            if let Some(v) = self.front.probe_check.as_mut() {
                 v.push(format!(
                     "{req:?}: probe says {probed:?}, translate says {timed:?}"
                 ));
@@ -163,11 +221,11 @@ impl Port<'_> {
         let req = Request::new(va, kind, size, ctx);
         let pa = match self.translate(req) {
             Ok(t) => {
-                self.notes.mem.data += t.cycles.0;
+                self.front.notes.mem.data += t.cycles.0;
                 t.pa
             }
             Err(f) => {
-                self.notes.mem.data += f.cycles.0;
+                self.front.notes.mem.data += f.cycles.0;
                 return Err(exception_from_fault(&f.fault, kind, va));
             }
         };
@@ -180,18 +238,19 @@ impl Port<'_> {
         match self.mem.access(mkind, pa, size, value) {
             Ok((v, c)) => {
                 if kind == AccessKind::Store
-                    && self.fetch_buf.generation == gen_before
-                    && (pa ^ self.fetch_buf.pblock) >= self.fetch_block
-                    && (pa + u64::from(size) - 1) & !(self.fetch_block - 1) != self.fetch_buf.pblock
+                    && self.front.fetch_buf.generation == gen_before
+                    && (pa ^ self.front.fetch_buf.pblock) >= self.front.fetch_block
+                    && (pa + u64::from(size) - 1) & !(self.front.fetch_block - 1)
+                        != self.front.fetch_buf.pblock
                 {
-                    self.fetch_buf.generation = self.mem.ram().generation();
+                    self.front.fetch_buf.generation = self.mem.ram().generation();
                 }
-                self.notes.mem.data += c.0;
-                self.notes.mem.data_accesses += 1;
+                self.front.notes.mem.data += c.0;
+                self.front.notes.mem.data_accesses += 1;
                 if self.mem.stats().mmio != mmio_before {
-                    self.notes.mmio = true;
+                    self.front.notes.mmio = true;
                 }
-                if let Some(log) = self.log.as_deref_mut() {
+                if let Some(log) = self.front.log.as_mut() {
                     log.push(MemAccess {
                         addr: va,
                         size,
@@ -212,9 +271,9 @@ impl Port<'_> {
 impl HartMemory for Port<'_> {
     #[inline]
     fn fetch(&mut self, va: u64, ctx: Context) -> Result<u16, Exception> {
-        let block = va & !(self.fetch_block - 1);
-        if self.fetch_buf.valid && self.fetch_buf.vblock == block {
-            let pa = self.fetch_buf.pblock | (va & (self.fetch_block - 1));
+        let block = va & !(self.front.fetch_block - 1);
+        if self.front.fetch_buf.valid && self.front.fetch_buf.vblock == block {
+            let pa = self.front.fetch_buf.pblock | (va & (self.front.fetch_block - 1));
             if let Ok(v) = self.mem.ram().peek(pa, 2) {
                 return Ok(v as u16);
             }
@@ -222,30 +281,30 @@ impl HartMemory for Port<'_> {
         let req = Request::new(va, AccessKind::Fetch, 2, ctx);
         let pa = match self.translate(req) {
             Ok(t) => {
-                self.notes.mem.fetch += t.cycles.0;
+                self.front.notes.mem.fetch += t.cycles.0;
                 t.pa
             }
             Err(f) => {
-                self.notes.mem.fetch += f.cycles.0;
-                self.fetch_buf.valid = false;
+                self.front.notes.mem.fetch += f.cycles.0;
+                self.front.fetch_buf.valid = false;
                 return Err(exception_from_fault(&f.fault, AccessKind::Fetch, va));
             }
         };
         match self.mem.fetch(pa, 2) {
             Ok((v, c)) => {
-                self.notes.mem.fetch += c.0;
-                self.notes.mem.fetch_accesses += 1;
-                let pblock = pa & !(self.fetch_block - 1);
+                self.front.notes.mem.fetch += c.0;
+                self.front.notes.mem.fetch_accesses += 1;
+                let pblock = pa & !(self.front.fetch_block - 1);
                 // Only RAM blocks are buffered: a device answers every fetch itself.
-                let ram = self.mem.bus().target(pblock, self.fetch_block) == Target::Ram;
-                self.fetch_buf.valid = ram;
-                self.fetch_buf.vblock = block;
-                self.fetch_buf.pblock = pblock;
-                self.fetch_buf.generation = u64::MAX;
+                let ram = self.mem.bus().target(pblock, self.front.fetch_block) == Target::Ram;
+                self.front.fetch_buf.valid = ram;
+                self.front.fetch_buf.vblock = block;
+                self.front.fetch_buf.pblock = pblock;
+                self.front.fetch_buf.generation = u64::MAX;
                 Ok(v as u16)
             }
             Err(_) => {
-                self.fetch_buf.valid = false;
+                self.front.fetch_buf.valid = false;
                 Err(Exception::InstructionAccessFault { addr: va })
             }
         }
@@ -264,25 +323,25 @@ impl HartMemory for Port<'_> {
 
     fn sfence(&mut self, flush: Flush) {
         self.mmu.flush(flush);
-        self.notes.flush = Some(flush);
+        self.front.notes.flush = Some(flush);
     }
 
     fn fence_i(&mut self) {
-        self.fetch_buf.valid = false;
+        self.front.fetch_buf.valid = false;
     }
 
     fn translation_changed(&mut self, csrs: &Csrs) {
-        self.notes.mode = Some(translation_mode(
+        self.front.notes.mode = Some(translation_mode(
             csrs.satp_mode(),
             csrs.satp_root(),
             &csrs.vm,
-            self.formats,
+            &self.front.formats,
         ));
     }
 
     #[inline]
     fn decode(&mut self, pc: u64, raw: u32) -> Insn {
-        self.decode_cache.decode(pc, raw)
+        self.front.decode_cache.decode(pc, raw)
     }
 
     fn time(&mut self) -> Option<u64> {
@@ -294,14 +353,16 @@ impl HartMemory for Port<'_> {
 
     #[inline]
     fn fetch_insn(&mut self, pc: u64, ctx: Context) -> Result<u32, Exception> {
-        let off = pc & (self.fetch_block - 1);
-        if self.fetch_buf.valid && self.fetch_buf.vblock == pc - off && off + 4 <= self.fetch_block
+        let off = pc & (self.front.fetch_block - 1);
+        if self.front.fetch_buf.valid
+            && self.front.fetch_buf.vblock == pc - off
+            && off + 4 <= self.front.fetch_block
         {
             // Both parcels are in the buffered block: read them from the host copy.
             let ram = self.mem.ram();
-            let block = self.fetch_block as usize;
+            let block = self.front.fetch_block as usize;
             if block <= HOST_COPY {
-                let fb = &mut *self.fetch_buf;
+                let fb = &mut self.front.fetch_buf;
                 if fb.generation != ram.generation()
                     && ram.peek_bytes(fb.pblock, &mut fb.bytes[..block]).is_ok()
                 {
@@ -314,7 +375,7 @@ impl HartMemory for Port<'_> {
                     return Ok(if v & 3 == 3 { v } else { v & 0xffff });
                 }
             }
-            if let Ok(v) = ram.peek(self.fetch_buf.pblock | off, 4) {
+            if let Ok(v) = ram.peek(self.front.fetch_buf.pblock | off, 4) {
                 let v = v as u32;
                 return Ok(if v & 3 == 3 { v } else { v & 0xffff });
             }
