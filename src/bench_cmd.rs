@@ -39,8 +39,8 @@ pub struct Measurement {
 }
 
 fn run_once(cfg: &MachineConfig, elf: &vmlab_cpu::elf::Elf) -> Result<(Machine, f64), String> {
-    let mut m = Machine::new(cfg.clone()).map_err(|e| e.to_string())?;
-    m.load(elf).map_err(|e| e.to_string())?;
+    let mut m = Machine::new(cfg.clone()).map_err(|e| format!("error: {e}"))?;
+    m.load(elf).map_err(|e| format!("error: {e}"))?;
     let t = Instant::now();
     m.run();
     Ok((m, t.elapsed().as_secs_f64()))
@@ -125,7 +125,8 @@ pub fn main(
                 results.push(m);
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                // (The message says `error:` itself, in the assembler's style for `.s` files.)
+                eprintln!("{e}");
                 return ExitCode::from(crate::cli::EXIT_INPUT);
             }
         }

@@ -53,20 +53,24 @@ pub fn machine_config(opts: &RunOptions) -> Result<MachineConfig, String> {
 }
 
 /// Loads PROGRAM: an ELF file, or an assembly file (`.s`/`.S`/`.asm`) assembled on the fly.
+///
+/// The error is the whole message to print: an assembler error in the compiler's style
+/// (`file:line:col: error: ...` with the line and a caret), anything else as `error: ...`.
 pub fn load_program(path: &Path) -> Result<Elf, String> {
     let shown = path.display().to_string();
+    let plain = |e: String| format!("error: {e}");
     let is_asm = matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("s" | "S" | "asm")
     );
     if is_asm {
         let (_, src) = crate::scenario::read_text(path, "program", "programs/asm/hello.s")
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| plain(e.to_string()))?;
         let obj = vmlab_cpu::asm::assemble(&src, &shown, &vmlab_cpu::asm::AsmOptions::default())
             .map_err(|e| e.to_string())?;
-        Elf::parse(&obj.to_elf(), &shown).map_err(|e| e.to_string())
+        Elf::parse(&obj.to_elf(), &shown).map_err(|e| plain(e.to_string()))
     } else {
-        Elf::open(path).map_err(|e| e.to_string())
+        Elf::open(path).map_err(|e| plain(e.to_string()))
     }
 }
 
@@ -183,7 +187,10 @@ pub fn main(program: &Path, opts: &RunOptions) -> ExitCode {
     };
     let elf = match load_program(program) {
         Ok(e) => e,
-        Err(e) => return input_error(e),
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(crate::cli::EXIT_INPUT);
+        }
     };
     let mut m = match machine_for(cfg, &elf) {
         Ok(m) => m,

@@ -91,6 +91,20 @@ fn programs_that_cannot_be_loaded() {
         &["not an ELF file", "give vmlab a RISC-V executable"],
         &[],
     );
+    // An assembly error reads as the assembler prints it, once: file:line:col: error: ...
+    let bad = Temp::new("bad.s", b"start:\n  addi x1, x2\n");
+    let out = check(
+        &["run", bad.path()],
+        2,
+        &[
+            ":2:14: error: wrong number of operands for addi",
+            "  addi x1, x2\n",
+        ],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with(bad.path()), "{err}");
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
     // The host's own binary: an ELF file, but not for RISC-V.
     let host = env!("CARGO_BIN_EXE_vmlab");
     check(
