@@ -550,6 +550,60 @@ impl Format {
             || Self::bit(pte, s.user, false)
     }
 
+    /// A pointer PTE at `level` (above 0) to the next-level table at `table_pa`: the valid bit
+    /// and the PFN, every other bit clear (under [`LeafRule::Rwx`] that makes it a pointer).
+    /// `None` if `table_pa` is not page-aligned or does not fit the PFN field.
+    pub fn make_pointer(&self, table_pa: u64) -> Option<u64> {
+        let pfn = self.encode_pfn(table_pa)?;
+        Some(pfn | 1u64 << self.spec.valid)
+    }
+
+    /// A leaf PTE at `level` mapping the page at `pa` with the permission and status bits of
+    /// `flags` (bits the format lacks are left out; `flags.v` is ignored: the PTE is valid).
+    /// Under [`LeafRule::LeafBit`] a leaf above level 0 gets the leaf bit. `None` if `pa` is not
+    /// aligned to the page size of `level`, does not fit the PFN field, or the format could
+    /// not tell this PTE from a pointer (a [`LeafRule::Rwx`] leaf with neither R nor X).
+    pub fn make_leaf(&self, pa: u64, level: u8, flags: PteFlags) -> Option<u64> {
+        if level >= self.levels || pa & ((1u64 << self.shift[level as usize]) - 1) != 0 {
+            return None;
+        }
+        let s = &self.spec;
+        let mut pte = self.encode_pfn(pa)? | 1u64 << s.valid;
+        let mut set = |bit: Option<u8>, on: bool| {
+            if let (Some(b), true) = (bit, on) {
+                pte |= 1u64 << b;
+            }
+        };
+        set(s.read, flags.r);
+        set(s.write, flags.w);
+        set(s.exec, flags.x);
+        set(s.user, flags.u);
+        set(s.global, flags.g);
+        set(s.accessed, flags.a);
+        set(s.dirty, flags.d);
+        match s.leaf {
+            LeafRule::LeafBit(b) if level > 0 => pte |= 1u64 << b,
+            LeafRule::Rwx if !self.is_leaf(pte, level) => return None,
+            _ => {}
+        }
+        Some(pte)
+    }
+
+    /// The PFN field holding the page number of `pa`, or `None` if `pa` is not page-aligned
+    /// or its page number does not fit the field.
+    fn encode_pfn(&self, pa: u64) -> Option<u64> {
+        let ob = self.spec.page_offset_bits;
+        if pa & ((1u64 << ob) - 1) != 0 {
+            return None;
+        }
+        let pfn = pa >> ob;
+        let f = self.spec.pfn;
+        if f.width < 64 && pfn >> f.width != 0 {
+            return None;
+        }
+        Some(pfn << f.lsb & f.mask())
+    }
+
     /// The A bit mask (0 if the format has none).
     pub fn a_mask(&self) -> u64 {
         self.spec.accessed.map_or(0, |b| 1 << b)
@@ -830,5 +884,47 @@ mod tests {
         let bad = (0x201u64 << 10) | 0xcf;
         assert!(f.misaligned_superpage(bad, 1));
         assert!(!f.misaligned_superpage(bad, 0));
+    }
+
+    #[test]
+    fn encoded_ptes_decode_to_what_was_asked() {
+        // Sv39: a 4 KiB leaf, a megapage leaf and a pointer, in the specification's layout.
+        let f = Format::sv39();
+        let rw = PteFlags {
+            r: true,
+            w: true,
+            u: true,
+            a: true,
+            ..PteFlags::default()
+        };
+        let leaf = f.make_leaf(0x8020_3000, 0, rw).unwrap();
+        // PPN 0x80203 at bit 10; A(6) U(4) W(2) R(1) V(0).
+        assert_eq!(leaf, 0x80203 << 10 | 0x57);
+        assert!(f.is_leaf(leaf, 0));
+        assert_eq!(f.pfn_address(leaf), 0x8020_3000);
+        assert_eq!(f.flags(leaf), PteFlags { v: true, ..rw });
+        let mega = f.make_leaf(0x8040_0000, 1, rw).unwrap();
+        assert!(f.is_leaf(mega, 1) && !f.misaligned_superpage(mega, 1));
+        assert_eq!(f.make_leaf(0x8020_3000, 1, rw), None, "misaligned megapage");
+        assert_eq!(f.make_leaf(0x8020_3000, 3, rw), None, "no level 3 in Sv39");
+        let ptr = f.make_pointer(0x8000_1000).unwrap();
+        assert_eq!(ptr, 0x80001 << 10 | 1);
+        assert!(!f.is_leaf(ptr, 2) && !f.non_leaf_reserved(ptr));
+        assert_eq!(f.make_pointer(0x8000_1004), None, "unaligned table");
+        // Neither R nor X: an Rwx format could not tell it from a pointer.
+        let w_only = PteFlags {
+            w: true,
+            ..PteFlags::default()
+        };
+        assert_eq!(f.make_leaf(0x1000, 0, w_only), None);
+        // Sv32's 22-bit PPN: a page above 2^34 does not fit.
+        assert_eq!(Format::sv32().make_leaf(1 << 34, 0, rw), None);
+        // OSTEP two-level: no permission bits; only the valid bit and the PFN.
+        let o = Format::ostep_two_level();
+        let l = o.make_leaf(0x5 << 5, 0, rw).unwrap();
+        assert!(o.is_leaf(l, 0) && o.flags(l).v);
+        assert_eq!(o.pfn_address(l), 0x5 << 5);
+        let p = o.make_pointer(0x7 << 5).unwrap();
+        assert_eq!(o.pfn_address(p), 0x7 << 5);
     }
 }
