@@ -455,3 +455,61 @@ fn label_differences_are_constants() {
         .to_string();
     assert!(e.contains("br.s:5:"), "{e}");
 }
+
+/// `.include "name"` splices a file in place (through the resolver), nests, and errors in an
+/// included file name that file and line; a missing file and an include cycle are errors on
+/// the directive's line.
+#[test]
+fn include_splices_files_and_locates_their_errors() {
+    use vmlab_cpu::asm::{assemble, assemble_with_includes, AsmOptions};
+    let files = |from: &str, name: &str| -> Result<(String, String), String> {
+        let text = match name {
+            "nums.s" => ".equ SEVEN, 7\n.include \"more.s\"\n",
+            "more.s" => ".equ EIGHT, 8 # a comment\n",
+            "bad.s" => "\n  addi x1, x2\n",
+            "self.s" => ".include \"self.s\"\n",
+            _ => return Err(format!("no file {name} (from {from})")),
+        };
+        Ok((format!("inc/{name}"), text.to_string()))
+    };
+    let opts = AsmOptions::default();
+    let with = assemble_with_includes(
+        ".include \"nums.s\"   # numbers\n_start: li a0, SEVEN + EIGHT\n",
+        "main.s",
+        &opts,
+        &files,
+    )
+    .expect("assembles");
+    let plain = assemble("_start: li a0, 15\n", "main.s", &opts).expect("assembles");
+    let text = |o: &Object| {
+        o.sections
+            .iter()
+            .find(|s| s.name == ".text")
+            .map(|s| s.data.clone())
+    };
+    assert_eq!(text(&with), text(&plain), "the included values are used");
+
+    let err = assemble_with_includes(".include \"bad.s\"\nnop\n", "main.s", &opts, &files)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("inc/bad.s:2:14: error: wrong number of operands"),
+        "{err}"
+    );
+    let err = assemble_with_includes("nop\n.include \"gone.s\"\n", "main.s", &opts, &files)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("main.s:2:1: error: cannot include \"gone.s\": no file gone.s"),
+        "{err}"
+    );
+    let err = assemble_with_includes(".include \"self.s\"\n", "main.s", &opts, &files)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nested more than 16 deep"), "{err}");
+    // Plain `assemble` has nothing to include from.
+    let err = assemble(".include \"nums.s\"\n", "main.s", &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot include \"nums.s\""), "{err}");
+}

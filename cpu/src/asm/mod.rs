@@ -197,10 +197,113 @@ impl fmt::Display for AsmErrors {
 
 impl std::error::Error for AsmErrors {}
 
+/// Reads the file an `.include` names: given the including file's name and the quoted
+/// name, the included file's name (for messages and nested includes) and its text.
+pub type IncludeResolver<'a> = &'a dyn Fn(&str, &str) -> Result<(String, String), String>;
+
+/// How deep `.include`s may nest.
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// The quoted file name of a line that is an `.include "name"` directive (optionally
+/// followed by a `#` comment).
+fn include_target(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix(".include")?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let rest = rest.trim_start().strip_prefix('"')?;
+    let (name, tail) = rest.split_once('"')?;
+    let tail = tail.trim();
+    (tail.is_empty() || tail.starts_with('#')).then_some(name)
+}
+
+/// Splices every `.include "name"` line of `source` (and of the files it includes) in
+/// place, recording for each line of the result the file and line it came from.
+fn expand_includes(
+    source: &str,
+    file_name: &str,
+    resolve: IncludeResolver,
+    depth: usize,
+    out: &mut Vec<(String, usize, String)>,
+    errors: &mut Vec<(usize, usize, String)>,
+) {
+    for (i, line) in source.split('\n').enumerate() {
+        let Some(name) = include_target(line) else {
+            out.push((file_name.to_string(), i, line.to_string()));
+            continue;
+        };
+        let at = out.len();
+        // The directive's own line stays (as a blank), so the included text follows it.
+        out.push((file_name.to_string(), i, line.to_string()));
+        if depth >= MAX_INCLUDE_DEPTH {
+            errors.push((at, 0, format!("`.include` nested more than {MAX_INCLUDE_DEPTH} deep; is a file including itself?")));
+            continue;
+        }
+        match resolve(file_name, name) {
+            Ok((path, text)) => expand_includes(&text, &path, resolve, depth + 1, out, errors),
+            Err(e) => errors.push((at, 0, format!("cannot include \"{name}\": {e}"))),
+        }
+    }
+}
+
 /// Assembles and links `source`; `file_name` names it in errors and in the ELF symbol
-/// table.
+/// table. An `.include` is an error (use [`assemble_with_includes`]).
 pub fn assemble(source: &str, file_name: &str, opts: &AsmOptions) -> Result<Object, AsmErrors> {
-    let lines: Vec<&str> = source.split('\n').collect();
+    let refuse = |_: &str, _: &str| -> Result<(String, String), String> {
+        Err("this assembly has no files to include from".into())
+    };
+    assemble_with_includes(source, file_name, opts, &refuse)
+}
+
+/// [`assemble`], with `.include "name"` lines (each alone on its line) replaced by the text
+/// `resolve` gives for them, as GNU as does; errors in an included file name that file and
+/// its line.
+pub fn assemble_with_includes(
+    source: &str,
+    file_name: &str,
+    opts: &AsmOptions,
+    resolve: IncludeResolver,
+) -> Result<Object, AsmErrors> {
+    let mut expanded = Vec::new();
+    let mut include_errors = Vec::new();
+    let has_include = source.split('\n').any(|l| include_target(l).is_some());
+    let joined;
+    let source = if has_include {
+        expand_includes(
+            source,
+            file_name,
+            resolve,
+            0,
+            &mut expanded,
+            &mut include_errors,
+        );
+        // The directive lines themselves assemble to nothing.
+        joined = expanded
+            .iter()
+            .map(|(_, _, l)| {
+                if include_target(l).is_some() {
+                    ""
+                } else {
+                    l.as_str()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        joined.as_str()
+    } else {
+        source
+    };
+    let lines: Vec<&str> = if has_include {
+        expanded.iter().map(|(_, _, l)| l.as_str()).collect()
+    } else {
+        source.split('\n').collect()
+    };
+    let origin = |line: usize| -> (String, usize) {
+        match expanded.get(line) {
+            Some((f, l, _)) => (f.clone(), *l),
+            None => (file_name.to_string(), line),
+        }
+    };
     let make = |errs: Vec<(parse::Loc, String)>| {
         AsmErrors(
             errs.into_iter()
@@ -215,9 +318,10 @@ pub fn assemble(source: &str, file_name: &str, opts: &AsmOptions) -> Result<Obje
                         .rev()
                         .find(|&c| line.is_char_boundary(c))
                         .unwrap_or(0);
+                    let (file, line_no) = origin(loc.line);
                     AsmError {
-                        file: file_name.to_string(),
-                        line: loc.line + 1,
+                        file,
+                        line: line_no + 1,
                         column: line[..col].chars().count() + 1,
                         message,
                         source_line: line.to_string(),
@@ -226,6 +330,13 @@ pub fn assemble(source: &str, file_name: &str, opts: &AsmOptions) -> Result<Obje
                 .collect(),
         )
     };
+    if !include_errors.is_empty() {
+        let errs = include_errors
+            .into_iter()
+            .map(|(line, col, m)| (parse::Loc { line, col }, m))
+            .collect();
+        return Err(make(errs));
+    }
     let (stmts, lex_errors) = lex::lex(source);
     let mut asm = parse::Asm::new(opts);
     for e in lex_errors {
