@@ -89,25 +89,47 @@ requests file (the message names the file, line and column)."
         #[arg(long, conflicts_with = "scheduler")]
         compare: bool,
     },
-    /// Run a RISC-V program (an ELF file or an assembly file) on the bare machine.
+    /// Run RISC-V programs: as processes under the modelled kernel, or one on the bare machine.
     #[command(
-        long_about = "Run a RISC-V program on the bare machine: one RV64IMAC hart with M, S \
-and U modes, the MMU, caches, DRAM and devices, with the cycle-level pipeline model keeping \
-time.\n\n\
-PROGRAM is an ELF64 RISC-V executable or an assembly file (.s), which is assembled first. \
-The program starts in M-mode at its entry point and handles its own traps, as on Spike. It \
-ends by writing `tohost` (exit code = value >> 1), by an `ecall` with a7 = 93 when no \
-handler is installed (exit code a0), by --max-insns or --max-cycles, or by a double fault. \
+        long_about = "Run RISC-V programs on one RV64IMAC hart with M, S and U modes, the MMU, \
+caches, DRAM and devices, with the cycle-level pipeline model keeping time.\n\n\
+Each PROGRAM is an ELF64 RISC-V executable or an assembly file (.s), which is assembled \
+first.\n\n\
+Hosted (the default for a program that is not linked for the bare machine): the modelled \
+kernel loads each program as a process in U-mode with its own address space under the \
+memory-management scheme os.scheme (vm-paging by default), schedules them round robin, \
+serves their Linux system calls (write, brk, mmap, exit, ...), pages from the disk and kills \
+a process that touches memory it may not, with a report. docs/os.md has the details.\n\n\
+Bare (--bare, or a program that defines `tohost` or whose entry point is in RAM): the \
+program starts in M-mode at its entry point and handles its own traps, as on Spike. It ends \
+by writing `tohost` (exit code = value >> 1), by an `ecall` with a7 = 93 when no handler is \
+installed (exit code a0), by --max-insns or --max-cycles, or by a double fault. \
 Console and HTIF output goes to stdout; the final report to stderr. docs/run.md has the \
 details and docs/config.md every machine key.",
-        after_help = "Exit status: the guest's exit code when it exits; 124 when a limit \
-stopped it; 125 for a double fault or a wfi nothing can wake; 2 for a usage error, a bad \
-machine file or a program that cannot be loaded.\n\nExamples:\n  vmlab run programs/asm/hello.s\n  \
-vmlab run programs/c/sort.elf --stats\n  vmlab run prog.elf --set memory.l1d.size=4096 --stats json"
+        after_help = "Exit status: hosted, 0 when every process exited 0, else the first \
+failing process's exit code (128 + the signal when it was killed); bare, the guest's exit \
+code; 124 when a limit stopped the run; 125 for a double fault, a wfi nothing can wake, or \
+processes that can never run; 2 for a usage error, a bad machine file or a program that \
+cannot be loaded.\n\nExamples:\n  vmlab run programs/os/hello.s\n  \
+vmlab run programs/os/touch.s programs/os/touch.s --set os.user_frames=8 --stats\n  \
+vmlab run --bare programs/asm/sv39.s --stats\n  \
+vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
     )]
     Run {
-        /// The program: an ELF file, or an assembly file (.s) assembled on the fly.
-        program: PathBuf,
+        /// The program (an ELF file, or an assembly file (.s) assembled on the fly); several
+        /// run as processes under the kernel.
+        #[arg(required = true, num_args = 1.., value_name = "PROGRAM")]
+        programs: Vec<PathBuf>,
+        /// Run on the bare machine: one program, in M-mode, handling its own traps.
+        #[arg(long, conflicts_with = "hosted")]
+        bare: bool,
+        /// Run under the kernel even a program linked for the bare machine.
+        #[arg(long)]
+        hosted: bool,
+        /// Write every kernel event (faults, evictions, disk requests, switches, placements)
+        /// to FILE as JSON lines with the cycle each happened at (hosted runs).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
         /// A machine configuration file (TOML; docs/config.md lists every key).
         #[arg(long, value_name = "FILE.toml")]
         machine: Option<PathBuf>,
@@ -174,8 +196,9 @@ vmlab config --machine programs/machines/small-tlb.toml --set timing.predictor=b
     #[command(
         long_about = "Assemble a RISC-V assembly file written in GNU as syntax (labels, \
 numeric local labels, sections, data directives, %hi/%lo/%pcrel_hi/%pcrel_lo, the standard \
-pseudo-instructions, compressed instructions) into a linked ELF64 executable: .text at \
-0x80000000, then .rodata, then .tohost, .data and .bss on the next page. docs/asm.md \
+pseudo-instructions, compressed instructions, .include) into a linked ELF64 executable: \
+.text at 0x80000000 (the bare machine's RAM; with --hosted at 0x1000, for a process under \
+the kernel), then .rodata, then .tohost, .data and .bss on the next page. docs/asm.md \
 describes the syntax.",
         after_help = "Exit status: 0 on success; 2 for errors (each names the file, line and \
 column, shows the line and says what was expected).\n\nExamples:\n  \
@@ -187,6 +210,9 @@ vmlab asm programs/asm/hello.s -o hello.elf\n  vmlab run hello.elf"
         /// The ELF file to write (default: FILE with the extension .elf).
         #[arg(short, long, value_name = "FILE.elf")]
         output: Option<PathBuf>,
+        /// Link for the hosted machine: .text at 0x1000 instead of 0x80000000.
+        #[arg(long)]
+        hosted: bool,
     },
     /// Disassemble the code sections of an ELF file, as objdump -d prints them.
     #[command(
@@ -267,14 +293,21 @@ pub fn main() -> ExitCode {
                 }
             }
         }
-        Command::Asm { file, output } => asm(&file, output),
+        Command::Asm {
+            file,
+            output,
+            hosted,
+        } => asm(&file, output, hosted),
         Command::Disasm {
             file,
             no_aliases,
             disassemble_zeroes,
         } => disasm(&file, no_aliases, disassemble_zeroes),
         Command::Run {
-            program,
+            programs,
+            bare,
+            hosted,
+            trace,
             machine,
             sets,
             max_insns,
@@ -282,7 +315,7 @@ pub fn main() -> ExitCode {
             stats,
             log_commits,
         } => crate::run_cmd::main(
-            &program,
+            &programs,
             &crate::run_cmd::RunOptions {
                 machine,
                 sets,
@@ -290,12 +323,15 @@ pub fn main() -> ExitCode {
                 max_cycles,
                 stats,
                 log_commits,
+                bare,
+                hosted,
+                trace,
             },
         ),
     }
 }
 
-fn asm(path: &std::path::Path, output: Option<PathBuf>) -> ExitCode {
+fn asm(path: &std::path::Path, output: Option<PathBuf>, hosted: bool) -> ExitCode {
     let fail = |msg: String| {
         eprintln!("{msg}");
         ExitCode::from(EXIT_INPUT)
@@ -305,7 +341,11 @@ fn asm(path: &std::path::Path, output: Option<PathBuf>) -> ExitCode {
         Err(e) => return fail(format!("error: {e}")),
     };
     let shown = path.display().to_string();
-    let obj = match vmlab_cpu::asm::assemble(&src, &shown, &vmlab_cpu::asm::AsmOptions::default()) {
+    let mut opts = vmlab_cpu::asm::AsmOptions::default();
+    if hosted {
+        opts.text_base = vmlab_os::image::HOSTED_TEXT_BASE;
+    }
+    let obj = match crate::run_cmd::assemble_file(&src, &shown, &opts) {
         Ok(o) => o,
         Err(e) => return fail(e.to_string()),
     };

@@ -1,5 +1,6 @@
-//! `vmlab run PROGRAM`: load an ELF (or assemble a `.s` file) on the bare machine, run it,
-//! stream its output, and report why it stopped and, on request, every statistic.
+//! `vmlab run PROGRAM...`: load ELFs (or assemble `.s` files), run them as processes under
+//! the kernel (hosted) or one on the bare machine, stream the output, and report why the
+//! run stopped and, on request, every statistic.
 
 use crate::machine::{apply_set_all, Machine, MachineConfig, MachineError, Stop};
 use std::io::Write;
@@ -31,6 +32,21 @@ pub struct RunOptions {
     pub stats: Option<StatsFormat>,
     /// `--log-commits FILE`.
     pub log_commits: Option<PathBuf>,
+    /// `--bare`.
+    pub bare: bool,
+    /// `--hosted`.
+    pub hosted: bool,
+    /// `--trace FILE` (hosted runs).
+    pub trace: Option<PathBuf>,
+}
+
+/// Which machine a program runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The bare machine: M-mode, the program handles its own traps.
+    Bare,
+    /// Under the kernel, as a process.
+    Hosted,
 }
 
 /// Reads the machine configuration: the file (if any), then each `--set`, then the limits.
@@ -57,6 +73,19 @@ pub fn machine_config(opts: &RunOptions) -> Result<MachineConfig, String> {
 /// The error is the whole message to print: an assembler error in the compiler's style
 /// (`file:line:col: error: ...` with the line and a caret), anything else as `error: ...`.
 pub fn load_program(path: &Path) -> Result<Elf, String> {
+    load_program_for(path, Some(Target::Bare), (0, 0)).map(|(e, _)| e)
+}
+
+/// Loads PROGRAM for `want` (or for the machine it suits, when `None`), with the same errors
+/// as [`load_program`]. A program suits the bare machine when it defines `tohost`, or (an
+/// ELF) when its entry point lies in RAM (`ram` is its base and size): it was linked to run
+/// at physical addresses. Any other program runs hosted; an assembly file is then assembled
+/// with `.text` at [`vmlab_os::image::HOSTED_TEXT_BASE`].
+pub fn load_program_for(
+    path: &Path,
+    want: Option<Target>,
+    ram: (u64, u64),
+) -> Result<(Elf, Target), String> {
     let shown = path.display().to_string();
     let plain = |e: String| format!("error: {e}");
     let is_asm = matches!(
@@ -66,11 +95,33 @@ pub fn load_program(path: &Path) -> Result<Elf, String> {
     if is_asm {
         let (_, src) = crate::scenario::read_text(path, "program", "programs/asm/hello.s")
             .map_err(|e| plain(e.to_string()))?;
-        let obj = vmlab_cpu::asm::assemble(&src, &shown, &vmlab_cpu::asm::AsmOptions::default())
-            .map_err(|e| e.to_string())?;
-        Elf::parse(&obj.to_elf(), &shown).map_err(|e| plain(e.to_string()))
+        let assemble = |text_base: u64| -> Result<Elf, String> {
+            let opts = vmlab_cpu::asm::AsmOptions {
+                text_base,
+                ..vmlab_cpu::asm::AsmOptions::default()
+            };
+            let obj = assemble_file(&src, &shown, &opts).map_err(|e| e.to_string())?;
+            Elf::parse(&obj.to_elf(), &shown).map_err(|e| plain(e.to_string()))
+        };
+        let bare = assemble(vmlab_cpu::asm::AsmOptions::default().text_base)?;
+        let target = want.unwrap_or(if bare.tohost.is_some() {
+            Target::Bare
+        } else {
+            Target::Hosted
+        });
+        match target {
+            Target::Bare => Ok((bare, Target::Bare)),
+            Target::Hosted => Ok((assemble(vmlab_os::image::HOSTED_TEXT_BASE)?, Target::Hosted)),
+        }
     } else {
-        Elf::open(path).map_err(|e| plain(e.to_string()))
+        let elf = Elf::open(path).map_err(|e| plain(e.to_string()))?;
+        let in_ram = elf.entry >= ram.0 && elf.entry - ram.0 < ram.1;
+        let target = want.unwrap_or(if elf.tohost.is_some() || in_ram {
+            Target::Bare
+        } else {
+            Target::Hosted
+        });
+        Ok((elf, target))
     }
 }
 
@@ -81,10 +132,133 @@ pub fn machine_for(cfg: MachineConfig, elf: &Elf) -> Result<Machine, MachineErro
     Ok(m)
 }
 
+/// Assembles `src` (the file `shown`), reading `.include`d files relative to the directory
+/// of the file that includes them.
+pub fn assemble_file(
+    src: &str,
+    shown: &str,
+    opts: &vmlab_cpu::asm::AsmOptions,
+) -> Result<vmlab_cpu::asm::Object, vmlab_cpu::asm::AsmErrors> {
+    let resolve = |from: &str, name: &str| -> Result<(String, String), String> {
+        let base = Path::new(from).parent().unwrap_or(Path::new(""));
+        let path = base.join(name);
+        let shown = path.display().to_string();
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => Ok((shown, t)),
+                Err(_) => Err(format!("{shown} is not UTF-8 text")),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+                "no such file {shown} (an include is read relative to the including file)"
+            )),
+            Err(e) => Err(format!("cannot read {shown}: {e}")),
+        }
+    };
+    vmlab_cpu::asm::assemble_with_includes(src, shown, opts, &resolve)
+}
+
+/// The name reports give a program: its file name.
+fn display_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// A hosted run: the kernel runs every program as a process.
+fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions) -> ExitCode {
+    if opts.log_commits.is_some() {
+        eprintln!("error: --log-commits is for the bare machine; a hosted run writes its kernel events with --trace");
+        return ExitCode::from(crate::cli::EXIT_INPUT);
+    }
+    let opt = cfg.os.policy == vmlab_os::replace::Policy::Opt;
+    let built = if opt {
+        crate::hosted::Hosted::new_opt(cfg, programs)
+    } else {
+        crate::hosted::Hosted::new(cfg, programs)
+    };
+    let mut h = match built {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(crate::cli::EXIT_INPUT);
+        }
+    };
+    let mut trace = match &opts.trace {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => {
+                h.kernel.set_trace(true);
+                Some((std::io::BufWriter::new(f), p.clone()))
+            }
+            Err(e) => {
+                eprintln!("error: cannot create {}: {e}", p.display());
+                return ExitCode::from(crate::cli::EXIT_INPUT);
+            }
+        },
+        None => None,
+    };
+    let mut out = std::io::stdout().lock();
+    loop {
+        let ended = h.run_for(1 << 16);
+        let o = h.machine.take_output();
+        if !o.is_empty() {
+            let _ = out.write_all(&o);
+            let _ = out.flush();
+        }
+        if let Some((w, p)) = trace.as_mut() {
+            for r in h.take_trace() {
+                let line = serde_json::to_string(&r).unwrap_or_default();
+                if let Err(e) = writeln!(w, "{line}") {
+                    eprintln!("error: cannot write {}: {e}", p.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        if ended {
+            break;
+        }
+    }
+    if let Some((mut w, p)) = trace {
+        if let Err(e) = w.flush() {
+            eprintln!("error: cannot write {}: {e}", p.display());
+        }
+    }
+    for line in h.process_reports() {
+        eprintln!("vmlab: {line}");
+    }
+    let end = h.end().cloned().expect("ended");
+    match &end {
+        crate::hosted::End::Kernel(vmlab_os::Finish::AllEnded { .. }) => {}
+        crate::hosted::End::Kernel(vmlab_os::Finish::Stuck(why)) => eprintln!("vmlab: {why}"),
+        crate::hosted::End::Limit(s) => eprintln!("vmlab: {s}"),
+    }
+    if let Some(f) = opts.stats {
+        let stats = h.stat_list();
+        let text = match f {
+            StatsFormat::Text => stats_text_of(&stats),
+            StatsFormat::Json => {
+                let stop = match &end {
+                    crate::hosted::End::Kernel(vmlab_os::Finish::AllEnded { status }) => {
+                        format!("every process ended (status {status})")
+                    }
+                    crate::hosted::End::Kernel(vmlab_os::Finish::Stuck(w)) => w.clone(),
+                    crate::hosted::End::Limit(s) => s.to_string(),
+                };
+                stats_json_of(&stats, Some((stop, end.exit_code()))) + "\n"
+            }
+        };
+        eprint!("{text}");
+    }
+    ExitCode::from(end.exit_code())
+}
+
 /// The readable statistics table: the run's totals and derived rates, then every non-zero
 /// counter grouped by unit (`--stats json` lists the zero ones too).
 pub fn stats_text(m: &Machine) -> String {
-    let stats = m.stat_list();
+    stats_text_of(&m.stat_list())
+}
+
+/// [`stats_text`] of a statistics list that starts with `cycles` and `instret`.
+pub fn stats_text_of(stats: &[(String, u64)]) -> String {
     let get = |prefix: &str| -> u64 {
         stats
             .iter()
@@ -92,8 +266,9 @@ pub fn stats_text(m: &Machine) -> String {
             .map(|(_, v)| v)
             .sum()
     };
-    let cycles = m.now();
-    let insns = m.retired();
+    let first = |name: &str| stats.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v);
+    let cycles = first("cycles");
+    let insns = first("instret");
     let mut s = String::new();
     s.push_str(&format!("{:<34}{cycles}\n", "cycles"));
     s.push_str(&format!("{:<34}{insns}\n", "instret"));
@@ -150,20 +325,28 @@ pub fn stats_text(m: &Machine) -> String {
 /// order: `cycles` and `instret` first, then `ipc`, `stop` and `exit_code`, then every
 /// counter.
 pub fn stats_json(m: &Machine) -> String {
-    let ipc = if m.now() == 0 {
+    let stop = m.stop_reason().map(|s| (s.to_string(), s.exit_code()));
+    stats_json_of(&m.stat_list(), stop)
+}
+
+/// [`stats_json`] of a statistics list that starts with `cycles` and `instret`, with the
+/// stop reason and exit code when the run has stopped.
+pub fn stats_json_of(stats: &[(String, u64)], stop: Option<(String, u8)>) -> String {
+    let first = |name: &str| stats.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v);
+    let (cycles, insns) = (first("cycles"), first("instret"));
+    let ipc = if cycles == 0 {
         0.0
     } else {
-        m.retired() as f64 / m.now() as f64
+        insns as f64 / cycles as f64
     };
     let mut fields: Vec<(String, serde_json::Value)> = Vec::new();
-    let stats = m.stat_list();
     for (n, v) in stats.iter().take(2) {
         fields.push((n.clone(), (*v).into()));
     }
     fields.push(("ipc".into(), serde_json::json!(ipc)));
-    if let Some(stop) = m.stop_reason() {
-        fields.push(("stop".into(), stop.to_string().into()));
-        fields.push(("exit_code".into(), stop.exit_code().into()));
+    if let Some((stop, code)) = stop {
+        fields.push(("stop".into(), stop.into()));
+        fields.push(("exit_code".into(), code.into()));
     }
     for (n, v) in stats.iter().skip(2) {
         fields.push((n.clone(), (*v).into()));
@@ -176,7 +359,7 @@ pub fn stats_json(m: &Machine) -> String {
 }
 
 /// `vmlab run`.
-pub fn main(program: &Path, opts: &RunOptions) -> ExitCode {
+pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
     let input_error = |msg: String| {
         eprintln!("error: {msg}");
         ExitCode::from(crate::cli::EXIT_INPUT)
@@ -185,12 +368,44 @@ pub fn main(program: &Path, opts: &RunOptions) -> ExitCode {
         Ok(c) => c,
         Err(e) => return input_error(e),
     };
-    let elf = match load_program(program) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(crate::cli::EXIT_INPUT);
+    let want = if opts.bare {
+        Some(Target::Bare)
+    } else if opts.hosted || programs.len() > 1 {
+        Some(Target::Hosted)
+    } else {
+        None
+    };
+    if opts.bare && programs.len() > 1 {
+        return input_error(format!(
+            "--bare runs one program, and {} were given; leave out --bare to run them as processes",
+            programs.len()
+        ));
+    }
+    let ram = (cfg.memory.ram.base, cfg.memory.ram.size);
+    let mut loaded = Vec::new();
+    for p in programs {
+        match load_program_for(p, want, ram) {
+            Ok(x) => loaded.push((p, x)),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(crate::cli::EXIT_INPUT);
+            }
         }
+    }
+    if loaded.iter().any(|(_, (_, t))| *t == Target::Hosted) {
+        let progs: Vec<(String, Elf)> = loaded
+            .into_iter()
+            .map(|(p, (e, _))| (display_name(p), e))
+            .collect();
+        return hosted_main(cfg, &progs, opts);
+    }
+    if opts.trace.is_some() {
+        return input_error(
+            "--trace records the kernel's events, and this program runs on the bare machine; use --log-commits for its instructions".into(),
+        );
+    }
+    let Some((_, (elf, _))) = loaded.into_iter().next() else {
+        return input_error("no program given".into());
     };
     let mut m = match machine_for(cfg, &elf) {
         Ok(m) => m,

@@ -101,6 +101,8 @@ pub struct MachineConfig {
     pub run: RunConfig,
     /// Host-speed shortcuts.
     pub host: HostConfig,
+    /// The kernel of the hosted machine (`docs/os.md`).
+    pub os: vmlab_os::OsConfig,
 }
 
 /// A configuration problem: which key, what is wrong, what would be right.

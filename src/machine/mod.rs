@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod fuzz;
+mod kernel_hw;
 pub mod port;
 
 pub use config::{apply_set_all, ConfigError, EcallExit, MachineConfig};
@@ -361,7 +362,7 @@ impl Machine {
     /// [`Machine::step`] without building its report: the result, the pc and privilege the
     /// step started at, and its cycles.
     #[inline(always)]
-    fn advance(&mut self) -> Option<(StepResult, u64, Privilege, u64)> {
+    pub(crate) fn advance(&mut self) -> Option<(StepResult, u64, Privilege, u64)> {
         if self.stop.is_some() {
             return None;
         }

@@ -1,0 +1,221 @@
+//! The kernel's configuration: the `[os]` section of a machine file.
+//!
+//! Every modelled cost of the kernel's own work is a field of [`Costs`] with a default; the
+//! kernel charges them to the clock when it does that work (`docs/os.md` lists when).
+
+use crate::replace::Policy;
+use serde::{Deserialize, Serialize};
+
+/// Which of the six memory-management schemes the kernel uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SchemeKind {
+    /// Memory divided at boot into partitions; base and bounds relocate a process in one.
+    FixedPartitions,
+    /// Partitions carved on demand to the process size; holes, compaction.
+    DynamicPartitions,
+    /// Every page loaded at start into frames; a page table per process; no page faults.
+    SimplePaging,
+    /// Each section a segment, loaded whole at start; segment registers.
+    SimpleSegmentation,
+    /// Demand paging from the disk with a replacement policy.
+    #[default]
+    VmPaging,
+    /// Segments brought in whole on a segment-not-present fault, swapped out whole.
+    VmSegmentation,
+}
+
+impl SchemeKind {
+    /// Every scheme, in the order of `docs/schemes/`.
+    pub const ALL: [SchemeKind; 6] = [
+        SchemeKind::FixedPartitions,
+        SchemeKind::DynamicPartitions,
+        SchemeKind::SimplePaging,
+        SchemeKind::SimpleSegmentation,
+        SchemeKind::VmPaging,
+        SchemeKind::VmSegmentation,
+    ];
+
+    /// The name used in configuration files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemeKind::FixedPartitions => "fixed-partitions",
+            SchemeKind::DynamicPartitions => "dynamic-partitions",
+            SchemeKind::SimplePaging => "simple-paging",
+            SchemeKind::SimpleSegmentation => "simple-segmentation",
+            SchemeKind::VmPaging => "vm-paging",
+            SchemeKind::VmSegmentation => "vm-segmentation",
+        }
+    }
+
+    /// Whether the scheme translates through page tables.
+    pub fn paged(self) -> bool {
+        matches!(self, SchemeKind::SimplePaging | SchemeKind::VmPaging)
+    }
+}
+
+/// What the kernel's own work costs, in cycles. The kernel adds these to the clock when it
+/// does the work; the trap entry itself is the pipeline's `trap_penalty` and is counted there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Costs {
+    /// Every entry into the kernel (saving and restoring registers, dispatch, the `mret`
+    /// back): default 60.
+    pub handler: u64,
+    /// A system call, on top of `handler`: default 20.
+    pub syscall: u64,
+    /// A page fault or segment fault, on top of `handler` (finding the area, choosing what
+    /// to do): default 150.
+    pub fault: u64,
+    /// Each page-table entry the kernel writes or clears: default 8.
+    pub pte_write: u64,
+    /// An `sfence.vma` the kernel issues: default 10.
+    pub tlb_flush: u64,
+    /// Switching to another process (scheduler, translation registers): default 120.
+    pub context_switch: u64,
+    /// Filling a frame with zeros, per page: default 128.
+    pub zero_page: u64,
+    /// Choosing a replacement victim (one policy decision): default 40.
+    pub replace: u64,
+    /// Each page the victim search looks at (a Clock hand step): default 4.
+    pub replace_step: u64,
+    /// Starting a disk request (programming the controller is also charged as the MMIO
+    /// accesses it makes): default 50.
+    pub disk_request: u64,
+    /// Each byte a `write` system call copies to the console: default 1.
+    pub write_byte: u64,
+    /// Creating a process (reading its program header, building its tables): default 2000.
+    pub spawn: u64,
+    /// Each byte compaction copies, on top of the memory accesses it makes: default 0.
+    pub copy_byte: u64,
+}
+
+impl Default for Costs {
+    fn default() -> Self {
+        Costs {
+            handler: 60,
+            syscall: 20,
+            fault: 150,
+            pte_write: 8,
+            tlb_flush: 10,
+            context_switch: 120,
+            zero_page: 128,
+            replace: 40,
+            replace_step: 4,
+            disk_request: 50,
+            write_byte: 1,
+            spawn: 2000,
+            copy_byte: 0,
+        }
+    }
+}
+
+/// The `[os]` section: the hosted machine's kernel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OsConfig {
+    /// The memory-management scheme (default `vm-paging`).
+    pub scheme: SchemeKind,
+    /// The page-table format of the paging schemes: a built-in name (`sv39`, `sv48`, `sv57`)
+    /// or a `[[formats]]` entry of the machine file (default `sv39`).
+    pub format: String,
+    /// The replacement policy of `vm-paging` (default `fifo`).
+    pub policy: Policy,
+    /// The seed of the random policy (default 1).
+    pub seed: u64,
+    /// Frames each process may hold under `vm-paging`: 0 (the default) replaces globally
+    /// among all user frames; n gives every process a fixed allocation of n frames and
+    /// replaces among its own.
+    pub frames_per_process: u64,
+    /// How many frames of RAM the kernel gives to user pages and page tables: 0 (the default)
+    /// takes all RAM above the kernel's reservation; n limits it to n frames (small memories
+    /// make replacement visible).
+    pub user_frames: u64,
+    /// Bytes at the bottom of RAM the kernel keeps for itself (default 64 KiB).
+    pub kernel_reserve: u64,
+    /// The round-robin time slice in cycles (default 20000).
+    pub time_slice: u64,
+    /// Tag each process's translations with its own ASID, so that a context switch need not
+    /// flush the TLB (default true). Off, every switch flushes every TLB entry.
+    pub asids: bool,
+    /// The stack a process starts with, in bytes (default 16 KiB).
+    pub stack_size: u64,
+    /// The largest the stack may grow to on faults just below it, in bytes (default 1 MiB).
+    pub stack_limit: u64,
+    /// The top of the user stack (one past its highest byte) in the paging schemes
+    /// (default 0x4000_0000).
+    pub stack_top: u64,
+    /// The most a process's heap may grow by `brk`, in bytes (default 16 MiB); the contiguous
+    /// schemes reserve `heap_reserve` instead.
+    pub heap_limit: u64,
+    /// Heap bytes a contiguous scheme (partitions, segmentation) reserves for a process
+    /// beyond its program (default 16 KiB).
+    pub heap_reserve: u64,
+    /// Fixed partitioning: the partition sizes in bytes, laid out from the bottom of user
+    /// memory (default: four equal partitions of the user memory).
+    pub partitions: Vec<u64>,
+    /// The placement policy of dynamic partitioning and segmentation (default `first`).
+    pub fit: crate::placement::Fit,
+    /// Dynamic partitioning: compact memory when a process cannot be placed (default true);
+    /// false never compacts, and the process waits.
+    pub compaction: bool,
+    /// The working-set window in page references (default 10000).
+    pub working_set_window: u64,
+    /// The kernel's costs.
+    pub cost: Costs,
+}
+
+impl Default for OsConfig {
+    fn default() -> Self {
+        OsConfig {
+            scheme: SchemeKind::default(),
+            format: "sv39".into(),
+            policy: Policy::Fifo,
+            seed: 1,
+            frames_per_process: 0,
+            user_frames: 0,
+            kernel_reserve: 64 << 10,
+            time_slice: 20_000,
+            asids: true,
+            stack_size: 16 << 10,
+            stack_limit: 1 << 20,
+            stack_top: 0x4000_0000,
+            heap_limit: 16 << 20,
+            heap_reserve: 16 << 10,
+            partitions: Vec::new(),
+            fit: crate::placement::Fit::First,
+            compaction: true,
+            working_set_window: 10_000,
+            cost: Costs::default(),
+        }
+    }
+}
+
+impl OsConfig {
+    /// Checks the values that need no machine to judge; the message says what would do.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.time_slice == 0 {
+            return Err("os.time_slice = 0; give the time slice in cycles, e.g. 20000".into());
+        }
+        if self.stack_size == 0 {
+            return Err("os.stack_size = 0; a process needs a stack, e.g. 16384".into());
+        }
+        if self.stack_limit < self.stack_size {
+            return Err(format!(
+                "os.stack_limit = {} is below os.stack_size = {}; the limit is the most the stack may grow to",
+                self.stack_limit, self.stack_size
+            ));
+        }
+        if self.partitions.contains(&0) {
+            return Err(
+                "os.partitions lists a partition of 0 bytes; every partition needs a size".into(),
+            );
+        }
+        if self.working_set_window == 0 {
+            return Err(
+                "os.working_set_window = 0; give the window in page references, e.g. 10000".into(),
+            );
+        }
+        Ok(())
+    }
+}

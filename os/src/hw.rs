@@ -1,0 +1,84 @@
+//! What the kernel may do to the machine: the interface between the modelled kernel and the
+//! hardware it runs on.
+//!
+//! The kernel is the machine's M-mode trap handler, written in Rust. It never reaches into
+//! the units' internals: it reads and writes the hart's registers and CSRs as trap-handling
+//! code would (translation registers through `satp` and vmlab's custom CSRs, so the MMU
+//! loads them exactly as it does for a guest's `csrw`), writes page tables into physical
+//! memory where the walker reads them, issues `sfence.vma`, and drives the disk controller
+//! and the timer through their memory-mapped registers. The root crate's hosted machine
+//! implements this trait.
+
+use vmlab_mmu::Flush;
+
+/// Where the devices the kernel drives sit, and how fast the timer counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Devices {
+    /// The CLINT's base address, if the machine has one.
+    pub clint: Option<u64>,
+    /// Cycles per `mtime` tick.
+    pub timer_divider: u64,
+    /// The disk controller's base address, if the machine has one.
+    pub disk: Option<u64>,
+    /// The disk's block size in bytes (0 without a disk).
+    pub block_size: u64,
+    /// The disk's size in blocks (0 without a disk).
+    pub blocks: u64,
+}
+
+/// The machine as the kernel sees it.
+pub trait Hw {
+    /// The modelled clock.
+    fn now(&self) -> u64;
+    /// Instructions retired so far.
+    fn retired(&self) -> u64;
+    /// Spends `cycles` of kernel work: the clock and the counters advance, and devices whose
+    /// events fall due are ticked.
+    fn charge(&mut self, cycles: u64);
+    /// Nothing can run: the hart waits for the next device event. Returns the cycles it
+    /// waited, or `None` when no device has anything scheduled (nothing can ever wake it).
+    fn idle(&mut self) -> Option<u64>;
+
+    /// The integer registers.
+    fn regs(&self) -> [u64; 32];
+    /// Sets the integer registers (x0 stays 0).
+    fn set_regs(&mut self, x: &[u64; 32]);
+    /// Returns from the trap to U-mode at `pc`, as `mret` with `mstatus.MPP = U` does.
+    fn enter_user(&mut self, pc: u64);
+    /// Reads a CSR as M-mode code would.
+    fn read_csr(&self, addr: u16) -> u64;
+    /// Writes a CSR as M-mode code would, with its side effects (a translation CSR loads the
+    /// MMU's new mode). Returns an error message if the MMU refused the mode.
+    fn write_csr(&mut self, addr: u16, value: u64) -> Result<(), String>;
+    /// `sfence.vma` with the given scope.
+    fn sfence(&mut self, flush: Flush);
+
+    /// The RAM's base address and size.
+    fn ram(&self) -> (u64, u64);
+    /// Reads physical memory (RAM only) without timing; false if any byte is outside RAM.
+    fn read_phys(&self, pa: u64, buf: &mut [u8]) -> bool;
+    /// Writes physical memory (RAM only) without timing; false if any byte is outside RAM.
+    fn write_phys(&mut self, pa: u64, data: &[u8]) -> bool;
+    /// Copies `len` bytes of RAM from `from` to `to` (as `memmove`) with timed loads and
+    /// stores of 8 bytes through the caches, and charges the cycles they take; returns them.
+    fn copy_phys_timed(&mut self, from: u64, to: u64, len: u64) -> u64;
+
+    /// A timed 8-byte load from a device register; the access's cycles are charged.
+    fn mmio_read(&mut self, pa: u64) -> u64;
+    /// A timed 8-byte store to a device register; the access's cycles are charged.
+    fn mmio_write(&mut self, pa: u64, value: u64);
+
+    /// The devices the kernel drives.
+    fn devices(&self) -> Devices;
+    /// The ids of the disk requests that completed, in completion order, starting with the
+    /// `from`-th completion since reset (the controller's completion queue).
+    fn disk_completed(&self, from: usize) -> Vec<u64>;
+    /// Writes blocks onto the disk at boot, before the clock starts (the files a program
+    /// image or a mapped file come from were on the disk already).
+    fn disk_preload(&mut self, block: u64, data: &[u8]) -> Result<(), String>;
+    /// Reads blocks of the disk without timing (for reports and tests).
+    fn disk_peek(&mut self, block: u64, buf: &mut [u8]) -> Result<(), String>;
+
+    /// Bytes a process wrote to file descriptor 1 or 2.
+    fn output(&mut self, bytes: &[u8]);
+}

@@ -1,0 +1,1141 @@
+//! The kernel: boot, processes, the scheduler, trap dispatch and system calls.
+//!
+//! The hosted machine calls [`Kernel::boot`] once, then runs the hart; whenever the hart
+//! traps into M-mode it calls [`Kernel::trap`], which handles the trap and leaves the hart
+//! in U-mode in some process, or reports that every process has ended.
+
+use crate::config::{OsConfig, SchemeKind};
+use crate::hw::Hw;
+use crate::image::{Image, Perm};
+use crate::paging::{Admit, OptFuture, Outcome, Paging, Tag};
+use crate::process::{Access, Area, AreaKind, Kill, Pid, ProcStats, Process, State};
+use crate::services::{DiskDriver, Event, KernelStats, Record, Services};
+use crate::workingset::WorkingSet;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use vmlab_cpu::csr::addr as csr;
+use vmlab_cpu::trap::{Exception, Interrupt, Trap};
+use vmlab_devices::clint::{CLINT_MTIME, CLINT_MTIMECMP};
+use vmlab_mmu::{Flush, Format};
+
+/// Linux RISC-V system call numbers the kernel serves.
+pub mod sys {
+    /// `read(fd, buf, count)`.
+    pub const READ: u64 = 63;
+    /// `write(fd, buf, count)`.
+    pub const WRITE: u64 = 64;
+    /// `exit(code)`.
+    pub const EXIT: u64 = 93;
+    /// `exit_group(code)`.
+    pub const EXIT_GROUP: u64 = 94;
+    /// `sched_yield()`.
+    pub const SCHED_YIELD: u64 = 124;
+    /// `getpid()`.
+    pub const GETPID: u64 = 172;
+    /// `brk(addr)`.
+    pub const BRK: u64 = 214;
+    /// `munmap(addr, len)`.
+    pub const MUNMAP: u64 = 215;
+    /// `mmap(addr, len, prot, flags, fd, offset)`.
+    pub const MMAP: u64 = 222;
+    /// `mprotect(addr, len, prot)`.
+    pub const MPROTECT: u64 = 226;
+}
+
+/// Linux error numbers the kernel returns (negated in `a0`).
+pub mod errno {
+    /// Bad file descriptor.
+    pub const EBADF: u64 = 9;
+    /// Out of memory.
+    pub const ENOMEM: u64 = 12;
+    /// Bad address.
+    pub const EFAULT: u64 = 14;
+    /// Invalid argument.
+    pub const EINVAL: u64 = 22;
+    /// Function not implemented.
+    pub const ENOSYS: u64 = 38;
+}
+
+const MAP_FIXED: u64 = 0x10;
+const MAP_ANONYMOUS: u64 = 0x20;
+
+/// How a hosted run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finish {
+    /// Every process ended; the exit status is that of the first process that failed
+    /// (its exit code, or 128 + its signal when killed), else 0.
+    AllEnded {
+        /// The status.
+        status: u8,
+    },
+    /// Processes are left that can never run (each waits for memory no one will free, or
+    /// for a device that has nothing scheduled).
+    Stuck(String),
+}
+
+/// The memory manager of the configured scheme.
+enum Memory {
+    Paging(Box<Paging>),
+}
+
+/// The modelled kernel.
+pub struct Kernel {
+    cfg: OsConfig,
+    procs: Vec<Process>,
+    ready: VecDeque<Pid>,
+    current: Option<Pid>,
+    mem: Memory,
+    disk: DiskDriver<Tag>,
+    sv: Services,
+    finish: Option<Finish>,
+    /// The timer's `mtime` rate.
+    divider: u64,
+    clint: u64,
+    /// Clock time when the current kernel entry began.
+    entered: u64,
+    idle_in_entry: u64,
+    /// The pages each process referenced, repeats collapsed (when recording for OPT).
+    recording: Option<BTreeMap<Pid, Vec<u64>>>,
+    last_ref: BTreeMap<Pid, u64>,
+    working: BTreeMap<Pid, WorkingSet>,
+    /// Working-set sizes: the largest seen per process.
+    ws_peak: BTreeMap<Pid, u64>,
+}
+
+impl Kernel {
+    /// Boots the kernel on `hw` and creates a process for each image. `formats` resolves
+    /// `os.format`. On success the hart is in U-mode in the first process (or the kernel has
+    /// already finished, if no process could run).
+    pub fn boot(
+        cfg: OsConfig,
+        hw: &mut dyn Hw,
+        images: Vec<Image>,
+        format: Arc<Format>,
+    ) -> Result<Kernel, String> {
+        cfg.validate()?;
+        if images.is_empty() {
+            return Err("no program to run".into());
+        }
+        if images.len() > 0xfffe {
+            return Err(format!(
+                "{} programs is more than the kernel can run (65534)",
+                images.len()
+            ));
+        }
+        let dev = hw.devices();
+        let Some(clint) = dev.clint else {
+            return Err("the hosted machine needs the CLINT timer (memory.clint.enabled = true) for its scheduler".into());
+        };
+        let (ram_base, ram_size) = hw.ram();
+        let page = 1u64 << format.page_offset_bits();
+        let reserve = cfg.kernel_reserve.next_multiple_of(page);
+        if reserve >= ram_size {
+            return Err(format!(
+                "os.kernel_reserve = {} leaves no RAM for processes (memory.ram.size = {ram_size})",
+                cfg.kernel_reserve
+            ));
+        }
+        let avail = (ram_size - reserve) / page;
+        let frames = if cfg.user_frames == 0 {
+            avail
+        } else if cfg.user_frames > avail {
+            return Err(format!(
+                "os.user_frames = {} but RAM above the kernel's {reserve} bytes holds only {avail} frames",
+                cfg.user_frames
+            ));
+        } else {
+            cfg.user_frames
+        };
+        // Trap setup: everything to M (the kernel), the timer and the disk interrupt on.
+        let w = |hw: &mut dyn Hw, a: u16, v: u64| hw.write_csr(a, v);
+        w(hw, csr::MTVEC, ram_base)?;
+        w(hw, csr::MEDELEG, 0)?;
+        w(hw, csr::MIDELEG, 0)?;
+        w(hw, csr::MIE, 1 << 7 | 1 << 11)?;
+        w(hw, csr::MCOUNTEREN, 7)?;
+        let disk = DiskDriver::new(hw);
+        let mem = match cfg.scheme {
+            SchemeKind::SimplePaging | SchemeKind::VmPaging => {
+                if cfg.scheme == SchemeKind::VmPaging && !disk.present() {
+                    return Err("vm-paging pages from the disk; enable memory.diskctl".into());
+                }
+                Memory::Paging(Box::new(Paging::new(
+                    &cfg,
+                    format,
+                    ram_base + reserve,
+                    frames,
+                )?))
+            }
+            other => {
+                return Err(format!(
+                    "os.scheme = {:?} is not built yet; use simple-paging or vm-paging",
+                    other.name()
+                ))
+            }
+        };
+        let sv = Services {
+            cfg: cfg.clone(),
+            stats: KernelStats::default(),
+            trace: None,
+        };
+        let mut k = Kernel {
+            divider: dev.timer_divider.max(1),
+            clint,
+            cfg,
+            procs: Vec::new(),
+            ready: VecDeque::new(),
+            current: None,
+            mem,
+            disk,
+            sv,
+            finish: None,
+            entered: 0,
+            idle_in_entry: 0,
+            recording: None,
+            last_ref: BTreeMap::new(),
+            working: BTreeMap::new(),
+            ws_peak: BTreeMap::new(),
+        };
+        for (i, image) in images.into_iter().enumerate() {
+            let pid = i as Pid + 1;
+            let p = k.new_process(pid, image)?;
+            k.procs.push(p);
+        }
+        // The programs' images go onto the disk, then the swap area after them.
+        let Memory::Paging(pg) = &mut k.mem;
+        if k.disk.present() {
+            for p in &k.procs {
+                pg.place_image(hw, &k.disk, p.pid, &p.image)?;
+            }
+            pg.layout_swap(&k.disk);
+        } else if k
+            .procs
+            .iter()
+            .any(|p| p.image.segments.iter().any(|s| !s.data.is_empty()))
+        {
+            return Err("the programs' images live on the disk; enable memory.diskctl".into());
+        }
+        Ok(k)
+    }
+
+    /// Turns the trace of kernel events on (drain it with [`Kernel::take_trace`]).
+    pub fn set_trace(&mut self, on: bool) {
+        self.sv.trace = on.then(Vec::new);
+    }
+
+    /// The events recorded since the last call.
+    pub fn take_trace(&mut self) -> Vec<Record> {
+        self.sv
+            .trace
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Records each process's reference string (the first pass of OPT).
+    pub fn set_recording(&mut self, on: bool) {
+        self.recording = on.then(BTreeMap::new);
+    }
+
+    /// The recorded reference strings.
+    pub fn take_recording(&mut self) -> BTreeMap<Pid, Vec<u64>> {
+        self.recording.take().unwrap_or_default()
+    }
+
+    /// Gives OPT the reference strings of a first pass.
+    pub fn set_future(&mut self, strings: &BTreeMap<Pid, Vec<u64>>) {
+        let Memory::Paging(pg) = &mut self.mem;
+        pg.set_future(OptFuture::new(strings));
+    }
+
+    fn new_process(&mut self, pid: Pid, image: Image) -> Result<Process, String> {
+        let page = match &self.mem {
+            Memory::Paging(p) => p.page_size(),
+        };
+        let cfg = &self.cfg;
+        let mut areas = Vec::new();
+        for s in &image.segments {
+            let kind = if s.perm.exec {
+                AreaKind::Text
+            } else {
+                AreaKind::Data
+            };
+            areas.push(Area {
+                start: s.vaddr,
+                end: s.end(),
+                perm: s.perm,
+                kind,
+            });
+        }
+        let heap_start = image.end().next_multiple_of(page);
+        let stack_top = cfg.stack_top;
+        let stack_floor = stack_top.saturating_sub(cfg.stack_limit);
+        if heap_start >= stack_floor {
+            return Err(format!(
+                "{}: the program ends at {:#x}, above the lowest the stack may reach ({stack_floor:#x}: os.stack_top - os.stack_limit)",
+                image.name,
+                image.end()
+            ));
+        }
+        let stack_start = stack_top - cfg.stack_size.next_multiple_of(page);
+        areas.push(Area {
+            start: heap_start,
+            end: heap_start,
+            perm: Perm::RW,
+            kind: AreaKind::Heap,
+        });
+        areas.push(Area {
+            start: stack_start,
+            end: stack_top,
+            perm: Perm::RW,
+            kind: AreaKind::Stack,
+        });
+        areas.sort_by_key(|a| a.start);
+        let mut regs = [0u64; 32];
+        regs[2] = stack_top - 16;
+        let asid = if cfg.asids { pid as u16 } else { 0 };
+        Ok(Process {
+            pid,
+            pc: image.entry,
+            image,
+            state: State::Loading,
+            regs,
+            areas,
+            heap_start,
+            brk: heap_start,
+            brk_limit: (heap_start + cfg.heap_limit).min(stack_floor),
+            stack_top,
+            stack_floor,
+            asid,
+            since: 0,
+            insns_since: 0,
+            blocked_at: 0,
+            waiting_for: 0,
+            stats: ProcStats::default(),
+        })
+    }
+
+    /// Admits every process and starts the first; call once after [`Kernel::boot`].
+    pub fn start(&mut self, hw: &mut dyn Hw) {
+        self.entered = hw.now();
+        self.idle_in_entry = 0;
+        for i in 0..self.procs.len() {
+            let pid = self.procs[i].pid;
+            let c = self.sv.cost().spawn;
+            self.sv.charge(hw, c);
+            self.sv.stats.spawned += 1;
+            let name = self.procs[i].image.name.clone();
+            self.sv.event(hw, Event::Spawn { pid, name });
+            self.admit(hw, pid);
+        }
+        self.dispatch(hw);
+        self.leave(hw);
+    }
+
+    fn admit(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        let Kernel {
+            mem,
+            sv,
+            disk,
+            procs,
+            ..
+        } = self;
+        let outcome = match mem {
+            Memory::Paging(pg) => pg.admit(sv, hw, disk, procs, pid),
+        };
+        let Some(pi) = self.index(pid) else { return };
+        match outcome {
+            Admit::Ready => {
+                self.procs[pi].state = State::Ready;
+                self.ready.push_back(pid);
+            }
+            Admit::Loading => self.procs[pi].state = State::Loading,
+            Admit::Wait => self.procs[pi].state = State::WaitingForMemory,
+            Admit::Refuse(why) => {
+                let kill = Kill {
+                    addr: 0,
+                    pc: self.procs[pi].pc,
+                    access: None,
+                    cause: "out-of-memory",
+                    scheme: self.cfg.scheme.name(),
+                    detail: format!("the program cannot be loaded: {why}"),
+                };
+                self.kill(hw, pid, kill);
+            }
+        }
+    }
+
+    fn index(&self, pid: Pid) -> Option<usize> {
+        self.procs.iter().position(|p| p.pid == pid)
+    }
+
+    /// The processes.
+    pub fn processes(&self) -> &[Process] {
+        &self.procs
+    }
+
+    /// How the run ended, once it has.
+    pub fn finished(&self) -> Option<&Finish> {
+        self.finish.as_ref()
+    }
+
+    /// The kernel's counters.
+    pub fn stats(&self) -> &KernelStats {
+        &self.sv.stats
+    }
+
+    /// Whether the hosted loop should report every page reference ([`Kernel::reference`]).
+    pub fn wants_references(&self) -> bool {
+        let Memory::Paging(pg) = &self.mem;
+        pg.wants_references() || self.recording.is_some() || self.cfg.working_set_window > 0
+    }
+
+    /// The running process referenced `va` (an instruction fetch or a data access).
+    pub fn reference(&mut self, va: u64) {
+        let Some(pid) = self.current else { return };
+        let Memory::Paging(pg) = &mut self.mem;
+        let vpn = pg.vpn(va);
+        if self.last_ref.get(&pid) == Some(&vpn) {
+            return;
+        }
+        self.last_ref.insert(pid, vpn);
+        pg.referenced(pid, va);
+        if let Some(r) = self.recording.as_mut() {
+            r.entry(pid).or_default().push(vpn);
+        }
+        let window = self.cfg.working_set_window;
+        let ws = self
+            .working
+            .entry(pid)
+            .or_insert_with(|| WorkingSet::new(window));
+        ws.reference(vpn);
+        let size = ws.size() as u64;
+        let peak = self.ws_peak.entry(pid).or_default();
+        *peak = (*peak).max(size);
+    }
+
+    /// Handles a trap the hart took into M-mode at `epc` (the pc of the trapping instruction,
+    /// or of the interrupted one).
+    pub fn trap(&mut self, hw: &mut dyn Hw, trap: Trap, epc: u64) {
+        self.entered = hw.now();
+        self.idle_in_entry = 0;
+        self.sv.stats.entries += 1;
+        let c = self.sv.cost().handler;
+        self.sv.charge(hw, c);
+        let Some(pid) = self.current else {
+            // (Nothing runs in M-mode but the kernel; a trap without a process is ignored.)
+            self.dispatch(hw);
+            self.leave(hw);
+            return;
+        };
+        if let Some(pi) = self.index(pid) {
+            let p = &mut self.procs[pi];
+            p.regs = hw.regs();
+            p.pc = epc;
+        }
+        match trap {
+            Trap::Interrupt(Interrupt::MachineTimer) => {
+                self.sv.stats.timer_interrupts += 1;
+                // Preempt: to the back of the queue.
+                self.switch_out(hw, pid, State::Ready);
+                self.ready.push_back(pid);
+            }
+            Trap::Interrupt(Interrupt::MachineExternal) => {
+                self.sv.stats.disk_interrupts += 1;
+                self.poll_disk(hw);
+            }
+            Trap::Interrupt(_) => {}
+            Trap::Exception(e) => self.exception(hw, pid, e, epc),
+        }
+        self.dispatch(hw);
+        self.leave(hw);
+    }
+
+    /// Accounts the kernel time of this entry.
+    fn leave(&mut self, hw: &mut dyn Hw) {
+        let spent = hw.now().saturating_sub(self.entered);
+        self.sv.stats.kernel_cycles += spent.saturating_sub(self.idle_in_entry);
+    }
+
+    fn exception(&mut self, hw: &mut dyn Hw, pid: Pid, e: Exception, epc: u64) {
+        let fault = |addr: u64, access: Access| Some((addr, access));
+        let mem_fault = match e {
+            Exception::InstructionPageFault { addr }
+            | Exception::InstructionAccessFault { addr } => fault(addr, Access::Fetch),
+            Exception::LoadPageFault { addr } | Exception::LoadAccessFault { addr } => {
+                fault(addr, Access::Load)
+            }
+            Exception::StorePageFault { addr } | Exception::StoreAccessFault { addr } => {
+                fault(addr, Access::Store)
+            }
+            _ => None,
+        };
+        if let Some((va, access)) = mem_fault {
+            let c = self.sv.cost().fault;
+            self.sv.charge(hw, c);
+            let Kernel {
+                mem,
+                sv,
+                disk,
+                procs,
+                ..
+            } = self;
+            let outcome = match mem {
+                Memory::Paging(pg) => pg.fault(sv, hw, disk, procs, pid, va, access, epc),
+            };
+            match outcome {
+                Outcome::Resume => {}
+                Outcome::Block => self.block(hw, pid),
+                Outcome::Kill(k) => self.kill(hw, pid, k),
+            }
+            return;
+        }
+        let scheme = self.cfg.scheme.name();
+        let kill = |cause: &'static str, addr: u64, access: Option<Access>, detail: String| Kill {
+            addr,
+            pc: epc,
+            access,
+            cause,
+            scheme,
+            detail,
+        };
+        match e {
+            Exception::EcallFromU => {
+                if let Some(pi) = self.index(pid) {
+                    self.procs[pi].pc = epc.wrapping_add(4);
+                }
+                self.syscall(hw, pid);
+            }
+            Exception::IllegalInstruction { insn } => {
+                // SYSTEM-opcode instructions other than ecall/ebreak: CSR accesses, xRET,
+                // wfi, sfence.vma.
+                let detail = if insn & 0x7f == 0x73 && insn != 0x73 && insn != 0x0010_0073 {
+                    format!("the instruction {insn:#x} is a CSR or privileged instruction, which U-mode may not execute")
+                } else {
+                    format!("the instruction {insn:#x} is not an instruction this hart runs")
+                };
+                let k = kill("illegal-instruction", epc, None, detail);
+                self.kill(hw, pid, k);
+            }
+            Exception::Breakpoint { addr } => {
+                let k = kill(
+                    "breakpoint",
+                    addr,
+                    None,
+                    "ebreak with no debugger attached".into(),
+                );
+                self.kill(hw, pid, k);
+            }
+            Exception::InstructionAddressMisaligned { addr } => {
+                let k = kill(
+                    "misaligned",
+                    addr,
+                    Some(Access::Fetch),
+                    "a jump to an odd address".into(),
+                );
+                self.kill(hw, pid, k);
+            }
+            Exception::LoadAddressMisaligned { addr }
+            | Exception::StoreAddressMisaligned { addr } => {
+                let access = if matches!(e, Exception::LoadAddressMisaligned { .. }) {
+                    Access::Load
+                } else {
+                    Access::Store
+                };
+                let k = kill(
+                    "misaligned",
+                    addr,
+                    Some(access),
+                    "the hart does not support misaligned accesses".into(),
+                );
+                self.kill(hw, pid, k);
+            }
+            other => {
+                let k = kill(
+                    "illegal-instruction",
+                    epc,
+                    None,
+                    format!("unexpected exception {} in U-mode", other.code()),
+                );
+                self.kill(hw, pid, k);
+            }
+        }
+    }
+
+    fn block(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        if let Some(pi) = self.index(pid) {
+            self.procs[pi].blocked_at = hw.now();
+        }
+        self.switch_out(hw, pid, State::Blocked);
+    }
+
+    /// Takes `pid` off the CPU into `state`.
+    fn switch_out(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
+        if let Some(pi) = self.index(pid) {
+            let p = &mut self.procs[pi];
+            if self.current == Some(pid) {
+                p.stats.cycles += hw.now().saturating_sub(p.since);
+                p.stats.instret += hw.retired().saturating_sub(p.insns_since);
+                p.stats.switches += 1;
+                self.current = None;
+            }
+            p.state = state;
+        }
+    }
+
+    fn kill(&mut self, hw: &mut dyn Hw, pid: Pid, kill: Kill) {
+        self.sv.stats.killed += 1;
+        self.sv.event(
+            hw,
+            Event::Kill {
+                pid,
+                kill: kill.clone(),
+            },
+        );
+        self.end(hw, pid, State::Killed(kill));
+    }
+
+    fn end(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
+        self.switch_out(hw, pid, state);
+        self.ready.retain(|&p| p != pid);
+        let Kernel { mem, sv, procs, .. } = self;
+        match mem {
+            Memory::Paging(pg) => pg.release(sv, hw, procs, pid),
+        }
+        if !self.cfg.asids {
+            hw.sfence(Flush::All);
+        } else if let Some(pi) = self.index(pid) {
+            let asid = self.procs[pi].asid;
+            hw.sfence(Flush::Asid { asid });
+        }
+        self.sv.stats.tlb_flushes += 1;
+        // Memory came free: a process waiting for it may fit now.
+        let waiting: Vec<Pid> = self
+            .procs
+            .iter()
+            .filter(|p| p.state == State::WaitingForMemory)
+            .map(|p| p.pid)
+            .collect();
+        for w in waiting {
+            self.admit(hw, w);
+        }
+    }
+
+    fn poll_disk(&mut self, hw: &mut dyn Hw) {
+        let done = self.disk.poll(hw);
+        for (id, tag) in done {
+            self.sv.event(hw, Event::DiskDone { id });
+            let Kernel {
+                mem,
+                sv,
+                disk,
+                procs,
+                ..
+            } = self;
+            let woken = match mem {
+                Memory::Paging(pg) => pg.disk_done(sv, hw, disk, procs, tag),
+            };
+            for pid in woken {
+                self.wake(hw, pid);
+            }
+        }
+    }
+
+    fn wake(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        let Some(pi) = self.index(pid) else { return };
+        let p = &mut self.procs[pi];
+        match p.state {
+            State::Blocked => {
+                p.waiting_for = p.waiting_for.saturating_sub(1);
+                if p.waiting_for == 0 {
+                    p.stats.blocked_cycles += hw.now().saturating_sub(p.blocked_at);
+                    p.state = State::Ready;
+                    self.ready.push_back(pid);
+                }
+            }
+            State::Loading => {
+                p.state = State::Ready;
+                self.ready.push_back(pid);
+            }
+            _ => {}
+        }
+    }
+
+    /// Puts a process on the CPU, or idles until one can run, or finishes.
+    fn dispatch(&mut self, hw: &mut dyn Hw) {
+        if let Some(pid) = self.current {
+            // The same process goes on.
+            if let Some(pi) = self.index(pid) {
+                let p = &self.procs[pi];
+                hw.set_regs(&p.regs);
+                hw.enter_user(p.pc);
+                return;
+            }
+        }
+        loop {
+            if let Some(pid) = self.ready.pop_front() {
+                self.switch_in(hw, pid);
+                return;
+            }
+            if self.procs.iter().all(|p| p.state.ended()) {
+                let status = self
+                    .procs
+                    .iter()
+                    .find_map(|p| match &p.state {
+                        State::Exited(c) if *c & 0xff != 0 => Some(*c as u8),
+                        State::Killed(k) => Some(128 + k.signal()),
+                        _ => None,
+                    })
+                    .unwrap_or(0);
+                self.finish = Some(Finish::AllEnded { status });
+                return;
+            }
+            let io = self
+                .procs
+                .iter()
+                .any(|p| matches!(p.state, State::Blocked | State::Loading));
+            if !io {
+                // Only processes waiting for memory that nothing running will free.
+                let stuck: Vec<Pid> = self
+                    .procs
+                    .iter()
+                    .filter(|p| p.state == State::WaitingForMemory)
+                    .map(|p| p.pid)
+                    .collect();
+                for pid in stuck {
+                    let pc = self.index(pid).map_or(0, |i| self.procs[i].pc);
+                    let k = Kill {
+                        addr: 0,
+                        pc,
+                        access: None,
+                        cause: "out-of-memory",
+                        scheme: self.cfg.scheme.name(),
+                        detail: "it waited for memory, and no process is left to free any".into(),
+                    };
+                    self.kill(hw, pid, k);
+                }
+                continue;
+            }
+            match hw.idle() {
+                Some(c) => {
+                    self.sv.stats.idle_cycles += c;
+                    self.idle_in_entry += c;
+                    self.sv.event(hw, Event::Idle { cycles: c });
+                    self.poll_disk(hw);
+                }
+                None => {
+                    self.finish = Some(Finish::Stuck(
+                        "processes wait for the disk, but it has nothing scheduled".into(),
+                    ));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn switch_in(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        let c = self.sv.cost().context_switch;
+        self.sv.charge(hw, c);
+        self.sv.stats.switches += 1;
+        let from = self.last_running();
+        self.sv.event(hw, Event::Switch { from, to: pid });
+        if !self.cfg.asids {
+            hw.sfence(Flush::All);
+            self.sv.stats.tlb_flushes += 1;
+        }
+        let activated = match &self.mem {
+            Memory::Paging(pg) => pg.activate(hw, pid),
+        };
+        if let Err(e) = activated {
+            let k = Kill {
+                addr: 0,
+                pc: 0,
+                access: None,
+                cause: "out-of-memory",
+                scheme: self.cfg.scheme.name(),
+                detail: format!("its translation could not be loaded: {e}"),
+            };
+            self.kill(hw, pid, k);
+            self.dispatch(hw);
+            return;
+        }
+        // The time slice: mtimecmp = mtime + slice (in mtime ticks, rounded up).
+        let mtime = hw.mmio_read(self.clint + CLINT_MTIME);
+        let ticks = self.cfg.time_slice.div_ceil(self.divider);
+        hw.mmio_write(self.clint + CLINT_MTIMECMP, mtime.saturating_add(ticks));
+        let Some(pi) = self.index(pid) else { return };
+        let p = &mut self.procs[pi];
+        p.state = State::Running;
+        p.since = hw.now();
+        p.insns_since = hw.retired();
+        self.current = Some(pid);
+        self.last_ref.remove(&pid);
+        hw.set_regs(&p.regs);
+        hw.enter_user(p.pc);
+    }
+
+    fn last_running(&self) -> Option<Pid> {
+        self.current
+    }
+
+    fn syscall(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        let c = self.sv.cost().syscall;
+        self.sv.charge(hw, c);
+        self.sv.stats.syscalls += 1;
+        let Some(pi) = self.index(pid) else { return };
+        self.procs[pi].stats.syscalls += 1;
+        let r = self.procs[pi].regs;
+        let (n, a) = (r[17], [r[10], r[11], r[12], r[13], r[14], r[15]]);
+        let neg = |e: u64| e.wrapping_neg();
+        let ret = match n {
+            sys::EXIT | sys::EXIT_GROUP => {
+                self.sv.stats.exited += 1;
+                let code = a[0] & 0xff;
+                self.sv.event(hw, Event::Exit { pid, code });
+                self.end(hw, pid, State::Exited(code));
+                return;
+            }
+            sys::WRITE => self.sys_write(hw, pid, a[0], a[1], a[2]),
+            sys::READ => match a[0] {
+                0 => 0,
+                _ => neg(errno::EBADF),
+            },
+            sys::GETPID => u64::from(pid),
+            sys::SCHED_YIELD => {
+                self.procs[pi].regs[10] = 0;
+                self.switch_out(hw, pid, State::Ready);
+                self.ready.push_back(pid);
+                return;
+            }
+            sys::BRK => self.sys_brk(hw, pid, a[0]),
+            sys::MMAP => self.sys_mmap(hw, pid, a[0], a[1], a[2], a[3]),
+            sys::MUNMAP => self.sys_munmap(hw, pid, a[0], a[1]),
+            sys::MPROTECT => self.sys_mprotect(hw, pid, a[0], a[1], a[2]),
+            _ => {
+                self.sv.stats.unknown_syscalls += 1;
+                neg(errno::ENOSYS)
+            }
+        };
+        if let Some(pi) = self.index(pid) {
+            if !self.procs[pi].state.ended() {
+                self.procs[pi].regs[10] = ret;
+            }
+        }
+    }
+
+    fn sys_write(&mut self, hw: &mut dyn Hw, pid: Pid, fd: u64, buf: u64, len: u64) -> u64 {
+        if fd != 1 && fd != 2 {
+            return errno::EBADF.wrapping_neg();
+        }
+        let len = len.min(1 << 20);
+        let mut out = Vec::with_capacity(len as usize);
+        let Memory::Paging(pg) = &self.mem;
+        let page = pg.page_size();
+        let mut va = buf;
+        let end = buf.saturating_add(len);
+        while va < end {
+            let chunk = (page - (va & (page - 1))).min(end - va);
+            match pg.resident_pa(hw, pid, va) {
+                Some(pa) => {
+                    let mut b = vec![0; chunk as usize];
+                    if !hw.read_phys(pa, &mut b) {
+                        return errno::EFAULT.wrapping_neg();
+                    }
+                    out.extend_from_slice(&b);
+                }
+                None => {
+                    // Not resident: fault it in as the process's own load would, then let
+                    // the process retry the call.
+                    let Some(pi) = self.index(pid) else { return 0 };
+                    let readable = self.procs[pi].area(va).is_some_and(|a| a.perm.read);
+                    if !readable {
+                        if out.is_empty() {
+                            return errno::EFAULT.wrapping_neg();
+                        }
+                        break;
+                    }
+                    if !out.is_empty() {
+                        break;
+                    }
+                    let epc = self.procs[pi].pc.wrapping_sub(4);
+                    self.procs[pi].pc = epc;
+                    let Kernel {
+                        mem,
+                        sv,
+                        disk,
+                        procs,
+                        ..
+                    } = self;
+                    let Memory::Paging(pg) = mem;
+                    let outcome = pg.fault(sv, hw, disk, procs, pid, va, Access::Load, epc);
+                    match outcome {
+                        Outcome::Resume => {}
+                        Outcome::Block => self.block(hw, pid),
+                        Outcome::Kill(k) => self.kill(hw, pid, k),
+                    }
+                    // The ecall runs again; a0 must still hold the fd.
+                    return fd;
+                }
+            }
+            va += chunk;
+        }
+        let c = self.sv.cost().write_byte * out.len() as u64;
+        self.sv.charge(hw, c);
+        hw.output(&out);
+        out.len() as u64
+    }
+
+    fn sys_brk(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64) -> u64 {
+        let Some(pi) = self.index(pid) else { return 0 };
+        let p = &self.procs[pi];
+        let old = p.brk;
+        if addr == 0 || addr < p.heap_start || addr > p.brk_limit {
+            return old;
+        }
+        let Memory::Paging(pg) = &mut self.mem;
+        let page = pg.page_size();
+        let heap = p.area_of(&AreaKind::Heap);
+        let new_end = addr.next_multiple_of(page);
+        // The heap may not run into another area.
+        let collides = p
+            .areas
+            .iter()
+            .enumerate()
+            .any(|(i, a)| Some(i) != heap && a.start < new_end && a.end > p.heap_start);
+        if collides {
+            return old;
+        }
+        let old_end = old.next_multiple_of(page);
+        if new_end > old_end {
+            let Kernel {
+                mem,
+                sv,
+                disk,
+                procs,
+                ..
+            } = self;
+            let Memory::Paging(pg) = mem;
+            if !pg.populate(sv, hw, disk, procs, pid, old_end, new_end, Perm::RW) {
+                return old;
+            }
+        } else if new_end < old_end {
+            let Kernel { mem, sv, .. } = self;
+            let Memory::Paging(pg) = mem;
+            pg.unmap(sv, hw, pid, new_end, old_end);
+        }
+        let p = &mut self.procs[pi];
+        if let Some(h) = heap {
+            p.areas[h].end = new_end;
+        }
+        p.brk = addr;
+        addr
+    }
+
+    fn sys_mmap(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        addr: u64,
+        len: u64,
+        prot: u64,
+        flags: u64,
+    ) -> u64 {
+        let einval = errno::EINVAL.wrapping_neg();
+        if len == 0 {
+            return einval;
+        }
+        if flags & MAP_ANONYMOUS == 0 {
+            return errno::EBADF.wrapping_neg();
+        }
+        let Memory::Paging(pg) = &self.mem;
+        let page = pg.page_size();
+        let Some(len) = len.checked_next_multiple_of(page) else {
+            return errno::ENOMEM.wrapping_neg();
+        };
+        let Some(pi) = self.index(pid) else {
+            return einval;
+        };
+        let start = if flags & MAP_FIXED != 0 {
+            if !addr.is_multiple_of(page) {
+                return einval;
+            }
+            let Some(end) = addr.checked_add(len) else {
+                return einval;
+            };
+            if self.procs[pi].overlaps(addr, end) {
+                self.sys_munmap(hw, pid, addr, len);
+            }
+            addr
+        } else {
+            // Top down from below the stack's lowest reach.
+            let p = &self.procs[pi];
+            let mut top = p.stack_floor & !(page - 1);
+            loop {
+                let Some(start) = top.checked_sub(len) else {
+                    return errno::ENOMEM.wrapping_neg();
+                };
+                if start < p.brk_limit {
+                    return errno::ENOMEM.wrapping_neg();
+                }
+                match p
+                    .areas
+                    .iter()
+                    .filter(|a| a.start < top && start < a.end)
+                    .map(|a| a.start)
+                    .min()
+                {
+                    None => break start,
+                    Some(s) => top = s & !(page - 1),
+                }
+            }
+        };
+        let p = &mut self.procs[pi];
+        p.add_area(Area {
+            start,
+            end: start + len,
+            perm: Perm::from_prot(prot),
+            kind: AreaKind::Anon,
+        });
+        let perm = Perm::from_prot(prot);
+        let Kernel {
+            mem,
+            sv,
+            disk,
+            procs,
+            ..
+        } = self;
+        let Memory::Paging(pg) = mem;
+        if !pg.populate(sv, hw, disk, procs, pid, start, start + len, perm) {
+            return errno::ENOMEM.wrapping_neg();
+        }
+        start
+    }
+
+    fn sys_munmap(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64, len: u64) -> u64 {
+        let Memory::Paging(pg) = &self.mem;
+        let page = pg.page_size();
+        if !addr.is_multiple_of(page) || len == 0 {
+            return errno::EINVAL.wrapping_neg();
+        }
+        let Some(end) = addr.checked_add(len.next_multiple_of(page)) else {
+            return errno::EINVAL.wrapping_neg();
+        };
+        let Some(pi) = self.index(pid) else { return 0 };
+        // Only mmap areas are unmapped; the range is cut out of them.
+        let p = &mut self.procs[pi];
+        let mut kept = Vec::new();
+        for a in p.areas.drain(..) {
+            if a.kind != AreaKind::Anon || a.end <= addr || a.start >= end {
+                kept.push(a);
+                continue;
+            }
+            if a.start < addr {
+                kept.push(Area {
+                    end: addr,
+                    ..a.clone()
+                });
+            }
+            if a.end > end {
+                kept.push(Area {
+                    start: end,
+                    ..a.clone()
+                });
+            }
+        }
+        p.areas = kept;
+        p.areas.sort_by_key(|a| a.start);
+        let Kernel { mem, sv, .. } = self;
+        let Memory::Paging(pg) = mem;
+        pg.unmap(sv, hw, pid, addr, end);
+        0
+    }
+
+    fn sys_mprotect(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64, len: u64, prot: u64) -> u64 {
+        let Memory::Paging(pg) = &self.mem;
+        let page = pg.page_size();
+        if !addr.is_multiple_of(page) {
+            return errno::EINVAL.wrapping_neg();
+        }
+        let Some(end) = addr.checked_add(len.next_multiple_of(page)) else {
+            return errno::EINVAL.wrapping_neg();
+        };
+        let Some(pi) = self.index(pid) else { return 0 };
+        let perm = Perm::from_prot(prot);
+        let p = &mut self.procs[pi];
+        // Every page of the range must be mapped.
+        let mut va = addr;
+        while va < end {
+            match p.area(va) {
+                Some(a) => va = a.end.min(end),
+                None => return errno::ENOMEM.wrapping_neg(),
+            }
+        }
+        let mut out = Vec::new();
+        for a in p.areas.drain(..) {
+            if a.end <= addr || a.start >= end {
+                out.push(a);
+                continue;
+            }
+            if a.start < addr {
+                out.push(Area {
+                    end: addr,
+                    ..a.clone()
+                });
+            }
+            out.push(Area {
+                start: a.start.max(addr),
+                end: a.end.min(end),
+                perm,
+                kind: a.kind.clone(),
+            });
+            if a.end > end {
+                out.push(Area {
+                    start: end,
+                    ..a.clone()
+                });
+            }
+        }
+        p.areas = out;
+        let Kernel {
+            mem,
+            sv,
+            disk,
+            procs,
+            ..
+        } = self;
+        let Memory::Paging(pg) = mem;
+        pg.protect(sv, hw, disk, procs, pid, addr, end, perm);
+        0
+    }
+
+    /// Walks every kernel statistic under stable names: the kernel's, the scheme's, then
+    /// each process's under `os.proc.PID`.
+    pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
+        self.sv.stats.for_each(f);
+        match &self.mem {
+            Memory::Paging(pg) => pg.for_each_stat(f),
+        }
+        for p in &self.procs {
+            let prefix = format!("os.proc.{}", p.pid);
+            p.stats.for_each(&prefix, f);
+            f(
+                &format!("{prefix}.working_set_peak"),
+                self.ws_peak.get(&p.pid).copied().unwrap_or(0),
+            );
+        }
+    }
+
+    /// Closes the books when the machine stops early (a limit): the running process's
+    /// cycles up to now.
+    pub fn settle(&mut self, hw: &mut dyn Hw) {
+        if let Some(pid) = self.current {
+            if let Some(pi) = self.index(pid) {
+                let p = &mut self.procs[pi];
+                p.stats.cycles += hw.now().saturating_sub(p.since);
+                p.stats.instret += hw.retired().saturating_sub(p.insns_since);
+                p.since = hw.now();
+                p.insns_since = hw.retired();
+            }
+        }
+    }
+}

@@ -1,0 +1,1625 @@
+//! The paging schemes: simple paging (every page loaded at start) and virtual-memory paging
+//! (demand paging from the disk, with a replacement policy and a swap area).
+//!
+//! Page tables live in simulated RAM in the configured format, in frames the buddy
+//! allocator hands out, and the hardware walker reads them; the kernel writes every PTE it
+//! changes there (each write costs `os.cost.pte_write`) and issues `sfence.vma` after
+//! clearing or downgrading one. The kernel's own record of each page — its frame, its swap
+//! slot, its place in the program image on the disk — is host data, as a real kernel's
+//! `struct page` and VMAs are kernel data.
+//!
+//! A page fault on a page the process may access goes through these steps (`docs/os.md`
+//! draws them): find a frame (a free one, or a victim the policy picks; a dirty victim is
+//! written to its swap slot first), then fill it — from the swap slot if the page was
+//! written out before, from the program image if the page has file bytes, else with zeros
+//! (a minor fault) — and map it. Disk transfers block the process; another runs meanwhile.
+
+use crate::buddy::Buddy;
+use crate::config::{OsConfig, SchemeKind};
+use crate::hw::Hw;
+use crate::image::{Image, Perm};
+use crate::process::{Access, AreaKind, Kill, Pid, Process};
+use crate::replace::{Future, PageBits, PageKey, Policy, Replacer};
+use crate::services::{DiskDriver, DiskOp, Event, Services};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use vmlab_cpu::csr::addr as csr;
+use vmlab_mmu::format::PteFlags;
+use vmlab_mmu::{Flush, Format};
+
+/// What a finished disk transfer was for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// A page read into `frame` for `(pid, vpn)`.
+    PageIn {
+        /// The owner.
+        pid: Pid,
+        /// The page.
+        vpn: u64,
+        /// The frame it goes to.
+        frame: u64,
+        /// The fault was a store (the page is mapped dirty).
+        store: bool,
+    },
+    /// A page of `pid` written out of `frame`; then the frame serves `then`.
+    PageOut {
+        /// The owner of the page written out.
+        pid: Pid,
+        /// The page written out.
+        vpn: u64,
+        /// The frame it left.
+        frame: u64,
+        /// The swap slot it goes to.
+        slot: u64,
+        /// The page waiting for the frame.
+        then: Option<Pending>,
+    },
+    /// One page of a process's image read at start (simple paging).
+    Load {
+        /// The process.
+        pid: Pid,
+        /// The page.
+        vpn: u64,
+        /// The frame it goes to.
+        frame: u64,
+    },
+}
+
+/// A page waiting for a frame that is being written out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// The faulting process.
+    pub pid: Pid,
+    /// Its page.
+    pub vpn: u64,
+    /// The access that faulted was a store (the page is mapped dirty).
+    pub store: bool,
+    /// The access that faulted.
+    pub access: Access,
+}
+
+/// The kernel's record of one page of a process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Page {
+    /// The frame holding it, when resident (or reserved for it while it is read in).
+    frame: Option<u64>,
+    /// Its swap slot, once it has been written out.
+    swap: Option<u64>,
+    /// A transfer of it (in or out) is under way, or it waits for a frame being written out.
+    busy: bool,
+    /// It is being written to its swap slot.
+    writing: bool,
+}
+
+/// One process's address space.
+#[derive(Clone, Debug, Default)]
+struct Space {
+    /// The root table's physical address.
+    root: u64,
+    /// Every page-table frame (the root first).
+    tables: Vec<u64>,
+    /// The pages the kernel knows of.
+    pages: BTreeMap<u64, Page>,
+    /// Pages of the program image on the disk: vpn to first block.
+    image: BTreeMap<u64, u64>,
+    /// Resident pages.
+    resident: u64,
+    /// Its own replacement state (fixed allocation).
+    repl: Option<Replacer>,
+    /// Processes waiting for one of its pages' transfers: vpn to waiters.
+    waiters: BTreeMap<u64, Vec<Pid>>,
+    /// Image pages still to load (simple paging).
+    loading: u64,
+    /// Its ASID.
+    asid: u16,
+}
+
+/// What a fault handler decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The process may run on (the access will be retried).
+    Resume,
+    /// The process waits for the disk.
+    Block,
+    /// The process must die.
+    Kill(Kill),
+}
+
+/// What admitting a process did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admit {
+    /// It may run.
+    Ready,
+    /// Its image is being read.
+    Loading,
+    /// Not enough memory is free now.
+    Wait,
+    /// It can never fit.
+    Refuse(String),
+}
+
+/// The paging schemes' counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PagingStats {
+    /// Frames given to user pages and page tables at boot.
+    pub frames: u64,
+    /// Frames holding page tables now.
+    pub table_frames: u64,
+    /// The most frames in use at once.
+    pub peak_frames: u64,
+    /// Victims chosen.
+    pub evictions: u64,
+    /// Dirty victims written out.
+    pub writebacks: u64,
+    /// Swap slots in use now.
+    pub swap_used: u64,
+    /// The most swap slots in use at once.
+    pub swap_peak: u64,
+    /// Bytes of the last page of each segment, heap and stack left unused (simple paging's
+    /// internal fragmentation, summed over the processes now in memory).
+    pub internal_fragmentation: u64,
+    /// The most `internal_fragmentation` has been.
+    pub internal_fragmentation_peak: u64,
+    /// A bits the policy cleared.
+    pub a_cleared: u64,
+}
+
+/// The swap area: page-sized slots on the disk after the images.
+#[derive(Clone, Debug, Default)]
+struct Swap {
+    first_block: u64,
+    slots: u64,
+    next: u64,
+    free: Vec<u64>,
+}
+
+impl Swap {
+    fn alloc(&mut self) -> Option<u64> {
+        if let Some(s) = self.free.pop() {
+            return Some(s);
+        }
+        if self.next < self.slots {
+            self.next += 1;
+            return Some(self.next - 1);
+        }
+        None
+    }
+}
+
+/// Future knowledge for OPT: each process's reference string from the first pass, and how
+/// far the second pass has come.
+#[derive(Clone, Debug, Default)]
+pub struct OptFuture {
+    /// Per process: page to the positions it is referenced at, ascending.
+    uses: BTreeMap<Pid, BTreeMap<u64, Vec<u64>>>,
+    /// Per process: how many references the second pass has seen.
+    pos: BTreeMap<Pid, u64>,
+}
+
+impl OptFuture {
+    /// From each process's recorded reference string (pages in order, repeats collapsed).
+    pub fn new(strings: &BTreeMap<Pid, Vec<u64>>) -> OptFuture {
+        let mut uses = BTreeMap::new();
+        for (&pid, s) in strings {
+            let mut m: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+            for (i, &vpn) in s.iter().enumerate() {
+                m.entry(vpn).or_default().push(i as u64);
+            }
+            uses.insert(pid, m);
+        }
+        OptFuture {
+            uses,
+            pos: BTreeMap::new(),
+        }
+    }
+
+    fn advance(&mut self, pid: Pid) {
+        *self.pos.entry(pid).or_default() += 1;
+    }
+}
+
+impl Future for OptFuture {
+    fn next_use(&self, page: PageKey) -> Option<u64> {
+        let (pid, vpn) = unkey(page);
+        let now = self.pos.get(&pid).copied().unwrap_or(0);
+        let v = self.uses.get(&pid)?.get(&vpn)?;
+        // Positions are of the owner's own references (see docs/os.md on global OPT).
+        let i = v.partition_point(|&p| p < now);
+        v.get(i).copied()
+    }
+}
+
+fn key(pid: Pid, vpn: u64) -> PageKey {
+    (u64::from(pid) << 48) | (vpn & ((1 << 48) - 1))
+}
+
+fn unkey(k: PageKey) -> (Pid, u64) {
+    ((k >> 48) as Pid, k & ((1 << 48) - 1))
+}
+
+/// The paging schemes' state.
+pub struct Paging {
+    simple: bool,
+    format: Arc<Format>,
+    satp_mode: u64,
+    page_bits: u32,
+    page: u64,
+    frames: Buddy,
+    spaces: BTreeMap<Pid, Space>,
+    /// User frames: owner and page.
+    owners: BTreeMap<u64, (Pid, u64)>,
+    global: Option<Replacer>,
+    policy: Policy,
+    seed: u64,
+    quota: u64,
+    swap: Swap,
+    blocks_per_page: u64,
+    /// The next free disk block for images (before the swap area is laid out).
+    next_block: u64,
+    stats: PagingStats,
+    /// OPT's future, in the second pass.
+    future: Option<OptFuture>,
+}
+
+/// The A and D bits of resident pages, read from (and A cleared in) the page tables in RAM.
+struct Bits<'a> {
+    hw: &'a mut dyn Hw,
+    sv: &'a mut Services,
+    format: &'a Format,
+    spaces: &'a BTreeMap<Pid, Space>,
+    stats: &'a mut PagingStats,
+}
+
+impl Bits<'_> {
+    fn pte(&mut self, page: PageKey) -> Option<(u64, u64)> {
+        let (pid, vpn) = unkey(page);
+        let s = self.spaces.get(&pid)?;
+        let va = vpn << self.format.page_offset_bits();
+        let pa = leaf_addr(self.hw, self.format, s.root, va)?;
+        let pte = read_pte(self.hw, self.format, pa)?;
+        let step = self.sv.cost().replace_step;
+        self.sv.charge(self.hw, step);
+        Some((pa, pte))
+    }
+}
+
+impl PageBits for Bits<'_> {
+    fn accessed(&mut self, page: PageKey) -> bool {
+        self.pte(page)
+            .is_some_and(|(_, p)| p & self.format.a_mask() != 0)
+    }
+
+    fn clear_accessed(&mut self, page: PageKey) {
+        let Some((pa, pte)) = self.pte(page) else {
+            return;
+        };
+        let (pid, vpn) = unkey(page);
+        write_pte(self.hw, self.format, pa, pte & !self.format.a_mask());
+        self.stats.a_cleared += 1;
+        self.sv.stats.pte_writes += 1;
+        let c = self.sv.cost().pte_write + self.sv.cost().tlb_flush;
+        self.sv.charge(self.hw, c);
+        // The TLB may hold the entry with A set; without a flush the hardware would never
+        // set A again.
+        let asid = self.spaces.get(&pid).map_or(0, |s| s.asid);
+        self.hw.sfence(Flush::AddrAsid {
+            va: vpn << self.format.page_offset_bits(),
+            asid,
+        });
+        self.sv.stats.tlb_flushes += 1;
+    }
+
+    fn dirty(&mut self, page: PageKey) -> bool {
+        self.pte(page)
+            .is_some_and(|(_, p)| p & self.format.d_mask() != 0)
+    }
+}
+
+fn read_pte(hw: &dyn Hw, f: &Format, pa: u64) -> Option<u64> {
+    let n = f.pte_bytes() as usize;
+    let mut b = [0u8; 8];
+    hw.read_phys(pa, &mut b[..n]).then(|| u64::from_le_bytes(b))
+}
+
+fn write_pte(hw: &mut dyn Hw, f: &Format, pa: u64, pte: u64) {
+    let n = f.pte_bytes() as usize;
+    let ok = hw.write_phys(pa, &pte.to_le_bytes()[..n]);
+    debug_assert!(ok, "page tables live in RAM");
+}
+
+/// The address of the level-0 PTE for `va`, if every table on the way exists.
+fn leaf_addr(hw: &dyn Hw, f: &Format, root: u64, va: u64) -> Option<u64> {
+    let mut table = root;
+    for level in (0..f.levels()).rev() {
+        let pa = table + f.index(va, level) * u64::from(f.pte_bytes());
+        if level == 0 {
+            return Some(pa);
+        }
+        let pte = read_pte(hw, f, pa)?;
+        if !f.flags(pte).v || f.is_leaf(pte, level) {
+            return None;
+        }
+        table = f.pfn_address(pte);
+    }
+    None
+}
+
+impl Paging {
+    /// The paging scheme for `cfg` over the frames from `first` (a physical address) for
+    /// `count` frames, with swap on the disk from block `first_block`.
+    pub fn new(
+        cfg: &OsConfig,
+        format: Arc<Format>,
+        first: u64,
+        count: u64,
+    ) -> Result<Paging, String> {
+        let satp_mode = match format.name() {
+            "sv39" => 8,
+            "sv48" => 9,
+            "sv57" => 10,
+            other => {
+                return Err(format!(
+                    "os.format = {other:?}: the paging schemes run on sv39, sv48 or sv57 (the formats satp selects)"
+                ))
+            }
+        };
+        let page_bits = u32::from(format.page_offset_bits());
+        let page = 1u64 << page_bits;
+        // A binary buddy allocator over the user frames, in blocks of up to 2^10 frames;
+        // pages and page tables take single frames from it.
+        let frames = Buddy::new(first >> page_bits, count, 10)
+            .map_err(|e| format!("the user frames: {e}"))?;
+        let simple = cfg.scheme == SchemeKind::SimplePaging;
+        let global =
+            (!simple && cfg.frames_per_process == 0).then(|| Replacer::new(cfg.policy, cfg.seed));
+        Ok(Paging {
+            simple,
+            format,
+            satp_mode,
+            page_bits,
+            page,
+            frames,
+            spaces: BTreeMap::new(),
+            owners: BTreeMap::new(),
+            global,
+            policy: cfg.policy,
+            seed: cfg.seed,
+            quota: cfg.frames_per_process,
+            swap: Swap::default(),
+            blocks_per_page: 0,
+            next_block: 0,
+            stats: PagingStats {
+                frames: count,
+                ..PagingStats::default()
+            },
+            future: None,
+        })
+    }
+
+    /// The page size.
+    pub fn page_size(&self) -> u64 {
+        self.page
+    }
+
+    /// Gives OPT its future (the second pass).
+    pub fn set_future(&mut self, f: OptFuture) {
+        self.future = Some(f);
+    }
+
+    /// Writes `image`'s pages onto the disk (at boot) and remembers where they are.
+    pub fn place_image(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<Tag>,
+        pid: Pid,
+        image: &Image,
+    ) -> Result<(), String> {
+        if disk.block_size == 0 || !self.page.is_multiple_of(disk.block_size) {
+            return Err(format!(
+                "the page size ({} bytes) is not a multiple of the disk's block size ({}); page-ins move whole pages",
+                self.page, disk.block_size
+            ));
+        }
+        self.blocks_per_page = self.page / disk.block_size;
+        let mut pages: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+        for seg in &image.segments {
+            for (i, &b) in seg.data.iter().enumerate() {
+                let va = seg.vaddr + i as u64;
+                let vpn = va >> self.page_bits;
+                let page = pages
+                    .entry(vpn)
+                    .or_insert_with(|| vec![0; self.page as usize]);
+                page[(va & (self.page - 1)) as usize] = b;
+            }
+        }
+        let space = self.spaces.entry(pid).or_default();
+        for (vpn, bytes) in pages {
+            let block = self.next_block;
+            if block + self.blocks_per_page > disk.blocks {
+                return Err(format!(
+                    "the disk ({} blocks of {} bytes) is too small for the programs' images; enlarge memory.diskctl.disk",
+                    disk.blocks, disk.block_size
+                ));
+            }
+            hw.disk_preload(block, &bytes)?;
+            space.image.insert(vpn, block);
+            self.next_block += self.blocks_per_page;
+        }
+        Ok(())
+    }
+
+    /// Lays out the swap area on the rest of the disk (after every image is placed).
+    pub fn layout_swap(&mut self, disk: &DiskDriver<Tag>) {
+        let bpp = self.blocks_per_page.max(1);
+        self.swap = Swap {
+            first_block: self.next_block,
+            slots: disk.blocks.saturating_sub(self.next_block) / bpp,
+            next: 0,
+            free: Vec::new(),
+        };
+    }
+
+    /// Swap slots on the disk.
+    pub fn swap_slots(&self) -> u64 {
+        self.swap.slots
+    }
+
+    fn frame_alloc(&mut self) -> Option<u64> {
+        let f = self.frames.alloc(0)? << self.page_bits;
+        let used = self.stats.frames - self.frames.free_frames();
+        self.stats.peak_frames = self.stats.peak_frames.max(used);
+        Some(f)
+    }
+
+    fn frame_free(&mut self, pa: u64) {
+        let _ = self.frames.free(pa >> self.page_bits, 0);
+    }
+
+    fn zero(&self, sv: &mut Services, hw: &mut dyn Hw, pa: u64) {
+        let ok = hw.write_phys(pa, &vec![0; self.page as usize]);
+        debug_assert!(ok);
+        let c = sv.cost().zero_page;
+        sv.charge(hw, c);
+    }
+
+    /// A table frame (zeroed), evicting a user page if none is free.
+    fn table_frame(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+    ) -> Option<u64> {
+        let f = match self.frame_alloc() {
+            Some(f) => f,
+            None => self.evict_any(sv, hw, disk, procs, pid)?,
+        };
+        self.zero(sv, hw, f);
+        self.stats.table_frames += 1;
+        Some(f)
+    }
+
+    /// The leaf PTE address for `va` in `pid`'s tables, building missing tables.
+    fn leaf_build(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        va: u64,
+    ) -> Option<u64> {
+        let f = self.format.clone();
+        let mut table = self.spaces.get(&pid)?.root;
+        for level in (0..f.levels()).rev() {
+            let pa = table + f.index(va, level) * u64::from(f.pte_bytes());
+            if level == 0 {
+                return Some(pa);
+            }
+            let pte = read_pte(hw, &f, pa)?;
+            if f.flags(pte).v {
+                table = f.pfn_address(pte);
+                continue;
+            }
+            let t = self.table_frame(sv, hw, disk, procs, pid)?;
+            write_pte(hw, &f, pa, f.make_pointer(t)?);
+            sv.stats.pte_writes += 1;
+            let c = sv.cost().pte_write;
+            sv.charge(hw, c);
+            if let Some(s) = self.spaces.get_mut(&pid) {
+                s.tables.push(t);
+            }
+            table = t;
+        }
+        None
+    }
+
+    fn leaf_flags(perm: Perm, store: bool) -> PteFlags {
+        PteFlags {
+            v: true,
+            r: perm.read,
+            w: perm.write,
+            x: perm.exec,
+            u: true,
+            g: false,
+            a: true,
+            // D means the page was stored to: only a store fault maps it dirty (a later
+            // store to a clean page sets D, through the walker or an Svade fault).
+            d: store,
+        }
+    }
+
+    /// Maps `vpn` of `pid` to `frame` with `perm`.
+    #[allow(clippy::too_many_arguments)]
+    fn map(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        vpn: u64,
+        frame: u64,
+        perm: Perm,
+        store: bool,
+    ) -> bool {
+        let va = vpn << self.page_bits;
+        let Some(pa) = self.leaf_build(sv, hw, disk, procs, pid, va) else {
+            return false;
+        };
+        let Some(pte) = self
+            .format
+            .make_leaf(frame, 0, Self::leaf_flags(perm, store))
+        else {
+            return false;
+        };
+        write_pte(hw, &self.format, pa, pte);
+        sv.stats.pte_writes += 1;
+        let c = sv.cost().pte_write;
+        sv.charge(hw, c);
+        true
+    }
+
+    fn replacer(&mut self, pid: Pid) -> Option<&mut Replacer> {
+        if self.global.is_some() {
+            return self.global.as_mut();
+        }
+        self.spaces.get_mut(&pid)?.repl.as_mut()
+    }
+
+    /// Makes a process's space (its root table); loads every page under simple paging.
+    pub fn admit(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+    ) -> Admit {
+        let Some(pi) = procs.iter().position(|p| p.pid == pid) else {
+            return Admit::Refuse("no such process".into());
+        };
+        if self.simple {
+            // Every page of every area, plus the tables: fits now, later, or never.
+            let need = self.pages_needed(&procs[pi]);
+            if need > self.stats.frames {
+                return Admit::Refuse(format!(
+                    "it needs {need} frames (pages and page tables) and the machine has {}",
+                    self.stats.frames
+                ));
+            }
+            if need > self.frames.free_frames() {
+                return Admit::Wait;
+            }
+        }
+        let Some(root) = self.frame_alloc() else {
+            return Admit::Wait;
+        };
+        self.zero(sv, hw, root);
+        self.stats.table_frames += 1;
+        let asid = procs[pi].asid;
+        let space = self.spaces.entry(pid).or_default();
+        space.root = root;
+        space.tables = vec![root];
+        space.asid = asid;
+        if !self.simple && self.quota > 0 {
+            space.repl = Some(Replacer::new(self.policy, self.seed ^ u64::from(pid)));
+        }
+        if !self.simple {
+            return Admit::Ready;
+        }
+        // Simple paging: map every page now; image pages are read from the disk.
+        let areas = procs[pi].areas.clone();
+        let mut loading = 0;
+        for a in &areas {
+            let mut va = a.start & !(self.page - 1);
+            while va < a.end {
+                let vpn = va >> self.page_bits;
+                let Some(frame) = self.frame_alloc() else {
+                    return Admit::Refuse("out of frames while loading".into());
+                };
+                let block = self
+                    .spaces
+                    .get(&pid)
+                    .and_then(|s| s.image.get(&vpn).copied());
+                // Mapped accessed and (writable pages) dirty: nothing is ever written out,
+                // so the hardware need not track either, and no access faults.
+                if !self.map(sv, hw, disk, procs, pid, vpn, frame, a.perm, a.perm.write) {
+                    return Admit::Refuse("out of frames for page tables".into());
+                }
+                self.owners.insert(frame, (pid, vpn));
+                if let Some(s) = self.spaces.get_mut(&pid) {
+                    s.pages.insert(
+                        vpn,
+                        Page {
+                            frame: Some(frame),
+                            busy: block.is_some(),
+                            ..Page::default()
+                        },
+                    );
+                    s.resident += 1;
+                }
+                match block {
+                    Some(b) => {
+                        let c = sv.cost().disk_request;
+                        sv.charge(hw, c);
+                        if let Some(id) = disk.submit(
+                            hw,
+                            DiskOp::Read,
+                            b,
+                            self.blocks_per_page,
+                            frame,
+                            Tag::Load { pid, vpn, frame },
+                        ) {
+                            sv.stats.disk_reads += 1;
+                            sv.stats.pages_in += 1;
+                            procs[pi].stats.pages_in += 1;
+                            sv.event(
+                                hw,
+                                Event::Disk {
+                                    id,
+                                    op: "read",
+                                    block: b,
+                                    count: self.blocks_per_page,
+                                    pa: frame,
+                                    pid,
+                                },
+                            );
+                            loading += 1;
+                        }
+                    }
+                    None => self.zero(sv, hw, frame),
+                }
+                va += self.page;
+            }
+        }
+        self.stats.internal_fragmentation += self.waste(&areas);
+        self.stats.internal_fragmentation_peak = self
+            .stats
+            .internal_fragmentation_peak
+            .max(self.stats.internal_fragmentation);
+        if let Some(s) = self.spaces.get_mut(&pid) {
+            s.loading = loading;
+        }
+        if loading > 0 {
+            Admit::Loading
+        } else {
+            Admit::Ready
+        }
+    }
+
+    /// Frames simple paging needs for `p`: its pages and an upper bound on its tables.
+    fn pages_needed(&self, p: &Process) -> u64 {
+        let mut pages = 0;
+        for a in &p.areas {
+            let start = a.start & !(self.page - 1);
+            pages += (a.end - start).div_ceil(self.page);
+        }
+        // One root, and at most one table per level below it per page (a loose bound that
+        // is exact for small programs: a table per area and level).
+        let levels = u64::from(self.format.levels());
+        pages + 1 + (levels - 1) * p.areas.len() as u64
+    }
+
+    /// The unused bytes of the last page of each area.
+    fn waste(&self, areas: &[crate::process::Area]) -> u64 {
+        areas
+            .iter()
+            .map(|a| {
+                let r = a.end & (self.page - 1);
+                if r == 0 {
+                    0
+                } else {
+                    self.page - r
+                }
+            })
+            .sum()
+    }
+
+    /// Loads `pid`'s translation registers (a context switch).
+    pub fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String> {
+        let Some(s) = self.spaces.get(&pid) else {
+            return Err(format!("process {pid} has no address space"));
+        };
+        let satp = self.satp_mode << 60 | u64::from(s.asid) << 44 | s.root >> 12;
+        hw.write_csr(csr::SATP, satp)
+    }
+
+    /// Handles a page fault of `pid` at `va`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fault(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        va: u64,
+        access: Access,
+        pc: u64,
+    ) -> Outcome {
+        let scheme = if self.simple {
+            "simple-paging"
+        } else {
+            "vm-paging"
+        };
+        let kill = |cause: &'static str, detail: String| {
+            Outcome::Kill(Kill {
+                addr: va,
+                pc,
+                access: Some(access),
+                cause,
+                scheme,
+                detail,
+            })
+        };
+        let Some(pi) = procs.iter().position(|p| p.pid == pid) else {
+            return Outcome::Resume;
+        };
+        let vpn = va >> self.page_bits;
+        let store = access == Access::Store;
+        // The area, growing the stack for an access just below it.
+        let area = match procs[pi].area_index(va) {
+            Some(i) => i,
+            None => {
+                let p = &mut procs[pi];
+                let stack = p.area_of(&AreaKind::Stack);
+                let growable = !self.simple
+                    && stack.is_some_and(|s| va < p.areas[s].start)
+                    && va >= p.stack_floor
+                    && !p.overlaps(va & !(self.page - 1), va + 1);
+                match stack {
+                    Some(s) if growable => {
+                        p.areas[s].start = va & !(self.page - 1);
+                        sv.stats.stack_growths += 1;
+                        sv.event(
+                            hw,
+                            Event::Fault {
+                                pid,
+                                va,
+                                access,
+                                kind: "stack",
+                            },
+                        );
+                        s
+                    }
+                    Some(s) if va < p.areas[s].start && va >= p.stack_floor.saturating_sub(self.page) => {
+                        return kill(
+                            "stack-limit",
+                            format!(
+                                "the stack may grow down to {:#x} (os.stack_limit) and this is below it",
+                                p.stack_floor
+                            ),
+                        )
+                    }
+                    _ => {
+                        return kill("no-mapping", describe_gap(p, va));
+                    }
+                }
+            }
+        };
+        let a = procs[pi].areas[area].clone();
+        let allowed = match access {
+            Access::Fetch => a.perm.exec,
+            Access::Load => a.perm.read,
+            Access::Store => a.perm.write,
+        };
+        if !allowed {
+            let what = match access {
+                Access::Fetch => "execute",
+                Access::Load => "read",
+                Access::Store => "write",
+            };
+            return kill(
+                "permission",
+                format!(
+                    "{what} in {} [{:#x}, {:#x}), which is {}",
+                    a.kind.name(),
+                    a.start,
+                    a.end,
+                    a.perm.text()
+                ),
+            );
+        }
+        let page = self
+            .spaces
+            .get(&pid)
+            .and_then(|s| s.pages.get(&vpn).copied())
+            .unwrap_or_default();
+        if page.busy {
+            if let Some(s) = self.spaces.get_mut(&pid) {
+                s.waiters.entry(vpn).or_default().push(pid);
+            }
+            procs[pi].waiting_for += 1;
+            sv.event(
+                hw,
+                Event::Fault {
+                    pid,
+                    va,
+                    access,
+                    kind: "busy",
+                },
+            );
+            return Outcome::Block;
+        }
+        if let Some(frame) = page.frame {
+            // Resident: the hardware wants A or D set (Svade), or the PTE is stale.
+            let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, a.perm, store);
+            self.flush_page(sv, hw, pid, vpn);
+            sv.stats.minor_faults += 1;
+            procs[pi].stats.minor_faults += 1;
+            sv.event(
+                hw,
+                Event::Fault {
+                    pid,
+                    va,
+                    access,
+                    kind: "minor",
+                },
+            );
+            return Outcome::Resume;
+        }
+        if self.simple {
+            return kill(
+                "no-mapping",
+                format!("simple paging loaded no page at {va:#x}"),
+            );
+        }
+        // The page-table path first: a table frame may cost an eviction, and must never take
+        // the frame this page is about to get (tables stay until the process ends).
+        if self.leaf_build(sv, hw, disk, procs, pid, va).is_none() {
+            return kill(
+                "out-of-memory",
+                "no frame is free for a page table, and no clean page can be evicted".into(),
+            );
+        }
+        // A frame: a free one within the allocation, else a victim.
+        let pending = Pending {
+            pid,
+            vpn,
+            store,
+            access,
+        };
+        let frame = match self.frame_for(sv, hw, disk, procs, &pending) {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                // A dirty victim is being written out; the page follows it.
+                self.reserve(pid, vpn);
+                procs[pi].waiting_for += 1;
+                return Outcome::Block;
+            }
+            Err(detail) => return kill("out-of-memory", detail),
+        };
+        self.fill(sv, hw, disk, procs, &pending, frame)
+    }
+
+    fn reserve(&mut self, pid: Pid, vpn: u64) {
+        if let Some(s) = self.spaces.get_mut(&pid) {
+            s.pages.entry(vpn).or_default().busy = true;
+        }
+    }
+
+    /// A frame for `pending`: `Ok(Some)` at once, `Ok(None)` when a dirty victim must be
+    /// written first (the frame then goes to `pending`), `Err` when nothing can be evicted.
+    fn frame_for(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pending: &Pending,
+    ) -> Result<Option<u64>, String> {
+        let pid = pending.pid;
+        let resident = self.spaces.get(&pid).map_or(0, |s| s.resident);
+        let within = self.quota == 0 || resident < self.quota;
+        if within {
+            if let Some(f) = self.frame_alloc() {
+                return Ok(Some(f));
+            }
+        }
+        let c = sv.cost().replace;
+        sv.charge(hw, c);
+        // The policy chooses (its state is taken out while it reads the page tables).
+        let mut repl = match self.global.take() {
+            Some(r) => Some((r, true)),
+            None => self
+                .spaces
+                .get_mut(&pid)
+                .and_then(|s| s.repl.take())
+                .map(|r| (r, false)),
+        };
+        let victim = match repl.as_mut() {
+            Some((r, _)) => {
+                let mut bits = Bits {
+                    hw,
+                    sv,
+                    format: &self.format,
+                    spaces: &self.spaces,
+                    stats: &mut self.stats,
+                };
+                let fut = self.future.as_ref().map(|f| f as &dyn Future);
+                r.victim(&mut bits, fut)
+            }
+            None => None,
+        };
+        match repl {
+            Some((r, true)) => self.global = Some(r),
+            Some((r, false)) => {
+                if let Some(s) = self.spaces.get_mut(&pid) {
+                    s.repl = Some(r);
+                }
+            }
+            None => {}
+        }
+        let Some(victim) = victim else {
+            return Err(format!(
+                "no free frame and no page to evict ({} frames of user memory, os.frames_per_process = {})",
+                self.stats.frames, self.quota
+            ));
+        };
+        let (vpid, vvpn) = unkey(victim);
+        self.evict(sv, hw, disk, procs, vpid, vvpn, Some(pending.clone()))
+            .map_err(|e| format!("evicting a page failed: {e}"))
+    }
+
+    /// Evicts some user page (for a page table), waiting for nothing: only a clean victim
+    /// will do; a dirty one is written out and its frame not reused for the table.
+    fn evict_any(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+    ) -> Option<u64> {
+        // Take the oldest-mapped page of any process whose page is clean.
+        let candidates: Vec<(u64, (Pid, u64))> =
+            self.owners.iter().map(|(&f, &o)| (f, o)).collect();
+        for (frame, (opid, ovpn)) in candidates {
+            let busy = self
+                .spaces
+                .get(&opid)
+                .and_then(|s| s.pages.get(&ovpn))
+                .is_none_or(|p| p.busy);
+            if busy || self.page_dirty(hw, opid, ovpn) {
+                continue;
+            }
+            if let Some(r) = self.replacer(opid) {
+                r.removed(key(opid, ovpn));
+            }
+            let _ = pid;
+            let got = self.evict(sv, hw, disk, procs, opid, ovpn, None);
+            if let Ok(Some(f)) = got {
+                debug_assert_eq!(f, frame);
+                return Some(f);
+            }
+        }
+        None
+    }
+
+    fn page_dirty(&self, hw: &dyn Hw, pid: Pid, vpn: u64) -> bool {
+        let Some(s) = self.spaces.get(&pid) else {
+            return false;
+        };
+        let va = vpn << self.page_bits;
+        leaf_addr(hw, &self.format, s.root, va)
+            .and_then(|pa| read_pte(hw, &self.format, pa))
+            .is_some_and(|pte| pte & self.format.d_mask() != 0)
+    }
+
+    fn flush_page(&self, sv: &mut Services, hw: &mut dyn Hw, pid: Pid, vpn: u64) {
+        let asid = self.spaces.get(&pid).map_or(0, |s| s.asid);
+        hw.sfence(Flush::AddrAsid {
+            va: vpn << self.page_bits,
+            asid,
+        });
+        sv.stats.tlb_flushes += 1;
+        let c = sv.cost().tlb_flush;
+        sv.charge(hw, c);
+    }
+
+    /// Takes `(vpid, vvpn)` out of memory: clears its PTE and flushes it; a dirty page is
+    /// written to its swap slot and the frame goes to `then` when that finishes
+    /// (`Ok(None)`); a clean page's frame is returned (`Ok(Some)`).
+    #[allow(clippy::too_many_arguments)]
+    fn evict(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        vpid: Pid,
+        vvpn: u64,
+        then: Option<Pending>,
+    ) -> Result<Option<u64>, String> {
+        let Some(space) = self.spaces.get(&vpid) else {
+            return Err(format!("no process {vpid}"));
+        };
+        let Some(frame) = space.pages.get(&vvpn).and_then(|p| p.frame) else {
+            return Err(format!("page {vvpn:#x} of process {vpid} is not resident"));
+        };
+        let va = vvpn << self.page_bits;
+        let dirty = self.page_dirty(hw, vpid, vvpn);
+        if let Some(pa) = leaf_addr(hw, &self.format, space.root, va) {
+            write_pte(hw, &self.format, pa, 0);
+            sv.stats.pte_writes += 1;
+            let c = sv.cost().pte_write;
+            sv.charge(hw, c);
+        }
+        self.flush_page(sv, hw, vpid, vvpn);
+        self.stats.evictions += 1;
+        self.owners.remove(&frame);
+        let for_pid = then.as_ref().map_or(vpid, |t| t.pid);
+        sv.event(
+            hw,
+            Event::Evict {
+                pid: vpid,
+                va,
+                dirty,
+                for_pid,
+            },
+        );
+        let slot = if dirty {
+            let existing = self
+                .spaces
+                .get(&vpid)
+                .and_then(|s| s.pages.get(&vvpn))
+                .and_then(|p| p.swap);
+            match existing.or_else(|| self.swap.alloc()) {
+                Some(s) => Some(s),
+                None => return Err("the swap area is full; enlarge the disk".into()),
+            }
+        } else {
+            None
+        };
+        if let Some(s) = self.spaces.get_mut(&vpid) {
+            s.resident = s.resident.saturating_sub(1);
+            let p = s.pages.entry(vvpn).or_default();
+            p.frame = None;
+            if let Some(slot) = slot {
+                if p.swap.is_none() {
+                    self.stats.swap_used += 1;
+                    self.stats.swap_peak = self.stats.swap_peak.max(self.stats.swap_used);
+                }
+                p.swap = Some(slot);
+                p.busy = true;
+                p.writing = true;
+            }
+        }
+        let Some(slot) = slot else {
+            return Ok(Some(frame));
+        };
+        // Write it out; the frame is free when the write completes.
+        let block = self.swap.first_block + slot * self.blocks_per_page;
+        let c = sv.cost().disk_request;
+        sv.charge(hw, c);
+        let tag = Tag::PageOut {
+            pid: vpid,
+            vpn: vvpn,
+            frame,
+            slot,
+            then,
+        };
+        match disk.submit(hw, DiskOp::Write, block, self.blocks_per_page, frame, tag) {
+            Some(id) => {
+                sv.event(
+                    hw,
+                    Event::Disk {
+                        id,
+                        op: "write",
+                        block,
+                        count: self.blocks_per_page,
+                        pa: frame,
+                        pid: vpid,
+                    },
+                );
+            }
+            None => return Err("there is no disk to swap to".into()),
+        }
+        self.stats.writebacks += 1;
+        sv.stats.disk_writes += 1;
+        sv.stats.pages_out += 1;
+        if let Some(p) = procs.iter_mut().find(|p| p.pid == vpid) {
+            p.stats.pages_out += 1;
+        }
+        Ok(None)
+    }
+
+    /// Fills `frame` for `pending`: from swap or the image (a major fault: the process
+    /// blocks), or with zeros (minor: it resumes).
+    fn fill(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pending: &Pending,
+        frame: u64,
+    ) -> Outcome {
+        let (pid, vpn) = (pending.pid, pending.vpn);
+        let Some(pi) = procs.iter().position(|p| p.pid == pid) else {
+            self.frame_free(frame);
+            return Outcome::Resume;
+        };
+        let va = vpn << self.page_bits;
+        let (swap, image) = match self.spaces.get(&pid) {
+            Some(s) => (
+                s.pages.get(&vpn).and_then(|p| p.swap),
+                s.image.get(&vpn).copied(),
+            ),
+            None => (None, None),
+        };
+        let from = swap
+            .map(|slot| self.swap.first_block + slot * self.blocks_per_page)
+            .or(image);
+        let access = pending.access;
+        match from {
+            Some(block) => {
+                if let Some(s) = self.spaces.get_mut(&pid) {
+                    let p = s.pages.entry(vpn).or_default();
+                    p.frame = Some(frame);
+                    p.busy = true;
+                    s.resident += 1;
+                }
+                self.owners.insert(frame, (pid, vpn));
+                let c = sv.cost().disk_request;
+                sv.charge(hw, c);
+                let tag = Tag::PageIn {
+                    pid,
+                    vpn,
+                    frame,
+                    store: pending.store,
+                };
+                if let Some(id) =
+                    disk.submit(hw, DiskOp::Read, block, self.blocks_per_page, frame, tag)
+                {
+                    sv.event(
+                        hw,
+                        Event::Disk {
+                            id,
+                            op: "read",
+                            block,
+                            count: self.blocks_per_page,
+                            pa: frame,
+                            pid,
+                        },
+                    );
+                }
+                sv.stats.major_faults += 1;
+                sv.stats.disk_reads += 1;
+                sv.stats.pages_in += 1;
+                procs[pi].stats.major_faults += 1;
+                procs[pi].stats.pages_in += 1;
+                procs[pi].waiting_for += 1;
+                sv.event(
+                    hw,
+                    Event::Fault {
+                        pid,
+                        va,
+                        access,
+                        kind: "major",
+                    },
+                );
+                Outcome::Block
+            }
+            None => {
+                self.zero(sv, hw, frame);
+                self.install(sv, hw, disk, procs, pid, vpn, frame, pending.store);
+                sv.stats.minor_faults += 1;
+                procs[pi].stats.minor_faults += 1;
+                sv.event(
+                    hw,
+                    Event::Fault {
+                        pid,
+                        va,
+                        access,
+                        kind: "minor",
+                    },
+                );
+                Outcome::Resume
+            }
+        }
+    }
+
+    /// Maps a filled frame and tells the policy.
+    #[allow(clippy::too_many_arguments)]
+    fn install(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        vpn: u64,
+        frame: u64,
+        store: bool,
+    ) {
+        let perm = procs
+            .iter()
+            .find(|p| p.pid == pid)
+            .and_then(|p| p.area(vpn << self.page_bits))
+            .map_or(Perm::RW, |a| a.perm);
+        if let Some(s) = self.spaces.get_mut(&pid) {
+            let p = s.pages.entry(vpn).or_default();
+            if p.frame.is_none() {
+                s.resident += 1;
+            }
+            p.frame = Some(frame);
+            p.busy = false;
+        }
+        self.owners.insert(frame, (pid, vpn));
+        let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, store);
+        if let Some(r) = self.replacer(pid) {
+            r.inserted(key(pid, vpn));
+        }
+    }
+
+    /// A disk transfer finished; returns the processes it unblocks.
+    pub fn disk_done(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        tag: Tag,
+    ) -> Vec<Pid> {
+        let mut woken = Vec::new();
+        match tag {
+            Tag::Load { pid, vpn, frame } => match self.spaces.get_mut(&pid) {
+                Some(s) => {
+                    if let Some(p) = s.pages.get_mut(&vpn) {
+                        p.busy = false;
+                    }
+                    s.loading = s.loading.saturating_sub(1);
+                    if s.loading == 0 {
+                        woken.push(pid);
+                    }
+                }
+                // The process was killed meanwhile: its release left this frame to us.
+                None => self.frame_free(frame),
+            },
+            Tag::PageIn {
+                pid,
+                vpn,
+                frame,
+                store,
+            } => {
+                if self.spaces.contains_key(&pid) {
+                    self.install(sv, hw, disk, procs, pid, vpn, frame, store);
+                    woken.push(pid);
+                    woken.extend(self.take_waiters(pid, vpn));
+                } else {
+                    self.frame_free(frame);
+                }
+            }
+            Tag::PageOut {
+                pid,
+                vpn,
+                frame,
+                slot,
+                then,
+            } => {
+                match self
+                    .spaces
+                    .get_mut(&pid)
+                    .and_then(|s| s.pages.get_mut(&vpn))
+                {
+                    Some(p) => {
+                        p.busy = false;
+                        p.writing = false;
+                    }
+                    // The owner ended meanwhile: the slot it was written to is free again.
+                    None => self.swap.free.push(slot),
+                }
+                woken.extend(self.take_waiters(pid, vpn));
+                match then {
+                    Some(pending) if self.spaces.contains_key(&pending.pid) => {
+                        if let Some(p) = self
+                            .spaces
+                            .get_mut(&pending.pid)
+                            .and_then(|s| s.pages.get_mut(&pending.vpn))
+                        {
+                            p.busy = false;
+                        }
+                        match self.fill(sv, hw, disk, procs, &pending, frame) {
+                            Outcome::Resume => woken.push(pending.pid),
+                            Outcome::Block | Outcome::Kill(_) => {}
+                        }
+                        // The write was what the process waited for; the read (if any)
+                        // counts anew.
+                        if let Some(p) = procs.iter_mut().find(|p| p.pid == pending.pid) {
+                            p.waiting_for = p.waiting_for.saturating_sub(1);
+                            if p.waiting_for == 0 {
+                                woken.push(pending.pid);
+                            }
+                        }
+                    }
+                    _ => self.frame_free(frame),
+                }
+            }
+        }
+        woken.sort_unstable();
+        woken.dedup();
+        woken
+    }
+
+    fn take_waiters(&mut self, pid: Pid, vpn: u64) -> Vec<Pid> {
+        self.spaces
+            .get_mut(&pid)
+            .and_then(|s| s.waiters.remove(&vpn))
+            .unwrap_or_default()
+    }
+
+    /// Records a reference to `va` by `pid` (exact LRU, OPT's position).
+    pub fn referenced(&mut self, pid: Pid, va: u64) {
+        let k = key(pid, va >> self.page_bits);
+        if let Some(f) = self.future.as_mut() {
+            f.advance(pid);
+        }
+        if let Some(r) = self.replacer(pid) {
+            r.referenced(k);
+        }
+    }
+
+    /// Whether the policy needs every reference.
+    pub fn wants_references(&self) -> bool {
+        !self.simple && matches!(self.policy, Policy::Lru | Policy::Opt)
+    }
+
+    /// The page number of `va`.
+    pub fn vpn(&self, va: u64) -> u64 {
+        va >> self.page_bits
+    }
+
+    /// The physical address of `va` in `pid`'s space if its page is resident and mapped.
+    pub fn resident_pa(&self, hw: &dyn Hw, pid: Pid, va: u64) -> Option<u64> {
+        let s = self.spaces.get(&pid)?;
+        let p = s.pages.get(&(va >> self.page_bits))?;
+        if p.busy {
+            return None;
+        }
+        Some(p.frame? | (va & (self.page - 1)))
+            .filter(|_| leaf_addr(hw, &self.format, s.root, va).is_some())
+    }
+
+    /// Releases pages `[start, end)` of `pid` (munmap, a shrinking heap).
+    pub fn unmap(&mut self, sv: &mut Services, hw: &mut dyn Hw, pid: Pid, start: u64, end: u64) {
+        let first = start >> self.page_bits;
+        let last = end.div_ceil(self.page);
+        let vpns: Vec<u64> = match self.spaces.get(&pid) {
+            Some(s) => s.pages.range(first..last).map(|(&v, _)| v).collect(),
+            None => return,
+        };
+        for vpn in vpns {
+            let Some(page) = self
+                .spaces
+                .get(&pid)
+                .and_then(|s| s.pages.get(&vpn).copied())
+            else {
+                continue;
+            };
+            if page.busy {
+                // A transfer is under way; leave it (its completion maps into an area that
+                // no longer exists, and the exit or a later unmap releases it).
+                continue;
+            }
+            if let Some(frame) = page.frame {
+                let va = vpn << self.page_bits;
+                if let Some(root) = self.spaces.get(&pid).map(|s| s.root) {
+                    if let Some(pa) = leaf_addr(hw, &self.format, root, va) {
+                        write_pte(hw, &self.format, pa, 0);
+                        sv.stats.pte_writes += 1;
+                        let c = sv.cost().pte_write;
+                        sv.charge(hw, c);
+                    }
+                }
+                self.flush_page(sv, hw, pid, vpn);
+                self.owners.remove(&frame);
+                self.frame_free(frame);
+                if let Some(r) = self.replacer(pid) {
+                    r.removed(key(pid, vpn));
+                }
+            }
+            if let Some(slot) = page.swap {
+                self.swap.free.push(slot);
+                self.stats.swap_used = self.stats.swap_used.saturating_sub(1);
+            }
+            if let Some(s) = self.spaces.get_mut(&pid) {
+                if page.frame.is_some() {
+                    s.resident = s.resident.saturating_sub(1);
+                }
+                s.pages.remove(&vpn);
+            }
+        }
+    }
+
+    /// Changes the permissions of resident pages in `[start, end)` to `perm`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn protect(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        start: u64,
+        end: u64,
+        perm: Perm,
+    ) {
+        let first = start >> self.page_bits;
+        let last = end.div_ceil(self.page);
+        let resident: Vec<(u64, u64)> = match self.spaces.get(&pid) {
+            Some(s) => s
+                .pages
+                .range(first..last)
+                .filter(|(_, p)| !p.busy)
+                .filter_map(|(&v, p)| p.frame.map(|f| (v, f)))
+                .collect(),
+            None => return,
+        };
+        for (vpn, frame) in resident {
+            let dirty = self.page_dirty(hw, pid, vpn);
+            let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, dirty);
+            self.flush_page(sv, hw, pid, vpn);
+        }
+    }
+
+    /// Simple paging: gives `[start, end)` of `pid` frames now (a growing heap). False if
+    /// the frames run out (the pages mapped so far stay).
+    #[allow(clippy::too_many_arguments)]
+    pub fn populate(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        start: u64,
+        end: u64,
+        perm: Perm,
+    ) -> bool {
+        if !self.simple {
+            return true;
+        }
+        let mut va = start & !(self.page - 1);
+        while va < end {
+            let vpn = va >> self.page_bits;
+            let have = self
+                .spaces
+                .get(&pid)
+                .is_some_and(|s| s.pages.contains_key(&vpn));
+            if !have {
+                let Some(frame) = self.frame_alloc() else {
+                    return false;
+                };
+                self.zero(sv, hw, frame);
+                if !self.map(sv, hw, disk, procs, pid, vpn, frame, perm, perm.write) {
+                    self.frame_free(frame);
+                    return false;
+                }
+                self.owners.insert(frame, (pid, vpn));
+                if let Some(s) = self.spaces.get_mut(&pid) {
+                    s.pages.insert(
+                        vpn,
+                        Page {
+                            frame: Some(frame),
+                            ..Page::default()
+                        },
+                    );
+                    s.resident += 1;
+                }
+            }
+            va += self.page;
+        }
+        true
+    }
+
+    /// Frees everything `pid` holds (it exited or was killed).
+    pub fn release(&mut self, sv: &mut Services, hw: &mut dyn Hw, procs: &[Process], pid: Pid) {
+        let Some(space) = self.spaces.remove(&pid) else {
+            return;
+        };
+        if let Some(p) = procs.iter().find(|p| p.pid == pid) {
+            if self.simple {
+                self.stats.internal_fragmentation = self
+                    .stats
+                    .internal_fragmentation
+                    .saturating_sub(self.waste(&p.areas));
+            }
+        }
+        for (vpn, page) in &space.pages {
+            if let Some(frame) = page.frame {
+                // A frame with a read in flight is freed when the read completes (the
+                // completion finds no space and frees nothing twice: see disk_done).
+                if !page.busy {
+                    self.owners.remove(&frame);
+                    self.frame_free(frame);
+                } else {
+                    self.owners.remove(&frame);
+                }
+            }
+            if let Some(slot) = page.swap {
+                // A slot being written is freed when the write completes (disk_done).
+                if !page.writing {
+                    self.swap.free.push(slot);
+                }
+                self.stats.swap_used = self.stats.swap_used.saturating_sub(1);
+            }
+            if let Some(r) = self.global.as_mut() {
+                r.removed(key(pid, *vpn));
+            }
+        }
+        for t in &space.tables {
+            self.frame_free(*t);
+        }
+        self.stats.table_frames = self
+            .stats
+            .table_frames
+            .saturating_sub(space.tables.len() as u64);
+        let _ = (sv, hw);
+    }
+
+    /// Frames free now.
+    pub fn free_frames(&self) -> u64 {
+        self.frames.free_frames()
+    }
+
+    /// Walks the scheme's counters under `os.paging.NAME`.
+    pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
+        let s = &self.stats;
+        for (n, v) in [
+            ("frames", s.frames),
+            ("frames_free", self.frames.free_frames()),
+            ("peak_frames", s.peak_frames),
+            ("table_frames", s.table_frames),
+            ("evictions", s.evictions),
+            ("writebacks", s.writebacks),
+            ("a_cleared", s.a_cleared),
+            ("swap_slots", self.swap.slots),
+            ("swap_used", s.swap_used),
+            ("swap_peak", s.swap_peak),
+            ("internal_fragmentation", s.internal_fragmentation),
+            ("internal_fragmentation_peak", s.internal_fragmentation_peak),
+            ("buddy.splits", self.frames.stats().splits),
+            ("buddy.merges", self.frames.stats().merges),
+        ] {
+            f(&format!("os.paging.{n}"), v);
+        }
+    }
+}
+
+/// Words for an address no area holds: which areas lie around it.
+fn describe_gap(p: &Process, va: u64) -> String {
+    let below = p.areas.iter().rev().find(|a| a.end <= va);
+    let above = p.areas.iter().find(|a| a.start > va);
+    let side = |a: Option<&crate::process::Area>| match a {
+        Some(a) => format!("{} [{:#x}, {:#x})", a.kind.name(), a.start, a.end),
+        None => "nothing".into(),
+    };
+    format!(
+        "no area of the address space holds it (below: {}; above: {})",
+        side(below),
+        side(above)
+    )
+}

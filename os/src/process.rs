@@ -1,0 +1,295 @@
+//! Processes: their registers, state, address-space areas and statistics, and the report a
+//! killed process leaves.
+
+use crate::image::{Image, Perm};
+use serde::Serialize;
+use std::fmt;
+
+/// A process id (1, 2, ... in the order the programs were given).
+pub type Pid = u32;
+
+/// What an area of the address space holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AreaKind {
+    /// Program text (and read-only data).
+    Text,
+    /// Initialised data and `.bss`.
+    Data,
+    /// The heap, grown by `brk`.
+    Heap,
+    /// The stack, grown by faults just below it.
+    Stack,
+    /// An anonymous `mmap`.
+    Anon,
+    /// A file `mmap`: the file's index and the file offset of the area's start.
+    File {
+        /// Index into the kernel's file set.
+        file: usize,
+        /// The file offset of the area's first byte.
+        offset: u64,
+        /// `MAP_SHARED`: stores reach the file.
+        shared: bool,
+    },
+}
+
+impl AreaKind {
+    /// A short name for reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AreaKind::Text => "text",
+            AreaKind::Data => "data",
+            AreaKind::Heap => "heap",
+            AreaKind::Stack => "stack",
+            AreaKind::Anon => "mmap",
+            AreaKind::File { .. } => "file mmap",
+        }
+    }
+}
+
+/// A contiguous range of virtual addresses with one kind and one permission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Area {
+    /// The first address.
+    pub start: u64,
+    /// One past the last address.
+    pub end: u64,
+    /// Its permissions.
+    pub perm: Perm,
+    /// What it holds.
+    pub kind: AreaKind,
+}
+
+impl Area {
+    /// Whether `va` lies in it.
+    pub fn contains(&self, va: u64) -> bool {
+        (self.start..self.end).contains(&va)
+    }
+}
+
+/// Where a process is in its life.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Waiting for memory to be free (a partition, a hole).
+    WaitingForMemory,
+    /// Its image is being read from the disk.
+    Loading,
+    /// Ready to run.
+    Ready,
+    /// On the CPU.
+    Running,
+    /// Waiting for the disk (a page-in, a write-back before one).
+    Blocked,
+    /// Exited with a code.
+    Exited(u64),
+    /// Killed by the kernel.
+    Killed(Kill),
+}
+
+impl State {
+    /// Whether the process has ended.
+    pub fn ended(&self) -> bool {
+        matches!(self, State::Exited(_) | State::Killed(_))
+    }
+}
+
+/// What kind of access faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// An instruction fetch.
+    Fetch,
+    /// A load.
+    Load,
+    /// A store or AMO.
+    Store,
+}
+
+impl Access {
+    /// The word reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Fetch => "fetch",
+            Access::Load => "load",
+            Access::Store => "store",
+        }
+    }
+}
+
+/// Why the kernel killed a process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Kill {
+    /// The faulting address (or the pc for an illegal instruction).
+    pub addr: u64,
+    /// The pc of the instruction.
+    pub pc: u64,
+    /// The access that faulted, if it was a memory access.
+    pub access: Option<Access>,
+    /// The cause in one word: `no-mapping`, `bounds`, `segment-limit`, `permission`,
+    /// `illegal-instruction`, `misaligned`, `breakpoint`, `stack-limit`, `out-of-memory`.
+    pub cause: &'static str,
+    /// The scheme in force (`vm-paging`, ...).
+    pub scheme: &'static str,
+    /// The details in words.
+    pub detail: String,
+}
+
+impl Kill {
+    /// The signal number a shell would report (SIGSEGV 11, SIGILL 4, SIGBUS 7, SIGTRAP 5,
+    /// SIGKILL 9 for out of memory).
+    pub fn signal(&self) -> u8 {
+        match self.cause {
+            "illegal-instruction" => 4,
+            "misaligned" => 7,
+            "breakpoint" => 5,
+            "out-of-memory" => 9,
+            _ => 11,
+        }
+    }
+
+    /// The signal's name.
+    pub fn signal_name(&self) -> &'static str {
+        match self.signal() {
+            4 => "illegal instruction",
+            7 => "bus error",
+            5 => "trace/breakpoint trap",
+            9 => "killed",
+            _ => "segmentation fault",
+        }
+    }
+}
+
+impl fmt::Display for Kill {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.access {
+            Some(a) => write!(
+                f,
+                "{}: {} at {:#x} (pc {:#x}): {}: {} [{}]",
+                self.signal_name(),
+                a.name(),
+                self.addr,
+                self.pc,
+                self.cause,
+                self.detail,
+                self.scheme
+            ),
+            None => write!(
+                f,
+                "{} at pc {:#x}: {} [{}]",
+                self.signal_name(),
+                self.pc,
+                self.detail,
+                self.scheme
+            ),
+        }
+    }
+}
+
+/// A process's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ProcStats {
+    /// Cycles while it held the CPU (its instructions and the kernel's work for it).
+    pub cycles: u64,
+    /// Instructions it retired.
+    pub instret: u64,
+    /// Faults served without the disk (a zero page, a stack page, an A/D update).
+    pub minor_faults: u64,
+    /// Faults that read the disk.
+    pub major_faults: u64,
+    /// Pages read in for it.
+    pub pages_in: u64,
+    /// Its pages written out to make room.
+    pub pages_out: u64,
+    /// System calls it made.
+    pub syscalls: u64,
+    /// Times it was switched out.
+    pub switches: u64,
+    /// Cycles it spent blocked on the disk.
+    pub blocked_cycles: u64,
+}
+
+impl ProcStats {
+    /// Walks the counters under `prefix.NAME` in a stable order.
+    pub fn for_each(&self, prefix: &str, f: &mut dyn FnMut(&str, u64)) {
+        for (n, v) in [
+            ("cycles", self.cycles),
+            ("instret", self.instret),
+            ("faults.minor", self.minor_faults),
+            ("faults.major", self.major_faults),
+            ("pages_in", self.pages_in),
+            ("pages_out", self.pages_out),
+            ("syscalls", self.syscalls),
+            ("switches", self.switches),
+            ("blocked_cycles", self.blocked_cycles),
+        ] {
+            f(&format!("{prefix}.{n}"), v);
+        }
+    }
+}
+
+/// One process.
+#[derive(Clone, Debug)]
+pub struct Process {
+    /// Its id.
+    pub pid: Pid,
+    /// Its program.
+    pub image: Image,
+    /// Where it is in its life.
+    pub state: State,
+    /// Its saved integer registers.
+    pub regs: [u64; 32],
+    /// Where it resumes.
+    pub pc: u64,
+    /// Its address space, in address order.
+    pub areas: Vec<Area>,
+    /// The heap's start (page-aligned end of the image).
+    pub heap_start: u64,
+    /// The current program break.
+    pub brk: u64,
+    /// The most the break may reach.
+    pub brk_limit: u64,
+    /// The stack's top (one past its highest byte).
+    pub stack_top: u64,
+    /// The lowest address the stack may grow down to.
+    pub stack_floor: u64,
+    /// Its ASID (its pid when ASIDs are on, else 0).
+    pub asid: u16,
+    /// When it last went on the CPU (for its cycle count).
+    pub since: u64,
+    /// Instructions retired when it last went on the CPU.
+    pub insns_since: u64,
+    /// When it last blocked.
+    pub blocked_at: u64,
+    /// Disk requests it waits for.
+    pub waiting_for: u32,
+    /// Its counters.
+    pub stats: ProcStats,
+}
+
+impl Process {
+    /// The area holding `va`.
+    pub fn area(&self, va: u64) -> Option<&Area> {
+        self.areas.iter().find(|a| a.contains(va))
+    }
+
+    /// The index of the area holding `va`.
+    pub fn area_index(&self, va: u64) -> Option<usize> {
+        self.areas.iter().position(|a| a.contains(va))
+    }
+
+    /// Inserts an area keeping address order.
+    pub fn add_area(&mut self, a: Area) {
+        let i = self.areas.partition_point(|x| x.start < a.start);
+        self.areas.insert(i, a);
+    }
+
+    /// Whether `[start, end)` overlaps any area.
+    pub fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.areas.iter().any(|a| a.start < end && start < a.end)
+    }
+
+    /// The area of a kind (the first), if any.
+    pub fn area_of(&self, kind: &AreaKind) -> Option<usize> {
+        self.areas.iter().position(|a| &a.kind == kind)
+    }
+}

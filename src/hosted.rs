@@ -1,0 +1,254 @@
+//! The hosted machine: the modelled kernel ([`vmlab_os::Kernel`]) runs programs as
+//! processes on the [`Machine`].
+//!
+//! The hart runs each process in U-mode. Every trap goes to M-mode, where the kernel is: the
+//! hart takes the trap as hardware does (the pipeline charges its entry), then the loop
+//! hands it to [`Kernel::trap`], which does its work through [`vmlab_os::Hw`] and returns the
+//! hart to U-mode in some process. The run ends when every process has ended, or at a limit.
+
+use crate::machine::{EcallExit, Machine, MachineConfig, Stop, EXIT_FAULT};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use vmlab_cpu::elf::Elf;
+use vmlab_cpu::hart::StepResult;
+use vmlab_mmu::{Format, Privilege};
+use vmlab_os::kernel::Finish;
+use vmlab_os::process::{Pid, State};
+use vmlab_os::replace::Policy;
+use vmlab_os::services::Record;
+use vmlab_os::{Image, Kernel};
+
+/// How a hosted run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    /// The kernel finished: every process ended, or those left can never run.
+    Kernel(Finish),
+    /// The machine reached a limit (`run.max_insns`, `run.max_cycles`).
+    Limit(Stop),
+}
+
+impl End {
+    /// vmlab's exit status.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            End::Kernel(Finish::AllEnded { status }) => *status,
+            End::Kernel(Finish::Stuck(_)) => EXIT_FAULT,
+            End::Limit(s) => s.exit_code(),
+        }
+    }
+}
+
+/// The machine and the kernel that runs on it.
+pub struct Hosted {
+    /// The machine.
+    pub machine: Machine,
+    /// The kernel.
+    pub kernel: Kernel,
+    refs: bool,
+    end: Option<End>,
+}
+
+/// The page-table format `name` names: a built-in one or a `[[formats]]` entry.
+fn format_named(cfg: &MachineConfig, name: &str) -> Result<Arc<Format>, String> {
+    if let Some(f) = Format::builtin(name) {
+        return Ok(Arc::new(f));
+    }
+    let custom = cfg.custom_formats().map_err(|e| e.to_string())?;
+    custom
+        .into_iter()
+        .find(|f| f.name() == name)
+        .ok_or_else(|| {
+            format!("os.format = {name:?} names no format; use sv39, sv48, sv57, or the name of a [[formats]] entry")
+        })
+}
+
+impl Hosted {
+    /// Builds the machine, boots the kernel with one process per program, and starts the
+    /// first. `programs` pairs each program's name (for reports) with its ELF.
+    pub fn new(cfg: MachineConfig, programs: &[(String, Elf)]) -> Result<Hosted, String> {
+        let mut cfg = cfg;
+        // The kernel handles every trap; the bare machine's exit conventions do not apply.
+        cfg.run.ecall_exit = EcallExit::Never;
+        cfg.run.stop_on_double_fault = false;
+        let format = format_named(&cfg, &cfg.os.format)?;
+        let user_top = if format.va_bits() >= 64 {
+            u64::MAX
+        } else {
+            // The lower half of a sign-extended address space.
+            1u64 << (format.va_bits() - 1)
+        };
+        if cfg.os.stack_top > user_top {
+            return Err(format!(
+                "os.stack_top = {:#x} is above the {}-bit user address space of {} (at most {user_top:#x})",
+                cfg.os.stack_top,
+                format.va_bits() - 1,
+                format.name()
+            ));
+        }
+        let images = programs
+            .iter()
+            .map(|(name, elf)| Image::from_elf(elf, name, cfg.os.stack_top))
+            .collect::<Result<Vec<_>, _>>()?;
+        let os = cfg.os.clone();
+        let mut machine = Machine::new(cfg).map_err(|e| e.to_string())?;
+        let mut kernel = Kernel::boot(os, &mut machine, images, format)?;
+        kernel.start(&mut machine);
+        let refs = kernel.wants_references();
+        machine.set_access_log(refs);
+        let mut h = Hosted {
+            machine,
+            kernel,
+            refs,
+            end: None,
+        };
+        h.check_end();
+        Ok(h)
+    }
+
+    /// Runs OPT the way it must be run: a first pass under FIFO records each process's
+    /// reference string, and the second pass (the one returned) replaces with that future.
+    pub fn new_opt(cfg: MachineConfig, programs: &[(String, Elf)]) -> Result<Hosted, String> {
+        let mut first = cfg.clone();
+        first.os.policy = Policy::Fifo;
+        let mut pass = Hosted::new(first, programs)?;
+        pass.kernel.set_recording(true);
+        pass.run();
+        let strings = pass.kernel.take_recording();
+        let mut h = Hosted::new_with_future(cfg, programs, &strings)?;
+        h.check_end();
+        Ok(h)
+    }
+
+    fn new_with_future(
+        cfg: MachineConfig,
+        programs: &[(String, Elf)],
+        strings: &BTreeMap<Pid, Vec<u64>>,
+    ) -> Result<Hosted, String> {
+        let h = Hosted::new(cfg, programs)?;
+        let mut h = h;
+        h.kernel.set_future(strings);
+        Ok(h)
+    }
+
+    fn check_end(&mut self) {
+        if self.end.is_some() {
+            return;
+        }
+        if let Some(f) = self.kernel.finished() {
+            self.end = Some(End::Kernel(f.clone()));
+        } else if let Some(s) = self.machine.stop_reason().cloned() {
+            self.kernel.settle(&mut self.machine);
+            self.end = Some(End::Limit(s));
+        }
+    }
+
+    /// One step of the machine, and the kernel's work if it trapped. False once ended.
+    pub fn step(&mut self) -> bool {
+        if self.end.is_some() {
+            return false;
+        }
+        match self.machine.advance() {
+            Some((
+                StepResult::Trapped {
+                    trap,
+                    epc,
+                    privilege: Privilege::Machine,
+                    ..
+                },
+                _,
+                _,
+                _,
+            )) => {
+                self.kernel.trap(&mut self.machine, trap, epc);
+            }
+            Some((StepResult::Retired, pc, _, _)) if self.refs => {
+                self.kernel.reference(pc);
+                for a in self.machine.last_accesses() {
+                    self.kernel.reference(a.addr);
+                }
+            }
+            Some(_) => {}
+            None => {}
+        }
+        self.check_end();
+        self.end.is_none()
+    }
+
+    /// Runs at most `n` steps; returns whether the run has ended.
+    pub fn run_for(&mut self, n: u64) -> bool {
+        for _ in 0..n {
+            if !self.step() {
+                break;
+            }
+        }
+        self.end.is_some()
+    }
+
+    /// Runs to the end.
+    pub fn run(&mut self) -> &End {
+        while self.step() {}
+        self.end.as_ref().expect("ended")
+    }
+
+    /// How the run ended, once it has.
+    pub fn end(&self) -> Option<&End> {
+        self.end.as_ref()
+    }
+
+    /// Kernel trace records since the last call.
+    pub fn take_trace(&mut self) -> Vec<Record> {
+        self.kernel.take_trace()
+    }
+
+    /// Every statistic: the machine's, then the kernel's.
+    pub fn stat_list(&self) -> Vec<(String, u64)> {
+        let mut v = self.machine.stat_list();
+        self.kernel
+            .for_each_stat(&mut |n, x| v.push((n.to_string(), x)));
+        v
+    }
+
+    /// One line per process that did not exit normally, as a shell reports it.
+    pub fn process_reports(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in self.kernel.processes() {
+            match &p.state {
+                State::Killed(k) => {
+                    let ram = &self.machine.config().memory.ram;
+                    let physical =
+                        k.access.is_some() && k.addr >= ram.base && k.addr - ram.base < ram.size;
+                    let privileged = k.detail.contains("privileged instruction");
+                    let hint = if physical || privileged {
+                        " (a program written for M-mode on the bare machine? run it with --bare)"
+                    } else {
+                        ""
+                    };
+                    out.push(format!(
+                        "process {} ({}) killed: {k}{hint}",
+                        p.pid, p.image.name
+                    ))
+                }
+                State::Exited(c) if *c != 0 => out.push(format!(
+                    "process {} ({}) exited with code {c}",
+                    p.pid, p.image.name
+                )),
+                State::Exited(_) => {}
+                other if self.end.is_some() => out.push(format!(
+                    "process {} ({}) did not finish ({})",
+                    p.pid,
+                    p.image.name,
+                    match other {
+                        State::WaitingForMemory => "waiting for memory",
+                        State::Loading => "loading",
+                        State::Ready => "ready",
+                        State::Running => "running",
+                        State::Blocked => "blocked on the disk",
+                        _ => "",
+                    }
+                )),
+                _ => {}
+            }
+        }
+        out
+    }
+}
