@@ -3,7 +3,7 @@
 # program builds i386 tables, selects them with vmlab's custom CSRs (docs/csr.md), drops to
 # S-mode, and stores and loads through a 4 KiB page while running from a 4 MiB page.
 #
-#   vmlab run programs/asm/i386.s --machine programs/machines/i386.toml --stats
+#   vmlab run --bare programs/asm/i386.s --machine programs/machines/i386.toml --stats
 #
 #   directory at 0x80010000: [0]     -> page table at 0x80011000 (P, R/W)
 #                            [0x200] -> 4 MiB page at 0x80000000 (PS, P, R/W): the code

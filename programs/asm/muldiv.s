@@ -1,6 +1,7 @@
 # muldiv.s: multiply, divide, read mcycle around them, and exit through an ecall.
 # Exit code: the cycles one mul and one div took between the two mcycle reads (computed
 # by the program itself), so the exit status shows the latencies docs/timing.md states.
+# A bare-machine program without tohost: vmlab run --bare programs/asm/muldiv.s
 
     .section .text.init, "ax", @progbits
     .globl _start

@@ -10,6 +10,7 @@
 # back, and exits through the ecall convention (a7 = 93, no handler installed) with exit
 # code 0 if it read 42 back.
 # docs/timing.md counts its cycles by hand.
+# A bare-machine program without tohost: vmlab run --bare programs/asm/sv39.s
 
     .section .text.init, "ax", @progbits
     .globl _start
