@@ -66,6 +66,16 @@ impl Hosted {
     /// Builds the machine, boots the kernel with one process per program, and starts the
     /// first. `programs` pairs each program's name (for reports) with its ELF.
     pub fn new(cfg: MachineConfig, programs: &[(String, Elf)]) -> Result<Hosted, String> {
+        Hosted::with_trace(cfg, programs, false)
+    }
+
+    /// [`Hosted::new`], recording the kernel's events from boot on when `trace` is set
+    /// (drain them with [`Hosted::take_trace`]).
+    pub fn with_trace(
+        cfg: MachineConfig,
+        programs: &[(String, Elf)],
+        trace: bool,
+    ) -> Result<Hosted, String> {
         let mut cfg = cfg;
         // The kernel handles every trap; the bare machine's exit conventions do not apply.
         cfg.run.ecall_exit = EcallExit::Never;
@@ -92,6 +102,7 @@ impl Hosted {
         let os = cfg.os.clone();
         let mut machine = Machine::new(cfg).map_err(|e| e.to_string())?;
         let mut kernel = Kernel::boot(os, &mut machine, images, format)?;
+        kernel.set_trace(trace);
         kernel.start(&mut machine);
         let refs = kernel.wants_references();
         machine.set_access_log(refs);
@@ -108,25 +119,25 @@ impl Hosted {
     /// Runs OPT the way it must be run: a first pass under FIFO records each process's
     /// reference string, and the second pass (the one returned) replaces with that future.
     pub fn new_opt(cfg: MachineConfig, programs: &[(String, Elf)]) -> Result<Hosted, String> {
-        let mut first = cfg.clone();
-        first.os.policy = Policy::Fifo;
-        let mut pass = Hosted::new(first, programs)?;
-        pass.kernel.set_recording(true);
-        pass.run();
-        let strings = pass.kernel.take_recording();
-        let mut h = Hosted::new_with_future(cfg, programs, &strings)?;
-        h.check_end();
-        Ok(h)
+        Hosted::new_opt_with_trace(cfg, programs, false)
     }
 
-    fn new_with_future(
+    /// [`Hosted::new_opt`] with the trace of [`Hosted::with_trace`] (of the second pass).
+    pub fn new_opt_with_trace(
         cfg: MachineConfig,
         programs: &[(String, Elf)],
-        strings: &BTreeMap<Pid, Vec<u64>>,
+        trace: bool,
     ) -> Result<Hosted, String> {
-        let h = Hosted::new(cfg, programs)?;
-        let mut h = h;
-        h.kernel.set_future(strings);
+        let mut first = cfg.clone();
+        first.os.policy = Policy::Fifo;
+        let mut pass = Hosted::with_trace(first, programs, false)?;
+        pass.kernel.set_recording(true);
+        pass.run();
+        let strings: BTreeMap<Pid, Vec<u64>> = pass.kernel.take_recording();
+        // The future is known before the second pass's first reference.
+        let mut h = Hosted::with_trace(cfg, programs, trace)?;
+        h.kernel.set_future(&strings);
+        h.check_end();
         Ok(h)
     }
 

@@ -171,10 +171,11 @@ fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions
         return ExitCode::from(crate::cli::EXIT_INPUT);
     }
     let opt = cfg.os.policy == vmlab_os::replace::Policy::Opt;
+    let tracing = opts.trace.is_some();
     let built = if opt {
-        crate::hosted::Hosted::new_opt(cfg, programs)
+        crate::hosted::Hosted::new_opt_with_trace(cfg, programs, tracing)
     } else {
-        crate::hosted::Hosted::new(cfg, programs)
+        crate::hosted::Hosted::with_trace(cfg, programs, tracing)
     };
     let mut h = match built {
         Ok(h) => h,
@@ -185,10 +186,7 @@ fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions
     };
     let mut trace = match &opts.trace {
         Some(p) => match std::fs::File::create(p) {
-            Ok(f) => {
-                h.kernel.set_trace(true);
-                Some((std::io::BufWriter::new(f), p.clone()))
-            }
+            Ok(f) => Some((std::io::BufWriter::new(f), p.clone())),
             Err(e) => {
                 eprintln!("error: cannot create {}: {e}", p.display());
                 return ExitCode::from(crate::cli::EXIT_INPUT);

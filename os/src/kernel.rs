@@ -5,6 +5,7 @@
 //! in U-mode in some process, or reports that every process has ended.
 
 use crate::config::{OsConfig, SchemeKind};
+use crate::contig::Contig;
 use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, OptFuture, Outcome, Paging, Tag};
@@ -76,6 +77,7 @@ pub enum Finish {
 /// The memory manager of the configured scheme.
 enum Memory {
     Paging(Box<Paging>),
+    Contig(Box<Contig>),
 }
 
 /// The modelled kernel.
@@ -166,9 +168,22 @@ impl Kernel {
                     frames,
                 )?))
             }
+            SchemeKind::FixedPartitions | SchemeKind::DynamicPartitions => {
+                if !disk.present() {
+                    return Err(format!(
+                        "{} loads programs from the disk; enable memory.diskctl",
+                        cfg.scheme.name()
+                    ));
+                }
+                Memory::Contig(Box::new(Contig::new(
+                    &cfg,
+                    ram_base + reserve,
+                    frames * page,
+                )?))
+            }
             other => {
                 return Err(format!(
-                    "os.scheme = {:?} is not built yet; use simple-paging or vm-paging",
+                    "os.scheme = {:?} is not built yet; use fixed-partitions, dynamic-partitions, simple-paging or vm-paging",
                     other.name()
                 ))
             }
@@ -202,12 +217,16 @@ impl Kernel {
             k.procs.push(p);
         }
         // The programs' images go onto the disk, then the swap area after them.
-        let Memory::Paging(pg) = &mut k.mem;
         if k.disk.present() {
             for p in &k.procs {
-                pg.place_image(hw, &k.disk, p.pid, &p.image)?;
+                match &mut k.mem {
+                    Memory::Paging(pg) => pg.place_image(hw, &k.disk, p.pid, &p.image)?,
+                    Memory::Contig(c) => c.place_image(hw, &k.disk, p.pid, &p.image)?,
+                }
             }
-            pg.layout_swap(&k.disk);
+            if let Memory::Paging(pg) = &mut k.mem {
+                pg.layout_swap(&k.disk);
+            }
         } else if k
             .procs
             .iter()
@@ -244,13 +263,15 @@ impl Kernel {
 
     /// Gives OPT the reference strings of a first pass.
     pub fn set_future(&mut self, strings: &BTreeMap<Pid, Vec<u64>>) {
-        let Memory::Paging(pg) = &mut self.mem;
-        pg.set_future(OptFuture::new(strings));
+        if let Memory::Paging(pg) = &mut self.mem {
+            pg.set_future(OptFuture::new(strings));
+        }
     }
 
     fn new_process(&mut self, pid: Pid, image: Image) -> Result<Process, String> {
         let page = match &self.mem {
             Memory::Paging(p) => p.page_size(),
+            Memory::Contig(_) => return Ok(self.contiguous_process(pid, image)),
         };
         let cfg = &self.cfg;
         let mut areas = Vec::new();
@@ -315,6 +336,64 @@ impl Kernel {
         })
     }
 
+    /// A process laid out for a contiguous scheme: its program from address 0, the heap
+    /// reserve after it, the stack at the top of `[0, size)` (no growth).
+    fn contiguous_process(&self, pid: Pid, image: Image) -> Process {
+        let cfg = &self.cfg;
+        let size = Contig::space_size(&image, cfg);
+        let heap_start = image.end().next_multiple_of(16);
+        let stack_size = cfg.stack_size.next_multiple_of(16);
+        let mut areas: Vec<Area> = image
+            .segments
+            .iter()
+            .map(|s| Area {
+                start: s.vaddr,
+                end: s.end(),
+                perm: s.perm,
+                kind: if s.perm.exec {
+                    AreaKind::Text
+                } else {
+                    AreaKind::Data
+                },
+            })
+            .collect();
+        areas.push(Area {
+            start: heap_start,
+            end: heap_start,
+            perm: Perm::RW,
+            kind: AreaKind::Heap,
+        });
+        areas.push(Area {
+            start: size - stack_size,
+            end: size,
+            perm: Perm::RW,
+            kind: AreaKind::Stack,
+        });
+        areas.sort_by_key(|a| a.start);
+        let mut regs = [0u64; 32];
+        regs[2] = size - 16;
+        Process {
+            pid,
+            pc: image.entry,
+            image,
+            state: State::Loading,
+            regs,
+            areas,
+            heap_start,
+            brk: heap_start,
+            brk_limit: size - stack_size,
+            // The top of the address space: the bound.
+            stack_top: size,
+            stack_floor: size - stack_size,
+            asid: if cfg.asids { pid as u16 } else { 0 },
+            since: 0,
+            insns_since: 0,
+            blocked_at: 0,
+            waiting_for: 0,
+            stats: ProcStats::default(),
+        }
+    }
+
     /// Admits every process and starts the first; call once after [`Kernel::boot`].
     pub fn start(&mut self, hw: &mut dyn Hw) {
         self.entered = hw.now();
@@ -342,6 +421,7 @@ impl Kernel {
         } = self;
         let outcome = match mem {
             Memory::Paging(pg) => pg.admit(sv, hw, disk, procs, pid),
+            Memory::Contig(c) => c.admit(sv, hw, disk, procs, pid),
         };
         let Some(pi) = self.index(pid) else { return };
         match outcome {
@@ -386,14 +466,20 @@ impl Kernel {
 
     /// Whether the hosted loop should report every page reference ([`Kernel::reference`]).
     pub fn wants_references(&self) -> bool {
-        let Memory::Paging(pg) = &self.mem;
-        pg.wants_references() || self.recording.is_some() || self.cfg.working_set_window > 0
+        match &self.mem {
+            Memory::Paging(pg) => {
+                pg.wants_references() || self.recording.is_some() || self.cfg.working_set_window > 0
+            }
+            Memory::Contig(_) => false,
+        }
     }
 
     /// The running process referenced `va` (an instruction fetch or a data access).
     pub fn reference(&mut self, va: u64) {
         let Some(pid) = self.current else { return };
-        let Memory::Paging(pg) = &mut self.mem;
+        let Memory::Paging(pg) = &mut self.mem else {
+            return;
+        };
         let vpn = pg.vpn(va);
         if self.last_ref.get(&pid) == Some(&vpn) {
             return;
@@ -482,6 +568,7 @@ impl Kernel {
             } = self;
             let outcome = match mem {
                 Memory::Paging(pg) => pg.fault(sv, hw, disk, procs, pid, va, access, epc),
+                Memory::Contig(c) => c.fault(pid, va, access, epc, self.cfg.scheme.name()),
             };
             match outcome {
                 Outcome::Resume => {}
@@ -601,6 +688,7 @@ impl Kernel {
         let Kernel { mem, sv, procs, .. } = self;
         match mem {
             Memory::Paging(pg) => pg.release(sv, hw, procs, pid),
+            Memory::Contig(c) => c.release(pid),
         }
         if !self.cfg.asids {
             hw.sfence(Flush::All);
@@ -634,6 +722,7 @@ impl Kernel {
             } = self;
             let woken = match mem {
                 Memory::Paging(pg) => pg.disk_done(sv, hw, disk, procs, tag),
+                Memory::Contig(c) => c.disk_done(tag),
             };
             for pid in woken {
                 self.wake(hw, pid);
@@ -745,6 +834,7 @@ impl Kernel {
         }
         let activated = match &self.mem {
             Memory::Paging(pg) => pg.activate(hw, pid),
+            Memory::Contig(c) => c.activate(hw, pid),
         };
         if let Err(e) = activated {
             let k = Kill {
@@ -768,8 +858,10 @@ impl Kernel {
         p.state = State::Running;
         p.since = hw.now();
         p.insns_since = hw.retired();
+        // (The last page each process referenced is kept across switches: a process's
+        // reference string must not depend on when it was scheduled, or OPT's two passes
+        // would see different strings.)
         self.current = Some(pid);
-        self.last_ref.remove(&pid);
         hw.set_regs(&p.regs);
         hw.enter_user(p.pc);
     }
@@ -829,7 +921,24 @@ impl Kernel {
         }
         let len = len.min(1 << 20);
         let mut out = Vec::with_capacity(len as usize);
-        let Memory::Paging(pg) = &self.mem;
+        if let Memory::Contig(c) = &self.mem {
+            // One contiguous space: the buffer must lie below the bound.
+            let (Some(pa), Some(_)) = (c.user_pa(pid, buf), c.user_pa(pid, buf + len.max(1) - 1))
+            else {
+                return errno::EFAULT.wrapping_neg();
+            };
+            out.resize(len as usize, 0);
+            if !hw.read_phys(pa, &mut out) {
+                return errno::EFAULT.wrapping_neg();
+            }
+            let c = self.sv.cost().write_byte * len;
+            self.sv.charge(hw, c);
+            hw.output(&out);
+            return len;
+        }
+        let Memory::Paging(pg) = &self.mem else {
+            return errno::EFAULT.wrapping_neg();
+        };
         let page = pg.page_size();
         let mut va = buf;
         let end = buf.saturating_add(len);
@@ -866,7 +975,9 @@ impl Kernel {
                         procs,
                         ..
                     } = self;
-                    let Memory::Paging(pg) = mem;
+                    let Memory::Paging(pg) = mem else {
+                        return errno::EFAULT.wrapping_neg();
+                    };
                     let outcome = pg.fault(sv, hw, disk, procs, pid, va, Access::Load, epc);
                     match outcome {
                         Outcome::Resume => {}
@@ -892,8 +1003,11 @@ impl Kernel {
         if addr == 0 || addr < p.heap_start || addr > p.brk_limit {
             return old;
         }
-        let Memory::Paging(pg) = &mut self.mem;
-        let page = pg.page_size();
+        let page = match &self.mem {
+            Memory::Paging(pg) => pg.page_size(),
+            // (The contiguous schemes reserved the heap when they placed the process.)
+            Memory::Contig(_) => 16,
+        };
         let heap = p.area_of(&AreaKind::Heap);
         let new_end = addr.next_multiple_of(page);
         // The heap may not run into another area.
@@ -914,14 +1028,16 @@ impl Kernel {
                 procs,
                 ..
             } = self;
-            let Memory::Paging(pg) = mem;
-            if !pg.populate(sv, hw, disk, procs, pid, old_end, new_end, Perm::RW) {
-                return old;
+            if let Memory::Paging(pg) = mem {
+                if !pg.populate(sv, hw, disk, procs, pid, old_end, new_end, Perm::RW) {
+                    return old;
+                }
             }
         } else if new_end < old_end {
             let Kernel { mem, sv, .. } = self;
-            let Memory::Paging(pg) = mem;
-            pg.unmap(sv, hw, pid, new_end, old_end);
+            if let Memory::Paging(pg) = mem {
+                pg.unmap(sv, hw, pid, new_end, old_end);
+            }
         }
         let p = &mut self.procs[pi];
         if let Some(h) = heap {
@@ -947,7 +1063,10 @@ impl Kernel {
         if flags & MAP_ANONYMOUS == 0 {
             return errno::EBADF.wrapping_neg();
         }
-        let Memory::Paging(pg) = &self.mem;
+        let Memory::Paging(pg) = &self.mem else {
+            // A contiguous address space has no room outside its program, heap and stack.
+            return errno::ENOMEM.wrapping_neg();
+        };
         let page = pg.page_size();
         let Some(len) = len.checked_next_multiple_of(page) else {
             return errno::ENOMEM.wrapping_neg();
@@ -1004,7 +1123,9 @@ impl Kernel {
             procs,
             ..
         } = self;
-        let Memory::Paging(pg) = mem;
+        let Memory::Paging(pg) = mem else {
+            return errno::ENOMEM.wrapping_neg();
+        };
         if !pg.populate(sv, hw, disk, procs, pid, start, start + len, perm) {
             return errno::ENOMEM.wrapping_neg();
         }
@@ -1012,7 +1133,9 @@ impl Kernel {
     }
 
     fn sys_munmap(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64, len: u64) -> u64 {
-        let Memory::Paging(pg) = &self.mem;
+        let Memory::Paging(pg) = &self.mem else {
+            return errno::EINVAL.wrapping_neg();
+        };
         let page = pg.page_size();
         if !addr.is_multiple_of(page) || len == 0 {
             return errno::EINVAL.wrapping_neg();
@@ -1045,13 +1168,17 @@ impl Kernel {
         p.areas = kept;
         p.areas.sort_by_key(|a| a.start);
         let Kernel { mem, sv, .. } = self;
-        let Memory::Paging(pg) = mem;
-        pg.unmap(sv, hw, pid, addr, end);
+        if let Memory::Paging(pg) = mem {
+            pg.unmap(sv, hw, pid, addr, end);
+        }
         0
     }
 
     fn sys_mprotect(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64, len: u64, prot: u64) -> u64 {
-        let Memory::Paging(pg) = &self.mem;
+        let Memory::Paging(pg) = &self.mem else {
+            // Base and bounds has no per-page permissions to change.
+            return errno::EINVAL.wrapping_neg();
+        };
         let page = pg.page_size();
         if !addr.is_multiple_of(page) {
             return errno::EINVAL.wrapping_neg();
@@ -1103,8 +1230,9 @@ impl Kernel {
             procs,
             ..
         } = self;
-        let Memory::Paging(pg) = mem;
-        pg.protect(sv, hw, disk, procs, pid, addr, end, perm);
+        if let Memory::Paging(pg) = mem {
+            pg.protect(sv, hw, disk, procs, pid, addr, end, perm);
+        }
         0
     }
 
@@ -1114,6 +1242,7 @@ impl Kernel {
         self.sv.stats.for_each(f);
         match &self.mem {
             Memory::Paging(pg) => pg.for_each_stat(f),
+            Memory::Contig(c) => c.for_each_stat(f),
         }
         for p in &self.procs {
             let prefix = format!("os.proc.{}", p.pid);

@@ -7,6 +7,7 @@
 //!
 //! - [`kernel`]: boot, processes, the round-robin scheduler, traps and system calls.
 //! - [`paging`]: simple paging and demand paging with swap.
+//! - [`contig`]: fixed and dynamic partitioning with base-and-bounds relocation.
 //! - [`process`], [`image`], [`services`], [`config`], [`hw`]: processes and their areas,
 //!   program images, the disk driver, counters and trace events, the `[os]` configuration,
 //!   and the hardware interface.
@@ -25,6 +26,7 @@
 
 pub mod buddy;
 pub mod config;
+pub mod contig;
 pub mod hw;
 pub mod image;
 pub mod kernel;

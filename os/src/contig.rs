@@ -1,0 +1,452 @@
+//! The contiguous schemes: fixed partitioning and dynamic partitioning, both relocating a
+//! process with the base-and-bounds registers (`vmbase`, `vmbounds`, `vmmode = 1`).
+//!
+//! A process's address space is one contiguous range of virtual addresses `[0, size)`:
+//! its program from address 0 up (below the lowest segment is unused space), then a heap of
+//! `os.heap_reserve` bytes, then a stack of `os.stack_size` bytes at the top. Under base and
+//! bounds the MMU adds the base to every address below the bound and refuses any other, so
+//! the kernel can catch an access beyond the bound but not a store into text or a jump into
+//! data: base and bounds has no per-area permissions (`docs/schemes/`).
+//!
+//! At admission the process gets memory — under fixed partitioning the best-fitting free
+//! partition, under dynamic partitioning a hole chosen by `os.fit`, compacting memory first
+//! when the holes together would hold it — and its image is read from the disk into it in
+//! one request; the rest of its memory is zeroed. A process that fits nowhere now waits, and
+//! one that could never fit is refused.
+
+use crate::config::{OsConfig, SchemeKind};
+use crate::hw::Hw;
+use crate::image::Image;
+use crate::paging::{Admit, Outcome, Tag};
+use crate::partition::Partitions;
+use crate::placement::Memory;
+use crate::process::{Access, Kill, Pid, Process};
+use crate::services::{DiskDriver, DiskOp, Event, Services};
+use std::collections::BTreeMap;
+use vmlab_cpu::vmcsr::addr as vm;
+
+/// The placement granule: partitions and blocks start on 4 KiB boundaries.
+pub const GRANULE: u64 = 4096;
+
+/// Where one process lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Place {
+    /// The physical base (the base register).
+    base: u64,
+    /// The size of its address space (the bound).
+    size: u64,
+    /// The partition's index (fixed partitioning).
+    partition: Option<usize>,
+    /// The image read is under way.
+    loading: bool,
+}
+
+/// The contiguous schemes' counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContigStats {
+    /// Processes placed.
+    pub placements: u64,
+    /// Admissions that had to wait for memory.
+    pub waits: u64,
+    /// The most internal fragmentation (fixed partitioning) seen at once.
+    pub internal_peak: u64,
+    /// The most holes seen at once (dynamic partitioning).
+    pub holes_peak: u64,
+    /// The highest external fragmentation seen, in thousandths (dynamic partitioning).
+    pub external_peak_permille: u64,
+    /// Compactions.
+    pub compactions: u64,
+    /// Bytes compaction copied.
+    pub bytes_moved: u64,
+    /// Cycles compaction took.
+    pub compaction_cycles: u64,
+}
+
+enum Pool {
+    Fixed(Partitions),
+    Dynamic(Memory),
+}
+
+/// The contiguous schemes' state.
+pub struct Contig {
+    pool: Pool,
+    compaction: bool,
+    places: BTreeMap<Pid, Place>,
+    /// Each process's image on the disk: first block and block count.
+    images: BTreeMap<Pid, (u64, u64)>,
+    next_block: u64,
+    block_size: u64,
+    stats: ContigStats,
+}
+
+impl Contig {
+    /// The scheme for `cfg` over user memory `[base, base + size)`.
+    pub fn new(cfg: &OsConfig, base: u64, size: u64) -> Result<Contig, String> {
+        let base = base.next_multiple_of(GRANULE);
+        let size = size / GRANULE * GRANULE;
+        let pool = match cfg.scheme {
+            SchemeKind::FixedPartitions => {
+                let p = if cfg.partitions.is_empty() {
+                    Partitions::equal(base, size / 4 / GRANULE * GRANULE * 4, 4)
+                } else {
+                    let total: u64 = cfg.partitions.iter().sum();
+                    if total > size {
+                        return Err(format!(
+                            "os.partitions add up to {total} bytes, but user memory holds {size}; shrink them or enlarge memory.ram.size"
+                        ));
+                    }
+                    if let Some(bad) = cfg.partitions.iter().find(|s| **s % GRANULE != 0) {
+                        return Err(format!(
+                            "os.partitions lists {bad} bytes; partitions are whole multiples of {GRANULE} bytes"
+                        ));
+                    }
+                    Partitions::new(base, &cfg.partitions)
+                };
+                Pool::Fixed(p.map_err(|e| format!("os.partitions: {e}"))?)
+            }
+            _ => Pool::Dynamic(
+                Memory::with_granule(base, size, cfg.fit, GRANULE)
+                    .map_err(|e| format!("user memory: {e}"))?,
+            ),
+        };
+        Ok(Contig {
+            pool,
+            compaction: cfg.compaction,
+            places: BTreeMap::new(),
+            images: BTreeMap::new(),
+            next_block: 0,
+            block_size: 0,
+            stats: ContigStats::default(),
+        })
+    }
+
+    /// The size of a process's address space: its program from 0, the heap reserve, the
+    /// stack, rounded up to the granule and the disk's block size.
+    pub fn space_size(image: &Image, cfg: &OsConfig) -> u64 {
+        let program = image.end().next_multiple_of(16);
+        (program + cfg.heap_reserve + cfg.stack_size.next_multiple_of(16)).next_multiple_of(GRANULE)
+    }
+
+    /// Writes `image` onto the disk as it lies in memory from address 0 (at boot).
+    pub fn place_image(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<Tag>,
+        pid: Pid,
+        image: &Image,
+    ) -> Result<(), String> {
+        if disk.block_size == 0 {
+            return Err("the programs' images live on the disk; enable memory.diskctl".into());
+        }
+        self.block_size = disk.block_size;
+        let end = image.end();
+        let mut bytes = vec![0u8; end.next_multiple_of(disk.block_size) as usize];
+        for s in &image.segments {
+            let at = s.vaddr as usize;
+            bytes[at..at + s.data.len()].copy_from_slice(&s.data);
+        }
+        let count = bytes.len() as u64 / disk.block_size;
+        if self.next_block + count > disk.blocks {
+            return Err(format!(
+                "the disk ({} blocks of {} bytes) is too small for the programs' images; enlarge memory.diskctl.disk",
+                disk.blocks, disk.block_size
+            ));
+        }
+        hw.disk_preload(self.next_block, &bytes)?;
+        self.images.insert(pid, (self.next_block, count));
+        self.next_block += count;
+        Ok(())
+    }
+
+    /// Finds memory for `pid` and starts reading its image into it.
+    pub fn admit(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+    ) -> Admit {
+        let Some(pi) = procs.iter().position(|p| p.pid == pid) else {
+            return Admit::Refuse("no such process".into());
+        };
+        let size = procs[pi].stack_top;
+        let placed = match &mut self.pool {
+            Pool::Fixed(parts) => match parts.allocate(u64::from(pid), size) {
+                Some(slot) => Some((slot.base, Some(slot.index))),
+                None if parts.fits_any(size) => None,
+                None => {
+                    return Admit::Refuse(format!(
+                        "it needs {size} bytes and the largest partition holds {}",
+                        parts.largest()
+                    ))
+                }
+            },
+            Pool::Dynamic(mem) => {
+                if size > mem.size() {
+                    return Admit::Refuse(format!(
+                        "it needs {size} bytes and user memory holds {}",
+                        mem.size()
+                    ));
+                }
+                match mem.allocate(u64::from(pid), size) {
+                    Some(b) => Some((b, None)),
+                    // (Not while an image is being read: its DMA would land at the old base.)
+                    None if self.compaction
+                        && mem.free_bytes() >= size
+                        && !self.places.values().any(|p| p.loading) =>
+                    {
+                        self.compact(sv, hw, procs);
+                        match &mut self.pool {
+                            Pool::Dynamic(mem) => {
+                                mem.allocate(u64::from(pid), size).map(|b| (b, None))
+                            }
+                            Pool::Fixed(_) => None,
+                        }
+                    }
+                    None => None,
+                }
+            }
+        };
+        let Some((base, partition)) = placed else {
+            self.stats.waits += 1;
+            return Admit::Wait;
+        };
+        self.stats.placements += 1;
+        self.note_fragmentation();
+        sv.event(
+            hw,
+            Event::Place {
+                pid,
+                what: if partition.is_some() {
+                    "partition"
+                } else {
+                    "block"
+                },
+                base,
+                size,
+            },
+        );
+        // Zero what the image does not cover, then read the image.
+        let (block, count) = self.images.get(&pid).copied().unwrap_or((0, 0));
+        let image_bytes = count * self.block_size;
+        if size > image_bytes {
+            let ok = hw.write_phys(base + image_bytes, &vec![0; (size - image_bytes) as usize]);
+            debug_assert!(ok, "partitions lie in RAM");
+            let c = sv.cost().zero_page * (size - image_bytes).div_ceil(GRANULE);
+            sv.charge(hw, c);
+        }
+        self.places.insert(
+            pid,
+            Place {
+                base,
+                size,
+                partition,
+                loading: count > 0,
+            },
+        );
+        if count == 0 {
+            return Admit::Ready;
+        }
+        let c = sv.cost().disk_request;
+        sv.charge(hw, c);
+        let tag = Tag::Load {
+            pid,
+            vpn: 0,
+            frame: base,
+        };
+        match disk.submit(hw, DiskOp::Read, block, count, base, tag) {
+            Some(id) => {
+                sv.stats.disk_reads += 1;
+                sv.event(
+                    hw,
+                    Event::Disk {
+                        id,
+                        op: "read",
+                        block,
+                        count,
+                        pa: base,
+                        pid,
+                    },
+                );
+                Admit::Loading
+            }
+            None => Admit::Refuse("there is no disk to load the program from".into()),
+        }
+    }
+
+    /// Packs every process toward the bottom of memory (a real, timed copy) and moves their
+    /// base registers with them.
+    fn compact(&mut self, sv: &mut Services, hw: &mut dyn Hw, procs: &[Process]) {
+        let Pool::Dynamic(mem) = &mut self.pool else {
+            return;
+        };
+        let start = hw.now();
+        let plan = mem.compaction_plan();
+        let mut bytes = 0;
+        for m in &plan {
+            hw.copy_phys_timed(m.from, m.to, m.size);
+            let c = sv.cost().copy_byte * m.size;
+            sv.charge(hw, c);
+            bytes += m.size;
+            if let Some(p) = self.places.get_mut(&(m.owner as Pid)) {
+                p.base = m.to;
+            }
+        }
+        let _ = mem.apply_compaction(&plan);
+        self.stats.compactions += 1;
+        self.stats.bytes_moved += bytes;
+        self.stats.compaction_cycles += hw.now() - start;
+        sv.event(
+            hw,
+            Event::Compact {
+                moves: plan.len() as u64,
+                bytes,
+            },
+        );
+        let _ = procs;
+    }
+
+    fn note_fragmentation(&mut self) {
+        match &self.pool {
+            Pool::Fixed(p) => {
+                self.stats.internal_peak = self.stats.internal_peak.max(p.internal_fragmentation())
+            }
+            Pool::Dynamic(m) => {
+                let f = m.fragmentation();
+                self.stats.holes_peak = self.stats.holes_peak.max(f.holes);
+                self.stats.external_peak_permille = self
+                    .stats
+                    .external_peak_permille
+                    .max(permille(f.external()));
+            }
+        }
+    }
+
+    /// Loads `pid`'s base and bound (a context switch); the bound register last but one,
+    /// and the mode last, as docs/csr.md advises.
+    pub fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String> {
+        let Some(p) = self.places.get(&pid) else {
+            return Err(format!("process {pid} has no memory"));
+        };
+        hw.write_csr(vm::VMMODE, 0)?;
+        hw.write_csr(vm::VMBASE, p.base)?;
+        hw.write_csr(vm::VMBOUNDS, p.size)?;
+        hw.write_csr(vm::VMMODE, 1)
+    }
+
+    /// A fault under base and bounds: the access was beyond the bound (nothing else
+    /// faults), so the process dies.
+    pub fn fault(
+        &self,
+        pid: Pid,
+        va: u64,
+        access: Access,
+        pc: u64,
+        scheme: &'static str,
+    ) -> Outcome {
+        let (base, size) = self.places.get(&pid).map_or((0, 0), |p| (p.base, p.size));
+        Outcome::Kill(Kill {
+            addr: va,
+            pc,
+            access: Some(access),
+            cause: "bounds",
+            scheme,
+            detail: format!(
+                "the address space is [0, {size:#x}) (base {base:#x}, bound {size:#x}) and this is beyond the bound"
+            ),
+        })
+    }
+
+    /// The image read finished; returns the process it readies.
+    pub fn disk_done(&mut self, tag: Tag) -> Vec<Pid> {
+        match tag {
+            Tag::Load { pid, .. } => match self.places.get_mut(&pid) {
+                Some(p) => {
+                    p.loading = false;
+                    vec![pid]
+                }
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// The physical address of `va` in `pid`'s space, if it lies below the bound.
+    pub fn user_pa(&self, pid: Pid, va: u64) -> Option<u64> {
+        let p = self.places.get(&pid)?;
+        (va < p.size).then(|| p.base + va)
+    }
+
+    /// Frees `pid`'s memory.
+    pub fn release(&mut self, pid: Pid) {
+        let Some(p) = self.places.remove(&pid) else {
+            return;
+        };
+        match &mut self.pool {
+            Pool::Fixed(parts) => {
+                if let Some(i) = p.partition {
+                    let _ = parts.free(i);
+                }
+            }
+            Pool::Dynamic(mem) => {
+                let _ = mem.free(p.base);
+            }
+        }
+        self.note_fragmentation();
+        // A read still under way lands in memory that is free again; nothing maps it.
+    }
+
+    /// Walks the scheme's counters: `os.partitions.NAME` or `os.dynamic.NAME`.
+    pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
+        let s = &self.stats;
+        match &self.pool {
+            Pool::Fixed(p) => {
+                let busy = p
+                    .partitions()
+                    .iter()
+                    .filter(|x| x.occupant.is_some())
+                    .count();
+                for (n, v) in [
+                    ("count", p.partitions().len() as u64),
+                    ("busy", busy as u64),
+                    ("internal_fragmentation", p.internal_fragmentation()),
+                    ("internal_fragmentation_peak", s.internal_peak),
+                    ("placements", s.placements),
+                    ("waits", s.waits),
+                ] {
+                    f(&format!("os.partitions.{n}"), v);
+                }
+            }
+            Pool::Dynamic(m) => {
+                let fr = m.fragmentation();
+                let ps = m.stats();
+                for (n, v) in [
+                    ("free_bytes", fr.free_bytes),
+                    ("holes", fr.holes),
+                    ("largest_hole", fr.largest_hole),
+                    ("external_fragmentation_permille", permille(fr.external())),
+                    (
+                        "external_fragmentation_peak_permille",
+                        s.external_peak_permille,
+                    ),
+                    ("holes_peak", s.holes_peak),
+                    ("placements", s.placements),
+                    ("waits", s.waits),
+                    ("holes_examined", ps.holes_examined),
+                    ("coalesces", ps.coalesces),
+                    ("compactions", s.compactions),
+                    ("bytes_moved", s.bytes_moved),
+                    ("compaction_cycles", s.compaction_cycles),
+                ] {
+                    f(&format!("os.dynamic.{n}"), v);
+                }
+            }
+        }
+    }
+}
+
+/// A fraction in thousandths, rounded.
+fn permille(x: f64) -> u64 {
+    (x * 1000.0).round() as u64
+}
