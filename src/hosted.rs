@@ -81,13 +81,18 @@ impl Hosted {
         cfg.run.ecall_exit = EcallExit::Never;
         cfg.run.stop_on_double_fault = false;
         let format = format_named(&cfg, &cfg.os.format)?;
-        let user_top = if format.va_bits() >= 64 {
+        let segmented = vmlab_os::image::Layout::for_scheme(cfg.os.scheme)
+            == vmlab_os::image::Layout::Segmented;
+        let user_top = if segmented {
+            // Four segments of 1 GiB: 32-bit addresses.
+            1u64 << 32
+        } else if format.va_bits() >= 64 {
             u64::MAX
         } else {
             // The lower half of a sign-extended address space.
             1u64 << (format.va_bits() - 1)
         };
-        if cfg.os.stack_top > user_top {
+        if !segmented && cfg.os.stack_top > user_top {
             return Err(format!(
                 "os.stack_top = {:#x} is above the {}-bit user address space of {} (at most {user_top:#x})",
                 cfg.os.stack_top,
@@ -97,7 +102,17 @@ impl Hosted {
         }
         let images = programs
             .iter()
-            .map(|(name, elf)| Image::from_elf(elf, name, cfg.os.stack_top))
+            .map(|(name, elf)| {
+                Image::from_elf(
+                    elf,
+                    name,
+                    if segmented {
+                        user_top
+                    } else {
+                        cfg.os.stack_top
+                    },
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let os = cfg.os.clone();
         let mut machine = Machine::new(cfg).map_err(|e| e.to_string())?;

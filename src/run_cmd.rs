@@ -86,6 +86,17 @@ pub fn load_program_for(
     want: Option<Target>,
     ram: (u64, u64),
 ) -> Result<(Elf, Target), String> {
+    load_program_laid_out(path, want, ram, vmlab_os::image::Layout::Flat)
+}
+
+/// [`load_program_for`], linking a hosted assembly program for `layout` (the segmentation
+/// schemes need text and data in segments of their own).
+pub fn load_program_laid_out(
+    path: &Path,
+    want: Option<Target>,
+    ram: (u64, u64),
+    layout: vmlab_os::image::Layout,
+) -> Result<(Elf, Target), String> {
     let shown = path.display().to_string();
     let plain = |e: String| format!("error: {e}");
     let is_asm = matches!(
@@ -95,15 +106,16 @@ pub fn load_program_for(
     if is_asm {
         let (_, src) = crate::scenario::read_text(path, "program", "programs/asm/hello.s")
             .map_err(|e| plain(e.to_string()))?;
-        let assemble = |text_base: u64| -> Result<Elf, String> {
+        let assemble = |text_base: u64, data_base: Option<u64>| -> Result<Elf, String> {
             let opts = vmlab_cpu::asm::AsmOptions {
                 text_base,
+                data_base,
                 ..vmlab_cpu::asm::AsmOptions::default()
             };
             let obj = assemble_file(&src, &shown, &opts).map_err(|e| e.to_string())?;
             Elf::parse(&obj.to_elf(), &shown).map_err(|e| plain(e.to_string()))
         };
-        let bare = assemble(vmlab_cpu::asm::AsmOptions::default().text_base)?;
+        let bare = assemble(vmlab_cpu::asm::AsmOptions::default().text_base, None)?;
         let target = want.unwrap_or(if bare.tohost.is_some() {
             Target::Bare
         } else {
@@ -111,7 +123,10 @@ pub fn load_program_for(
         });
         match target {
             Target::Bare => Ok((bare, Target::Bare)),
-            Target::Hosted => Ok((assemble(vmlab_os::image::HOSTED_TEXT_BASE)?, Target::Hosted)),
+            Target::Hosted => Ok((
+                assemble(layout.text_base(), layout.data_base())?,
+                Target::Hosted,
+            )),
         }
     } else {
         let elf = Elf::open(path).map_err(|e| plain(e.to_string()))?;
@@ -382,7 +397,8 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
     let ram = (cfg.memory.ram.base, cfg.memory.ram.size);
     let mut loaded = Vec::new();
     for p in programs {
-        match load_program_for(p, want, ram) {
+        let layout = vmlab_os::image::Layout::for_scheme(cfg.os.scheme);
+        match load_program_laid_out(p, want, ram, layout) {
             Ok(x) => loaded.push((p, x)),
             Err(e) => {
                 eprintln!("{e}");

@@ -283,6 +283,31 @@ buf:    .zero 16
     )
     .unwrap();
     assert_eq!(o2.section(".text").unwrap().addr, 0x1000);
+    // Data in a segment of its own.
+    let o3 = assemble(
+        src,
+        "t.s",
+        &AsmOptions {
+            text_base: 0,
+            data_base: Some(0x4000_0000),
+            ..AsmOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(o3.section(".text").unwrap().addr, 0);
+    if let Some(d) = o3.section(".data") {
+        assert!(d.addr >= 0x4000_0000, "{:#x}", d.addr);
+    }
+    let below = assemble(
+        src,
+        "t.s",
+        &AsmOptions {
+            text_base: 0x1000,
+            data_base: Some(0x10),
+            ..AsmOptions::default()
+        },
+    );
+    assert!(below.is_err());
 }
 
 #[test]

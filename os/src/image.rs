@@ -7,6 +7,43 @@ use vmlab_cpu::elf::Elf;
 /// page 0 stays unmapped so that a null pointer faults).
 pub const HOSTED_TEXT_BASE: u64 = 0x1000;
 
+/// How a hosted program is linked: for one flat address space, or for the segmentation
+/// schemes' four segments (`crate::seg`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Text at [`HOSTED_TEXT_BASE`], data on the next page.
+    Flat,
+    /// Text at 0 in segment 0, data at the start of segment 1.
+    Segmented,
+}
+
+impl Layout {
+    /// The layout the scheme's programs need.
+    pub fn for_scheme(s: crate::config::SchemeKind) -> Layout {
+        use crate::config::SchemeKind::*;
+        match s {
+            SimpleSegmentation | VmSegmentation => Layout::Segmented,
+            _ => Layout::Flat,
+        }
+    }
+
+    /// Where `.text` goes.
+    pub fn text_base(self) -> u64 {
+        match self {
+            Layout::Flat => HOSTED_TEXT_BASE,
+            Layout::Segmented => 0,
+        }
+    }
+
+    /// Where the writable sections go (`None`: the page after the read-only ones).
+    pub fn data_base(self) -> Option<u64> {
+        match self {
+            Layout::Flat => None,
+            Layout::Segmented => Some(crate::seg::SEGMENT_SIZE),
+        }
+    }
+}
+
 /// Access permissions of a piece of memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Perm {

@@ -10,6 +10,7 @@ use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, OptFuture, Outcome, Paging, Tag};
 use crate::process::{Access, Area, AreaKind, Kill, Pid, ProcStats, Process, State};
+use crate::seg::{Segments, SEGMENT_SIZE};
 use crate::services::{DiskDriver, Event, KernelStats, Record, Services};
 use crate::workingset::WorkingSet;
 use std::collections::{BTreeMap, VecDeque};
@@ -57,6 +58,11 @@ pub mod errno {
     pub const ENOSYS: u64 = 38;
 }
 
+/// Faults in a row without a retired instruction after which a process is killed as
+/// livelocked (one instruction touches at most a few pages: its fetch, its data, each
+/// possibly straddling, and the A/D updates of each).
+const MAX_FAULT_STREAK: u32 = 64;
+
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
 
@@ -78,6 +84,7 @@ pub enum Finish {
 enum Memory {
     Paging(Box<Paging>),
     Contig(Box<Contig>),
+    Seg(Box<Segments>),
 }
 
 /// The modelled kernel.
@@ -181,11 +188,18 @@ impl Kernel {
                     frames * page,
                 )?))
             }
-            other => {
-                return Err(format!(
-                    "os.scheme = {:?} is not built yet; use fixed-partitions, dynamic-partitions, simple-paging or vm-paging",
-                    other.name()
-                ))
+            SchemeKind::SimpleSegmentation | SchemeKind::VmSegmentation => {
+                if !disk.present() {
+                    return Err(format!(
+                        "{} loads programs from the disk; enable memory.diskctl",
+                        cfg.scheme.name()
+                    ));
+                }
+                Memory::Seg(Box::new(Segments::new(
+                    &cfg,
+                    ram_base + reserve,
+                    frames * page,
+                )?))
             }
         };
         let sv = Services {
@@ -222,10 +236,13 @@ impl Kernel {
                 match &mut k.mem {
                     Memory::Paging(pg) => pg.place_image(hw, &k.disk, p.pid, &p.image)?,
                     Memory::Contig(c) => c.place_image(hw, &k.disk, p.pid, &p.image)?,
+                    Memory::Seg(sg) => sg.place_image(hw, &k.disk, p.pid, &p.image)?,
                 }
             }
-            if let Memory::Paging(pg) = &mut k.mem {
-                pg.layout_swap(&k.disk);
+            match &mut k.mem {
+                Memory::Paging(pg) => pg.layout_swap(&k.disk),
+                Memory::Seg(sg) => sg.layout_swap(&k.disk),
+                Memory::Contig(_) => {}
             }
         } else if k
             .procs
@@ -272,6 +289,7 @@ impl Kernel {
         let page = match &self.mem {
             Memory::Paging(p) => p.page_size(),
             Memory::Contig(_) => return Ok(self.contiguous_process(pid, image)),
+            Memory::Seg(_) => return Ok(self.segmented_process(pid, image)),
         };
         let cfg = &self.cfg;
         let mut areas = Vec::new();
@@ -332,6 +350,8 @@ impl Kernel {
             insns_since: 0,
             blocked_at: 0,
             waiting_for: 0,
+            fault_streak: 0,
+            fault_mark: 0,
             stats: ProcStats::default(),
         })
     }
@@ -390,6 +410,67 @@ impl Kernel {
             insns_since: 0,
             blocked_at: 0,
             waiting_for: 0,
+            fault_streak: 0,
+            fault_mark: 0,
+            stats: ProcStats::default(),
+        }
+    }
+
+    /// A process laid out for the segmentation schemes: text in segment 0, data in 1, the
+    /// heap at the start of segment 2, the stack at the top of segment 3 (`crate::seg`).
+    fn segmented_process(&self, pid: Pid, image: Image) -> Process {
+        let cfg = &self.cfg;
+        let heap_start = 2 * SEGMENT_SIZE;
+        let stack_top = 4 * SEGMENT_SIZE;
+        let stack_size = cfg.stack_size.next_multiple_of(crate::seg::GRANULE);
+        let mut areas: Vec<Area> = image
+            .segments
+            .iter()
+            .map(|s| Area {
+                start: s.vaddr,
+                end: s.end(),
+                perm: s.perm,
+                kind: if s.perm.exec {
+                    AreaKind::Text
+                } else {
+                    AreaKind::Data
+                },
+            })
+            .collect();
+        areas.push(Area {
+            start: heap_start,
+            end: heap_start,
+            perm: Perm::RW,
+            kind: AreaKind::Heap,
+        });
+        areas.push(Area {
+            start: stack_top - stack_size,
+            end: stack_top,
+            perm: Perm::RW,
+            kind: AreaKind::Stack,
+        });
+        areas.sort_by_key(|a| a.start);
+        let mut regs = [0u64; 32];
+        regs[2] = stack_top - 16;
+        Process {
+            pid,
+            pc: image.entry,
+            image,
+            state: State::Loading,
+            regs,
+            areas,
+            heap_start,
+            brk: heap_start,
+            brk_limit: heap_start + cfg.heap_limit.min(SEGMENT_SIZE),
+            stack_top,
+            stack_floor: stack_top - stack_size,
+            asid: if cfg.asids { pid as u16 } else { 0 },
+            since: 0,
+            insns_since: 0,
+            blocked_at: 0,
+            waiting_for: 0,
+            fault_streak: 0,
+            fault_mark: 0,
             stats: ProcStats::default(),
         }
     }
@@ -417,11 +498,13 @@ impl Kernel {
             sv,
             disk,
             procs,
+            cfg,
             ..
         } = self;
         let outcome = match mem {
             Memory::Paging(pg) => pg.admit(sv, hw, disk, procs, pid),
             Memory::Contig(c) => c.admit(sv, hw, disk, procs, pid),
+            Memory::Seg(sg) => sg.admit(sv, hw, disk, procs, pid, cfg),
         };
         let Some(pi) = self.index(pid) else { return };
         match outcome {
@@ -470,7 +553,7 @@ impl Kernel {
             Memory::Paging(pg) => {
                 pg.wants_references() || self.recording.is_some() || self.cfg.working_set_window > 0
             }
-            Memory::Contig(_) => false,
+            Memory::Contig(_) | Memory::Seg(_) => false,
         }
     }
 
@@ -559,6 +642,32 @@ impl Kernel {
         if let Some((va, access)) = mem_fault {
             let c = self.sv.cost().fault;
             self.sv.charge(hw, c);
+            // Livelock guard: an instruction that needs more pages (or segments) at once
+            // than the process can keep resident faults for ever; say so instead.
+            if let Some(pi) = self.index(pid) {
+                let p = &mut self.procs[pi];
+                let done = p.stats.instret + hw.retired().saturating_sub(p.insns_since);
+                if done == p.fault_mark {
+                    p.fault_streak += 1;
+                } else {
+                    p.fault_streak = 1;
+                    p.fault_mark = done;
+                }
+                if p.fault_streak > MAX_FAULT_STREAK {
+                    let k = Kill {
+                        addr: va,
+                        pc: epc,
+                        access: Some(access),
+                        cause: "out-of-memory",
+                        scheme: self.cfg.scheme.name(),
+                        detail: format!(
+                            "it faulted {MAX_FAULT_STREAK} times without completing an instruction: it needs more pages at once than it can keep in memory (os.user_frames, os.frames_per_process)"
+                        ),
+                    };
+                    self.kill(hw, pid, k);
+                    return;
+                }
+            }
             let Kernel {
                 mem,
                 sv,
@@ -569,6 +678,7 @@ impl Kernel {
             let outcome = match mem {
                 Memory::Paging(pg) => pg.fault(sv, hw, disk, procs, pid, va, access, epc),
                 Memory::Contig(c) => c.fault(pid, va, access, epc, self.cfg.scheme.name()),
+                Memory::Seg(sg) => sg.fault(sv, hw, disk, procs, pid, va, access, epc),
             };
             match outcome {
                 Outcome::Resume => {}
@@ -689,6 +799,7 @@ impl Kernel {
         match mem {
             Memory::Paging(pg) => pg.release(sv, hw, procs, pid),
             Memory::Contig(c) => c.release(pid),
+            Memory::Seg(sg) => sg.release(pid),
         }
         if !self.cfg.asids {
             hw.sfence(Flush::All);
@@ -723,6 +834,10 @@ impl Kernel {
             let woken = match mem {
                 Memory::Paging(pg) => pg.disk_done(sv, hw, disk, procs, tag),
                 Memory::Contig(c) => c.disk_done(tag),
+                Memory::Seg(sg) => match tag {
+                    Tag::Seg(t) => sg.disk_done(sv, hw, disk, procs, t),
+                    _ => Vec::new(),
+                },
             };
             for pid in woken {
                 self.wake(hw, pid);
@@ -835,6 +950,7 @@ impl Kernel {
         let activated = match &self.mem {
             Memory::Paging(pg) => pg.activate(hw, pid),
             Memory::Contig(c) => c.activate(hw, pid),
+            Memory::Seg(sg) => sg.activate(hw, pid),
         };
         if let Err(e) = activated {
             let k = Kill {
@@ -936,6 +1052,45 @@ impl Kernel {
             hw.output(&out);
             return len;
         }
+        if let Memory::Seg(sg) = &self.mem {
+            // Within one segment; a segment not in memory is brought in first (the call
+            // then runs again).
+            let last = buf.saturating_add(len.max(1) - 1);
+            let (first, end) = (sg.user_pa(pid, buf), sg.user_pa(pid, last));
+            match (first, end) {
+                (Ok(pa), Ok(pe)) if pe - pa == last - buf => {
+                    out.resize(len as usize, 0);
+                    if !hw.read_phys(pa, &mut out) {
+                        return errno::EFAULT.wrapping_neg();
+                    }
+                    let c = self.sv.cost().write_byte * len;
+                    self.sv.charge(hw, c);
+                    hw.output(&out);
+                    return len;
+                }
+                (Err(true), _) | (Ok(_), Err(true)) => {
+                    let va = if first.is_err() { buf } else { last };
+                    let Some(pi) = self.index(pid) else { return 0 };
+                    let epc = self.procs[pi].pc.wrapping_sub(4);
+                    self.procs[pi].pc = epc;
+                    let Kernel {
+                        mem,
+                        sv,
+                        disk,
+                        procs,
+                        ..
+                    } = self;
+                    let Memory::Seg(sg) = mem else { return 0 };
+                    match sg.fault(sv, hw, disk, procs, pid, va, Access::Load, epc) {
+                        Outcome::Resume => {}
+                        Outcome::Block => self.block(hw, pid),
+                        Outcome::Kill(k) => self.kill(hw, pid, k),
+                    }
+                    return fd;
+                }
+                _ => return errno::EFAULT.wrapping_neg(),
+            }
+        }
         let Memory::Paging(pg) = &self.mem else {
             return errno::EFAULT.wrapping_neg();
         };
@@ -1007,6 +1162,7 @@ impl Kernel {
             Memory::Paging(pg) => pg.page_size(),
             // (The contiguous schemes reserved the heap when they placed the process.)
             Memory::Contig(_) => 16,
+            Memory::Seg(_) => crate::seg::GRANULE,
         };
         let heap = p.area_of(&AreaKind::Heap);
         let new_end = addr.next_multiple_of(page);
@@ -1018,6 +1174,18 @@ impl Kernel {
             .any(|(i, a)| Some(i) != heap && a.start < new_end && a.end > p.heap_start);
         if collides {
             return old;
+        }
+        if let Memory::Seg(sg) = &mut self.mem {
+            let current = self.current == Some(pid);
+            if !sg.set_heap(hw, pid, addr - self.procs[pi].heap_start, current) {
+                return old;
+            }
+            let p = &mut self.procs[pi];
+            if let Some(h) = heap {
+                p.areas[h].end = addr;
+            }
+            p.brk = addr;
+            return addr;
         }
         let old_end = old.next_multiple_of(page);
         if new_end > old_end {
@@ -1243,6 +1411,7 @@ impl Kernel {
         match &self.mem {
             Memory::Paging(pg) => pg.for_each_stat(f),
             Memory::Contig(c) => c.for_each_stat(f),
+            Memory::Seg(sg) => sg.for_each_stat(f),
         }
         for p in &self.procs {
             let prefix = format!("os.proc.{}", p.pid);

@@ -8,6 +8,7 @@
 //! - [`kernel`]: boot, processes, the round-robin scheduler, traps and system calls.
 //! - [`paging`]: simple paging and demand paging with swap.
 //! - [`contig`]: fixed and dynamic partitioning with base-and-bounds relocation.
+//! - [`seg`]: simple and virtual-memory segmentation with segment registers.
 //! - [`process`], [`image`], [`services`], [`config`], [`hw`]: processes and their areas,
 //!   program images, the disk driver, counters and trace events, the `[os]` configuration,
 //!   and the hardware interface.
@@ -35,6 +36,7 @@ pub mod partition;
 pub mod placement;
 pub mod process;
 pub mod replace;
+pub mod seg;
 pub mod services;
 pub mod workingset;
 

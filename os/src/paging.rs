@@ -54,6 +54,8 @@ pub enum Tag {
         /// The page waiting for the frame.
         then: Option<Pending>,
     },
+    /// A segmentation scheme's transfer.
+    Seg(crate::seg::SegTag),
     /// One page of a process's image read at start (simple paging).
     Load {
         /// The process.
@@ -1358,6 +1360,7 @@ impl Paging {
                     _ => self.frame_free(frame),
                 }
             }
+            Tag::Seg(_) => {}
         }
         woken.sort_unstable();
         woken.dedup();

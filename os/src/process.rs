@@ -161,6 +161,19 @@ impl Kill {
 
 impl fmt::Display for Kill {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.cause == "out-of-memory" {
+            write!(f, "out of memory: {}", self.detail)?;
+            if let Some(a) = self.access {
+                write!(
+                    f,
+                    " (at a {} of {:#x}, pc {:#x})",
+                    a.name(),
+                    self.addr,
+                    self.pc
+                )?;
+            }
+            return write!(f, " [{}]", self.scheme);
+        }
         match self.access {
             Some(a) => write!(
                 f,
@@ -262,6 +275,10 @@ pub struct Process {
     pub blocked_at: u64,
     /// Disk requests it waits for.
     pub waiting_for: u32,
+    /// Faults in a row without an instruction retired in between (a livelock guard).
+    pub fault_streak: u32,
+    /// Its instructions retired at its last fault.
+    pub fault_mark: u64,
     /// Its counters.
     pub stats: ProcStats,
 }

@@ -601,7 +601,15 @@ fn assign(asm: &mut Asm, outs: &mut [OutSec], base: u64) -> Result<(), String> {
         } else {
             if o.rank >= 4 && !data_started {
                 data_started = true;
-                cur = align_up(cur, 0x1000).ok_or_else(too_big)?;
+                cur = match asm.opts.data_base {
+                    Some(d) if d >= cur => d,
+                    Some(d) => {
+                        return Err(format!(
+                            "the data base {d:#x} lies below the end of the read-only sections ({cur:#x}); place the data higher"
+                        ))
+                    }
+                    None => align_up(cur, 0x1000).ok_or_else(too_big)?,
+                };
             }
             align_up(cur, o.align).ok_or_else(too_big)?
         };

@@ -37,6 +37,11 @@ pub struct AsmOptions {
     /// Whether compression (RVC) starts enabled, as with `-march=rv64imac`. `.option rvc`
     /// and `.option norvc` change it within the source. Default `true`.
     pub rvc: bool,
+    /// Where the writable sections (`.tohost`, `.data`, `.bss`, ...) start: `None` (the
+    /// default) on the 4 KiB page after the read-only ones, as `programs/elf/link.ld` lays
+    /// them out; `Some(addr)` at `addr` (for a segmented address space, where data lives
+    /// in a segment of its own). It must lie above the read-only sections.
+    pub data_base: Option<u64>,
 }
 
 impl Default for AsmOptions {
@@ -44,6 +49,7 @@ impl Default for AsmOptions {
         AsmOptions {
             text_base: 0x8000_0000,
             rvc: true,
+            data_base: None,
         }
     }
 }

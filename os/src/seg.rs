@@ -1,0 +1,885 @@
+//! The segmentation schemes: simple segmentation (every segment placed and loaded at
+//! start) and virtual-memory segmentation (segments brought in whole on a
+//! segment-not-present fault and swapped out whole to make room).
+//!
+//! A process's address space is 32 bits wide and its top two bits select one of four
+//! segment registers (`vmsegcfg`: 2 selector bits, 32-bit addresses), so each segment spans
+//! 1 GiB of virtual addresses:
+//!
+//! | segment | virtual addresses | holds | permissions |
+//! |---|---|---|---|
+//! | 0 | `0x0000_0000..` | text and read-only data | `r-x` |
+//! | 1 | `0x4000_0000..` | data and bss | `rw-` |
+//! | 2 | `0x8000_0000..` | the heap (`brk`) | `rw-` |
+//! | 3 | `..0x1_0000_0000` | the stack, growing down | `rw-` |
+//!
+//! (vmlab's assembler links a hosted program that way under these schemes: `.text` at 0,
+//! the writable sections at `0x4000_0000`.) Each segment is one contiguous block of physical
+//! memory, placed in a hole by `os.fit`; its register holds the block's base, the segment's
+//! limit and its permissions, so the MMU checks every access against the limit and the
+//! permissions: a store into text, a fetch from data, an offset beyond a segment's end all
+//! fault, and the kernel kills the process with the exact cause.
+
+use crate::config::{OsConfig, SchemeKind};
+use crate::hw::Hw;
+use crate::image::{Image, Perm};
+use crate::paging::{Admit, Outcome, Tag};
+use crate::placement::Memory;
+use crate::process::{Access, Kill, Pid, Process};
+use crate::replace::{NoBits, Replacer};
+use crate::services::{DiskDriver, DiskOp, Event, Services};
+use std::collections::BTreeMap;
+use vmlab_cpu::vmcsr::{addr as vm, seg as flag};
+
+/// The size of one segment's range of virtual addresses.
+pub const SEGMENT_SIZE: u64 = 1 << 30;
+/// The width of a virtual address under segmentation.
+pub const VA_BITS: u64 = 32;
+/// The segment numbers.
+pub const TEXT: usize = 0;
+/// The data segment.
+pub const DATA: usize = 1;
+/// The heap segment.
+pub const HEAP: usize = 2;
+/// The stack segment.
+pub const STACK: usize = 3;
+/// The segments' names, for reports.
+pub const NAMES: [&str; 4] = ["text", "data", "heap", "stack"];
+/// Segments are placed on 16-byte boundaries.
+pub const GRANULE: u64 = 16;
+
+/// What a finished disk transfer was for (segmentation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SegTag {
+    /// A segment read into memory (its image at start, or a bring-in).
+    In {
+        /// The owner.
+        pid: Pid,
+        /// The segment.
+        seg: usize,
+        /// The memory block it went to.
+        block: u64,
+    },
+    /// A segment written to its swap copy; then its block is free, and `then` may fit.
+    Out {
+        /// The owner.
+        pid: Pid,
+        /// The segment.
+        seg: usize,
+        /// The memory block it left.
+        block: u64,
+        /// The segment waiting for room.
+        then: Option<(Pid, usize)>,
+    },
+}
+
+/// One segment of a process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Seg {
+    /// The physical block holding it (in memory, or being read into).
+    block: Option<u64>,
+    /// Bytes allocated for it.
+    alloc: u64,
+    /// Valid bytes (the limit register).
+    limit: u64,
+    /// In memory and usable.
+    present: bool,
+    /// Permissions.
+    perm: Perm,
+    /// Its swap copy's first block, once written out.
+    swap: Option<u64>,
+    /// Its image on the disk: first block and block count.
+    image: Option<(u64, u64)>,
+    /// A transfer is under way.
+    busy: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Space {
+    segs: [Seg; 4],
+    loading: u32,
+    waiters: Vec<Pid>,
+}
+
+/// The segmentation schemes' counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SegStats {
+    /// Segments placed in memory.
+    pub placements: u64,
+    /// Admissions that had to wait for memory.
+    pub waits: u64,
+    /// Segments brought in on a fault.
+    pub segments_in: u64,
+    /// Segments taken out to make room.
+    pub segments_out: u64,
+    /// Bytes read in for bring-ins.
+    pub bytes_in: u64,
+    /// Bytes written out.
+    pub bytes_out: u64,
+    /// The most holes seen.
+    pub holes_peak: u64,
+    /// The highest external fragmentation seen, in thousandths.
+    pub external_peak_permille: u64,
+}
+
+/// The segmentation schemes' state.
+pub struct Segments {
+    vm: bool,
+    mem: Memory,
+    /// The swap area, in blocks (a block-granular hole list).
+    swap: Option<Memory>,
+    spaces: BTreeMap<Pid, Space>,
+    repl: Replacer,
+    next_block: u64,
+    block_size: u64,
+    stats: SegStats,
+}
+
+fn permille(x: f64) -> u64 {
+    (x * 1000.0).round() as u64
+}
+
+impl Segments {
+    /// The scheme for `cfg` over user memory `[base, base + size)`.
+    pub fn new(cfg: &OsConfig, base: u64, size: u64) -> Result<Segments, String> {
+        let base = base.next_multiple_of(GRANULE);
+        let size = size / GRANULE * GRANULE;
+        Ok(Segments {
+            vm: cfg.scheme == SchemeKind::VmSegmentation,
+            mem: Memory::with_granule(base, size, cfg.fit, GRANULE)
+                .map_err(|e| format!("user memory: {e}"))?,
+            swap: None,
+            spaces: BTreeMap::new(),
+            repl: Replacer::new(cfg.policy, cfg.seed),
+            next_block: 0,
+            block_size: 0,
+            stats: SegStats::default(),
+        })
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.vm {
+            "vm-segmentation"
+        } else {
+            "simple-segmentation"
+        }
+    }
+
+    /// Checks that `image` is linked for segments (text in segment 0, data in segment 1)
+    /// and writes its two segments onto the disk (at boot).
+    pub fn place_image<T>(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<T>,
+        pid: Pid,
+        image: &Image,
+    ) -> Result<(), String> {
+        if disk.block_size == 0 {
+            return Err("the programs' images live on the disk; enable memory.diskctl".into());
+        }
+        self.block_size = disk.block_size;
+        let mut bytes: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+        for s in &image.segments {
+            let seg = (s.vaddr / SEGMENT_SIZE) as usize;
+            let want = if s.perm.write { DATA } else { TEXT };
+            if seg != want || (s.end() - 1) / SEGMENT_SIZE != seg as u64 {
+                return Err(format!(
+                    "{}: the segment at {:#x} ({}) does not lie in the {} segment [{:#x}, {:#x}); the segmentation schemes need text below 0x4000_0000 and data from 0x4000_0000 (vmlab's assembler links .s files so under these schemes)",
+                    image.name,
+                    s.vaddr,
+                    s.perm.text(),
+                    NAMES[want],
+                    want as u64 * SEGMENT_SIZE,
+                    (want as u64 + 1) * SEGMENT_SIZE
+                ));
+            }
+            let off = (s.vaddr - seg as u64 * SEGMENT_SIZE) as usize;
+            let b = &mut bytes[seg];
+            if b.len() < off + s.data.len() {
+                b.resize(off + s.data.len(), 0);
+            }
+            b[off..off + s.data.len()].copy_from_slice(&s.data);
+        }
+        let space = self.spaces.entry(pid).or_default();
+        for (seg, b) in bytes.iter_mut().enumerate() {
+            if b.is_empty() {
+                continue;
+            }
+            b.resize(b.len().next_multiple_of(disk.block_size as usize), 0);
+            let count = b.len() as u64 / disk.block_size;
+            if self.next_block + count > disk.blocks {
+                return Err(format!(
+                    "the disk ({} blocks of {} bytes) is too small for the programs' images; enlarge memory.diskctl.disk",
+                    disk.blocks, disk.block_size
+                ));
+            }
+            hw.disk_preload(self.next_block, b)?;
+            space.segs[seg].image = Some((self.next_block, count));
+            self.next_block += count;
+        }
+        Ok(())
+    }
+
+    /// Lays out the swap area on the rest of the disk.
+    pub fn layout_swap<T>(&mut self, disk: &DiskDriver<T>) {
+        let blocks = disk.blocks.saturating_sub(self.next_block);
+        self.swap = Memory::new(self.next_block, blocks, crate::placement::Fit::First).ok();
+    }
+
+    /// Sets up `pid`'s segments from its areas; simple segmentation places and loads them.
+    pub fn admit(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        cfg: &OsConfig,
+    ) -> Admit {
+        let Some(pi) = procs.iter().position(|p| p.pid == pid) else {
+            return Admit::Refuse("no such process".into());
+        };
+        let p = &procs[pi];
+        let end_in = |seg: usize| {
+            p.areas
+                .iter()
+                .filter(|a| (a.start / SEGMENT_SIZE) as usize == seg)
+                .map(|a| a.end - seg as u64 * SEGMENT_SIZE)
+                .max()
+                .unwrap_or(0)
+        };
+        let space = self.spaces.entry(pid).or_default();
+        let limits = [
+            end_in(TEXT),
+            end_in(DATA),
+            0,
+            cfg.stack_size.next_multiple_of(GRANULE),
+        ];
+        let allocs = [
+            limits[0],
+            limits[1],
+            cfg.heap_reserve.next_multiple_of(GRANULE),
+            limits[3],
+        ];
+        // A segment's memory is whole disk blocks: it moves to and from the disk by DMA,
+        // which transfers whole blocks (the rounding is internal waste).
+        let unit = self.block_size.max(GRANULE);
+        for s in 0..4 {
+            let g = &mut space.segs[s];
+            g.limit = limits[s];
+            g.alloc = allocs[s].next_multiple_of(unit);
+            g.perm = if s == TEXT { Perm::RX } else { Perm::RW };
+        }
+        if self.vm {
+            // Everything starts on the disk (or as nothing yet); the first touch of each
+            // segment brings it in.
+            return Admit::Ready;
+        }
+        let total: u64 = self.spaces[&pid].segs.iter().map(|g| g.alloc).sum();
+        if total > self.mem.size() {
+            return Admit::Refuse(format!(
+                "its segments need {total} bytes and user memory holds {}",
+                self.mem.size()
+            ));
+        }
+        let mut placed = Vec::new();
+        for s in 0..4 {
+            let a = self.spaces[&pid].segs[s].alloc;
+            if a == 0 {
+                continue;
+            }
+            match self.mem.allocate(seg_owner(pid, s), a) {
+                Some(b) => placed.push((s, b)),
+                None => {
+                    for (_, b) in placed {
+                        let _ = self.mem.free(b);
+                    }
+                    self.stats.waits += 1;
+                    return Admit::Wait;
+                }
+            }
+        }
+        let mut loading = 0;
+        for (s, block) in placed {
+            self.stats.placements += 1;
+            if self.start_in(sv, hw, disk, pid, s, block) {
+                loading += 1;
+            }
+        }
+        self.note();
+        if let Some(sp) = self.spaces.get_mut(&pid) {
+            sp.loading = loading;
+        }
+        if loading > 0 {
+            Admit::Loading
+        } else {
+            Admit::Ready
+        }
+    }
+
+    /// Fills `block` for segment `s` of `pid`: a disk read (true: wait for it) from its swap
+    /// copy or its image, or zeros (false: it is present now).
+    fn start_in(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        pid: Pid,
+        s: usize,
+        block: u64,
+    ) -> bool {
+        let Some(g) = self.spaces.get_mut(&pid).map(|sp| &mut sp.segs[s]) else {
+            return false;
+        };
+        g.block = Some(block);
+        let blocks = g.alloc.div_ceil(self.block_size.max(1));
+        let from = g.swap.map(|b| (b, blocks)).or(g.image);
+        let what = match s {
+            TEXT => "text",
+            DATA => "data",
+            HEAP => "heap",
+            _ => "stack",
+        };
+        sv.event(
+            hw,
+            Event::Place {
+                pid,
+                what,
+                base: block,
+                size: g.alloc,
+            },
+        );
+        // Zero what the disk does not fill.
+        let filled = from.map_or(0, |(_, n)| n * self.block_size);
+        if g.alloc > filled {
+            let ok = hw.write_phys(block + filled, &vec![0; (g.alloc - filled) as usize]);
+            debug_assert!(ok);
+            let c = sv.cost().zero_page * (g.alloc - filled).div_ceil(4096);
+            sv.charge(hw, c);
+        }
+        let Some((first, count)) = from else {
+            g.present = true;
+            g.busy = false;
+            self.repl.inserted(seg_owner(pid, s));
+            return false;
+        };
+        // (Allocations are whole blocks and hold the whole image, so the read fits.)
+        let count = count.min(g.alloc / self.block_size.max(1));
+        g.busy = true;
+        let c = sv.cost().disk_request;
+        sv.charge(hw, c);
+        if let Some(id) = disk.submit(
+            hw,
+            DiskOp::Read,
+            first,
+            count,
+            block,
+            Tag::Seg(SegTag::In { pid, seg: s, block }),
+        ) {
+            sv.stats.disk_reads += 1;
+            sv.event(
+                hw,
+                Event::Disk {
+                    id,
+                    op: "read",
+                    block: first,
+                    count,
+                    pa: block,
+                    pid,
+                },
+            );
+        }
+        true
+    }
+
+    fn note(&mut self) {
+        let f = self.mem.fragmentation();
+        self.stats.holes_peak = self.stats.holes_peak.max(f.holes);
+        self.stats.external_peak_permille = self
+            .stats
+            .external_peak_permille
+            .max(permille(f.external()));
+    }
+
+    /// Loads `pid`'s segment registers (a context switch, or after its segments changed).
+    pub fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String> {
+        let Some(sp) = self.spaces.get(&pid) else {
+            return Err(format!("process {pid} has no segments"));
+        };
+        hw.write_csr(vm::VMMODE, 0)?;
+        hw.write_csr(vm::VMSEGCFG, 2 | VA_BITS << 8)?;
+        for (i, g) in sp.segs.iter().enumerate() {
+            let present = g.present && g.block.is_some();
+            let mut flags = flag::U;
+            if g.perm.read {
+                flags |= flag::R;
+            }
+            if g.perm.write {
+                flags |= flag::W;
+            }
+            if g.perm.exec {
+                flags |= flag::X;
+            }
+            if present {
+                flags |= flag::PRESENT;
+            }
+            let base = g.block.unwrap_or(0);
+            let (base, limit) = if i == STACK {
+                flags |= flag::GROWS_DOWN;
+                // Grows down: the register's base is one past the top byte.
+                (base + g.alloc, g.limit)
+            } else {
+                (base, g.limit)
+            };
+            hw.write_csr(vm::VMSEGSEL, i as u64)?;
+            hw.write_csr(vm::VMSEGBASE, base)?;
+            hw.write_csr(vm::VMSEGLIMIT, limit)?;
+            hw.write_csr(vm::VMSEGFLAGS, flags)?;
+        }
+        hw.write_csr(vm::VMMODE, 2)
+    }
+
+    /// A fault of `pid` at `va`: bring a not-present segment in (virtual-memory
+    /// segmentation), or kill the process with the exact cause.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fault(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        va: u64,
+        access: Access,
+        pc: u64,
+    ) -> Outcome {
+        let scheme = self.scheme();
+        let kill = |cause: &'static str, detail: String| {
+            Outcome::Kill(Kill {
+                addr: va,
+                pc,
+                access: Some(access),
+                cause,
+                scheme,
+                detail,
+            })
+        };
+        if va >> VA_BITS != 0 {
+            return kill(
+                "no-mapping",
+                format!("segmented addresses are {VA_BITS} bits wide; this one is wider"),
+            );
+        }
+        let s = (va / SEGMENT_SIZE) as usize;
+        let off = va % SEGMENT_SIZE;
+        let Some(g) = self.spaces.get(&pid).map(|sp| sp.segs[s]) else {
+            return Outcome::Resume;
+        };
+        let allowed = match access {
+            Access::Fetch => g.perm.exec,
+            Access::Load => g.perm.read,
+            Access::Store => g.perm.write,
+        };
+        if !allowed {
+            let what = match access {
+                Access::Fetch => "execute",
+                Access::Load => "read",
+                Access::Store => "write",
+            };
+            return kill(
+                "permission",
+                format!(
+                    "{what} in the {} segment (segment {s}), which is {}",
+                    NAMES[s],
+                    g.perm.text()
+                ),
+            );
+        }
+        let inside = if s == STACK {
+            off >= SEGMENT_SIZE - g.limit
+        } else {
+            off < g.limit
+        };
+        if !inside {
+            let range = if s == STACK {
+                format!("[{:#x}, {:#x})", SEGMENT_SIZE - g.limit, SEGMENT_SIZE)
+            } else {
+                format!("[0, {:#x})", g.limit)
+            };
+            return kill(
+                "segment-limit",
+                format!(
+                    "offset {off:#x} in the {} segment (segment {s}) is outside its valid offsets {range}",
+                    NAMES[s]
+                ),
+            );
+        }
+        if g.present {
+            // Nothing to do (the registers were stale): load them again.
+            let _ = self.activate(hw, pid);
+            return Outcome::Resume;
+        }
+        if !self.vm {
+            return kill(
+                "segment-limit",
+                format!("the {} segment is not in memory", NAMES[s]),
+            );
+        }
+        if g.busy {
+            if let Some(sp) = self.spaces.get_mut(&pid) {
+                sp.waiters.push(pid);
+            }
+            if let Some(p) = procs.iter_mut().find(|p| p.pid == pid) {
+                p.waiting_for += 1;
+            }
+            return Outcome::Block;
+        }
+        sv.event(
+            hw,
+            Event::Fault {
+                pid,
+                va,
+                access,
+                kind: "segment",
+            },
+        );
+        match self.bring_in(sv, hw, disk, procs, pid, s) {
+            Ok(true) => {
+                if let Some(p) = procs.iter_mut().find(|p| p.pid == pid) {
+                    p.waiting_for += 1;
+                    p.stats.major_faults += 1;
+                }
+                sv.stats.major_faults += 1;
+                Outcome::Block
+            }
+            Ok(false) => {
+                if let Some(p) = procs.iter_mut().find(|p| p.pid == pid) {
+                    p.stats.minor_faults += 1;
+                }
+                sv.stats.minor_faults += 1;
+                let _ = self.activate(hw, pid);
+                Outcome::Resume
+            }
+            Err(detail) => kill("out-of-memory", detail),
+        }
+    }
+
+    /// Finds room for segment `s` of `pid` and fills it. `Ok(true)`: the process waits for
+    /// the disk (a read, or a write-out that makes room first); `Ok(false)`: present now.
+    fn bring_in(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        s: usize,
+    ) -> Result<bool, String> {
+        let alloc = self.spaces.get(&pid).map_or(0, |sp| sp.segs[s].alloc);
+        if alloc > self.mem.size() {
+            return Err(format!(
+                "the {} segment needs {alloc} bytes and user memory holds {}",
+                NAMES[s],
+                self.mem.size()
+            ));
+        }
+        loop {
+            if let Some(block) = self.mem.allocate(seg_owner(pid, s), alloc) {
+                self.stats.placements += 1;
+                self.stats.segments_in += 1;
+                self.stats.bytes_in += alloc;
+                self.note();
+                return Ok(self.start_in(sv, hw, disk, pid, s, block));
+            }
+            // Make room: the policy's victim among the segments in memory.
+            let c = sv.cost().replace;
+            sv.charge(hw, c);
+            let Some(victim) = self.repl.victim(&mut NoBits, None) else {
+                // Room may be coming: a write-out under way frees its block when done.
+                if self
+                    .spaces
+                    .values()
+                    .any(|sp| sp.segs.iter().any(|g| g.busy && !g.present))
+                {
+                    if let Some(g) = self.spaces.get_mut(&pid).map(|sp| &mut sp.segs[s]) {
+                        g.busy = true;
+                    }
+                    return Ok(true);
+                }
+                return Err(format!(
+                    "no hole holds the {} segment ({alloc} bytes) and no segment can be taken out",
+                    NAMES[s]
+                ));
+            };
+            let (vpid, vs) = seg_unowner(victim);
+            if self.evict(sv, hw, disk, procs, vpid, vs, (pid, s))? {
+                // Written out first: the bring-in continues when the write completes.
+                if let Some(g) = self.spaces.get_mut(&pid).map(|sp| &mut sp.segs[s]) {
+                    g.busy = true;
+                }
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Takes segment `vs` of `vpid` out of memory. Read-only text is dropped (its image is
+    /// on the disk); a writable segment is written to its swap copy first, and the block is
+    /// freed when that completes (returns true; `then` continues then).
+    #[allow(clippy::too_many_arguments)]
+    fn evict(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        vpid: Pid,
+        vs: usize,
+        then: (Pid, usize),
+    ) -> Result<bool, String> {
+        let Some(g) = self.spaces.get(&vpid).map(|sp| sp.segs[vs]) else {
+            return Ok(false);
+        };
+        let Some(block) = g.block else {
+            return Ok(false);
+        };
+        self.stats.segments_out += 1;
+        sv.event(
+            hw,
+            Event::Evict {
+                pid: vpid,
+                va: vs as u64 * SEGMENT_SIZE,
+                dirty: g.perm.write,
+                for_pid: then.0,
+            },
+        );
+        if let Some(p) = procs.iter_mut().find(|p| p.pid == vpid) {
+            p.stats.pages_out += u64::from(g.perm.write);
+        }
+        if !g.perm.write {
+            let _ = self.mem.free(block);
+            if let Some(x) = self.spaces.get_mut(&vpid).map(|sp| &mut sp.segs[vs]) {
+                x.present = false;
+                x.block = None;
+            }
+            self.note();
+            return Ok(false);
+        }
+        let blocks = g.alloc.div_ceil(self.block_size.max(1));
+        let slot = match g.swap {
+            Some(b) => b,
+            None => {
+                let swap = self.swap.as_mut().ok_or("there is no swap area")?;
+                swap.allocate(seg_owner(vpid, vs), blocks)
+                    .ok_or("the swap area is full; enlarge the disk")?
+            }
+        };
+        if let Some(x) = self.spaces.get_mut(&vpid).map(|sp| &mut sp.segs[vs]) {
+            x.present = false;
+            x.busy = true;
+            x.swap = Some(slot);
+        }
+        self.stats.bytes_out += g.alloc;
+        let c = sv.cost().disk_request;
+        sv.charge(hw, c);
+        let tag = SegTag::Out {
+            pid: vpid,
+            seg: vs,
+            block,
+            then: Some(then),
+        };
+        match disk.submit(hw, DiskOp::Write, slot, blocks, block, Tag::Seg(tag)) {
+            Some(id) => {
+                sv.stats.disk_writes += 1;
+                sv.event(
+                    hw,
+                    Event::Disk {
+                        id,
+                        op: "write",
+                        block: slot,
+                        count: blocks,
+                        pa: block,
+                        pid: vpid,
+                    },
+                );
+                Ok(true)
+            }
+            None => Err("there is no disk to swap to".into()),
+        }
+    }
+
+    /// A transfer finished; returns the processes it readies.
+    pub fn disk_done(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        tag: SegTag,
+    ) -> Vec<Pid> {
+        let mut woken = Vec::new();
+        match tag {
+            SegTag::In { pid, seg, block } => match self.spaces.get_mut(&pid) {
+                Some(sp) => {
+                    let g = &mut sp.segs[seg];
+                    g.present = true;
+                    g.busy = false;
+                    self.repl.inserted(seg_owner(pid, seg));
+                    if sp.loading > 0 {
+                        sp.loading -= 1;
+                        if sp.loading == 0 {
+                            woken.push(pid);
+                        }
+                    } else {
+                        woken.push(pid);
+                    }
+                    woken.append(&mut sp.waiters);
+                }
+                None => {
+                    let _ = self.mem.free(block);
+                }
+            },
+            SegTag::Out {
+                pid,
+                seg,
+                block,
+                then,
+            } => {
+                let _ = self.mem.free(block);
+                if let Some(sp) = self.spaces.get_mut(&pid) {
+                    let g = &mut sp.segs[seg];
+                    g.busy = false;
+                    g.block = None;
+                    woken.append(&mut sp.waiters);
+                }
+                self.note();
+                if let Some((tp, ts)) = then {
+                    if self.spaces.contains_key(&tp) {
+                        if let Some(g) = self.spaces.get_mut(&tp).map(|sp| &mut sp.segs[ts]) {
+                            g.busy = false;
+                        }
+                        match self.bring_in(sv, hw, disk, procs, tp, ts) {
+                            Ok(true) => {}
+                            Ok(false) => woken.push(tp),
+                            Err(_) => woken.push(tp),
+                        }
+                    }
+                }
+            }
+        }
+        woken.sort_unstable();
+        woken.dedup();
+        woken
+    }
+
+    /// The physical address of `va` in `pid`'s segments, if its segment is present and
+    /// `va` lies within its limit; `Err(true)` if the segment exists but is not present.
+    pub fn user_pa(&self, pid: Pid, va: u64) -> Result<u64, bool> {
+        if va >> VA_BITS != 0 {
+            return Err(false);
+        }
+        let s = (va / SEGMENT_SIZE) as usize;
+        let off = va % SEGMENT_SIZE;
+        let g = self.spaces.get(&pid).map(|sp| sp.segs[s]).ok_or(false)?;
+        let inside = if s == STACK {
+            off >= SEGMENT_SIZE - g.limit
+        } else {
+            off < g.limit
+        };
+        if !inside {
+            return Err(false);
+        }
+        match (g.present, g.block) {
+            (true, Some(b)) if s == STACK => Ok(b + g.alloc - (SEGMENT_SIZE - off)),
+            (true, Some(b)) => Ok(b + off),
+            _ => Err(true),
+        }
+    }
+
+    /// Moves `pid`'s heap limit to `bytes` (a `brk`): within its block, or by growing the
+    /// block in place, or (not in memory) by growing what it will get. False if it cannot.
+    pub fn set_heap(&mut self, hw: &mut dyn Hw, pid: Pid, bytes: u64, current: bool) -> bool {
+        let bytes = bytes.min(SEGMENT_SIZE);
+        let Some(g) = self.spaces.get(&pid).map(|sp| sp.segs[HEAP]) else {
+            return false;
+        };
+        let need = bytes.next_multiple_of(self.block_size.max(GRANULE));
+        if need > g.alloc {
+            match (g.block, g.busy) {
+                (Some(b), false) => {
+                    if self.mem.resize_in_place(b, need).is_err() {
+                        return false;
+                    }
+                    // The new part is zero, as a fresh heap is.
+                    let ok = hw.write_phys(b + g.alloc, &vec![0; (need - g.alloc) as usize]);
+                    debug_assert!(ok);
+                }
+                (None, false) if self.vm => {}
+                _ => return false,
+            }
+            if let Some(x) = self.spaces.get_mut(&pid).map(|sp| &mut sp.segs[HEAP]) {
+                x.alloc = need;
+            }
+        }
+        if let Some(x) = self.spaces.get_mut(&pid).map(|sp| &mut sp.segs[HEAP]) {
+            x.limit = bytes;
+        }
+        if current {
+            let _ = self.activate(hw, pid);
+        }
+        true
+    }
+
+    /// Frees everything `pid` holds.
+    pub fn release(&mut self, pid: Pid) {
+        let Some(sp) = self.spaces.remove(&pid) else {
+            return;
+        };
+        for (s, g) in sp.segs.iter().enumerate() {
+            self.repl.removed(seg_owner(pid, s));
+            // A block with a transfer under way is freed when the transfer completes.
+            if let (Some(b), false) = (g.block, g.busy) {
+                let _ = self.mem.free(b);
+            }
+            if let (Some(slot), Some(swap)) = (g.swap, self.swap.as_mut()) {
+                if !g.busy {
+                    let _ = swap.free(slot);
+                }
+            }
+        }
+        self.note();
+    }
+
+    /// Walks the scheme's counters under `os.seg.NAME`.
+    pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
+        let fr = self.mem.fragmentation();
+        let s = &self.stats;
+        for (n, v) in [
+            ("free_bytes", fr.free_bytes),
+            ("holes", fr.holes),
+            ("largest_hole", fr.largest_hole),
+            ("external_fragmentation_permille", permille(fr.external())),
+            (
+                "external_fragmentation_peak_permille",
+                s.external_peak_permille,
+            ),
+            ("holes_peak", s.holes_peak),
+            ("placements", s.placements),
+            ("waits", s.waits),
+            ("segments_in", s.segments_in),
+            ("segments_out", s.segments_out),
+            ("bytes_in", s.bytes_in),
+            ("bytes_out", s.bytes_out),
+        ] {
+            f(&format!("os.seg.{n}"), v);
+        }
+    }
+}
+
+/// The owner key of segment `s` of `pid` (for the placement map and the policy).
+fn seg_owner(pid: Pid, s: usize) -> u64 {
+    u64::from(pid) << 2 | s as u64
+}
+
+fn seg_unowner(k: u64) -> (Pid, usize) {
+    ((k >> 2) as Pid, (k & 3) as usize)
+}
