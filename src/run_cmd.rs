@@ -247,7 +247,7 @@ fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions
     if let Some(f) = opts.stats {
         let stats = h.stat_list();
         let text = match f {
-            StatsFormat::Text => stats_text_of(&stats),
+            StatsFormat::Text => stats_text_of(&stats) + &timeline_text(h.kernel.timeline()),
             StatsFormat::Json => {
                 let stop = match &end {
                     crate::hosted::End::Kernel(vmlab_os::Finish::AllEnded { status }) => {
@@ -256,12 +256,76 @@ fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions
                     crate::hosted::End::Kernel(vmlab_os::Finish::Stuck(w)) => w.clone(),
                     crate::hosted::End::Limit(s) => s.to_string(),
                 };
-                stats_json_of(&stats, Some((stop, end.exit_code()))) + "\n"
+                let mut j = stats_json_of(&stats, Some((stop, end.exit_code())));
+                // The timeline, as one more key: an array of samples.
+                if let Ok(t) = serde_json::to_string(h.kernel.timeline()) {
+                    j.truncate(j.len() - 2);
+                    j.push_str(&format!(",\n  \"os.timeline\": {t}\n}}"));
+                }
+                j + "\n"
             }
         };
         eprint!("{text}");
     }
     ExitCode::from(end.exit_code())
+}
+
+/// The fault-rate timeline as a table: per interval between samples, the page faults per
+/// thousand instructions (all and major), the share of cycles the CPU idled, the summed
+/// working set, and how many processes could run or waited for the disk.
+pub fn timeline_text(t: &[vmlab_os::kernel::Sample]) -> String {
+    if t.len() < 2 {
+        return String::new();
+    }
+    let mut s = String::from(
+        "timeline (per interval: faults per 1000 instructions, idle share, working set)\n",
+    );
+    s.push_str(&format!(
+        "  {:>12} {:>14} {:>10} {:>10} {:>7} {:>8} {:>9} {:>8}\n",
+        "instret", "cycle", "faults/k", "major/k", "idle", "wset", "runnable", "blocked"
+    ));
+    // At most 40 rows: every k-th sample (and the last), each row covering the interval
+    // since the row before (--stats json lists every sample).
+    let k = t.len().div_ceil(40);
+    let rows: Vec<&vmlab_os::kernel::Sample> = t
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % k == 0 || *i == t.len() - 1)
+        .map(|(_, x)| x)
+        .collect();
+    let mut prev = vmlab_os::kernel::Sample::default();
+    for x in rows {
+        let di = x.instret.saturating_sub(prev.instret);
+        let dc = x.cycle.saturating_sub(prev.cycle);
+        let per_k = |n: u64| {
+            if di == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.2}", n as f64 * 1000.0 / di as f64)
+            }
+        };
+        let idle = if dc == 0 {
+            "-".to_string()
+        } else {
+            format!(
+                "{:.1}%",
+                100.0 * x.idle.saturating_sub(prev.idle) as f64 / dc as f64
+            )
+        };
+        s.push_str(&format!(
+            "  {:>12} {:>14} {:>10} {:>10} {:>7} {:>8} {:>9} {:>8}\n",
+            x.instret,
+            x.cycle,
+            per_k(x.faults.saturating_sub(prev.faults)),
+            per_k(x.major.saturating_sub(prev.major)),
+            idle,
+            x.working_set,
+            x.runnable,
+            x.blocked
+        ));
+        prev = *x;
+    }
+    s
 }
 
 /// The readable statistics table: the run's totals and derived rates, then every non-zero

@@ -161,6 +161,9 @@ pub struct OsConfig {
     pub compaction: bool,
     /// The working-set window in page references (default 10000).
     pub working_set_window: u64,
+    /// Sample the fault-rate timeline every this many retired instructions (default
+    /// 100000; 0: no timeline).
+    pub timeline_interval: u64,
     /// The kernel's costs.
     pub cost: Costs,
 }
@@ -186,6 +189,7 @@ impl Default for OsConfig {
             fit: crate::placement::Fit::First,
             compaction: true,
             working_set_window: 10_000,
+            timeline_interval: 100_000,
             cost: Costs::default(),
         }
     }

@@ -66,6 +66,27 @@ const MAX_FAULT_STREAK: u32 = 64;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
 
+/// One point of the timeline: the counters when the sample was taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Sample {
+    /// Instructions retired so far.
+    pub instret: u64,
+    /// The clock.
+    pub cycle: u64,
+    /// Page (and segment) faults so far, minor and major.
+    pub faults: u64,
+    /// Major faults so far.
+    pub major: u64,
+    /// Idle cycles so far.
+    pub idle: u64,
+    /// The working-set sizes of the live processes, added up (pages).
+    pub working_set: u64,
+    /// Processes ready or running.
+    pub runnable: u64,
+    /// Processes blocked on the disk.
+    pub blocked: u64,
+}
+
 /// How a hosted run ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Finish {
@@ -109,6 +130,9 @@ pub struct Kernel {
     working: BTreeMap<Pid, WorkingSet>,
     /// Working-set sizes: the largest seen per process.
     ws_peak: BTreeMap<Pid, u64>,
+    /// The timeline, and the instruction count of the next sample.
+    timeline: Vec<Sample>,
+    next_sample: u64,
 }
 
 impl Kernel {
@@ -224,6 +248,8 @@ impl Kernel {
             last_ref: BTreeMap::new(),
             working: BTreeMap::new(),
             ws_peak: BTreeMap::new(),
+            timeline: Vec::new(),
+            next_sample: 0,
         };
         for (i, image) in images.into_iter().enumerate() {
             let pid = i as Pid + 1;
@@ -586,6 +612,7 @@ impl Kernel {
     /// Handles a trap the hart took into M-mode at `epc` (the pc of the trapping instruction,
     /// or of the interrupted one).
     pub fn trap(&mut self, hw: &mut dyn Hw, trap: Trap, epc: u64) {
+        self.sample(hw, false);
         self.entered = hw.now();
         self.idle_in_entry = 0;
         self.sv.stats.entries += 1;
@@ -891,6 +918,7 @@ impl Kernel {
                         _ => None,
                     })
                     .unwrap_or(0);
+                self.sample(hw, true);
                 self.finish = Some(Finish::AllEnded { status });
                 return;
             }
@@ -1423,6 +1451,54 @@ impl Kernel {
         }
     }
 
+    /// Takes a timeline sample when `os.timeline_interval` more instructions have retired
+    /// (or always, when `last`).
+    fn sample(&mut self, hw: &dyn Hw, last: bool) {
+        let every = self.cfg.timeline_interval;
+        if every == 0 || (!last && hw.retired() < self.next_sample) {
+            return;
+        }
+        self.next_sample = (hw.retired() / every + 1) * every;
+        let st = &self.sv.stats;
+        let live = |p: &&Process| !p.state.ended();
+        let s = Sample {
+            instret: hw.retired(),
+            cycle: hw.now(),
+            faults: st.minor_faults + st.major_faults,
+            major: st.major_faults,
+            idle: st.idle_cycles,
+            working_set: self
+                .procs
+                .iter()
+                .filter(live)
+                .map(|p| self.working.get(&p.pid).map_or(0, |w| w.size() as u64))
+                .sum(),
+            runnable: self
+                .procs
+                .iter()
+                .filter(|p| matches!(p.state, State::Ready | State::Running))
+                .count() as u64,
+            blocked: self
+                .procs
+                .iter()
+                .filter(|p| matches!(p.state, State::Blocked | State::Loading))
+                .count() as u64,
+        };
+        if self
+            .timeline
+            .last()
+            .is_some_and(|l| l.instret == s.instret && !last)
+        {
+            return;
+        }
+        self.timeline.push(s);
+    }
+
+    /// The timeline samples (the last one taken when the run ended).
+    pub fn timeline(&self) -> &[Sample] {
+        &self.timeline
+    }
+
     /// Closes the books when the machine stops early (a limit): the running process's
     /// cycles up to now.
     pub fn settle(&mut self, hw: &mut dyn Hw) {
@@ -1435,5 +1511,6 @@ impl Kernel {
                 p.insns_since = hw.retired();
             }
         }
+        self.sample(hw, true);
     }
 }
