@@ -58,9 +58,9 @@ pub mod errno {
     pub const ENOSYS: u64 = 38;
 }
 
-/// Faults in a row without a retired instruction after which a process is killed as
-/// livelocked (one instruction touches at most a few pages: its fetch, its data, each
-/// possibly straddling, and the A/D updates of each).
+/// Faults per live process in a row, with no instruction retired anywhere, after which the
+/// faulting process is killed as livelocked (one instruction touches at most a few pages:
+/// its fetch, its data, each possibly straddling, and the A/D updates of each).
 const MAX_FAULT_STREAK: u32 = 64;
 
 const MAP_FIXED: u64 = 0x10;
@@ -133,6 +133,10 @@ pub struct Kernel {
     /// The timeline, and the instruction count of the next sample.
     timeline: Vec<Sample>,
     next_sample: u64,
+    /// The livelock guard: faults in a row with no instruction retired, and the retired
+    /// count when the streak began.
+    fault_streak: u32,
+    fault_mark: u64,
 }
 
 impl Kernel {
@@ -250,6 +254,8 @@ impl Kernel {
             ws_peak: BTreeMap::new(),
             timeline: Vec::new(),
             next_sample: 0,
+            fault_streak: 0,
+            fault_mark: 0,
         };
         for (i, image) in images.into_iter().enumerate() {
             let pid = i as Pid + 1;
@@ -376,8 +382,6 @@ impl Kernel {
             insns_since: 0,
             blocked_at: 0,
             waiting_for: 0,
-            fault_streak: 0,
-            fault_mark: 0,
             stats: ProcStats::default(),
         })
     }
@@ -436,8 +440,6 @@ impl Kernel {
             insns_since: 0,
             blocked_at: 0,
             waiting_for: 0,
-            fault_streak: 0,
-            fault_mark: 0,
             stats: ProcStats::default(),
         }
     }
@@ -495,8 +497,6 @@ impl Kernel {
             insns_since: 0,
             blocked_at: 0,
             waiting_for: 0,
-            fault_streak: 0,
-            fault_mark: 0,
             stats: ProcStats::default(),
         }
     }
@@ -669,31 +669,32 @@ impl Kernel {
         if let Some((va, access)) = mem_fault {
             let c = self.sv.cost().fault;
             self.sv.charge(hw, c);
-            // Livelock guard: an instruction that needs more pages (or segments) at once
-            // than the process can keep resident faults for ever; say so instead.
-            if let Some(pi) = self.index(pid) {
-                let p = &mut self.procs[pi];
-                let done = p.stats.instret + hw.retired().saturating_sub(p.insns_since);
-                if done == p.fault_mark {
-                    p.fault_streak += 1;
-                } else {
-                    p.fault_streak = 1;
-                    p.fault_mark = done;
-                }
-                if p.fault_streak > MAX_FAULT_STREAK {
-                    let k = Kill {
-                        addr: va,
-                        pc: epc,
-                        access: Some(access),
-                        cause: "out-of-memory",
-                        scheme: self.cfg.scheme.name(),
-                        detail: format!(
-                            "it faulted {MAX_FAULT_STREAK} times without completing an instruction: it needs more pages at once than it can keep in memory (os.user_frames, os.frames_per_process)"
-                        ),
-                    };
-                    self.kill(hw, pid, k);
-                    return;
-                }
+            // Livelock guard: when the whole machine retires no instruction over a long run
+            // of faults, the processes need more pages (or segments) at once than memory
+            // holds and evict each other's for ever; the faulting process is killed to
+            // free memory for the others.
+            if hw.retired() == self.fault_mark {
+                self.fault_streak += 1;
+            } else {
+                self.fault_streak = 1;
+                self.fault_mark = hw.retired();
+            }
+            let live = self.procs.iter().filter(|p| !p.state.ended()).count() as u32;
+            if self.fault_streak > MAX_FAULT_STREAK * live.max(1) {
+                self.fault_streak = 0;
+                let k = Kill {
+                    addr: va,
+                    pc: epc,
+                    access: Some(access),
+                    cause: "out-of-memory",
+                    scheme: self.cfg.scheme.name(),
+                    detail: format!(
+                        "no process completed an instruction over {} faults: the processes need more memory at once than there is (os.user_frames, os.frames_per_process), so this one goes",
+                        MAX_FAULT_STREAK * live.max(1)
+                    ),
+                };
+                self.kill(hw, pid, k);
+                return;
             }
             let Kernel {
                 mem,

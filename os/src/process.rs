@@ -275,10 +275,6 @@ pub struct Process {
     pub blocked_at: u64,
     /// Disk requests it waits for.
     pub waiting_for: u32,
-    /// Faults in a row without an instruction retired in between (a livelock guard).
-    pub fault_streak: u32,
-    /// Its instructions retired at its last fault.
-    pub fault_mark: u64,
     /// Its counters.
     pub stats: ProcStats,
 }

@@ -130,6 +130,9 @@ pub struct Segments {
     swap: Option<Memory>,
     spaces: BTreeMap<Pid, Space>,
     repl: Replacer,
+    /// Segments waiting for room that a write-out under way will free (retried, in order,
+    /// whenever one completes).
+    room_waiters: Vec<(Pid, usize)>,
     next_block: u64,
     block_size: u64,
     stats: SegStats,
@@ -151,6 +154,7 @@ impl Segments {
             swap: None,
             spaces: BTreeMap::new(),
             repl: Replacer::new(cfg.policy, cfg.seed),
+            room_waiters: Vec::new(),
             next_block: 0,
             block_size: 0,
             stats: SegStats::default(),
@@ -594,16 +598,37 @@ impl Segments {
             // Make room: the policy's victim among the segments in memory.
             let c = sv.cost().replace;
             sv.charge(hw, c);
-            let Some(victim) = self.repl.victim(&mut NoBits, None) else {
+            // The policy's choice, passing over the faulting process's own segments while
+            // another process has one in memory: evicting its text to bring in its data
+            // would leave the faulting instruction unable ever to complete.
+            let others = self
+                .spaces
+                .iter()
+                .any(|(&p, sp)| p != pid && sp.segs.iter().any(|g| g.present));
+            let mut passed = Vec::new();
+            let mut chosen = None;
+            while let Some(v) = self.repl.victim(&mut NoBits, None) {
+                if others && seg_unowner(v).0 == pid {
+                    passed.push(v);
+                    continue;
+                }
+                chosen = Some(v);
+                break;
+            }
+            for v in passed {
+                self.repl.inserted(v);
+            }
+            let Some(victim) = chosen.or_else(|| self.repl.victim(&mut NoBits, None)) else {
                 // Room may be coming: a write-out under way frees its block when done.
-                if self
-                    .spaces
-                    .values()
-                    .any(|sp| sp.segs.iter().any(|g| g.busy && !g.present))
-                {
+                if self.spaces.values().any(|sp| {
+                    sp.segs
+                        .iter()
+                        .any(|g| g.busy && !g.present && g.block.is_some())
+                }) {
                     if let Some(g) = self.spaces.get_mut(&pid).map(|sp| &mut sp.segs[s]) {
                         g.busy = true;
                     }
+                    self.room_waiters.push((pid, s));
                     return Ok(true);
                 }
                 return Err(format!(
@@ -752,18 +777,27 @@ impl Segments {
                     woken.append(&mut sp.waiters);
                 }
                 self.note();
-                if let Some((tp, ts)) = then {
-                    if self.spaces.contains_key(&tp) {
-                        if let Some(g) = self.spaces.get_mut(&tp).map(|sp| &mut sp.segs[ts]) {
-                            g.busy = false;
-                        }
-                        match self.bring_in(sv, hw, disk, procs, tp, ts) {
-                            Ok(true) => {}
-                            Ok(false) => woken.push(tp),
-                            Err(_) => woken.push(tp),
-                        }
-                    }
+                // The segment that needed this room first.
+                if let Some(t) = then {
+                    self.room_waiters.insert(0, t);
                 }
+            }
+        }
+        // Every completion may make room: a write-out frees its block, a finished read makes
+        // a segment evictable. Retry the segments waiting for room, in order.
+        for (tp, ts) in std::mem::take(&mut self.room_waiters) {
+            if !self.spaces.contains_key(&tp) {
+                continue;
+            }
+            if let Some(g) = self.spaces.get_mut(&tp).map(|sp| &mut sp.segs[ts]) {
+                g.busy = false;
+            }
+            match self.bring_in(sv, hw, disk, procs, tp, ts) {
+                // Waiting again: for a read, or for room (it queued itself once more).
+                Ok(true) => {}
+                // In memory now; or it cannot be: its retried access faults again and the
+                // kernel kills it with the reason.
+                Ok(false) | Err(_) => woken.push(tp),
             }
         }
         woken.sort_unstable();
@@ -834,6 +868,7 @@ impl Segments {
         let Some(sp) = self.spaces.remove(&pid) else {
             return;
         };
+        self.room_waiters.retain(|&(p, _)| p != pid);
         for (s, g) in sp.segs.iter().enumerate() {
             self.repl.removed(seg_owner(pid, s));
             // A block with a transfer under way is freed when the transfer completes.

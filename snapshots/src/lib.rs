@@ -62,3 +62,59 @@ pub fn run_report_on(program: &str, machine: Option<&str>, sets: &[&str]) -> Str
     }
     out
 }
+
+/// Runs `programs` (assembly or ELF files, paths relative to the repository root) as
+/// processes under the kernel with the `sets` applied to the default machine, and returns
+/// the report that is snapshot: how the run ended, vmlab's exit status, the output, one
+/// line per process that did not exit 0, then `name value` for `cycles`, `instret` and
+/// every non-zero statistic (the machine's, then the kernel's), in their stable order.
+pub fn hosted_report(programs: &[&str], sets: &[&str]) -> String {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let cfg = apply_set_all("", "(defaults)", &sets).expect("a valid configuration");
+    let ram = (cfg.memory.ram.base, cfg.memory.ram.size);
+    let layout = vmlab_os::image::Layout::for_scheme(cfg.os.scheme);
+    let loaded: Vec<(String, Elf)> = programs
+        .iter()
+        .map(|p| {
+            let (elf, _) = vmlab::run_cmd::load_program_laid_out(
+                &root().join(p),
+                Some(vmlab::run_cmd::Target::Hosted),
+                ram,
+                layout,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let name = p.rsplit('/').next().unwrap_or(p).to_string();
+            (name, elf)
+        })
+        .collect();
+    let mut h = if cfg.os.policy == vmlab_os::replace::Policy::Opt {
+        vmlab::hosted::Hosted::new_opt(cfg, &loaded)
+    } else {
+        vmlab::hosted::Hosted::new(cfg, &loaded)
+    }
+    .unwrap_or_else(|e| panic!("{e}"));
+    let end = h.run().clone();
+    let mut out = format!(
+        "programs: {}\nsettings: {}\nend: {end:?}\nexit code: {}\n",
+        programs.join(" "),
+        if sets.is_empty() {
+            "(defaults)".to_string()
+        } else {
+            sets.join(" ")
+        },
+        end.exit_code()
+    );
+    let output = String::from_utf8_lossy(&h.machine.take_output()).into_owned();
+    if !output.is_empty() {
+        out.push_str(&format!("output: {output:?}\n"));
+    }
+    for line in h.process_reports() {
+        out.push_str(&format!("report: {line}\n"));
+    }
+    for (i, (name, value)) in h.stat_list().into_iter().enumerate() {
+        if i < 2 || value != 0 {
+            out.push_str(&format!("{name} {value}\n"));
+        }
+    }
+    out
+}
