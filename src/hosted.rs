@@ -147,6 +147,9 @@ impl Hosted {
         first.os.policy = Policy::Fifo;
         let mut pass = Hosted::with_trace(first, programs, false)?;
         pass.kernel.set_recording(true);
+        // Recording needs every reference reported, whatever else wants them.
+        pass.refs = pass.kernel.wants_references();
+        pass.machine.set_access_log(pass.refs);
         pass.run();
         let strings: BTreeMap<Pid, Vec<u64>> = pass.kernel.take_recording();
         // The future is known before the second pass's first reference.

@@ -75,10 +75,11 @@ impl Perm {
         exec: false,
     };
 
-    /// From `mmap`/`mprotect` PROT_ bits (1 read, 2 write, 4 exec).
+    /// From `mmap`/`mprotect` PROT_ bits (1 read, 2 write, 4 exec). Write implies read, as
+    /// Linux on RISC-V maps it: the hardware reserves a writable, unreadable PTE.
     pub fn from_prot(prot: u64) -> Perm {
         Perm {
-            read: prot & 1 != 0,
+            read: prot & 3 != 0,
             write: prot & 2 != 0,
             exec: prot & 4 != 0,
         }

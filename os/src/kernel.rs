@@ -632,9 +632,14 @@ impl Kernel {
         match trap {
             Trap::Interrupt(Interrupt::MachineTimer) => {
                 self.sv.stats.timer_interrupts += 1;
-                // Preempt: to the back of the queue.
-                self.switch_out(hw, pid, State::Ready);
-                self.ready.push_back(pid);
+                if self.ready.is_empty() {
+                    // Nobody else can run: a new slice, no switch.
+                    self.arm_timer(hw);
+                } else {
+                    // Preempt: to the back of the queue.
+                    self.switch_out(hw, pid, State::Ready);
+                    self.ready.push_back(pid);
+                }
             }
             Trap::Interrupt(Interrupt::MachineExternal) => {
                 self.sv.stats.disk_interrupts += 1;
@@ -994,10 +999,7 @@ impl Kernel {
             self.dispatch(hw);
             return;
         }
-        // The time slice: mtimecmp = mtime + slice (in mtime ticks, rounded up).
-        let mtime = hw.mmio_read(self.clint + CLINT_MTIME);
-        let ticks = self.cfg.time_slice.div_ceil(self.divider);
-        hw.mmio_write(self.clint + CLINT_MTIMECMP, mtime.saturating_add(ticks));
+        self.arm_timer(hw);
         let Some(pi) = self.index(pid) else { return };
         let p = &mut self.procs[pi];
         p.state = State::Running;
@@ -1009,6 +1011,13 @@ impl Kernel {
         self.current = Some(pid);
         hw.set_regs(&p.regs);
         hw.enter_user(p.pc);
+    }
+
+    /// Starts a time slice: mtimecmp = mtime + slice (in mtime ticks, rounded up).
+    fn arm_timer(&mut self, hw: &mut dyn Hw) {
+        let mtime = hw.mmio_read(self.clint + CLINT_MTIME);
+        let ticks = self.cfg.time_slice.div_ceil(self.divider);
+        hw.mmio_write(self.clint + CLINT_MTIMECMP, mtime.saturating_add(ticks));
     }
 
     fn last_running(&self) -> Option<Pid> {
@@ -1278,7 +1287,16 @@ impl Kernel {
             let Some(end) = addr.checked_add(len) else {
                 return einval;
             };
-            if self.procs[pi].overlaps(addr, end) {
+            // It replaces earlier anonymous mappings; the program's own areas (text, data,
+            // heap, stack) it may not.
+            let p = &self.procs[pi];
+            if p.areas
+                .iter()
+                .any(|a| a.kind != AreaKind::Anon && a.start < end && addr < a.end)
+            {
+                return einval;
+            }
+            if p.overlaps(addr, end) {
                 self.sys_munmap(hw, pid, addr, len);
             }
             addr
@@ -1344,11 +1362,15 @@ impl Kernel {
         // Only mmap areas are unmapped; the range is cut out of them.
         let p = &mut self.procs[pi];
         let mut kept = Vec::new();
+        // The ranges actually cut: only their pages are freed (the program's own areas in
+        // the range keep their pages).
+        let mut cut = Vec::new();
         for a in p.areas.drain(..) {
             if a.kind != AreaKind::Anon || a.end <= addr || a.start >= end {
                 kept.push(a);
                 continue;
             }
+            cut.push((a.start.max(addr), a.end.min(end)));
             if a.start < addr {
                 kept.push(Area {
                     end: addr,
@@ -1366,7 +1388,9 @@ impl Kernel {
         p.areas.sort_by_key(|a| a.start);
         let Kernel { mem, sv, .. } = self;
         if let Memory::Paging(pg) = mem {
-            pg.unmap(sv, hw, pid, addr, end);
+            for (from, to) in cut {
+                pg.unmap(sv, hw, pid, from, to);
+            }
         }
         0
     }

@@ -91,6 +91,9 @@ struct Page {
     busy: bool,
     /// It is being written to its swap slot.
     writing: bool,
+    /// It was stored to while its PTE could not show it (its PTE was cleared by
+    /// `mprotect(PROT_NONE)`): it must be written back when evicted.
+    dirty: bool,
 }
 
 /// One process's address space.
@@ -225,9 +228,10 @@ impl Future for OptFuture {
         let (pid, vpn) = unkey(page);
         let now = self.pos.get(&pid).copied().unwrap_or(0);
         let v = self.uses.get(&pid)?.get(&vpn)?;
-        // Positions are of the owner's own references (see docs/os.md on global OPT).
+        // The distance to the next use, in the owner's own references: distances of
+        // different processes compare (docs/os.md on global OPT); positions would not.
         let i = v.partition_point(|&p| p < now);
-        v.get(i).copied()
+        v.get(i).map(|&p| p - now)
     }
 }
 
@@ -866,8 +870,11 @@ impl Paging {
             return Outcome::Block;
         }
         if let Some(frame) = page.frame {
-            // Resident: the hardware wants A or D set (Svade), or the PTE is stale.
-            let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, a.perm, store);
+            // Resident: the hardware wants A or D set (Svade: after Clock cleared A, or the
+            // first store to a page mapped clean), or the PTE is stale. D stays if it was set.
+            let dirty = store || self.page_dirty(hw, pid, vpn);
+            let perm = page_perm(&procs[pi], vpn, self.page_bits);
+            let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, dirty);
             self.flush_page(sv, hw, pid, vpn);
             sv.stats.minor_faults += 1;
             procs[pi].stats.minor_faults += 1;
@@ -985,8 +992,9 @@ impl Paging {
             .map_err(|e| format!("evicting a page failed: {e}"))
     }
 
-    /// Evicts some user page (for a page table), waiting for nothing: only a clean victim
-    /// will do; a dirty one is written out and its frame not reused for the table.
+    /// Evicts some user page for a page table, waiting for nothing: the first clean,
+    /// resident, idle page in frame-address order (a dirty one would have to be written
+    /// out first).
     fn evict_any(
         &mut self,
         sv: &mut Services,
@@ -1024,6 +1032,9 @@ impl Paging {
         let Some(s) = self.spaces.get(&pid) else {
             return false;
         };
+        if s.pages.get(&vpn).is_some_and(|p| p.dirty) {
+            return true;
+        }
         let va = vpn << self.page_bits;
         leaf_addr(hw, &self.format, s.root, va)
             .and_then(|pa| read_pte(hw, &self.format, pa))
@@ -1099,6 +1110,7 @@ impl Paging {
             s.resident = s.resident.saturating_sub(1);
             let p = s.pages.entry(vvpn).or_default();
             p.frame = None;
+            p.dirty = false;
             if let Some(slot) = slot {
                 if p.swap.is_none() {
                     self.stats.swap_used += 1;
@@ -1260,8 +1272,7 @@ impl Paging {
         let perm = procs
             .iter()
             .find(|p| p.pid == pid)
-            .and_then(|p| p.area(vpn << self.page_bits))
-            .map_or(Perm::RW, |a| a.perm);
+            .map_or(Perm::RW, |p| page_perm(p, vpn, self.page_bits));
         if let Some(s) = self.spaces.get_mut(&pid) {
             let p = s.pages.entry(vpn).or_default();
             if p.frame.is_none() {
@@ -1483,7 +1494,32 @@ impl Paging {
         };
         for (vpn, frame) in resident {
             let dirty = self.page_dirty(hw, pid, vpn);
-            let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, dirty);
+            let perm = procs
+                .iter()
+                .find(|p| p.pid == pid)
+                .map_or(perm, |p| page_perm(p, vpn, self.page_bits));
+            if !perm.read && !perm.exec {
+                // No access at all (PROT_NONE): a leaf needs R or X, so the PTE goes; the page
+                // stays resident, and remembers being dirty for its write-back.
+                let va = vpn << self.page_bits;
+                if let Some(root) = self.spaces.get(&pid).map(|s| s.root) {
+                    if let Some(pa) = leaf_addr(hw, &self.format, root, va) {
+                        write_pte(hw, &self.format, pa, 0);
+                        sv.stats.pte_writes += 1;
+                        let c = sv.cost().pte_write;
+                        sv.charge(hw, c);
+                    }
+                }
+                if let Some(p) = self
+                    .spaces
+                    .get_mut(&pid)
+                    .and_then(|s| s.pages.get_mut(&vpn))
+                {
+                    p.dirty = dirty;
+                }
+            } else {
+                let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, dirty);
+            }
             self.flush_page(sv, hw, pid, vpn);
         }
     }
@@ -1625,4 +1661,19 @@ fn describe_gap(p: &Process, va: u64) -> String {
         side(below),
         side(above)
     )
+}
+
+/// The permissions a page's PTE gets: the union of those of every area that overlaps the
+/// page (a page shared by text and data, as a linker may lay them out, is mapped `rwx`: the
+/// hardware cannot protect part of a page).
+fn page_perm(p: &Process, vpn: u64, page_bits: u32) -> Perm {
+    let start = vpn << page_bits;
+    let end = start + (1u64 << page_bits);
+    let mut perm = Perm::default();
+    for a in p.areas.iter().filter(|a| a.start < end && start < a.end) {
+        perm.read |= a.perm.read;
+        perm.write |= a.perm.write;
+        perm.exec |= a.perm.exec;
+    }
+    perm
 }

@@ -70,7 +70,11 @@ pub fn run_report_on(program: &str, machine: Option<&str>, sets: &[&str]) -> Str
 /// every non-zero statistic (the machine's, then the kernel's), in their stable order.
 pub fn hosted_report(programs: &[&str], sets: &[&str]) -> String {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let cfg = apply_set_all("", "(defaults)", &sets).expect("a valid configuration");
+    // A limit far above any of these runs, so that a kernel that never finishes fails
+    // (the limit is not part of the report's settings).
+    let mut all = sets.clone();
+    all.push("run.max_cycles=200000000000".into());
+    let cfg = apply_set_all("", "(defaults)", &all).expect("a valid configuration");
     let ram = (cfg.memory.ram.base, cfg.memory.ram.size);
     let layout = vmlab_os::image::Layout::for_scheme(cfg.os.scheme);
     let loaded: Vec<(String, Elf)> = programs
