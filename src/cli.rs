@@ -130,6 +130,10 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         /// to FILE as JSON lines with the cycle each happened at (hosted runs).
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
+        /// Put the host file PATH on the modelled disk as NAME, for processes to open and
+        /// mmap (repeatable; the host file itself is never changed).
+        #[arg(long = "file", value_name = "NAME=PATH")]
+        files: Vec<String>,
         /// A machine configuration file (TOML; docs/config.md lists every key).
         #[arg(long, value_name = "FILE.toml")]
         machine: Option<PathBuf>,
@@ -308,6 +312,7 @@ pub fn main() -> ExitCode {
             bare,
             hosted,
             trace,
+            files,
             machine,
             sets,
             max_insns,
@@ -326,6 +331,7 @@ pub fn main() -> ExitCode {
                 bare,
                 hosted,
                 trace,
+                files,
             },
         ),
     }

@@ -76,6 +76,17 @@ impl Hosted {
         programs: &[(String, Elf)],
         trace: bool,
     ) -> Result<Hosted, String> {
+        Hosted::with_files(cfg, programs, Vec::new(), trace)
+    }
+
+    /// [`Hosted::with_trace`] with a file set (`--file NAME=PATH`): each `(name, bytes)` is
+    /// put on the disk for processes to open and map.
+    pub fn with_files(
+        cfg: MachineConfig,
+        programs: &[(String, Elf)],
+        files: Vec<(String, Vec<u8>)>,
+        trace: bool,
+    ) -> Result<Hosted, String> {
         let mut cfg = cfg;
         // The kernel handles every trap; the bare machine's exit conventions do not apply.
         cfg.run.ecall_exit = EcallExit::Never;
@@ -116,7 +127,7 @@ impl Hosted {
             .collect::<Result<Vec<_>, _>>()?;
         let os = cfg.os.clone();
         let mut machine = Machine::new(cfg).map_err(|e| e.to_string())?;
-        let mut kernel = Kernel::boot(os, &mut machine, images, format)?;
+        let mut kernel = Kernel::boot_with_files(os, &mut machine, images, format, files)?;
         kernel.set_trace(trace);
         kernel.start(&mut machine);
         let refs = kernel.wants_references();
@@ -143,9 +154,19 @@ impl Hosted {
         programs: &[(String, Elf)],
         trace: bool,
     ) -> Result<Hosted, String> {
+        Hosted::new_opt_with_files(cfg, programs, Vec::new(), trace)
+    }
+
+    /// [`Hosted::new_opt_with_trace`] with a file set (both passes see the same files).
+    pub fn new_opt_with_files(
+        cfg: MachineConfig,
+        programs: &[(String, Elf)],
+        files: Vec<(String, Vec<u8>)>,
+        trace: bool,
+    ) -> Result<Hosted, String> {
         let mut first = cfg.clone();
         first.os.policy = Policy::Fifo;
-        let mut pass = Hosted::with_trace(first, programs, false)?;
+        let mut pass = Hosted::with_files(first, programs, files.clone(), false)?;
         pass.kernel.set_recording(true);
         // Recording needs every reference reported, whatever else wants them.
         pass.refs = pass.kernel.wants_references();
@@ -153,7 +174,7 @@ impl Hosted {
         pass.run();
         let strings: BTreeMap<Pid, Vec<u64>> = pass.kernel.take_recording();
         // The future is known before the second pass's first reference.
-        let mut h = Hosted::with_trace(cfg, programs, trace)?;
+        let mut h = Hosted::with_files(cfg, programs, files, trace)?;
         h.kernel.set_future(&strings);
         h.check_end();
         Ok(h)
@@ -222,6 +243,17 @@ impl Hosted {
     /// How the run ended, once it has.
     pub fn end(&self) -> Option<&End> {
         self.end.as_ref()
+    }
+
+    /// The bytes of file `name` of the file set as they are on the modelled disk now (what
+    /// the processes' `msync`, `munmap` and evictions wrote back), or `None`.
+    pub fn file_contents(&mut self, name: &str) -> Option<Vec<u8>> {
+        let (first, len) = self.kernel.file_extent(name)?;
+        let block = vmlab_os::Hw::devices(&self.machine).block_size.max(1);
+        let mut buf = vec![0u8; len.next_multiple_of(block) as usize];
+        vmlab_os::Hw::disk_peek(&mut self.machine, first, &mut buf).ok()?;
+        buf.truncate(len as usize);
+        Some(buf)
     }
 
     /// Kernel trace records since the last call.

@@ -38,6 +38,34 @@ pub struct RunOptions {
     pub hosted: bool,
     /// `--trace FILE` (hosted runs).
     pub trace: Option<PathBuf>,
+    /// `--file NAME=PATH`, in order.
+    pub files: Vec<String>,
+}
+
+/// Reads the `--file NAME=PATH` options: each file's name and bytes.
+pub fn read_files(specs: &[String]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for spec in specs {
+        let Some((name, path)) = spec.split_once('=') else {
+            return Err(format!(
+                "--file {spec}: give the name processes open and the host file, as NAME=PATH (e.g. --file data=programs/os/data.txt)"
+            ));
+        };
+        if name.is_empty() || name.contains('/') {
+            return Err(format!(
+                "--file {spec}: the name {name:?} must be a plain file name (no '/')"
+            ));
+        }
+        if out.iter().any(|(n, _)| n == name) {
+            return Err(format!("--file {spec}: the name {name:?} is given twice"));
+        }
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("--file {spec}: no such file {path}"),
+            _ => format!("--file {spec}: cannot read {path}: {e}"),
+        })?;
+        out.push((name.to_string(), bytes));
+    }
+    Ok(out)
 }
 
 /// Which machine a program runs on.
@@ -187,10 +215,17 @@ fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions
     }
     let opt = cfg.os.policy == vmlab_os::replace::Policy::Opt;
     let tracing = opts.trace.is_some();
+    let files = match read_files(&opts.files) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(crate::cli::EXIT_INPUT);
+        }
+    };
     let built = if opt {
-        crate::hosted::Hosted::new_opt_with_trace(cfg, programs, tracing)
+        crate::hosted::Hosted::new_opt_with_files(cfg, programs, files, tracing)
     } else {
-        crate::hosted::Hosted::with_trace(cfg, programs, tracing)
+        crate::hosted::Hosted::with_files(cfg, programs, files, tracing)
     };
     let mut h = match built {
         Ok(h) => h,
@@ -480,6 +515,11 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
     if opts.trace.is_some() {
         return input_error(
             "--trace records the kernel's events, and this program runs on the bare machine; use --log-commits for its instructions".into(),
+        );
+    }
+    if !opts.files.is_empty() {
+        return input_error(
+            "--file gives files to processes under the kernel, and this program runs on the bare machine".into(),
         );
     }
     let Some((_, (elf, _))) = loaded.into_iter().next() else {

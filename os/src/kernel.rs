@@ -42,16 +42,26 @@ pub mod sys {
     pub const MMAP: u64 = 222;
     /// `mprotect(addr, len, prot)`.
     pub const MPROTECT: u64 = 226;
+    /// `msync(addr, len, flags)`.
+    pub const MSYNC: u64 = 227;
+    /// `openat(dirfd, path, flags, mode)`.
+    pub const OPENAT: u64 = 56;
+    /// `close(fd)`.
+    pub const CLOSE: u64 = 57;
 }
 
 /// Linux error numbers the kernel returns (negated in `a0`).
 pub mod errno {
+    /// No such file.
+    pub const ENOENT: u64 = 2;
     /// Bad file descriptor.
     pub const EBADF: u64 = 9;
     /// Out of memory.
     pub const ENOMEM: u64 = 12;
     /// Bad address.
     pub const EFAULT: u64 = 14;
+    /// No such device (a file mapping the scheme cannot serve).
+    pub const ENODEV: u64 = 19;
     /// Invalid argument.
     pub const EINVAL: u64 = 22;
     /// Function not implemented.
@@ -63,6 +73,7 @@ pub mod errno {
 /// its fetch, its data, each possibly straddling, and the A/D updates of each).
 const MAX_FAULT_STREAK: u32 = 64;
 
+const MAP_SHARED: u64 = 0x01;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
 
@@ -137,6 +148,8 @@ pub struct Kernel {
     /// count when the streak began.
     fault_streak: u32,
     fault_mark: u64,
+    /// The file set (`--file NAME=PATH`): names and sizes, in order.
+    files: Vec<(String, u64)>,
 }
 
 impl Kernel {
@@ -148,6 +161,18 @@ impl Kernel {
         hw: &mut dyn Hw,
         images: Vec<Image>,
         format: Arc<Format>,
+    ) -> Result<Kernel, String> {
+        Kernel::boot_with_files(cfg, hw, images, format, Vec::new())
+    }
+
+    /// [`Kernel::boot`] with a file set: each `(name, bytes)` is written onto the disk,
+    /// where processes open it by name and map it.
+    pub fn boot_with_files(
+        cfg: OsConfig,
+        hw: &mut dyn Hw,
+        images: Vec<Image>,
+        format: Arc<Format>,
+        files: Vec<(String, Vec<u8>)>,
     ) -> Result<Kernel, String> {
         cfg.validate()?;
         if images.is_empty() {
@@ -256,6 +281,7 @@ impl Kernel {
             next_sample: 0,
             fault_streak: 0,
             fault_mark: 0,
+            files: Vec::new(),
         };
         for (i, image) in images.into_iter().enumerate() {
             let pid = i as Pid + 1;
@@ -271,6 +297,12 @@ impl Kernel {
                     Memory::Seg(sg) => sg.place_image(hw, &k.disk, p.pid, &p.image)?,
                 }
             }
+            for (name, data) in &files {
+                if let Memory::Paging(pg) = &mut k.mem {
+                    pg.place_file(hw, &k.disk, name, data)?;
+                }
+                k.files.push((name.clone(), data.len() as u64));
+            }
             match &mut k.mem {
                 Memory::Paging(pg) => pg.layout_swap(&k.disk),
                 Memory::Seg(sg) => sg.layout_swap(&k.disk),
@@ -284,6 +316,16 @@ impl Kernel {
             return Err("the programs' images live on the disk; enable memory.diskctl".into());
         }
         Ok(k)
+    }
+
+    /// Where file `name` of the file set lies on the disk: its first block and its length
+    /// in bytes (the paging schemes place the file set; the others do not map files).
+    pub fn file_extent(&self, name: &str) -> Option<(u64, u64)> {
+        let i = self.files.iter().position(|(n, _)| n == name)?;
+        match &self.mem {
+            Memory::Paging(pg) => Some((pg.file_first_block(i)?, self.files[i].1)),
+            _ => None,
+        }
     }
 
     /// Turns the trace of kernel events on (drain it with [`Kernel::take_trace`]).
@@ -382,6 +424,7 @@ impl Kernel {
             insns_since: 0,
             blocked_at: 0,
             waiting_for: 0,
+            files: BTreeMap::new(),
             stats: ProcStats::default(),
         })
     }
@@ -440,6 +483,7 @@ impl Kernel {
             insns_since: 0,
             blocked_at: 0,
             waiting_for: 0,
+            files: BTreeMap::new(),
             stats: ProcStats::default(),
         }
     }
@@ -497,6 +541,7 @@ impl Kernel {
             insns_since: 0,
             blocked_at: 0,
             waiting_for: 0,
+            files: BTreeMap::new(),
             stats: ProcStats::default(),
         }
     }
@@ -828,7 +873,17 @@ impl Kernel {
     fn end(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
         self.switch_out(hw, pid, state);
         self.ready.retain(|&p| p != pid);
-        let Kernel { mem, sv, procs, .. } = self;
+        let Kernel {
+            mem,
+            sv,
+            procs,
+            disk,
+            ..
+        } = self;
+        if let Memory::Paging(pg) = mem {
+            // Exit unmaps everything: dirty pages of shared file mappings go to their files.
+            pg.sync(sv, hw, disk, procs, pid, 0, u64::MAX, true, false);
+        }
         match mem {
             Memory::Paging(pg) => pg.release(sv, hw, procs, pid),
             Memory::Contig(c) => c.release(pid),
@@ -915,6 +970,18 @@ impl Kernel {
                 return;
             }
             if self.procs.iter().all(|p| p.state.ended()) {
+                // Shut down like a kernel: finish the disk writes still under way (file
+                // pages written back at munmap or exit) before the machine stops.
+                while self.disk.outstanding() > 0 {
+                    match hw.idle() {
+                        Some(c) => {
+                            self.sv.stats.idle_cycles += c;
+                            self.idle_in_entry += c;
+                            self.poll_disk(hw);
+                        }
+                        None => break,
+                    }
+                }
                 let status = self
                     .procs
                     .iter()
@@ -1057,6 +1124,22 @@ impl Kernel {
             sys::MMAP => self.sys_mmap(hw, pid, a[0], a[1], a[2], a[3]),
             sys::MUNMAP => self.sys_munmap(hw, pid, a[0], a[1]),
             sys::MPROTECT => self.sys_mprotect(hw, pid, a[0], a[1], a[2]),
+            sys::OPENAT => self.sys_openat(hw, pid, a[1]),
+            sys::CLOSE => match self.procs[pi].files.remove(&a[0]) {
+                Some(_) => 0,
+                None => neg(errno::EBADF),
+            },
+            sys::MSYNC => {
+                let r = self.sys_msync(hw, pid, a[0], a[1]);
+                if r == u64::MAX {
+                    // Blocked until the writes complete; a0 is 0 when it resumes.
+                    if let Some(pi) = self.index(pid) {
+                        self.procs[pi].regs[10] = 0;
+                    }
+                    return;
+                }
+                r
+            }
             _ => {
                 self.sv.stats.unknown_syscalls += 1;
                 neg(errno::ENOSYS)
@@ -1189,6 +1272,105 @@ impl Kernel {
         out.len() as u64
     }
 
+    /// The bytes of a NUL-terminated string at `va` in `pid`'s memory (at most 255),
+    /// `Err(None)` when a page of it is not resident (it has been faulted in, and the call
+    /// must run again), `Err(Some(errno))` when it cannot be read.
+    fn user_string(&mut self, hw: &mut dyn Hw, pid: Pid, va: u64) -> Result<String, Option<u64>> {
+        let mut out = Vec::new();
+        for i in 0..256u64 {
+            let a = va.wrapping_add(i);
+            let pa = match &self.mem {
+                Memory::Paging(pg) => pg.resident_pa(hw, pid, a),
+                Memory::Contig(c) => c.user_pa(pid, a),
+                Memory::Seg(sg) => sg.user_pa(pid, a).ok(),
+            };
+            let Some(pa) = pa else {
+                let Some(pi) = self.index(pid) else {
+                    return Err(Some(errno::EFAULT));
+                };
+                let readable = self.procs[pi].area(a).is_some_and(|x| x.perm.read);
+                if !readable || !matches!(self.mem, Memory::Paging(_)) {
+                    return Err(Some(errno::EFAULT));
+                }
+                // Fault the page in as the process's own load would; the call runs again.
+                let epc = self.procs[pi].pc.wrapping_sub(4);
+                self.procs[pi].pc = epc;
+                let Kernel {
+                    mem,
+                    sv,
+                    disk,
+                    procs,
+                    ..
+                } = self;
+                if let Memory::Paging(pg) = mem {
+                    match pg.fault(sv, hw, disk, procs, pid, a, Access::Load, epc) {
+                        Outcome::Resume => {}
+                        Outcome::Block => self.block(hw, pid),
+                        Outcome::Kill(k) => self.kill(hw, pid, k),
+                    }
+                }
+                return Err(None);
+            };
+            let mut b = [0u8];
+            if !hw.read_phys(pa, &mut b) {
+                return Err(Some(errno::EFAULT));
+            }
+            if b[0] == 0 {
+                return String::from_utf8(out).map_err(|_| Some(errno::ENOENT));
+            }
+            out.push(b[0]);
+        }
+        Err(Some(errno::EINVAL))
+    }
+
+    /// `openat(dirfd, path, ...)`: a file of the file set by its name (a leading `./` or `/`
+    /// is ignored); the descriptor, from 3 up.
+    fn sys_openat(&mut self, hw: &mut dyn Hw, pid: Pid, path: u64) -> u64 {
+        let name = match self.user_string(hw, pid, path) {
+            Ok(n) => n,
+            Err(Some(e)) => return e.wrapping_neg(),
+            // Restarted: a0 must still hold dirfd for the second try.
+            Err(None) => return self.index(pid).map_or(0, |pi| self.procs[pi].regs[10]),
+        };
+        let bare = name.trim_start_matches("./").trim_start_matches('/');
+        let Some(file) = self.files.iter().position(|(n, _)| n == bare) else {
+            return errno::ENOENT.wrapping_neg();
+        };
+        let Some(pi) = self.index(pid) else { return 0 };
+        let p = &mut self.procs[pi];
+        let fd = (3..).find(|f| !p.files.contains_key(f)).unwrap_or(3);
+        p.files.insert(fd, file);
+        fd
+    }
+
+    /// `msync(addr, len, flags)`: writes the dirty pages of shared file mappings in the
+    /// range back to their file and waits for the writes (`u64::MAX`: the process blocked).
+    fn sys_msync(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64, len: u64) -> u64 {
+        let Kernel {
+            mem,
+            sv,
+            disk,
+            procs,
+            ..
+        } = self;
+        let Memory::Paging(pg) = mem else {
+            return errno::EINVAL.wrapping_neg();
+        };
+        if !addr.is_multiple_of(pg.page_size()) {
+            return errno::EINVAL.wrapping_neg();
+        }
+        let end = addr.saturating_add(len);
+        let n = pg.sync(sv, hw, disk, procs, pid, addr, end, false, true);
+        if n == 0 {
+            return 0;
+        }
+        if let Some(pi) = self.index(pid) {
+            self.procs[pi].waiting_for += n as u32;
+        }
+        self.block(hw, pid);
+        u64::MAX
+    }
+
     fn sys_brk(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64) -> u64 {
         let Some(pi) = self.index(pid) else { return 0 };
         let p = &self.procs[pi];
@@ -1266,9 +1448,23 @@ impl Kernel {
         if len == 0 {
             return einval;
         }
-        if flags & MAP_ANONYMOUS == 0 {
-            return errno::EBADF.wrapping_neg();
+        // A file mapping names an open descriptor (a5 holds the offset); its pages come in
+        // on demand, so simple paging, which loads everything at once, cannot map files.
+        if flags & MAP_ANONYMOUS == 0 && self.cfg.scheme == SchemeKind::SimplePaging {
+            return errno::ENODEV.wrapping_neg();
         }
+        let file = if flags & MAP_ANONYMOUS == 0 {
+            let Some(pi) = self.index(pid) else {
+                return einval;
+            };
+            let fd = self.procs[pi].regs[14];
+            match self.procs[pi].files.get(&fd) {
+                Some(&f) => Some(f),
+                None => return errno::EBADF.wrapping_neg(),
+            }
+        } else {
+            None
+        };
         let Memory::Paging(pg) = &self.mem else {
             // A contiguous address space has no room outside its program, heap and stack.
             return errno::ENOMEM.wrapping_neg();
@@ -1292,7 +1488,7 @@ impl Kernel {
             let p = &self.procs[pi];
             if p.areas
                 .iter()
-                .any(|a| a.kind != AreaKind::Anon && a.start < end && addr < a.end)
+                .any(|a| !a.kind.is_mapping() && a.start < end && addr < a.end)
             {
                 return einval;
             }
@@ -1323,12 +1519,24 @@ impl Kernel {
                 }
             }
         };
+        let offset = self.procs[pi].regs[15];
+        if file.is_some() && !offset.is_multiple_of(page) {
+            return einval;
+        }
+        let kind = match file {
+            Some(file) => AreaKind::File {
+                file,
+                offset,
+                shared: flags & MAP_SHARED != 0,
+            },
+            None => AreaKind::Anon,
+        };
         let p = &mut self.procs[pi];
         p.add_area(Area {
             start,
             end: start + len,
             perm: Perm::from_prot(prot),
-            kind: AreaKind::Anon,
+            kind,
         });
         let perm = Perm::from_prot(prot);
         let Kernel {
@@ -1359,6 +1567,29 @@ impl Kernel {
             return errno::EINVAL.wrapping_neg();
         };
         let Some(pi) = self.index(pid) else { return 0 };
+        // Dirty pages of shared file mappings in the range go back to their file first
+        // (while their areas still say which file).
+        let shared: Vec<(u64, u64)> = self.procs[pi]
+            .areas
+            .iter()
+            .filter(|a| matches!(a.kind, AreaKind::File { shared: true, .. }))
+            .filter(|a| a.start < end && addr < a.end)
+            .map(|a| (a.start.max(addr), a.end.min(end)))
+            .collect();
+        {
+            let Kernel {
+                mem,
+                sv,
+                disk,
+                procs,
+                ..
+            } = self;
+            if let Memory::Paging(pg) = mem {
+                for (from, to) in shared {
+                    pg.sync(sv, hw, disk, procs, pid, from, to, true, false);
+                }
+            }
+        }
         // Only mmap areas are unmapped; the range is cut out of them.
         let p = &mut self.procs[pi];
         let mut kept = Vec::new();
@@ -1366,7 +1597,7 @@ impl Kernel {
         // the range keep their pages).
         let mut cut = Vec::new();
         for a in p.areas.drain(..) {
-            if a.kind != AreaKind::Anon || a.end <= addr || a.start >= end {
+            if !a.kind.is_mapping() || a.end <= addr || a.start >= end {
                 kept.push(a);
                 continue;
             }

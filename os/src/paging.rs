@@ -49,10 +49,22 @@ pub enum Tag {
         vpn: u64,
         /// The frame it left.
         frame: u64,
-        /// The swap slot it goes to.
-        slot: u64,
+        /// The swap slot it goes to (none: a shared file page goes back to its file).
+        slot: Option<u64>,
         /// The page waiting for the frame.
         then: Option<Pending>,
+    },
+    /// A dirty page of a shared file mapping written back to its file (`msync`, `munmap`,
+    /// exit).
+    FileSync {
+        /// The owner.
+        pid: Pid,
+        /// The frame written.
+        frame: u64,
+        /// The frame is free when the write completes (the page was unmapped).
+        free: bool,
+        /// The owner waits for it (`msync`).
+        wait: bool,
     },
     /// A segmentation scheme's transfer.
     Seg(crate::seg::SegTag),
@@ -265,6 +277,8 @@ pub struct Paging {
     stats: PagingStats,
     /// OPT's future, in the second pass.
     future: Option<OptFuture>,
+    /// The files of `--file`, on the disk: first block and block count.
+    files: Vec<(u64, u64)>,
 }
 
 /// The A and D bits of resident pages, read from (and A cleared in) the page tables in RAM.
@@ -399,6 +413,7 @@ impl Paging {
                 ..PagingStats::default()
             },
             future: None,
+            files: Vec::new(),
         })
     }
 
@@ -452,6 +467,160 @@ impl Paging {
             self.next_block += self.blocks_per_page;
         }
         Ok(())
+    }
+
+    /// Writes a file of the file set onto the disk (at boot, after the images, before the
+    /// swap area), page-aligned; returns its index.
+    pub fn place_file(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<Tag>,
+        name: &str,
+        data: &[u8],
+    ) -> Result<usize, String> {
+        if disk.block_size == 0 || !self.page.is_multiple_of(disk.block_size) {
+            return Err(format!(
+                "--file {name}: the disk's blocks do not fit whole pages"
+            ));
+        }
+        self.blocks_per_page = self.page / disk.block_size;
+        let mut bytes = data.to_vec();
+        bytes.resize((data.len() as u64).next_multiple_of(self.page) as usize, 0);
+        let count = bytes.len() as u64 / disk.block_size;
+        if self.next_block + count > disk.blocks {
+            return Err(format!(
+                "--file {name}: the disk ({} blocks of {} bytes) is too small for it and the programs; enlarge memory.diskctl.disk",
+                disk.blocks, disk.block_size
+            ));
+        }
+        if count > 0 {
+            hw.disk_preload(self.next_block, &bytes)?;
+        }
+        self.files.push((self.next_block, count));
+        self.next_block += count;
+        Ok(self.files.len() - 1)
+    }
+
+    /// The first disk block of file `index` of the file set.
+    pub fn file_first_block(&self, index: usize) -> Option<u64> {
+        self.files.get(index).map(|f| f.0)
+    }
+
+    /// Where page `vpn` of `pid` lives in a mapped file: its first block and whether the
+    /// mapping is shared. `None` outside file mappings, and past the file's end (zeros).
+    fn file_block(&self, procs: &[Process], pid: Pid, vpn: u64) -> Option<(u64, bool)> {
+        let va = vpn << self.page_bits;
+        let p = procs.iter().find(|p| p.pid == pid)?;
+        let a = p.area(va)?;
+        let AreaKind::File {
+            file,
+            offset,
+            shared,
+        } = a.kind
+        else {
+            return None;
+        };
+        let (first, blocks) = *self.files.get(file)?;
+        let index = ((va - a.start) + offset) >> self.page_bits;
+        (index * self.blocks_per_page < blocks)
+            .then(|| (first + index * self.blocks_per_page, shared))
+    }
+
+    /// Writes the dirty resident pages of shared file mappings in `[start, end)` of `pid`
+    /// back to their file; with `free` the pages are unmapped too (their frames are freed
+    /// when the writes complete), else their D bits are cleared. With `wait` the owner is
+    /// woken by each completion (`msync`). Returns how many writes started.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sync(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        start: u64,
+        end: u64,
+        free: bool,
+        wait: bool,
+    ) -> u64 {
+        let first = start >> self.page_bits;
+        let last = end.div_ceil(self.page);
+        let pages: Vec<(u64, u64)> = match self.spaces.get(&pid) {
+            Some(s) => s
+                .pages
+                .range(first..last)
+                .filter(|(_, p)| !p.busy)
+                .filter_map(|(&v, p)| p.frame.map(|f| (v, f)))
+                .collect(),
+            None => return 0,
+        };
+        let mut writes = 0;
+        for (vpn, frame) in pages {
+            let Some((block, true)) = self.file_block(procs, pid, vpn) else {
+                continue;
+            };
+            if !self.page_dirty(hw, pid, vpn) {
+                continue;
+            }
+            let va = vpn << self.page_bits;
+            if free {
+                if let Some(root) = self.spaces.get(&pid).map(|s| s.root) {
+                    if let Some(pa) = leaf_addr(hw, &self.format, root, va) {
+                        write_pte(hw, &self.format, pa, 0);
+                    }
+                }
+                self.owners.remove(&frame);
+                if let Some(r) = self.replacer(pid) {
+                    r.removed(key(pid, vpn));
+                }
+                if let Some(s) = self.spaces.get_mut(&pid) {
+                    s.pages.remove(&vpn);
+                    s.resident = s.resident.saturating_sub(1);
+                }
+            } else {
+                let perm = procs
+                    .iter()
+                    .find(|p| p.pid == pid)
+                    .map_or(Perm::RW, |p| page_perm(p, vpn, self.page_bits));
+                let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, false);
+                if let Some(p) = self
+                    .spaces
+                    .get_mut(&pid)
+                    .and_then(|s| s.pages.get_mut(&vpn))
+                {
+                    p.dirty = false;
+                }
+            }
+            sv.stats.pte_writes += 1;
+            let c = sv.cost().pte_write + sv.cost().disk_request;
+            sv.charge(hw, c);
+            self.flush_page(sv, hw, pid, vpn);
+            let tag = Tag::FileSync {
+                pid,
+                frame,
+                free,
+                wait,
+            };
+            if let Some(id) =
+                disk.submit(hw, DiskOp::Write, block, self.blocks_per_page, frame, tag)
+            {
+                writes += 1;
+                sv.stats.disk_writes += 1;
+                sv.stats.pages_out += 1;
+                sv.event(
+                    hw,
+                    Event::Disk {
+                        id,
+                        op: "write",
+                        block,
+                        count: self.blocks_per_page,
+                        pa: frame,
+                        pid,
+                    },
+                );
+            }
+        }
+        writes
     }
 
     /// Lays out the swap area on the rest of the disk (after every image is placed).
@@ -1093,7 +1262,13 @@ impl Paging {
                 for_pid,
             },
         );
-        let slot = if dirty {
+        // A dirty page of a shared file mapping goes back to its file; any other dirty
+        // page to its swap slot.
+        let to_file = match self.file_block(procs, vpid, vvpn) {
+            Some((block, true)) if dirty => Some(block),
+            _ => None,
+        };
+        let slot = if dirty && to_file.is_none() {
             let existing = self
                 .spaces
                 .get(&vpid)
@@ -1120,12 +1295,17 @@ impl Paging {
                 p.busy = true;
                 p.writing = true;
             }
+            if to_file.is_some() {
+                p.busy = true;
+                p.writing = true;
+            }
         }
-        let Some(slot) = slot else {
-            return Ok(Some(frame));
+        let block = match (slot, to_file) {
+            (Some(slot), _) => self.swap.first_block + slot * self.blocks_per_page,
+            (None, Some(block)) => block,
+            (None, None) => return Ok(Some(frame)),
         };
         // Write it out; the frame is free when the write completes.
-        let block = self.swap.first_block + slot * self.blocks_per_page;
         let c = sv.cost().disk_request;
         sv.charge(hw, c);
         let tag = Tag::PageOut {
@@ -1184,8 +1364,11 @@ impl Paging {
             ),
             None => (None, None),
         };
+        // A page written out to swap comes back from there; a file page from its file; a
+        // program page from the image; anything else is zeros.
         let from = swap
             .map(|slot| self.swap.first_block + slot * self.blocks_per_page)
+            .or_else(|| self.file_block(procs, pid, vpn).map(|(b, _)| b))
             .or(image);
         let access = pending.access;
         match from {
@@ -1343,7 +1526,7 @@ impl Paging {
                         p.writing = false;
                     }
                     // The owner ended meanwhile: the slot it was written to is free again.
-                    None => self.swap.free.push(slot),
+                    None => self.swap.free.extend(slot),
                 }
                 woken.extend(self.take_waiters(pid, vpn));
                 match then {
@@ -1369,6 +1552,19 @@ impl Paging {
                         }
                     }
                     _ => self.frame_free(frame),
+                }
+            }
+            Tag::FileSync {
+                pid,
+                frame,
+                free,
+                wait,
+            } => {
+                if free {
+                    self.frame_free(frame);
+                }
+                if wait {
+                    woken.push(pid);
                 }
             }
             Tag::Seg(_) => {}

@@ -34,6 +34,12 @@ pub enum AreaKind {
 }
 
 impl AreaKind {
+    /// Whether the area is an `mmap` (anonymous or of a file), which `munmap` and
+    /// `MAP_FIXED` may remove.
+    pub fn is_mapping(&self) -> bool {
+        matches!(self, AreaKind::Anon | AreaKind::File { .. })
+    }
+
     /// A short name for reports.
     pub fn name(&self) -> &'static str {
         match self {
@@ -275,6 +281,8 @@ pub struct Process {
     pub blocked_at: u64,
     /// Disk requests it waits for.
     pub waiting_for: u32,
+    /// Its open files: descriptor to the index in the kernel's file set.
+    pub files: std::collections::BTreeMap<u64, usize>,
     /// Its counters.
     pub stats: ProcStats,
 }

@@ -9,6 +9,8 @@ typedef unsigned long size_t;
 typedef long ssize_t;
 
 enum {
+    SYS_openat = 56,
+    SYS_close = 57,
     SYS_read = 63,
     SYS_write = 64,
     SYS_exit = 93,
@@ -19,7 +21,10 @@ enum {
     SYS_munmap = 215,
     SYS_mmap = 222,
     SYS_mprotect = 226,
+    SYS_msync = 227,
 };
+
+enum { AT_FDCWD = -100, O_RDONLY = 0, O_RDWR = 2, MS_SYNC = 4 };
 
 enum { PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4 };
 enum { MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20 };
@@ -77,6 +82,11 @@ static inline void *mmap(void *addr, size_t len, int prot, int flags, int fd, lo
     long r = vmlab_syscall6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
     return r < 0 && r > -4096 ? MAP_FAILED : (void *)r;
 }
+
+/* A file of the run's file set (vmlab run --file NAME=PATH), by NAME. */
+static inline int open(const char *name, int flags) { return (int)vmlab_syscall6(SYS_openat, AT_FDCWD, (long)name, flags, 0, 0, 0); }
+static inline int close(int fd) { return (int)vmlab_syscall6(SYS_close, fd, 0, 0, 0, 0, 0); }
+static inline int msync(void *addr, size_t len, int flags) { return (int)vmlab_syscall6(SYS_msync, (long)addr, (long)len, flags, 0, 0, 0); }
 
 static inline int munmap(void *addr, size_t len) { return (int)vmlab_syscall6(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0); }
 static inline int mprotect(void *addr, size_t len, int prot) { return (int)vmlab_syscall6(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0); }

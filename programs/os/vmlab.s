@@ -3,6 +3,8 @@
 # The calling convention is Linux's on RISC-V: the number in a7, arguments in a0..a5,
 # `ecall`, the result in a0 (a negative errno on failure).
 
+.equ SYS_openat,      56
+.equ SYS_close,       57
 .equ SYS_read,        63
 .equ SYS_write,       64
 .equ SYS_exit,        93
@@ -13,6 +15,12 @@
 .equ SYS_munmap,      215
 .equ SYS_mmap,        222
 .equ SYS_mprotect,    226
+.equ SYS_msync,       227
+
+.equ AT_FDCWD, -100
+.equ O_RDONLY, 0
+.equ O_RDWR,   2
+.equ MS_SYNC,  4
 
 .equ PROT_NONE,  0
 .equ PROT_READ,  1
