@@ -86,3 +86,14 @@ fn thrashing() {
         &["os.user_frames=36"],
     );
 }
+
+/// A C program built with the cross toolchain against programs/os/vmlab.h (its sbrk, mmap,
+/// write and exit), on a memory small enough to page.
+#[test]
+fn c_program() {
+    check(
+        "c-heap",
+        &["programs/os/c/heap.elf"],
+        &["os.user_frames=12"],
+    );
+}
