@@ -362,24 +362,26 @@ impl Kernel {
     fn new_process(&mut self, pid: Pid, image: Image) -> Result<Process, String> {
         let page = match &self.mem {
             Memory::Paging(p) => p.page_size(),
-            Memory::Contig(_) => return Ok(self.contiguous_process(pid, image)),
-            Memory::Seg(_) => return Ok(self.segmented_process(pid, image)),
+            Memory::Contig(_) => {
+                // One range [0, size): the program, the heap reserve, the stack at the top.
+                let size = Contig::space_size(&image, &self.cfg);
+                let heap_start = image.end().next_multiple_of(16);
+                let stack = self.cfg.stack_size.next_multiple_of(16);
+                return Ok(self.layout(pid, image, heap_start, size - stack, size, size - stack));
+            }
+            Memory::Seg(_) => {
+                // Text in segment 0, data in 1, the heap at the start of 2, the stack at the
+                // top of 3 (crate::seg).
+                let heap_start = 2 * SEGMENT_SIZE;
+                let top = 4 * SEGMENT_SIZE;
+                let stack = self.cfg.stack_size.next_multiple_of(crate::seg::GRANULE);
+                let brk_limit = heap_start + self.cfg.heap_limit.min(SEGMENT_SIZE);
+                return Ok(self.layout(pid, image, heap_start, brk_limit, top, top - stack));
+            }
         };
+        // Paging: the heap from the page after the image, the stack below os.stack_top,
+        // growing down to os.stack_limit.
         let cfg = &self.cfg;
-        let mut areas = Vec::new();
-        for s in &image.segments {
-            let kind = if s.perm.exec {
-                AreaKind::Text
-            } else {
-                AreaKind::Data
-            };
-            areas.push(Area {
-                start: s.vaddr,
-                end: s.end(),
-                perm: s.perm,
-                kind,
-            });
-        }
         let heap_start = image.end().next_multiple_of(page);
         let stack_top = cfg.stack_top;
         let stack_floor = stack_top.saturating_sub(cfg.stack_limit);
@@ -391,6 +393,39 @@ impl Kernel {
             ));
         }
         let stack_start = stack_top - cfg.stack_size.next_multiple_of(page);
+        let brk_limit = (heap_start + cfg.heap_limit).min(stack_floor);
+        let mut p = self.layout(pid, image, heap_start, brk_limit, stack_top, stack_start);
+        p.stack_floor = stack_floor;
+        Ok(p)
+    }
+
+    /// A new process of `image`: an area per segment (text or data by its permissions), an
+    /// empty heap at `heap_start` that `brk` may grow to `brk_limit`, and a stack
+    /// `[stack_start, stack_top)` (which may not grow: `stack_floor` = `stack_start`), with
+    /// `sp` 16 bytes below its top.
+    fn layout(
+        &self,
+        pid: Pid,
+        image: Image,
+        heap_start: u64,
+        brk_limit: u64,
+        stack_top: u64,
+        stack_start: u64,
+    ) -> Process {
+        let mut areas: Vec<Area> = image
+            .segments
+            .iter()
+            .map(|s| Area {
+                start: s.vaddr,
+                end: s.end(),
+                perm: s.perm,
+                kind: if s.perm.exec {
+                    AreaKind::Text
+                } else {
+                    AreaKind::Data
+                },
+            })
+            .collect();
         areas.push(Area {
             start: heap_start,
             end: heap_start,
@@ -406,65 +441,6 @@ impl Kernel {
         areas.sort_by_key(|a| a.start);
         let mut regs = [0u64; 32];
         regs[2] = stack_top - 16;
-        let asid = if cfg.asids { pid as u16 } else { 0 };
-        Ok(Process {
-            pid,
-            pc: image.entry,
-            image,
-            state: State::Loading,
-            regs,
-            areas,
-            heap_start,
-            brk: heap_start,
-            brk_limit: (heap_start + cfg.heap_limit).min(stack_floor),
-            stack_top,
-            stack_floor,
-            asid,
-            since: 0,
-            insns_since: 0,
-            blocked_at: 0,
-            waiting_for: 0,
-            files: BTreeMap::new(),
-            stats: ProcStats::default(),
-        })
-    }
-
-    /// A process laid out for a contiguous scheme: its program from address 0, the heap
-    /// reserve after it, the stack at the top of `[0, size)` (no growth).
-    fn contiguous_process(&self, pid: Pid, image: Image) -> Process {
-        let cfg = &self.cfg;
-        let size = Contig::space_size(&image, cfg);
-        let heap_start = image.end().next_multiple_of(16);
-        let stack_size = cfg.stack_size.next_multiple_of(16);
-        let mut areas: Vec<Area> = image
-            .segments
-            .iter()
-            .map(|s| Area {
-                start: s.vaddr,
-                end: s.end(),
-                perm: s.perm,
-                kind: if s.perm.exec {
-                    AreaKind::Text
-                } else {
-                    AreaKind::Data
-                },
-            })
-            .collect();
-        areas.push(Area {
-            start: heap_start,
-            end: heap_start,
-            perm: Perm::RW,
-            kind: AreaKind::Heap,
-        });
-        areas.push(Area {
-            start: size - stack_size,
-            end: size,
-            perm: Perm::RW,
-            kind: AreaKind::Stack,
-        });
-        areas.sort_by_key(|a| a.start);
-        let mut regs = [0u64; 32];
-        regs[2] = size - 16;
         Process {
             pid,
             pc: image.entry,
@@ -474,69 +450,10 @@ impl Kernel {
             areas,
             heap_start,
             brk: heap_start,
-            brk_limit: size - stack_size,
-            // The top of the address space: the bound.
-            stack_top: size,
-            stack_floor: size - stack_size,
-            asid: if cfg.asids { pid as u16 } else { 0 },
-            since: 0,
-            insns_since: 0,
-            blocked_at: 0,
-            waiting_for: 0,
-            files: BTreeMap::new(),
-            stats: ProcStats::default(),
-        }
-    }
-
-    /// A process laid out for the segmentation schemes: text in segment 0, data in 1, the
-    /// heap at the start of segment 2, the stack at the top of segment 3 (`crate::seg`).
-    fn segmented_process(&self, pid: Pid, image: Image) -> Process {
-        let cfg = &self.cfg;
-        let heap_start = 2 * SEGMENT_SIZE;
-        let stack_top = 4 * SEGMENT_SIZE;
-        let stack_size = cfg.stack_size.next_multiple_of(crate::seg::GRANULE);
-        let mut areas: Vec<Area> = image
-            .segments
-            .iter()
-            .map(|s| Area {
-                start: s.vaddr,
-                end: s.end(),
-                perm: s.perm,
-                kind: if s.perm.exec {
-                    AreaKind::Text
-                } else {
-                    AreaKind::Data
-                },
-            })
-            .collect();
-        areas.push(Area {
-            start: heap_start,
-            end: heap_start,
-            perm: Perm::RW,
-            kind: AreaKind::Heap,
-        });
-        areas.push(Area {
-            start: stack_top - stack_size,
-            end: stack_top,
-            perm: Perm::RW,
-            kind: AreaKind::Stack,
-        });
-        areas.sort_by_key(|a| a.start);
-        let mut regs = [0u64; 32];
-        regs[2] = stack_top - 16;
-        Process {
-            pid,
-            pc: image.entry,
-            image,
-            state: State::Loading,
-            regs,
-            areas,
-            heap_start,
-            brk: heap_start,
-            brk_limit: heap_start + cfg.heap_limit.min(SEGMENT_SIZE),
+            brk_limit,
             stack_top,
-            stack_floor: stack_top - stack_size,
-            asid: if cfg.asids { pid as u16 } else { 0 },
+            stack_floor: stack_start,
+            asid: if self.cfg.asids { pid as u16 } else { 0 },
             since: 0,
             insns_since: 0,
             blocked_at: 0,
