@@ -248,29 +248,13 @@ impl Contig {
         if count == 0 {
             return Admit::Ready;
         }
-        let c = sv.cost().disk_request;
-        sv.charge(hw, c);
         let tag = Tag::Load {
             pid,
             vpn: 0,
             frame: base,
         };
-        match disk.submit(hw, DiskOp::Read, block, count, base, tag) {
-            Some(id) => {
-                sv.stats.disk_reads += 1;
-                sv.event(
-                    hw,
-                    Event::Disk {
-                        id,
-                        op: "read",
-                        block,
-                        count,
-                        pa: base,
-                        pid,
-                    },
-                );
-                Admit::Loading
-            }
+        match disk.start(sv, hw, DiskOp::Read, block, count, base, pid, tag) {
+            Some(_) => Admit::Loading,
             None => Admit::Refuse("there is no disk to load the program from".into()),
         }
     }

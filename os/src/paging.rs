@@ -562,13 +562,8 @@ impl Paging {
             if !self.page_dirty(hw, pid, vpn) {
                 continue;
             }
-            let va = vpn << self.page_bits;
             if free {
-                if let Some(root) = self.spaces.get(&pid).map(|s| s.root) {
-                    if let Some(pa) = leaf_addr(hw, &self.format, root, va) {
-                        write_pte(hw, &self.format, pa, 0);
-                    }
-                }
+                self.clear_pte(sv, hw, pid, vpn);
                 self.owners.remove(&frame);
                 if let Some(r) = self.replacer(pid) {
                     r.removed(key(pid, vpn));
@@ -591,9 +586,6 @@ impl Paging {
                     p.dirty = false;
                 }
             }
-            sv.stats.pte_writes += 1;
-            let c = sv.cost().pte_write + sv.cost().disk_request;
-            sv.charge(hw, c);
             self.flush_page(sv, hw, pid, vpn);
             let tag = Tag::FileSync {
                 pid,
@@ -601,23 +593,13 @@ impl Paging {
                 free,
                 wait,
             };
-            if let Some(id) =
-                disk.submit(hw, DiskOp::Write, block, self.blocks_per_page, frame, tag)
+            let bpp = self.blocks_per_page;
+            if disk
+                .start(sv, hw, DiskOp::Write, block, bpp, frame, pid, tag)
+                .is_some()
             {
                 writes += 1;
-                sv.stats.disk_writes += 1;
                 sv.stats.pages_out += 1;
-                sv.event(
-                    hw,
-                    Event::Disk {
-                        id,
-                        op: "write",
-                        block,
-                        count: self.blocks_per_page,
-                        pa: frame,
-                        pid,
-                    },
-                );
             }
         }
         writes
@@ -837,30 +819,14 @@ impl Paging {
                 }
                 match block {
                     Some(b) => {
-                        let c = sv.cost().disk_request;
-                        sv.charge(hw, c);
-                        if let Some(id) = disk.submit(
-                            hw,
-                            DiskOp::Read,
-                            b,
-                            self.blocks_per_page,
-                            frame,
-                            Tag::Load { pid, vpn, frame },
-                        ) {
-                            sv.stats.disk_reads += 1;
+                        let tag = Tag::Load { pid, vpn, frame };
+                        let bpp = self.blocks_per_page;
+                        if disk
+                            .start(sv, hw, DiskOp::Read, b, bpp, frame, pid, tag)
+                            .is_some()
+                        {
                             sv.stats.pages_in += 1;
                             procs[pi].stats.pages_in += 1;
-                            sv.event(
-                                hw,
-                                Event::Disk {
-                                    id,
-                                    op: "read",
-                                    block: b,
-                                    count: self.blocks_per_page,
-                                    pa: frame,
-                                    pid,
-                                },
-                            );
                             loading += 1;
                         }
                     }
@@ -1210,6 +1176,20 @@ impl Paging {
             .is_some_and(|pte| pte & self.format.d_mask() != 0)
     }
 
+    /// Clears the PTE of page `vpn` of `pid` (if its tables reach it), at the cost of a PTE
+    /// write. The caller flushes the TLB entry.
+    fn clear_pte(&self, sv: &mut Services, hw: &mut dyn Hw, pid: Pid, vpn: u64) {
+        let Some(root) = self.spaces.get(&pid).map(|s| s.root) else {
+            return;
+        };
+        if let Some(pa) = leaf_addr(hw, &self.format, root, vpn << self.page_bits) {
+            write_pte(hw, &self.format, pa, 0);
+            sv.stats.pte_writes += 1;
+            let c = sv.cost().pte_write;
+            sv.charge(hw, c);
+        }
+    }
+
     fn flush_page(&self, sv: &mut Services, hw: &mut dyn Hw, pid: Pid, vpn: u64) {
         let asid = self.spaces.get(&pid).map_or(0, |s| s.asid);
         hw.sfence(Flush::AddrAsid {
@@ -1243,12 +1223,7 @@ impl Paging {
         };
         let va = vvpn << self.page_bits;
         let dirty = self.page_dirty(hw, vpid, vvpn);
-        if let Some(pa) = leaf_addr(hw, &self.format, space.root, va) {
-            write_pte(hw, &self.format, pa, 0);
-            sv.stats.pte_writes += 1;
-            let c = sv.cost().pte_write;
-            sv.charge(hw, c);
-        }
+        self.clear_pte(sv, hw, vpid, vvpn);
         self.flush_page(sv, hw, vpid, vvpn);
         self.stats.evictions += 1;
         self.owners.remove(&frame);
@@ -1306,8 +1281,6 @@ impl Paging {
             (None, None) => return Ok(Some(frame)),
         };
         // Write it out; the frame is free when the write completes.
-        let c = sv.cost().disk_request;
-        sv.charge(hw, c);
         let tag = Tag::PageOut {
             pid: vpid,
             vpn: vvpn,
@@ -1315,24 +1288,14 @@ impl Paging {
             slot,
             then,
         };
-        match disk.submit(hw, DiskOp::Write, block, self.blocks_per_page, frame, tag) {
-            Some(id) => {
-                sv.event(
-                    hw,
-                    Event::Disk {
-                        id,
-                        op: "write",
-                        block,
-                        count: self.blocks_per_page,
-                        pa: frame,
-                        pid: vpid,
-                    },
-                );
-            }
-            None => return Err("there is no disk to swap to".into()),
+        let bpp = self.blocks_per_page;
+        if disk
+            .start(sv, hw, DiskOp::Write, block, bpp, frame, vpid, tag)
+            .is_none()
+        {
+            return Err("there is no disk to swap to".into());
         }
         self.stats.writebacks += 1;
-        sv.stats.disk_writes += 1;
         sv.stats.pages_out += 1;
         if let Some(p) = procs.iter_mut().find(|p| p.pid == vpid) {
             p.stats.pages_out += 1;
@@ -1380,31 +1343,15 @@ impl Paging {
                     s.resident += 1;
                 }
                 self.owners.insert(frame, (pid, vpn));
-                let c = sv.cost().disk_request;
-                sv.charge(hw, c);
                 let tag = Tag::PageIn {
                     pid,
                     vpn,
                     frame,
                     store: pending.store,
                 };
-                if let Some(id) =
-                    disk.submit(hw, DiskOp::Read, block, self.blocks_per_page, frame, tag)
-                {
-                    sv.event(
-                        hw,
-                        Event::Disk {
-                            id,
-                            op: "read",
-                            block,
-                            count: self.blocks_per_page,
-                            pa: frame,
-                            pid,
-                        },
-                    );
-                }
+                let bpp = self.blocks_per_page;
+                disk.start(sv, hw, DiskOp::Read, block, bpp, frame, pid, tag);
                 sv.stats.major_faults += 1;
-                sv.stats.disk_reads += 1;
                 sv.stats.pages_in += 1;
                 procs[pi].stats.major_faults += 1;
                 procs[pi].stats.pages_in += 1;
@@ -1635,15 +1582,7 @@ impl Paging {
                 continue;
             }
             if let Some(frame) = page.frame {
-                let va = vpn << self.page_bits;
-                if let Some(root) = self.spaces.get(&pid).map(|s| s.root) {
-                    if let Some(pa) = leaf_addr(hw, &self.format, root, va) {
-                        write_pte(hw, &self.format, pa, 0);
-                        sv.stats.pte_writes += 1;
-                        let c = sv.cost().pte_write;
-                        sv.charge(hw, c);
-                    }
-                }
+                self.clear_pte(sv, hw, pid, vpn);
                 self.flush_page(sv, hw, pid, vpn);
                 self.owners.remove(&frame);
                 self.frame_free(frame);
@@ -1697,15 +1636,7 @@ impl Paging {
             if !perm.read && !perm.exec {
                 // No access at all (PROT_NONE): a leaf needs R or X, so the PTE goes; the page
                 // stays resident, and remembers being dirty for its write-back.
-                let va = vpn << self.page_bits;
-                if let Some(root) = self.spaces.get(&pid).map(|s| s.root) {
-                    if let Some(pa) = leaf_addr(hw, &self.format, root, va) {
-                        write_pte(hw, &self.format, pa, 0);
-                        sv.stats.pte_writes += 1;
-                        let c = sv.cost().pte_write;
-                        sv.charge(hw, c);
-                    }
-                }
+                self.clear_pte(sv, hw, pid, vpn);
                 if let Some(p) = self
                     .spaces
                     .get_mut(&pid)

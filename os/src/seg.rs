@@ -370,29 +370,8 @@ impl Segments {
         // (Allocations are whole blocks and hold the whole image, so the read fits.)
         let count = count.min(g.alloc / self.block_size.max(1));
         g.busy = true;
-        let c = sv.cost().disk_request;
-        sv.charge(hw, c);
-        if let Some(id) = disk.submit(
-            hw,
-            DiskOp::Read,
-            first,
-            count,
-            block,
-            Tag::Seg(SegTag::In { pid, seg: s, block }),
-        ) {
-            sv.stats.disk_reads += 1;
-            sv.event(
-                hw,
-                Event::Disk {
-                    id,
-                    op: "read",
-                    block: first,
-                    count,
-                    pa: block,
-                    pid,
-                },
-            );
-        }
+        let tag = Tag::Seg(SegTag::In { pid, seg: s, block });
+        disk.start(sv, hw, DiskOp::Read, first, count, block, pid, tag);
         true
     }
 
@@ -704,30 +683,23 @@ impl Segments {
             x.swap = Some(slot);
         }
         self.stats.bytes_out += g.alloc;
-        let c = sv.cost().disk_request;
-        sv.charge(hw, c);
         let tag = SegTag::Out {
             pid: vpid,
             seg: vs,
             block,
             then: Some(then),
         };
-        match disk.submit(hw, DiskOp::Write, slot, blocks, block, Tag::Seg(tag)) {
-            Some(id) => {
-                sv.stats.disk_writes += 1;
-                sv.event(
-                    hw,
-                    Event::Disk {
-                        id,
-                        op: "write",
-                        block: slot,
-                        count: blocks,
-                        pa: block,
-                        pid: vpid,
-                    },
-                );
-                Ok(true)
-            }
+        match disk.start(
+            sv,
+            hw,
+            DiskOp::Write,
+            slot,
+            blocks,
+            block,
+            vpid,
+            Tag::Seg(tag),
+        ) {
+            Some(_) => Ok(true),
             None => Err("there is no disk to swap to".into()),
         }
     }

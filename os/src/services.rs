@@ -278,6 +278,47 @@ impl<T> DiskDriver<T> {
         Some(id)
     }
 
+    /// [`DiskDriver::submit`] as the kernel does it: charges `os.cost.disk_request`,
+    /// counts the read or write, and records the `disk` trace event for `pid`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        op: DiskOp,
+        block: u64,
+        count: u64,
+        pa: u64,
+        pid: Pid,
+        tag: T,
+    ) -> Option<u64> {
+        let c = sv.cost().disk_request;
+        sv.charge(hw, c);
+        let id = self.submit(hw, op, block, count, pa, tag)?;
+        let name = match op {
+            DiskOp::Read => {
+                sv.stats.disk_reads += 1;
+                "read"
+            }
+            DiskOp::Write => {
+                sv.stats.disk_writes += 1;
+                "write"
+            }
+        };
+        sv.event(
+            hw,
+            Event::Disk {
+                id,
+                op: name,
+                block,
+                count,
+                pa,
+                pid,
+            },
+        );
+        Some(id)
+    }
+
     /// The requests that completed since the last call, in completion order, with their
     /// tags; acknowledges the controller's DONE bit.
     pub fn poll(&mut self, hw: &mut dyn Hw) -> Vec<(u64, T)> {
