@@ -1467,6 +1467,11 @@ impl Kernel {
             return errno::ENOMEM.wrapping_neg();
         };
         if !pg.populate(sv, hw, disk, procs, pid, start, start + len, perm) {
+            // Out of frames (simple paging): undo the mapping, pages and area alike.
+            pg.unmap(sv, hw, pid, start, start + len);
+            if let Some(pi) = procs.iter().position(|p| p.pid == pid) {
+                procs[pi].areas.retain(|a| a.start != start);
+            }
             return errno::ENOMEM.wrapping_neg();
         }
         start
