@@ -521,6 +521,20 @@ fn mmap_brk_and_unknown_system_calls() {
         killed: &[],
         stats: &[("os.syscalls", 3), ("os.syscalls.unknown", 1)],
     });
+    // t-write.s: write() from a data page never touched: the kernel faults it in (a major
+    // fault from the image) and runs the call again, which counts once: write and exit.
+    check(&Case {
+        programs: &["t-write"],
+        sets: &[],
+        status: 0,
+        stdout: "untouched\n",
+        killed: &[],
+        stats: &[
+            ("os.syscalls", 2),
+            ("os.proc.1.syscalls", 2),
+            ("os.faults.major", 2),
+        ],
+    });
 }
 
 #[test]

@@ -1124,6 +1124,7 @@ impl Kernel {
                         Outcome::Block => self.block(hw, pid),
                         Outcome::Kill(k) => self.kill(hw, pid, k),
                     }
+                    self.restarted(pid);
                     return fd;
                 }
                 _ => return errno::EFAULT.wrapping_neg(),
@@ -1178,6 +1179,7 @@ impl Kernel {
                         Outcome::Kill(k) => self.kill(hw, pid, k),
                     }
                     // The ecall runs again; a0 must still hold the fd.
+                    self.restarted(pid);
                     return fd;
                 }
             }
@@ -1247,7 +1249,10 @@ impl Kernel {
             Ok(n) => n,
             Err(Some(e)) => return e.wrapping_neg(),
             // Restarted: a0 must still hold dirfd for the second try.
-            Err(None) => return self.index(pid).map_or(0, |pi| self.procs[pi].regs[10]),
+            Err(None) => {
+                self.restarted(pid);
+                return self.index(pid).map_or(0, |pi| self.procs[pi].regs[10]);
+            }
         };
         let bare = name.trim_start_matches("./").trim_start_matches('/');
         let Some(file) = self.files.iter().position(|(n, _)| n == bare) else {
@@ -1286,6 +1291,16 @@ impl Kernel {
         }
         self.block(hw, pid);
         u64::MAX
+    }
+
+    /// A system call will run again (its memory had to be faulted in first): it counts
+    /// once, when it completes.
+    fn restarted(&mut self, pid: Pid) {
+        self.sv.stats.syscalls = self.sv.stats.syscalls.saturating_sub(1);
+        if let Some(pi) = self.index(pid) {
+            let st = &mut self.procs[pi].stats;
+            st.syscalls = st.syscalls.saturating_sub(1);
+        }
     }
 
     fn sys_brk(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64) -> u64 {

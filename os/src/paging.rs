@@ -1448,12 +1448,27 @@ impl Paging {
                 frame,
                 store,
             } => {
-                if self.spaces.contains_key(&pid) {
+                let va = vpn << self.page_bits;
+                let still_mapped = procs
+                    .iter()
+                    .find(|p| p.pid == pid)
+                    .is_some_and(|p| p.area(va).is_some());
+                if self.spaces.contains_key(&pid) && still_mapped {
                     self.install(sv, hw, disk, procs, pid, vpn, frame, store);
                     woken.push(pid);
                     woken.extend(self.take_waiters(pid, vpn));
                 } else {
+                    // The process ended, or unmapped the page while it was read in: the
+                    // frame and the record go (a retried access faults anew).
                     self.frame_free(frame);
+                    self.owners.remove(&frame);
+                    if let Some(s) = self.spaces.get_mut(&pid) {
+                        if s.pages.remove(&vpn).is_some() {
+                            s.resident = s.resident.saturating_sub(1);
+                        }
+                        woken.push(pid);
+                        woken.extend(s.waiters.remove(&vpn).unwrap_or_default());
+                    }
                 }
             }
             Tag::PageOut {
