@@ -45,6 +45,8 @@ pub struct Hosted {
     /// The kernel.
     pub kernel: Kernel,
     refs: bool,
+    /// `run.stop_on_spin`: the kernel kills a process spinning where nothing can reach it.
+    spin_check: bool,
     end: Option<End>,
 }
 
@@ -88,9 +90,12 @@ impl Hosted {
         trace: bool,
     ) -> Result<Hosted, String> {
         let mut cfg = cfg;
-        // The kernel handles every trap; the bare machine's exit conventions do not apply.
+        // The kernel handles every trap; the bare machine's exit conventions do not apply,
+        // and the kernel decides about processes that spin (Kernel::spin).
         cfg.run.ecall_exit = EcallExit::Never;
         cfg.run.stop_on_double_fault = false;
+        let kernel_spin_check = cfg.run.stop_on_spin;
+        cfg.run.stop_on_spin = false;
         let format = format_named(&cfg, &cfg.os.format)?;
         let segmented = vmlab_os::image::Layout::for_scheme(cfg.os.scheme)
             == vmlab_os::image::Layout::Segmented;
@@ -136,6 +141,7 @@ impl Hosted {
             machine,
             kernel,
             refs,
+            spin_check: kernel_spin_check,
             end: None,
         };
         h.check_end();
@@ -211,10 +217,16 @@ impl Hosted {
             )) => {
                 self.kernel.trap(&mut self.machine, trap, epc);
             }
-            Some((StepResult::Retired, pc, _, _)) if self.refs => {
-                self.kernel.reference(pc);
-                for a in self.machine.last_accesses() {
-                    self.kernel.reference(a.addr);
+            Some((StepResult::Retired, pc, _, _)) => {
+                if self.refs {
+                    self.kernel.reference(pc);
+                    for a in self.machine.last_accesses() {
+                        self.kernel.reference(a.addr);
+                    }
+                }
+                if self.spin_check && self.machine.hart.pc == pc {
+                    // A jump to itself: the kernel decides whether it can ever end.
+                    self.kernel.spin(&mut self.machine, pc);
                 }
             }
             Some(_) => {}

@@ -78,7 +78,7 @@ impl Reach {
             Some(Stop::InsnLimit(_)) => self.insn_limit += 1,
             Some(Stop::CycleLimit(_)) => self.cycle_limit += 1,
             Some(Stop::DoubleFault { .. }) => self.double_fault += 1,
-            Some(Stop::Deadlock { .. }) => self.deadlock += 1,
+            Some(Stop::Deadlock { .. } | Stop::Spin { .. }) => self.deadlock += 1,
             None => {}
         }
         self.traps += o.traps;

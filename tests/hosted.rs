@@ -521,6 +521,16 @@ fn mmap_brk_and_unknown_system_calls() {
         killed: &[],
         stats: &[("os.syscalls", 3), ("os.syscalls.unknown", 1)],
     });
+    // t-loop.s spins on a jump to itself: hello still runs (the timer shares the CPU), and
+    // once nothing else could ever run the kernel kills the spinner (SIGKILL: 128 + 9).
+    let r = run(&[], &["t-loop", "hello"]);
+    assert_eq!(r.out, "hello from process 2\n");
+    match r.state(1) {
+        State::Killed(k) => assert_eq!(k.cause, "infinite-loop", "{k}"),
+        other => panic!("t-loop.s: {other:?}"),
+    }
+    assert_eq!(r.state(2), &State::Exited(0));
+    assert_eq!(r.h.end().map(|e| e.exit_code()), Some(137));
     // t-write.s: write() from a data page never touched: the kernel faults it in (a major
     // fault from the image) and runs the call again, which counts once: write and exit.
     check(&Case {

@@ -241,9 +241,21 @@ fn ecall_exit_settings() {
 #[test]
 fn limits() {
     let spin = vec![i(Op::Jal, 0, 0, 0, 0)]; // j .
+                                             // A jump to itself with no interrupt enabled is an infinite loop: the run stops there.
+    check(Case {
+        name: "spin",
+        code: spin.clone(),
+        stop: Stop::Spin { pc: RAM },
+        instret: Some(1),
+        ..Case::default()
+    });
+    // With the spin check off, the limits end it.
     check(Case {
         name: "max insns",
-        cfg: |c| c.run.max_insns = 10,
+        cfg: |c| {
+            c.run.max_insns = 10;
+            c.run.stop_on_spin = false;
+        },
         // the first jal: 1 + fill 4 + fetch stall 100 + jal 1 = 106; nine more at 1 + 1
         // (the fetch buffer holds the target): 106 + 18 = 124
         code: spin.clone(),
@@ -255,7 +267,10 @@ fn limits() {
     });
     check(Case {
         name: "max cycles",
-        cfg: |c| c.run.max_cycles = 200,
+        cfg: |c| {
+            c.run.max_cycles = 200;
+            c.run.stop_on_spin = false;
+        },
         // after k jals the clock is 106 + 2 (k - 1); the check before each step stops at
         // the first clock >= 200: k = 48, clock 200 exactly
         code: spin,

@@ -571,6 +571,40 @@ impl Kernel {
         *peak = (*peak).max(size);
     }
 
+    /// The running process just executed an instruction at `pc` that jumps to itself. If
+    /// nothing else could ever run or arrive — no other process ready, blocked or waiting,
+    /// no disk request under way — it would spin for ever: the kernel kills it.
+    pub fn spin(&mut self, hw: &mut dyn Hw, pc: u64) {
+        let Some(pid) = self.current else { return };
+        let others = self.procs.iter().any(|p| {
+            p.pid != pid
+                && matches!(
+                    p.state,
+                    State::Ready | State::Blocked | State::Loading | State::WaitingForMemory
+                )
+        });
+        if others || self.disk.outstanding() > 0 {
+            return;
+        }
+        self.entered = hw.now();
+        self.idle_in_entry = 0;
+        let k = Kill {
+            addr: pc,
+            pc,
+            access: None,
+            cause: "infinite-loop",
+            scheme: self.cfg.scheme.name(),
+            detail: "infinite loop: the instruction jumps to itself, and no other process or device could ever interrupt it".into(),
+        };
+        if let Some(pi) = self.index(pid) {
+            self.procs[pi].regs = hw.regs();
+            self.procs[pi].pc = pc;
+        }
+        self.kill(hw, pid, k);
+        self.dispatch(hw);
+        self.leave(hw);
+    }
+
     /// Handles a trap the hart took into M-mode at `epc` (the pc of the trapping instruction,
     /// or of the interrupted one).
     pub fn trap(&mut self, hw: &mut dyn Hw, trap: Trap, epc: u64) {

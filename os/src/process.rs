@@ -132,7 +132,8 @@ pub struct Kill {
     /// The access that faulted, if it was a memory access.
     pub access: Option<Access>,
     /// The cause in one word: `no-mapping`, `bounds`, `segment-limit`, `permission`,
-    /// `illegal-instruction`, `misaligned`, `breakpoint`, `stack-limit`, `out-of-memory`.
+    /// `illegal-instruction`, `misaligned`, `breakpoint`, `stack-limit`, `out-of-memory`,
+    /// `infinite-loop`.
     pub cause: &'static str,
     /// The scheme in force (`vm-paging`, ...).
     pub scheme: &'static str,
@@ -148,7 +149,7 @@ impl Kill {
             "illegal-instruction" => 4,
             "misaligned" => 7,
             "breakpoint" => 5,
-            "out-of-memory" => 9,
+            "out-of-memory" | "infinite-loop" => 9,
             _ => 11,
         }
     }

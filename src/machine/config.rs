@@ -37,6 +37,9 @@ pub struct RunConfig {
     /// handler just entered, before it retired anything (default true). Without this, a
     /// program with no handler loops forever between address 0 and the fault.
     pub stop_on_double_fault: bool,
+    /// Stop when an instruction jumps to itself while no enabled interrupt could ever
+    /// arrive (default true): the program would spin there for ever.
+    pub stop_on_spin: bool,
 }
 
 impl Default for RunConfig {
@@ -46,6 +49,7 @@ impl Default for RunConfig {
             max_cycles: 0,
             ecall_exit: EcallExit::Unhandled,
             stop_on_double_fault: true,
+            stop_on_spin: true,
         }
     }
 }

@@ -61,6 +61,12 @@ pub enum Stop {
         /// The pc after the `wfi`.
         pc: u64,
     },
+    /// An instruction that jumps to itself, with no enabled interrupt that could ever
+    /// arrive: the program would loop there for ever.
+    Spin {
+        /// The instruction's pc.
+        pc: u64,
+    },
 }
 
 /// The process exit code when a limit stops the run.
@@ -75,7 +81,7 @@ impl Stop {
         match self {
             Stop::Tohost { code } | Stop::Ecall { code } => *code as u8,
             Stop::InsnLimit(_) | Stop::CycleLimit(_) => EXIT_LIMIT,
-            Stop::DoubleFault { .. } | Stop::Deadlock { .. } => EXIT_FAULT,
+            Stop::DoubleFault { .. } | Stop::Deadlock { .. } | Stop::Spin { .. } => EXIT_FAULT,
         }
     }
 }
@@ -98,6 +104,11 @@ impl fmt::Display for Stop {
                  which raised {} before retiring an instruction (is mtvec/stvec set?)",
                 describe(first),
                 describe(second)
+            ),
+            Stop::Spin { pc } => write!(
+                f,
+                "infinite loop: the instruction at pc {pc:#x} jumps to itself, and no enabled \
+                 interrupt could ever arrive to take the hart elsewhere"
             ),
             Stop::Deadlock { pc } => write!(
                 f,
@@ -404,6 +415,11 @@ impl Machine {
         let cycles = match result {
             StepResult::Retired => {
                 self.entering = None;
+                if self.hart.pc == pc && self.cfg.run.stop_on_spin && !self.interruptible() {
+                    // A jump to itself that nothing can ever interrupt: it would spin for
+                    // ever (checked only for a jump to itself, so it costs one compare).
+                    self.stop = Some(Stop::Spin { pc });
+                }
                 let d = self.front.decode_cache.last_for(self.hart.last_raw);
                 if d.info.class == Class::Serial {
                     self.front.fetch_buf.valid = false;
@@ -482,6 +498,29 @@ impl Machine {
             self.collect_output();
         }
         Some((result, pc, privilege, cycles))
+    }
+
+    /// Whether an interrupt could ever be taken from here: one is enabled in `mie` at a
+    /// level the current privilege lets through, and one is pending or some device has an
+    /// event scheduled that could raise one. (The kernel of the hosted machine asks the
+    /// same question with its own knowledge.)
+    pub fn interruptible(&self) -> bool {
+        let c = &self.hart.csrs;
+        let mstatus = c.mstatus;
+        let m_ok = self.hart.privilege != Privilege::Machine
+            || mstatus & vmlab_cpu::csr::mstatus::MIE != 0;
+        let s_ok = match self.hart.privilege {
+            Privilege::User => true,
+            Privilege::Supervisor => mstatus & vmlab_cpu::csr::mstatus::SIE != 0,
+            Privilege::Machine => false,
+        };
+        let m_enabled = c.mie & !c.mideleg != 0 && m_ok;
+        let s_enabled = c.mie & c.mideleg != 0 && s_ok;
+        if !(m_enabled || s_enabled) {
+            return false;
+        }
+        let pending = (c.mip_lines | c.mip_sw) & c.mie != 0;
+        pending || self.mem.next_event().is_some()
     }
 
     /// Gathers console and HTIF output, and notices an HTIF exit.
