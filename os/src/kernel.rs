@@ -228,31 +228,22 @@ impl Kernel {
                     frames,
                 )?))
             }
-            SchemeKind::FixedPartitions | SchemeKind::DynamicPartitions => {
+            other => {
                 if !disk.present() {
                     return Err(format!(
                         "{} loads programs from the disk; enable memory.diskctl",
-                        cfg.scheme.name()
+                        other.name()
                     ));
                 }
-                Memory::Contig(Box::new(Contig::new(
-                    &cfg,
-                    ram_base + reserve,
-                    frames * page,
-                )?))
-            }
-            SchemeKind::SimpleSegmentation | SchemeKind::VmSegmentation => {
-                if !disk.present() {
-                    return Err(format!(
-                        "{} loads programs from the disk; enable memory.diskctl",
-                        cfg.scheme.name()
-                    ));
+                let (base, size) = (ram_base + reserve, frames * page);
+                if matches!(
+                    other,
+                    SchemeKind::FixedPartitions | SchemeKind::DynamicPartitions
+                ) {
+                    Memory::Contig(Box::new(Contig::new(&cfg, base, size)?))
+                } else {
+                    Memory::Seg(Box::new(Segments::new(&cfg, base, size)?))
                 }
-                Memory::Seg(Box::new(Segments::new(
-                    &cfg,
-                    ram_base + reserve,
-                    frames * page,
-                )?))
             }
         };
         let sv = Services {

@@ -543,17 +543,7 @@ impl Paging {
         free: bool,
         wait: bool,
     ) -> u64 {
-        let first = start >> self.page_bits;
-        let last = end.div_ceil(self.page);
-        let pages: Vec<(u64, u64)> = match self.spaces.get(&pid) {
-            Some(s) => s
-                .pages
-                .range(first..last)
-                .filter(|(_, p)| !p.busy)
-                .filter_map(|(&v, p)| p.frame.map(|f| (v, f)))
-                .collect(),
-            None => return 0,
-        };
+        let pages = self.resident_in(pid, start, end);
         let mut writes = 0;
         for (vpn, frame) in pages {
             let Some((block, true)) = self.file_block(procs, pid, vpn) else {
@@ -603,6 +593,20 @@ impl Paging {
             }
         }
         writes
+    }
+
+    /// The resident pages of `pid` in `[start, end)` with no transfer under way: page
+    /// numbers and frames, in address order.
+    fn resident_in(&self, pid: Pid, start: u64, end: u64) -> Vec<(u64, u64)> {
+        let first = start >> self.page_bits;
+        let last = end.div_ceil(self.page);
+        self.spaces.get(&pid).map_or_else(Vec::new, |s| {
+            s.pages
+                .range(first..last)
+                .filter(|(_, p)| !p.busy)
+                .filter_map(|(&v, p)| p.frame.map(|f| (v, f)))
+                .collect()
+        })
     }
 
     /// Lays out the swap area on the rest of the disk (after every image is placed).
@@ -1631,17 +1635,7 @@ impl Paging {
         end: u64,
         perm: Perm,
     ) {
-        let first = start >> self.page_bits;
-        let last = end.div_ceil(self.page);
-        let resident: Vec<(u64, u64)> = match self.spaces.get(&pid) {
-            Some(s) => s
-                .pages
-                .range(first..last)
-                .filter(|(_, p)| !p.busy)
-                .filter_map(|(&v, p)| p.frame.map(|f| (v, f)))
-                .collect(),
-            None => return,
-        };
+        let resident = self.resident_in(pid, start, end);
         for (vpn, frame) in resident {
             let dirty = self.page_dirty(hw, pid, vpn);
             let perm = procs
