@@ -19,7 +19,7 @@ use crate::hw::Hw;
 use crate::image::Image;
 use crate::paging::{Admit, Outcome, Tag};
 use crate::partition::Partitions;
-use crate::placement::Memory;
+use crate::placement::{FragmentationPeaks, Memory};
 use crate::process::{Access, Kill, Pid, Process};
 use crate::services::{DiskDriver, DiskOp, Event, Services};
 use std::collections::BTreeMap;
@@ -50,10 +50,8 @@ pub struct ContigStats {
     pub waits: u64,
     /// The most internal fragmentation (fixed partitioning) seen at once.
     pub internal_peak: u64,
-    /// The most holes seen at once (dynamic partitioning).
-    pub holes_peak: u64,
-    /// The highest external fragmentation seen, in thousandths (dynamic partitioning).
-    pub external_peak_permille: u64,
+    /// The worst fragmentation seen (dynamic placement).
+    pub peaks: FragmentationPeaks,
     /// Compactions.
     pub compactions: u64,
     /// Bytes compaction copied.
@@ -297,12 +295,7 @@ impl Contig {
                 self.stats.internal_peak = self.stats.internal_peak.max(p.internal_fragmentation())
             }
             Pool::Dynamic(m) => {
-                let f = m.fragmentation();
-                self.stats.holes_peak = self.stats.holes_peak.max(f.holes);
-                self.stats.external_peak_permille = self
-                    .stats
-                    .external_peak_permille
-                    .max(permille(f.external()));
+                self.stats.peaks.note(&m.fragmentation());
             }
         }
     }
@@ -409,12 +402,12 @@ impl Contig {
                     ("free_bytes", fr.free_bytes),
                     ("holes", fr.holes),
                     ("largest_hole", fr.largest_hole),
-                    ("external_fragmentation_permille", permille(fr.external())),
+                    ("external_fragmentation_permille", fr.external_permille()),
                     (
                         "external_fragmentation_peak_permille",
-                        s.external_peak_permille,
+                        s.peaks.external_permille,
                     ),
-                    ("holes_peak", s.holes_peak),
+                    ("holes_peak", s.peaks.holes),
                     ("placements", s.placements),
                     ("waits", s.waits),
                     ("holes_examined", ps.holes_examined),
@@ -428,9 +421,4 @@ impl Contig {
             }
         }
     }
-}
-
-/// A fraction in thousandths, rounded.
-fn permille(x: f64) -> u64 {
-    (x * 1000.0).round() as u64
 }

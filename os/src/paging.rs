@@ -965,17 +965,8 @@ impl Paging {
             }
         };
         let a = procs[pi].areas[area].clone();
-        let allowed = match access {
-            Access::Fetch => a.perm.exec,
-            Access::Load => a.perm.read,
-            Access::Store => a.perm.write,
-        };
-        if !allowed {
-            let what = match access {
-                Access::Fetch => "execute",
-                Access::Load => "read",
-                Access::Store => "write",
-            };
+        if !access.allowed_by(a.perm) {
+            let what = access.verb();
             return kill(
                 "permission",
                 format!(
@@ -1015,17 +1006,7 @@ impl Paging {
             let perm = page_perm(&procs[pi], vpn, self.page_bits);
             let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, dirty);
             self.flush_page(sv, hw, pid, vpn);
-            sv.stats.minor_faults += 1;
-            procs[pi].stats.minor_faults += 1;
-            sv.event(
-                hw,
-                Event::Fault {
-                    pid,
-                    va,
-                    access,
-                    kind: "minor",
-                },
-            );
+            sv.fault(hw, &mut procs[pi].stats, pid, va, access, "minor");
             return Outcome::Resume;
         }
         if self.simple {
@@ -1355,36 +1336,16 @@ impl Paging {
                 };
                 let bpp = self.blocks_per_page;
                 disk.start(sv, hw, DiskOp::Read, block, bpp, frame, pid, tag);
-                sv.stats.major_faults += 1;
                 sv.stats.pages_in += 1;
-                procs[pi].stats.major_faults += 1;
                 procs[pi].stats.pages_in += 1;
                 procs[pi].waiting_for += 1;
-                sv.event(
-                    hw,
-                    Event::Fault {
-                        pid,
-                        va,
-                        access,
-                        kind: "major",
-                    },
-                );
+                sv.fault(hw, &mut procs[pi].stats, pid, va, access, "major");
                 Outcome::Block
             }
             None => {
                 self.zero(sv, hw, frame);
                 self.install(sv, hw, disk, procs, pid, vpn, frame, pending.store);
-                sv.stats.minor_faults += 1;
-                procs[pi].stats.minor_faults += 1;
-                sv.event(
-                    hw,
-                    Event::Fault {
-                        pid,
-                        va,
-                        access,
-                        kind: "minor",
-                    },
-                );
+                sv.fault(hw, &mut procs[pi].stats, pid, va, access, "minor");
                 Outcome::Resume
             }
         }

@@ -221,7 +221,30 @@ pub struct Fragmentation {
     pub blocks: u64,
 }
 
+/// The worst fragmentation seen: the most holes, and the highest external fragmentation
+/// in thousandths (a scheme notes the figures whenever its memory changes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FragmentationPeaks {
+    /// The most holes seen at once.
+    pub holes: u64,
+    /// The highest [`Fragmentation::external_permille`] seen.
+    pub external_permille: u64,
+}
+
+impl FragmentationPeaks {
+    /// Takes the figures of `f` into the peaks.
+    pub fn note(&mut self, f: &Fragmentation) {
+        self.holes = self.holes.max(f.holes);
+        self.external_permille = self.external_permille.max(f.external_permille());
+    }
+}
+
 impl Fragmentation {
+    /// [`Fragmentation::external`] in thousandths, rounded.
+    pub fn external_permille(&self) -> u64 {
+        (self.external() * 1000.0).round() as u64
+    }
+
     /// External fragmentation: `1 - largest_hole / free_bytes`, or 0 when nothing is free.
     ///
     /// It is 0 when all free memory is one hole and approaches 1 as the free memory splinters

@@ -112,6 +112,24 @@ pub enum Access {
 }
 
 impl Access {
+    /// Whether `perm` allows this access.
+    pub fn allowed_by(self, perm: crate::image::Perm) -> bool {
+        match self {
+            Access::Fetch => perm.exec,
+            Access::Load => perm.read,
+            Access::Store => perm.write,
+        }
+    }
+
+    /// The verb a permission report uses: `execute`, `read`, `write`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Access::Fetch => "execute",
+            Access::Load => "read",
+            Access::Store => "write",
+        }
+    }
+
     /// The word reports use.
     pub fn name(self) -> &'static str {
         match self {

@@ -24,7 +24,7 @@ use crate::config::{OsConfig, SchemeKind};
 use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, Outcome, Tag};
-use crate::placement::Memory;
+use crate::placement::{FragmentationPeaks, Memory};
 use crate::process::{Access, Kill, Pid, Process};
 use crate::replace::{NoBits, Replacer};
 use crate::services::{DiskDriver, DiskOp, Event, Services};
@@ -116,10 +116,8 @@ pub struct SegStats {
     pub bytes_in: u64,
     /// Bytes written out.
     pub bytes_out: u64,
-    /// The most holes seen.
-    pub holes_peak: u64,
-    /// The highest external fragmentation seen, in thousandths.
-    pub external_peak_permille: u64,
+    /// The worst fragmentation seen (dynamic placement).
+    pub peaks: FragmentationPeaks,
 }
 
 /// The segmentation schemes' state.
@@ -136,10 +134,6 @@ pub struct Segments {
     next_block: u64,
     block_size: u64,
     stats: SegStats,
-}
-
-fn permille(x: f64) -> u64 {
-    (x * 1000.0).round() as u64
 }
 
 impl Segments {
@@ -376,12 +370,7 @@ impl Segments {
     }
 
     fn note(&mut self) {
-        let f = self.mem.fragmentation();
-        self.stats.holes_peak = self.stats.holes_peak.max(f.holes);
-        self.stats.external_peak_permille = self
-            .stats
-            .external_peak_permille
-            .max(permille(f.external()));
+        self.stats.peaks.note(&self.mem.fragmentation());
     }
 
     /// Loads `pid`'s segment registers (a context switch, or after its segments changed).
@@ -458,17 +447,8 @@ impl Segments {
         let Some(g) = self.spaces.get(&pid).map(|sp| sp.segs[s]) else {
             return Outcome::Resume;
         };
-        let allowed = match access {
-            Access::Fetch => g.perm.exec,
-            Access::Load => g.perm.read,
-            Access::Store => g.perm.write,
-        };
-        if !allowed {
-            let what = match access {
-                Access::Fetch => "execute",
-                Access::Load => "read",
-                Access::Store => "write",
-            };
+        if !access.allowed_by(g.perm) {
+            let what = access.verb();
             return kill(
                 "permission",
                 format!(
@@ -517,29 +497,18 @@ impl Segments {
             }
             return Outcome::Block;
         }
-        sv.event(
-            hw,
-            Event::Fault {
-                pid,
-                va,
-                access,
-                kind: "segment",
-            },
-        );
-        match self.bring_in(sv, hw, disk, procs, pid, s) {
+        let outcome = self.bring_in(sv, hw, disk, procs, pid, s);
+        let Some(p) = procs.iter_mut().find(|p| p.pid == pid) else {
+            return Outcome::Resume;
+        };
+        match outcome {
             Ok(true) => {
-                if let Some(p) = procs.iter_mut().find(|p| p.pid == pid) {
-                    p.waiting_for += 1;
-                    p.stats.major_faults += 1;
-                }
-                sv.stats.major_faults += 1;
+                p.waiting_for += 1;
+                sv.fault(hw, &mut p.stats, pid, va, access, "major");
                 Outcome::Block
             }
             Ok(false) => {
-                if let Some(p) = procs.iter_mut().find(|p| p.pid == pid) {
-                    p.stats.minor_faults += 1;
-                }
-                sv.stats.minor_faults += 1;
+                sv.fault(hw, &mut p.stats, pid, va, access, "minor");
                 let _ = self.activate(hw, pid);
                 Outcome::Resume
             }
@@ -864,12 +833,12 @@ impl Segments {
             ("free_bytes", fr.free_bytes),
             ("holes", fr.holes),
             ("largest_hole", fr.largest_hole),
-            ("external_fragmentation_permille", permille(fr.external())),
+            ("external_fragmentation_permille", fr.external_permille()),
             (
                 "external_fragmentation_peak_permille",
-                s.external_peak_permille,
+                s.peaks.external_permille,
             ),
-            ("holes_peak", s.holes_peak),
+            ("holes_peak", s.peaks.holes),
             ("placements", s.placements),
             ("waits", s.waits),
             ("segments_in", s.segments_in),

@@ -3,7 +3,7 @@
 
 use crate::config::{Costs, OsConfig};
 use crate::hw::Hw;
-use crate::process::{Access, Kill, Pid};
+use crate::process::{Access, Kill, Pid, ProcStats};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use vmlab_devices::diskctl::{
@@ -360,6 +360,41 @@ impl Services {
         if cycles > 0 {
             hw.charge(cycles);
         }
+    }
+
+    /// Counts a `minor` or `major` fault of `pid` (in the kernel's and the process's
+    /// counters) and records its trace event; other kinds (`stack`, `busy`) are only
+    /// recorded.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fault(
+        &mut self,
+        hw: &dyn Hw,
+        ps: &mut ProcStats,
+        pid: Pid,
+        va: u64,
+        access: Access,
+        kind: &'static str,
+    ) {
+        match kind {
+            "minor" => {
+                self.stats.minor_faults += 1;
+                ps.minor_faults += 1;
+            }
+            "major" => {
+                self.stats.major_faults += 1;
+                ps.major_faults += 1;
+            }
+            _ => {}
+        }
+        self.event(
+            hw,
+            Event::Fault {
+                pid,
+                va,
+                access,
+                kind,
+            },
+        );
     }
 
     /// Records an event (when tracing).
