@@ -214,7 +214,10 @@ impl Kernel {
         w(hw, csr::MEDELEG, 0)?;
         w(hw, csr::MIDELEG, 0)?;
         w(hw, csr::MIE, 1 << 7 | 1 << 11)?;
+        // User programs may read cycle, time and instret (rdcycle, rdtime, rdinstret): with
+        // S-mode present, U-mode needs both counter-enable registers to allow them.
         w(hw, csr::MCOUNTEREN, 7)?;
+        w(hw, csr::SCOUNTEREN, 7)?;
         let disk = DiskDriver::new(hw);
         let mem = match cfg.scheme {
             SchemeKind::SimplePaging | SchemeKind::VmPaging => {
@@ -1565,16 +1568,10 @@ impl Kernel {
             }
             cut.push((a.start.max(addr), a.end.min(end)));
             if a.start < addr {
-                kept.push(Area {
-                    end: addr,
-                    ..a.clone()
-                });
+                kept.push(a.piece(a.start, addr));
             }
             if a.end > end {
-                kept.push(Area {
-                    start: end,
-                    ..a.clone()
-                });
+                kept.push(a.piece(end, a.end));
             }
         }
         p.areas = kept;
@@ -1618,22 +1615,14 @@ impl Kernel {
                 continue;
             }
             if a.start < addr {
-                out.push(Area {
-                    end: addr,
-                    ..a.clone()
-                });
+                out.push(a.piece(a.start, addr));
             }
             out.push(Area {
-                start: a.start.max(addr),
-                end: a.end.min(end),
                 perm,
-                kind: a.kind.clone(),
+                ..a.piece(addr, end)
             });
             if a.end > end {
-                out.push(Area {
-                    start: end,
-                    ..a.clone()
-                });
+                out.push(a.piece(end, a.end));
             }
         }
         p.areas = out;

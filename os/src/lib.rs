@@ -9,6 +9,8 @@
 //! - [`paging`]: simple paging and demand paging with swap.
 //! - [`contig`]: fixed and dynamic partitioning with base-and-bounds relocation.
 //! - [`seg`]: simple and virtual-memory segmentation with segment registers.
+//! - [`frames`]: the frame table, one record per user frame (what it holds, who maps it,
+//!   its write-backs).
 //! - [`process`], [`image`], [`services`], [`config`], [`hw`]: processes and their areas,
 //!   program images, the disk driver, counters and trace events, the `[os]` configuration,
 //!   and the hardware interface.
@@ -28,6 +30,7 @@
 pub mod buddy;
 pub mod config;
 pub mod contig;
+pub mod frames;
 pub mod hw;
 pub mod image;
 pub mod kernel;

@@ -16,6 +16,7 @@
 
 use crate::buddy::Buddy;
 use crate::config::{OsConfig, SchemeKind};
+use crate::frames::{FrameTable, Use};
 use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::process::{Access, AreaKind, Kill, Pid, Process};
@@ -41,7 +42,8 @@ pub enum Tag {
         /// The fault was a store (the page is mapped dirty).
         store: bool,
     },
-    /// A page of `pid` written out of `frame`; then the frame serves `then`.
+    /// A page of `pid` written out of `frame` as it was evicted; what the frame serves
+    /// next waits in the frame table until the write completes.
     PageOut {
         /// The owner of the page written out.
         pid: Pid,
@@ -51,18 +53,15 @@ pub enum Tag {
         frame: u64,
         /// The swap slot it goes to (none: a shared file page goes back to its file).
         slot: Option<u64>,
-        /// The page waiting for the frame.
-        then: Option<Pending>,
     },
     /// A dirty page of a shared file mapping written back to its file (`msync`, `munmap`,
-    /// exit).
+    /// exit). The frame keeps its bytes until the write completes (the frame table holds
+    /// back any reuse).
     FileSync {
         /// The owner.
         pid: Pid,
         /// The frame written.
         frame: u64,
-        /// The frame is free when the write completes (the page was unmapped).
-        free: bool,
         /// The owner waits for it (`msync`).
         wait: bool,
     },
@@ -90,6 +89,15 @@ pub struct Pending {
     pub store: bool,
     /// The access that faulted.
     pub access: Access,
+}
+
+/// What a frame under write-back does once the write completes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AfterWrite {
+    /// It goes back to the allocator (its page was unmapped, or its owner ended).
+    Free,
+    /// It goes to a page that waits for it (its page was evicted to make room).
+    Give(Pending),
 }
 
 /// The kernel's record of one page of a process.
@@ -264,8 +272,8 @@ pub struct Paging {
     page: u64,
     frames: Buddy,
     spaces: BTreeMap<Pid, Space>,
-    /// User frames: owner and page.
-    owners: BTreeMap<u64, (Pid, u64)>,
+    /// One record per user frame: what it holds, who maps it, its write-backs.
+    table: FrameTable<AfterWrite>,
     global: Option<Replacer>,
     policy: Policy,
     seed: u64,
@@ -400,7 +408,7 @@ impl Paging {
             page,
             frames,
             spaces: BTreeMap::new(),
-            owners: BTreeMap::new(),
+            table: FrameTable::new(first >> page_bits, count, page_bits),
             global,
             policy: cfg.policy,
             seed: cfg.seed,
@@ -554,7 +562,7 @@ impl Paging {
             }
             if free {
                 self.clear_pte(sv, hw, pid, vpn);
-                self.owners.remove(&frame);
+                self.table.unmap(frame, pid, vpn);
                 if let Some(r) = self.replacer(pid) {
                     r.removed(key(pid, vpn));
                 }
@@ -577,19 +585,20 @@ impl Paging {
                 }
             }
             self.flush_page(sv, hw, pid, vpn);
-            let tag = Tag::FileSync {
-                pid,
-                frame,
-                free,
-                wait,
-            };
+            let tag = Tag::FileSync { pid, frame, wait };
             let bpp = self.blocks_per_page;
             if disk
                 .start(sv, hw, DiskOp::Write, block, bpp, frame, pid, tag)
                 .is_some()
             {
+                // The controller copies the frame when the write completes: until then
+                // the frame is not reused, even if its page is evicted as clean.
+                self.table.writeback_begin(frame);
                 writes += 1;
                 sv.stats.pages_out += 1;
+            }
+            if free {
+                self.frame_free(frame);
             }
         }
         writes
@@ -625,14 +634,22 @@ impl Paging {
         self.swap.slots
     }
 
-    fn frame_alloc(&mut self) -> Option<u64> {
+    fn frame_alloc(&mut self, holds: Use) -> Option<u64> {
         let f = self.frames.alloc(0)? << self.page_bits;
         let used = self.stats.frames - self.frames.free_frames();
         self.stats.peak_frames = self.stats.peak_frames.max(used);
+        self.table.claim(f, holds);
         Some(f)
     }
 
+    /// Gives a frame back to the allocator, or, while a disk write still reads it, once
+    /// that write completes.
     fn frame_free(&mut self, pa: u64) {
+        if self.table.under_writeback(pa) {
+            self.table.defer(pa, AfterWrite::Free);
+            return;
+        }
+        self.table.release(pa);
         let _ = self.frames.free(pa >> self.page_bits, 0);
     }
 
@@ -652,9 +669,13 @@ impl Paging {
         procs: &mut [Process],
         pid: Pid,
     ) -> Option<u64> {
-        let f = match self.frame_alloc() {
+        let f = match self.frame_alloc(Use::Table { pid }) {
             Some(f) => f,
-            None => self.evict_any(sv, hw, disk, procs, pid)?,
+            None => {
+                let f = self.evict_any(sv, hw, disk, procs, pid)?;
+                self.table.claim(f, Use::Table { pid });
+                f
+            }
         };
         self.zero(sv, hw, f);
         self.stats.table_frames += 1;
@@ -774,7 +795,7 @@ impl Paging {
                 return Admit::Wait;
             }
         }
-        let Some(root) = self.frame_alloc() else {
+        let Some(root) = self.frame_alloc(Use::Table { pid }) else {
             return Admit::Wait;
         };
         self.zero(sv, hw, root);
@@ -797,7 +818,17 @@ impl Paging {
             let mut va = a.start & !(self.page - 1);
             while va < a.end {
                 let vpn = va >> self.page_bits;
-                let Some(frame) = self.frame_alloc() else {
+                let have = self
+                    .spaces
+                    .get(&pid)
+                    .is_some_and(|s| s.pages.contains_key(&vpn));
+                if have {
+                    // The page holds the end of the area before too: it has its frame (and
+                    // its image bytes cover both areas).
+                    va += self.page;
+                    continue;
+                }
+                let Some(frame) = self.frame_alloc(Use::Page) else {
                     return Admit::Refuse("out of frames while loading".into());
                 };
                 let block = self
@@ -805,11 +836,13 @@ impl Paging {
                     .get(&pid)
                     .and_then(|s| s.image.get(&vpn).copied());
                 // Mapped accessed and (writable pages) dirty: nothing is ever written out,
-                // so the hardware need not track either, and no access faults.
-                if !self.map(sv, hw, disk, procs, pid, vpn, frame, a.perm, a.perm.write) {
+                // so the hardware need not track either, and no access faults. A page that
+                // two areas share gets the permissions of both.
+                let perm = page_perm(&procs[pi], vpn, self.page_bits);
+                if !self.map(sv, hw, disk, procs, pid, vpn, frame, perm, perm.write) {
                     return Admit::Refuse("out of frames for page tables".into());
                 }
-                self.owners.insert(frame, (pid, vpn));
+                self.table.map(frame, pid, vpn);
                 if let Some(s) = self.spaces.get_mut(&pid) {
                     s.pages.insert(
                         vpn,
@@ -856,30 +889,33 @@ impl Paging {
 
     /// Frames simple paging needs for `p`: its pages and an upper bound on its tables.
     fn pages_needed(&self, p: &Process) -> u64 {
-        let mut pages = 0;
-        for a in &p.areas {
-            let start = a.start & !(self.page - 1);
-            pages += (a.end - start).div_ceil(self.page);
-        }
+        let pages = self.distinct_pages(&p.areas);
         // One root, and at most one table per level below it per page (a loose bound that
         // is exact for small programs: a table per area and level).
         let levels = u64::from(self.format.levels());
         pages + 1 + (levels - 1) * p.areas.len() as u64
     }
 
-    /// The unused bytes of the last page of each area.
+    /// The pages the areas touch, each counted once (a page holding the end of one area
+    /// and the start of the next is one page). The areas are in address order and do not
+    /// overlap.
+    fn distinct_pages(&self, areas: &[crate::process::Area]) -> u64 {
+        let mut pages = 0;
+        let mut next = 0; // the first page not yet counted
+        for a in areas.iter().filter(|a| a.end > a.start) {
+            let first = (a.start >> self.page_bits).max(next);
+            let end = a.end.div_ceil(self.page);
+            pages += end.saturating_sub(first);
+            next = next.max(end);
+        }
+        pages
+    }
+
+    /// Simple paging's internal fragmentation: the bytes of the pages the areas touch that
+    /// no area holds.
     fn waste(&self, areas: &[crate::process::Area]) -> u64 {
-        areas
-            .iter()
-            .map(|a| {
-                let r = a.end & (self.page - 1);
-                if r == 0 {
-                    0
-                } else {
-                    self.page - r
-                }
-            })
-            .sum()
+        let held: u64 = areas.iter().map(|a| a.end.saturating_sub(a.start)).sum();
+        (self.distinct_pages(areas) * self.page).saturating_sub(held)
     }
 
     /// Loads `pid`'s translation registers (a context switch).
@@ -1063,7 +1099,7 @@ impl Paging {
         let resident = self.spaces.get(&pid).map_or(0, |s| s.resident);
         let within = self.quota == 0 || resident < self.quota;
         if within {
-            if let Some(f) = self.frame_alloc() {
+            if let Some(f) = self.frame_alloc(Use::Page) {
                 return Ok(Some(f));
             }
         }
@@ -1123,16 +1159,16 @@ impl Paging {
         procs: &mut [Process],
         pid: Pid,
     ) -> Option<u64> {
-        // Take the oldest-mapped page of any process whose page is clean.
-        let candidates: Vec<(u64, (Pid, u64))> =
-            self.owners.iter().map(|(&f, &o)| (f, o)).collect();
+        // Take the page in the lowest frame whose page is clean and whose frame no disk
+        // write still reads.
+        let candidates: Vec<(u64, (Pid, u64))> = self.table.pages().collect();
         for (frame, (opid, ovpn)) in candidates {
             let busy = self
                 .spaces
                 .get(&opid)
                 .and_then(|s| s.pages.get(&ovpn))
                 .is_none_or(|p| p.busy);
-            if busy || self.page_dirty(hw, opid, ovpn) {
+            if busy || self.table.under_writeback(frame) || self.page_dirty(hw, opid, ovpn) {
                 continue;
             }
             if let Some(r) = self.replacer(opid) {
@@ -1211,7 +1247,7 @@ impl Paging {
         self.clear_pte(sv, hw, vpid, vvpn);
         self.flush_page(sv, hw, vpid, vvpn);
         self.stats.evictions += 1;
-        self.owners.remove(&frame);
+        self.table.unmap(frame, vpid, vvpn);
         let for_pid = then.as_ref().map_or(vpid, |t| t.pid);
         sv.event(
             hw,
@@ -1260,18 +1296,27 @@ impl Paging {
                 p.writing = true;
             }
         }
+        let after = match then {
+            Some(p) => AfterWrite::Give(p),
+            None => AfterWrite::Free,
+        };
         let block = match (slot, to_file) {
             (Some(slot), _) => self.swap.first_block + slot * self.blocks_per_page,
             (None, Some(block)) => block,
+            (None, None) if self.table.under_writeback(frame) => {
+                // Clean, but a write-back (msync) still reads the frame: it serves the
+                // next page when that write completes.
+                self.table.defer(frame, after);
+                return Ok(None);
+            }
             (None, None) => return Ok(Some(frame)),
         };
-        // Write it out; the frame is free when the write completes.
+        // Write it out; the frame serves `then` (or is free) when the write completes.
         let tag = Tag::PageOut {
             pid: vpid,
             vpn: vvpn,
             frame,
             slot,
-            then,
         };
         let bpp = self.blocks_per_page;
         if disk
@@ -1280,6 +1325,8 @@ impl Paging {
         {
             return Err("there is no disk to swap to".into());
         }
+        self.table.writeback_begin(frame);
+        self.table.defer(frame, after);
         self.stats.writebacks += 1;
         sv.stats.pages_out += 1;
         if let Some(p) = procs.iter_mut().find(|p| p.pid == vpid) {
@@ -1327,7 +1374,8 @@ impl Paging {
                     p.busy = true;
                     s.resident += 1;
                 }
-                self.owners.insert(frame, (pid, vpn));
+                self.table.map(frame, pid, vpn);
+                self.table.set_busy(frame, true);
                 let tag = Tag::PageIn {
                     pid,
                     vpn,
@@ -1376,7 +1424,8 @@ impl Paging {
             p.frame = Some(frame);
             p.busy = false;
         }
-        self.owners.insert(frame, (pid, vpn));
+        self.table.map(frame, pid, vpn);
+        self.table.set_busy(frame, false);
         let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, store);
         if let Some(r) = self.replacer(pid) {
             r.inserted(key(pid, vpn));
@@ -1425,8 +1474,8 @@ impl Paging {
                 } else {
                     // The process ended, or unmapped the page while it was read in: the
                     // frame and the record go (a retried access faults anew).
+                    self.table.unmap(frame, pid, vpn);
                     self.frame_free(frame);
-                    self.owners.remove(&frame);
                     if let Some(s) = self.spaces.get_mut(&pid) {
                         if s.pages.remove(&vpn).is_some() {
                             s.resident = s.resident.saturating_sub(1);
@@ -1441,7 +1490,6 @@ impl Paging {
                 vpn,
                 frame,
                 slot,
-                then,
             } => {
                 match self
                     .spaces
@@ -1456,40 +1504,10 @@ impl Paging {
                     None => self.swap.free.extend(slot),
                 }
                 woken.extend(self.take_waiters(pid, vpn));
-                match then {
-                    Some(pending) if self.spaces.contains_key(&pending.pid) => {
-                        if let Some(p) = self
-                            .spaces
-                            .get_mut(&pending.pid)
-                            .and_then(|s| s.pages.get_mut(&pending.vpn))
-                        {
-                            p.busy = false;
-                        }
-                        match self.fill(sv, hw, disk, procs, &pending, frame) {
-                            Outcome::Resume => woken.push(pending.pid),
-                            Outcome::Block | Outcome::Kill(_) => {}
-                        }
-                        // The write was what the process waited for; the read (if any)
-                        // counts anew.
-                        if let Some(p) = procs.iter_mut().find(|p| p.pid == pending.pid) {
-                            p.waiting_for = p.waiting_for.saturating_sub(1);
-                            if p.waiting_for == 0 {
-                                woken.push(pending.pid);
-                            }
-                        }
-                    }
-                    _ => self.frame_free(frame),
-                }
+                woken.extend(self.written(sv, hw, disk, procs, frame));
             }
-            Tag::FileSync {
-                pid,
-                frame,
-                free,
-                wait,
-            } => {
-                if free {
-                    self.frame_free(frame);
-                }
+            Tag::FileSync { pid, frame, wait } => {
+                woken.extend(self.written(sv, hw, disk, procs, frame));
                 if wait {
                     woken.push(pid);
                 }
@@ -1498,6 +1516,46 @@ impl Paging {
         }
         woken.sort_unstable();
         woken.dedup();
+        woken
+    }
+
+    /// A disk write from `frame` completed: once no write reads the frame any more, what
+    /// waited for it happens (the frame goes to the allocator, or to the page that waits
+    /// for it). Returns the processes that may run again.
+    fn written(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        frame: u64,
+    ) -> Vec<Pid> {
+        let mut woken = Vec::new();
+        match self.table.writeback_end(frame) {
+            None => {}
+            Some(AfterWrite::Give(pending)) if self.spaces.contains_key(&pending.pid) => {
+                if let Some(p) = self
+                    .spaces
+                    .get_mut(&pending.pid)
+                    .and_then(|s| s.pages.get_mut(&pending.vpn))
+                {
+                    p.busy = false;
+                }
+                self.table.claim(frame, Use::Page);
+                match self.fill(sv, hw, disk, procs, &pending, frame) {
+                    Outcome::Resume => woken.push(pending.pid),
+                    Outcome::Block | Outcome::Kill(_) => {}
+                }
+                // The write was what the process waited for; the read (if any) counts anew.
+                if let Some(p) = procs.iter_mut().find(|p| p.pid == pending.pid) {
+                    p.waiting_for = p.waiting_for.saturating_sub(1);
+                    if p.waiting_for == 0 {
+                        woken.push(pending.pid);
+                    }
+                }
+            }
+            Some(_) => self.frame_free(frame),
+        }
         woken
     }
 
@@ -1564,7 +1622,7 @@ impl Paging {
             if let Some(frame) = page.frame {
                 self.clear_pte(sv, hw, pid, vpn);
                 self.flush_page(sv, hw, pid, vpn);
-                self.owners.remove(&frame);
+                self.table.unmap(frame, pid, vpn);
                 self.frame_free(frame);
                 if let Some(r) = self.replacer(pid) {
                     r.removed(key(pid, vpn));
@@ -1646,7 +1704,7 @@ impl Paging {
                 .get(&pid)
                 .is_some_and(|s| s.pages.contains_key(&vpn));
             if !have {
-                let Some(frame) = self.frame_alloc() else {
+                let Some(frame) = self.frame_alloc(Use::Page) else {
                     return false;
                 };
                 self.zero(sv, hw, frame);
@@ -1654,7 +1712,7 @@ impl Paging {
                     self.frame_free(frame);
                     return false;
                 }
-                self.owners.insert(frame, (pid, vpn));
+                self.table.map(frame, pid, vpn);
                 if let Some(s) = self.spaces.get_mut(&pid) {
                     s.pages.insert(
                         vpn,
@@ -1688,11 +1746,9 @@ impl Paging {
             if let Some(frame) = page.frame {
                 // A frame with a read in flight is freed when the read completes (the
                 // completion finds no space and frees nothing twice: see disk_done).
+                self.table.unmap(frame, pid, *vpn);
                 if !page.busy {
-                    self.owners.remove(&frame);
                     self.frame_free(frame);
-                } else {
-                    self.owners.remove(&frame);
                 }
             }
             if let Some(slot) = page.swap {

@@ -71,6 +71,32 @@ impl Area {
     pub fn contains(&self, va: u64) -> bool {
         (self.start..self.end).contains(&va)
     }
+
+    /// The part of the area in `[start, end)` (clipped to the area), as an area of its own:
+    /// a file mapping's piece keeps pointing at the same file bytes, so its offset moves by
+    /// as much as its start did.
+    pub fn piece(&self, start: u64, end: u64) -> Area {
+        let start = start.clamp(self.start, self.end);
+        let end = end.clamp(start, self.end);
+        let kind = match self.kind {
+            AreaKind::File {
+                file,
+                offset,
+                shared,
+            } => AreaKind::File {
+                file,
+                offset: offset + (start - self.start),
+                shared,
+            },
+            ref k => k.clone(),
+        };
+        Area {
+            start,
+            end,
+            perm: self.perm,
+            kind,
+        }
+    }
 }
 
 /// Where a process is in its life.

@@ -1,0 +1,256 @@
+//! The frame table: one record per physical frame of user memory, as Linux keeps a
+//! `struct page` per frame.
+//!
+//! A record says what the frame holds now (nothing, a process page, a page table, the
+//! kernel's own data), every mapping of it (the reverse map: which address space maps it at
+//! which page), how many references hold it, and whether a disk transfer is using it. The
+//! paging schemes keep it; it answers the questions replacement, write-back, and later
+//! copy-on-write, shared memory and a page cache all ask: "whose frame is this", "may it be
+//! reused now", "who must be told when its write-back ends".
+//!
+//! A frame under write-back keeps its bytes until the disk controller has copied them (the
+//! controller reads RAM when the write *completes*), so it is never handed to another page
+//! before then: [`FrameTable::writeback_begin`] and [`FrameTable::writeback_end`] bracket the
+//! transfer, and a frame released meanwhile is parked ([`FrameTable::defer`]) until the end.
+
+use crate::process::Pid;
+
+/// What a frame holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Use {
+    /// Nothing: the allocator has it.
+    #[default]
+    Free,
+    /// Pages of processes (see the reverse map).
+    Page,
+    /// A page table of a process.
+    Table {
+        /// The process whose tables it is part of.
+        pid: Pid,
+    },
+    /// The kernel's own data.
+    Kernel,
+}
+
+impl Use {
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Use::Free => "free",
+            Use::Page => "page",
+            Use::Table { .. } => "page-table",
+            Use::Kernel => "kernel",
+        }
+    }
+}
+
+/// One frame's record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frame<T> {
+    /// What it holds.
+    pub holds: Use,
+    /// Every mapping of it: (process, virtual page number).
+    pub rmap: Vec<(Pid, u64)>,
+    /// References that keep it allocated (mappings, and transfers in flight).
+    pub refs: u32,
+    /// A transfer is filling it (a page-in): its bytes are not yet valid.
+    pub busy: bool,
+    /// Disk writes reading from it that have not completed.
+    pub writeback: u32,
+    /// What to do with the frame once its last write-back completes (it was released or
+    /// given to another page meanwhile).
+    pub deferred: Option<T>,
+}
+
+/// The frame table over frames `[first, first + count)` (frame numbers, not addresses).
+#[derive(Clone, Debug)]
+pub struct FrameTable<T> {
+    first: u64,
+    page_bits: u32,
+    frames: Vec<Frame<T>>,
+}
+
+impl<T> FrameTable<T> {
+    /// A table of `count` free frames from frame number `first`, with pages of
+    /// `2^page_bits` bytes.
+    pub fn new(first: u64, count: u64, page_bits: u32) -> FrameTable<T> {
+        FrameTable {
+            first,
+            page_bits,
+            frames: (0..count).map(|_| Frame::empty()).collect(),
+        }
+    }
+
+    fn index(&self, pa: u64) -> Option<usize> {
+        let n = (pa >> self.page_bits).checked_sub(self.first)?;
+        (n < self.frames.len() as u64).then_some(n as usize)
+    }
+
+    /// The record of the frame at physical address `pa`, if it is a user frame.
+    pub fn get(&self, pa: u64) -> Option<&Frame<T>> {
+        self.frames.get(self.index(pa)?)
+    }
+
+    fn get_mut(&mut self, pa: u64) -> Option<&mut Frame<T>> {
+        let i = self.index(pa)?;
+        self.frames.get_mut(i)
+    }
+
+    /// The frame came from the allocator to hold `holds`.
+    pub fn claim(&mut self, pa: u64, holds: Use) {
+        if let Some(f) = self.get_mut(pa) {
+            *f = Frame::empty();
+            f.holds = holds;
+        }
+    }
+
+    /// The frame went back to the allocator.
+    pub fn release(&mut self, pa: u64) {
+        if let Some(f) = self.get_mut(pa) {
+            *f = Frame::empty();
+        }
+    }
+
+    /// `(pid, vpn)` maps the frame (a page frame).
+    pub fn map(&mut self, pa: u64, pid: Pid, vpn: u64) {
+        if let Some(f) = self.get_mut(pa) {
+            f.holds = Use::Page;
+            if !f.rmap.contains(&(pid, vpn)) {
+                f.rmap.push((pid, vpn));
+                f.refs += 1;
+            }
+        }
+    }
+
+    /// `(pid, vpn)` no longer maps the frame.
+    pub fn unmap(&mut self, pa: u64, pid: Pid, vpn: u64) {
+        if let Some(f) = self.get_mut(pa) {
+            if let Some(i) = f.rmap.iter().position(|&m| m == (pid, vpn)) {
+                f.rmap.remove(i);
+                f.refs = f.refs.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Marks the frame as being filled by a transfer (or not).
+    pub fn set_busy(&mut self, pa: u64, busy: bool) {
+        if let Some(f) = self.get_mut(pa) {
+            f.busy = busy;
+        }
+    }
+
+    /// A disk write from the frame started.
+    pub fn writeback_begin(&mut self, pa: u64) {
+        if let Some(f) = self.get_mut(pa) {
+            f.writeback += 1;
+        }
+    }
+
+    /// A disk write from the frame completed. Returns what was deferred until the frame's
+    /// last write-back ended, if this was the last one.
+    pub fn writeback_end(&mut self, pa: u64) -> Option<T> {
+        let f = self.get_mut(pa)?;
+        f.writeback = f.writeback.saturating_sub(1);
+        if f.writeback == 0 {
+            f.deferred.take()
+        } else {
+            None
+        }
+    }
+
+    /// Whether a disk write is still reading the frame (it must not be reused).
+    pub fn under_writeback(&self, pa: u64) -> bool {
+        self.get(pa).is_some_and(|f| f.writeback > 0)
+    }
+
+    /// Parks `then` until the frame's write-backs end ([`FrameTable::writeback_end`] returns
+    /// it). The caller checked [`FrameTable::under_writeback`].
+    pub fn defer(&mut self, pa: u64, then: T) {
+        if let Some(f) = self.get_mut(pa) {
+            f.deferred = Some(then);
+        }
+    }
+
+    /// The frames holding process pages, in address order, each with its first mapping.
+    pub fn pages(&self) -> impl Iterator<Item = (u64, (Pid, u64))> + '_ {
+        self.frames.iter().enumerate().filter_map(move |(i, f)| {
+            let m = *f.rmap.first()?;
+            (f.holds == Use::Page).then_some(((self.first + i as u64) << self.page_bits, m))
+        })
+    }
+
+    /// The first mapping of the frame at `pa` (its owner), if it holds a page.
+    pub fn owner(&self, pa: u64) -> Option<(Pid, u64)> {
+        self.get(pa).and_then(|f| f.rmap.first().copied())
+    }
+
+    /// Frames by what they hold: free, page, page-table, kernel.
+    pub fn census(&self) -> [u64; 4] {
+        let mut n = [0u64; 4];
+        for f in &self.frames {
+            let i = match f.holds {
+                Use::Free => 0,
+                Use::Page => 1,
+                Use::Table { .. } => 2,
+                Use::Kernel => 3,
+            };
+            n[i] += 1;
+        }
+        n
+    }
+}
+
+impl<T> Frame<T> {
+    fn empty() -> Frame<T> {
+        Frame {
+            holds: Use::Free,
+            rmap: Vec::new(),
+            refs: 0,
+            busy: false,
+            writeback: 0,
+            deferred: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_under_writeback_keeps_what_waits_for_it() {
+        let mut t: FrameTable<&str> = FrameTable::new(0x80, 4, 12);
+        let pa = 0x81 << 12;
+        t.claim(pa, Use::Page);
+        t.map(pa, 1, 5);
+        assert_eq!(t.owner(pa), Some((1, 5)));
+        t.writeback_begin(pa);
+        t.writeback_begin(pa);
+        assert!(t.under_writeback(pa));
+        t.unmap(pa, 1, 5);
+        t.defer(pa, "give it to (2, 7)");
+        assert_eq!(t.writeback_end(pa), None, "one write is still reading it");
+        assert_eq!(t.writeback_end(pa), Some("give it to (2, 7)"));
+        assert!(!t.under_writeback(pa));
+        // A frame outside the table has no record.
+        assert!(t.get(0x84 << 12).is_none());
+        assert!(t.get(0x7f << 12).is_none());
+    }
+
+    #[test]
+    fn the_reverse_map_and_census() {
+        let mut t: FrameTable<()> = FrameTable::new(0, 3, 12);
+        t.claim(0x1000, Use::Page);
+        t.map(0x1000, 1, 3);
+        t.map(0x1000, 2, 9);
+        t.map(0x1000, 2, 9);
+        assert_eq!(t.get(0x1000).map(|f| f.refs), Some(2));
+        t.claim(0x2000, Use::Table { pid: 1 });
+        assert_eq!(t.census(), [1, 1, 1, 0]);
+        assert_eq!(t.pages().collect::<Vec<_>>(), vec![(0x1000, (1, 3))]);
+        t.unmap(0x1000, 1, 3);
+        assert_eq!(t.owner(0x1000), Some((2, 9)));
+        t.release(0x1000);
+        assert_eq!(t.census(), [2, 0, 1, 0]);
+    }
+}
