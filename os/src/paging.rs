@@ -1462,11 +1462,14 @@ impl Paging {
                 frame,
                 store,
             } => {
+                // Still mapped if any area holds a byte of the page (an area need not start
+                // on a page boundary: a data segment linked after text's page, .sbss after
+                // .sdata).
                 let va = vpn << self.page_bits;
                 let still_mapped = procs
                     .iter()
                     .find(|p| p.pid == pid)
-                    .is_some_and(|p| p.area(va).is_some());
+                    .is_some_and(|p| p.overlaps(va, va + self.page));
                 if self.spaces.contains_key(&pid) && still_mapped {
                     self.install(sv, hw, disk, procs, pid, vpn, frame, store);
                     woken.push(pid);

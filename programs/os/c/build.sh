@@ -9,3 +9,6 @@ FLAGS="-misa-spec=2.2 -march=rv64imac -mabi=lp64 -O2 -nostdlib -ffreestanding -f
 for p in heap; do
     $CC $FLAGS -o "$p.elf" crt0.s "$p.c"
 done
+# sbss: GCC's own default layout (no link script): the data segment starts mid-page with
+# .sdata, .sbss and .bss after it.
+$CC $(echo "$FLAGS" | sed 's/ -T link.ld//') -o sbss.elf crt0.s sbss.c
