@@ -71,7 +71,9 @@ curve, head switch time and skew, or an SSD's latencies, bandwidth and channels)
 scheduler, and the requests (arrival time, read or write, block, count). vmlab simulates \
 them and prints, for each request in the order the disk served it, when it arrived, started \
 and finished, and how its time splits into queueing, controller overhead, seek, rotation and \
-transfer, in time units and in cycles; then the totals and the disk's counters.\n\n\
+transfer, in time units and in cycles; then the totals and the disk's counters. With \
+fault_rate set, some requests fail on purpose (read errors, write errors, timeouts, chosen by \
+fault_seed) and the report says which and how.\n\n\
 The file format and the model are described in docs/disk.md; examples are in programs/disk/.",
         after_help = "Exit status: 0 when the requests ran; 2 for a usage error or a bad \
 requests file (the message names the file, line and column)."

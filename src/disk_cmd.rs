@@ -26,7 +26,9 @@
 //!
 //! [`DiskFile::load`] checks everything up front, so a bad file is a [`ScenarioError`] with
 //! the file, line and column; [`run`] then cannot fail. [`human`] and [`json`] render one
-//! run; [`compare`], [`human_compare`] and [`json_compare`] run every scheduler.
+//! run; [`compare`], [`human_compare`] and [`json_compare`] run every scheduler. With
+//! `fault_rate` set in `[disk]`, every report also says which requests failed and how;
+//! without it, the reports are exactly what they were before faults existed.
 
 use crate::num::Num;
 use crate::scenario::{header_span, locate, toml_message, ScenarioError};
@@ -37,7 +39,8 @@ use std::path::Path;
 use toml::Spanned;
 use vmlab_devices::disk::time::{show_cycles, show_ps};
 use vmlab_devices::disk::{
-    Completion, Disk, DiskConfig, DiskOp, DiskRequest, DiskStats, Scheduler, SeekCurve, Time,
+    Completion, Disk, DiskConfig, DiskFault, DiskOp, DiskRequest, DiskStats, FaultStats, Scheduler,
+    SeekCurve, Time,
 };
 use vmlab_devices::Cycle;
 
@@ -285,9 +288,19 @@ pub struct DiskRun {
     pub stat_list: Vec<(String, u64)>,
     /// The blocks of the disk.
     pub blocks: u64,
+    /// Whether faults were injected (`fault_rate > 0`): the reports then say which
+    /// requests failed and how.
+    pub faults: bool,
 }
 
 impl DiskRun {
+    /// The time timed-out requests occupied the disk, summed.
+    pub fn timeout_cycles(&self) -> u64 {
+        self.completions
+            .iter()
+            .fold(0u64, |a, c| a.saturating_add(c.timeout.0))
+    }
+
     /// The cycle at which the last request finished (0 with no requests).
     pub fn end(&self) -> Cycle {
         self.completions
@@ -316,8 +329,9 @@ pub fn run(file: &DiskFile, scheduler: Option<Scheduler>) -> Result<DiskRun, Str
     Ok(DiskRun {
         scheduler: disk.scheduler(),
         stats: disk.stats().clone(),
-        stat_list: disk.stats().list("disk"),
+        stat_list: disk.stat_list(),
         blocks: disk.blocks(),
+        faults: disk.faults_enabled(),
         completions,
     })
 }
@@ -568,6 +582,41 @@ fn header(file: &DiskFile, disk: &Disk, scheduler: Scheduler, out: &mut String) 
         scheduler.name(),
         scheduler.description()
     );
+    if cfg.faults_enabled() {
+        let kinds: Vec<&str> = DiskFault::INJECTABLE
+            .iter()
+            .filter(|k| cfg.fault_kinds.contains(k))
+            .map(|k| k.description())
+            .collect();
+        let _ = writeln!(
+            out,
+            "faults     a request fails with probability {} (seed {}): {}",
+            cfg.fault_rate,
+            cfg.fault_seed,
+            kinds.join(", ")
+        );
+        if cfg.fault_kinds.contains(&DiskFault::Timeout) {
+            let _ = writeln!(
+                out,
+                "           a timed-out request occupies the disk for {}",
+                tc(cfg.timeout.cycles(hz), hz)
+            );
+        }
+    }
+}
+
+/// What happened to a failed request, for the text report.
+fn failure_text(c: &Completion, hz: u64) -> Option<String> {
+    Some(match c.fault? {
+        DiskFault::Timeout => format!(
+            "FAILED: timed out after {}; no data moved",
+            show_cycles(c.timeout.0, hz)
+        ),
+        f => format!(
+            "FAILED: {} after its full service time; no data moved",
+            f.description()
+        ),
+    })
 }
 
 /// The text report of one run: the disk, every request in service order with its time
@@ -616,6 +665,9 @@ pub fn human(file: &DiskFile, run: &DiskRun) -> String {
         if let Some(n) = note {
             let _ = writeln!(out, "    # {n}");
         }
+        if let Some(f) = failure_text(c, hz) {
+            let _ = writeln!(out, "    {f}");
+        }
         let _ = writeln!(
             out,
             "    arrived {}, started {}, finished {} (cycles {}, {}, {})",
@@ -626,7 +678,9 @@ pub fn human(file: &DiskFile, run: &DiskRun) -> String {
             c.start,
             c.finish
         );
-        let parts: Vec<(&str, u64)> = if ssd {
+        let parts: Vec<(&str, u64)> = if c.fault == Some(DiskFault::Timeout) {
+            vec![("timeout", c.timeout.0)]
+        } else if ssd {
             vec![
                 ("overhead", c.overhead.0),
                 ("latency", c.latency.0),
@@ -654,6 +708,8 @@ pub fn human(file: &DiskFile, run: &DiskRun) -> String {
         let cyc: Vec<String> = parts.iter().map(|(_, v)| v.to_string()).collect();
         let arm = if ssd {
             String::new()
+        } else if c.fault == Some(DiskFault::Timeout) {
+            "; the arm did not move".to_string()
         } else {
             format!("; the arm moved {}", plural(c.seek_distance, "cylinder"))
         };
@@ -697,7 +753,7 @@ fn totals(run: &DiskRun, ssd: bool, hz: u64, out: &mut String) {
         plural(all.blocks, "block"),
         show_cycles(end, hz)
     );
-    let parts: Vec<(&str, u64)> = if ssd {
+    let mut parts: Vec<(&str, u64)> = if ssd {
         vec![
             ("overhead", s.overhead_cycles),
             ("latency", s.latency_cycles),
@@ -711,6 +767,10 @@ fn totals(run: &DiskRun, ssd: bool, hz: u64, out: &mut String) {
             ("transfer", s.transfer_cycles),
         ]
     };
+    let timeouts = run.timeout_cycles();
+    if timeouts > 0 {
+        parts.push(("timeout", timeouts));
+    }
     let times: Vec<String> = parts
         .iter()
         .map(|(n, v)| format!("{n} {}", show_cycles(*v, hz)))
@@ -756,6 +816,18 @@ fn totals(run: &DiskRun, ssd: bool, hz: u64, out: &mut String) {
         show_cycles(end, hz),
         percent(s.busy_cycles, end)
     );
+    if run.faults {
+        let f = &s.faults;
+        let _ = writeln!(
+            out,
+            "failed     {} of {}: {}, {}, {}",
+            f.total(),
+            plural(all.requests, "request"),
+            plural(f.read, "read error"),
+            plural(f.write, "write error"),
+            plural(f.timeout, "timeout")
+        );
+    }
 }
 
 /// The text report of [`compare`]: one row per scheduler, then each one's service order.
@@ -775,11 +847,12 @@ pub fn human_compare(file: &DiskFile, runs: &[DiskRun]) -> String {
         "\nevery scheduler on the same {} (the file's is marked *)\n",
         plural(file.requests.len() as u64, "request")
     );
-    let rows: Vec<[String; 7]> = runs
+    let faults = runs.iter().any(|r| r.faults);
+    let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|r| {
             let all = r.stats.all();
-            [
+            let mut row = vec![
                 format!(
                     "{}{}",
                     r.scheduler.name(),
@@ -802,10 +875,14 @@ pub fn human_compare(file: &DiskFile, runs: &[DiskRun]) -> String {
                 show_cycles(r.stats.seek_cycles, hz),
                 show_cycles(r.stats.rotation_cycles, hz),
                 r.stats.seek_distance.to_string(),
-            ]
+            ];
+            if faults {
+                row.push(r.stats.faults.total().to_string());
+            }
+            row
         })
         .collect();
-    let head = [
+    let mut head = vec![
         "scheduler",
         "last finish",
         "avg response",
@@ -814,7 +891,10 @@ pub fn human_compare(file: &DiskFile, runs: &[DiskRun]) -> String {
         "rotation",
         "cylinders",
     ];
-    let mut w = head.map(str::len);
+    if faults {
+        head.push("failed");
+    }
+    let mut w: Vec<usize> = head.iter().map(|h| h.len()).collect();
     for row in &rows {
         for (i, c) in row.iter().enumerate() {
             w[i] = w[i].max(c.chars().count());
@@ -828,13 +908,25 @@ pub fn human_compare(file: &DiskFile, runs: &[DiskRun]) -> String {
         }
         l
     };
-    let _ = writeln!(out, "{}", line(&head.map(String::from)));
+    let head: Vec<String> = head.into_iter().map(String::from).collect();
+    let _ = writeln!(out, "{}", line(&head));
     for row in &rows {
         let _ = writeln!(out, "{}", line(row));
     }
-    let _ = writeln!(out, "\nservice order (request ids)");
+    if faults {
+        let _ = writeln!(
+            out,
+            "\nservice order (request ids; ! marks a failed request: the same ones under every scheduler)"
+        );
+    } else {
+        let _ = writeln!(out, "\nservice order (request ids)");
+    }
     for r in runs {
-        let ids: Vec<String> = r.completions.iter().map(|c| c.id.to_string()).collect();
+        let ids: Vec<String> = r
+            .completions
+            .iter()
+            .map(|c| format!("{}{}", c.id, if c.failed() { "!" } else { "" }))
+            .collect();
         let _ = writeln!(out, "  {:<7} {}", r.scheduler.name(), ids.join(" "));
     }
     out
@@ -870,10 +962,16 @@ struct JsonRequest<'a> {
     transfer: Cycle,
     service: Cycle,
     seek_distance: u64,
+    /// With faults on: the time a timed-out request occupied the disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout: Option<Cycle>,
+    /// With faults on: `null`, or how the request failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fault: Option<Option<DiskFault>>,
 }
 
 #[derive(Serialize)]
-struct JsonTotals {
+struct JsonTotals<'a> {
     requests: u64,
     end: Cycle,
     queue: u64,
@@ -884,6 +982,12 @@ struct JsonTotals {
     transfer: u64,
     service: u64,
     busy: u64,
+    /// With faults on: the time timed-out requests occupied the disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout: Option<u64>,
+    /// With faults on: the failed requests by kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed: Option<&'a FaultStats>,
 }
 
 #[derive(Serialize)]
@@ -895,11 +999,11 @@ struct JsonRun<'a> {
     config: &'a DiskConfig,
     blocks: u64,
     requests: Vec<JsonRequest<'a>>,
-    totals: JsonTotals,
+    totals: JsonTotals<'a>,
     stats: serde_json::Map<String, serde_json::Value>,
 }
 
-fn json_run<'a>(file: &'a DiskFile, run: &DiskRun) -> JsonRun<'a> {
+fn json_run<'a>(file: &'a DiskFile, run: &'a DiskRun) -> JsonRun<'a> {
     let s = &run.stats;
     let all = s.all();
     JsonRun {
@@ -938,6 +1042,8 @@ fn json_run<'a>(file: &'a DiskFile, run: &DiskRun) -> JsonRun<'a> {
                 transfer: c.transfer,
                 service: c.service(),
                 seek_distance: c.seek_distance,
+                timeout: run.faults.then_some(c.timeout),
+                fault: run.faults.then_some(c.fault),
             })
             .collect(),
         totals: JsonTotals {
@@ -951,6 +1057,8 @@ fn json_run<'a>(file: &'a DiskFile, run: &DiskRun) -> JsonRun<'a> {
             transfer: s.transfer_cycles,
             service: all.service_cycles,
             busy: s.busy_cycles,
+            timeout: run.faults.then(|| run.timeout_cycles()),
+            failed: run.faults.then_some(&s.faults),
         },
         stats: run
             .stat_list

@@ -256,3 +256,58 @@ fn requests_bytes_never_panic() {
         vmlab::disk_cmd::check_requests_bytes(input);
     }
 }
+
+#[test]
+fn fault_configuration_errors() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "fault-rate-high",
+            "[disk]\nfault_rate = 1.5\n",
+            &[
+                "fault-rate-high.toml:2:1:",
+                "disk.fault_rate = 1.5 is not a probability; use a number from 0",
+            ],
+        ),
+        (
+            "fault-rate-nan",
+            "[disk]\nscheduler = \"sstf\"\nfault_rate = nan\n",
+            &["fault-rate-nan.toml:3:1:", "disk.fault_rate = NaN"],
+        ),
+        (
+            "fault-kinds-empty",
+            "[disk]\nfault_rate = 0.1\nfault_kinds = []\n",
+            &[
+                "fault-kinds-empty.toml:3:1:",
+                "disk.fault_kinds is empty but disk.fault_rate = 0.1",
+                "or set fault_rate = 0",
+            ],
+        ),
+        (
+            "fault-kind-unknown",
+            "[disk]\nfault_kinds = [\"read\", \"crc\"]\n",
+            &[
+                "fault-kind-unknown.toml:2:",
+                "unknown fault kind `crc`; the kinds are read, write, timeout",
+            ],
+        ),
+        (
+            "fault-timeout-zero",
+            "[disk]\nfault_rate = 0.5\ntimeout = 0\n",
+            &[
+                "fault-timeout-zero.toml:3:1:",
+                "disk.timeout = 0cyc is less than one cycle",
+            ],
+        ),
+    ];
+    for (name, input, fragments) in cases {
+        check(name, input, fragments);
+    }
+    // Extreme but valid: never a panic.
+    for input in [
+        &b"[disk]\nfault_rate = 1\ntimeout = 18446744073709551615\n[[request]]\nblock = 0\n[[request]]\nblock = 1\n"[..],
+        b"[disk]\nfault_rate = 1\nfault_kinds = \"timeout\"\ntimeout = 1\n[disk.ssd]\nchannels = 3\n[[request]]\nblock = 0\n",
+        b"[disk]\nfault_rate = 5e-324\nfault_seed = 18446744073709551615\n[[request]]\nblock = 0\n",
+    ] {
+        vmlab::disk_cmd::check_requests_bytes(input);
+    }
+}

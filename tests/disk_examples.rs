@@ -11,6 +11,7 @@ use vmlab_devices::disk::Scheduler;
 mod common;
 
 const EXAMPLES: &[&str] = &[
+    "faults",
     "ostep",
     "random",
     "schedulers",
@@ -50,6 +51,7 @@ macro_rules! examples {
 }
 
 examples! {
+    example_faults => "faults",
     example_ostep => "ostep",
     example_random => "random",
     example_schedulers => "schedulers",
@@ -215,4 +217,89 @@ fn ssd_channels_example() {
     let r = run("ssd", None);
     let c = r.completions.iter().find(|c| c.id == 5).expect("request 5");
     assert_eq!((c.start.0, c.queue.0, c.finish.0), (35_192, 35_192, 70_384));
+}
+
+#[test]
+fn faults_example_by_hand() {
+    use vmlab_devices::disk::DiskFault::*;
+    // faults.toml: seed 14 at rate 0.3 fails draws 2 (a write), 3 (a read) and 7 (a write
+    // that times out); docs/disk.md gives the rule.
+    let r = run("faults", None);
+    let by_id = |id: u64| *r.completions.iter().find(|c| c.id == id).expect("request");
+    let faults: Vec<_> = (1..=8).map(|id| by_id(id).fault).collect();
+    assert_eq!(
+        faults,
+        [
+            None,
+            Some(Write),
+            Some(Read),
+            None,
+            None,
+            None,
+            Some(Timeout),
+            None
+        ]
+    );
+    // The write error took exactly the time ostep.toml's request 2 takes to succeed.
+    let c = by_id(2);
+    assert_eq!(
+        (c.start.0, c.seek.0, c.rotation.0, c.transfer.0, c.finish.0),
+        (135, 40, 170, 30, 375)
+    );
+    // The timeout starts when request 6 finishes and takes exactly timeout = 1 s (1000
+    // cycles at 1 kHz), with the arm left on cylinder 0 for request 8.
+    let t = by_id(7);
+    assert_eq!((t.start.0, t.finish.0, t.timeout.0), (1485, 2485, 1000));
+    assert_eq!(
+        by_id(8).seek_distance,
+        1,
+        "from cylinder 0 (request 6) to 1"
+    );
+    assert_eq!(r.stats.faults.total(), 3);
+    assert_eq!(r.stats.read.blocks + r.stats.write.blocks, 5);
+
+    // The same failures under every scheduler.
+    for s in Scheduler::ALL {
+        let other = run("faults", Some(s));
+        let mut f: Vec<_> = other.completions.iter().map(|c| (c.id, c.fault)).collect();
+        f.sort_by_key(|x| x.0);
+        let want: Vec<_> = (1..=8).zip(faults.iter().copied()).collect();
+        assert_eq!(f, want, "{s}");
+    }
+
+    // Without faults, the same file runs as before: the same schedule up to the request
+    // that timed out.
+    let mut file = load("faults");
+    file.config.fault_rate = 0.0;
+    let plain = disk_cmd::run(&file, None).expect("runs");
+    assert!(plain.completions.iter().all(|c| c.fault.is_none()));
+    assert_eq!(split(&plain)[..6], split(&r)[..6]);
+    let text = disk_cmd::human(&file, &plain);
+    assert!(!text.contains("FAILED") && !text.contains("\nfaults ") && !text.contains("\nfailed "));
+    insta::assert_snapshot!(
+        "faults.compare.txt",
+        vmlab(&["disk", "programs/disk/faults.toml", "--compare"])
+    );
+}
+
+#[test]
+fn faults_in_json() {
+    let json = vmlab(&["disk", "programs/disk/faults.toml", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(v["config"]["fault_rate"], 0.3);
+    assert_eq!(v["config"]["fault_seed"], 14);
+    let reqs = v["requests"].as_array().expect("requests");
+    let failed: Vec<(u64, &str)> = reqs
+        .iter()
+        .filter(|r| !r["fault"].is_null())
+        .map(|r| (r["id"].as_u64().unwrap(), r["fault"].as_str().unwrap()))
+        .collect();
+    assert_eq!(failed, [(2, "write"), (3, "read"), (7, "timeout")]);
+    assert!(reqs.iter().all(|r| r.get("fault").is_some()));
+    assert_eq!(v["totals"]["failed"]["timeout"], 1);
+    assert_eq!(v["totals"]["timeout"], 1000);
+    assert_eq!(v["stats"]["disk.faults.read"], 1);
+    // Without faults, none of these keys appear (the other examples' snapshots hold that).
+    let plain = vmlab(&["disk", "programs/disk/ostep.toml", "--json"]);
+    assert!(!plain.contains("fault") && !plain.contains("timeout"));
 }

@@ -17,18 +17,35 @@
 //! | `0x40` | SUBMITTED | read | requests accepted so far; the next request's id |
 //! | `0x48` | COMPLETED | read | requests completed so far |
 //! | `0x50` | LAST_ID | read | the id of the most recently completed request |
+//! | `0x58` | LAST_STATUS | read | the completion status of that request (below); 0 before the first completion |
+//! | `0x60` | QUERY_ID | read/write | a request id to look up |
+//! | `0x68` | QUERY_STATUS | read | the completion status of request QUERY_ID; 0 while it has not completed (or was never submitted) |
 //!
 //! A command is submitted to the disk at the cycle of the write (its `arrival`), with the id
 //! SUBMITTED had before it; several may be outstanding, so the disk's scheduler matters.
 //! When the disk finishes a request (at its `finish` cycle, when the machine ticks there),
 //! the controller copies the data — disk to RAM for a read, RAM to disk for a write — sets
 //! DONE, increments COMPLETED and, if enabled, raises the interrupt (`mip` bit
-//! [`DiskCtlConfig::irq_bit`], MEIP by default). Error codes: 1 = unknown command, 2 = the
-//! disk rejected the request (beyond the last block, or zero blocks), 3 = the DMA buffer is
-//! not wholly in RAM (the request completed but no data moved).
+//! [`DiskCtlConfig::irq_bit`], MEIP by default).
+//!
+//! Error codes (STATUS bits 15:8, with ERROR set): 1 = unknown command, 2 = the disk rejected
+//! the request (beyond the last block, or zero blocks), 3 = the DMA buffer is not wholly in
+//! RAM (the request completed but no data moved), 4 = read error, 5 = write error, 6 =
+//! timeout. Codes 4 to 6 are faults the disk injected on purpose (`fault_rate` in the disk's
+//! configuration, `docs/disk.md`): the request completed, failed, and moved no data — a
+//! failed read leaves RAM untouched, a failed write leaves the disk's blocks unchanged, and
+//! the DMA buffer is not even looked at. Codes 3 to 6 are completion errors: they are also
+//! the [`DiskFault`] recorded with the completion ([`error_code`] maps one to the other).
+//!
+//! A completion status (LAST_STATUS, QUERY_STATUS) has bit 1 set (DONE: the request
+//! completed) and, if it failed, bit 2 (ERROR) and its error code in bits 15:8 — the layout
+//! of STATUS. So a guest with several requests outstanding can write an id to QUERY_ID and
+//! read QUERY_STATUS to learn that request's outcome; reading either has no side effect.
 
 use crate::device::{merge, reg64, slice, Device, DeviceError};
-use crate::disk::{Completion, Disk, DiskConfig, DiskError, DiskOp, DiskRequest};
+use crate::disk::{
+    Completion, Disk, DiskConfig, DiskError, DiskFault, DiskOp, DiskRequest, FaultStats,
+};
 use crate::error::ConfigError;
 use crate::ram::Ram;
 use crate::Cycle;
@@ -57,6 +74,12 @@ pub const DISK_SUBMITTED: u64 = 0x40;
 pub const DISK_COMPLETED: u64 = 0x48;
 /// LAST_ID's offset.
 pub const DISK_LAST_ID: u64 = 0x50;
+/// LAST_STATUS's offset: the completion status of request LAST_ID.
+pub const DISK_LAST_STATUS: u64 = 0x58;
+/// QUERY_ID's offset: the request id QUERY_STATUS describes.
+pub const DISK_QUERY_ID: u64 = 0x60;
+/// QUERY_STATUS's offset: the completion status of request QUERY_ID.
+pub const DISK_QUERY_STATUS: u64 = 0x68;
 /// The size of the controller's register window.
 pub const DISKCTL_SIZE: u64 = 0x100;
 
@@ -74,8 +97,34 @@ pub const STATUS_ERROR: u64 = 4;
 pub const ERR_BAD_COMMAND: u64 = 1;
 /// Error code: the disk rejected the request.
 pub const ERR_REJECTED: u64 = 2;
-/// Error code: the DMA buffer is not wholly in RAM.
+/// Error code: the DMA buffer is not wholly in RAM ([`DiskFault::Dma`]).
 pub const ERR_DMA: u64 = 3;
+/// Error code: the disk failed a read ([`DiskFault::Read`], injected).
+pub const ERR_READ: u64 = 4;
+/// Error code: the disk failed a write ([`DiskFault::Write`], injected).
+pub const ERR_WRITE: u64 = 5;
+/// Error code: the request timed out ([`DiskFault::Timeout`], injected).
+pub const ERR_TIMEOUT: u64 = 6;
+
+/// The STATUS error code of a failed completion: [`ERR_READ`], [`ERR_WRITE`],
+/// [`ERR_TIMEOUT`] or [`ERR_DMA`].
+pub fn error_code(fault: DiskFault) -> u64 {
+    match fault {
+        DiskFault::Read => ERR_READ,
+        DiskFault::Write => ERR_WRITE,
+        DiskFault::Timeout => ERR_TIMEOUT,
+        DiskFault::Dma => ERR_DMA,
+    }
+}
+
+/// The completion status word of a request's result (as LAST_STATUS and QUERY_STATUS give
+/// it): [`STATUS_DONE`], plus [`STATUS_ERROR`] and the error code in bits 15:8 if it failed.
+pub fn completion_status(result: Result<(), DiskFault>) -> u64 {
+    match result {
+        Ok(()) => STATUS_DONE,
+        Err(f) => STATUS_DONE | STATUS_ERROR | error_code(f) << 8,
+    }
+}
 
 /// Where the controller sits, which interrupt it raises, and the disk behind it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -119,6 +168,9 @@ pub struct DiskCtlStats {
     pub dma_bytes_out: u64,
     /// Times the interrupt line went from low to high.
     pub interrupts: u64,
+    /// Completions that failed because the disk injected a fault, by kind (DMA errors are
+    /// `dma_faults`).
+    pub faults: FaultStats,
 }
 
 /// The disk controller device, owning its [`Disk`].
@@ -136,6 +188,10 @@ pub struct DiskController {
     submitted: u64,
     completed: u64,
     last_id: u64,
+    last_status: u64,
+    query_id: u64,
+    /// For each request id (they are dense from 0), its index in `log` once it completed.
+    logged: Vec<Option<usize>>,
     /// Outstanding requests: (id, op, block, count, dma address).
     outstanding: Vec<(u64, DiskOp, u64, u64, u64)>,
     /// The disk's next completion, recomputed whenever the queue changes (host speed only).
@@ -179,6 +235,9 @@ impl DiskController {
             submitted: 0,
             completed: 0,
             last_id: 0,
+            last_status: 0,
+            query_id: 0,
+            logged: Vec::new(),
             outstanding: Vec::new(),
             next: None,
             log: Vec::new(),
@@ -201,9 +260,23 @@ impl DiskController {
         &mut self.disk
     }
 
-    /// Every completion so far, in order, with the disk's timing breakdown.
+    /// Every completion so far, in order, with the disk's timing breakdown and its result
+    /// ([`Completion::fault`], [`Completion::result`]): a fault the disk injected, or
+    /// [`DiskFault::Dma`] when the buffer was not wholly in RAM.
     pub fn completions(&self) -> &[Completion] {
         &self.log
+    }
+
+    /// The completion of request `id`, once it has completed.
+    pub fn completion(&self, id: u64) -> Option<&Completion> {
+        let i = (*self.logged.get(usize::try_from(id).ok()?)?)?;
+        self.log.get(i)
+    }
+
+    /// The result of request `id`: `None` while it has not completed (or if it was never
+    /// accepted), else `Some(Ok(()))` or `Some(Err(fault))`.
+    pub fn result(&self, id: u64) -> Option<Result<(), DiskFault>> {
+        self.completion(id).map(Completion::result)
     }
 
     /// The controller's counters.
@@ -232,13 +305,16 @@ impl DiskController {
             DISK_SUBMITTED => self.submitted,
             DISK_COMPLETED => self.completed,
             DISK_LAST_ID => self.last_id,
+            DISK_LAST_STATUS => self.last_status,
+            DISK_QUERY_ID => self.query_id,
+            DISK_QUERY_STATUS => self.result(self.query_id).map_or(0, completion_status),
             _ => 0,
         }
     }
 
     fn locate(offset: u64, size: u8) -> Result<(u64, u64), DeviceError> {
         match reg64(offset, size) {
-            Some((reg, shift)) if reg * 8 <= DISK_LAST_ID => Ok((reg, shift)),
+            Some((reg, shift)) if reg * 8 <= DISK_QUERY_STATUS => Ok((reg, shift)),
             _ => Err(DeviceError { offset, size }),
         }
     }
@@ -270,6 +346,7 @@ impl DiskController {
                 }
                 self.outstanding
                     .push((id, op, self.block, self.count, self.dma));
+                self.logged.push(None);
                 self.next = self.disk.next_event();
             }
             Err(e) => {
@@ -280,15 +357,25 @@ impl DiskController {
         }
     }
 
-    fn complete(&mut self, c: Completion, ram: &mut Ram) {
+    fn complete(&mut self, mut c: Completion, ram: &mut Ram) {
         let Some(pos) = self.outstanding.iter().position(|o| o.0 == c.id) else {
             return;
         };
         let (_, op, block, count, dma) = self.outstanding.remove(pos);
         let bs = self.disk.block_size();
         let len = count.checked_mul(bs).filter(|&l| ram.contains(dma, l));
-        match len {
-            Some(len) => {
+        match (c.fault, len) {
+            (Some(f), _) => {
+                // The disk failed the request: no data moves either way.
+                tracing::debug!(
+                    id = c.id,
+                    fault = f.name(),
+                    "disk controller: request failed"
+                );
+                self.stats.faults.count(f);
+                self.error = error_code(f);
+            }
+            (None, Some(len)) => {
                 let mut buf = vec![0u8; len as usize];
                 let moved = match op {
                     DiskOp::Read => self
@@ -309,15 +396,24 @@ impl DiskController {
                 } else {
                     self.stats.dma_faults += 1;
                     self.error = ERR_DMA;
+                    c.fault = Some(DiskFault::Dma);
                 }
             }
-            None => {
+            (None, None) => {
                 self.stats.dma_faults += 1;
                 self.error = ERR_DMA;
+                c.fault = Some(DiskFault::Dma);
             }
         }
         self.completed += 1;
         self.last_id = c.id;
+        self.last_status = completion_status(c.result());
+        if let Some(slot) = usize::try_from(c.id)
+            .ok()
+            .and_then(|i| self.logged.get_mut(i))
+        {
+            *slot = Some(self.log.len());
+        }
         if !self.done && self.irq_enable {
             self.stats.interrupts += 1;
         }
@@ -347,6 +443,7 @@ impl Device for DiskController {
             DISK_BLOCK => self.block = new,
             DISK_DMA_ADDR => self.dma = new,
             DISK_COUNT => self.count = new,
+            DISK_QUERY_ID => self.query_id = new,
             DISK_STATUS => {
                 let bits = merge(0, shift, size, value);
                 if bits & STATUS_DONE != 0 {
@@ -401,6 +498,9 @@ impl Device for DiskController {
         f(&format!("{prefix}.writes"), s.writes);
         f(&format!("{prefix}.rejected"), s.rejected);
         f(&format!("{prefix}.dma_faults"), s.dma_faults);
+        if self.disk.faults_enabled() {
+            s.faults.for_each(prefix, f);
+        }
         f(&format!("{prefix}.dma_bytes_in"), s.dma_bytes_in);
         f(&format!("{prefix}.dma_bytes_out"), s.dma_bytes_out);
         f(&format!("{prefix}.interrupts"), s.interrupts);

@@ -2,6 +2,7 @@
 //! times into cycles, the scheduler, and the optional image file. Every field has a default
 //! (listed in `docs/disk.md`); [`DiskConfig::validate`] says what is wrong and what is right.
 
+use super::fault::{DiskFault, FaultInjector};
 use super::time::{Rate, Time};
 use super::DiskError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -16,6 +17,9 @@ pub const DEFAULT_BLOCK_SIZE: u64 = 4096;
 pub const DEFAULT_RPM: u64 = 7200;
 /// The largest number of cylinders, heads or sectors per track accepted.
 pub const MAX_GEOMETRY: u64 = 1 << 24;
+/// The default `timeout`: a timed-out request occupies the disk for 100 ms (about a dozen
+/// ordinary requests of the default disk) before it is reported failed.
+pub const DEFAULT_TIMEOUT: Time = Time::ms(100);
 
 /// The whole disk configuration (`[disk]` in a file).
 ///
@@ -33,6 +37,29 @@ pub struct DiskConfig {
     pub scheduler: Scheduler,
     /// The controller's overhead, paid at the start of every request (default 0).
     pub overhead: Time,
+    /// The probability that a request fails, from 0 (never, the default) to 1 (every
+    /// request); see [`FaultInjector`] for how the failing requests are chosen.
+    ///
+    /// The four fault keys are serialised only when they differ from their defaults, so
+    /// that a configuration without faults prints (in `vmlab config`, in `vmlab disk
+    /// --json`) exactly as it did before faults existed.
+    #[serde(skip_serializing_if = "is_default_rate")]
+    pub fault_rate: f64,
+    /// The seed of the generator that chooses the failing requests (default 0).
+    #[serde(skip_serializing_if = "is_default_seed")]
+    pub fault_seed: u64,
+    /// The kinds of fault that may be injected (default all three: read errors, write
+    /// errors, timeouts). A list in a file (`["read", "timeout"]`), or one comma-separated
+    /// string (`"read,timeout"`, handy with `--set`).
+    #[serde(
+        deserialize_with = "super::fault::deserialize_kinds",
+        skip_serializing_if = "is_default_kinds"
+    )]
+    pub fault_kinds: Vec<DiskFault>,
+    /// How long a timed-out request occupies the disk before it is reported failed
+    /// (default [`DEFAULT_TIMEOUT`], 100 ms).
+    #[serde(skip_serializing_if = "is_default_timeout")]
+    pub timeout: Time,
     /// A spinning disk (the default when `ssd` is not given).
     pub hdd: Option<HddConfig>,
     /// A solid-state disk.
@@ -49,11 +76,31 @@ impl Default for DiskConfig {
             block_size: DEFAULT_BLOCK_SIZE,
             scheduler: Scheduler::Fcfs,
             overhead: Time::ZERO,
+            fault_rate: 0.0,
+            fault_seed: 0,
+            fault_kinds: super::fault::all_kinds(),
+            timeout: DEFAULT_TIMEOUT,
             hdd: None,
             ssd: None,
             image: None,
         }
     }
+}
+
+fn is_default_rate(r: &f64) -> bool {
+    *r == 0.0 && r.is_sign_positive()
+}
+
+fn is_default_seed(s: &u64) -> bool {
+    *s == 0
+}
+
+fn is_default_kinds(k: &[DiskFault]) -> bool {
+    k == DiskFault::INJECTABLE
+}
+
+fn is_default_timeout(t: &Time) -> bool {
+    *t == DEFAULT_TIMEOUT
 }
 
 /// A spinning disk (`[disk.hdd]`).
@@ -332,6 +379,31 @@ impl DiskConfig {
         }
     }
 
+    /// Whether requests may fail (`fault_rate > 0`).
+    pub fn faults_enabled(&self) -> bool {
+        self.fault_rate > 0.0
+    }
+
+    /// The fault injector this configuration describes (checked as [`DiskConfig::validate`]
+    /// checks it).
+    pub fn fault_injector(&self) -> Result<FaultInjector, DiskError> {
+        FaultInjector::new(self.fault_rate, self.fault_seed, &self.fault_kinds)
+    }
+
+    fn validate_faults(&self) -> Result<(), DiskError> {
+        super::fault::check(self.fault_rate, &self.fault_kinds)?;
+        if self.faults_enabled()
+            && self.fault_kinds.contains(&DiskFault::Timeout)
+            && self.timeout.cycles(self.clock_hz) == 0
+        {
+            return Err(bad(format!(
+                "disk.timeout = {} is less than one cycle at {} Hz; a timed-out request occupies the disk for a while, e.g. timeout = \"100ms\" (or leave timeout out of disk.fault_kinds)",
+                self.timeout, self.clock_hz
+            )));
+        }
+        Ok(())
+    }
+
     /// Checks every field, naming it in the message and saying what would be right.
     pub fn validate(&self) -> Result<(), DiskError> {
         if self.clock_hz == 0 {
@@ -350,6 +422,7 @@ impl DiskConfig {
                 self.block_size
             )));
         }
+        self.validate_faults()?;
         if self.hdd.is_some() && self.ssd.is_some() {
             return Err(bad(
                 "both [disk.hdd] and [disk.ssd] are given; a disk is one or the other".into(),

@@ -28,6 +28,7 @@
 //! ```
 
 mod config;
+mod fault;
 mod hdd;
 mod stats;
 mod storage;
@@ -35,10 +36,11 @@ pub mod time;
 
 pub use config::{
     DiskConfig, HddConfig, Scheduler, SeekCurve, SsdConfig, DEFAULT_BLOCK_SIZE, DEFAULT_CLOCK_HZ,
-    DEFAULT_RPM, MAX_GEOMETRY,
+    DEFAULT_RPM, DEFAULT_TIMEOUT, MAX_GEOMETRY,
 };
+pub use fault::{DiskFault, FaultInjector};
 pub use hdd::Chs;
-pub use stats::{DiskStats, OpStats};
+pub use stats::{DiskStats, FaultStats, OpStats};
 pub use time::{Rate, Time};
 
 use crate::Cycle;
@@ -92,13 +94,19 @@ pub struct DiskRequest {
     pub arrival: Cycle,
 }
 
-/// A finished request and where its time went.
+/// A finished request, where its time went, and whether it failed.
 ///
 /// `start − arrival = queue`, and `finish − start = overhead + latency + seek + rotation +
-/// transfer`: the controller's overhead comes first, then (on a spinning disk) the seek, the
-/// wait for the first sector, and the transfer (with any head switches and track-to-track
-/// seeks of a request that crosses tracks counted as seek, and their rotational waits as
-/// rotation); on an SSD the access latency, then the transfer.
+/// transfer + timeout`: the controller's overhead comes first, then (on a spinning disk) the
+/// seek, the wait for the first sector, and the transfer (with any head switches and
+/// track-to-track seeks of a request that crosses tracks counted as seek, and their
+/// rotational waits as rotation); on an SSD the access latency, then the transfer.
+///
+/// A request whose [`fault`](Completion::fault) is set failed: its owner must move no data
+/// (a failed read leaves the destination untouched, a failed write leaves the disk's blocks
+/// unchanged; the disk controller keeps to this). A read or write error took the normal
+/// service time; a [`DiskFault::Timeout`] took exactly the configured `timeout`, all of it in
+/// [`Completion::timeout`], with every other part 0 (the arm did not move).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Completion {
     /// The request's id.
@@ -133,6 +141,12 @@ pub struct Completion {
     pub position: Option<Chs>,
     /// The SSD channel that served it (0 on a spinning disk).
     pub channel: u64,
+    /// The time a timed-out request occupied the disk (0 unless `fault` is a timeout).
+    pub timeout: Cycle,
+    /// Why the request failed, or `None` if it succeeded. The disk sets
+    /// [`DiskFault::Read`], [`DiskFault::Write`] or [`DiskFault::Timeout`] when it injects a
+    /// fault; the disk controller's log also records [`DiskFault::Dma`].
+    pub fault: Option<DiskFault>,
 }
 
 impl Completion {
@@ -144,6 +158,16 @@ impl Completion {
     /// `finish − arrival`: queueing plus service.
     pub fn response(&self) -> Cycle {
         Cycle(self.finish.0 - self.arrival.0)
+    }
+
+    /// `Ok(())` if the request succeeded, or the fault that failed it.
+    pub fn result(&self) -> Result<(), DiskFault> {
+        self.fault.map_or(Ok(()), Err)
+    }
+
+    /// Whether the request failed.
+    pub fn failed(&self) -> bool {
+        self.fault.is_some()
     }
 }
 
@@ -226,6 +250,8 @@ struct Queued {
     seq: u64,
     /// The position schedulers sort by: the first block's cylinder (the block on an SSD).
     cyl: u64,
+    /// The fault drawn for it when it was submitted.
+    fault: Option<DiskFault>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -241,6 +267,8 @@ struct Engine {
     block_size: u64,
     clock_hz: u64,
     overhead: u64,
+    /// The cycles a timed-out request occupies the disk.
+    timeout: u64,
     scheduler: Scheduler,
     pending: Vec<Queued>,
     servers: Vec<Server>,
@@ -396,10 +424,55 @@ impl Engine {
             seek_distance: 0,
             position: None,
             channel: s as u64,
+            timeout: Cycle(0),
+            fault: q.fault,
         };
+        if q.fault == Some(DiskFault::Timeout) {
+            // The drive hangs on the request: nothing moves, and after `timeout` the
+            // request is reported failed.
+            c.overhead = Cycle(0);
+            c.timeout = Cycle(self.timeout);
+            if let Model::Hdd(h) = &self.model {
+                c.position = Some(h.chs(c.block * h.sectors_per_block));
+            }
+        } else {
+            self.plan(&mut c, &choice, t0);
+            self.up = choice.up;
+        }
+        let f = [
+            c.overhead, c.latency, c.seek, c.rotation, c.transfer, c.timeout,
+        ]
+        .iter()
+        .fold(t, |acc, x| acc.saturating_add(x.0));
+        c.finish = Cycle(f);
+        if !self.quiet {
+            tracing::debug!(
+                id = c.id,
+                op = c.op.name(),
+                block = c.block,
+                count = c.count,
+                start = t,
+                finish = f,
+                queue = c.queue.0,
+                seek = c.seek.0,
+                rotation = c.rotation.0,
+                transfer = c.transfer.0,
+                fault = c.fault.map(DiskFault::name),
+                scheduler = self.scheduler.name(),
+                "disk request starts"
+            );
+        }
+        self.busy += f.saturating_sub(t.max(self.busy_until));
+        self.busy_until = self.busy_until.max(f);
+        self.servers[s].busy = Some(c);
+    }
+
+    /// Fills in where a request's time goes on the drive, starting after the overhead at
+    /// `t0`, and moves the arm to where it ends.
+    fn plan(&mut self, c: &mut Completion, choice: &Choice, t0: u64) {
         match &self.model {
             Model::Hdd(h) => {
-                let p = h.plan(self.cyl, self.head, &choice.route, r.block, r.count, t0);
+                let p = h.plan(self.cyl, self.head, &choice.route, c.block, c.count, t0);
                 c.seek = Cycle(p.seek);
                 c.rotation = Cycle(p.rotation);
                 c.transfer = Cycle(p.transfer);
@@ -414,41 +487,17 @@ impl Engine {
                 bandwidth,
                 ..
             } => {
-                c.latency = Cycle(match r.op {
+                c.latency = Cycle(match c.op {
                     DiskOp::Read => *read,
                     DiskOp::Write => *write,
                 });
-                let bytes = r.count as u128 * self.block_size as u128;
+                let bytes = c.count as u128 * self.block_size as u128;
                 let bw = *bandwidth as u128;
                 let x = (bytes * self.clock_hz as u128 + bw / 2) / bw;
                 c.transfer = Cycle(u64::try_from(x).unwrap_or(u64::MAX));
-                self.cyl = r.block.saturating_add(r.count - 1);
+                self.cyl = c.block.saturating_add(c.count - 1);
             }
         }
-        self.up = choice.up;
-        let f = [c.overhead, c.latency, c.seek, c.rotation, c.transfer]
-            .iter()
-            .fold(t, |acc, x| acc.saturating_add(x.0));
-        c.finish = Cycle(f);
-        if !self.quiet {
-            tracing::debug!(
-                id = c.id,
-                op = c.op.name(),
-                block = c.block,
-                count = c.count,
-                start = t,
-                finish = f,
-                queue = c.queue.0,
-                seek = c.seek.0,
-                rotation = c.rotation.0,
-                transfer = c.transfer.0,
-                scheduler = self.scheduler.name(),
-                "disk request starts"
-            );
-        }
-        self.busy += f.saturating_sub(t.max(self.busy_until));
-        self.busy_until = self.busy_until.max(f);
-        self.servers[s].busy = Some(c);
     }
 
     /// Runs events up to and including cycle `now`; with `first`, stops after the first
@@ -508,6 +557,7 @@ impl Engine {
 pub struct Disk {
     cfg: DiskConfig,
     engine: Engine,
+    faults: FaultInjector,
     blocks: u64,
     stats: DiskStats,
     storage: Storage,
@@ -517,6 +567,7 @@ impl Disk {
     /// Builds a disk, checking the configuration (and opening the image file, if one is given).
     pub fn new(cfg: DiskConfig) -> Result<Disk, DiskError> {
         cfg.validate()?;
+        let faults = cfg.fault_injector()?;
         let hz = cfg.clock_hz;
         let (model, blocks, servers, cyl, head) = match (&cfg.ssd, cfg.hdd_or_default()) {
             (Some(s), _) => (
@@ -548,6 +599,7 @@ impl Disk {
                 block_size: cfg.block_size,
                 clock_hz: hz,
                 overhead: cfg.overhead.cycles(hz),
+                timeout: cfg.timeout.cycles(hz),
                 scheduler: cfg.scheduler,
                 pending: Vec::new(),
                 servers: vec![Server::default(); servers],
@@ -560,6 +612,7 @@ impl Disk {
                 busy: 0,
                 quiet: false,
             },
+            faults,
             cfg,
             blocks,
             stats: DiskStats::default(),
@@ -653,6 +706,9 @@ impl Disk {
     ///
     /// Submit requests in the order they arrive. A request never starts before its arrival,
     /// nor before the last cycle given to [`Disk::advance`] (decisions up to then are made).
+    ///
+    /// Every accepted request takes the next draw of the fault injector (a refused one takes
+    /// none), which decides now whether it will fail and how (see [`FaultInjector`]).
     pub fn submit(&mut self, req: DiskRequest) -> Result<(), DiskError> {
         if req.count == 0 {
             return Err(DiskError::ZeroCount { id: req.id });
@@ -685,7 +741,13 @@ impl Disk {
         };
         let seq = self.engine.seq;
         self.engine.seq += 1;
-        self.engine.pending.push(Queued { req, seq, cyl });
+        let fault = self.faults.draw(req.op);
+        self.engine.pending.push(Queued {
+            req,
+            seq,
+            cyl,
+            fault,
+        });
         Ok(())
     }
 
@@ -779,8 +841,29 @@ impl Disk {
     }
 
     /// Calls `f` with every counter under `disk.`, in the stable order of
-    /// [`DiskStats::for_each`].
+    /// [`DiskStats::for_each`], followed — only when fault injection is on (`fault_rate >
+    /// 0`) — by `disk.faults.{read,write,timeout}` ([`DiskStats::for_each_fault`]).
     pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
         self.stats.for_each("disk", f);
+        if self.faults_enabled() {
+            self.stats.for_each_fault("disk", f);
+        }
+    }
+
+    /// Every counter as (name, value) pairs, in the order of [`Disk::for_each_stat`].
+    pub fn stat_list(&self) -> Vec<(String, u64)> {
+        let mut v = Vec::new();
+        self.for_each_stat(&mut |n, x| v.push((n.to_string(), x)));
+        v
+    }
+
+    /// Whether requests may fail (`fault_rate > 0`).
+    pub fn faults_enabled(&self) -> bool {
+        self.faults.enabled()
+    }
+
+    /// The fault injector: how many draws it has made.
+    pub fn fault_injector(&self) -> &FaultInjector {
+        &self.faults
     }
 }

@@ -1,14 +1,51 @@
 //! The disk's counters, walked in a stable order under stable dotted names.
 
-use super::{Completion, DiskOp};
+use super::{Completion, DiskFault, DiskOp};
 use serde::Serialize;
+
+/// Failed requests by kind of fault (the disk's injected faults, or the controller's).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FaultStats {
+    /// Read errors.
+    pub read: u64,
+    /// Write errors.
+    pub write: u64,
+    /// Timeouts.
+    pub timeout: u64,
+}
+
+impl FaultStats {
+    /// Counts one fault of kind `f` ([`DiskFault::Dma`] is not counted here: the controller
+    /// keeps its own `dma_faults`).
+    pub fn count(&mut self, f: DiskFault) {
+        match f {
+            DiskFault::Read => self.read += 1,
+            DiskFault::Write => self.write += 1,
+            DiskFault::Timeout => self.timeout += 1,
+            DiskFault::Dma => {}
+        }
+    }
+
+    /// All of them.
+    pub fn total(&self) -> u64 {
+        self.read + self.write + self.timeout
+    }
+
+    /// Calls `f` with `{prefix}.faults.read`, `{prefix}.faults.write` and
+    /// `{prefix}.faults.timeout`, in that order.
+    pub fn for_each(&self, prefix: &str, f: &mut dyn FnMut(&str, u64)) {
+        f(&format!("{prefix}.faults.read"), self.read);
+        f(&format!("{prefix}.faults.write"), self.write);
+        f(&format!("{prefix}.faults.timeout"), self.timeout);
+    }
+}
 
 /// Counters of one kind of request (reads or writes).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct OpStats {
-    /// Requests completed.
+    /// Requests completed (failed ones included).
     pub requests: u64,
-    /// Blocks they moved.
+    /// Blocks they moved (a failed request moves none).
     pub blocks: u64,
     /// The sum of their service times (start to finish), in cycles.
     pub service_cycles: u64,
@@ -59,6 +96,8 @@ pub struct DiskStats {
     pub seeks: u64,
     /// Cylinders the arm travelled.
     pub seek_distance: u64,
+    /// Requests that failed, by kind.
+    pub faults: FaultStats,
 }
 
 impl DiskStats {
@@ -70,7 +109,10 @@ impl DiskStats {
         };
         let service = c.service().0;
         o.requests += 1;
-        o.blocks = o.blocks.saturating_add(c.count);
+        match c.fault {
+            None => o.blocks = o.blocks.saturating_add(c.count),
+            Some(f) => self.faults.count(f),
+        }
         o.service_cycles = o.service_cycles.saturating_add(service);
         o.service_max = o.service_max.max(service);
         o.queue_cycles = o.queue_cycles.saturating_add(c.queue.0);
@@ -146,7 +188,14 @@ impl DiskStats {
         f(&format!("{prefix}.seek_distance"), self.seek_distance);
     }
 
-    /// Every counter as (name, value) pairs in the order of [`DiskStats::for_each`].
+    /// Calls `f` with the fault counters, `disk.faults.{read,write,timeout}` (walked by
+    /// [`crate::disk::Disk::for_each_stat`] only when fault injection is on).
+    pub fn for_each_fault(&self, prefix: &str, f: &mut dyn FnMut(&str, u64)) {
+        self.faults.for_each(prefix, f);
+    }
+
+    /// Every counter as (name, value) pairs in the order of [`DiskStats::for_each`] (without
+    /// the fault counters; [`crate::disk::Disk::stat_list`] adds them when faults are on).
     pub fn list(&self, prefix: &str) -> Vec<(String, u64)> {
         let mut v = Vec::new();
         self.for_each(prefix, &mut |n, x| v.push((n.to_string(), x)));
