@@ -270,6 +270,9 @@ fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions
             eprintln!("error: cannot write {}: {e}", p.display());
         }
     }
+    for line in h.kernel.messages() {
+        eprintln!("vmlab: kernel: {line}");
+    }
     for line in h.process_reports() {
         eprintln!("vmlab: {line}");
     }

@@ -750,7 +750,7 @@ fn a_process_dies_while_another_waits_for_the_disk() {
             Event::Disk { id, pid: 2, .. } => {
                 outstanding.insert(*id);
             }
-            Event::DiskDone { id } => {
+            Event::DiskDone { id, .. } => {
                 outstanding.remove(id);
             }
             Event::Kill { pid: 1, .. } => at_kill = Some(outstanding.len()),

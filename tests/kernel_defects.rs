@@ -119,7 +119,7 @@ fn a_page_under_writeback_keeps_its_frame() {
     let done = trace
         .iter()
         .find_map(|r| match r.event {
-            Event::DiskDone { id } if id == write.0 => Some(r.cycle),
+            Event::DiskDone { id, .. } if id == write.0 => Some(r.cycle),
             _ => None,
         })
         .expect("the write completes");
@@ -263,4 +263,61 @@ fn a_data_segment_starting_mid_page_pages_in() {
             states(&h)
         );
     }
+}
+
+/// Defect 3: the disk driver numbered its requests itself while the controller numbers only
+/// the ones it accepts, so after one refused request every completion went to the wrong
+/// waiter (and the refused one's waiter blocked for ever). The driver now takes each id
+/// from the controller and reports a refused request as failed.
+#[test]
+fn disk_request_ids_come_from_the_controller() {
+    use vmlab::machine::Machine;
+    use vmlab_os::hw::Hw;
+    use vmlab_os::services::{DiskDriver, DiskError, DiskOp, KernelStats, Request, Services};
+    let cfg = apply_set_all("", "(test)", &[]).expect("config");
+    let os = cfg.os.clone();
+    let mut m = Machine::new(cfg).expect("a machine");
+    let mut sv = Services {
+        cfg: os,
+        stats: KernelStats::default(),
+        trace: None,
+        messages: Vec::new(),
+    };
+    let mut disk: DiskDriver<&str> = DiskDriver::new(&mut m, 3);
+    let (ram, _) = m.ram();
+    let blocks = disk.blocks;
+    let req = |block: u64, count: u64| Request {
+        op: DiskOp::Read,
+        block,
+        count,
+        pa: ram + 0x10000,
+        pid: 1,
+    };
+    // Beyond the last block: refused at once, with the controller's code (2: rejected).
+    let refused = disk.start(&mut sv, &mut m, req(blocks, 1), "past the end");
+    assert_eq!(refused, Err(DiskError::Rejected(2)));
+    // The next two get the controller's ids 0 and 1 and finish under their own tags.
+    assert_eq!(disk.start(&mut sv, &mut m, req(0, 1), "first"), Ok(0));
+    assert_eq!(disk.start(&mut sv, &mut m, req(7, 1), "second"), Ok(1));
+    // A refused request reported through poll (start_or_report) is not waited for.
+    disk.start_or_report(&mut sv, &mut m, req(0, 0), "no blocks");
+    let mut seen = Vec::new();
+    while disk.outstanding() > 0 {
+        for d in disk.poll(&mut sv, &mut m) {
+            seen.push((d.id, d.tag, d.result));
+        }
+        if disk.outstanding() > 0 {
+            m.idle().expect("the disk has work scheduled");
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            (None, "no blocks", Err(DiskError::Rejected(2))),
+            (Some(0), "first", Ok(())),
+            (Some(1), "second", Ok(())),
+        ]
+    );
+    assert_eq!(sv.stats.disk_failures, 2);
+    assert_eq!(sv.stats.disk_reads, 2);
 }

@@ -164,6 +164,10 @@ pub struct OsConfig {
     /// Sample the fault-rate timeline every this many retired instructions (default
     /// 100000; 0: no timeline).
     pub timeline_interval: u64,
+    /// How many times the kernel retries a disk request that failed (a read or write error,
+    /// a timeout) before it gives up on it (default 3): a page-in then kills its process
+    /// with a report, a page-out keeps the page in memory.
+    pub disk_retries: u32,
     /// The kernel's costs.
     pub cost: Costs,
 }
@@ -190,6 +194,7 @@ impl Default for OsConfig {
             compaction: true,
             working_set_window: 10_000,
             timeline_interval: 100_000,
+            disk_retries: 3,
             cost: Costs::default(),
         }
     }

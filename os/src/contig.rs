@@ -17,11 +17,11 @@
 use crate::config::{OsConfig, SchemeKind};
 use crate::hw::Hw;
 use crate::image::Image;
-use crate::paging::{Admit, Outcome, Tag};
+use crate::paging::{Admit, Finished, Outcome, Tag};
 use crate::partition::Partitions;
 use crate::placement::{FragmentationPeaks, Memory};
 use crate::process::{Access, Kill, Pid, Process};
-use crate::services::{DiskDriver, DiskOp, Event, Services};
+use crate::services::{DiskDriver, DiskOp, Done, Event, Request, Services};
 use std::collections::BTreeMap;
 use vmlab_cpu::vmcsr::addr as vm;
 
@@ -251,9 +251,16 @@ impl Contig {
             vpn: 0,
             frame: base,
         };
-        match disk.start(sv, hw, DiskOp::Read, block, count, base, pid, tag) {
-            Some(_) => Admit::Loading,
-            None => Admit::Refuse("there is no disk to load the program from".into()),
+        let req = Request {
+            op: DiskOp::Read,
+            block,
+            count,
+            pa: base,
+            pid,
+        };
+        match disk.start(sv, hw, req, tag) {
+            Ok(_) => Admit::Loading,
+            Err(e) => Admit::Refuse(format!("reading its image from the disk failed: {e}")),
         }
     }
 
@@ -335,18 +342,35 @@ impl Contig {
         })
     }
 
-    /// The image read finished; returns the process it readies.
-    pub fn disk_done(&mut self, tag: Tag) -> Vec<Pid> {
-        match tag {
-            Tag::Load { pid, .. } => match self.places.get_mut(&pid) {
-                Some(p) => {
-                    p.loading = false;
-                    vec![pid]
-                }
-                None => Vec::new(),
-            },
-            _ => Vec::new(),
+    /// The image read finished: the process may run, or, if the read failed on every try,
+    /// it dies (SIGBUS, with the disk's error).
+    pub fn disk_done(&mut self, done: Done<Tag>) -> Finished {
+        let mut f = Finished::default();
+        let Tag::Load { pid, .. } = done.tag else {
+            return f;
+        };
+        let Some(p) = self.places.get_mut(&pid) else {
+            return f;
+        };
+        p.loading = false;
+        match done.result {
+            Ok(()) => f.woken.push(pid),
+            Err(e) => f.killed.push((
+                pid,
+                Kill {
+                    addr: 0,
+                    pc: 0,
+                    access: None,
+                    cause: "io-error",
+                    scheme: self.scheme_name(),
+                    detail: format!(
+                        "reading its image from disk block {} failed: {e}",
+                        done.request.block
+                    ),
+                },
+            )),
         }
+        f
     }
 
     /// The physical address of `va` in `pid`'s space, if it lies below the bound.
@@ -372,6 +396,13 @@ impl Contig {
         }
         self.note_fragmentation();
         // A read still under way lands in memory that is free again; nothing maps it.
+    }
+
+    fn scheme_name(&self) -> &'static str {
+        match self.pool {
+            Pool::Fixed(_) => SchemeKind::FixedPartitions.name(),
+            Pool::Dynamic(_) => SchemeKind::DynamicPartitions.name(),
+        }
     }
 
     /// Walks the scheme's counters: `os.partitions.NAME` or `os.dynamic.NAME`.

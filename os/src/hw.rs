@@ -9,6 +9,7 @@
 //! and the timer through their memory-mapped registers. The root crate's hosted machine
 //! implements this trait.
 
+use vmlab_devices::disk::DiskFault;
 use vmlab_mmu::Flush;
 
 /// Where the devices the kernel drives sit, and how fast the timer counts.
@@ -70,9 +71,10 @@ pub trait Hw {
 
     /// The devices the kernel drives.
     fn devices(&self) -> Devices;
-    /// The ids of the disk requests that completed, in completion order, starting with the
-    /// `from`-th completion since reset (the controller's completion queue).
-    fn disk_completed(&self, from: usize) -> Vec<u64>;
+    /// The disk requests that completed, in completion order, starting with the `from`-th
+    /// completion since reset (the controller's completion queue): each id with its outcome
+    /// (a read or write error, a timeout, a DMA error).
+    fn disk_completed(&self, from: usize) -> Vec<(u64, Result<(), DiskFault>)>;
     /// Writes blocks onto the disk at boot, before the clock starts (the files a program
     /// image or a mapped file come from were on the disk already).
     fn disk_preload(&mut self, block: u64, data: &[u8]) -> Result<(), String>;

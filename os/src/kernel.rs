@@ -54,6 +54,8 @@ pub mod sys {
 pub mod errno {
     /// No such file.
     pub const ENOENT: u64 = 2;
+    /// An I/O error (the disk failed a write-back).
+    pub const EIO: u64 = 5;
     /// Bad file descriptor.
     pub const EBADF: u64 = 9;
     /// Out of memory.
@@ -218,7 +220,7 @@ impl Kernel {
         // S-mode present, U-mode needs both counter-enable registers to allow them.
         w(hw, csr::MCOUNTEREN, 7)?;
         w(hw, csr::SCOUNTEREN, 7)?;
-        let disk = DiskDriver::new(hw);
+        let disk = DiskDriver::new(hw, cfg.disk_retries);
         let mem = match cfg.scheme {
             SchemeKind::SimplePaging | SchemeKind::VmPaging => {
                 if cfg.scheme == SchemeKind::VmPaging && !disk.present() {
@@ -253,6 +255,7 @@ impl Kernel {
             cfg: cfg.clone(),
             stats: KernelStats::default(),
             trace: None,
+            messages: Vec::new(),
         };
         let mut k = Kernel {
             divider: dev.timer_divider.max(1),
@@ -527,6 +530,12 @@ impl Kernel {
     /// The kernel's counters.
     pub fn stats(&self) -> &KernelStats {
         &self.sv.stats
+    }
+
+    /// The kernel's messages, oldest first (as `dmesg` shows them): failures that no
+    /// process's report tells, such as a write-back whose data was lost.
+    pub fn messages(&self) -> &[String] {
+        &self.sv.messages
     }
 
     /// Whether the hosted loop should report every page reference ([`Kernel::reference`]).
@@ -854,9 +863,8 @@ impl Kernel {
     }
 
     fn poll_disk(&mut self, hw: &mut dyn Hw) {
-        let done = self.disk.poll(hw);
-        for (id, tag) in done {
-            self.sv.event(hw, Event::DiskDone { id });
+        let done = self.disk.poll(&mut self.sv, hw);
+        for d in done {
             let Kernel {
                 mem,
                 sv,
@@ -864,15 +872,20 @@ impl Kernel {
                 procs,
                 ..
             } = self;
-            let woken = match mem {
-                Memory::Paging(pg) => pg.disk_done(sv, hw, disk, procs, tag),
-                Memory::Contig(c) => c.disk_done(tag),
-                Memory::Seg(sg) => match tag {
-                    Tag::Seg(t) => sg.disk_done(sv, hw, disk, procs, t),
-                    _ => Vec::new(),
-                },
+            let finished = match mem {
+                Memory::Paging(pg) => pg.disk_done(sv, hw, disk, procs, d),
+                Memory::Contig(c) => c.disk_done(d),
+                Memory::Seg(sg) => sg.disk_done(sv, hw, disk, procs, d),
             };
-            for pid in woken {
+            for (pid, k) in finished.killed {
+                if self
+                    .index(pid)
+                    .is_some_and(|i| !self.procs[i].state.ended())
+                {
+                    self.kill(hw, pid, k);
+                }
+            }
+            for pid in finished.woken {
                 self.wake(hw, pid);
             }
         }
@@ -910,6 +923,11 @@ impl Kernel {
             }
         }
         loop {
+            if self.disk.has_refused() {
+                // A request the controller refused: its process learns of it now, not after
+                // a wait for a completion that will never come.
+                self.poll_disk(hw);
+            }
             if let Some(pid) = self.ready.pop_front() {
                 self.switch_in(hw, pid);
                 return;

@@ -21,7 +21,7 @@ use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::process::{Access, AreaKind, Kill, Pid, Process};
 use crate::replace::{Future, PageBits, PageKey, Policy, Replacer};
-use crate::services::{DiskDriver, DiskOp, Event, Services};
+use crate::services::{DiskDriver, DiskError, DiskOp, Done, Event, Request, Services};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use vmlab_cpu::csr::addr as csr;
@@ -60,6 +60,8 @@ pub enum Tag {
     FileSync {
         /// The owner.
         pid: Pid,
+        /// The page written.
+        vpn: u64,
         /// The frame written.
         frame: u64,
         /// The owner waits for it (`msync`).
@@ -148,6 +150,15 @@ pub enum Outcome {
     Block,
     /// The process must die.
     Kill(Kill),
+}
+
+/// What a finished disk request means for the processes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Finished {
+    /// Processes that may run again.
+    pub woken: Vec<Pid>,
+    /// Processes that must die, and why.
+    pub killed: Vec<(Pid, Kill)>,
 }
 
 /// What admitting a process did.
@@ -585,17 +596,46 @@ impl Paging {
                 }
             }
             self.flush_page(sv, hw, pid, vpn);
-            let tag = Tag::FileSync { pid, frame, wait };
-            let bpp = self.blocks_per_page;
-            if disk
-                .start(sv, hw, DiskOp::Write, block, bpp, frame, pid, tag)
-                .is_some()
-            {
-                // The controller copies the frame when the write completes: until then
-                // the frame is not reused, even if its page is evicted as clean.
-                self.table.writeback_begin(frame);
-                writes += 1;
-                sv.stats.pages_out += 1;
+            let tag = Tag::FileSync {
+                pid,
+                vpn,
+                frame,
+                wait,
+            };
+            let req = Request {
+                op: DiskOp::Write,
+                block,
+                count: self.blocks_per_page,
+                pa: frame,
+                pid,
+            };
+            match disk.start(sv, hw, req, tag) {
+                Ok(_) => {
+                    // The controller copies the frame when the write completes: until then
+                    // the frame is not reused, even if its page is evicted as clean.
+                    self.table.writeback_begin(frame);
+                    writes += 1;
+                    sv.stats.pages_out += 1;
+                }
+                Err(e) if free => {
+                    sv.stats.lost_writes += 1;
+                    sv.message(
+                        hw,
+                        format!(
+                            "process {pid}: the write-back of its file page at {:#x} could not start ({e}): the file misses that page's last changes",
+                            vpn << self.page_bits
+                        ),
+                    );
+                }
+                Err(_) => {
+                    if let Some(p) = self
+                        .spaces
+                        .get_mut(&pid)
+                        .and_then(|s| s.pages.get_mut(&vpn))
+                    {
+                        p.dirty = true;
+                    }
+                }
             }
             if free {
                 self.frame_free(frame);
@@ -857,15 +897,21 @@ impl Paging {
                 match block {
                     Some(b) => {
                         let tag = Tag::Load { pid, vpn, frame };
-                        let bpp = self.blocks_per_page;
-                        if disk
-                            .start(sv, hw, DiskOp::Read, b, bpp, frame, pid, tag)
-                            .is_some()
-                        {
-                            sv.stats.pages_in += 1;
-                            procs[pi].stats.pages_in += 1;
-                            loading += 1;
+                        let req = Request {
+                            op: DiskOp::Read,
+                            block: b,
+                            count: self.blocks_per_page,
+                            pa: frame,
+                            pid,
+                        };
+                        if let Err(e) = disk.start(sv, hw, req, tag) {
+                            return Admit::Refuse(format!(
+                                "reading its image from the disk failed: {e}"
+                            ));
                         }
+                        sv.stats.pages_in += 1;
+                        procs[pi].stats.pages_in += 1;
+                        loading += 1;
                     }
                     None => self.zero(sv, hw, frame),
                 }
@@ -940,11 +986,7 @@ impl Paging {
         access: Access,
         pc: u64,
     ) -> Outcome {
-        let scheme = if self.simple {
-            "simple-paging"
-        } else {
-            "vm-paging"
-        };
+        let scheme = self.scheme();
         let kill = |cause: &'static str, detail: String| {
             Outcome::Kill(Kill {
                 addr: va,
@@ -1318,12 +1360,17 @@ impl Paging {
             frame,
             slot,
         };
-        let bpp = self.blocks_per_page;
-        if disk
-            .start(sv, hw, DiskOp::Write, block, bpp, frame, vpid, tag)
-            .is_none()
-        {
-            return Err("there is no disk to swap to".into());
+        let req = Request {
+            op: DiskOp::Write,
+            block,
+            count: self.blocks_per_page,
+            pa: frame,
+            pid: vpid,
+        };
+        if let Err(e) = disk.start(sv, hw, req, tag) {
+            // The page stays where it is.
+            self.keep(sv, hw, disk, procs, vpid, vvpn, frame);
+            return Err(format!("writing a page out failed: {e}"));
         }
         self.table.writeback_begin(frame);
         self.table.defer(frame, after);
@@ -1382,8 +1429,33 @@ impl Paging {
                     frame,
                     store: pending.store,
                 };
-                let bpp = self.blocks_per_page;
-                disk.start(sv, hw, DiskOp::Read, block, bpp, frame, pid, tag);
+                let req = Request {
+                    op: DiskOp::Read,
+                    block,
+                    count: self.blocks_per_page,
+                    pa: frame,
+                    pid,
+                };
+                if let Err(e) = disk.start(sv, hw, req, tag) {
+                    // Nothing will fill the frame: it goes, and so does the process.
+                    if let Some(s) = self.spaces.get_mut(&pid) {
+                        if let Some(p) = s.pages.get_mut(&vpn) {
+                            p.frame = None;
+                            p.busy = false;
+                        }
+                        s.resident = s.resident.saturating_sub(1);
+                    }
+                    self.table.unmap(frame, pid, vpn);
+                    self.frame_free(frame);
+                    return Outcome::Kill(Kill {
+                        addr: va,
+                        pc: procs[pi].pc,
+                        access: Some(access),
+                        cause: "io-error",
+                        scheme: self.scheme(),
+                        detail: format!("reading its page from disk block {block} failed: {e}"),
+                    });
+                }
                 sv.stats.pages_in += 1;
                 procs[pi].stats.pages_in += 1;
                 procs[pi].waiting_for += 1;
@@ -1432,16 +1504,231 @@ impl Paging {
         }
     }
 
-    /// A disk transfer finished; returns the processes it unblocks.
+    /// A disk request finished, for good (the driver retried a failed one first): what it
+    /// means for the processes.
     pub fn disk_done(
         &mut self,
         sv: &mut Services,
         hw: &mut dyn Hw,
         disk: &mut DiskDriver<Tag>,
         procs: &mut [Process],
+        done: Done<Tag>,
+    ) -> Finished {
+        match done.result {
+            Ok(()) => self.completed(sv, hw, disk, procs, done.tag),
+            Err(e) => self.failed(sv, hw, disk, procs, done.tag, done.request, e),
+        }
+    }
+
+    /// A request that never moved its data, given up on: a read leaves its frame
+    /// meaningless, so the process whose page it was dies (SIGBUS, as Linux does for an I/O
+    /// error on a page-in); a page-out leaves the page where it is, resident and dirty (the
+    /// page that waited for its frame faults again and finds another); a file write-back
+    /// leaves the page dirty if it is still mapped, and is reported as lost if not.
+    #[allow(clippy::too_many_arguments)]
+    fn failed(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
         tag: Tag,
-    ) -> Vec<Pid> {
+        req: Request,
+        e: DiskError,
+    ) -> Finished {
+        let mut f = Finished::default();
+        let scheme = self.scheme();
+        match tag {
+            Tag::Load { pid, vpn, .. } | Tag::PageIn { pid, vpn, .. } => {
+                let va = vpn << self.page_bits;
+                let what = if matches!(tag, Tag::Load { .. }) {
+                    "loading"
+                } else {
+                    "reading"
+                };
+                let pc = procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc);
+                f.killed.push((
+                    pid,
+                    Kill {
+                        addr: va,
+                        pc,
+                        access: None,
+                        cause: "io-error",
+                        scheme,
+                        detail: format!(
+                            "{what} its page at {va:#x} from disk block {} failed: {e}",
+                            req.block
+                        ),
+                    },
+                ));
+                // The bookkeeping of a read that completed; the process's end frees the rest.
+                if let Tag::PageIn { frame, .. } = tag {
+                    self.table.unmap(frame, pid, vpn);
+                    self.frame_free(frame);
+                    if let Some(s) = self.spaces.get_mut(&pid) {
+                        if s.pages.get(&vpn).is_some_and(|p| p.frame == Some(frame)) {
+                            s.pages.remove(&vpn);
+                            s.resident = s.resident.saturating_sub(1);
+                        }
+                        f.woken.extend(s.waiters.remove(&vpn).unwrap_or_default());
+                    }
+                } else if let Some(p) = self
+                    .spaces
+                    .get_mut(&pid)
+                    .and_then(|s| s.pages.get_mut(&vpn))
+                {
+                    p.busy = false;
+                }
+            }
+            Tag::PageOut {
+                pid, vpn, frame, ..
+            } => {
+                let owned = self
+                    .spaces
+                    .get(&pid)
+                    .and_then(|s| s.pages.get(&vpn))
+                    .is_some_and(|p| p.frame.is_none());
+                if !owned {
+                    // Its owner ended meanwhile: nothing is lost, the frame goes on as if
+                    // the write had worked.
+                    return self.completed(sv, hw, disk, procs, tag);
+                }
+                let va = vpn << self.page_bits;
+                sv.message(
+                    hw,
+                    format!(
+                        "process {pid}: its page at {va:#x} could not be written out to disk block {} ({e}); it stays in memory",
+                        req.block
+                    ),
+                );
+                // What waited for the frame faults again.
+                if let Some(AfterWrite::Give(pending)) = self.table.writeback_end(frame) {
+                    f.woken.extend(self.unreserve(procs, &pending));
+                }
+                self.keep(sv, hw, disk, procs, pid, vpn, frame);
+                f.woken.extend(self.take_waiters(pid, vpn));
+            }
+            Tag::FileSync {
+                pid,
+                vpn,
+                frame,
+                wait,
+            } => {
+                let va = vpn << self.page_bits;
+                let mapped = self
+                    .spaces
+                    .get(&pid)
+                    .and_then(|s| s.pages.get(&vpn))
+                    .is_some_and(|p| p.frame == Some(frame));
+                if mapped {
+                    // Still in memory: dirty again, so a later msync, eviction or exit
+                    // writes it.
+                    if let Some(p) = self
+                        .spaces
+                        .get_mut(&pid)
+                        .and_then(|s| s.pages.get_mut(&vpn))
+                    {
+                        p.dirty = true;
+                    }
+                } else {
+                    sv.stats.lost_writes += 1;
+                    sv.message(
+                        hw,
+                        format!(
+                            "process {pid}: the write-back of its file page at {va:#x} to disk block {} failed ({e}) after the page was unmapped: the file misses that page's last changes",
+                            req.block
+                        ),
+                    );
+                }
+                if wait {
+                    // msync answers -EIO.
+                    if let Some(p) = procs.iter_mut().find(|p| p.pid == pid) {
+                        if !p.state.ended() {
+                            p.regs[10] = crate::kernel::errno::EIO.wrapping_neg();
+                        }
+                    }
+                    f.woken.push(pid);
+                }
+                let w = self.written(sv, hw, disk, procs, frame);
+                f.woken.extend(w.woken);
+                f.killed.extend(w.killed);
+            }
+            Tag::Seg(_) => {}
+        }
+        f
+    }
+
+    /// `pending` will not get the frame it waited for: its page is no longer reserved, and
+    /// it runs again (its access faults anew). Returns it if it may run now.
+    fn unreserve(&mut self, procs: &mut [Process], pending: &Pending) -> Vec<Pid> {
+        if let Some(s) = self.spaces.get_mut(&pending.pid) {
+            let empty = s
+                .pages
+                .get(&pending.vpn)
+                .is_some_and(|p| p.frame.is_none() && p.swap.is_none());
+            if empty {
+                s.pages.remove(&pending.vpn);
+            } else if let Some(p) = s.pages.get_mut(&pending.vpn) {
+                p.busy = false;
+            }
+        }
+        match procs.iter_mut().find(|p| p.pid == pending.pid) {
+            Some(p) => {
+                p.waiting_for = p.waiting_for.saturating_sub(1);
+                if p.waiting_for == 0 {
+                    vec![p.pid]
+                } else {
+                    Vec::new()
+                }
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Puts an evicted page whose write-out failed back where it was: resident in `frame`,
+    /// mapped dirty (its data is only there), known to the policy again.
+    #[allow(clippy::too_many_arguments)]
+    fn keep(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        pid: Pid,
+        vpn: u64,
+        frame: u64,
+    ) {
+        if let Some(p) = self
+            .spaces
+            .get_mut(&pid)
+            .and_then(|s| s.pages.get_mut(&vpn))
+        {
+            p.writing = false;
+            p.dirty = true;
+        }
+        self.table.claim(frame, Use::Page);
+        self.install(sv, hw, disk, procs, pid, vpn, frame, true);
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.simple {
+            "simple-paging"
+        } else {
+            "vm-paging"
+        }
+    }
+
+    /// A disk request completed and moved its data; returns the processes it unblocks.
+    fn completed(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        tag: Tag,
+    ) -> Finished {
         let mut woken = Vec::new();
+        let mut killed = Vec::new();
         match tag {
             Tag::Load { pid, vpn, frame } => match self.spaces.get_mut(&pid) {
                 Some(s) => {
@@ -1507,10 +1794,16 @@ impl Paging {
                     None => self.swap.free.extend(slot),
                 }
                 woken.extend(self.take_waiters(pid, vpn));
-                woken.extend(self.written(sv, hw, disk, procs, frame));
+                let f = self.written(sv, hw, disk, procs, frame);
+                woken.extend(f.woken);
+                killed.extend(f.killed);
             }
-            Tag::FileSync { pid, frame, wait } => {
-                woken.extend(self.written(sv, hw, disk, procs, frame));
+            Tag::FileSync {
+                pid, frame, wait, ..
+            } => {
+                let f = self.written(sv, hw, disk, procs, frame);
+                woken.extend(f.woken);
+                killed.extend(f.killed);
                 if wait {
                     woken.push(pid);
                 }
@@ -1519,7 +1812,7 @@ impl Paging {
         }
         woken.sort_unstable();
         woken.dedup();
-        woken
+        Finished { woken, killed }
     }
 
     /// A disk write from `frame` completed: once no write reads the frame any more, what
@@ -1532,8 +1825,9 @@ impl Paging {
         disk: &mut DiskDriver<Tag>,
         procs: &mut [Process],
         frame: u64,
-    ) -> Vec<Pid> {
-        let mut woken = Vec::new();
+    ) -> Finished {
+        let mut f = Finished::default();
+        let woken = &mut f.woken;
         match self.table.writeback_end(frame) {
             None => {}
             Some(AfterWrite::Give(pending)) if self.spaces.contains_key(&pending.pid) => {
@@ -1547,7 +1841,8 @@ impl Paging {
                 self.table.claim(frame, Use::Page);
                 match self.fill(sv, hw, disk, procs, &pending, frame) {
                     Outcome::Resume => woken.push(pending.pid),
-                    Outcome::Block | Outcome::Kill(_) => {}
+                    Outcome::Block => {}
+                    Outcome::Kill(k) => f.killed.push((pending.pid, k)),
                 }
                 // The write was what the process waited for; the read (if any) counts anew.
                 if let Some(p) = procs.iter_mut().find(|p| p.pid == pending.pid) {
@@ -1559,7 +1854,7 @@ impl Paging {
             }
             Some(_) => self.frame_free(frame),
         }
-        woken
+        f
     }
 
     fn take_waiters(&mut self, pid: Pid, vpn: u64) -> Vec<Pid> {

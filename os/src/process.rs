@@ -177,7 +177,7 @@ pub struct Kill {
     pub access: Option<Access>,
     /// The cause in one word: `no-mapping`, `bounds`, `segment-limit`, `permission`,
     /// `illegal-instruction`, `misaligned`, `breakpoint`, `stack-limit`, `out-of-memory`,
-    /// `infinite-loop`.
+    /// `infinite-loop`, `io-error` (the disk failed a read of its memory).
     pub cause: &'static str,
     /// The scheme in force (`vm-paging`, ...).
     pub scheme: &'static str,
@@ -186,12 +186,13 @@ pub struct Kill {
 }
 
 impl Kill {
-    /// The signal number a shell would report (SIGSEGV 11, SIGILL 4, SIGBUS 7, SIGTRAP 5,
-    /// SIGKILL 9 for out of memory).
+    /// The signal number a shell would report (SIGSEGV 11, SIGILL 4, SIGBUS 7 for a
+    /// misaligned access or an I/O error on a page-in, SIGTRAP 5, SIGKILL 9 for out of
+    /// memory).
     pub fn signal(&self) -> u8 {
         match self.cause {
             "illegal-instruction" => 4,
-            "misaligned" => 7,
+            "misaligned" | "io-error" => 7,
             "breakpoint" => 5,
             "out-of-memory" | "infinite-loop" => 9,
             _ => 11,

@@ -23,11 +23,11 @@
 use crate::config::{OsConfig, SchemeKind};
 use crate::hw::Hw;
 use crate::image::{Image, Perm};
-use crate::paging::{Admit, Outcome, Tag};
+use crate::paging::{Admit, Finished, Outcome, Tag};
 use crate::placement::{FragmentationPeaks, Memory};
 use crate::process::{Access, Kill, Pid, Process};
 use crate::replace::{NoBits, Replacer};
-use crate::services::{DiskDriver, DiskOp, Event, Services};
+use crate::services::{DiskDriver, DiskOp, Done, Event, Request, Services};
 use std::collections::BTreeMap;
 use vmlab_cpu::vmcsr::{addr as vm, seg as flag};
 
@@ -365,7 +365,15 @@ impl Segments {
         let count = count.min(g.alloc / self.block_size.max(1));
         g.busy = true;
         let tag = Tag::Seg(SegTag::In { pid, seg: s, block });
-        disk.start(sv, hw, DiskOp::Read, first, count, block, pid, tag);
+        let req = Request {
+            op: DiskOp::Read,
+            block: first,
+            count,
+            pa: block,
+            pid,
+        };
+        // (A refused read is reported by the next poll, as failed reads are.)
+        disk.start_or_report(sv, hw, req, tag);
         true
     }
 
@@ -658,23 +666,89 @@ impl Segments {
             block,
             then: Some(then),
         };
-        match disk.start(
-            sv,
-            hw,
-            DiskOp::Write,
-            slot,
-            blocks,
-            block,
-            vpid,
-            Tag::Seg(tag),
-        ) {
-            Some(_) => Ok(true),
-            None => Err("there is no disk to swap to".into()),
-        }
+        let req = Request {
+            op: DiskOp::Write,
+            block: slot,
+            count: blocks,
+            pa: block,
+            pid: vpid,
+        };
+        // (A refused write is reported by the next poll, as failed writes are.)
+        disk.start_or_report(sv, hw, req, Tag::Seg(tag));
+        Ok(true)
     }
 
-    /// A transfer finished; returns the processes it readies.
+    /// A transfer finished, for good (the driver retried a failed one first): what it means
+    /// for the processes. A segment read that failed kills its process (SIGBUS); a
+    /// write-out that failed leaves the segment in memory, and the segment that needed the
+    /// room looks for it again.
     pub fn disk_done(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+        done: Done<Tag>,
+    ) -> Finished {
+        let Tag::Seg(tag) = done.tag else {
+            return Finished::default();
+        };
+        let mut f = Finished::default();
+        match done.result {
+            Ok(()) => f.woken = self.completed(sv, hw, disk, procs, tag),
+            Err(e) => {
+                match tag {
+                    SegTag::In { pid, seg, .. } => {
+                        let pc = procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc);
+                        f.killed.push((
+                            pid,
+                            Kill {
+                                addr: seg as u64 * SEGMENT_SIZE,
+                                pc,
+                                access: None,
+                                cause: "io-error",
+                                scheme: self.scheme(),
+                                detail: format!(
+                                    "reading its segment {seg} from disk block {} failed: {e}",
+                                    done.request.block
+                                ),
+                            },
+                        ));
+                        if let Some(sp) = self.spaces.get_mut(&pid) {
+                            sp.segs[seg].busy = false;
+                            f.woken.append(&mut sp.waiters);
+                        }
+                    }
+                    SegTag::Out { pid, seg, then, .. } => {
+                        if let Some(sp) = self.spaces.get_mut(&pid) {
+                            let g = &mut sp.segs[seg];
+                            g.present = true;
+                            g.busy = false;
+                            f.woken.append(&mut sp.waiters);
+                            self.repl.inserted(seg_owner(pid, seg));
+                            sv.message(
+                                hw,
+                                format!(
+                                    "process {pid}: its segment {seg} could not be written out to disk block {} ({e}); it stays in memory",
+                                    done.request.block
+                                ),
+                            );
+                        }
+                        if let Some(t) = then {
+                            self.room_waiters.insert(0, t);
+                        }
+                    }
+                }
+                f.woken.extend(self.retry_room(sv, hw, disk, procs));
+                f.woken.sort_unstable();
+                f.woken.dedup();
+            }
+        }
+        f
+    }
+
+    /// A transfer completed and moved its data; returns the processes it readies.
+    fn completed(
         &mut self,
         sv: &mut Services,
         hw: &mut dyn Hw,
@@ -724,8 +798,23 @@ impl Segments {
                 }
             }
         }
-        // Every completion may make room: a write-out frees its block, a finished read makes
-        // a segment evictable. Retry the segments waiting for room, in order.
+        woken.extend(self.retry_room(sv, hw, disk, procs));
+        woken.sort_unstable();
+        woken.dedup();
+        woken
+    }
+
+    /// Every completion may make room: a write-out frees its block, a finished read makes
+    /// a segment evictable. Retries the segments waiting for room, in order; returns the
+    /// processes that may run.
+    fn retry_room(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        disk: &mut DiskDriver<Tag>,
+        procs: &mut [Process],
+    ) -> Vec<Pid> {
+        let mut woken = Vec::new();
         for (tp, ts) in std::mem::take(&mut self.room_waiters) {
             if !self.spaces.contains_key(&tp) {
                 continue;

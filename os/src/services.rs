@@ -6,9 +6,11 @@ use crate::hw::Hw;
 use crate::process::{Access, Kill, Pid, ProcStats};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::fmt;
+use vmlab_devices::disk::DiskFault;
 use vmlab_devices::diskctl::{
     CMD_READ, CMD_WRITE, DISK_BLOCK, DISK_COMMAND, DISK_COUNT, DISK_DMA_ADDR, DISK_IRQ_ENABLE,
-    DISK_STATUS, STATUS_DONE,
+    DISK_STATUS, DISK_SUBMITTED, STATUS_DONE, STATUS_ERROR,
 };
 
 /// One kernel event, as `--trace` writes it (one JSON object a line, with the cycle).
@@ -91,6 +93,25 @@ pub enum Event {
     DiskDone {
         /// The request id.
         id: u64,
+        /// How it failed (`read`, `write`, `timeout`, `dma`), if it did; the kernel retries
+        /// it or gives up (`disk-failed`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'static str>,
+    },
+    /// The kernel gave up on a disk request: the controller refused it, or it failed on
+    /// every try.
+    DiskFailed {
+        /// The id of its last try (none: refused at submission).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
+        /// `read` or `write`.
+        op: &'static str,
+        /// The first block.
+        block: u64,
+        /// The process it was for.
+        pid: Pid,
+        /// Why, in words.
+        error: String,
     },
     /// Memory was given to a process (a partition, a hole, a segment).
     Place {
@@ -166,6 +187,13 @@ pub struct KernelStats {
     pub tlb_flushes: u64,
     /// PTEs the kernel wrote.
     pub pte_writes: u64,
+    /// Disk requests submitted again after they failed.
+    pub disk_retries: u64,
+    /// Disk requests the kernel gave up on (refused, or failed on every try).
+    pub disk_failures: u64,
+    /// Pages whose write-back failed with no mapping left to keep them: their data is lost
+    /// (each is reported in the kernel's messages).
+    pub lost_writes: u64,
 }
 
 impl KernelStats {
@@ -192,6 +220,9 @@ impl KernelStats {
             ("stack_growths", self.stack_growths),
             ("tlb_flushes", self.tlb_flushes),
             ("pte_writes", self.pte_writes),
+            ("disk.retries", self.disk_retries),
+            ("disk.failures", self.disk_failures),
+            ("lost_writes", self.lost_writes),
         ] {
             f(&format!("os.{n}"), v);
         }
@@ -207,9 +238,96 @@ pub enum DiskOp {
     Write,
 }
 
+impl DiskOp {
+    /// `read` or `write`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DiskOp::Read => "read",
+            DiskOp::Write => "write",
+        }
+    }
+}
+
+/// One disk transfer: what the kernel asks the controller for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Read or write.
+    pub op: DiskOp,
+    /// The first block.
+    pub block: u64,
+    /// How many blocks.
+    pub count: u64,
+    /// The RAM buffer's physical address.
+    pub pa: u64,
+    /// The process it is for (reports and the trace).
+    pub pid: Pid,
+}
+
+/// Why a disk request failed for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskError {
+    /// The controller refused it (its error code: 1 unknown command, 2 rejected by the
+    /// disk).
+    Rejected(u64),
+    /// It failed on every try (the first and each retry); the last failure's kind.
+    Failed {
+        /// How the last try failed.
+        fault: DiskFault,
+        /// How many tries were made.
+        tries: u32,
+    },
+}
+
+impl fmt::Display for DiskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DiskError::Rejected(code) => {
+                write!(
+                    f,
+                    "the disk controller refused the request (error code {code})"
+                )
+            }
+            DiskError::Failed { fault, tries } => {
+                let what = match fault {
+                    DiskFault::Read => "a read error",
+                    DiskFault::Write => "a write error",
+                    DiskFault::Timeout => "a timeout",
+                    DiskFault::Dma => "a DMA error",
+                };
+                let n = if *tries == 1 { "try" } else { "tries" };
+                write!(f, "{what}, after {tries} {n}")
+            }
+        }
+    }
+}
+
+/// A request that finished, for good: with its tag, and whether it worked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Done<T> {
+    /// The controller's id of its last try (none: the controller refused it).
+    pub id: Option<u64>,
+    /// What it was.
+    pub request: Request,
+    /// What it was for.
+    pub tag: T,
+    /// Whether it moved its data.
+    pub result: Result<(), DiskError>,
+}
+
+/// A request under way.
+#[derive(Clone, Debug)]
+struct Outstanding<T> {
+    request: Request,
+    tag: T,
+    /// Tries so far, this one included.
+    tries: u32,
+}
+
 /// The kernel's disk driver: it programs the controller's registers (each a timed MMIO
-/// store) and matches completions from the controller's completion queue to what they
-/// were for.
+/// access), takes each request's id from the controller (`SUBMITTED` after the command: a
+/// request the controller refused gets none), matches completions from the controller's
+/// completion queue to what they were for, and retries a request that failed up to
+/// `os.disk_retries` times before it reports the failure.
 #[derive(Clone, Debug)]
 pub struct DiskDriver<T> {
     base: Option<u64>,
@@ -217,28 +335,37 @@ pub struct DiskDriver<T> {
     pub block_size: u64,
     /// Blocks on the disk.
     pub blocks: u64,
-    /// The id the next request will get (the controller's SUBMITTED).
-    next_id: u64,
+    /// The controller's `SUBMITTED` as last read.
+    submitted: u64,
     /// Completions consumed from the controller's queue.
     seen: usize,
-    /// Outstanding requests and what each is for.
-    pending: BTreeMap<u64, T>,
+    /// Retries of a failed request before it is given up.
+    retries: u32,
+    /// Outstanding requests and what each is for, by the controller's id.
+    pending: BTreeMap<u64, Outstanding<T>>,
+    /// Requests the controller refused, to be reported by the next poll.
+    refused: Vec<Done<T>>,
 }
 
 impl<T> DiskDriver<T> {
-    /// A driver for the controller `hw` has, enabling its completion interrupt.
-    pub fn new(hw: &mut dyn Hw) -> DiskDriver<T> {
+    /// A driver for the controller `hw` has, enabling its completion interrupt; a failed
+    /// request is retried `retries` times.
+    pub fn new(hw: &mut dyn Hw, retries: u32) -> DiskDriver<T> {
         let d = hw.devices();
+        let mut submitted = 0;
         if let Some(base) = d.disk {
             hw.mmio_write(base + DISK_IRQ_ENABLE, 1);
+            submitted = hw.mmio_read(base + DISK_SUBMITTED);
         }
         DiskDriver {
             base: d.disk,
             block_size: d.block_size,
             blocks: d.blocks,
-            next_id: 0,
+            submitted,
             seen: 0,
+            retries,
             pending: BTreeMap::new(),
+            refused: Vec::new(),
         }
     }
 
@@ -247,93 +374,170 @@ impl<T> DiskDriver<T> {
         self.base.is_some()
     }
 
-    /// Requests outstanding.
+    /// Requests outstanding (refused ones not yet reported included).
     pub fn outstanding(&self) -> usize {
-        self.pending.len()
+        self.pending.len() + self.refused.len()
     }
 
-    /// Starts a transfer of `count` blocks from `block` to or from RAM at `pa`, remembering
-    /// `tag`; returns the request's id.
-    pub fn submit(
-        &mut self,
-        hw: &mut dyn Hw,
-        op: DiskOp,
-        block: u64,
-        count: u64,
-        pa: u64,
-        tag: T,
-    ) -> Option<u64> {
-        let base = self.base?;
-        hw.mmio_write(base + DISK_BLOCK, block);
-        hw.mmio_write(base + DISK_DMA_ADDR, pa);
-        hw.mmio_write(base + DISK_COUNT, count);
-        let cmd = match op {
+    /// Whether a refused request waits to be reported by [`DiskDriver::poll`].
+    pub fn has_refused(&self) -> bool {
+        !self.refused.is_empty()
+    }
+
+    /// Programs the controller for `r`; returns the id the controller gave it, or why it
+    /// refused it (the error is acknowledged).
+    fn submit(&mut self, hw: &mut dyn Hw, r: &Request) -> Result<u64, DiskError> {
+        let Some(base) = self.base else {
+            return Err(DiskError::Rejected(0));
+        };
+        hw.mmio_write(base + DISK_BLOCK, r.block);
+        hw.mmio_write(base + DISK_DMA_ADDR, r.pa);
+        hw.mmio_write(base + DISK_COUNT, r.count);
+        let cmd = match r.op {
             DiskOp::Read => CMD_READ,
             DiskOp::Write => CMD_WRITE,
         };
         hw.mmio_write(base + DISK_COMMAND, cmd);
-        let id = self.next_id;
-        self.next_id += 1;
-        self.pending.insert(id, tag);
-        Some(id)
+        // The controller counts only the requests it accepted: the id is SUBMITTED before
+        // the command, and an unchanged SUBMITTED means it refused this one.
+        let now = hw.mmio_read(base + DISK_SUBMITTED);
+        let before = std::mem::replace(&mut self.submitted, now);
+        if now == before.wrapping_add(1) {
+            return Ok(before);
+        }
+        let status = hw.mmio_read(base + DISK_STATUS);
+        hw.mmio_write(base + DISK_STATUS, STATUS_ERROR);
+        Err(DiskError::Rejected((status >> 8) & 0xff))
     }
 
-    /// [`DiskDriver::submit`] as the kernel does it: charges `os.cost.disk_request`,
-    /// counts the read or write, and records the `disk` trace event for `pid`.
-    #[allow(clippy::too_many_arguments)]
+    /// Starts `request` for `tag`, as the kernel does it: charges `os.cost.disk_request`,
+    /// counts the read or write, and records the `disk` trace event. Returns the id, or why
+    /// the controller refused the request (counted, with a `disk-failed` event).
     pub fn start(
         &mut self,
         sv: &mut Services,
         hw: &mut dyn Hw,
-        op: DiskOp,
-        block: u64,
-        count: u64,
-        pa: u64,
-        pid: Pid,
+        request: Request,
         tag: T,
-    ) -> Option<u64> {
-        let c = sv.cost().disk_request;
-        sv.charge(hw, c);
-        let id = self.submit(hw, op, block, count, pa, tag)?;
-        let name = match op {
-            DiskOp::Read => {
-                sv.stats.disk_reads += 1;
-                "read"
-            }
-            DiskOp::Write => {
-                sv.stats.disk_writes += 1;
-                "write"
-            }
-        };
-        sv.event(
-            hw,
-            Event::Disk {
-                id,
-                op: name,
-                block,
-                count,
-                pa,
-                pid,
-            },
-        );
-        Some(id)
+    ) -> Result<u64, DiskError> {
+        self.begin(sv, hw, request, tag).map_err(|(e, _)| e)
     }
 
-    /// The requests that completed since the last call, in completion order, with their
-    /// tags; acknowledges the controller's DONE bit.
-    pub fn poll(&mut self, hw: &mut dyn Hw) -> Vec<(u64, T)> {
+    /// [`DiskDriver::start`] for a caller that handles every failure where it handles
+    /// completions: a request the controller refuses is reported by the next
+    /// [`DiskDriver::poll`] as failed (the kernel polls before it would wait for it).
+    pub fn start_or_report(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        request: Request,
+        tag: T,
+    ) {
+        if let Err((e, tag)) = self.begin(sv, hw, request, tag) {
+            self.refused.push(Done {
+                id: None,
+                request,
+                tag,
+                result: Err(e),
+            });
+        }
+    }
+
+    fn begin(
+        &mut self,
+        sv: &mut Services,
+        hw: &mut dyn Hw,
+        request: Request,
+        tag: T,
+    ) -> Result<u64, (DiskError, T)> {
+        let c = sv.cost().disk_request;
+        sv.charge(hw, c);
+        match self.submit(hw, &request) {
+            Ok(id) => {
+                sv.disk_started(hw, id, &request);
+                self.pending.insert(
+                    id,
+                    Outstanding {
+                        request,
+                        tag,
+                        tries: 1,
+                    },
+                );
+                Ok(id)
+            }
+            Err(e) => {
+                sv.disk_failed(hw, None, &request, e);
+                Err((e, tag))
+            }
+        }
+    }
+
+    /// The requests that finished since the last call — refused ones first, then the
+    /// completions in completion order — with their tags and results; acknowledges the
+    /// controller's DONE bit. A request that failed is submitted again while it has retries
+    /// left (it finishes later, under a new id).
+    pub fn poll(&mut self, sv: &mut Services, hw: &mut dyn Hw) -> Vec<Done<T>> {
+        let mut out = std::mem::take(&mut self.refused);
         let Some(base) = self.base else {
-            return Vec::new();
+            return out;
         };
         let done = hw.disk_completed(self.seen);
         if done.is_empty() {
-            return Vec::new();
+            return out;
         }
         self.seen += done.len();
-        hw.mmio_write(base + DISK_STATUS, STATUS_DONE);
-        done.into_iter()
-            .filter_map(|id| self.pending.remove(&id).map(|t| (id, t)))
-            .collect()
+        hw.mmio_write(base + DISK_STATUS, STATUS_DONE | STATUS_ERROR);
+        for (id, result) in done {
+            let Some(o) = self.pending.remove(&id) else {
+                continue;
+            };
+            sv.event(
+                hw,
+                Event::DiskDone {
+                    id,
+                    error: result.err().map(DiskFault::name),
+                },
+            );
+            let result = match result {
+                Ok(()) => Ok(()),
+                Err(fault) if o.tries <= self.retries => {
+                    sv.stats.disk_retries += 1;
+                    let c = sv.cost().disk_request;
+                    sv.charge(hw, c);
+                    match self.submit(hw, &o.request) {
+                        Ok(new) => {
+                            sv.disk_started(hw, new, &o.request);
+                            self.pending.insert(
+                                new,
+                                Outstanding {
+                                    tries: o.tries + 1,
+                                    ..o
+                                },
+                            );
+                            continue;
+                        }
+                        Err(e) => {
+                            let _ = fault;
+                            Err(e)
+                        }
+                    }
+                }
+                Err(fault) => Err(DiskError::Failed {
+                    fault,
+                    tries: o.tries,
+                }),
+            };
+            if let Err(e) = result {
+                sv.disk_failed(hw, Some(id), &o.request, e);
+            }
+            out.push(Done {
+                id: Some(id),
+                request: o.request,
+                tag: o.tag,
+                result,
+            });
+        }
+        out
     }
 }
 
@@ -346,6 +550,9 @@ pub struct Services {
     pub stats: KernelStats,
     /// Trace records not yet taken (only while tracing is on).
     pub trace: Option<Vec<Record>>,
+    /// The kernel's messages (as `dmesg` shows them): failures that no process's report
+    /// tells, such as a write-back whose data was lost.
+    pub messages: Vec<String>,
 }
 
 impl Services {
@@ -395,6 +602,45 @@ impl Services {
                 kind,
             },
         );
+    }
+
+    /// Counts a started request and records its `disk` event.
+    fn disk_started(&mut self, hw: &dyn Hw, id: u64, r: &Request) {
+        match r.op {
+            DiskOp::Read => self.stats.disk_reads += 1,
+            DiskOp::Write => self.stats.disk_writes += 1,
+        }
+        self.event(
+            hw,
+            Event::Disk {
+                id,
+                op: r.op.name(),
+                block: r.block,
+                count: r.count,
+                pa: r.pa,
+                pid: r.pid,
+            },
+        );
+    }
+
+    /// Counts a request given up on and records its `disk-failed` event.
+    fn disk_failed(&mut self, hw: &dyn Hw, id: Option<u64>, r: &Request, e: DiskError) {
+        self.stats.disk_failures += 1;
+        self.event(
+            hw,
+            Event::DiskFailed {
+                id,
+                op: r.op.name(),
+                block: r.block,
+                pid: r.pid,
+                error: e.to_string(),
+            },
+        );
+    }
+
+    /// Adds a kernel message, stamped with the clock.
+    pub fn message(&mut self, hw: &dyn Hw, text: String) {
+        self.messages.push(format!("[cycle {}] {text}", hw.now()));
     }
 
     /// Records an event (when tracing).

@@ -9,6 +9,7 @@ use super::Machine;
 use vmlab_cpu::csr::{changes_translation, mstatus};
 use vmlab_cpu::trap::mret;
 use vmlab_cpu::vmcsr::translation_mode;
+use vmlab_devices::disk::DiskFault;
 use vmlab_devices::diskctl::DiskController;
 use vmlab_devices::memory::AccessKind;
 use vmlab_devices::Cycle;
@@ -169,11 +170,17 @@ impl Hw for Machine {
         }
     }
 
-    fn disk_completed(&self, from: usize) -> Vec<u64> {
+    fn disk_completed(&self, from: usize) -> Vec<(u64, Result<(), DiskFault>)> {
         self.mem
             .bus()
             .device::<DiskController>()
-            .map(|d| d.completions().iter().skip(from).map(|c| c.id).collect())
+            .map(|d| {
+                d.completions()
+                    .iter()
+                    .skip(from)
+                    .map(|c| (c.id, c.result()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
