@@ -420,13 +420,9 @@ impl Machine {
                     // ever (checked only for a jump to itself, so it costs one compare).
                     self.stop = Some(Stop::Spin { pc });
                 }
-                let d = self.front.decode_cache.last_for(self.hart.last_raw);
-                if d.info.class == Class::Serial {
-                    self.front.fetch_buf.valid = false;
-                }
-                wrote_mcycle = d.writes_mcycle;
-                self.pipeline
-                    .retire_info(&d.info, pc, self.hart.pc, mem_cycles)
+                let (cost, wrote) = self.retire(pc, mem_cycles);
+                wrote_mcycle = wrote;
+                cost
             }
             StepResult::Trapped {
                 trap,
@@ -452,25 +448,34 @@ impl Machine {
                 self.pipeline.trap(mem_cycles)
             }
             StepResult::Waiting => {
-                // Skip to the next device event: nothing else can wake the hart.
-                let wake = self.mem.next_event().map(|c| c.0);
-                match wake {
-                    Some(t) if t > self.now => {
-                        let mut t = t;
+                // The step that executed the `wfi` retired it (the hart counted it in
+                // `minstret` and moved the pc past it): it is priced as any retired `wfi`
+                // is, then the wait follows. Later steps spent waiting fetch nothing.
+                let cost = if self.hart.last_fetched {
+                    self.entering = None;
+                    self.retire(pc, mem_cycles).0
+                } else {
+                    0
+                };
+                // Skip to the next device event: nothing else can wake the hart. A step
+                // must move the clock: a waiting step that retired nothing waits at least 1.
+                let at = self.now.saturating_add(cost);
+                let floor = at.saturating_add(u64::from(cost == 0));
+                match self.mem.next_event() {
+                    Some(Cycle(t)) => {
+                        let mut t = t.max(floor);
                         if self.cfg.run.max_cycles != 0 {
-                            t = t.min(self.cfg.run.max_cycles.max(self.now + 1));
+                            t = t.min(self.cfg.run.max_cycles.max(floor));
                         }
-                        let d = t - self.now;
-                        self.pipeline.wait(d);
-                        d
-                    }
-                    Some(_) => {
-                        self.pipeline.wait(1);
-                        1
+                        let d = t - at;
+                        if d > 0 {
+                            self.pipeline.wait(d);
+                        }
+                        cost + d
                     }
                     None => {
                         self.stop = Some(Stop::Deadlock { pc: self.hart.pc });
-                        0
+                        cost
                     }
                 }
             }
@@ -565,6 +570,19 @@ impl Machine {
             EcallExit::Unhandled if unhandled => Some(self.hart.reg(10)),
             _ => None,
         }
+    }
+
+    /// Prices the instruction the hart just retired at `pc` (`mem`: the memory cycles the
+    /// step noted): its cost, and whether it wrote `mcycle`. A serialising instruction
+    /// refetches what follows it, so it empties the fetch buffer.
+    #[inline(always)]
+    fn retire(&mut self, pc: u64, mem: MemCycles) -> (u64, bool) {
+        let d = self.front.decode_cache.last_for(self.hart.last_raw);
+        if d.info.class == Class::Serial {
+            self.front.fetch_buf.valid = false;
+        }
+        let cost = self.pipeline.retire_info(&d.info, pc, self.hart.pc, mem);
+        (cost, d.writes_mcycle)
     }
 
     /// Loads the MMU with the mode the translation CSRs now select; a refused combination
