@@ -747,3 +747,56 @@ fn host_shortcuts_never_change_a_modelled_number() {
     }
     assert!(ran >= 10, "only {ran} programs ran");
 }
+
+/// The translation epoch (`src/machine/epoch.rs`) advances on each change that can alter a
+/// cached translation — a translation CSR load, `sfence.vma`, a privilege change — and on
+/// nothing else: not on the TLB fills of a walk.
+#[test]
+fn translation_epoch_counts_translation_changes() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/asm/sv39.elf");
+    let elf = vmlab_cpu::elf::Elf::open(&path).expect("the example loads");
+    let mut m = Machine::new(MachineConfig::default()).expect("the default machine");
+    m.load(&elf).expect("load");
+    assert_eq!(m.translation_epoch(), 0);
+    assert_eq!(m.run().exit_code(), 0);
+    // csrw satp (1), mret to S-mode (2), the exit ecall back to M-mode (3); the two walks
+    // (the iTLB and dTLB fills) and the stores that built the page tables count nothing
+    assert_eq!(m.translation_epoch(), 3);
+    assert_eq!(stat(&m, "mmu.walker.walks"), 2);
+}
+
+/// The fetch buffer holds its block only in the translation epoch it was translated in: the
+/// kernel's `sfence.vma` or translation CSR write (through `Hw`, between steps, with no
+/// pipeline flush of its own) makes the next fetch an access again; a write to another CSR
+/// does not.
+#[test]
+fn a_new_translation_epoch_empties_the_fetch_buffer() {
+    use vmlab_os::Hw;
+    let code: Vec<Insn> = (0..6).map(|_| addi(A0, A0, 1)).collect();
+    let mut m = machine(MachineConfig::default(), &code, &[]);
+    let fetches = |m: &Machine| stat(m, "memory.accesses.fetch");
+    // the first fetch misses L1I: 1 + fill 4 + 100; the block is buffered
+    assert_eq!(m.step().expect("a step").cycles, 105);
+    assert_eq!(fetches(&m), 1);
+    // from the buffer
+    assert_eq!(m.step().expect("a step").cycles, 1);
+    assert_eq!(fetches(&m), 1);
+
+    Hw::sfence(&mut m, vmlab_mmu::Flush::All);
+    assert_eq!(m.translation_epoch(), 1);
+    // refetched: an L1I hit, 1 cycle, no stall
+    assert_eq!(m.step().expect("a step").cycles, 1);
+    assert_eq!(fetches(&m), 2);
+
+    // satp written with the mode it already has: still a translation CSR load
+    Hw::write_csr(&mut m, csr::SATP, 0).expect("bare satp");
+    assert_eq!(m.translation_epoch(), 2);
+    m.step();
+    assert_eq!(fetches(&m), 3);
+
+    // not a translation CSR: the buffer keeps its block
+    Hw::write_csr(&mut m, csr::MSCRATCH, 7).expect("mscratch");
+    assert_eq!(m.translation_epoch(), 2);
+    m.step();
+    assert_eq!(fetches(&m), 3);
+}

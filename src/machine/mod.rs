@@ -9,6 +9,7 @@
 //! double-faults or waits for an interrupt that can never come.
 
 pub mod config;
+mod epoch;
 pub mod fuzz;
 mod kernel_hw;
 pub mod port;
@@ -16,6 +17,7 @@ pub mod port;
 pub use config::{apply_set_all, ConfigError, EcallExit, MachineConfig};
 pub use port::MemAccess;
 
+use epoch::Epoch;
 use port::{DecodeCache, FetchBuffer, Front, Port, StepNotes};
 use std::fmt;
 use vmlab_cpu::elf::{Elf, ElfError};
@@ -247,6 +249,7 @@ impl Machine {
             pipeline,
             front: Front {
                 fetch_buf: FetchBuffer::default(),
+                epoch: Epoch::FIRST,
                 fetch_block,
                 decode_cache: DecodeCache::new(cfg.host.decode_cache),
                 formats,
@@ -328,6 +331,14 @@ impl Machine {
         self.front.log.as_deref().unwrap_or(&[])
     }
 
+    /// The translation epoch: how many changes that can alter a cached translation (a
+    /// translation CSR load, `sfence.vma`, a privilege change) the machine has seen. A
+    /// translation cached on the machine's side (the fetch buffer's) is used only in the
+    /// epoch it was made in.
+    pub fn translation_epoch(&self) -> u64 {
+        self.front.epoch.count()
+    }
+
     /// The pipeline model (its statistics).
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
@@ -406,6 +417,10 @@ impl Machine {
             now: self.now,
         };
         let result = self.hart.step(&mut port);
+        if self.hart.privilege != privilege {
+            // A fetch translates at the current privilege (a trap or an xRET changed it).
+            self.front.epoch.advance();
+        }
         let notes = &mut self.front.notes;
         let mem_cycles = notes.mem;
         let mmio = notes.mmio;
@@ -430,7 +445,7 @@ impl Machine {
                 pc: handler,
                 privilege: to,
             } => {
-                self.front.fetch_buf.valid = false;
+                self.front.fetch_buf.flush();
                 if let Some(code) = self.ecall_exit(&trap, to) {
                     self.stop = Some(Stop::Ecall { code });
                 }
@@ -579,7 +594,7 @@ impl Machine {
     fn retire(&mut self, pc: u64, mem: MemCycles) -> (u64, bool) {
         let d = self.front.decode_cache.last_for(self.hart.last_raw);
         if d.info.class == Class::Serial {
-            self.front.fetch_buf.valid = false;
+            self.front.fetch_buf.flush();
         }
         let cost = self.pipeline.retire_info(&d.info, pc, self.hart.pc, mem);
         (cost, d.writes_mcycle)
@@ -602,7 +617,9 @@ impl Machine {
             Err(code) => 1 | code << 8,
         };
         self.hart.csrs.vm.status = status;
-        self.front.fetch_buf.valid = false;
+        // Whatever was loaded (even the same mode again, or nothing when refused), the
+        // translation registers were written: a new translation epoch.
+        self.front.epoch.advance();
     }
 
     /// Every statistic under its dotted name, in a stable order: `cycles`, `instret`, then the
