@@ -88,7 +88,9 @@ pub enum StepResult {
         /// The privilege the trap went to.
         privilege: Privilege,
     },
-    /// The hart is stopped in `wfi` with no interrupt pending (the `wfi` itself retired).
+    /// The hart is stopped in `wfi` with no interrupt pending. In the step that executed
+    /// the `wfi` ([`Hart::last_fetched`] is set) the `wfi` retired: `minstret` counted it and
+    /// the pc is past it. A later step spent waiting fetched and retired nothing.
     Waiting,
 }
 

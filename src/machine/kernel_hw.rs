@@ -83,11 +83,15 @@ impl Hw for Machine {
         c.mepc = pc;
         c.mstatus &= !mstatus::MPP;
         let (to, pc) = mret(c, Privilege::Machine).unwrap_or((Privilege::User, pc));
+        if to != self.hart.privilege {
+            self.front.epoch.advance();
+        }
         self.hart.privilege = to;
         self.hart.pc = pc;
         self.hart.reservation = None;
         self.hart.waiting = false;
-        self.front.fetch_buf.valid = false;
+        // The kernel's `mret`: a serialising instruction.
+        self.front.fetch_buf.flush();
         self.entering = None;
     }
 
@@ -116,7 +120,7 @@ impl Hw for Machine {
 
     fn sfence(&mut self, flush: Flush) {
         self.mmu.flush(flush);
-        self.front.fetch_buf.valid = false;
+        self.front.epoch.advance();
     }
 
     fn ram(&self) -> (u64, u64) {
@@ -128,7 +132,9 @@ impl Hw for Machine {
     }
 
     fn write_phys(&mut self, pa: u64, data: &[u8]) -> bool {
-        self.front.fetch_buf.valid = false;
+        // RAM changes under the hart (a page read in, an image loaded): not a translation
+        // change, but the refetch the kernel's `fence.i` would force.
+        self.front.fetch_buf.flush();
         self.mem.ram_mut().write_bytes(pa, data).is_ok()
     }
 
@@ -146,7 +152,7 @@ impl Hw for Machine {
             off += 8;
         }
         let _ = self.mem.ram_mut().write_bytes(to, &buf);
-        self.front.fetch_buf.valid = false;
+        self.front.fetch_buf.flush();
         self.now - start
     }
 

@@ -9,6 +9,7 @@
 //! double-faults or waits for an interrupt that can never come.
 
 pub mod config;
+mod epoch;
 pub mod fuzz;
 mod kernel_hw;
 pub mod port;
@@ -16,6 +17,7 @@ pub mod port;
 pub use config::{apply_set_all, ConfigError, EcallExit, MachineConfig};
 pub use port::MemAccess;
 
+use epoch::Epoch;
 use port::{DecodeCache, FetchBuffer, Front, Port, StepNotes};
 use std::fmt;
 use vmlab_cpu::elf::{Elf, ElfError};
@@ -247,6 +249,7 @@ impl Machine {
             pipeline,
             front: Front {
                 fetch_buf: FetchBuffer::default(),
+                epoch: Epoch::FIRST,
                 fetch_block,
                 decode_cache: DecodeCache::new(cfg.host.decode_cache),
                 formats,
@@ -328,6 +331,14 @@ impl Machine {
         self.front.log.as_deref().unwrap_or(&[])
     }
 
+    /// The translation epoch: how many changes that can alter a cached translation (a
+    /// translation CSR load, `sfence.vma`, a privilege change) the machine has seen. A
+    /// translation cached on the machine's side (the fetch buffer's) is used only in the
+    /// epoch it was made in.
+    pub fn translation_epoch(&self) -> u64 {
+        self.front.epoch.count()
+    }
+
     /// The pipeline model (its statistics).
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
@@ -406,6 +417,10 @@ impl Machine {
             now: self.now,
         };
         let result = self.hart.step(&mut port);
+        if self.hart.privilege != privilege {
+            // A fetch translates at the current privilege (a trap or an xRET changed it).
+            self.front.epoch.advance();
+        }
         let notes = &mut self.front.notes;
         let mem_cycles = notes.mem;
         let mmio = notes.mmio;
@@ -420,13 +435,9 @@ impl Machine {
                     // ever (checked only for a jump to itself, so it costs one compare).
                     self.stop = Some(Stop::Spin { pc });
                 }
-                let d = self.front.decode_cache.last_for(self.hart.last_raw);
-                if d.info.class == Class::Serial {
-                    self.front.fetch_buf.valid = false;
-                }
-                wrote_mcycle = d.writes_mcycle;
-                self.pipeline
-                    .retire_info(&d.info, pc, self.hart.pc, mem_cycles)
+                let (cost, wrote) = self.retire(pc, mem_cycles);
+                wrote_mcycle = wrote;
+                cost
             }
             StepResult::Trapped {
                 trap,
@@ -434,7 +445,7 @@ impl Machine {
                 pc: handler,
                 privilege: to,
             } => {
-                self.front.fetch_buf.valid = false;
+                self.front.fetch_buf.flush();
                 if let Some(code) = self.ecall_exit(&trap, to) {
                     self.stop = Some(Stop::Ecall { code });
                 }
@@ -452,25 +463,34 @@ impl Machine {
                 self.pipeline.trap(mem_cycles)
             }
             StepResult::Waiting => {
-                // Skip to the next device event: nothing else can wake the hart.
-                let wake = self.mem.next_event().map(|c| c.0);
-                match wake {
-                    Some(t) if t > self.now => {
-                        let mut t = t;
+                // The step that executed the `wfi` retired it (the hart counted it in
+                // `minstret` and moved the pc past it): it is priced as any retired `wfi`
+                // is, then the wait follows. Later steps spent waiting fetch nothing.
+                let cost = if self.hart.last_fetched {
+                    self.entering = None;
+                    self.retire(pc, mem_cycles).0
+                } else {
+                    0
+                };
+                // Skip to the next device event: nothing else can wake the hart. A step
+                // must move the clock: a waiting step that retired nothing waits at least 1.
+                let at = self.now.saturating_add(cost);
+                let floor = at.saturating_add(u64::from(cost == 0));
+                match self.mem.next_event() {
+                    Some(Cycle(t)) => {
+                        let mut t = t.max(floor);
                         if self.cfg.run.max_cycles != 0 {
-                            t = t.min(self.cfg.run.max_cycles.max(self.now + 1));
+                            t = t.min(self.cfg.run.max_cycles.max(floor));
                         }
-                        let d = t - self.now;
-                        self.pipeline.wait(d);
-                        d
-                    }
-                    Some(_) => {
-                        self.pipeline.wait(1);
-                        1
+                        let d = t - at;
+                        if d > 0 {
+                            self.pipeline.wait(d);
+                        }
+                        cost + d
                     }
                     None => {
                         self.stop = Some(Stop::Deadlock { pc: self.hart.pc });
-                        0
+                        cost
                     }
                 }
             }
@@ -567,6 +587,19 @@ impl Machine {
         }
     }
 
+    /// Prices the instruction the hart just retired at `pc` (`mem`: the memory cycles the
+    /// step noted): its cost, and whether it wrote `mcycle`. A serialising instruction
+    /// refetches what follows it, so it empties the fetch buffer.
+    #[inline(always)]
+    fn retire(&mut self, pc: u64, mem: MemCycles) -> (u64, bool) {
+        let d = self.front.decode_cache.last_for(self.hart.last_raw);
+        if d.info.class == Class::Serial {
+            self.front.fetch_buf.flush();
+        }
+        let cost = self.pipeline.retire_info(&d.info, pc, self.hart.pc, mem);
+        (cost, d.writes_mcycle)
+    }
+
     /// Loads the MMU with the mode the translation CSRs now select; a refused combination
     /// keeps the old mode and sets `vmstatus`.
     fn apply_mode(&mut self, mode: Result<vmlab_mmu::Mode, u64>) {
@@ -584,7 +617,9 @@ impl Machine {
             Err(code) => 1 | code << 8,
         };
         self.hart.csrs.vm.status = status;
-        self.front.fetch_buf.valid = false;
+        // Whatever was loaded (even the same mode again, or nothing when refused), the
+        // translation registers were written: a new translation epoch.
+        self.front.epoch.advance();
     }
 
     /// Every statistic under its dotted name, in a stable order: `cycles`, `instret`, then the

@@ -2,6 +2,7 @@
 //! MMU (TLBs, walker) and then the memory system (caches, DRAM, devices), and the cycles
 //! both report are added up for the timing model.
 
+use super::epoch::Epoch;
 use vmlab_cpu::csr::{addr as csr_addr, Csrs};
 use vmlab_cpu::hart::HartMemory;
 use vmlab_cpu::isa::{decode, Insn, Op};
@@ -14,15 +15,18 @@ use vmlab_mmu::{AccessKind, Context, Faulted, Flush, Mmu, Mode, Request, Transla
 
 /// The fetch buffer: the last fetch block (one L1I line) the front end read, with its
 /// translation. Part of the modelled machine: a parcel in the buffered block costs no
-/// access. Any pipeline flush (a trap, a serialising instruction) empties it.
+/// access. It holds its block only while the translation epoch is the one it was translated
+/// in (a translation CSR load, `sfence.vma` or a privilege change ends it: see
+/// [`super::epoch`]), and any pipeline flush (a trap, a serialising instruction, `fence.i`)
+/// empties it through [`FetchBuffer::flush`].
 ///
 /// Host speed: the buffer also keeps a copy of the block's bytes, exact as long as RAM's
 /// write generation is the one recorded (a store elsewhere advances the record, since it
 /// cannot have changed the block).
 #[derive(Clone, Debug)]
 pub(crate) struct FetchBuffer {
-    /// Whether the buffer holds a block.
-    pub valid: bool,
+    /// The translation epoch the block was translated in ([`Epoch::NONE`]: empty).
+    epoch: Epoch,
     /// The virtual address of the block.
     pub vblock: u64,
     /// The physical address of the block.
@@ -39,12 +43,41 @@ const HOST_COPY: usize = 256;
 impl Default for FetchBuffer {
     fn default() -> Self {
         FetchBuffer {
-            valid: false,
+            epoch: Epoch::NONE,
             vblock: 0,
             pblock: 0,
             generation: u64::MAX,
             bytes: [0; HOST_COPY],
         }
+    }
+}
+
+impl FetchBuffer {
+    /// Whether the buffer holds the block at virtual address `vblock` with a translation
+    /// made in `epoch` (the current one).
+    #[inline(always)]
+    pub fn holds(&self, vblock: u64, epoch: Epoch) -> bool {
+        self.epoch == epoch && self.vblock == vblock
+    }
+
+    /// Buffers the block at virtual `vblock`, physical `pblock`, translated in `epoch`
+    /// ([`Epoch::NONE`] records the block without holding it: a device block is never
+    /// buffered).
+    #[inline]
+    pub fn fill(&mut self, vblock: u64, pblock: u64, epoch: Epoch) {
+        self.epoch = epoch;
+        self.vblock = vblock;
+        self.pblock = pblock;
+        self.generation = u64::MAX;
+    }
+
+    /// Empties the buffer, so that the next fetch is an access: a pipeline flush (a trap, a
+    /// serialising instruction, `fence.i`, the kernel returning to a process or writing
+    /// RAM), or a fetch that found nothing to buffer. The one way to empty it other than a
+    /// new translation epoch.
+    #[inline]
+    pub fn flush(&mut self) {
+        self.epoch = Epoch::NONE;
     }
 }
 
@@ -82,7 +115,9 @@ pub(crate) fn writes_csr(i: &Insn) -> bool {
 
 /// A direct-mapped cache of decoded instructions, indexed by pc and checked against the
 /// fetched bits, so it is always exactly [`Decoded::of`]`(raw)`. Host speed only. When
-/// disabled it keeps one entry, decoded afresh every time.
+/// disabled it keeps one entry, decoded afresh every time. It caches nothing that depends on
+/// translation (an entry is used only for the very bits it was decoded from, wherever they
+/// were fetched), so it needs no translation epoch.
 #[derive(Clone, Debug)]
 pub(crate) struct DecodeCache {
     entries: Vec<(u32, Decoded)>,
@@ -162,6 +197,9 @@ pub struct MemAccess {
 #[derive(Debug)]
 pub(crate) struct Front {
     pub fetch_buf: FetchBuffer,
+    /// The translation epoch (see [`super::epoch`]): the fetch buffer's translation holds
+    /// only while it is the one the buffer was filled in.
+    pub epoch: Epoch,
     pub fetch_block: u64,
     pub decode_cache: DecodeCache,
     pub formats: Formats,
@@ -272,7 +310,7 @@ impl HartMemory for Port<'_> {
     #[inline]
     fn fetch(&mut self, va: u64, ctx: Context) -> Result<u16, Exception> {
         let block = va & !(self.front.fetch_block - 1);
-        if self.front.fetch_buf.valid && self.front.fetch_buf.vblock == block {
+        if self.front.fetch_buf.holds(block, self.front.epoch) {
             let pa = self.front.fetch_buf.pblock | (va & (self.front.fetch_block - 1));
             if let Ok(v) = self.mem.ram().peek(pa, 2) {
                 return Ok(v as u16);
@@ -286,7 +324,7 @@ impl HartMemory for Port<'_> {
             }
             Err(f) => {
                 self.front.notes.mem.fetch += f.cycles.0;
-                self.front.fetch_buf.valid = false;
+                self.front.fetch_buf.flush();
                 return Err(exception_from_fault(&f.fault, AccessKind::Fetch, va));
             }
         };
@@ -297,14 +335,12 @@ impl HartMemory for Port<'_> {
                 let pblock = pa & !(self.front.fetch_block - 1);
                 // Only RAM blocks are buffered: a device answers every fetch itself.
                 let ram = self.mem.bus().target(pblock, self.front.fetch_block) == Target::Ram;
-                self.front.fetch_buf.valid = ram;
-                self.front.fetch_buf.vblock = block;
-                self.front.fetch_buf.pblock = pblock;
-                self.front.fetch_buf.generation = u64::MAX;
+                let epoch = if ram { self.front.epoch } else { Epoch::NONE };
+                self.front.fetch_buf.fill(block, pblock, epoch);
                 Ok(v as u16)
             }
             Err(_) => {
-                self.front.fetch_buf.valid = false;
+                self.front.fetch_buf.flush();
                 Err(Exception::InstructionAccessFault { addr: va })
             }
         }
@@ -323,11 +359,12 @@ impl HartMemory for Port<'_> {
 
     fn sfence(&mut self, flush: Flush) {
         self.mmu.flush(flush);
+        self.front.epoch.advance();
         self.front.notes.flush = Some(flush);
     }
 
     fn fence_i(&mut self) {
-        self.front.fetch_buf.valid = false;
+        self.front.fetch_buf.flush();
     }
 
     fn translation_changed(&mut self, csrs: &Csrs) {
@@ -354,8 +391,7 @@ impl HartMemory for Port<'_> {
     #[inline]
     fn fetch_insn(&mut self, pc: u64, ctx: Context) -> Result<u32, Exception> {
         let off = pc & (self.front.fetch_block - 1);
-        if self.front.fetch_buf.valid
-            && self.front.fetch_buf.vblock == pc - off
+        if self.front.fetch_buf.holds(pc - off, self.front.epoch)
             && off + 4 <= self.front.fetch_block
         {
             // Both parcels are in the buffered block: read them from the host copy.
