@@ -21,6 +21,7 @@ use crate::paging::{Admit, Finished, Outcome, Tag};
 use crate::partition::Partitions;
 use crate::placement::{FragmentationPeaks, Memory};
 use crate::process::{Access, Kill, Pid, Process};
+use crate::scheme::{Cx, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskOp, Done, Event, Request, Services};
 use std::collections::BTreeMap;
 use vmlab_cpu::vmcsr::addr as vm;
@@ -157,18 +158,11 @@ impl Contig {
     }
 
     /// Finds memory for `pid` and starts reading its image into it.
-    pub fn admit(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-    ) -> Admit {
-        let Some(pi) = procs.iter().position(|p| p.pid == pid) else {
+    pub fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
+        let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
             return Admit::Refuse("no such process".into());
         };
-        let size = procs[pi].stack_top;
+        let size = cx.procs[pi].stack_top;
         let placed = match &mut self.pool {
             Pool::Fixed(parts) => match parts.allocate(u64::from(pid), size) {
                 Some(slot) => Some((slot.base, Some(slot.index))),
@@ -194,7 +188,7 @@ impl Contig {
                         && mem.free_bytes() >= size
                         && !self.places.values().any(|p| p.loading) =>
                     {
-                        self.compact(sv, hw, procs);
+                        self.compact(cx.sv, cx.hw, cx.procs);
                         match &mut self.pool {
                             Pool::Dynamic(mem) => {
                                 mem.allocate(u64::from(pid), size).map(|b| (b, None))
@@ -212,8 +206,8 @@ impl Contig {
         };
         self.stats.placements += 1;
         self.note_fragmentation();
-        sv.event(
-            hw,
+        cx.sv.event(
+            cx.hw,
             Event::Place {
                 pid,
                 what: if partition.is_some() {
@@ -229,10 +223,12 @@ impl Contig {
         let (block, count) = self.images.get(&pid).copied().unwrap_or((0, 0));
         let image_bytes = count * self.block_size;
         if size > image_bytes {
-            let ok = hw.write_phys(base + image_bytes, &vec![0; (size - image_bytes) as usize]);
+            let ok = cx
+                .hw
+                .write_phys(base + image_bytes, &vec![0; (size - image_bytes) as usize]);
             debug_assert!(ok, "partitions lie in RAM");
-            let c = sv.cost().zero_page * (size - image_bytes).div_ceil(GRANULE);
-            sv.charge(hw, c);
+            let c = cx.sv.cost().zero_page * (size - image_bytes).div_ceil(GRANULE);
+            cx.sv.charge(cx.hw, c);
         }
         self.places.insert(
             pid,
@@ -258,9 +254,9 @@ impl Contig {
             pa: base,
             pid,
         };
-        match disk.start(sv, hw, req, tag) {
+        match cx.disk.start(cx.sv, cx.hw, req, tag) {
             Ok(_) => Admit::Loading,
-            Err(e) => Admit::Refuse(format!("reading its image from the disk failed: {e}")),
+            Err(e) => Admit::Refuse(format!("reading its image from the cx.disk failed: {e}")),
         }
     }
 
@@ -451,5 +447,89 @@ impl Contig {
                 }
             }
         }
+    }
+}
+
+impl Scheme for Contig {
+    fn kind(&self) -> SchemeKind {
+        match self.pool {
+            Pool::Fixed(_) => SchemeKind::FixedPartitions,
+            Pool::Dynamic(_) => SchemeKind::DynamicPartitions,
+        }
+    }
+
+    /// One range `[0, size)`: the program, the heap reserve, the stack at the top.
+    fn layout(&self, cfg: &OsConfig, image: &Image) -> Result<Layout, String> {
+        let size = Contig::space_size(image, cfg);
+        let stack_start = size - cfg.stack_size.next_multiple_of(16);
+        Ok(Layout {
+            heap_start: image.end().next_multiple_of(16),
+            brk_limit: stack_start,
+            stack_top: size,
+            stack_start,
+            stack_floor: stack_start,
+        })
+    }
+
+    fn place_image(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<Tag>,
+        pid: Pid,
+        image: &Image,
+    ) -> Result<(), String> {
+        Contig::place_image(self, hw, disk, pid, image)
+    }
+
+    fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
+        Contig::admit(self, cx, pid)
+    }
+
+    fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String> {
+        Contig::activate(self, hw, pid)
+    }
+
+    fn fault(&mut self, _cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {
+        Contig::fault(self, pid, va, access, pc, self.scheme_name())
+    }
+
+    fn disk_done(&mut self, _cx: &mut Cx, done: Done<Tag>) -> Finished {
+        Contig::disk_done(self, done)
+    }
+
+    fn release(&mut self, _cx: &mut Cx, pid: Pid) {
+        Contig::release(self, pid)
+    }
+
+    /// Base and bounds has no per-area permissions: everything below the bound is the
+    /// process's.
+    fn user_addr(
+        &self,
+        _hw: &dyn Hw,
+        _procs: &[Process],
+        pid: Pid,
+        va: u64,
+        _access: Access,
+    ) -> UserAddr {
+        match (self.user_pa(pid, va), self.places.get(&pid)) {
+            (Some(pa), Some(p)) => UserAddr::Mapped {
+                pa,
+                len: p.size - va,
+            },
+            _ => UserAddr::Invalid,
+        }
+    }
+
+    /// The heap was reserved when the process was placed: moving the break costs nothing.
+    fn set_brk(&mut self, _cx: &mut Cx, _pid: Pid, _old: u64, new: u64) -> Option<u64> {
+        Some(self.heap_end(new))
+    }
+
+    fn heap_end(&self, brk: u64) -> u64 {
+        brk.next_multiple_of(16)
+    }
+
+    fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
+        Contig::for_each_stat(self, f)
     }
 }

@@ -4,13 +4,18 @@
 //! traps into M-mode it calls [`Kernel::trap`], which handles the trap and leaves the hart
 //! in U-mode in some process, or reports that every process has ended.
 
+mod syscalls;
+
+pub use syscalls::{lookup as syscall, CopyFault, Handler, SysResult, Syscall, TABLE as SYSCALLS};
+
 use crate::config::{OsConfig, SchemeKind};
 use crate::contig::Contig;
 use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, OptFuture, Outcome, Paging, Tag};
 use crate::process::{Access, Area, AreaKind, Kill, Pid, ProcStats, Process, State};
-use crate::seg::{Segments, SEGMENT_SIZE};
+use crate::scheme::{Cx, Layout, Scheme};
+use crate::seg::Segments;
 use crate::services::{DiskDriver, Event, KernelStats, Record, Services};
 use crate::workingset::WorkingSet;
 use std::collections::{BTreeMap, VecDeque};
@@ -66,6 +71,8 @@ pub mod errno {
     pub const ENODEV: u64 = 19;
     /// Invalid argument.
     pub const EINVAL: u64 = 22;
+    /// A path longer than `PATH_MAX`.
+    pub const ENAMETOOLONG: u64 = 36;
     /// Function not implemented.
     pub const ENOSYS: u64 = 38;
 }
@@ -114,20 +121,14 @@ pub enum Finish {
     Stuck(String),
 }
 
-/// The memory manager of the configured scheme.
-enum Memory {
-    Paging(Box<Paging>),
-    Contig(Box<Contig>),
-    Seg(Box<Segments>),
-}
-
 /// The modelled kernel.
 pub struct Kernel {
     cfg: OsConfig,
     procs: Vec<Process>,
     ready: VecDeque<Pid>,
     current: Option<Pid>,
-    mem: Memory,
+    /// The memory-management scheme.
+    mem: Box<dyn Scheme>,
     disk: DiskDriver<Tag>,
     sv: Services,
     finish: Option<Finish>,
@@ -226,12 +227,7 @@ impl Kernel {
                 if cfg.scheme == SchemeKind::VmPaging && !disk.present() {
                     return Err("vm-paging pages from the disk; enable memory.diskctl".into());
                 }
-                Memory::Paging(Box::new(Paging::new(
-                    &cfg,
-                    format,
-                    ram_base + reserve,
-                    frames,
-                )?))
+                Box::new(Paging::new(&cfg, format, ram_base + reserve, frames)?)
             }
             other => {
                 if !disk.present() {
@@ -245,9 +241,9 @@ impl Kernel {
                     other,
                     SchemeKind::FixedPartitions | SchemeKind::DynamicPartitions
                 ) {
-                    Memory::Contig(Box::new(Contig::new(&cfg, base, size)?))
+                    Box::new(Contig::new(&cfg, base, size)?) as Box<dyn Scheme>
                 } else {
-                    Memory::Seg(Box::new(Segments::new(&cfg, base, size)?))
+                    Box::new(Segments::new(&cfg, base, size)?)
                 }
             }
         };
@@ -288,23 +284,13 @@ impl Kernel {
         // The programs' images go onto the disk, then the swap area after them.
         if k.disk.present() {
             for p in &k.procs {
-                match &mut k.mem {
-                    Memory::Paging(pg) => pg.place_image(hw, &k.disk, p.pid, &p.image)?,
-                    Memory::Contig(c) => c.place_image(hw, &k.disk, p.pid, &p.image)?,
-                    Memory::Seg(sg) => sg.place_image(hw, &k.disk, p.pid, &p.image)?,
-                }
+                k.mem.place_image(hw, &k.disk, p.pid, &p.image)?;
             }
             for (name, data) in &files {
-                if let Memory::Paging(pg) = &mut k.mem {
-                    pg.place_file(hw, &k.disk, name, data)?;
-                }
+                k.mem.place_file(hw, &k.disk, name, data)?;
                 k.files.push((name.clone(), data.len() as u64));
             }
-            match &mut k.mem {
-                Memory::Paging(pg) => pg.layout_swap(&k.disk),
-                Memory::Seg(sg) => sg.layout_swap(&k.disk),
-                Memory::Contig(_) => {}
-            }
+            k.mem.layout_swap(&k.disk);
         } else if k
             .procs
             .iter()
@@ -319,10 +305,7 @@ impl Kernel {
     /// in bytes (the paging schemes place the file set; the others do not map files).
     pub fn file_extent(&self, name: &str) -> Option<(u64, u64)> {
         let i = self.files.iter().position(|(n, _)| n == name)?;
-        match &self.mem {
-            Memory::Paging(pg) => Some((pg.file_first_block(i)?, self.files[i].1)),
-            _ => None,
-        }
+        Some((self.mem.file_first_block(i)?, self.files[i].1))
     }
 
     /// Turns the trace of kernel events on (drain it with [`Kernel::take_trace`]).
@@ -351,64 +334,26 @@ impl Kernel {
 
     /// Gives OPT the reference strings of a first pass.
     pub fn set_future(&mut self, strings: &BTreeMap<Pid, Vec<u64>>) {
-        if let Memory::Paging(pg) = &mut self.mem {
-            pg.set_future(OptFuture::new(strings));
-        }
+        self.mem.set_future(OptFuture::new(strings));
     }
 
     fn new_process(&mut self, pid: Pid, image: Image) -> Result<Process, String> {
-        let page = match &self.mem {
-            Memory::Paging(p) => p.page_size(),
-            Memory::Contig(_) => {
-                // One range [0, size): the program, the heap reserve, the stack at the top.
-                let size = Contig::space_size(&image, &self.cfg);
-                let heap_start = image.end().next_multiple_of(16);
-                let stack = self.cfg.stack_size.next_multiple_of(16);
-                return Ok(self.layout(pid, image, heap_start, size - stack, size, size - stack));
-            }
-            Memory::Seg(_) => {
-                // Text in segment 0, data in 1, the heap at the start of 2, the stack at the
-                // top of 3 (crate::seg).
-                let heap_start = 2 * SEGMENT_SIZE;
-                let top = 4 * SEGMENT_SIZE;
-                let stack = self.cfg.stack_size.next_multiple_of(crate::seg::GRANULE);
-                let brk_limit = heap_start + self.cfg.heap_limit.min(SEGMENT_SIZE);
-                return Ok(self.layout(pid, image, heap_start, brk_limit, top, top - stack));
-            }
-        };
-        // Paging: the heap from the page after the image, the stack below os.stack_top,
-        // growing down to os.stack_limit.
-        let cfg = &self.cfg;
-        let heap_start = image.end().next_multiple_of(page);
-        let stack_top = cfg.stack_top;
-        let stack_floor = stack_top.saturating_sub(cfg.stack_limit);
-        if heap_start >= stack_floor {
-            return Err(format!(
-                "{}: the program ends at {:#x}, above the lowest the stack may reach ({stack_floor:#x}: os.stack_top - os.stack_limit)",
-                image.name,
-                image.end()
-            ));
-        }
-        let stack_start = stack_top - cfg.stack_size.next_multiple_of(page);
-        let brk_limit = (heap_start + cfg.heap_limit).min(stack_floor);
-        let mut p = self.layout(pid, image, heap_start, brk_limit, stack_top, stack_start);
-        p.stack_floor = stack_floor;
-        Ok(p)
+        let layout = self.mem.layout(&self.cfg, &image)?;
+        Ok(self.layout(pid, image, layout))
     }
 
     /// A new process of `image`: an area per segment (text or data by its permissions), an
-    /// empty heap at `heap_start` that `brk` may grow to `brk_limit`, and a stack
-    /// `[stack_start, stack_top)` (which may not grow: `stack_floor` = `stack_start`), with
-    /// `sp` 16 bytes below its top.
-    fn layout(
-        &self,
-        pid: Pid,
-        image: Image,
-        heap_start: u64,
-        brk_limit: u64,
-        stack_top: u64,
-        stack_start: u64,
-    ) -> Process {
+    /// empty heap at the layout's `heap_start` that `brk` may grow to `brk_limit`, and a
+    /// stack `[stack_start, stack_top)` that may grow down to `stack_floor`, with `sp` 16
+    /// bytes below its top.
+    fn layout(&self, pid: Pid, image: Image, l: Layout) -> Process {
+        let Layout {
+            heap_start,
+            brk_limit,
+            stack_top,
+            stack_start,
+            stack_floor,
+        } = l;
         let mut areas: Vec<Area> = image
             .segments
             .iter()
@@ -449,7 +394,7 @@ impl Kernel {
             brk: heap_start,
             brk_limit,
             stack_top,
-            stack_floor: stack_start,
+            stack_floor,
             asid: if self.cfg.asids { pid as u16 } else { 0 },
             since: 0,
             insns_since: 0,
@@ -478,19 +423,8 @@ impl Kernel {
     }
 
     fn admit(&mut self, hw: &mut dyn Hw, pid: Pid) {
-        let Kernel {
-            mem,
-            sv,
-            disk,
-            procs,
-            cfg,
-            ..
-        } = self;
-        let outcome = match mem {
-            Memory::Paging(pg) => pg.admit(sv, hw, disk, procs, pid),
-            Memory::Contig(c) => c.admit(sv, hw, disk, procs, pid),
-            Memory::Seg(sg) => sg.admit(sv, hw, disk, procs, pid, cfg),
-        };
+        let (mem, mut cx) = self.split(hw);
+        let outcome = mem.admit(&mut cx, pid);
         let Some(pi) = self.index(pid) else { return };
         match outcome {
             Admit::Ready => {
@@ -511,6 +445,19 @@ impl Kernel {
                 self.kill(hw, pid, kill);
             }
         }
+    }
+
+    /// The scheme, and the context it works in.
+    fn split<'a>(&'a mut self, hw: &'a mut dyn Hw) -> (&'a mut dyn Scheme, Cx<'a>) {
+        (
+            &mut *self.mem,
+            Cx {
+                sv: &mut self.sv,
+                hw,
+                disk: &mut self.disk,
+                procs: &mut self.procs,
+            },
+        )
     }
 
     fn index(&self, pid: Pid) -> Option<usize> {
@@ -540,26 +487,23 @@ impl Kernel {
 
     /// Whether the hosted loop should report every page reference ([`Kernel::reference`]).
     pub fn wants_references(&self) -> bool {
-        match &self.mem {
-            Memory::Paging(pg) => {
-                pg.wants_references() || self.recording.is_some() || self.cfg.working_set_window > 0
-            }
-            Memory::Contig(_) | Memory::Seg(_) => false,
-        }
+        self.mem.page_size().is_some()
+            && (self.mem.wants_references()
+                || self.recording.is_some()
+                || self.cfg.working_set_window > 0)
     }
 
     /// The running process referenced `va` (an instruction fetch or a data access).
     pub fn reference(&mut self, va: u64) {
         let Some(pid) = self.current else { return };
-        let Memory::Paging(pg) = &mut self.mem else {
+        let Some(vpn) = self.mem.vpn(va) else {
             return;
         };
-        let vpn = pg.vpn(va);
         if self.last_ref.get(&pid) == Some(&vpn) {
             return;
         }
         self.last_ref.insert(pid, vpn);
-        pg.referenced(pid, va);
+        self.mem.referenced(pid, va);
         if let Some(r) = self.recording.as_mut() {
             r.entry(pid).or_default().push(vpn);
         }
@@ -700,18 +644,8 @@ impl Kernel {
                 self.kill(hw, pid, k);
                 return;
             }
-            let Kernel {
-                mem,
-                sv,
-                disk,
-                procs,
-                ..
-            } = self;
-            let outcome = match mem {
-                Memory::Paging(pg) => pg.fault(sv, hw, disk, procs, pid, va, access, epc),
-                Memory::Contig(c) => c.fault(pid, va, access, epc, self.cfg.scheme.name()),
-                Memory::Seg(sg) => sg.fault(sv, hw, disk, procs, pid, va, access, epc),
-            };
+            let (mem, mut cx) = self.split(hw);
+            let outcome = mem.fault(&mut cx, pid, va, access, epc);
             match outcome {
                 Outcome::Resume => {}
                 Outcome::Block => self.block(hw, pid),
@@ -827,22 +761,8 @@ impl Kernel {
     fn end(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
         self.switch_out(hw, pid, state);
         self.ready.retain(|&p| p != pid);
-        let Kernel {
-            mem,
-            sv,
-            procs,
-            disk,
-            ..
-        } = self;
-        if let Memory::Paging(pg) = mem {
-            // Exit unmaps everything: dirty pages of shared file mappings go to their files.
-            pg.sync(sv, hw, disk, procs, pid, 0, u64::MAX, true, false);
-        }
-        match mem {
-            Memory::Paging(pg) => pg.release(sv, hw, procs, pid),
-            Memory::Contig(c) => c.release(pid),
-            Memory::Seg(sg) => sg.release(pid),
-        }
+        let (mem, mut cx) = self.split(hw);
+        mem.release(&mut cx, pid);
         if !self.cfg.asids {
             hw.sfence(Flush::All);
         } else if let Some(pi) = self.index(pid) {
@@ -865,18 +785,8 @@ impl Kernel {
     fn poll_disk(&mut self, hw: &mut dyn Hw) {
         let done = self.disk.poll(&mut self.sv, hw);
         for d in done {
-            let Kernel {
-                mem,
-                sv,
-                disk,
-                procs,
-                ..
-            } = self;
-            let finished = match mem {
-                Memory::Paging(pg) => pg.disk_done(sv, hw, disk, procs, d),
-                Memory::Contig(c) => c.disk_done(d),
-                Memory::Seg(sg) => sg.disk_done(sv, hw, disk, procs, d),
-            };
+            let (mem, mut cx) = self.split(hw);
+            let finished = mem.disk_done(&mut cx, d);
             for (pid, k) in finished.killed {
                 if self
                     .index(pid)
@@ -1011,11 +921,7 @@ impl Kernel {
             hw.sfence(Flush::All);
             self.sv.stats.tlb_flushes += 1;
         }
-        let activated = match &self.mem {
-            Memory::Paging(pg) => pg.activate(hw, pid),
-            Memory::Contig(c) => c.activate(hw, pid),
-            Memory::Seg(sg) => sg.activate(hw, pid),
-        };
+        let activated = self.mem.activate(hw, pid);
         if let Err(e) = activated {
             let k = Kill {
                 addr: 0,
@@ -1054,618 +960,11 @@ impl Kernel {
         self.current
     }
 
-    fn syscall(&mut self, hw: &mut dyn Hw, pid: Pid) {
-        let c = self.sv.cost().syscall;
-        self.sv.charge(hw, c);
-        self.sv.stats.syscalls += 1;
-        let Some(pi) = self.index(pid) else { return };
-        self.procs[pi].stats.syscalls += 1;
-        let r = self.procs[pi].regs;
-        let (n, a) = (r[17], [r[10], r[11], r[12], r[13], r[14], r[15]]);
-        let neg = |e: u64| e.wrapping_neg();
-        let ret = match n {
-            sys::EXIT | sys::EXIT_GROUP => {
-                self.sv.stats.exited += 1;
-                let code = a[0] & 0xff;
-                self.sv.event(hw, Event::Exit { pid, code });
-                self.end(hw, pid, State::Exited(code));
-                return;
-            }
-            sys::WRITE => self.sys_write(hw, pid, a[0], a[1], a[2]),
-            sys::READ => match a[0] {
-                0 => 0,
-                _ => neg(errno::EBADF),
-            },
-            sys::GETPID => u64::from(pid),
-            sys::SCHED_YIELD => {
-                self.procs[pi].regs[10] = 0;
-                self.switch_out(hw, pid, State::Ready);
-                self.ready.push_back(pid);
-                return;
-            }
-            sys::BRK => self.sys_brk(hw, pid, a[0]),
-            sys::MMAP => self.sys_mmap(hw, pid, a[0], a[1], a[2], a[3]),
-            sys::MUNMAP => self.sys_munmap(hw, pid, a[0], a[1]),
-            sys::MPROTECT => self.sys_mprotect(hw, pid, a[0], a[1], a[2]),
-            sys::OPENAT => self.sys_openat(hw, pid, a[1]),
-            sys::CLOSE => match self.procs[pi].files.remove(&a[0]) {
-                Some(_) => 0,
-                None => neg(errno::EBADF),
-            },
-            sys::MSYNC => {
-                let r = self.sys_msync(hw, pid, a[0], a[1]);
-                if r == u64::MAX {
-                    // Blocked until the writes complete; a0 is 0 when it resumes.
-                    if let Some(pi) = self.index(pid) {
-                        self.procs[pi].regs[10] = 0;
-                    }
-                    return;
-                }
-                r
-            }
-            _ => {
-                self.sv.stats.unknown_syscalls += 1;
-                neg(errno::ENOSYS)
-            }
-        };
-        if let Some(pi) = self.index(pid) {
-            if !self.procs[pi].state.ended() {
-                self.procs[pi].regs[10] = ret;
-            }
-        }
-    }
-
-    fn sys_write(&mut self, hw: &mut dyn Hw, pid: Pid, fd: u64, buf: u64, len: u64) -> u64 {
-        if fd != 1 && fd != 2 {
-            return errno::EBADF.wrapping_neg();
-        }
-        let len = len.min(1 << 20);
-        let mut out = Vec::with_capacity(len as usize);
-        if let Memory::Contig(c) = &self.mem {
-            // One contiguous space: the buffer must lie below the bound.
-            let (Some(pa), Some(_)) = (c.user_pa(pid, buf), c.user_pa(pid, buf + len.max(1) - 1))
-            else {
-                return errno::EFAULT.wrapping_neg();
-            };
-            out.resize(len as usize, 0);
-            if !hw.read_phys(pa, &mut out) {
-                return errno::EFAULT.wrapping_neg();
-            }
-            let c = self.sv.cost().write_byte * len;
-            self.sv.charge(hw, c);
-            hw.output(&out);
-            return len;
-        }
-        if let Memory::Seg(sg) = &self.mem {
-            // Within one segment; a segment not in memory is brought in first (the call
-            // then runs again).
-            let last = buf.saturating_add(len.max(1) - 1);
-            let (first, end) = (sg.user_pa(pid, buf), sg.user_pa(pid, last));
-            match (first, end) {
-                (Ok(pa), Ok(pe)) if pe - pa == last - buf => {
-                    out.resize(len as usize, 0);
-                    if !hw.read_phys(pa, &mut out) {
-                        return errno::EFAULT.wrapping_neg();
-                    }
-                    let c = self.sv.cost().write_byte * len;
-                    self.sv.charge(hw, c);
-                    hw.output(&out);
-                    return len;
-                }
-                (Err(true), _) | (Ok(_), Err(true)) => {
-                    let va = if first.is_err() { buf } else { last };
-                    let Some(pi) = self.index(pid) else { return 0 };
-                    let epc = self.procs[pi].pc.wrapping_sub(4);
-                    self.procs[pi].pc = epc;
-                    let Kernel {
-                        mem,
-                        sv,
-                        disk,
-                        procs,
-                        ..
-                    } = self;
-                    let Memory::Seg(sg) = mem else { return 0 };
-                    match sg.fault(sv, hw, disk, procs, pid, va, Access::Load, epc) {
-                        Outcome::Resume => {}
-                        Outcome::Block => self.block(hw, pid),
-                        Outcome::Kill(k) => self.kill(hw, pid, k),
-                    }
-                    self.restarted(pid);
-                    return fd;
-                }
-                _ => return errno::EFAULT.wrapping_neg(),
-            }
-        }
-        let Memory::Paging(pg) = &self.mem else {
-            return errno::EFAULT.wrapping_neg();
-        };
-        let page = pg.page_size();
-        let mut va = buf;
-        let end = buf.saturating_add(len);
-        while va < end {
-            let chunk = (page - (va & (page - 1))).min(end - va);
-            match pg.resident_pa(hw, pid, va) {
-                Some(pa) => {
-                    let mut b = vec![0; chunk as usize];
-                    if !hw.read_phys(pa, &mut b) {
-                        return errno::EFAULT.wrapping_neg();
-                    }
-                    out.extend_from_slice(&b);
-                }
-                None => {
-                    // Not resident: fault it in as the process's own load would, then let
-                    // the process retry the call.
-                    let Some(pi) = self.index(pid) else { return 0 };
-                    let readable = self.procs[pi].area(va).is_some_and(|a| a.perm.read);
-                    if !readable {
-                        if out.is_empty() {
-                            return errno::EFAULT.wrapping_neg();
-                        }
-                        break;
-                    }
-                    if !out.is_empty() {
-                        break;
-                    }
-                    let epc = self.procs[pi].pc.wrapping_sub(4);
-                    self.procs[pi].pc = epc;
-                    let Kernel {
-                        mem,
-                        sv,
-                        disk,
-                        procs,
-                        ..
-                    } = self;
-                    let Memory::Paging(pg) = mem else {
-                        return errno::EFAULT.wrapping_neg();
-                    };
-                    let outcome = pg.fault(sv, hw, disk, procs, pid, va, Access::Load, epc);
-                    match outcome {
-                        Outcome::Resume => {}
-                        Outcome::Block => self.block(hw, pid),
-                        Outcome::Kill(k) => self.kill(hw, pid, k),
-                    }
-                    // The ecall runs again; a0 must still hold the fd.
-                    self.restarted(pid);
-                    return fd;
-                }
-            }
-            va += chunk;
-        }
-        let c = self.sv.cost().write_byte * out.len() as u64;
-        self.sv.charge(hw, c);
-        hw.output(&out);
-        out.len() as u64
-    }
-
-    /// The bytes of a NUL-terminated string at `va` in `pid`'s memory (at most 255),
-    /// `Err(None)` when a page of it is not resident (it has been faulted in, and the call
-    /// must run again), `Err(Some(errno))` when it cannot be read.
-    fn user_string(&mut self, hw: &mut dyn Hw, pid: Pid, va: u64) -> Result<String, Option<u64>> {
-        let mut out = Vec::new();
-        for i in 0..256u64 {
-            let a = va.wrapping_add(i);
-            let pa = match &self.mem {
-                Memory::Paging(pg) => pg.resident_pa(hw, pid, a),
-                Memory::Contig(c) => c.user_pa(pid, a),
-                Memory::Seg(sg) => sg.user_pa(pid, a).ok(),
-            };
-            let Some(pa) = pa else {
-                let Some(pi) = self.index(pid) else {
-                    return Err(Some(errno::EFAULT));
-                };
-                let readable = self.procs[pi].area(a).is_some_and(|x| x.perm.read);
-                if !readable || !matches!(self.mem, Memory::Paging(_)) {
-                    return Err(Some(errno::EFAULT));
-                }
-                // Fault the page in as the process's own load would; the call runs again.
-                let epc = self.procs[pi].pc.wrapping_sub(4);
-                self.procs[pi].pc = epc;
-                let Kernel {
-                    mem,
-                    sv,
-                    disk,
-                    procs,
-                    ..
-                } = self;
-                if let Memory::Paging(pg) = mem {
-                    match pg.fault(sv, hw, disk, procs, pid, a, Access::Load, epc) {
-                        Outcome::Resume => {}
-                        Outcome::Block => self.block(hw, pid),
-                        Outcome::Kill(k) => self.kill(hw, pid, k),
-                    }
-                }
-                return Err(None);
-            };
-            let mut b = [0u8];
-            if !hw.read_phys(pa, &mut b) {
-                return Err(Some(errno::EFAULT));
-            }
-            if b[0] == 0 {
-                return String::from_utf8(out).map_err(|_| Some(errno::ENOENT));
-            }
-            out.push(b[0]);
-        }
-        Err(Some(errno::EINVAL))
-    }
-
-    /// `openat(dirfd, path, ...)`: a file of the file set by its name (a leading `./` or `/`
-    /// is ignored); the descriptor, from 3 up.
-    fn sys_openat(&mut self, hw: &mut dyn Hw, pid: Pid, path: u64) -> u64 {
-        let name = match self.user_string(hw, pid, path) {
-            Ok(n) => n,
-            Err(Some(e)) => return e.wrapping_neg(),
-            // Restarted: a0 must still hold dirfd for the second try.
-            Err(None) => {
-                self.restarted(pid);
-                return self.index(pid).map_or(0, |pi| self.procs[pi].regs[10]);
-            }
-        };
-        let bare = name.trim_start_matches("./").trim_start_matches('/');
-        let Some(file) = self.files.iter().position(|(n, _)| n == bare) else {
-            return errno::ENOENT.wrapping_neg();
-        };
-        let Some(pi) = self.index(pid) else { return 0 };
-        let p = &mut self.procs[pi];
-        let fd = (3..).find(|f| !p.files.contains_key(f)).unwrap_or(3);
-        p.files.insert(fd, file);
-        fd
-    }
-
-    /// `msync(addr, len, flags)`: writes the dirty pages of shared file mappings in the
-    /// range back to their file and waits for the writes (`u64::MAX`: the process blocked).
-    fn sys_msync(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64, len: u64) -> u64 {
-        let Kernel {
-            mem,
-            sv,
-            disk,
-            procs,
-            ..
-        } = self;
-        let Memory::Paging(pg) = mem else {
-            return errno::EINVAL.wrapping_neg();
-        };
-        if !addr.is_multiple_of(pg.page_size()) {
-            return errno::EINVAL.wrapping_neg();
-        }
-        let end = addr.saturating_add(len);
-        let n = pg.sync(sv, hw, disk, procs, pid, addr, end, false, true);
-        if n == 0 {
-            return 0;
-        }
-        if let Some(pi) = self.index(pid) {
-            self.procs[pi].waiting_for += n as u32;
-        }
-        self.block(hw, pid);
-        u64::MAX
-    }
-
-    /// A system call will run again (its memory had to be faulted in first): it counts
-    /// once, when it completes.
-    fn restarted(&mut self, pid: Pid) {
-        self.sv.stats.syscalls = self.sv.stats.syscalls.saturating_sub(1);
-        if let Some(pi) = self.index(pid) {
-            let st = &mut self.procs[pi].stats;
-            st.syscalls = st.syscalls.saturating_sub(1);
-        }
-    }
-
-    fn sys_brk(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64) -> u64 {
-        let Some(pi) = self.index(pid) else { return 0 };
-        let p = &self.procs[pi];
-        let old = p.brk;
-        if addr == 0 || addr < p.heap_start || addr > p.brk_limit {
-            return old;
-        }
-        let page = match &self.mem {
-            Memory::Paging(pg) => pg.page_size(),
-            // (The contiguous schemes reserved the heap when they placed the process.)
-            Memory::Contig(_) => 16,
-            Memory::Seg(_) => crate::seg::GRANULE,
-        };
-        let heap = p.area_of(&AreaKind::Heap);
-        let new_end = addr.next_multiple_of(page);
-        // The heap may not run into another area.
-        let collides = p
-            .areas
-            .iter()
-            .enumerate()
-            .any(|(i, a)| Some(i) != heap && a.start < new_end && a.end > p.heap_start);
-        if collides {
-            return old;
-        }
-        if let Memory::Seg(sg) = &mut self.mem {
-            let current = self.current == Some(pid);
-            if !sg.set_heap(hw, pid, addr - self.procs[pi].heap_start, current) {
-                return old;
-            }
-            let p = &mut self.procs[pi];
-            if let Some(h) = heap {
-                p.areas[h].end = addr;
-            }
-            p.brk = addr;
-            return addr;
-        }
-        let old_end = old.next_multiple_of(page);
-        if new_end > old_end {
-            let Kernel {
-                mem,
-                sv,
-                disk,
-                procs,
-                ..
-            } = self;
-            if let Memory::Paging(pg) = mem {
-                if !pg.populate(sv, hw, disk, procs, pid, old_end, new_end, Perm::RW) {
-                    return old;
-                }
-            }
-        } else if new_end < old_end {
-            let Kernel { mem, sv, .. } = self;
-            if let Memory::Paging(pg) = mem {
-                pg.unmap(sv, hw, pid, new_end, old_end);
-            }
-        }
-        let p = &mut self.procs[pi];
-        if let Some(h) = heap {
-            p.areas[h].end = new_end;
-        }
-        p.brk = addr;
-        addr
-    }
-
-    fn sys_mmap(
-        &mut self,
-        hw: &mut dyn Hw,
-        pid: Pid,
-        addr: u64,
-        len: u64,
-        prot: u64,
-        flags: u64,
-    ) -> u64 {
-        let einval = errno::EINVAL.wrapping_neg();
-        if len == 0 {
-            return einval;
-        }
-        // A file mapping names an open descriptor (a5 holds the offset); its pages come in
-        // on demand, so simple paging, which loads everything at once, cannot map files.
-        if flags & MAP_ANONYMOUS == 0 && self.cfg.scheme == SchemeKind::SimplePaging {
-            return errno::ENODEV.wrapping_neg();
-        }
-        let file = if flags & MAP_ANONYMOUS == 0 {
-            let Some(pi) = self.index(pid) else {
-                return einval;
-            };
-            let fd = self.procs[pi].regs[14];
-            match self.procs[pi].files.get(&fd) {
-                Some(&f) => Some(f),
-                None => return errno::EBADF.wrapping_neg(),
-            }
-        } else {
-            None
-        };
-        let Memory::Paging(pg) = &self.mem else {
-            // A contiguous address space has no room outside its program, heap and stack.
-            return errno::ENOMEM.wrapping_neg();
-        };
-        let page = pg.page_size();
-        let Some(len) = len.checked_next_multiple_of(page) else {
-            return errno::ENOMEM.wrapping_neg();
-        };
-        let Some(pi) = self.index(pid) else {
-            return einval;
-        };
-        let start = if flags & MAP_FIXED != 0 {
-            if !addr.is_multiple_of(page) {
-                return einval;
-            }
-            let Some(end) = addr.checked_add(len) else {
-                return einval;
-            };
-            // It replaces earlier anonymous mappings; the program's own areas (text, data,
-            // heap, stack) it may not.
-            let p = &self.procs[pi];
-            if p.areas
-                .iter()
-                .any(|a| !a.kind.is_mapping() && a.start < end && addr < a.end)
-            {
-                return einval;
-            }
-            if p.overlaps(addr, end) {
-                self.sys_munmap(hw, pid, addr, len);
-            }
-            addr
-        } else {
-            // Top down from below the stack's lowest reach.
-            let p = &self.procs[pi];
-            let mut top = p.stack_floor & !(page - 1);
-            loop {
-                let Some(start) = top.checked_sub(len) else {
-                    return errno::ENOMEM.wrapping_neg();
-                };
-                if start < p.brk_limit {
-                    return errno::ENOMEM.wrapping_neg();
-                }
-                match p
-                    .areas
-                    .iter()
-                    .filter(|a| a.start < top && start < a.end)
-                    .map(|a| a.start)
-                    .min()
-                {
-                    None => break start,
-                    Some(s) => top = s & !(page - 1),
-                }
-            }
-        };
-        let offset = self.procs[pi].regs[15];
-        if file.is_some() && !offset.is_multiple_of(page) {
-            return einval;
-        }
-        let kind = match file {
-            Some(file) => AreaKind::File {
-                file,
-                offset,
-                shared: flags & MAP_SHARED != 0,
-            },
-            None => AreaKind::Anon,
-        };
-        let p = &mut self.procs[pi];
-        p.add_area(Area {
-            start,
-            end: start + len,
-            perm: Perm::from_prot(prot),
-            kind,
-        });
-        let perm = Perm::from_prot(prot);
-        let Kernel {
-            mem,
-            sv,
-            disk,
-            procs,
-            ..
-        } = self;
-        let Memory::Paging(pg) = mem else {
-            return errno::ENOMEM.wrapping_neg();
-        };
-        if !pg.populate(sv, hw, disk, procs, pid, start, start + len, perm) {
-            // Out of frames (simple paging): undo the mapping, pages and area alike.
-            pg.unmap(sv, hw, pid, start, start + len);
-            if let Some(pi) = procs.iter().position(|p| p.pid == pid) {
-                procs[pi].areas.retain(|a| a.start != start);
-            }
-            return errno::ENOMEM.wrapping_neg();
-        }
-        start
-    }
-
-    fn sys_munmap(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64, len: u64) -> u64 {
-        let Memory::Paging(pg) = &self.mem else {
-            return errno::EINVAL.wrapping_neg();
-        };
-        let page = pg.page_size();
-        if !addr.is_multiple_of(page) || len == 0 {
-            return errno::EINVAL.wrapping_neg();
-        }
-        let Some(end) = addr.checked_add(len.next_multiple_of(page)) else {
-            return errno::EINVAL.wrapping_neg();
-        };
-        let Some(pi) = self.index(pid) else { return 0 };
-        // Dirty pages of shared file mappings in the range go back to their file first
-        // (while their areas still say which file).
-        let shared: Vec<(u64, u64)> = self.procs[pi]
-            .areas
-            .iter()
-            .filter(|a| matches!(a.kind, AreaKind::File { shared: true, .. }))
-            .filter(|a| a.start < end && addr < a.end)
-            .map(|a| (a.start.max(addr), a.end.min(end)))
-            .collect();
-        {
-            let Kernel {
-                mem,
-                sv,
-                disk,
-                procs,
-                ..
-            } = self;
-            if let Memory::Paging(pg) = mem {
-                for (from, to) in shared {
-                    pg.sync(sv, hw, disk, procs, pid, from, to, true, false);
-                }
-            }
-        }
-        // Only mmap areas are unmapped; the range is cut out of them.
-        let p = &mut self.procs[pi];
-        let mut kept = Vec::new();
-        // The ranges actually cut: only their pages are freed (the program's own areas in
-        // the range keep their pages).
-        let mut cut = Vec::new();
-        for a in p.areas.drain(..) {
-            if !a.kind.is_mapping() || a.end <= addr || a.start >= end {
-                kept.push(a);
-                continue;
-            }
-            cut.push((a.start.max(addr), a.end.min(end)));
-            if a.start < addr {
-                kept.push(a.piece(a.start, addr));
-            }
-            if a.end > end {
-                kept.push(a.piece(end, a.end));
-            }
-        }
-        p.areas = kept;
-        p.areas.sort_by_key(|a| a.start);
-        let Kernel { mem, sv, .. } = self;
-        if let Memory::Paging(pg) = mem {
-            for (from, to) in cut {
-                pg.unmap(sv, hw, pid, from, to);
-            }
-        }
-        0
-    }
-
-    fn sys_mprotect(&mut self, hw: &mut dyn Hw, pid: Pid, addr: u64, len: u64, prot: u64) -> u64 {
-        let Memory::Paging(pg) = &self.mem else {
-            // Base and bounds has no per-page permissions to change.
-            return errno::EINVAL.wrapping_neg();
-        };
-        let page = pg.page_size();
-        if !addr.is_multiple_of(page) {
-            return errno::EINVAL.wrapping_neg();
-        }
-        let Some(end) = addr.checked_add(len.next_multiple_of(page)) else {
-            return errno::EINVAL.wrapping_neg();
-        };
-        let Some(pi) = self.index(pid) else { return 0 };
-        let perm = Perm::from_prot(prot);
-        let p = &mut self.procs[pi];
-        // Every page of the range must be mapped.
-        let mut va = addr;
-        while va < end {
-            match p.area(va) {
-                Some(a) => va = a.end.min(end),
-                None => return errno::ENOMEM.wrapping_neg(),
-            }
-        }
-        let mut out = Vec::new();
-        for a in p.areas.drain(..) {
-            if a.end <= addr || a.start >= end {
-                out.push(a);
-                continue;
-            }
-            if a.start < addr {
-                out.push(a.piece(a.start, addr));
-            }
-            out.push(Area {
-                perm,
-                ..a.piece(addr, end)
-            });
-            if a.end > end {
-                out.push(a.piece(end, a.end));
-            }
-        }
-        p.areas = out;
-        let Kernel {
-            mem,
-            sv,
-            disk,
-            procs,
-            ..
-        } = self;
-        if let Memory::Paging(pg) = mem {
-            pg.protect(sv, hw, disk, procs, pid, addr, end, perm);
-        }
-        0
-    }
-
     /// Walks every kernel statistic under stable names: the kernel's, the scheme's, then
     /// each process's under `os.proc.PID`.
     pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
         self.sv.stats.for_each(f);
-        match &self.mem {
-            Memory::Paging(pg) => pg.for_each_stat(f),
-            Memory::Contig(c) => c.for_each_stat(f),
-            Memory::Seg(sg) => sg.for_each_stat(f),
-        }
+        self.mem.for_each_stat(f);
         for p in &self.procs {
             let prefix = format!("os.proc.{}", p.pid);
             p.stats.for_each(&prefix, f);

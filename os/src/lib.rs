@@ -39,6 +39,7 @@ pub mod partition;
 pub mod placement;
 pub mod process;
 pub mod replace;
+pub mod scheme;
 pub mod seg;
 pub mod services;
 pub mod workingset;

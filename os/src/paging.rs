@@ -21,6 +21,7 @@ use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::process::{Access, AreaKind, Kill, Pid, Process};
 use crate::replace::{Future, PageBits, PageKey, Policy, Replacer};
+use crate::scheme::{Cx, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskError, DiskOp, Done, Event, Request, Services};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -549,13 +550,9 @@ impl Paging {
     /// back to their file; with `free` the pages are unmapped too (their frames are freed
     /// when the writes complete), else their D bits are cleared. With `wait` the owner is
     /// woken by each completion (`msync`). Returns how many writes started.
-    #[allow(clippy::too_many_arguments)]
     pub fn sync(
         &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
+        cx: &mut Cx,
         pid: Pid,
         start: u64,
         end: u64,
@@ -565,14 +562,14 @@ impl Paging {
         let pages = self.resident_in(pid, start, end);
         let mut writes = 0;
         for (vpn, frame) in pages {
-            let Some((block, true)) = self.file_block(procs, pid, vpn) else {
+            let Some((block, true)) = self.file_block(cx.procs, pid, vpn) else {
                 continue;
             };
-            if !self.page_dirty(hw, pid, vpn) {
+            if !self.page_dirty(cx.hw, pid, vpn) {
                 continue;
             }
             if free {
-                self.clear_pte(sv, hw, pid, vpn);
+                self.clear_pte(cx.sv, cx.hw, pid, vpn);
                 self.table.unmap(frame, pid, vpn);
                 if let Some(r) = self.replacer(pid) {
                     r.removed(key(pid, vpn));
@@ -582,11 +579,12 @@ impl Paging {
                     s.resident = s.resident.saturating_sub(1);
                 }
             } else {
-                let perm = procs
+                let perm = cx
+                    .procs
                     .iter()
                     .find(|p| p.pid == pid)
                     .map_or(Perm::RW, |p| page_perm(p, vpn, self.page_bits));
-                let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, false);
+                let _ = self.map(cx, pid, vpn, frame, perm, false);
                 if let Some(p) = self
                     .spaces
                     .get_mut(&pid)
@@ -595,7 +593,7 @@ impl Paging {
                     p.dirty = false;
                 }
             }
-            self.flush_page(sv, hw, pid, vpn);
+            self.flush_page(cx.sv, cx.hw, pid, vpn);
             let tag = Tag::FileSync {
                 pid,
                 vpn,
@@ -609,18 +607,18 @@ impl Paging {
                 pa: frame,
                 pid,
             };
-            match disk.start(sv, hw, req, tag) {
+            match cx.disk.start(cx.sv, cx.hw, req, tag) {
                 Ok(_) => {
                     // The controller copies the frame when the write completes: until then
                     // the frame is not reused, even if its page is evicted as clean.
                     self.table.writeback_begin(frame);
                     writes += 1;
-                    sv.stats.pages_out += 1;
+                    cx.sv.stats.pages_out += 1;
                 }
                 Err(e) if free => {
-                    sv.stats.lost_writes += 1;
-                    sv.message(
-                        hw,
+                    cx.sv.stats.lost_writes += 1;
+                    cx.sv.message(
+                        cx.hw,
                         format!(
                             "process {pid}: the write-back of its file page at {:#x} could not start ({e}): the file misses that page's last changes",
                             vpn << self.page_bits
@@ -701,37 +699,22 @@ impl Paging {
     }
 
     /// A table frame (zeroed), evicting a user page if none is free.
-    fn table_frame(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-    ) -> Option<u64> {
+    fn table_frame(&mut self, cx: &mut Cx, pid: Pid) -> Option<u64> {
         let f = match self.frame_alloc(Use::Table { pid }) {
             Some(f) => f,
             None => {
-                let f = self.evict_any(sv, hw, disk, procs, pid)?;
+                let f = self.evict_any(cx, pid)?;
                 self.table.claim(f, Use::Table { pid });
                 f
             }
         };
-        self.zero(sv, hw, f);
+        self.zero(cx.sv, cx.hw, f);
         self.stats.table_frames += 1;
         Some(f)
     }
 
     /// The leaf PTE address for `va` in `pid`'s tables, building missing tables.
-    fn leaf_build(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-        va: u64,
-    ) -> Option<u64> {
+    fn leaf_build(&mut self, cx: &mut Cx, pid: Pid, va: u64) -> Option<u64> {
         let f = self.format.clone();
         let mut table = self.spaces.get(&pid)?.root;
         for level in (0..f.levels()).rev() {
@@ -739,16 +722,16 @@ impl Paging {
             if level == 0 {
                 return Some(pa);
             }
-            let pte = read_pte(hw, &f, pa)?;
+            let pte = read_pte(cx.hw, &f, pa)?;
             if f.flags(pte).v {
                 table = f.pfn_address(pte);
                 continue;
             }
-            let t = self.table_frame(sv, hw, disk, procs, pid)?;
-            write_pte(hw, &f, pa, f.make_pointer(t)?);
-            sv.stats.pte_writes += 1;
-            let c = sv.cost().pte_write;
-            sv.charge(hw, c);
+            let t = self.table_frame(cx, pid)?;
+            write_pte(cx.hw, &f, pa, f.make_pointer(t)?);
+            cx.sv.stats.pte_writes += 1;
+            let c = cx.sv.cost().pte_write;
+            cx.sv.charge(cx.hw, c);
             if let Some(s) = self.spaces.get_mut(&pid) {
                 s.tables.push(t);
             }
@@ -773,13 +756,9 @@ impl Paging {
     }
 
     /// Maps `vpn` of `pid` to `frame` with `perm`.
-    #[allow(clippy::too_many_arguments)]
     fn map(
         &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
+        cx: &mut Cx,
         pid: Pid,
         vpn: u64,
         frame: u64,
@@ -787,7 +766,7 @@ impl Paging {
         store: bool,
     ) -> bool {
         let va = vpn << self.page_bits;
-        let Some(pa) = self.leaf_build(sv, hw, disk, procs, pid, va) else {
+        let Some(pa) = self.leaf_build(cx, pid, va) else {
             return false;
         };
         let Some(pte) = self
@@ -796,10 +775,10 @@ impl Paging {
         else {
             return false;
         };
-        write_pte(hw, &self.format, pa, pte);
-        sv.stats.pte_writes += 1;
-        let c = sv.cost().pte_write;
-        sv.charge(hw, c);
+        write_pte(cx.hw, &self.format, pa, pte);
+        cx.sv.stats.pte_writes += 1;
+        let c = cx.sv.cost().pte_write;
+        cx.sv.charge(cx.hw, c);
         true
     }
 
@@ -811,20 +790,13 @@ impl Paging {
     }
 
     /// Makes a process's space (its root table); loads every page under simple paging.
-    pub fn admit(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-    ) -> Admit {
-        let Some(pi) = procs.iter().position(|p| p.pid == pid) else {
+    pub fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
+        let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
             return Admit::Refuse("no such process".into());
         };
         if self.simple {
             // Every page of every area, plus the tables: fits now, later, or never.
-            let need = self.pages_needed(&procs[pi]);
+            let need = self.pages_needed(&cx.procs[pi]);
             if need > self.stats.frames {
                 return Admit::Refuse(format!(
                     "it needs {need} frames (pages and page tables) and the machine has {}",
@@ -838,9 +810,9 @@ impl Paging {
         let Some(root) = self.frame_alloc(Use::Table { pid }) else {
             return Admit::Wait;
         };
-        self.zero(sv, hw, root);
+        self.zero(cx.sv, cx.hw, root);
         self.stats.table_frames += 1;
-        let asid = procs[pi].asid;
+        let asid = cx.procs[pi].asid;
         let space = self.spaces.entry(pid).or_default();
         space.root = root;
         space.tables = vec![root];
@@ -851,8 +823,8 @@ impl Paging {
         if !self.simple {
             return Admit::Ready;
         }
-        // Simple paging: map every page now; image pages are read from the disk.
-        let areas = procs[pi].areas.clone();
+        // Simple paging: map every page now; image pages are read from the cx.disk.
+        let areas = cx.procs[pi].areas.clone();
         let mut loading = 0;
         for a in &areas {
             let mut va = a.start & !(self.page - 1);
@@ -878,8 +850,8 @@ impl Paging {
                 // Mapped accessed and (writable pages) dirty: nothing is ever written out,
                 // so the hardware need not track either, and no access faults. A page that
                 // two areas share gets the permissions of both.
-                let perm = page_perm(&procs[pi], vpn, self.page_bits);
-                if !self.map(sv, hw, disk, procs, pid, vpn, frame, perm, perm.write) {
+                let perm = page_perm(&cx.procs[pi], vpn, self.page_bits);
+                if !self.map(cx, pid, vpn, frame, perm, perm.write) {
                     return Admit::Refuse("out of frames for page tables".into());
                 }
                 self.table.map(frame, pid, vpn);
@@ -904,16 +876,16 @@ impl Paging {
                             pa: frame,
                             pid,
                         };
-                        if let Err(e) = disk.start(sv, hw, req, tag) {
+                        if let Err(e) = cx.disk.start(cx.sv, cx.hw, req, tag) {
                             return Admit::Refuse(format!(
-                                "reading its image from the disk failed: {e}"
+                                "reading its image from the cx.disk failed: {e}"
                             ));
                         }
-                        sv.stats.pages_in += 1;
-                        procs[pi].stats.pages_in += 1;
+                        cx.sv.stats.pages_in += 1;
+                        cx.procs[pi].stats.pages_in += 1;
                         loading += 1;
                     }
-                    None => self.zero(sv, hw, frame),
+                    None => self.zero(cx.sv, cx.hw, frame),
                 }
                 va += self.page;
             }
@@ -974,18 +946,7 @@ impl Paging {
     }
 
     /// Handles a page fault of `pid` at `va`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fault(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-        va: u64,
-        access: Access,
-        pc: u64,
-    ) -> Outcome {
+    pub fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {
         let scheme = self.scheme();
         let kill = |cause: &'static str, detail: String| {
             Outcome::Kill(Kill {
@@ -997,16 +958,16 @@ impl Paging {
                 detail,
             })
         };
-        let Some(pi) = procs.iter().position(|p| p.pid == pid) else {
+        let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
             return Outcome::Resume;
         };
         let vpn = va >> self.page_bits;
         let store = access == Access::Store;
         // The area, growing the stack for an access just below it.
-        let area = match procs[pi].area_index(va) {
+        let area = match cx.procs[pi].area_index(va) {
             Some(i) => i,
             None => {
-                let p = &mut procs[pi];
+                let p = &mut cx.procs[pi];
                 let stack = p.area_of(&AreaKind::Stack);
                 let growable = !self.simple
                     && stack.is_some_and(|s| va < p.areas[s].start)
@@ -1015,9 +976,9 @@ impl Paging {
                 match stack {
                     Some(s) if growable => {
                         p.areas[s].start = va & !(self.page - 1);
-                        sv.stats.stack_growths += 1;
-                        sv.event(
-                            hw,
+                        cx.sv.stats.stack_growths += 1;
+                        cx.sv.event(
+                            cx.hw,
                             Event::Fault {
                                 pid,
                                 va,
@@ -1042,7 +1003,7 @@ impl Paging {
                 }
             }
         };
-        let a = procs[pi].areas[area].clone();
+        let a = cx.procs[pi].areas[area].clone();
         if !access.allowed_by(a.perm) {
             let what = access.verb();
             return kill(
@@ -1065,9 +1026,9 @@ impl Paging {
             if let Some(s) = self.spaces.get_mut(&pid) {
                 s.waiters.entry(vpn).or_default().push(pid);
             }
-            procs[pi].waiting_for += 1;
-            sv.event(
-                hw,
+            cx.procs[pi].waiting_for += 1;
+            cx.sv.event(
+                cx.hw,
                 Event::Fault {
                     pid,
                     va,
@@ -1080,11 +1041,12 @@ impl Paging {
         if let Some(frame) = page.frame {
             // Resident: the hardware wants A or D set (Svade: after Clock cleared A, or the
             // first store to a page mapped clean), or the PTE is stale. D stays if it was set.
-            let dirty = store || self.page_dirty(hw, pid, vpn);
-            let perm = page_perm(&procs[pi], vpn, self.page_bits);
-            let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, dirty);
-            self.flush_page(sv, hw, pid, vpn);
-            sv.fault(hw, &mut procs[pi].stats, pid, va, access, "minor");
+            let dirty = store || self.page_dirty(cx.hw, pid, vpn);
+            let perm = page_perm(&cx.procs[pi], vpn, self.page_bits);
+            let _ = self.map(cx, pid, vpn, frame, perm, dirty);
+            self.flush_page(cx.sv, cx.hw, pid, vpn);
+            cx.sv
+                .fault(cx.hw, &mut cx.procs[pi].stats, pid, va, access, "minor");
             return Outcome::Resume;
         }
         if self.simple {
@@ -1095,7 +1057,7 @@ impl Paging {
         }
         // The page-table path first: a table frame may cost an eviction, and must never take
         // the frame this page is about to get (tables stay until the process ends).
-        if self.leaf_build(sv, hw, disk, procs, pid, va).is_none() {
+        if self.leaf_build(cx, pid, va).is_none() {
             return kill(
                 "out-of-memory",
                 "no frame is free for a page table, and no clean page can be evicted".into(),
@@ -1108,17 +1070,17 @@ impl Paging {
             store,
             access,
         };
-        let frame = match self.frame_for(sv, hw, disk, procs, &pending) {
+        let frame = match self.frame_for(cx, &pending) {
             Ok(Some(f)) => f,
             Ok(None) => {
                 // A dirty victim is being written out; the page follows it.
                 self.reserve(pid, vpn);
-                procs[pi].waiting_for += 1;
+                cx.procs[pi].waiting_for += 1;
                 return Outcome::Block;
             }
             Err(detail) => return kill("out-of-memory", detail),
         };
-        self.fill(sv, hw, disk, procs, &pending, frame)
+        self.fill(cx, &pending, frame)
     }
 
     fn reserve(&mut self, pid: Pid, vpn: u64) {
@@ -1129,14 +1091,7 @@ impl Paging {
 
     /// A frame for `pending`: `Ok(Some)` at once, `Ok(None)` when a dirty victim must be
     /// written first (the frame then goes to `pending`), `Err` when nothing can be evicted.
-    fn frame_for(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pending: &Pending,
-    ) -> Result<Option<u64>, String> {
+    fn frame_for(&mut self, cx: &mut Cx, pending: &Pending) -> Result<Option<u64>, String> {
         let pid = pending.pid;
         let resident = self.spaces.get(&pid).map_or(0, |s| s.resident);
         let within = self.quota == 0 || resident < self.quota;
@@ -1145,8 +1100,8 @@ impl Paging {
                 return Ok(Some(f));
             }
         }
-        let c = sv.cost().replace;
-        sv.charge(hw, c);
+        let c = cx.sv.cost().replace;
+        cx.sv.charge(cx.hw, c);
         // The policy chooses (its state is taken out while it reads the page tables).
         let mut repl = match self.global.take() {
             Some(r) => Some((r, true)),
@@ -1159,8 +1114,8 @@ impl Paging {
         let victim = match repl.as_mut() {
             Some((r, _)) => {
                 let mut bits = Bits {
-                    hw,
-                    sv,
+                    hw: &mut *cx.hw,
+                    sv: &mut *cx.sv,
                     format: &self.format,
                     spaces: &self.spaces,
                     stats: &mut self.stats,
@@ -1186,22 +1141,15 @@ impl Paging {
             ));
         };
         let (vpid, vvpn) = unkey(victim);
-        self.evict(sv, hw, disk, procs, vpid, vvpn, Some(pending.clone()))
+        self.evict(cx, vpid, vvpn, Some(pending.clone()))
             .map_err(|e| format!("evicting a page failed: {e}"))
     }
 
     /// Evicts some user page for a page table, waiting for nothing: the first clean,
     /// resident, idle page in frame-address order (a dirty one would have to be written
     /// out first).
-    fn evict_any(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-    ) -> Option<u64> {
-        // Take the page in the lowest frame whose page is clean and whose frame no disk
+    fn evict_any(&mut self, cx: &mut Cx, pid: Pid) -> Option<u64> {
+        // Take the page in the lowest frame whose page is clean and whose frame no cx.disk
         // write still reads.
         let candidates: Vec<(u64, (Pid, u64))> = self.table.pages().collect();
         for (frame, (opid, ovpn)) in candidates {
@@ -1210,14 +1158,14 @@ impl Paging {
                 .get(&opid)
                 .and_then(|s| s.pages.get(&ovpn))
                 .is_none_or(|p| p.busy);
-            if busy || self.table.under_writeback(frame) || self.page_dirty(hw, opid, ovpn) {
+            if busy || self.table.under_writeback(frame) || self.page_dirty(cx.hw, opid, ovpn) {
                 continue;
             }
             if let Some(r) = self.replacer(opid) {
                 r.removed(key(opid, ovpn));
             }
             let _ = pid;
-            let got = self.evict(sv, hw, disk, procs, opid, ovpn, None);
+            let got = self.evict(cx, opid, ovpn, None);
             if let Ok(Some(f)) = got {
                 debug_assert_eq!(f, frame);
                 return Some(f);
@@ -1267,13 +1215,9 @@ impl Paging {
     /// Takes `(vpid, vvpn)` out of memory: clears its PTE and flushes it; a dirty page is
     /// written to its swap slot and the frame goes to `then` when that finishes
     /// (`Ok(None)`); a clean page's frame is returned (`Ok(Some)`).
-    #[allow(clippy::too_many_arguments)]
     fn evict(
         &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
+        cx: &mut Cx,
         vpid: Pid,
         vvpn: u64,
         then: Option<Pending>,
@@ -1285,14 +1229,14 @@ impl Paging {
             return Err(format!("page {vvpn:#x} of process {vpid} is not resident"));
         };
         let va = vvpn << self.page_bits;
-        let dirty = self.page_dirty(hw, vpid, vvpn);
-        self.clear_pte(sv, hw, vpid, vvpn);
-        self.flush_page(sv, hw, vpid, vvpn);
+        let dirty = self.page_dirty(cx.hw, vpid, vvpn);
+        self.clear_pte(cx.sv, cx.hw, vpid, vvpn);
+        self.flush_page(cx.sv, cx.hw, vpid, vvpn);
         self.stats.evictions += 1;
         self.table.unmap(frame, vpid, vvpn);
         let for_pid = then.as_ref().map_or(vpid, |t| t.pid);
-        sv.event(
-            hw,
+        cx.sv.event(
+            cx.hw,
             Event::Evict {
                 pid: vpid,
                 va,
@@ -1302,7 +1246,7 @@ impl Paging {
         );
         // A dirty page of a shared file mapping goes back to its file; any other dirty
         // page to its swap slot.
-        let to_file = match self.file_block(procs, vpid, vvpn) {
+        let to_file = match self.file_block(cx.procs, vpid, vvpn) {
             Some((block, true)) if dirty => Some(block),
             _ => None,
         };
@@ -1367,16 +1311,16 @@ impl Paging {
             pa: frame,
             pid: vpid,
         };
-        if let Err(e) = disk.start(sv, hw, req, tag) {
+        if let Err(e) = cx.disk.start(cx.sv, cx.hw, req, tag) {
             // The page stays where it is.
-            self.keep(sv, hw, disk, procs, vpid, vvpn, frame);
+            self.keep(cx, vpid, vvpn, frame);
             return Err(format!("writing a page out failed: {e}"));
         }
         self.table.writeback_begin(frame);
         self.table.defer(frame, after);
         self.stats.writebacks += 1;
-        sv.stats.pages_out += 1;
-        if let Some(p) = procs.iter_mut().find(|p| p.pid == vpid) {
+        cx.sv.stats.pages_out += 1;
+        if let Some(p) = cx.procs.iter_mut().find(|p| p.pid == vpid) {
             p.stats.pages_out += 1;
         }
         Ok(None)
@@ -1384,17 +1328,9 @@ impl Paging {
 
     /// Fills `frame` for `pending`: from swap or the image (a major fault: the process
     /// blocks), or with zeros (minor: it resumes).
-    fn fill(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pending: &Pending,
-        frame: u64,
-    ) -> Outcome {
+    fn fill(&mut self, cx: &mut Cx, pending: &Pending, frame: u64) -> Outcome {
         let (pid, vpn) = (pending.pid, pending.vpn);
-        let Some(pi) = procs.iter().position(|p| p.pid == pid) else {
+        let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
             self.frame_free(frame);
             return Outcome::Resume;
         };
@@ -1410,7 +1346,7 @@ impl Paging {
         // program page from the image; anything else is zeros.
         let from = swap
             .map(|slot| self.swap.first_block + slot * self.blocks_per_page)
-            .or_else(|| self.file_block(procs, pid, vpn).map(|(b, _)| b))
+            .or_else(|| self.file_block(cx.procs, pid, vpn).map(|(b, _)| b))
             .or(image);
         let access = pending.access;
         match from {
@@ -1436,7 +1372,7 @@ impl Paging {
                     pa: frame,
                     pid,
                 };
-                if let Err(e) = disk.start(sv, hw, req, tag) {
+                if let Err(e) = cx.disk.start(cx.sv, cx.hw, req, tag) {
                     // Nothing will fill the frame: it goes, and so does the process.
                     if let Some(s) = self.spaces.get_mut(&pid) {
                         if let Some(p) = s.pages.get_mut(&vpn) {
@@ -1449,42 +1385,34 @@ impl Paging {
                     self.frame_free(frame);
                     return Outcome::Kill(Kill {
                         addr: va,
-                        pc: procs[pi].pc,
+                        pc: cx.procs[pi].pc,
                         access: Some(access),
                         cause: "io-error",
                         scheme: self.scheme(),
-                        detail: format!("reading its page from disk block {block} failed: {e}"),
+                        detail: format!("reading its page from cx.disk block {block} failed: {e}"),
                     });
                 }
-                sv.stats.pages_in += 1;
-                procs[pi].stats.pages_in += 1;
-                procs[pi].waiting_for += 1;
-                sv.fault(hw, &mut procs[pi].stats, pid, va, access, "major");
+                cx.sv.stats.pages_in += 1;
+                cx.procs[pi].stats.pages_in += 1;
+                cx.procs[pi].waiting_for += 1;
+                cx.sv
+                    .fault(cx.hw, &mut cx.procs[pi].stats, pid, va, access, "major");
                 Outcome::Block
             }
             None => {
-                self.zero(sv, hw, frame);
-                self.install(sv, hw, disk, procs, pid, vpn, frame, pending.store);
-                sv.fault(hw, &mut procs[pi].stats, pid, va, access, "minor");
+                self.zero(cx.sv, cx.hw, frame);
+                self.install(cx, pid, vpn, frame, pending.store);
+                cx.sv
+                    .fault(cx.hw, &mut cx.procs[pi].stats, pid, va, access, "minor");
                 Outcome::Resume
             }
         }
     }
 
     /// Maps a filled frame and tells the policy.
-    #[allow(clippy::too_many_arguments)]
-    fn install(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-        vpn: u64,
-        frame: u64,
-        store: bool,
-    ) {
-        let perm = procs
+    fn install(&mut self, cx: &mut Cx, pid: Pid, vpn: u64, frame: u64, store: bool) {
+        let perm = cx
+            .procs
             .iter()
             .find(|p| p.pid == pid)
             .map_or(Perm::RW, |p| page_perm(p, vpn, self.page_bits));
@@ -1498,7 +1426,7 @@ impl Paging {
         }
         self.table.map(frame, pid, vpn);
         self.table.set_busy(frame, false);
-        let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, store);
+        let _ = self.map(cx, pid, vpn, frame, perm, store);
         if let Some(r) = self.replacer(pid) {
             r.inserted(key(pid, vpn));
         }
@@ -1506,17 +1434,10 @@ impl Paging {
 
     /// A disk request finished, for good (the driver retried a failed one first): what it
     /// means for the processes.
-    pub fn disk_done(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        done: Done<Tag>,
-    ) -> Finished {
+    pub fn disk_done(&mut self, cx: &mut Cx, done: Done<Tag>) -> Finished {
         match done.result {
-            Ok(()) => self.completed(sv, hw, disk, procs, done.tag),
-            Err(e) => self.failed(sv, hw, disk, procs, done.tag, done.request, e),
+            Ok(()) => self.completed(cx, done.tag),
+            Err(e) => self.failed(cx, done.tag, done.request, e),
         }
     }
 
@@ -1525,17 +1446,7 @@ impl Paging {
     /// error on a page-in); a page-out leaves the page where it is, resident and dirty (the
     /// page that waited for its frame faults again and finds another); a file write-back
     /// leaves the page dirty if it is still mapped, and is reported as lost if not.
-    #[allow(clippy::too_many_arguments)]
-    fn failed(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        tag: Tag,
-        req: Request,
-        e: DiskError,
-    ) -> Finished {
+    fn failed(&mut self, cx: &mut Cx, tag: Tag, req: Request, e: DiskError) -> Finished {
         let mut f = Finished::default();
         let scheme = self.scheme();
         match tag {
@@ -1546,7 +1457,7 @@ impl Paging {
                 } else {
                     "reading"
                 };
-                let pc = procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc);
+                let pc = cx.procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc);
                 f.killed.push((
                     pid,
                     Kill {
@@ -1556,7 +1467,7 @@ impl Paging {
                         cause: "io-error",
                         scheme,
                         detail: format!(
-                            "{what} its page at {va:#x} from disk block {} failed: {e}",
+                            "{what} its page at {va:#x} from cx.disk block {} failed: {e}",
                             req.block
                         ),
                     },
@@ -1591,21 +1502,21 @@ impl Paging {
                 if !owned {
                     // Its owner ended meanwhile: nothing is lost, the frame goes on as if
                     // the write had worked.
-                    return self.completed(sv, hw, disk, procs, tag);
+                    return self.completed(cx, tag);
                 }
                 let va = vpn << self.page_bits;
-                sv.message(
-                    hw,
+                cx.sv.message(
+                    cx.hw,
                     format!(
-                        "process {pid}: its page at {va:#x} could not be written out to disk block {} ({e}); it stays in memory",
+                        "process {pid}: its page at {va:#x} could not be written out to cx.disk block {} ({e}); it stays in memory",
                         req.block
                     ),
                 );
                 // What waited for the frame faults again.
                 if let Some(AfterWrite::Give(pending)) = self.table.writeback_end(frame) {
-                    f.woken.extend(self.unreserve(procs, &pending));
+                    f.woken.extend(self.unreserve(cx.procs, &pending));
                 }
-                self.keep(sv, hw, disk, procs, pid, vpn, frame);
+                self.keep(cx, pid, vpn, frame);
                 f.woken.extend(self.take_waiters(pid, vpn));
             }
             Tag::FileSync {
@@ -1631,25 +1542,25 @@ impl Paging {
                         p.dirty = true;
                     }
                 } else {
-                    sv.stats.lost_writes += 1;
-                    sv.message(
-                        hw,
+                    cx.sv.stats.lost_writes += 1;
+                    cx.sv.message(
+                        cx.hw,
                         format!(
-                            "process {pid}: the write-back of its file page at {va:#x} to disk block {} failed ({e}) after the page was unmapped: the file misses that page's last changes",
+                            "process {pid}: the write-back of its file page at {va:#x} to cx.disk block {} failed ({e}) after the page was unmapped: the file misses that page's last changes",
                             req.block
                         ),
                     );
                 }
                 if wait {
                     // msync answers -EIO.
-                    if let Some(p) = procs.iter_mut().find(|p| p.pid == pid) {
+                    if let Some(p) = cx.procs.iter_mut().find(|p| p.pid == pid) {
                         if !p.state.ended() {
                             p.regs[10] = crate::kernel::errno::EIO.wrapping_neg();
                         }
                     }
                     f.woken.push(pid);
                 }
-                let w = self.written(sv, hw, disk, procs, frame);
+                let w = self.written(cx, frame);
                 f.woken.extend(w.woken);
                 f.killed.extend(w.killed);
             }
@@ -1687,17 +1598,7 @@ impl Paging {
 
     /// Puts an evicted page whose write-out failed back where it was: resident in `frame`,
     /// mapped dirty (its data is only there), known to the policy again.
-    #[allow(clippy::too_many_arguments)]
-    fn keep(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-        vpn: u64,
-        frame: u64,
-    ) {
+    fn keep(&mut self, cx: &mut Cx, pid: Pid, vpn: u64, frame: u64) {
         if let Some(p) = self
             .spaces
             .get_mut(&pid)
@@ -1707,7 +1608,7 @@ impl Paging {
             p.dirty = true;
         }
         self.table.claim(frame, Use::Page);
-        self.install(sv, hw, disk, procs, pid, vpn, frame, true);
+        self.install(cx, pid, vpn, frame, true);
     }
 
     fn scheme(&self) -> &'static str {
@@ -1719,14 +1620,7 @@ impl Paging {
     }
 
     /// A disk request completed and moved its data; returns the processes it unblocks.
-    fn completed(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        tag: Tag,
-    ) -> Finished {
+    fn completed(&mut self, cx: &mut Cx, tag: Tag) -> Finished {
         let mut woken = Vec::new();
         let mut killed = Vec::new();
         match tag {
@@ -1753,12 +1647,13 @@ impl Paging {
                 // on a page boundary: a data segment linked after text's page, .sbss after
                 // .sdata).
                 let va = vpn << self.page_bits;
-                let still_mapped = procs
+                let still_mapped = cx
+                    .procs
                     .iter()
                     .find(|p| p.pid == pid)
                     .is_some_and(|p| p.overlaps(va, va + self.page));
                 if self.spaces.contains_key(&pid) && still_mapped {
-                    self.install(sv, hw, disk, procs, pid, vpn, frame, store);
+                    self.install(cx, pid, vpn, frame, store);
                     woken.push(pid);
                     woken.extend(self.take_waiters(pid, vpn));
                 } else {
@@ -1794,14 +1689,14 @@ impl Paging {
                     None => self.swap.free.extend(slot),
                 }
                 woken.extend(self.take_waiters(pid, vpn));
-                let f = self.written(sv, hw, disk, procs, frame);
+                let f = self.written(cx, frame);
                 woken.extend(f.woken);
                 killed.extend(f.killed);
             }
             Tag::FileSync {
                 pid, frame, wait, ..
             } => {
-                let f = self.written(sv, hw, disk, procs, frame);
+                let f = self.written(cx, frame);
                 woken.extend(f.woken);
                 killed.extend(f.killed);
                 if wait {
@@ -1818,14 +1713,7 @@ impl Paging {
     /// A disk write from `frame` completed: once no write reads the frame any more, what
     /// waited for it happens (the frame goes to the allocator, or to the page that waits
     /// for it). Returns the processes that may run again.
-    fn written(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        frame: u64,
-    ) -> Finished {
+    fn written(&mut self, cx: &mut Cx, frame: u64) -> Finished {
         let mut f = Finished::default();
         let woken = &mut f.woken;
         match self.table.writeback_end(frame) {
@@ -1839,13 +1727,13 @@ impl Paging {
                     p.busy = false;
                 }
                 self.table.claim(frame, Use::Page);
-                match self.fill(sv, hw, disk, procs, &pending, frame) {
+                match self.fill(cx, &pending, frame) {
                     Outcome::Resume => woken.push(pending.pid),
                     Outcome::Block => {}
                     Outcome::Kill(k) => f.killed.push((pending.pid, k)),
                 }
                 // The write was what the process waited for; the read (if any) counts anew.
-                if let Some(p) = procs.iter_mut().find(|p| p.pid == pending.pid) {
+                if let Some(p) = cx.procs.iter_mut().find(|p| p.pid == pending.pid) {
                     p.waiting_for = p.waiting_for.saturating_sub(1);
                     if p.waiting_for == 0 {
                         woken.push(pending.pid);
@@ -1940,29 +1828,19 @@ impl Paging {
     }
 
     /// Changes the permissions of resident pages in `[start, end)` to `perm`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn protect(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-        start: u64,
-        end: u64,
-        perm: Perm,
-    ) {
+    pub fn protect(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) {
         let resident = self.resident_in(pid, start, end);
         for (vpn, frame) in resident {
-            let dirty = self.page_dirty(hw, pid, vpn);
-            let perm = procs
+            let dirty = self.page_dirty(cx.hw, pid, vpn);
+            let perm = cx
+                .procs
                 .iter()
                 .find(|p| p.pid == pid)
                 .map_or(perm, |p| page_perm(p, vpn, self.page_bits));
             if !perm.read && !perm.exec {
                 // No access at all (PROT_NONE): a leaf needs R or X, so the PTE goes; the page
                 // stays resident, and remembers being dirty for its write-back.
-                self.clear_pte(sv, hw, pid, vpn);
+                self.clear_pte(cx.sv, cx.hw, pid, vpn);
                 if let Some(p) = self
                     .spaces
                     .get_mut(&pid)
@@ -1971,26 +1849,15 @@ impl Paging {
                     p.dirty = dirty;
                 }
             } else {
-                let _ = self.map(sv, hw, disk, procs, pid, vpn, frame, perm, dirty);
+                let _ = self.map(cx, pid, vpn, frame, perm, dirty);
             }
-            self.flush_page(sv, hw, pid, vpn);
+            self.flush_page(cx.sv, cx.hw, pid, vpn);
         }
     }
 
     /// Simple paging: gives `[start, end)` of `pid` frames now (a growing heap). False if
     /// the frames run out (the pages mapped so far stay).
-    #[allow(clippy::too_many_arguments)]
-    pub fn populate(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-        start: u64,
-        end: u64,
-        perm: Perm,
-    ) -> bool {
+    pub fn populate(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) -> bool {
         if !self.simple {
             return true;
         }
@@ -2005,8 +1872,8 @@ impl Paging {
                 let Some(frame) = self.frame_alloc(Use::Page) else {
                     return false;
                 };
-                self.zero(sv, hw, frame);
-                if !self.map(sv, hw, disk, procs, pid, vpn, frame, perm, perm.write) {
+                self.zero(cx.sv, cx.hw, frame);
+                if !self.map(cx, pid, vpn, frame, perm, perm.write) {
                     self.frame_free(frame);
                     return false;
                 }
@@ -2127,4 +1994,172 @@ fn page_perm(p: &Process, vpn: u64, page_bits: u32) -> Perm {
         perm.exec |= a.perm.exec;
     }
     perm
+}
+
+impl Scheme for Paging {
+    fn kind(&self) -> SchemeKind {
+        if self.simple {
+            SchemeKind::SimplePaging
+        } else {
+            SchemeKind::VmPaging
+        }
+    }
+
+    /// The heap from the page after the image, the stack below `os.stack_top`, growing
+    /// down to `os.stack_top - os.stack_limit`.
+    fn layout(&self, cfg: &OsConfig, image: &Image) -> Result<Layout, String> {
+        let heap_start = image.end().next_multiple_of(self.page);
+        let stack_top = cfg.stack_top;
+        let stack_floor = stack_top.saturating_sub(cfg.stack_limit);
+        if heap_start >= stack_floor {
+            return Err(format!(
+                "{}: the program ends at {:#x}, above the lowest the stack may reach ({stack_floor:#x}: os.stack_top - os.stack_limit)",
+                image.name,
+                image.end()
+            ));
+        }
+        Ok(Layout {
+            heap_start,
+            brk_limit: (heap_start + cfg.heap_limit).min(stack_floor),
+            stack_top,
+            stack_start: stack_top - cfg.stack_size.next_multiple_of(self.page),
+            stack_floor,
+        })
+    }
+
+    fn place_image(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<Tag>,
+        pid: Pid,
+        image: &Image,
+    ) -> Result<(), String> {
+        Paging::place_image(self, hw, disk, pid, image)
+    }
+
+    fn place_file(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<Tag>,
+        name: &str,
+        data: &[u8],
+    ) -> Result<(), String> {
+        Paging::place_file(self, hw, disk, name, data).map(|_| ())
+    }
+
+    fn file_first_block(&self, index: usize) -> Option<u64> {
+        Paging::file_first_block(self, index)
+    }
+
+    fn layout_swap(&mut self, disk: &DiskDriver<Tag>) {
+        Paging::layout_swap(self, disk)
+    }
+
+    fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
+        Paging::admit(self, cx, pid)
+    }
+
+    fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String> {
+        Paging::activate(self, hw, pid)
+    }
+
+    fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {
+        Paging::fault(self, cx, pid, va, access, pc)
+    }
+
+    fn disk_done(&mut self, cx: &mut Cx, done: Done<Tag>) -> Finished {
+        Paging::disk_done(self, cx, done)
+    }
+
+    fn release(&mut self, cx: &mut Cx, pid: Pid) {
+        // Exit unmaps everything: dirty pages of shared file mappings go to their files.
+        Paging::sync(self, cx, pid, 0, u64::MAX, true, false);
+        Paging::release(self, cx.sv, cx.hw, cx.procs, pid)
+    }
+
+    fn user_addr(
+        &self,
+        hw: &dyn Hw,
+        procs: &[Process],
+        pid: Pid,
+        va: u64,
+        access: Access,
+    ) -> UserAddr {
+        let allowed = procs
+            .iter()
+            .find(|p| p.pid == pid)
+            .and_then(|p| p.area(va))
+            .is_some_and(|a| access.allowed_by(a.perm));
+        if !allowed {
+            return UserAddr::Invalid;
+        }
+        match self.resident_pa(hw, pid, va) {
+            Some(pa) => UserAddr::Mapped {
+                pa,
+                len: self.page - (va & (self.page - 1)),
+            },
+            None => UserAddr::Absent,
+        }
+    }
+
+    fn set_brk(&mut self, cx: &mut Cx, pid: Pid, old: u64, new: u64) -> Option<u64> {
+        let old_end = old.next_multiple_of(self.page);
+        let new_end = new.next_multiple_of(self.page);
+        if new_end > old_end {
+            if !Paging::populate(self, cx, pid, old_end, new_end, Perm::RW) {
+                return None;
+            }
+        } else if new_end < old_end {
+            Paging::unmap(self, cx.sv, cx.hw, pid, new_end, old_end);
+        }
+        Some(new_end)
+    }
+
+    fn heap_end(&self, brk: u64) -> u64 {
+        brk.next_multiple_of(self.page)
+    }
+
+    fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
+        Paging::for_each_stat(self, f)
+    }
+
+    fn page_size(&self) -> Option<u64> {
+        Some(self.page)
+    }
+
+    fn demand_paged(&self) -> bool {
+        !self.simple
+    }
+
+    fn populate(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) -> bool {
+        Paging::populate(self, cx, pid, start, end, perm)
+    }
+
+    fn unmap(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64) {
+        Paging::unmap(self, cx.sv, cx.hw, pid, start, end)
+    }
+
+    fn protect(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) {
+        Paging::protect(self, cx, pid, start, end, perm)
+    }
+
+    fn sync(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, free: bool, wait: bool) -> u64 {
+        Paging::sync(self, cx, pid, start, end, free, wait)
+    }
+
+    fn wants_references(&self) -> bool {
+        Paging::wants_references(self)
+    }
+
+    fn vpn(&self, va: u64) -> Option<u64> {
+        Some(va >> self.page_bits)
+    }
+
+    fn referenced(&mut self, pid: Pid, va: u64) {
+        Paging::referenced(self, pid, va)
+    }
+
+    fn set_future(&mut self, future: OptFuture) {
+        Paging::set_future(self, future)
+    }
 }

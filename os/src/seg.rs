@@ -25,8 +25,9 @@ use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, Finished, Outcome, Tag};
 use crate::placement::{FragmentationPeaks, Memory};
-use crate::process::{Access, Kill, Pid, Process};
+use crate::process::{Access, Kill, Pid, Process, State};
 use crate::replace::{NoBits, Replacer};
+use crate::scheme::{Cx, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskOp, Done, Event, Request, Services};
 use std::collections::BTreeMap;
 use vmlab_cpu::vmcsr::{addr as vm, seg as flag};
@@ -225,19 +226,12 @@ impl Segments {
     }
 
     /// Sets up `pid`'s segments from its areas; simple segmentation places and loads them.
-    pub fn admit(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-        cfg: &OsConfig,
-    ) -> Admit {
-        let Some(pi) = procs.iter().position(|p| p.pid == pid) else {
+    pub fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
+        let (stack_size, heap_reserve) = (cx.sv.cfg.stack_size, cx.sv.cfg.heap_reserve);
+        let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
             return Admit::Refuse("no such process".into());
         };
-        let p = &procs[pi];
+        let p = &cx.procs[pi];
         let end_in = |seg: usize| {
             p.areas
                 .iter()
@@ -251,15 +245,15 @@ impl Segments {
             end_in(TEXT),
             end_in(DATA),
             0,
-            cfg.stack_size.next_multiple_of(GRANULE),
+            stack_size.next_multiple_of(GRANULE),
         ];
         let allocs = [
             limits[0],
             limits[1],
-            cfg.heap_reserve.next_multiple_of(GRANULE),
+            heap_reserve.next_multiple_of(GRANULE),
             limits[3],
         ];
-        // A segment's memory is whole disk blocks: it moves to and from the disk by DMA,
+        // A segment's memory is whole cx.disk blocks: it moves to and from the cx.disk by DMA,
         // which transfers whole blocks (the rounding is internal waste).
         let unit = self.block_size.max(GRANULE);
         for s in 0..4 {
@@ -269,7 +263,7 @@ impl Segments {
             g.perm = if s == TEXT { Perm::RX } else { Perm::RW };
         }
         if self.vm {
-            // Everything starts on the disk (or as nothing yet); the first touch of each
+            // Everything starts on the cx.disk (or as nothing yet); the first touch of each
             // segment brings it in.
             return Admit::Ready;
         }
@@ -300,7 +294,7 @@ impl Segments {
         let mut loading = 0;
         for (s, block) in placed {
             self.stats.placements += 1;
-            if self.start_in(sv, hw, disk, pid, s, block) {
+            if self.start_in(cx.sv, cx.hw, cx.disk, pid, s, block) {
                 loading += 1;
             }
         }
@@ -421,18 +415,7 @@ impl Segments {
 
     /// A fault of `pid` at `va`: bring a not-present segment in (virtual-memory
     /// segmentation), or kill the process with the exact cause.
-    #[allow(clippy::too_many_arguments)]
-    pub fn fault(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-        va: u64,
-        access: Access,
-        pc: u64,
-    ) -> Outcome {
+    pub fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {
         let scheme = self.scheme();
         let kill = |cause: &'static str, detail: String| {
             Outcome::Kill(Kill {
@@ -487,7 +470,7 @@ impl Segments {
         }
         if g.present {
             // Nothing to do (the registers were stale): load them again.
-            let _ = self.activate(hw, pid);
+            let _ = self.activate(cx.hw, pid);
             return Outcome::Resume;
         }
         if !self.vm {
@@ -500,24 +483,24 @@ impl Segments {
             if let Some(sp) = self.spaces.get_mut(&pid) {
                 sp.waiters.push(pid);
             }
-            if let Some(p) = procs.iter_mut().find(|p| p.pid == pid) {
+            if let Some(p) = cx.procs.iter_mut().find(|p| p.pid == pid) {
                 p.waiting_for += 1;
             }
             return Outcome::Block;
         }
-        let outcome = self.bring_in(sv, hw, disk, procs, pid, s);
-        let Some(p) = procs.iter_mut().find(|p| p.pid == pid) else {
+        let outcome = self.bring_in(cx, pid, s);
+        let Some(p) = cx.procs.iter_mut().find(|p| p.pid == pid) else {
             return Outcome::Resume;
         };
         match outcome {
             Ok(true) => {
                 p.waiting_for += 1;
-                sv.fault(hw, &mut p.stats, pid, va, access, "major");
+                cx.sv.fault(cx.hw, &mut p.stats, pid, va, access, "major");
                 Outcome::Block
             }
             Ok(false) => {
-                sv.fault(hw, &mut p.stats, pid, va, access, "minor");
-                let _ = self.activate(hw, pid);
+                cx.sv.fault(cx.hw, &mut p.stats, pid, va, access, "minor");
+                let _ = self.activate(cx.hw, pid);
                 Outcome::Resume
             }
             Err(detail) => kill("out-of-memory", detail),
@@ -526,15 +509,7 @@ impl Segments {
 
     /// Finds room for segment `s` of `pid` and fills it. `Ok(true)`: the process waits for
     /// the disk (a read, or a write-out that makes room first); `Ok(false)`: present now.
-    fn bring_in(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        pid: Pid,
-        s: usize,
-    ) -> Result<bool, String> {
+    fn bring_in(&mut self, cx: &mut Cx, pid: Pid, s: usize) -> Result<bool, String> {
         let alloc = self.spaces.get(&pid).map_or(0, |sp| sp.segs[s].alloc);
         if alloc > self.mem.size() {
             return Err(format!(
@@ -549,11 +524,11 @@ impl Segments {
                 self.stats.segments_in += 1;
                 self.stats.bytes_in += alloc;
                 self.note();
-                return Ok(self.start_in(sv, hw, disk, pid, s, block));
+                return Ok(self.start_in(cx.sv, cx.hw, cx.disk, pid, s, block));
             }
             // Make room: the policy's victim among the segments in memory.
-            let c = sv.cost().replace;
-            sv.charge(hw, c);
+            let c = cx.sv.cost().replace;
+            cx.sv.charge(cx.hw, c);
             // The policy's choice, passing over the faulting process's own segments while
             // another process has one in memory: evicting its text to bring in its data
             // would leave the faulting instruction unable ever to complete.
@@ -593,7 +568,7 @@ impl Segments {
                 ));
             };
             let (vpid, vs) = seg_unowner(victim);
-            if self.evict(sv, hw, disk, procs, vpid, vs, (pid, s))? {
+            if self.evict(cx, vpid, vs, (pid, s))? {
                 // Written out first: the bring-in continues when the write completes.
                 if let Some(g) = self.spaces.get_mut(&pid).map(|sp| &mut sp.segs[s]) {
                     g.busy = true;
@@ -606,13 +581,9 @@ impl Segments {
     /// Takes segment `vs` of `vpid` out of memory. Read-only text is dropped (its image is
     /// on the disk); a writable segment is written to its swap copy first, and the block is
     /// freed when that completes (returns true; `then` continues then).
-    #[allow(clippy::too_many_arguments)]
     fn evict(
         &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
+        cx: &mut Cx,
         vpid: Pid,
         vs: usize,
         then: (Pid, usize),
@@ -624,8 +595,8 @@ impl Segments {
             return Ok(false);
         };
         self.stats.segments_out += 1;
-        sv.event(
-            hw,
+        cx.sv.event(
+            cx.hw,
             Event::Evict {
                 pid: vpid,
                 va: vs as u64 * SEGMENT_SIZE,
@@ -633,7 +604,7 @@ impl Segments {
                 for_pid: then.0,
             },
         );
-        if let Some(p) = procs.iter_mut().find(|p| p.pid == vpid) {
+        if let Some(p) = cx.procs.iter_mut().find(|p| p.pid == vpid) {
             p.stats.pages_out += u64::from(g.perm.write);
         }
         if !g.perm.write {
@@ -674,7 +645,7 @@ impl Segments {
             pid: vpid,
         };
         // (A refused write is reported by the next poll, as failed writes are.)
-        disk.start_or_report(sv, hw, req, Tag::Seg(tag));
+        cx.disk.start_or_report(cx.sv, cx.hw, req, Tag::Seg(tag));
         Ok(true)
     }
 
@@ -682,24 +653,17 @@ impl Segments {
     /// for the processes. A segment read that failed kills its process (SIGBUS); a
     /// write-out that failed leaves the segment in memory, and the segment that needed the
     /// room looks for it again.
-    pub fn disk_done(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        done: Done<Tag>,
-    ) -> Finished {
+    pub fn disk_done(&mut self, cx: &mut Cx, done: Done<Tag>) -> Finished {
         let Tag::Seg(tag) = done.tag else {
             return Finished::default();
         };
         let mut f = Finished::default();
         match done.result {
-            Ok(()) => f.woken = self.completed(sv, hw, disk, procs, tag),
+            Ok(()) => f.woken = self.completed(cx, tag),
             Err(e) => {
                 match tag {
                     SegTag::In { pid, seg, .. } => {
-                        let pc = procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc);
+                        let pc = cx.procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc);
                         f.killed.push((
                             pid,
                             Kill {
@@ -709,7 +673,7 @@ impl Segments {
                                 cause: "io-error",
                                 scheme: self.scheme(),
                                 detail: format!(
-                                    "reading its segment {seg} from disk block {} failed: {e}",
+                                    "reading its segment {seg} from cx.disk block {} failed: {e}",
                                     done.request.block
                                 ),
                             },
@@ -726,10 +690,10 @@ impl Segments {
                             g.busy = false;
                             f.woken.append(&mut sp.waiters);
                             self.repl.inserted(seg_owner(pid, seg));
-                            sv.message(
-                                hw,
+                            cx.sv.message(
+                                cx.hw,
                                 format!(
-                                    "process {pid}: its segment {seg} could not be written out to disk block {} ({e}); it stays in memory",
+                                    "process {pid}: its segment {seg} could not be written out to cx.disk block {} ({e}); it stays in memory",
                                     done.request.block
                                 ),
                             );
@@ -739,7 +703,7 @@ impl Segments {
                         }
                     }
                 }
-                f.woken.extend(self.retry_room(sv, hw, disk, procs));
+                f.woken.extend(self.retry_room(cx));
                 f.woken.sort_unstable();
                 f.woken.dedup();
             }
@@ -748,14 +712,7 @@ impl Segments {
     }
 
     /// A transfer completed and moved its data; returns the processes it readies.
-    fn completed(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-        tag: SegTag,
-    ) -> Vec<Pid> {
+    fn completed(&mut self, cx: &mut Cx, tag: SegTag) -> Vec<Pid> {
         let mut woken = Vec::new();
         match tag {
             SegTag::In { pid, seg, block } => match self.spaces.get_mut(&pid) {
@@ -798,7 +755,7 @@ impl Segments {
                 }
             }
         }
-        woken.extend(self.retry_room(sv, hw, disk, procs));
+        woken.extend(self.retry_room(cx));
         woken.sort_unstable();
         woken.dedup();
         woken
@@ -807,13 +764,7 @@ impl Segments {
     /// Every completion may make room: a write-out frees its block, a finished read makes
     /// a segment evictable. Retries the segments waiting for room, in order; returns the
     /// processes that may run.
-    fn retry_room(
-        &mut self,
-        sv: &mut Services,
-        hw: &mut dyn Hw,
-        disk: &mut DiskDriver<Tag>,
-        procs: &mut [Process],
-    ) -> Vec<Pid> {
+    fn retry_room(&mut self, cx: &mut Cx) -> Vec<Pid> {
         let mut woken = Vec::new();
         for (tp, ts) in std::mem::take(&mut self.room_waiters) {
             if !self.spaces.contains_key(&tp) {
@@ -822,7 +773,7 @@ impl Segments {
             if let Some(g) = self.spaces.get_mut(&tp).map(|sp| &mut sp.segs[ts]) {
                 g.busy = false;
             }
-            match self.bring_in(sv, hw, disk, procs, tp, ts) {
+            match self.bring_in(cx, tp, ts) {
                 // Waiting again: for a read, or for room (it queued itself once more).
                 Ok(true) => {}
                 // In memory now; or it cannot be: its retried access faults again and the
@@ -947,4 +898,113 @@ fn seg_owner(pid: Pid, s: usize) -> u64 {
 
 fn seg_unowner(k: u64) -> (Pid, usize) {
     ((k >> 2) as Pid, (k & 3) as usize)
+}
+
+impl Scheme for Segments {
+    fn kind(&self) -> SchemeKind {
+        if self.vm {
+            SchemeKind::VmSegmentation
+        } else {
+            SchemeKind::SimpleSegmentation
+        }
+    }
+
+    /// Text in segment 0, data in 1, the heap at the start of 2, the stack at the top of 3.
+    fn layout(&self, cfg: &OsConfig, _image: &Image) -> Result<Layout, String> {
+        let heap_start = HEAP as u64 * SEGMENT_SIZE;
+        let top = 4 * SEGMENT_SIZE;
+        let stack_start = top - cfg.stack_size.next_multiple_of(GRANULE);
+        Ok(Layout {
+            heap_start,
+            brk_limit: heap_start + cfg.heap_limit.min(SEGMENT_SIZE),
+            stack_top: top,
+            stack_start,
+            stack_floor: stack_start,
+        })
+    }
+
+    fn place_image(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<Tag>,
+        pid: Pid,
+        image: &Image,
+    ) -> Result<(), String> {
+        Segments::place_image(self, hw, disk, pid, image)
+    }
+
+    fn layout_swap(&mut self, disk: &DiskDriver<Tag>) {
+        Segments::layout_swap(self, disk)
+    }
+
+    fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
+        Segments::admit(self, cx, pid)
+    }
+
+    fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String> {
+        Segments::activate(self, hw, pid)
+    }
+
+    fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {
+        Segments::fault(self, cx, pid, va, access, pc)
+    }
+
+    fn disk_done(&mut self, cx: &mut Cx, done: Done<Tag>) -> Finished {
+        Segments::disk_done(self, cx, done)
+    }
+
+    fn release(&mut self, _cx: &mut Cx, pid: Pid) {
+        Segments::release(self, pid)
+    }
+
+    fn user_addr(
+        &self,
+        _hw: &dyn Hw,
+        _procs: &[Process],
+        pid: Pid,
+        va: u64,
+        access: Access,
+    ) -> UserAddr {
+        let s = (va / SEGMENT_SIZE) as usize;
+        let allowed = s < 4
+            && self
+                .spaces
+                .get(&pid)
+                .is_some_and(|sp| access.allowed_by(sp.segs[s].perm));
+        if !allowed {
+            return UserAddr::Invalid;
+        }
+        match self.user_pa(pid, va) {
+            Ok(pa) => {
+                // The valid bytes run to the limit (the stack: to the segment's top).
+                let off = va % SEGMENT_SIZE;
+                let end = match self.spaces.get(&pid) {
+                    Some(_) if s == STACK => SEGMENT_SIZE,
+                    Some(sp) => sp.segs[s].limit,
+                    None => off + 1,
+                };
+                UserAddr::Mapped {
+                    pa,
+                    len: end.saturating_sub(off).max(1),
+                }
+            }
+            Err(true) => UserAddr::Absent,
+            Err(false) => UserAddr::Invalid,
+        }
+    }
+
+    fn set_brk(&mut self, cx: &mut Cx, pid: Pid, _old: u64, new: u64) -> Option<u64> {
+        let p = cx.procs.iter().find(|p| p.pid == pid)?;
+        let running = p.state == State::Running;
+        let bytes = new - p.heap_start;
+        Segments::set_heap(self, cx.hw, pid, bytes, running).then_some(new)
+    }
+
+    fn heap_end(&self, brk: u64) -> u64 {
+        brk.next_multiple_of(GRANULE)
+    }
+
+    fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
+        Segments::for_each_stat(self, f)
+    }
 }

@@ -572,7 +572,6 @@ impl Services {
     /// Counts a `minor` or `major` fault of `pid` (in the kernel's and the process's
     /// counters) and records its trace event; other kinds (`stack`, `busy`) are only
     /// recorded.
-    #[allow(clippy::too_many_arguments)]
     pub fn fault(
         &mut self,
         hw: &dyn Hw,

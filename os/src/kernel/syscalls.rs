@@ -1,0 +1,686 @@
+//! System calls: one table row per call (number, name, handler), the results a handler may
+//! give, and the copies to and from user memory every handler uses.
+//!
+//! A handler returns a [`SysResult`]: a value for `a0`, an error number (`a0` gets its
+//! negation), `Block` (the process waits; what `a0` will hold was set by the handler),
+//! `Restart` (a page of its buffer had to be brought in first: the `ecall` runs again when
+//! the process next runs, and counts once), or `NoReturn` (the process ended). The copies
+//! ([`Kernel::copy_from_user`], [`Kernel::copy_to_user`],
+//! [`Kernel::copy_string_from_user`]) work the same under every scheme: they ask the scheme
+//! where each user address is ([`crate::scheme::Scheme::user_addr`]), fault in what is not
+//! in memory as the process's own access would, and report an address the process may not
+//! touch as `EFAULT`.
+
+use super::{errno, sys, Kernel, MAP_ANONYMOUS, MAP_FIXED, MAP_SHARED};
+use crate::hw::Hw;
+use crate::image::Perm;
+use crate::paging::Outcome;
+use crate::process::{Access, Area, AreaKind, Pid, State};
+use crate::scheme::UserAddr;
+use crate::services::Event;
+
+/// What a system call's handler decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SysResult {
+    /// It returns this value in `a0`.
+    Ret(u64),
+    /// It fails with this error number (`a0` = its negation).
+    Err(u64),
+    /// The process waits (or gave up the CPU); `a0` already holds what the call returns.
+    Block,
+    /// Part of its user memory had to be brought in: the call runs again.
+    Restart,
+    /// The process ended.
+    NoReturn,
+}
+
+/// Why a copy to or from user memory stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyFault {
+    /// The process may not access the address: `EFAULT`.
+    Fault,
+    /// A page was not in memory; it is being brought in and the call must run again.
+    Restart,
+}
+
+impl From<CopyFault> for SysResult {
+    fn from(f: CopyFault) -> SysResult {
+        match f {
+            CopyFault::Fault => SysResult::Err(errno::EFAULT),
+            CopyFault::Restart => SysResult::Restart,
+        }
+    }
+}
+
+/// A system call's handler: the kernel, the machine, the calling process and `a0`..`a5`.
+pub type Handler = fn(&mut Kernel, &mut dyn Hw, Pid, [u64; 6]) -> SysResult;
+
+/// One row of the system-call table.
+#[derive(Clone, Copy)]
+pub struct Syscall {
+    /// The Linux RISC-V number.
+    pub nr: u64,
+    /// Its name.
+    pub name: &'static str,
+    /// What serves it.
+    pub handler: Handler,
+}
+
+/// Every system call the kernel serves, by number.
+pub const TABLE: &[Syscall] = &[
+    Syscall {
+        nr: sys::OPENAT,
+        name: "openat",
+        handler: Kernel::sys_openat,
+    },
+    Syscall {
+        nr: sys::CLOSE,
+        name: "close",
+        handler: Kernel::sys_close,
+    },
+    Syscall {
+        nr: sys::READ,
+        name: "read",
+        handler: Kernel::sys_read,
+    },
+    Syscall {
+        nr: sys::WRITE,
+        name: "write",
+        handler: Kernel::sys_write,
+    },
+    Syscall {
+        nr: sys::EXIT,
+        name: "exit",
+        handler: Kernel::sys_exit,
+    },
+    Syscall {
+        nr: sys::EXIT_GROUP,
+        name: "exit_group",
+        handler: Kernel::sys_exit,
+    },
+    Syscall {
+        nr: sys::SCHED_YIELD,
+        name: "sched_yield",
+        handler: Kernel::sys_sched_yield,
+    },
+    Syscall {
+        nr: sys::GETPID,
+        name: "getpid",
+        handler: Kernel::sys_getpid,
+    },
+    Syscall {
+        nr: sys::BRK,
+        name: "brk",
+        handler: Kernel::sys_brk,
+    },
+    Syscall {
+        nr: sys::MUNMAP,
+        name: "munmap",
+        handler: Kernel::sys_munmap,
+    },
+    Syscall {
+        nr: sys::MMAP,
+        name: "mmap",
+        handler: Kernel::sys_mmap,
+    },
+    Syscall {
+        nr: sys::MPROTECT,
+        name: "mprotect",
+        handler: Kernel::sys_mprotect,
+    },
+    Syscall {
+        nr: sys::MSYNC,
+        name: "msync",
+        handler: Kernel::sys_msync,
+    },
+];
+
+/// The table's row for call `nr`.
+pub fn lookup(nr: u64) -> Option<&'static Syscall> {
+    TABLE.iter().find(|c| c.nr == nr)
+}
+
+/// The most bytes one `write` copies (a larger one is a short write, as Linux's is at
+/// `MAX_RW_COUNT`).
+const MAX_WRITE: u64 = 1 << 20;
+
+/// The longest path `openat` reads, terminator included (Linux's `PATH_MAX`).
+const PATH_MAX: u64 = 4096;
+
+impl Kernel {
+    /// Serves the `ecall` of `pid` (its pc already past the `ecall`).
+    pub(super) fn syscall(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        let c = self.sv.cost().syscall;
+        self.sv.charge(hw, c);
+        self.sv.stats.syscalls += 1;
+        let Some(pi) = self.index(pid) else { return };
+        self.procs[pi].stats.syscalls += 1;
+        let r = self.procs[pi].regs;
+        let (n, a) = (r[17], [r[10], r[11], r[12], r[13], r[14], r[15]]);
+        let result = match lookup(n) {
+            Some(call) => (call.handler)(self, hw, pid, a),
+            None => {
+                self.sv.stats.unknown_syscalls += 1;
+                SysResult::Err(errno::ENOSYS)
+            }
+        };
+        let Some(pi) = self.index(pid) else { return };
+        let p = &mut self.procs[pi];
+        match result {
+            SysResult::Ret(v) if !p.state.ended() => p.regs[10] = v,
+            SysResult::Err(e) if !p.state.ended() => p.regs[10] = e.wrapping_neg(),
+            SysResult::Restart => {
+                // The ecall runs again (an ecall is always 4 bytes); it counts once, when it
+                // completes.
+                p.pc = p.pc.wrapping_sub(4);
+                p.stats.syscalls = p.stats.syscalls.saturating_sub(1);
+                self.sv.stats.syscalls = self.sv.stats.syscalls.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+
+    /// Brings the page of `va` in for `pid`, as its own `access` would fault it in (the
+    /// process may block on the disk, or die); the caller's system call then restarts.
+    fn fault_in(&mut self, hw: &mut dyn Hw, pid: Pid, va: u64, access: Access) {
+        let Some(pi) = self.index(pid) else { return };
+        // Reports name the ecall's pc.
+        let epc = self.procs[pi].pc.wrapping_sub(4);
+        let (mem, mut cx) = self.split(hw);
+        match mem.fault(&mut cx, pid, va, access, epc) {
+            Outcome::Resume => {}
+            Outcome::Block => self.block(hw, pid),
+            Outcome::Kill(k) => self.kill(hw, pid, k),
+        }
+    }
+
+    /// The physical pieces of `[va, va + len)` of `pid` for `access`. With `partial`, stops
+    /// short (keeping what it has) at the first byte it cannot reach once it has one.
+    fn user_pieces(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        va: u64,
+        len: u64,
+        access: Access,
+        partial: bool,
+    ) -> Result<Vec<(u64, u64)>, CopyFault> {
+        let mut pieces = Vec::new();
+        let mut done = 0;
+        while done < len {
+            let at = va.wrapping_add(done);
+            match self.mem.user_addr(hw, &self.procs, pid, at, access) {
+                UserAddr::Mapped { pa, len: n } => {
+                    let n = n.min(len - done).max(1);
+                    pieces.push((pa, n));
+                    done += n;
+                }
+                _ if partial && done > 0 => break,
+                UserAddr::Absent => {
+                    self.fault_in(hw, pid, at, access);
+                    return Err(CopyFault::Restart);
+                }
+                UserAddr::Invalid => return Err(CopyFault::Fault),
+            }
+        }
+        Ok(pieces)
+    }
+
+    fn read_pieces(hw: &dyn Hw, pieces: &[(u64, u64)]) -> Result<Vec<u8>, CopyFault> {
+        let mut out = Vec::new();
+        for &(pa, n) in pieces {
+            let at = out.len();
+            out.resize(at + n as usize, 0);
+            if !hw.read_phys(pa, &mut out[at..]) {
+                return Err(CopyFault::Fault);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The `len` bytes at `va` in `pid`'s memory, all of them or none.
+    pub fn copy_from_user(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        va: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, CopyFault> {
+        let pieces = self.user_pieces(hw, pid, va, len, Access::Load, false)?;
+        Kernel::read_pieces(hw, &pieces)
+    }
+
+    /// The bytes at `va` in `pid`'s memory up to `len`, fewer if the buffer runs into
+    /// memory the process cannot read (after at least one byte), as `write` copies.
+    fn copy_from_user_partial(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        va: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, CopyFault> {
+        let pieces = self.user_pieces(hw, pid, va, len, Access::Load, true)?;
+        Kernel::read_pieces(hw, &pieces)
+    }
+
+    /// Writes `data` to `va` in `pid`'s memory, all of it or none.
+    pub fn copy_to_user(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        va: u64,
+        data: &[u8],
+    ) -> Result<(), CopyFault> {
+        let pieces = self.user_pieces(hw, pid, va, data.len() as u64, Access::Store, false)?;
+        let mut at = 0usize;
+        for (pa, n) in pieces {
+            if !hw.write_phys(pa, &data[at..at + n as usize]) {
+                return Err(CopyFault::Fault);
+            }
+            at += n as usize;
+        }
+        Ok(())
+    }
+
+    /// The NUL-terminated string at `va` in `pid`'s memory (without the NUL), read a piece
+    /// at a time; `Ok(None)` if no NUL comes within `max` bytes.
+    pub fn copy_string_from_user(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        va: u64,
+        max: u64,
+    ) -> Result<Option<Vec<u8>>, CopyFault> {
+        let mut out = Vec::new();
+        while (out.len() as u64) < max {
+            let at = va.wrapping_add(out.len() as u64);
+            let piece = match self.mem.user_addr(hw, &self.procs, pid, at, Access::Load) {
+                UserAddr::Mapped { pa, len } => (pa, len.min(max - out.len() as u64).max(1)),
+                UserAddr::Absent => {
+                    self.fault_in(hw, pid, at, Access::Load);
+                    return Err(CopyFault::Restart);
+                }
+                UserAddr::Invalid => return Err(CopyFault::Fault),
+            };
+            let bytes = Kernel::read_pieces(hw, &[piece])?;
+            match bytes.iter().position(|&b| b == 0) {
+                Some(end) => {
+                    out.extend_from_slice(&bytes[..end]);
+                    return Ok(Some(out));
+                }
+                None => out.extend_from_slice(&bytes),
+            }
+        }
+        Ok(None)
+    }
+
+    fn sys_exit(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        self.sv.stats.exited += 1;
+        let code = a[0] & 0xff;
+        self.sv.event(hw, Event::Exit { pid, code });
+        self.end(hw, pid, State::Exited(code));
+        SysResult::NoReturn
+    }
+
+    fn sys_getpid(&mut self, _hw: &mut dyn Hw, pid: Pid, _a: [u64; 6]) -> SysResult {
+        SysResult::Ret(u64::from(pid))
+    }
+
+    fn sys_sched_yield(&mut self, hw: &mut dyn Hw, pid: Pid, _a: [u64; 6]) -> SysResult {
+        if let Some(pi) = self.index(pid) {
+            self.procs[pi].regs[10] = 0;
+        }
+        self.switch_out(hw, pid, State::Ready);
+        self.ready.push_back(pid);
+        SysResult::Block
+    }
+
+    /// `read(fd, buf, count)`: standard input is empty (0 bytes); no file is readable yet.
+    fn sys_read(&mut self, _hw: &mut dyn Hw, _pid: Pid, a: [u64; 6]) -> SysResult {
+        match a[0] {
+            0 => SysResult::Ret(0),
+            _ => SysResult::Err(errno::EBADF),
+        }
+    }
+
+    /// `write(fd, buf, count)` to standard output or error: the bytes the process may read
+    /// from `buf`, up to the first it may not (a short write), at most 1 MiB.
+    fn sys_write(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (fd, buf, len) = (a[0], a[1], a[2]);
+        if fd != 1 && fd != 2 {
+            return SysResult::Err(errno::EBADF);
+        }
+        let len = len.min(MAX_WRITE);
+        if len == 0 {
+            return SysResult::Ret(0);
+        }
+        let out = match self.copy_from_user_partial(hw, pid, buf, len) {
+            Ok(out) => out,
+            Err(f) => return f.into(),
+        };
+        let c = self.sv.cost().write_byte * out.len() as u64;
+        self.sv.charge(hw, c);
+        hw.output(&out);
+        SysResult::Ret(out.len() as u64)
+    }
+
+    /// `openat(dirfd, path, ...)`: a file of the file set by its name (a leading `./` or `/`
+    /// is ignored); the descriptor, from 3 up.
+    fn sys_openat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let name = match self.copy_string_from_user(hw, pid, a[1], PATH_MAX) {
+            Ok(Some(n)) => n,
+            Ok(None) => return SysResult::Err(errno::ENAMETOOLONG),
+            Err(f) => return f.into(),
+        };
+        let Ok(name) = String::from_utf8(name) else {
+            return SysResult::Err(errno::ENOENT);
+        };
+        let bare = name.trim_start_matches("./").trim_start_matches('/');
+        let Some(file) = self.files.iter().position(|(n, _)| n == bare) else {
+            return SysResult::Err(errno::ENOENT);
+        };
+        let Some(pi) = self.index(pid) else {
+            return SysResult::NoReturn;
+        };
+        let p = &mut self.procs[pi];
+        let fd = (3..).find(|f| !p.files.contains_key(f)).unwrap_or(3);
+        p.files.insert(fd, file);
+        SysResult::Ret(fd)
+    }
+
+    fn sys_close(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let Some(pi) = self.index(pid) else {
+            return SysResult::NoReturn;
+        };
+        match self.procs[pi].files.remove(&a[0]) {
+            Some(_) => SysResult::Ret(0),
+            None => SysResult::Err(errno::EBADF),
+        }
+    }
+
+    /// `msync(addr, len, flags)`: writes the dirty pages of shared file mappings in the
+    /// range back to their file and waits for the writes (`-EIO` if one fails).
+    fn sys_msync(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (addr, len) = (a[0], a[1]);
+        let Some(page) = self.mem.page_size() else {
+            return SysResult::Err(errno::EINVAL);
+        };
+        if !addr.is_multiple_of(page) {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let end = addr.saturating_add(len);
+        let (mem, mut cx) = self.split(hw);
+        let n = mem.sync(&mut cx, pid, addr, end, false, true);
+        if n == 0 {
+            return SysResult::Ret(0);
+        }
+        if let Some(pi) = self.index(pid) {
+            self.procs[pi].waiting_for += n as u32;
+            // What it returns when the writes are done (a failed one makes it -EIO).
+            self.procs[pi].regs[10] = 0;
+        }
+        self.block(hw, pid);
+        SysResult::Block
+    }
+
+    /// `brk(addr)`: moves the break within the heap's limits if the heap would not run
+    /// into another area and the scheme can give it the memory; returns the break.
+    fn sys_brk(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let addr = a[0];
+        let Some(pi) = self.index(pid) else {
+            return SysResult::NoReturn;
+        };
+        let p = &self.procs[pi];
+        let old = p.brk;
+        if addr == 0 || addr < p.heap_start || addr > p.brk_limit {
+            return SysResult::Ret(old);
+        }
+        let heap = p.area_of(&AreaKind::Heap);
+        let new_end = self.mem.heap_end(addr);
+        // The heap may not run into another area.
+        let collides = p
+            .areas
+            .iter()
+            .enumerate()
+            .any(|(i, a)| Some(i) != heap && a.start < new_end && a.end > p.heap_start);
+        if collides {
+            return SysResult::Ret(old);
+        }
+        let (mem, mut cx) = self.split(hw);
+        let Some(area_end) = mem.set_brk(&mut cx, pid, old, addr) else {
+            return SysResult::Ret(old);
+        };
+        let p = &mut self.procs[pi];
+        if let Some(h) = heap {
+            p.areas[h].end = area_end;
+        }
+        p.brk = addr;
+        SysResult::Ret(addr)
+    }
+
+    /// `mmap(addr, len, prot, flags, fd, offset)`: an anonymous mapping, or one of an open
+    /// file; at `addr` with `MAP_FIXED` (replacing earlier mappings there), else top down
+    /// from below the stack's lowest reach.
+    fn sys_mmap(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (addr, len, prot, flags, fd, offset) = (a[0], a[1], a[2], a[3], a[4], a[5]);
+        if len == 0 {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let anonymous = flags & MAP_ANONYMOUS != 0;
+        // A file mapping's pages come in on demand, so a scheme that loads everything at
+        // once (simple paging) cannot map files.
+        if !anonymous && self.mem.page_size().is_some() && !self.mem.demand_paged() {
+            return SysResult::Err(errno::ENODEV);
+        }
+        let Some(pi) = self.index(pid) else {
+            return SysResult::NoReturn;
+        };
+        let file = if anonymous {
+            None
+        } else {
+            match self.procs[pi].files.get(&fd) {
+                Some(&f) => Some(f),
+                None => return SysResult::Err(errno::EBADF),
+            }
+        };
+        // A contiguous address space has no room outside its program, heap and stack.
+        let Some(page) = self.mem.page_size() else {
+            return SysResult::Err(errno::ENOMEM);
+        };
+        let Some(len) = len.checked_next_multiple_of(page) else {
+            return SysResult::Err(errno::ENOMEM);
+        };
+        let start = if flags & MAP_FIXED != 0 {
+            if !addr.is_multiple_of(page) {
+                return SysResult::Err(errno::EINVAL);
+            }
+            let Some(end) = addr.checked_add(len) else {
+                return SysResult::Err(errno::EINVAL);
+            };
+            // It replaces earlier mappings; the program's own areas (text, data, heap,
+            // stack) it may not.
+            let p = &self.procs[pi];
+            if p.areas
+                .iter()
+                .any(|a| !a.kind.is_mapping() && a.start < end && addr < a.end)
+            {
+                return SysResult::Err(errno::EINVAL);
+            }
+            if p.overlaps(addr, end) {
+                self.sys_munmap(hw, pid, [addr, len, 0, 0, 0, 0]);
+            }
+            addr
+        } else {
+            // Top down from below the stack's lowest reach.
+            let p = &self.procs[pi];
+            let mut top = p.stack_floor & !(page - 1);
+            loop {
+                let Some(start) = top.checked_sub(len) else {
+                    return SysResult::Err(errno::ENOMEM);
+                };
+                if start < p.brk_limit {
+                    return SysResult::Err(errno::ENOMEM);
+                }
+                match p
+                    .areas
+                    .iter()
+                    .filter(|a| a.start < top && start < a.end)
+                    .map(|a| a.start)
+                    .min()
+                {
+                    None => break start,
+                    Some(s) => top = s & !(page - 1),
+                }
+            }
+        };
+        if file.is_some() && !offset.is_multiple_of(page) {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let kind = match file {
+            Some(file) => AreaKind::File {
+                file,
+                offset,
+                shared: flags & MAP_SHARED != 0,
+            },
+            None => AreaKind::Anon,
+        };
+        let perm = Perm::from_prot(prot);
+        self.procs[pi].add_area(Area {
+            start,
+            end: start + len,
+            perm,
+            kind,
+        });
+        let (mem, mut cx) = self.split(hw);
+        if !mem.populate(&mut cx, pid, start, start + len, perm) {
+            // Out of frames (simple paging): undo the mapping, pages and area alike.
+            mem.unmap(&mut cx, pid, start, start + len);
+            self.procs[pi].areas.retain(|a| a.start != start);
+            return SysResult::Err(errno::ENOMEM);
+        }
+        SysResult::Ret(start)
+    }
+
+    /// `munmap(addr, len)`: cuts the range out of the process's mappings (the program's own
+    /// areas keep their pages); dirty pages of shared file mappings go back to their file.
+    fn sys_munmap(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (addr, len) = (a[0], a[1]);
+        let Some(page) = self.mem.page_size() else {
+            return SysResult::Err(errno::EINVAL);
+        };
+        if !addr.is_multiple_of(page) || len == 0 {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let Some(end) = addr.checked_add(len.next_multiple_of(page)) else {
+            return SysResult::Err(errno::EINVAL);
+        };
+        let Some(pi) = self.index(pid) else {
+            return SysResult::NoReturn;
+        };
+        // Dirty pages of shared file mappings in the range go back to their file first
+        // (while their areas still say which file).
+        let shared: Vec<(u64, u64)> = self.procs[pi]
+            .areas
+            .iter()
+            .filter(|a| matches!(a.kind, AreaKind::File { shared: true, .. }))
+            .filter(|a| a.start < end && addr < a.end)
+            .map(|a| (a.start.max(addr), a.end.min(end)))
+            .collect();
+        {
+            let (mem, mut cx) = self.split(hw);
+            for (from, to) in shared {
+                mem.sync(&mut cx, pid, from, to, true, false);
+            }
+        }
+        // Only mmap areas are unmapped; the range is cut out of them.
+        let p = &mut self.procs[pi];
+        let mut kept = Vec::new();
+        // The ranges actually cut: only their pages are freed.
+        let mut cut = Vec::new();
+        for a in p.areas.drain(..) {
+            if !a.kind.is_mapping() || a.end <= addr || a.start >= end {
+                kept.push(a);
+                continue;
+            }
+            cut.push((a.start.max(addr), a.end.min(end)));
+            if a.start < addr {
+                kept.push(a.piece(a.start, addr));
+            }
+            if a.end > end {
+                kept.push(a.piece(end, a.end));
+            }
+        }
+        p.areas = kept;
+        p.areas.sort_by_key(|a| a.start);
+        let (mem, mut cx) = self.split(hw);
+        for (from, to) in cut {
+            mem.unmap(&mut cx, pid, from, to);
+        }
+        SysResult::Ret(0)
+    }
+
+    /// `mprotect(addr, len, prot)`: every page of the range must be mapped; the areas split
+    /// where the range starts and ends, and the resident pages' PTEs change.
+    fn sys_mprotect(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (addr, len, prot) = (a[0], a[1], a[2]);
+        // Base and bounds and segments have no per-page permissions to change.
+        let Some(page) = self.mem.page_size() else {
+            return SysResult::Err(errno::EINVAL);
+        };
+        if !addr.is_multiple_of(page) {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let Some(end) = addr.checked_add(len.next_multiple_of(page)) else {
+            return SysResult::Err(errno::EINVAL);
+        };
+        let Some(pi) = self.index(pid) else {
+            return SysResult::NoReturn;
+        };
+        let perm = Perm::from_prot(prot);
+        let p = &mut self.procs[pi];
+        let mut va = addr;
+        while va < end {
+            match p.area(va) {
+                Some(a) => va = a.end.min(end),
+                None => return SysResult::Err(errno::ENOMEM),
+            }
+        }
+        let mut out = Vec::new();
+        for a in p.areas.drain(..) {
+            if a.end <= addr || a.start >= end {
+                out.push(a);
+                continue;
+            }
+            if a.start < addr {
+                out.push(a.piece(a.start, addr));
+            }
+            out.push(Area {
+                perm,
+                ..a.piece(addr, end)
+            });
+            if a.end > end {
+                out.push(a.piece(end, a.end));
+            }
+        }
+        p.areas = out;
+        let (mem, mut cx) = self.split(hw);
+        mem.protect(&mut cx, pid, addr, end, perm);
+        SysResult::Ret(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_one_row_per_number() {
+        let mut nrs: Vec<u64> = TABLE.iter().map(|c| c.nr).collect();
+        nrs.sort_unstable();
+        nrs.dedup();
+        assert_eq!(nrs.len(), TABLE.len());
+        assert_eq!(lookup(sys::WRITE).map(|c| c.name), Some("write"));
+        assert_eq!(lookup(sys::EXIT_GROUP).map(|c| c.name), Some("exit_group"));
+        assert!(lookup(9999).is_none());
+    }
+}

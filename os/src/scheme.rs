@@ -1,0 +1,199 @@
+//! The interface every memory-management scheme gives the kernel.
+//!
+//! The kernel (`kernel.rs`) knows processes, the scheduler, traps and system calls; how a
+//! process's memory is found, filled, protected and given back is its scheme's business,
+//! reached only through [`Scheme`]. Each scheme is one file: `paging.rs` (simple paging and
+//! demand paging), `contig.rs` (fixed and dynamic partitions), `seg.rs` (simple and
+//! virtual-memory segmentation). A seventh scheme implements the trait and is chosen in
+//! [`crate::Kernel::boot`]; nothing else in the kernel changes.
+//!
+//! A scheme's work on behalf of a process gets a [`Cx`], the kernel's state it may use — its
+//! counters and trace, the machine, the disk driver, the processes — as Linux's page-fault
+//! path gets a `struct vm_fault`.
+
+use crate::config::{OsConfig, SchemeKind};
+use crate::hw::Hw;
+use crate::image::{Image, Perm};
+use crate::paging::{Admit, Finished, OptFuture, Outcome, Tag};
+use crate::process::{Access, Pid, Process};
+use crate::services::{DiskDriver, Done, Services};
+
+/// What a scheme may use while it works: the kernel's services, the machine, the disk
+/// driver and the processes.
+pub struct Cx<'a> {
+    /// Configuration, counters, trace and messages.
+    pub sv: &'a mut Services,
+    /// The machine.
+    pub hw: &'a mut dyn Hw,
+    /// The disk driver.
+    pub disk: &'a mut DiskDriver<Tag>,
+    /// Every process (ended ones too).
+    pub procs: &'a mut [Process],
+}
+
+/// Where a user address is, for the kernel's copies to and from user memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserAddr {
+    /// In memory at physical address `pa`; `len` bytes from there are contiguous (to the
+    /// end of the page, segment or address space).
+    Mapped {
+        /// The physical address.
+        pa: u64,
+        /// Bytes that follow contiguously, at least 1.
+        len: u64,
+    },
+    /// The process may access it, but it is not in memory: fault it in (as the process's
+    /// own access would) and run the system call again.
+    Absent,
+    /// The process may not access it: `-EFAULT`.
+    Invalid,
+}
+
+/// Where a new process's heap and stack go in its address space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The heap's start (the break starts here).
+    pub heap_start: u64,
+    /// The most the break may reach.
+    pub brk_limit: u64,
+    /// One past the stack's highest byte.
+    pub stack_top: u64,
+    /// The stack's lowest byte at the start.
+    pub stack_start: u64,
+    /// The lowest the stack may grow down to (`stack_start` when it cannot grow).
+    pub stack_floor: u64,
+}
+
+/// A memory-management scheme: everything the kernel asks of one.
+pub trait Scheme {
+    /// Which scheme it is.
+    fn kind(&self) -> SchemeKind;
+
+    /// The name reports use (`vm-paging`, ...).
+    fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// Where a process of `image` keeps its heap and stack, or why it cannot run.
+    fn layout(&self, cfg: &OsConfig, image: &Image) -> Result<Layout, String>;
+
+    /// Writes a program's image onto the disk at boot, where admission and faults read it.
+    fn place_image(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<Tag>,
+        pid: Pid,
+        image: &Image,
+    ) -> Result<(), String>;
+
+    /// Writes a file of the file set onto the disk at boot, if the scheme can map files.
+    fn place_file(
+        &mut self,
+        _hw: &mut dyn Hw,
+        _disk: &DiskDriver<Tag>,
+        _name: &str,
+        _data: &[u8],
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The first disk block of file `index` of the file set, if the scheme placed it.
+    fn file_first_block(&self, _index: usize) -> Option<u64> {
+        None
+    }
+
+    /// Lays out the swap area on the disk after the images and files.
+    fn layout_swap(&mut self, _disk: &DiskDriver<Tag>) {}
+
+    /// Gives a new process its memory (or says it must wait, or can never fit).
+    fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit;
+
+    /// Loads the process's translation registers (a context switch to it).
+    fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String>;
+
+    /// A page, segment or bounds fault of `pid` at `va`.
+    fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome;
+
+    /// A disk request of the scheme finished for good.
+    fn disk_done(&mut self, cx: &mut Cx, done: Done<Tag>) -> Finished;
+
+    /// The process ended: everything it holds goes back.
+    fn release(&mut self, cx: &mut Cx, pid: Pid);
+
+    /// Where `va` of `pid` is, for a copy the kernel makes (`access` says which way).
+    fn user_addr(
+        &self,
+        hw: &dyn Hw,
+        procs: &[Process],
+        pid: Pid,
+        va: u64,
+        access: Access,
+    ) -> UserAddr;
+
+    /// The break moves from `old` to `new` (within the heap's limits): the scheme gives the
+    /// heap memory or takes it back, and returns where the heap's area now ends; `None` if
+    /// it cannot (the break stays).
+    fn set_brk(&mut self, cx: &mut Cx, pid: Pid, old: u64, new: u64) -> Option<u64>;
+
+    /// Where the heap's area would end for a break at `brk` (it grows in whole pages, or
+    /// segment granules, or 16 bytes): the kernel checks that end against the other areas
+    /// before it moves the break.
+    fn heap_end(&self, brk: u64) -> u64;
+
+    /// Walks the scheme's statistics under stable names.
+    fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64));
+
+    /// The page size, for a scheme that maps memory page by page (`mmap`, `munmap`,
+    /// `mprotect`, `msync` need one); `None` for the others.
+    fn page_size(&self) -> Option<u64> {
+        None
+    }
+
+    /// Whether the scheme brings pages in on demand (file mappings need it).
+    fn demand_paged(&self) -> bool {
+        false
+    }
+
+    /// Gives `[start, end)` of `pid` memory now, if the scheme does not wait for faults.
+    /// False if memory ran out (the pages given so far stay).
+    fn populate(&mut self, _cx: &mut Cx, _pid: Pid, _start: u64, _end: u64, _perm: Perm) -> bool {
+        true
+    }
+
+    /// Releases the pages of `[start, end)` of `pid` (munmap, a shrinking heap).
+    fn unmap(&mut self, _cx: &mut Cx, _pid: Pid, _start: u64, _end: u64) {}
+
+    /// Changes the permissions of the resident pages of `[start, end)` of `pid`.
+    fn protect(&mut self, _cx: &mut Cx, _pid: Pid, _start: u64, _end: u64, _perm: Perm) {}
+
+    /// Writes the dirty pages of shared file mappings in `[start, end)` of `pid` back to
+    /// their file (`free`: unmapping them too; `wait`: the owner waits for each write).
+    /// Returns how many writes started.
+    fn sync(
+        &mut self,
+        _cx: &mut Cx,
+        _pid: Pid,
+        _start: u64,
+        _end: u64,
+        _free: bool,
+        _wait: bool,
+    ) -> u64 {
+        0
+    }
+
+    /// Whether the hosted loop must report every page reference ([`Scheme::referenced`]).
+    fn wants_references(&self) -> bool {
+        false
+    }
+
+    /// The page number of `va`, for the reference string (0 for schemes without pages).
+    fn vpn(&self, _va: u64) -> Option<u64> {
+        None
+    }
+
+    /// The running process referenced `va`.
+    fn referenced(&mut self, _pid: Pid, _va: u64) {}
+
+    /// Gives OPT the future (its second pass).
+    fn set_future(&mut self, _future: OptFuture) {}
+}
