@@ -138,6 +138,10 @@ pub struct OsConfig {
     /// Tag each process's translations with its own ASID, so that a context switch need not
     /// flush the TLB (default true). Off, every switch flushes every TLB entry.
     pub asids: bool,
+    /// The ASID bits the kernel hands out (default 16, all Sv39/Sv48/Sv57 `satp` has; fewer
+    /// model a machine with a narrower ASID): with more live address spaces than
+    /// `2^bits - 1` ASIDs, the allocator's generation rolls over and the TLB is flushed.
+    pub asid_bits: u32,
     /// The stack a process starts with, in bytes (default 16 KiB).
     pub stack_size: u64,
     /// The largest the stack may grow to on faults just below it, in bytes (default 1 MiB).
@@ -184,6 +188,7 @@ impl Default for OsConfig {
             kernel_reserve: 64 << 10,
             time_slice: 20_000,
             asids: true,
+            asid_bits: 16,
             stack_size: 16 << 10,
             stack_limit: 1 << 20,
             stack_top: 0x4000_0000,
@@ -219,6 +224,14 @@ impl OsConfig {
             return Err(
                 "os.partitions lists a partition of 0 bytes; every partition needs a size".into(),
             );
+        }
+        if self.asid_bits > crate::asid::MAX_ASID_BITS {
+            return Err(format!(
+                "os.asid_bits = {}; satp holds at most {} ASID bits (0 to {} would do)",
+                self.asid_bits,
+                crate::asid::MAX_ASID_BITS,
+                crate::asid::MAX_ASID_BITS
+            ));
         }
         if self.working_set_window == 0 {
             return Err(

@@ -485,7 +485,7 @@ impl Scheme for Contig {
         Contig::admit(self, cx, pid)
     }
 
-    fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String> {
+    fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, _asid: u16) -> Result<(), String> {
         Contig::activate(self, hw, pid)
     }
 

@@ -8,6 +8,7 @@ mod syscalls;
 
 pub use syscalls::{lookup as syscall, CopyFault, Handler, SysResult, Syscall, TABLE as SYSCALLS};
 
+use crate::asid::AsidAllocator;
 use crate::config::{OsConfig, SchemeKind};
 use crate::contig::Contig;
 use crate::hw::Hw;
@@ -129,6 +130,8 @@ pub struct Kernel {
     current: Option<Pid>,
     /// The memory-management scheme.
     mem: Box<dyn Scheme>,
+    /// ASIDs for the address spaces.
+    asids: AsidAllocator,
     disk: DiskDriver<Tag>,
     sv: Services,
     finish: Option<Finish>,
@@ -253,7 +256,10 @@ impl Kernel {
             trace: None,
             messages: Vec::new(),
         };
+        let asids = AsidAllocator::new(if cfg.asids { cfg.asid_bits } else { 0 })
+            .map_err(|e| format!("os.asid_bits: {e}"))?;
         let mut k = Kernel {
+            asids,
             divider: dev.timer_divider.max(1),
             clint,
             cfg,
@@ -395,7 +401,7 @@ impl Kernel {
             brk_limit,
             stack_top,
             stack_floor,
-            asid: if self.cfg.asids { pid as u16 } else { 0 },
+            asid: 0,
             since: 0,
             insns_since: 0,
             blocked_at: 0,
@@ -763,13 +769,8 @@ impl Kernel {
         self.ready.retain(|&p| p != pid);
         let (mem, mut cx) = self.split(hw);
         mem.release(&mut cx, pid);
-        if !self.cfg.asids {
-            hw.sfence(Flush::All);
-        } else if let Some(pi) = self.index(pid) {
-            let asid = self.procs[pi].asid;
-            hw.sfence(Flush::Asid { asid });
-        }
-        self.sv.stats.tlb_flushes += 1;
+        // Its ASID goes back to the allocator, which flushes it before it is used again.
+        self.asids.release(u64::from(pid));
         // Memory came free: a process waiting for it may fit now.
         let waiting: Vec<Pid> = self
             .procs
@@ -917,11 +918,20 @@ impl Kernel {
         self.sv.stats.switches += 1;
         let from = self.last_running();
         self.sv.event(hw, Event::Switch { from, to: pid });
-        if !self.cfg.asids {
+        // The address space's ASID, flushing what the allocator says must go: everything
+        // (no ASIDs, or a new generation) or the stale entries of a reused ASID.
+        let act = self.asids.activate(u64::from(pid));
+        if act.flush_all {
             hw.sfence(Flush::All);
             self.sv.stats.tlb_flushes += 1;
+        } else if let Some(asid) = act.flush_asid {
+            hw.sfence(Flush::Asid { asid });
+            self.sv.stats.tlb_flushes += 1;
         }
-        let activated = self.mem.activate(hw, pid);
+        if let Some(pi) = self.index(pid) {
+            self.procs[pi].asid = act.asid;
+        }
+        let activated = self.mem.activate(hw, pid, act.asid);
         if let Err(e) = activated {
             let k = Kill {
                 addr: 0,
@@ -964,6 +974,7 @@ impl Kernel {
     /// each process's under `os.proc.PID`.
     pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
         self.sv.stats.for_each(f);
+        self.asids.for_each_stat("os.asid", f);
         self.mem.for_each_stat(f);
         for p in &self.procs {
             let prefix = format!("os.proc.{}", p.pid);

@@ -9,6 +9,7 @@
 //! - [`paging`]: simple paging and demand paging with swap.
 //! - [`contig`]: fixed and dynamic partitioning with base-and-bounds relocation.
 //! - [`seg`]: simple and virtual-memory segmentation with segment registers.
+//! - [`asid`]: ASIDs for address spaces, with generations and rollover.
 //! - [`frames`]: the frame table, one record per user frame (what it holds, who maps it,
 //!   its write-backs).
 //! - [`process`], [`image`], [`services`], [`config`], [`hw`]: processes and their areas,
@@ -27,6 +28,7 @@
 //! - [`buddy`]: a binary buddy allocator over physical frames.
 #![warn(missing_docs)]
 
+pub mod asid;
 pub mod buddy;
 pub mod config;
 pub mod contig;

@@ -812,11 +812,10 @@ impl Paging {
         };
         self.zero(cx.sv, cx.hw, root);
         self.stats.table_frames += 1;
-        let asid = cx.procs[pi].asid;
+        // (Its ASID comes with its first activation.)
         let space = self.spaces.entry(pid).or_default();
         space.root = root;
         space.tables = vec![root];
-        space.asid = asid;
         if !self.simple && self.quota > 0 {
             space.repl = Some(Replacer::new(self.policy, self.seed ^ u64::from(pid)));
         }
@@ -2059,7 +2058,10 @@ impl Scheme for Paging {
         Paging::admit(self, cx, pid)
     }
 
-    fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String> {
+    fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, asid: u16) -> Result<(), String> {
+        if let Some(s) = self.spaces.get_mut(&pid) {
+            s.asid = asid;
+        }
         Paging::activate(self, hw, pid)
     }
 

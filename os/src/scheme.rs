@@ -108,8 +108,9 @@ pub trait Scheme {
     /// Gives a new process its memory (or says it must wait, or can never fit).
     fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit;
 
-    /// Loads the process's translation registers (a context switch to it).
-    fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String>;
+    /// Loads the process's translation registers (a context switch to it), its address
+    /// space tagged with `asid` (the kernel flushed what the ASID allocator said).
+    fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, asid: u16) -> Result<(), String>;
 
     /// A page, segment or bounds fault of `pid` at `va`.
     fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome;

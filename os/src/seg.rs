@@ -470,7 +470,7 @@ impl Segments {
         }
         if g.present {
             // Nothing to do (the registers were stale): load them again.
-            let _ = self.activate(cx.hw, pid);
+            let _ = Segments::activate(self, cx.hw, pid);
             return Outcome::Resume;
         }
         if !self.vm {
@@ -500,7 +500,7 @@ impl Segments {
             }
             Ok(false) => {
                 cx.sv.fault(cx.hw, &mut p.stats, pid, va, access, "minor");
-                let _ = self.activate(cx.hw, pid);
+                let _ = Segments::activate(self, cx.hw, pid);
                 Outcome::Resume
             }
             Err(detail) => kill("out-of-memory", detail),
@@ -839,7 +839,7 @@ impl Segments {
             x.limit = bytes;
         }
         if current {
-            let _ = self.activate(hw, pid);
+            let _ = Segments::activate(self, hw, pid);
         }
         true
     }
@@ -941,7 +941,7 @@ impl Scheme for Segments {
         Segments::admit(self, cx, pid)
     }
 
-    fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String> {
+    fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, _asid: u16) -> Result<(), String> {
         Segments::activate(self, hw, pid)
     }
 
