@@ -116,7 +116,10 @@ fn check(programs: &[&str], sets: &[&str], rate: f64, retries: u32, seeds: u64) 
         for (i, (want, got)) in clean.states.iter().zip(&r.states).enumerate() {
             match got {
                 State::Killed(k) if k.cause == "io-error" => {
-                    assert!(k.detail.contains("failed"), "{what}: {k}");
+                    assert!(
+                        k.detail.contains(" from disk block ") && k.detail.contains("failed: "),
+                        "{what}: {k}"
+                    );
                 }
                 _ => assert_eq!(got, want, "{what}: process {}", i + 1),
             }

@@ -256,7 +256,7 @@ impl Contig {
         };
         match cx.disk.start(cx.sv, cx.hw, req, tag) {
             Ok(_) => Admit::Loading,
-            Err(e) => Admit::Refuse(format!("reading its image from the cx.disk failed: {e}")),
+            Err(e) => Admit::Refuse(format!("reading its image from the disk failed: {e}")),
         }
     }
 

@@ -18,6 +18,7 @@ use crate::process::{Access, Area, AreaKind, Kill, Pid, ProcStats, Process, Stat
 use crate::scheme::{Cx, Layout, Scheme};
 use crate::seg::Segments;
 use crate::services::{DiskDriver, Event, KernelStats, Record, Services};
+use crate::wait::WaitQueues;
 use crate::workingset::WorkingSet;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -132,6 +133,8 @@ pub struct Kernel {
     mem: Box<dyn Scheme>,
     /// ASIDs for the address spaces.
     asids: AsidAllocator,
+    /// What blocked processes wait for.
+    waits: WaitQueues,
     disk: DiskDriver<Tag>,
     sv: Services,
     finish: Option<Finish>,
@@ -260,6 +263,7 @@ impl Kernel {
             .map_err(|e| format!("os.asid_bits: {e}"))?;
         let mut k = Kernel {
             asids,
+            waits: WaitQueues::new(),
             divider: dev.timer_divider.max(1),
             clint,
             cfg,
@@ -405,7 +409,6 @@ impl Kernel {
             since: 0,
             insns_since: 0,
             blocked_at: 0,
-            waiting_for: 0,
             files: BTreeMap::new(),
             stats: ProcStats::default(),
         }
@@ -462,6 +465,7 @@ impl Kernel {
                 hw,
                 disk: &mut self.disk,
                 procs: &mut self.procs,
+                waits: &mut self.waits,
             },
         )
     }
@@ -766,6 +770,7 @@ impl Kernel {
 
     fn end(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
         self.switch_out(hw, pid, state);
+        self.waits.cancel(pid);
         self.ready.retain(|&p| p != pid);
         let (mem, mut cx) = self.split(hw);
         mem.release(&mut cx, pid);
@@ -802,17 +807,16 @@ impl Kernel {
         }
     }
 
+    /// `pid` may run again: a process loading its image, or a blocked one that waits for
+    /// nothing more on the wait queues, goes to the back of the ready queue.
     fn wake(&mut self, hw: &mut dyn Hw, pid: Pid) {
         let Some(pi) = self.index(pid) else { return };
         let p = &mut self.procs[pi];
         match p.state {
-            State::Blocked => {
-                p.waiting_for = p.waiting_for.saturating_sub(1);
-                if p.waiting_for == 0 {
-                    p.stats.blocked_cycles += hw.now().saturating_sub(p.blocked_at);
-                    p.state = State::Ready;
-                    self.ready.push_back(pid);
-                }
+            State::Blocked if !self.waits.waits(pid) => {
+                p.stats.blocked_cycles += hw.now().saturating_sub(p.blocked_at);
+                p.state = State::Ready;
+                self.ready.push_back(pid);
             }
             State::Loading => {
                 p.state = State::Ready;

@@ -12,6 +12,7 @@
 //! - [`asid`]: ASIDs for address spaces, with generations and rollover.
 //! - [`frames`]: the frame table, one record per user frame (what it holds, who maps it,
 //!   its write-backs).
+//! - [`wait`]: wait queues, one per event a process can block on.
 //! - [`process`], [`image`], [`services`], [`config`], [`hw`]: processes and their areas,
 //!   program images, the disk driver, counters and trace events, the `[os]` configuration,
 //!   and the hardware interface.
@@ -44,6 +45,7 @@ pub mod replace;
 pub mod scheme;
 pub mod seg;
 pub mod services;
+pub mod wait;
 pub mod workingset;
 
 pub use config::{OsConfig, SchemeKind};

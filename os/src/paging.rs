@@ -23,6 +23,7 @@ use crate::process::{Access, AreaKind, Kill, Pid, Process};
 use crate::replace::{Future, PageBits, PageKey, Policy, Replacer};
 use crate::scheme::{Cx, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskError, DiskOp, Done, Event, Request, Services};
+use crate::wait::WaitOn;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use vmlab_cpu::csr::addr as csr;
@@ -134,8 +135,6 @@ struct Space {
     resident: u64,
     /// Its own replacement state (fixed allocation).
     repl: Option<Replacer>,
-    /// Processes waiting for one of its pages' transfers: vpn to waiters.
-    waiters: BTreeMap<u64, Vec<Pid>>,
     /// Image pages still to load (simple paging).
     loading: u64,
     /// Its ASID.
@@ -264,6 +263,14 @@ impl Future for OptFuture {
         // different processes compare (docs/os.md on global OPT); positions would not.
         let i = v.partition_point(|&p| p < now);
         v.get(i).map(|&p| p - now)
+    }
+}
+
+/// The wait-queue event of page `vpn` of `pid`'s address space.
+fn page_wait(pid: Pid, vpn: u64) -> WaitOn {
+    WaitOn::Page {
+        space: u64::from(pid),
+        vpn,
     }
 }
 
@@ -612,6 +619,9 @@ impl Paging {
                     // The controller copies the frame when the write completes: until then
                     // the frame is not reused, even if its page is evicted as clean.
                     self.table.writeback_begin(frame);
+                    if wait {
+                        cx.waits.wait(pid, WaitOn::Write { frame });
+                    }
                     writes += 1;
                     cx.sv.stats.pages_out += 1;
                 }
@@ -822,7 +832,7 @@ impl Paging {
         if !self.simple {
             return Admit::Ready;
         }
-        // Simple paging: map every page now; image pages are read from the cx.disk.
+        // Simple paging: map every page now; image pages are read from the disk.
         let areas = cx.procs[pi].areas.clone();
         let mut loading = 0;
         for a in &areas {
@@ -877,7 +887,7 @@ impl Paging {
                         };
                         if let Err(e) = cx.disk.start(cx.sv, cx.hw, req, tag) {
                             return Admit::Refuse(format!(
-                                "reading its image from the cx.disk failed: {e}"
+                                "reading its image from the disk failed: {e}"
                             ));
                         }
                         cx.sv.stats.pages_in += 1;
@@ -1022,10 +1032,7 @@ impl Paging {
             .and_then(|s| s.pages.get(&vpn).copied())
             .unwrap_or_default();
         if page.busy {
-            if let Some(s) = self.spaces.get_mut(&pid) {
-                s.waiters.entry(vpn).or_default().push(pid);
-            }
-            cx.procs[pi].waiting_for += 1;
+            cx.waits.wait(pid, page_wait(pid, vpn));
             cx.sv.event(
                 cx.hw,
                 Event::Fault {
@@ -1074,7 +1081,7 @@ impl Paging {
             Ok(None) => {
                 // A dirty victim is being written out; the page follows it.
                 self.reserve(pid, vpn);
-                cx.procs[pi].waiting_for += 1;
+                cx.waits.wait(pid, page_wait(pid, vpn));
                 return Outcome::Block;
             }
             Err(detail) => return kill("out-of-memory", detail),
@@ -1148,7 +1155,7 @@ impl Paging {
     /// resident, idle page in frame-address order (a dirty one would have to be written
     /// out first).
     fn evict_any(&mut self, cx: &mut Cx, pid: Pid) -> Option<u64> {
-        // Take the page in the lowest frame whose page is clean and whose frame no cx.disk
+        // Take the page in the lowest frame whose page is clean and whose frame no disk
         // write still reads.
         let candidates: Vec<(u64, (Pid, u64))> = self.table.pages().collect();
         for (frame, (opid, ovpn)) in candidates {
@@ -1388,12 +1395,12 @@ impl Paging {
                         access: Some(access),
                         cause: "io-error",
                         scheme: self.scheme(),
-                        detail: format!("reading its page from cx.disk block {block} failed: {e}"),
+                        detail: format!("reading its page from disk block {block} failed: {e}"),
                     });
                 }
                 cx.sv.stats.pages_in += 1;
                 cx.procs[pi].stats.pages_in += 1;
-                cx.procs[pi].waiting_for += 1;
+                cx.waits.wait(pid, page_wait(pid, vpn));
                 cx.sv
                     .fault(cx.hw, &mut cx.procs[pi].stats, pid, va, access, "major");
                 Outcome::Block
@@ -1466,7 +1473,7 @@ impl Paging {
                         cause: "io-error",
                         scheme,
                         detail: format!(
-                            "{what} its page at {va:#x} from cx.disk block {} failed: {e}",
+                            "{what} its page at {va:#x} from disk block {} failed: {e}",
                             req.block
                         ),
                     },
@@ -1480,8 +1487,8 @@ impl Paging {
                             s.pages.remove(&vpn);
                             s.resident = s.resident.saturating_sub(1);
                         }
-                        f.woken.extend(s.waiters.remove(&vpn).unwrap_or_default());
                     }
+                    f.woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
                 } else if let Some(p) = self
                     .spaces
                     .get_mut(&pid)
@@ -1507,16 +1514,16 @@ impl Paging {
                 cx.sv.message(
                     cx.hw,
                     format!(
-                        "process {pid}: its page at {va:#x} could not be written out to cx.disk block {} ({e}); it stays in memory",
+                        "process {pid}: its page at {va:#x} could not be written out to disk block {} ({e}); it stays in memory",
                         req.block
                     ),
                 );
                 // What waited for the frame faults again.
                 if let Some(AfterWrite::Give(pending)) = self.table.writeback_end(frame) {
-                    f.woken.extend(self.unreserve(cx.procs, &pending));
+                    f.woken.extend(self.unreserve(cx, &pending));
                 }
                 self.keep(cx, pid, vpn, frame);
-                f.woken.extend(self.take_waiters(pid, vpn));
+                f.woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
             }
             Tag::FileSync {
                 pid,
@@ -1545,7 +1552,7 @@ impl Paging {
                     cx.sv.message(
                         cx.hw,
                         format!(
-                            "process {pid}: the write-back of its file page at {va:#x} to cx.disk block {} failed ({e}) after the page was unmapped: the file misses that page's last changes",
+                            "process {pid}: the write-back of its file page at {va:#x} to disk block {} failed ({e}) after the page was unmapped: the file misses that page's last changes",
                             req.block
                         ),
                     );
@@ -1557,8 +1564,8 @@ impl Paging {
                             p.regs[10] = crate::kernel::errno::EIO.wrapping_neg();
                         }
                     }
-                    f.woken.push(pid);
                 }
+                f.woken.extend(cx.waits.wake_all(WaitOn::Write { frame }));
                 let w = self.written(cx, frame);
                 f.woken.extend(w.woken);
                 f.killed.extend(w.killed);
@@ -1570,7 +1577,7 @@ impl Paging {
 
     /// `pending` will not get the frame it waited for: its page is no longer reserved, and
     /// it runs again (its access faults anew). Returns it if it may run now.
-    fn unreserve(&mut self, procs: &mut [Process], pending: &Pending) -> Vec<Pid> {
+    fn unreserve(&mut self, cx: &mut Cx, pending: &Pending) -> Vec<Pid> {
         if let Some(s) = self.spaces.get_mut(&pending.pid) {
             let empty = s
                 .pages
@@ -1582,17 +1589,7 @@ impl Paging {
                 p.busy = false;
             }
         }
-        match procs.iter_mut().find(|p| p.pid == pending.pid) {
-            Some(p) => {
-                p.waiting_for = p.waiting_for.saturating_sub(1);
-                if p.waiting_for == 0 {
-                    vec![p.pid]
-                } else {
-                    Vec::new()
-                }
-            }
-            None => Vec::new(),
-        }
+        cx.waits.wake_all(page_wait(pending.pid, pending.vpn))
     }
 
     /// Puts an evicted page whose write-out failed back where it was: resident in `frame`,
@@ -1653,8 +1650,7 @@ impl Paging {
                     .is_some_and(|p| p.overlaps(va, va + self.page));
                 if self.spaces.contains_key(&pid) && still_mapped {
                     self.install(cx, pid, vpn, frame, store);
-                    woken.push(pid);
-                    woken.extend(self.take_waiters(pid, vpn));
+                    woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
                 } else {
                     // The process ended, or unmapped the page while it was read in: the
                     // frame and the record go (a retried access faults anew).
@@ -1664,9 +1660,8 @@ impl Paging {
                         if s.pages.remove(&vpn).is_some() {
                             s.resident = s.resident.saturating_sub(1);
                         }
-                        woken.push(pid);
-                        woken.extend(s.waiters.remove(&vpn).unwrap_or_default());
                     }
+                    woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
                 }
             }
             Tag::PageOut {
@@ -1687,20 +1682,16 @@ impl Paging {
                     // The owner ended meanwhile: the slot it was written to is free again.
                     None => self.swap.free.extend(slot),
                 }
-                woken.extend(self.take_waiters(pid, vpn));
+                woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
                 let f = self.written(cx, frame);
                 woken.extend(f.woken);
                 killed.extend(f.killed);
             }
-            Tag::FileSync {
-                pid, frame, wait, ..
-            } => {
+            Tag::FileSync { frame, .. } => {
                 let f = self.written(cx, frame);
                 woken.extend(f.woken);
                 killed.extend(f.killed);
-                if wait {
-                    woken.push(pid);
-                }
+                woken.extend(cx.waits.wake_all(WaitOn::Write { frame }));
             }
             Tag::Seg(_) => {}
         }
@@ -1726,29 +1717,18 @@ impl Paging {
                     p.busy = false;
                 }
                 self.table.claim(frame, Use::Page);
+                // The process still waits on its page: for the read now, if there is one.
                 match self.fill(cx, &pending, frame) {
-                    Outcome::Resume => woken.push(pending.pid),
+                    Outcome::Resume => {
+                        woken.extend(cx.waits.wake_all(page_wait(pending.pid, pending.vpn)))
+                    }
                     Outcome::Block => {}
                     Outcome::Kill(k) => f.killed.push((pending.pid, k)),
-                }
-                // The write was what the process waited for; the read (if any) counts anew.
-                if let Some(p) = cx.procs.iter_mut().find(|p| p.pid == pending.pid) {
-                    p.waiting_for = p.waiting_for.saturating_sub(1);
-                    if p.waiting_for == 0 {
-                        woken.push(pending.pid);
-                    }
                 }
             }
             Some(_) => self.frame_free(frame),
         }
         f
-    }
-
-    fn take_waiters(&mut self, pid: Pid, vpn: u64) -> Vec<Pid> {
-        self.spaces
-            .get_mut(&pid)
-            .and_then(|s| s.waiters.remove(&vpn))
-            .unwrap_or_default()
     }
 
     /// Records a reference to `va` by `pid` (exact LRU, OPT's position).

@@ -110,7 +110,8 @@ pub enum State {
     Ready,
     /// On the CPU.
     Running,
-    /// Waiting for the disk (a page-in, a write-back before one).
+    /// Waiting for events on the kernel's wait queues (a page-in, a write-back before one,
+    /// a segment, `msync`'s writes): it runs again when the last one has happened.
     Blocked,
     /// Exited with a code.
     Exited(u64),
@@ -325,8 +326,6 @@ pub struct Process {
     pub insns_since: u64,
     /// When it last blocked.
     pub blocked_at: u64,
-    /// Disk requests it waits for.
-    pub waiting_for: u32,
     /// Its open files: descriptor to the index in the kernel's file set.
     pub files: std::collections::BTreeMap<u64, usize>,
     /// Its counters.

@@ -17,6 +17,7 @@ use crate::image::{Image, Perm};
 use crate::paging::{Admit, Finished, OptFuture, Outcome, Tag};
 use crate::process::{Access, Pid, Process};
 use crate::services::{DiskDriver, Done, Services};
+use crate::wait::WaitQueues;
 
 /// What a scheme may use while it works: the kernel's services, the machine, the disk
 /// driver and the processes.
@@ -29,6 +30,8 @@ pub struct Cx<'a> {
     pub disk: &'a mut DiskDriver<Tag>,
     /// Every process (ended ones too).
     pub procs: &'a mut [Process],
+    /// The wait queues: a process that blocks waits here for the event that ends its wait.
+    pub waits: &'a mut WaitQueues,
 }
 
 /// Where a user address is, for the kernel's copies to and from user memory.

@@ -29,6 +29,7 @@ use crate::process::{Access, Kill, Pid, Process, State};
 use crate::replace::{NoBits, Replacer};
 use crate::scheme::{Cx, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskOp, Done, Event, Request, Services};
+use crate::wait::WaitOn;
 use std::collections::BTreeMap;
 use vmlab_cpu::vmcsr::{addr as vm, seg as flag};
 
@@ -99,7 +100,6 @@ struct Seg {
 struct Space {
     segs: [Seg; 4],
     loading: u32,
-    waiters: Vec<Pid>,
 }
 
 /// The segmentation schemes' counters.
@@ -253,7 +253,7 @@ impl Segments {
             heap_reserve.next_multiple_of(GRANULE),
             limits[3],
         ];
-        // A segment's memory is whole cx.disk blocks: it moves to and from the cx.disk by DMA,
+        // A segment's memory is whole disk blocks: it moves to and from the disk by DMA,
         // which transfers whole blocks (the rounding is internal waste).
         let unit = self.block_size.max(GRANULE);
         for s in 0..4 {
@@ -263,7 +263,7 @@ impl Segments {
             g.perm = if s == TEXT { Perm::RX } else { Perm::RW };
         }
         if self.vm {
-            // Everything starts on the cx.disk (or as nothing yet); the first touch of each
+            // Everything starts on the disk (or as nothing yet); the first touch of each
             // segment brings it in.
             return Admit::Ready;
         }
@@ -480,12 +480,7 @@ impl Segments {
             );
         }
         if g.busy {
-            if let Some(sp) = self.spaces.get_mut(&pid) {
-                sp.waiters.push(pid);
-            }
-            if let Some(p) = cx.procs.iter_mut().find(|p| p.pid == pid) {
-                p.waiting_for += 1;
-            }
+            cx.waits.wait(pid, seg_wait(pid, s));
             return Outcome::Block;
         }
         let outcome = self.bring_in(cx, pid, s);
@@ -494,7 +489,7 @@ impl Segments {
         };
         match outcome {
             Ok(true) => {
-                p.waiting_for += 1;
+                cx.waits.wait(pid, seg_wait(pid, s));
                 cx.sv.fault(cx.hw, &mut p.stats, pid, va, access, "major");
                 Outcome::Block
             }
@@ -673,31 +668,31 @@ impl Segments {
                                 cause: "io-error",
                                 scheme: self.scheme(),
                                 detail: format!(
-                                    "reading its segment {seg} from cx.disk block {} failed: {e}",
+                                    "reading its segment {seg} from disk block {} failed: {e}",
                                     done.request.block
                                 ),
                             },
                         ));
                         if let Some(sp) = self.spaces.get_mut(&pid) {
                             sp.segs[seg].busy = false;
-                            f.woken.append(&mut sp.waiters);
                         }
+                        f.woken.extend(cx.waits.wake_all(seg_wait(pid, seg)));
                     }
                     SegTag::Out { pid, seg, then, .. } => {
                         if let Some(sp) = self.spaces.get_mut(&pid) {
                             let g = &mut sp.segs[seg];
                             g.present = true;
                             g.busy = false;
-                            f.woken.append(&mut sp.waiters);
                             self.repl.inserted(seg_owner(pid, seg));
                             cx.sv.message(
                                 cx.hw,
                                 format!(
-                                    "process {pid}: its segment {seg} could not be written out to cx.disk block {} ({e}); it stays in memory",
+                                    "process {pid}: its segment {seg} could not be written out to disk block {} ({e}); it stays in memory",
                                     done.request.block
                                 ),
                             );
                         }
+                        f.woken.extend(cx.waits.wake_all(seg_wait(pid, seg)));
                         if let Some(t) = then {
                             self.room_waiters.insert(0, t);
                         }
@@ -721,15 +716,15 @@ impl Segments {
                     g.present = true;
                     g.busy = false;
                     self.repl.inserted(seg_owner(pid, seg));
+                    // A process loading its image runs when the last segment is in; one that
+                    // faulted waits on the segment.
                     if sp.loading > 0 {
                         sp.loading -= 1;
                         if sp.loading == 0 {
                             woken.push(pid);
                         }
-                    } else {
-                        woken.push(pid);
                     }
-                    woken.append(&mut sp.waiters);
+                    woken.extend(cx.waits.wake_all(seg_wait(pid, seg)));
                 }
                 None => {
                     let _ = self.mem.free(block);
@@ -746,8 +741,8 @@ impl Segments {
                     let g = &mut sp.segs[seg];
                     g.busy = false;
                     g.block = None;
-                    woken.append(&mut sp.waiters);
                 }
+                woken.extend(cx.waits.wake_all(seg_wait(pid, seg)));
                 self.note();
                 // The segment that needed this room first.
                 if let Some(t) = then {
@@ -778,7 +773,7 @@ impl Segments {
                 Ok(true) => {}
                 // In memory now; or it cannot be: its retried access faults again and the
                 // kernel kills it with the reason.
-                Ok(false) | Err(_) => woken.push(tp),
+                Ok(false) | Err(_) => woken.extend(cx.waits.wake_all(seg_wait(tp, ts))),
             }
         }
         woken.sort_unstable();
@@ -892,6 +887,14 @@ impl Segments {
 }
 
 /// The owner key of segment `s` of `pid` (for the placement map and the policy).
+/// The wait-queue event of segment `s` of `pid`'s address space.
+fn seg_wait(pid: Pid, s: usize) -> WaitOn {
+    WaitOn::Segment {
+        space: u64::from(pid),
+        seg: s,
+    }
+}
+
 fn seg_owner(pid: Pid, s: usize) -> u64 {
     u64::from(pid) << 2 | s as u64
 }

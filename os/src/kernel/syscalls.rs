@@ -414,9 +414,9 @@ impl Kernel {
         if n == 0 {
             return SysResult::Ret(0);
         }
+        // It waits on each write (Paging::sync queued it); what it returns when they are
+        // done (a failed one makes it -EIO).
         if let Some(pi) = self.index(pid) {
-            self.procs[pi].waiting_for += n as u32;
-            // What it returns when the writes are done (a failed one makes it -EIO).
             self.procs[pi].regs[10] = 0;
         }
         self.block(hw, pid);
