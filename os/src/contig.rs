@@ -162,7 +162,7 @@ impl Contig {
         let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
             return Admit::Refuse("no such process".into());
         };
-        let size = cx.procs[pi].stack_top;
+        let size = cx.procs[pi].mm.stack_top;
         let placed = match &mut self.pool {
             Pool::Fixed(parts) => match parts.allocate(u64::from(pid), size) {
                 Some(slot) => Some((slot.base, Some(slot.index))),

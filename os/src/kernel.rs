@@ -14,7 +14,9 @@ use crate::contig::Contig;
 use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, OptFuture, Outcome, Paging, Tag};
-use crate::process::{Access, Area, AreaKind, Kill, Pid, ProcStats, Process, State};
+use crate::process::{
+    Access, AddressSpace, Area, AreaKind, FileTable, Kill, Pid, ProcStats, Process, SpaceId, State,
+};
 use crate::scheme::{Cx, Layout, Scheme};
 use crate::seg::Segments;
 use crate::services::{DiskDriver, Event, KernelStats, Record, Services};
@@ -399,17 +401,20 @@ impl Kernel {
             image,
             state: State::Loading,
             regs,
-            areas,
-            heap_start,
-            brk: heap_start,
-            brk_limit,
-            stack_top,
-            stack_floor,
+            mm: AddressSpace {
+                id: SpaceId::from(pid),
+                areas,
+                heap_start,
+                brk: heap_start,
+                brk_limit,
+                stack_top,
+                stack_floor,
+            },
             asid: 0,
             since: 0,
             insns_since: 0,
             blocked_at: 0,
-            files: BTreeMap::new(),
+            files: FileTable::default(),
             stats: ProcStats::default(),
         }
     }
@@ -775,7 +780,10 @@ impl Kernel {
         let (mem, mut cx) = self.split(hw);
         mem.release(&mut cx, pid);
         // Its ASID goes back to the allocator, which flushes it before it is used again.
-        self.asids.release(u64::from(pid));
+        if let Some(i) = self.index(pid) {
+            let space = self.procs[i].mm.id;
+            self.asids.release(space);
+        }
         // Memory came free: a process waiting for it may fit now.
         let waiting: Vec<Pid> = self
             .procs
@@ -924,7 +932,10 @@ impl Kernel {
         self.sv.event(hw, Event::Switch { from, to: pid });
         // The address space's ASID, flushing what the allocator says must go: everything
         // (no ASIDs, or a new generation) or the stale entries of a reused ASID.
-        let act = self.asids.activate(u64::from(pid));
+        let space = self
+            .index(pid)
+            .map_or(SpaceId::from(pid), |i| self.procs[i].mm.id);
+        let act = self.asids.activate(space);
         if act.flush_all {
             hw.sfence(Flush::All);
             self.sv.stats.tlb_flushes += 1;

@@ -538,7 +538,7 @@ impl Paging {
     fn file_block(&self, procs: &[Process], pid: Pid, vpn: u64) -> Option<(u64, bool)> {
         let va = vpn << self.page_bits;
         let p = procs.iter().find(|p| p.pid == pid)?;
-        let a = p.area(va)?;
+        let a = p.mm.area(va)?;
         let AreaKind::File {
             file,
             offset,
@@ -833,7 +833,7 @@ impl Paging {
             return Admit::Ready;
         }
         // Simple paging: map every page now; image pages are read from the disk.
-        let areas = cx.procs[pi].areas.clone();
+        let areas = cx.procs[pi].mm.areas.clone();
         let mut loading = 0;
         for a in &areas {
             let mut va = a.start & !(self.page - 1);
@@ -916,11 +916,11 @@ impl Paging {
 
     /// Frames simple paging needs for `p`: its pages and an upper bound on its tables.
     fn pages_needed(&self, p: &Process) -> u64 {
-        let pages = self.distinct_pages(&p.areas);
+        let pages = self.distinct_pages(&p.mm.areas);
         // One root, and at most one table per level below it per page (a loose bound that
         // is exact for small programs: a table per area and level).
         let levels = u64::from(self.format.levels());
-        pages + 1 + (levels - 1) * p.areas.len() as u64
+        pages + 1 + (levels - 1) * p.mm.areas.len() as u64
     }
 
     /// The pages the areas touch, each counted once (a page holding the end of one area
@@ -973,18 +973,18 @@ impl Paging {
         let vpn = va >> self.page_bits;
         let store = access == Access::Store;
         // The area, growing the stack for an access just below it.
-        let area = match cx.procs[pi].area_index(va) {
+        let area = match cx.procs[pi].mm.area_index(va) {
             Some(i) => i,
             None => {
                 let p = &mut cx.procs[pi];
-                let stack = p.area_of(&AreaKind::Stack);
+                let stack = p.mm.area_of(&AreaKind::Stack);
                 let growable = !self.simple
-                    && stack.is_some_and(|s| va < p.areas[s].start)
-                    && va >= p.stack_floor
-                    && !p.overlaps(va & !(self.page - 1), va + 1);
+                    && stack.is_some_and(|s| va < p.mm.areas[s].start)
+                    && va >= p.mm.stack_floor
+                    && !p.mm.overlaps(va & !(self.page - 1), va + 1);
                 match stack {
                     Some(s) if growable => {
-                        p.areas[s].start = va & !(self.page - 1);
+                        p.mm.areas[s].start = va & !(self.page - 1);
                         cx.sv.stats.stack_growths += 1;
                         cx.sv.event(
                             cx.hw,
@@ -997,12 +997,12 @@ impl Paging {
                         );
                         s
                     }
-                    Some(s) if va < p.areas[s].start && va >= p.stack_floor.saturating_sub(self.page) => {
+                    Some(s) if va < p.mm.areas[s].start && va >= p.mm.stack_floor.saturating_sub(self.page) => {
                         return kill(
                             "stack-limit",
                             format!(
                                 "the stack may grow down to {:#x} (os.stack_limit) and this is below it",
-                                p.stack_floor
+                                p.mm.stack_floor
                             ),
                         )
                     }
@@ -1012,7 +1012,7 @@ impl Paging {
                 }
             }
         };
-        let a = cx.procs[pi].areas[area].clone();
+        let a = cx.procs[pi].mm.areas[area].clone();
         if !access.allowed_by(a.perm) {
             let what = access.verb();
             return kill(
@@ -1647,7 +1647,7 @@ impl Paging {
                     .procs
                     .iter()
                     .find(|p| p.pid == pid)
-                    .is_some_and(|p| p.overlaps(va, va + self.page));
+                    .is_some_and(|p| p.mm.overlaps(va, va + self.page));
                 if self.spaces.contains_key(&pid) && still_mapped {
                     self.install(cx, pid, vpn, frame, store);
                     woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
@@ -1883,7 +1883,7 @@ impl Paging {
                 self.stats.internal_fragmentation = self
                     .stats
                     .internal_fragmentation
-                    .saturating_sub(self.waste(&p.areas));
+                    .saturating_sub(self.waste(&p.mm.areas));
             }
         }
         for (vpn, page) in &space.pages {
@@ -1947,8 +1947,8 @@ impl Paging {
 
 /// Words for an address no area holds: which areas lie around it.
 fn describe_gap(p: &Process, va: u64) -> String {
-    let below = p.areas.iter().rev().find(|a| a.end <= va);
-    let above = p.areas.iter().find(|a| a.start > va);
+    let below = p.mm.areas.iter().rev().find(|a| a.end <= va);
+    let above = p.mm.areas.iter().find(|a| a.start > va);
     let side = |a: Option<&crate::process::Area>| match a {
         Some(a) => format!("{} [{:#x}, {:#x})", a.kind.name(), a.start, a.end),
         None => "nothing".into(),
@@ -1967,7 +1967,7 @@ fn page_perm(p: &Process, vpn: u64, page_bits: u32) -> Perm {
     let start = vpn << page_bits;
     let end = start + (1u64 << page_bits);
     let mut perm = Perm::default();
-    for a in p.areas.iter().filter(|a| a.start < end && start < a.end) {
+    for a in p.mm.areas.iter().filter(|a| a.start < end && start < a.end) {
         perm.read |= a.perm.read;
         perm.write |= a.perm.write;
         perm.exec |= a.perm.exec;
@@ -2070,7 +2070,7 @@ impl Scheme for Paging {
         let allowed = procs
             .iter()
             .find(|p| p.pid == pid)
-            .and_then(|p| p.area(va))
+            .and_then(|p| p.mm.area(va))
             .is_some_and(|a| access.allowed_by(a.perm));
         if !allowed {
             return UserAddr::Invalid;

@@ -293,20 +293,19 @@ impl ProcStats {
     }
 }
 
-/// One process.
-#[derive(Clone, Debug)]
-pub struct Process {
+/// An address space's id (today each process's space has its process's pid as id; fork and
+/// exec will give spaces ids of their own).
+pub type SpaceId = u64;
+
+/// An address space: the areas of virtual memory a process may use, and where its heap
+/// and stack are. The scheme keeps the translation for it (page tables, segment or base
+/// registers) under its id. Apart from the task that runs in it, so that fork can copy it,
+/// exec replace it, and threads share it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressSpace {
     /// Its id.
-    pub pid: Pid,
-    /// Its program.
-    pub image: Image,
-    /// Where it is in its life.
-    pub state: State,
-    /// Its saved integer registers.
-    pub regs: [u64; 32],
-    /// Where it resumes.
-    pub pc: u64,
-    /// Its address space, in address order.
+    pub id: SpaceId,
+    /// Its areas, in address order.
     pub areas: Vec<Area>,
     /// The heap's start (page-aligned end of the image).
     pub heap_start: u64,
@@ -318,21 +317,9 @@ pub struct Process {
     pub stack_top: u64,
     /// The lowest address the stack may grow down to.
     pub stack_floor: u64,
-    /// Its ASID (its pid when ASIDs are on, else 0).
-    pub asid: u16,
-    /// When it last went on the CPU (for its cycle count).
-    pub since: u64,
-    /// Instructions retired when it last went on the CPU.
-    pub insns_since: u64,
-    /// When it last blocked.
-    pub blocked_at: u64,
-    /// Its open files: descriptor to the index in the kernel's file set.
-    pub files: std::collections::BTreeMap<u64, usize>,
-    /// Its counters.
-    pub stats: ProcStats,
 }
 
-impl Process {
+impl AddressSpace {
     /// The area holding `va`.
     pub fn area(&self, va: u64) -> Option<&Area> {
         self.areas.iter().find(|a| a.contains(va))
@@ -358,4 +345,60 @@ impl Process {
     pub fn area_of(&self, kind: &AreaKind) -> Option<usize> {
         self.areas.iter().position(|a| &a.kind == kind)
     }
+}
+
+/// A process's open files: descriptor to the index of the file in the kernel's file set.
+/// Apart from the task, so that fork can copy it and threads share it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileTable {
+    fds: std::collections::BTreeMap<u64, usize>,
+}
+
+impl FileTable {
+    /// Opens `file` on the lowest free descriptor from 3 up; returns it.
+    pub fn open(&mut self, file: usize) -> u64 {
+        let fd = (3..).find(|f| !self.fds.contains_key(f)).unwrap_or(3);
+        self.fds.insert(fd, file);
+        fd
+    }
+
+    /// The file `fd` refers to, if it is open.
+    pub fn get(&self, fd: u64) -> Option<usize> {
+        self.fds.get(&fd).copied()
+    }
+
+    /// Closes `fd`; the file it referred to, if it was open.
+    pub fn close(&mut self, fd: u64) -> Option<usize> {
+        self.fds.remove(&fd)
+    }
+}
+
+/// One process: the task that runs (its registers, state, scheduling and counters), the
+/// address space it runs in, and its open files.
+#[derive(Clone, Debug)]
+pub struct Process {
+    /// Its id.
+    pub pid: Pid,
+    /// Its program.
+    pub image: Image,
+    /// Where it is in its life.
+    pub state: State,
+    /// Its saved integer registers.
+    pub regs: [u64; 32],
+    /// Where it resumes.
+    pub pc: u64,
+    /// Its address space.
+    pub mm: AddressSpace,
+    /// The ASID its address space last ran with.
+    pub asid: u16,
+    /// When it last went on the CPU (for its cycle count).
+    pub since: u64,
+    /// Instructions retired when it last went on the CPU.
+    pub insns_since: u64,
+    /// When it last blocked.
+    pub blocked_at: u64,
+    /// Its open files.
+    pub files: FileTable,
+    /// Its counters.
+    pub stats: ProcStats,
 }

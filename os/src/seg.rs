@@ -233,7 +233,7 @@ impl Segments {
         };
         let p = &cx.procs[pi];
         let end_in = |seg: usize| {
-            p.areas
+            p.mm.areas
                 .iter()
                 .filter(|a| (a.start / SEGMENT_SIZE) as usize == seg)
                 .map(|a| a.end - seg as u64 * SEGMENT_SIZE)
@@ -999,7 +999,7 @@ impl Scheme for Segments {
     fn set_brk(&mut self, cx: &mut Cx, pid: Pid, _old: u64, new: u64) -> Option<u64> {
         let p = cx.procs.iter().find(|p| p.pid == pid)?;
         let running = p.state == State::Running;
-        let bytes = new - p.heap_start;
+        let bytes = new - p.mm.heap_start;
         Segments::set_heap(self, cx.hw, pid, bytes, running).then_some(new)
     }
 

@@ -382,17 +382,14 @@ impl Kernel {
         let Some(pi) = self.index(pid) else {
             return SysResult::NoReturn;
         };
-        let p = &mut self.procs[pi];
-        let fd = (3..).find(|f| !p.files.contains_key(f)).unwrap_or(3);
-        p.files.insert(fd, file);
-        SysResult::Ret(fd)
+        SysResult::Ret(self.procs[pi].files.open(file))
     }
 
     fn sys_close(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let Some(pi) = self.index(pid) else {
             return SysResult::NoReturn;
         };
-        match self.procs[pi].files.remove(&a[0]) {
+        match self.procs[pi].files.close(a[0]) {
             Some(_) => SysResult::Ret(0),
             None => SysResult::Err(errno::EBADF),
         }
@@ -431,18 +428,18 @@ impl Kernel {
             return SysResult::NoReturn;
         };
         let p = &self.procs[pi];
-        let old = p.brk;
-        if addr == 0 || addr < p.heap_start || addr > p.brk_limit {
+        let old = p.mm.brk;
+        if addr == 0 || addr < p.mm.heap_start || addr > p.mm.brk_limit {
             return SysResult::Ret(old);
         }
-        let heap = p.area_of(&AreaKind::Heap);
+        let heap = p.mm.area_of(&AreaKind::Heap);
         let new_end = self.mem.heap_end(addr);
         // The heap may not run into another area.
-        let collides = p
-            .areas
-            .iter()
-            .enumerate()
-            .any(|(i, a)| Some(i) != heap && a.start < new_end && a.end > p.heap_start);
+        let collides =
+            p.mm.areas
+                .iter()
+                .enumerate()
+                .any(|(i, a)| Some(i) != heap && a.start < new_end && a.end > p.mm.heap_start);
         if collides {
             return SysResult::Ret(old);
         }
@@ -452,9 +449,9 @@ impl Kernel {
         };
         let p = &mut self.procs[pi];
         if let Some(h) = heap {
-            p.areas[h].end = area_end;
+            p.mm.areas[h].end = area_end;
         }
-        p.brk = addr;
+        p.mm.brk = addr;
         SysResult::Ret(addr)
     }
 
@@ -478,8 +475,8 @@ impl Kernel {
         let file = if anonymous {
             None
         } else {
-            match self.procs[pi].files.get(&fd) {
-                Some(&f) => Some(f),
+            match self.procs[pi].files.get(fd) {
+                Some(f) => Some(f),
                 None => return SysResult::Err(errno::EBADF),
             }
         };
@@ -500,28 +497,30 @@ impl Kernel {
             // It replaces earlier mappings; the program's own areas (text, data, heap,
             // stack) it may not.
             let p = &self.procs[pi];
-            if p.areas
+            if p.mm
+                .areas
                 .iter()
                 .any(|a| !a.kind.is_mapping() && a.start < end && addr < a.end)
             {
                 return SysResult::Err(errno::EINVAL);
             }
-            if p.overlaps(addr, end) {
+            if p.mm.overlaps(addr, end) {
                 self.sys_munmap(hw, pid, [addr, len, 0, 0, 0, 0]);
             }
             addr
         } else {
             // Top down from below the stack's lowest reach.
             let p = &self.procs[pi];
-            let mut top = p.stack_floor & !(page - 1);
+            let mut top = p.mm.stack_floor & !(page - 1);
             loop {
                 let Some(start) = top.checked_sub(len) else {
                     return SysResult::Err(errno::ENOMEM);
                 };
-                if start < p.brk_limit {
+                if start < p.mm.brk_limit {
                     return SysResult::Err(errno::ENOMEM);
                 }
                 match p
+                    .mm
                     .areas
                     .iter()
                     .filter(|a| a.start < top && start < a.end)
@@ -545,7 +544,7 @@ impl Kernel {
             None => AreaKind::Anon,
         };
         let perm = Perm::from_prot(prot);
-        self.procs[pi].add_area(Area {
+        self.procs[pi].mm.add_area(Area {
             start,
             end: start + len,
             perm,
@@ -555,7 +554,7 @@ impl Kernel {
         if !mem.populate(&mut cx, pid, start, start + len, perm) {
             // Out of frames (simple paging): undo the mapping, pages and area alike.
             mem.unmap(&mut cx, pid, start, start + len);
-            self.procs[pi].areas.retain(|a| a.start != start);
+            self.procs[pi].mm.areas.retain(|a| a.start != start);
             return SysResult::Err(errno::ENOMEM);
         }
         SysResult::Ret(start)
@@ -580,6 +579,7 @@ impl Kernel {
         // Dirty pages of shared file mappings in the range go back to their file first
         // (while their areas still say which file).
         let shared: Vec<(u64, u64)> = self.procs[pi]
+            .mm
             .areas
             .iter()
             .filter(|a| matches!(a.kind, AreaKind::File { shared: true, .. }))
@@ -597,7 +597,7 @@ impl Kernel {
         let mut kept = Vec::new();
         // The ranges actually cut: only their pages are freed.
         let mut cut = Vec::new();
-        for a in p.areas.drain(..) {
+        for a in p.mm.areas.drain(..) {
             if !a.kind.is_mapping() || a.end <= addr || a.start >= end {
                 kept.push(a);
                 continue;
@@ -610,8 +610,8 @@ impl Kernel {
                 kept.push(a.piece(end, a.end));
             }
         }
-        p.areas = kept;
-        p.areas.sort_by_key(|a| a.start);
+        p.mm.areas = kept;
+        p.mm.areas.sort_by_key(|a| a.start);
         let (mem, mut cx) = self.split(hw);
         for (from, to) in cut {
             mem.unmap(&mut cx, pid, from, to);
@@ -640,13 +640,13 @@ impl Kernel {
         let p = &mut self.procs[pi];
         let mut va = addr;
         while va < end {
-            match p.area(va) {
+            match p.mm.area(va) {
                 Some(a) => va = a.end.min(end),
                 None => return SysResult::Err(errno::ENOMEM),
             }
         }
         let mut out = Vec::new();
-        for a in p.areas.drain(..) {
+        for a in p.mm.areas.drain(..) {
             if a.end <= addr || a.start >= end {
                 out.push(a);
                 continue;
@@ -662,7 +662,7 @@ impl Kernel {
                 out.push(a.piece(end, a.end));
             }
         }
-        p.areas = out;
+        p.mm.areas = out;
         let (mem, mut cx) = self.split(hw);
         mem.protect(&mut cx, pid, addr, end, perm);
         SysResult::Ret(0)
