@@ -254,9 +254,9 @@ impl OptFuture {
     }
 }
 
-impl Future for OptFuture {
-    fn next_use(&self, page: PageKey) -> Option<u64> {
-        let (pid, vpn) = unkey(page);
+impl OptFuture {
+    /// How many of its owner's references from now page `vpn` of `pid` is next used in.
+    fn next_use_of(&self, pid: Pid, vpn: u64) -> Option<u64> {
         let now = self.pos.get(&pid).copied().unwrap_or(0);
         let v = self.uses.get(&pid)?.get(&vpn)?;
         // The distance to the next use, in the owner's own references: distances of
@@ -274,12 +274,18 @@ fn page_wait(pid: Pid, vpn: u64) -> WaitOn {
     }
 }
 
-fn key(pid: Pid, vpn: u64) -> PageKey {
-    (u64::from(pid) << 48) | (vpn & ((1 << 48) - 1))
+/// OPT's future as the replacer sees it: a resident frame's next use is that of the page
+/// that maps it.
+struct FrameFuture<'a> {
+    future: &'a OptFuture,
+    table: &'a FrameTable<AfterWrite>,
 }
 
-fn unkey(k: PageKey) -> (Pid, u64) {
-    ((k >> 48) as Pid, k & ((1 << 48) - 1))
+impl Future for FrameFuture<'_> {
+    fn next_use(&self, frame: PageKey) -> Option<u64> {
+        let (pid, vpn) = self.table.owner(frame)?;
+        self.future.next_use_of(pid, vpn)
+    }
 }
 
 /// The paging schemes' state.
@@ -308,18 +314,20 @@ pub struct Paging {
     files: Vec<(u64, u64)>,
 }
 
-/// The A and D bits of resident pages, read from (and A cleared in) the page tables in RAM.
+/// The A and D bits of resident frames, read from (and A cleared in) the PTE that maps
+/// each, in the page tables in RAM.
 struct Bits<'a> {
     hw: &'a mut dyn Hw,
     sv: &'a mut Services,
     format: &'a Format,
     spaces: &'a BTreeMap<Pid, Space>,
+    table: &'a FrameTable<AfterWrite>,
     stats: &'a mut PagingStats,
 }
 
 impl Bits<'_> {
-    fn pte(&mut self, page: PageKey) -> Option<(u64, u64)> {
-        let (pid, vpn) = unkey(page);
+    fn pte(&mut self, frame: PageKey) -> Option<(u64, u64)> {
+        let (pid, vpn) = self.table.owner(frame)?;
         let s = self.spaces.get(&pid)?;
         let va = vpn << self.format.page_offset_bits();
         let pa = leaf_addr(self.hw, self.format, s.root, va)?;
@@ -336,11 +344,13 @@ impl PageBits for Bits<'_> {
             .is_some_and(|(_, p)| p & self.format.a_mask() != 0)
     }
 
-    fn clear_accessed(&mut self, page: PageKey) {
-        let Some((pa, pte)) = self.pte(page) else {
+    fn clear_accessed(&mut self, frame: PageKey) {
+        let Some((pa, pte)) = self.pte(frame) else {
             return;
         };
-        let (pid, vpn) = unkey(page);
+        let Some((pid, vpn)) = self.table.owner(frame) else {
+            return;
+        };
         write_pte(self.hw, self.format, pa, pte & !self.format.a_mask());
         self.stats.a_cleared += 1;
         self.sv.stats.pte_writes += 1;
@@ -579,7 +589,7 @@ impl Paging {
                 self.clear_pte(cx.sv, cx.hw, pid, vpn);
                 self.table.unmap(frame, pid, vpn);
                 if let Some(r) = self.replacer(pid) {
-                    r.removed(key(pid, vpn));
+                    r.removed(frame);
                 }
                 if let Some(s) = self.spaces.get_mut(&pid) {
                     s.pages.remove(&vpn);
@@ -1124,10 +1134,14 @@ impl Paging {
                     sv: &mut *cx.sv,
                     format: &self.format,
                     spaces: &self.spaces,
+                    table: &self.table,
                     stats: &mut self.stats,
                 };
-                let fut = self.future.as_ref().map(|f| f as &dyn Future);
-                r.victim(&mut bits, fut)
+                let fut = self.future.as_ref().map(|future| FrameFuture {
+                    future,
+                    table: &self.table,
+                });
+                r.victim(&mut bits, fut.as_ref().map(|f| f as &dyn Future))
             }
             None => None,
         };
@@ -1146,7 +1160,11 @@ impl Paging {
                 self.stats.frames, self.quota
             ));
         };
-        let (vpid, vvpn) = unkey(victim);
+        let Some((vpid, vvpn)) = self.table.owner(victim) else {
+            return Err(format!(
+                "the policy chose frame {victim:#x}, which holds no page"
+            ));
+        };
         self.evict(cx, vpid, vvpn, Some(pending.clone()))
             .map_err(|e| format!("evicting a page failed: {e}"))
     }
@@ -1168,7 +1186,7 @@ impl Paging {
                 continue;
             }
             if let Some(r) = self.replacer(opid) {
-                r.removed(key(opid, ovpn));
+                r.removed(frame);
             }
             let _ = pid;
             let got = self.evict(cx, opid, ovpn, None);
@@ -1434,7 +1452,7 @@ impl Paging {
         self.table.set_busy(frame, false);
         let _ = self.map(cx, pid, vpn, frame, perm, store);
         if let Some(r) = self.replacer(pid) {
-            r.inserted(key(pid, vpn));
+            r.inserted(frame);
         }
     }
 
@@ -1733,12 +1751,20 @@ impl Paging {
 
     /// Records a reference to `va` by `pid` (exact LRU, OPT's position).
     pub fn referenced(&mut self, pid: Pid, va: u64) {
-        let k = key(pid, va >> self.page_bits);
         if let Some(f) = self.future.as_mut() {
             f.advance(pid);
         }
-        if let Some(r) = self.replacer(pid) {
-            r.referenced(k);
+        // Only LRU orders by references (the others ignore them): find the frame then.
+        if self.policy != Policy::Lru {
+            return;
+        }
+        let frame = self
+            .spaces
+            .get(&pid)
+            .and_then(|s| s.pages.get(&(va >> self.page_bits)))
+            .and_then(|p| p.frame);
+        if let (Some(frame), Some(r)) = (frame, self.replacer(pid)) {
+            r.referenced(frame);
         }
     }
 
@@ -1790,7 +1816,7 @@ impl Paging {
                 self.table.unmap(frame, pid, vpn);
                 self.frame_free(frame);
                 if let Some(r) = self.replacer(pid) {
-                    r.removed(key(pid, vpn));
+                    r.removed(frame);
                 }
             }
             if let Some(slot) = page.swap {
@@ -1902,8 +1928,8 @@ impl Paging {
                 }
                 self.stats.swap_used = self.stats.swap_used.saturating_sub(1);
             }
-            if let Some(r) = self.global.as_mut() {
-                r.removed(key(pid, *vpn));
+            if let (Some(r), Some(frame)) = (self.global.as_mut(), page.frame) {
+                r.removed(frame);
             }
         }
         for t in &space.tables {
