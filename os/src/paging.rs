@@ -602,11 +602,7 @@ impl Paging {
                     .find(|p| p.pid == pid)
                     .map_or(Perm::RW, |p| page_perm(p, vpn, self.page_bits));
                 let _ = self.map(cx, pid, vpn, frame, perm, false);
-                if let Some(p) = self
-                    .spaces
-                    .get_mut(&pid)
-                    .and_then(|s| s.pages.get_mut(&vpn))
-                {
+                if let Some(p) = self.page_mut(pid, vpn) {
                     p.dirty = false;
                 }
             }
@@ -646,11 +642,7 @@ impl Paging {
                     );
                 }
                 Err(_) => {
-                    if let Some(p) = self
-                        .spaces
-                        .get_mut(&pid)
-                        .and_then(|s| s.pages.get_mut(&vpn))
-                    {
+                    if let Some(p) = self.page_mut(pid, vpn) {
                         p.dirty = true;
                     }
                 }
@@ -800,6 +792,16 @@ impl Paging {
         let c = cx.sv.cost().pte_write;
         cx.sv.charge(cx.hw, c);
         true
+    }
+
+    /// The kernel's record of page `vpn` of `pid`.
+    fn page(&self, pid: Pid, vpn: u64) -> Option<&Page> {
+        self.spaces.get(&pid)?.pages.get(&vpn)
+    }
+
+    /// The kernel's record of page `vpn` of `pid`, to change.
+    fn page_mut(&mut self, pid: Pid, vpn: u64) -> Option<&mut Page> {
+        self.spaces.get_mut(&pid)?.pages.get_mut(&vpn)
     }
 
     fn replacer(&mut self, pid: Pid) -> Option<&mut Replacer> {
@@ -1177,11 +1179,7 @@ impl Paging {
         // write still reads.
         let candidates: Vec<(u64, (Pid, u64))> = self.table.pages().collect();
         for (frame, (opid, ovpn)) in candidates {
-            let busy = self
-                .spaces
-                .get(&opid)
-                .and_then(|s| s.pages.get(&ovpn))
-                .is_none_or(|p| p.busy);
+            let busy = self.page(opid, ovpn).is_none_or(|p| p.busy);
             if busy || self.table.under_writeback(frame) || self.page_dirty(cx.hw, opid, ovpn) {
                 continue;
             }
@@ -1275,11 +1273,7 @@ impl Paging {
             _ => None,
         };
         let slot = if dirty && to_file.is_none() {
-            let existing = self
-                .spaces
-                .get(&vpid)
-                .and_then(|s| s.pages.get(&vvpn))
-                .and_then(|p| p.swap);
+            let existing = self.page(vpid, vvpn).and_then(|p| p.swap);
             match existing.or_else(|| self.swap.alloc()) {
                 Some(s) => Some(s),
                 None => return Err("the swap area is full; enlarge the disk".into()),
@@ -1507,22 +1501,14 @@ impl Paging {
                         }
                     }
                     f.woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
-                } else if let Some(p) = self
-                    .spaces
-                    .get_mut(&pid)
-                    .and_then(|s| s.pages.get_mut(&vpn))
-                {
+                } else if let Some(p) = self.page_mut(pid, vpn) {
                     p.busy = false;
                 }
             }
             Tag::PageOut {
                 pid, vpn, frame, ..
             } => {
-                let owned = self
-                    .spaces
-                    .get(&pid)
-                    .and_then(|s| s.pages.get(&vpn))
-                    .is_some_and(|p| p.frame.is_none());
+                let owned = self.page(pid, vpn).is_some_and(|p| p.frame.is_none());
                 if !owned {
                     // Its owner ended meanwhile: nothing is lost, the frame goes on as if
                     // the write had worked.
@@ -1550,19 +1536,11 @@ impl Paging {
                 wait,
             } => {
                 let va = vpn << self.page_bits;
-                let mapped = self
-                    .spaces
-                    .get(&pid)
-                    .and_then(|s| s.pages.get(&vpn))
-                    .is_some_and(|p| p.frame == Some(frame));
+                let mapped = self.page(pid, vpn).is_some_and(|p| p.frame == Some(frame));
                 if mapped {
                     // Still in memory: dirty again, so a later msync, eviction or exit
                     // writes it.
-                    if let Some(p) = self
-                        .spaces
-                        .get_mut(&pid)
-                        .and_then(|s| s.pages.get_mut(&vpn))
-                    {
+                    if let Some(p) = self.page_mut(pid, vpn) {
                         p.dirty = true;
                     }
                 } else {
@@ -1613,11 +1591,7 @@ impl Paging {
     /// Puts an evicted page whose write-out failed back where it was: resident in `frame`,
     /// mapped dirty (its data is only there), known to the policy again.
     fn keep(&mut self, cx: &mut Cx, pid: Pid, vpn: u64, frame: u64) {
-        if let Some(p) = self
-            .spaces
-            .get_mut(&pid)
-            .and_then(|s| s.pages.get_mut(&vpn))
-        {
+        if let Some(p) = self.page_mut(pid, vpn) {
             p.writing = false;
             p.dirty = true;
         }
@@ -1688,11 +1662,7 @@ impl Paging {
                 frame,
                 slot,
             } => {
-                match self
-                    .spaces
-                    .get_mut(&pid)
-                    .and_then(|s| s.pages.get_mut(&vpn))
-                {
+                match self.page_mut(pid, vpn) {
                     Some(p) => {
                         p.busy = false;
                         p.writing = false;
@@ -1727,11 +1697,7 @@ impl Paging {
         match self.table.writeback_end(frame) {
             None => {}
             Some(AfterWrite::Give(pending)) if self.spaces.contains_key(&pending.pid) => {
-                if let Some(p) = self
-                    .spaces
-                    .get_mut(&pending.pid)
-                    .and_then(|s| s.pages.get_mut(&pending.vpn))
-                {
+                if let Some(p) = self.page_mut(pending.pid, pending.vpn) {
                     p.busy = false;
                 }
                 self.table.claim(frame, Use::Page);
@@ -1846,11 +1812,7 @@ impl Paging {
                 // No access at all (PROT_NONE): a leaf needs R or X, so the PTE goes; the page
                 // stays resident, and remembers being dirty for its write-back.
                 self.clear_pte(cx.sv, cx.hw, pid, vpn);
-                if let Some(p) = self
-                    .spaces
-                    .get_mut(&pid)
-                    .and_then(|s| s.pages.get_mut(&vpn))
-                {
+                if let Some(p) = self.page_mut(pid, vpn) {
                     p.dirty = dirty;
                 }
             } else {
