@@ -417,10 +417,6 @@ impl Machine {
             now: self.now,
         };
         let result = self.hart.step(&mut port);
-        if self.hart.privilege != privilege {
-            // A fetch translates at the current privilege (a trap or an xRET changed it).
-            self.front.epoch.advance();
-        }
         let notes = &mut self.front.notes;
         let mem_cycles = notes.mem;
         let mmio = notes.mmio;
@@ -435,7 +431,7 @@ impl Machine {
                     // ever (checked only for a jump to itself, so it costs one compare).
                     self.stop = Some(Stop::Spin { pc });
                 }
-                let (cost, wrote) = self.retire(pc, mem_cycles);
+                let (cost, wrote) = self.retire(pc, mem_cycles, privilege);
                 wrote_mcycle = wrote;
                 cost
             }
@@ -446,6 +442,10 @@ impl Machine {
                 privilege: to,
             } => {
                 self.front.fetch_buf.flush();
+                if to != privilege {
+                    // A fetch translates at the current privilege.
+                    self.front.epoch.advance();
+                }
                 if let Some(code) = self.ecall_exit(&trap, to) {
                     self.stop = Some(Stop::Ecall { code });
                 }
@@ -468,7 +468,7 @@ impl Machine {
                 // is, then the wait follows. Later steps spent waiting fetch nothing.
                 let cost = if self.hart.last_fetched {
                     self.entering = None;
-                    self.retire(pc, mem_cycles).0
+                    self.retire(pc, mem_cycles, privilege).0
                 } else {
                     0
                 };
@@ -590,11 +590,16 @@ impl Machine {
     /// Prices the instruction the hart just retired at `pc` (`mem`: the memory cycles the
     /// step noted): its cost, and whether it wrote `mcycle`. A serialising instruction
     /// refetches what follows it, so it empties the fetch buffer.
+    /// An xRET (serialising) that changed the privilege (`from`: the privilege before the
+    /// step) starts a new translation epoch: a fetch translates at the current privilege.
     #[inline(always)]
-    fn retire(&mut self, pc: u64, mem: MemCycles) -> (u64, bool) {
+    fn retire(&mut self, pc: u64, mem: MemCycles, from: Privilege) -> (u64, bool) {
         let d = self.front.decode_cache.last_for(self.hart.last_raw);
         if d.info.class == Class::Serial {
             self.front.fetch_buf.flush();
+            if self.hart.privilege != from {
+                self.front.epoch.advance();
+            }
         }
         let cost = self.pipeline.retire_info(&d.info, pc, self.hart.pc, mem);
         (cost, d.writes_mcycle)

@@ -57,7 +57,7 @@ impl FetchBuffer {
     /// made in `epoch` (the current one).
     #[inline(always)]
     pub fn holds(&self, vblock: u64, epoch: Epoch) -> bool {
-        self.epoch == epoch && self.vblock == vblock
+        self.vblock == vblock && self.epoch == epoch
     }
 
     /// Buffers the block at virtual `vblock`, physical `pblock`, translated in `epoch`
