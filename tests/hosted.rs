@@ -510,7 +510,10 @@ fn mmap_brk_and_unknown_system_calls() {
         // page, stored to.
         stats: &[("os.syscalls", 4), ("os.faults.minor", 1)],
     });
-    assert_eq!(r.h.kernel.processes()[0].mm.heap_start, 0x2000);
+    assert_eq!(
+        r.h.kernel.address_space(1).expect("process 1").heap_start,
+        0x2000
+    );
     // t-enosys.s: system call 999 answers -ENOSYS (the process checks it), a write to fd 5
     // -EBADF; then exit: three calls, one unknown.
     check(&Case {

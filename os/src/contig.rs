@@ -20,7 +20,7 @@ use crate::image::Image;
 use crate::paging::{Admit, Finished, Outcome, Tag};
 use crate::partition::Partitions;
 use crate::placement::{FragmentationPeaks, Memory};
-use crate::process::{Access, Kill, Pid, Process};
+use crate::process::{Access, AddressSpace, Kill, Pid, Process};
 use crate::scheme::{Cx, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskOp, Done, Event, Request, Services};
 use std::collections::BTreeMap;
@@ -159,10 +159,9 @@ impl Contig {
 
     /// Finds memory for `pid` and starts reading its image into it.
     pub fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
-        let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
+        let Some(size) = cx.mm(pid).map(|m| m.stack_top) else {
             return Admit::Refuse("no such process".into());
         };
-        let size = cx.procs[pi].mm.stack_top;
         let placed = match &mut self.pool {
             Pool::Fixed(parts) => match parts.allocate(u64::from(pid), size) {
                 Some(slot) => Some((slot.base, Some(slot.index))),
@@ -506,7 +505,7 @@ impl Scheme for Contig {
     fn user_addr(
         &self,
         _hw: &dyn Hw,
-        _procs: &[Process],
+        _mm: Option<&AddressSpace>,
         pid: Pid,
         va: u64,
         _access: Access,

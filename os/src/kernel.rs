@@ -15,7 +15,8 @@ use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, OptFuture, Outcome, Paging, Tag};
 use crate::process::{
-    Access, AddressSpace, Area, AreaKind, FileTable, Kill, Pid, ProcStats, Process, SpaceId, State,
+    Access, AddressSpace, Area, AreaKind, FileTable, Kill, Pid, ProcStats, Process, SpaceId,
+    Spaces, State,
 };
 use crate::scheme::{Cx, Layout, Scheme};
 use crate::seg::Segments;
@@ -137,6 +138,8 @@ pub struct Kernel {
     asids: AsidAllocator,
     /// What blocked processes wait for.
     waits: WaitQueues,
+    /// Every address space, by id.
+    spaces: Spaces,
     disk: DiskDriver<Tag>,
     sv: Services,
     finish: Option<Finish>,
@@ -266,6 +269,7 @@ impl Kernel {
         let mut k = Kernel {
             asids,
             waits: WaitQueues::new(),
+            spaces: Spaces::new(),
             divider: dev.timer_divider.max(1),
             clint,
             cfg,
@@ -358,7 +362,7 @@ impl Kernel {
     /// empty heap at the layout's `heap_start` that `brk` may grow to `brk_limit`, and a
     /// stack `[stack_start, stack_top)` that may grow down to `stack_floor`, with `sp` 16
     /// bytes below its top.
-    fn layout(&self, pid: Pid, image: Image, l: Layout) -> Process {
+    fn layout(&mut self, pid: Pid, image: Image, l: Layout) -> Process {
         let Layout {
             heap_start,
             brk_limit,
@@ -393,6 +397,20 @@ impl Kernel {
             kind: AreaKind::Stack,
         });
         areas.sort_by_key(|a| a.start);
+        // Each process starts in an address space of its own, with its pid for id.
+        let space = SpaceId::from(pid);
+        self.spaces.insert(
+            space,
+            AddressSpace {
+                id: space,
+                areas,
+                heap_start,
+                brk: heap_start,
+                brk_limit,
+                stack_top,
+                stack_floor,
+            },
+        );
         let mut regs = [0u64; 32];
         regs[2] = stack_top - 16;
         Process {
@@ -401,15 +419,7 @@ impl Kernel {
             image,
             state: State::Loading,
             regs,
-            mm: AddressSpace {
-                id: SpaceId::from(pid),
-                areas,
-                heap_start,
-                brk: heap_start,
-                brk_limit,
-                stack_top,
-                stack_floor,
-            },
+            space,
             asid: 0,
             since: 0,
             insns_since: 0,
@@ -471,8 +481,21 @@ impl Kernel {
                 disk: &mut self.disk,
                 procs: &mut self.procs,
                 waits: &mut self.waits,
+                spaces: &mut self.spaces,
             },
         )
+    }
+
+    /// The address space `pid` runs in.
+    pub fn address_space(&self, pid: Pid) -> Option<&AddressSpace> {
+        let i = self.index(pid)?;
+        self.spaces.get(&self.procs[i].space)
+    }
+
+    /// The address space `pid` runs in, to change.
+    fn mm_mut(&mut self, pid: Pid) -> Option<&mut AddressSpace> {
+        let i = self.index(pid)?;
+        self.spaces.get_mut(&self.procs[i].space)
     }
 
     fn index(&self, pid: Pid) -> Option<usize> {
@@ -781,7 +804,7 @@ impl Kernel {
         mem.release(&mut cx, pid);
         // Its ASID goes back to the allocator, which flushes it before it is used again.
         if let Some(i) = self.index(pid) {
-            let space = self.procs[i].mm.id;
+            let space = self.procs[i].space;
             self.asids.release(space);
         }
         // Memory came free: a process waiting for it may fit now.
@@ -934,7 +957,7 @@ impl Kernel {
         // (no ASIDs, or a new generation) or the stale entries of a reused ASID.
         let space = self
             .index(pid)
-            .map_or(SpaceId::from(pid), |i| self.procs[i].mm.id);
+            .map_or(SpaceId::from(pid), |i| self.procs[i].space);
         let act = self.asids.activate(space);
         if act.flush_all {
             hw.sfence(Flush::All);

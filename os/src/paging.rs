@@ -19,7 +19,7 @@ use crate::config::{OsConfig, SchemeKind};
 use crate::frames::{FrameTable, Use};
 use crate::hw::Hw;
 use crate::image::{Image, Perm};
-use crate::process::{Access, AreaKind, Kill, Pid, Process};
+use crate::process::{Access, AddressSpace, AreaKind, Kill, Pid};
 use crate::replace::{Future, PageBits, PageKey, Policy, Replacer};
 use crate::scheme::{Cx, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskError, DiskOp, Done, Event, Request, Services};
@@ -545,10 +545,9 @@ impl Paging {
 
     /// Where page `vpn` of `pid` lives in a mapped file: its first block and whether the
     /// mapping is shared. `None` outside file mappings, and past the file's end (zeros).
-    fn file_block(&self, procs: &[Process], pid: Pid, vpn: u64) -> Option<(u64, bool)> {
+    fn file_block(&self, mm: Option<&AddressSpace>, vpn: u64) -> Option<(u64, bool)> {
         let va = vpn << self.page_bits;
-        let p = procs.iter().find(|p| p.pid == pid)?;
-        let a = p.mm.area(va)?;
+        let a = mm?.area(va)?;
         let AreaKind::File {
             file,
             offset,
@@ -579,7 +578,7 @@ impl Paging {
         let pages = self.resident_in(pid, start, end);
         let mut writes = 0;
         for (vpn, frame) in pages {
-            let Some((block, true)) = self.file_block(cx.procs, pid, vpn) else {
+            let Some((block, true)) = self.file_block(cx.mm(pid), vpn) else {
                 continue;
             };
             if !self.page_dirty(cx.hw, pid, vpn) {
@@ -597,10 +596,8 @@ impl Paging {
                 }
             } else {
                 let perm = cx
-                    .procs
-                    .iter()
-                    .find(|p| p.pid == pid)
-                    .map_or(Perm::RW, |p| page_perm(p, vpn, self.page_bits));
+                    .mm(pid)
+                    .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
                 let _ = self.map(cx, pid, vpn, frame, perm, false);
                 if let Some(p) = self.page_mut(pid, vpn) {
                     p.dirty = false;
@@ -818,7 +815,7 @@ impl Paging {
         };
         if self.simple {
             // Every page of every area, plus the tables: fits now, later, or never.
-            let need = self.pages_needed(&cx.procs[pi]);
+            let need = cx.mm(pid).map_or(0, |m| self.pages_needed(m));
             if need > self.stats.frames {
                 return Admit::Refuse(format!(
                     "it needs {need} frames (pages and page tables) and the machine has {}",
@@ -845,7 +842,7 @@ impl Paging {
             return Admit::Ready;
         }
         // Simple paging: map every page now; image pages are read from the disk.
-        let areas = cx.procs[pi].mm.areas.clone();
+        let areas = cx.mm(pid).map(|m| m.areas.clone()).unwrap_or_default();
         let mut loading = 0;
         for a in &areas {
             let mut va = a.start & !(self.page - 1);
@@ -871,7 +868,9 @@ impl Paging {
                 // Mapped accessed and (writable pages) dirty: nothing is ever written out,
                 // so the hardware need not track either, and no access faults. A page that
                 // two areas share gets the permissions of both.
-                let perm = page_perm(&cx.procs[pi], vpn, self.page_bits);
+                let perm = cx
+                    .mm(pid)
+                    .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
                 if !self.map(cx, pid, vpn, frame, perm, perm.write) {
                     return Admit::Refuse("out of frames for page tables".into());
                 }
@@ -927,12 +926,12 @@ impl Paging {
     }
 
     /// Frames simple paging needs for `p`: its pages and an upper bound on its tables.
-    fn pages_needed(&self, p: &Process) -> u64 {
-        let pages = self.distinct_pages(&p.mm.areas);
+    fn pages_needed(&self, mm: &AddressSpace) -> u64 {
+        let pages = self.distinct_pages(&mm.areas);
         // One root, and at most one table per level below it per page (a loose bound that
         // is exact for small programs: a table per area and level).
         let levels = u64::from(self.format.levels());
-        pages + 1 + (levels - 1) * p.mm.areas.len() as u64
+        pages + 1 + (levels - 1) * mm.areas.len() as u64
     }
 
     /// The pages the areas touch, each counted once (a page holding the end of one area
@@ -985,18 +984,22 @@ impl Paging {
         let vpn = va >> self.page_bits;
         let store = access == Access::Store;
         // The area, growing the stack for an access just below it.
-        let area = match cx.procs[pi].mm.area_index(va) {
+        let Some(p) = cx.mm(pid) else {
+            return Outcome::Resume;
+        };
+        let area = match p.area_index(va) {
             Some(i) => i,
             None => {
-                let p = &mut cx.procs[pi];
-                let stack = p.mm.area_of(&AreaKind::Stack);
+                let stack = p.area_of(&AreaKind::Stack);
                 let growable = !self.simple
-                    && stack.is_some_and(|s| va < p.mm.areas[s].start)
-                    && va >= p.mm.stack_floor
-                    && !p.mm.overlaps(va & !(self.page - 1), va + 1);
+                    && stack.is_some_and(|s| va < p.areas[s].start)
+                    && va >= p.stack_floor
+                    && !p.overlaps(va & !(self.page - 1), va + 1);
                 match stack {
                     Some(s) if growable => {
-                        p.mm.areas[s].start = va & !(self.page - 1);
+                        if let Some(m) = cx.mm_mut(pid) {
+                            m.areas[s].start = va & !(self.page - 1);
+                        }
                         cx.sv.stats.stack_growths += 1;
                         cx.sv.event(
                             cx.hw,
@@ -1009,12 +1012,12 @@ impl Paging {
                         );
                         s
                     }
-                    Some(s) if va < p.mm.areas[s].start && va >= p.mm.stack_floor.saturating_sub(self.page) => {
+                    Some(s) if va < p.areas[s].start && va >= p.stack_floor.saturating_sub(self.page) => {
                         return kill(
                             "stack-limit",
                             format!(
                                 "the stack may grow down to {:#x} (os.stack_limit) and this is below it",
-                                p.mm.stack_floor
+                                p.stack_floor
                             ),
                         )
                     }
@@ -1024,7 +1027,9 @@ impl Paging {
                 }
             }
         };
-        let a = cx.procs[pi].mm.areas[area].clone();
+        let Some(a) = cx.mm(pid).map(|m| m.areas[area].clone()) else {
+            return Outcome::Resume;
+        };
         if !access.allowed_by(a.perm) {
             let what = access.verb();
             return kill(
@@ -1060,7 +1065,9 @@ impl Paging {
             // Resident: the hardware wants A or D set (Svade: after Clock cleared A, or the
             // first store to a page mapped clean), or the PTE is stale. D stays if it was set.
             let dirty = store || self.page_dirty(cx.hw, pid, vpn);
-            let perm = page_perm(&cx.procs[pi], vpn, self.page_bits);
+            let perm = cx
+                .mm(pid)
+                .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
             let _ = self.map(cx, pid, vpn, frame, perm, dirty);
             self.flush_page(cx.sv, cx.hw, pid, vpn);
             cx.sv
@@ -1268,7 +1275,7 @@ impl Paging {
         );
         // A dirty page of a shared file mapping goes back to its file; any other dirty
         // page to its swap slot.
-        let to_file = match self.file_block(cx.procs, vpid, vvpn) {
+        let to_file = match self.file_block(cx.mm(vpid), vvpn) {
             Some((block, true)) if dirty => Some(block),
             _ => None,
         };
@@ -1364,7 +1371,7 @@ impl Paging {
         // program page from the image; anything else is zeros.
         let from = swap
             .map(|slot| self.swap.first_block + slot * self.blocks_per_page)
-            .or_else(|| self.file_block(cx.procs, pid, vpn).map(|(b, _)| b))
+            .or_else(|| self.file_block(cx.mm(pid), vpn).map(|(b, _)| b))
             .or(image);
         let access = pending.access;
         match from {
@@ -1430,10 +1437,8 @@ impl Paging {
     /// Maps a filled frame and tells the policy.
     fn install(&mut self, cx: &mut Cx, pid: Pid, vpn: u64, frame: u64, store: bool) {
         let perm = cx
-            .procs
-            .iter()
-            .find(|p| p.pid == pid)
-            .map_or(Perm::RW, |p| page_perm(p, vpn, self.page_bits));
+            .mm(pid)
+            .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
         if let Some(s) = self.spaces.get_mut(&pid) {
             let p = s.pages.entry(vpn).or_default();
             if p.frame.is_none() {
@@ -1635,11 +1640,7 @@ impl Paging {
                 // on a page boundary: a data segment linked after text's page, .sbss after
                 // .sdata).
                 let va = vpn << self.page_bits;
-                let still_mapped = cx
-                    .procs
-                    .iter()
-                    .find(|p| p.pid == pid)
-                    .is_some_and(|p| p.mm.overlaps(va, va + self.page));
+                let still_mapped = cx.mm(pid).is_some_and(|m| m.overlaps(va, va + self.page));
                 if self.spaces.contains_key(&pid) && still_mapped {
                     self.install(cx, pid, vpn, frame, store);
                     woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
@@ -1804,10 +1805,8 @@ impl Paging {
         for (vpn, frame) in resident {
             let dirty = self.page_dirty(cx.hw, pid, vpn);
             let perm = cx
-                .procs
-                .iter()
-                .find(|p| p.pid == pid)
-                .map_or(perm, |p| page_perm(p, vpn, self.page_bits));
+                .mm(pid)
+                .map_or(perm, |m| page_perm(m, vpn, self.page_bits));
             if !perm.read && !perm.exec {
                 // No access at all (PROT_NONE): a leaf needs R or X, so the PTE goes; the page
                 // stays resident, and remembers being dirty for its write-back.
@@ -1862,16 +1861,16 @@ impl Paging {
     }
 
     /// Frees everything `pid` holds (it exited or was killed).
-    pub fn release(&mut self, sv: &mut Services, hw: &mut dyn Hw, procs: &[Process], pid: Pid) {
+    pub fn release(&mut self, mm: Option<&AddressSpace>, pid: Pid) {
         let Some(space) = self.spaces.remove(&pid) else {
             return;
         };
-        if let Some(p) = procs.iter().find(|p| p.pid == pid) {
+        if let Some(m) = mm {
             if self.simple {
                 self.stats.internal_fragmentation = self
                     .stats
                     .internal_fragmentation
-                    .saturating_sub(self.waste(&p.mm.areas));
+                    .saturating_sub(self.waste(&m.areas));
             }
         }
         for (vpn, page) in &space.pages {
@@ -1901,7 +1900,6 @@ impl Paging {
             .stats
             .table_frames
             .saturating_sub(space.tables.len() as u64);
-        let _ = (sv, hw);
     }
 
     /// Frames free now.
@@ -1934,9 +1932,9 @@ impl Paging {
 }
 
 /// Words for an address no area holds: which areas lie around it.
-fn describe_gap(p: &Process, va: u64) -> String {
-    let below = p.mm.areas.iter().rev().find(|a| a.end <= va);
-    let above = p.mm.areas.iter().find(|a| a.start > va);
+fn describe_gap(mm: &AddressSpace, va: u64) -> String {
+    let below = mm.areas.iter().rev().find(|a| a.end <= va);
+    let above = mm.areas.iter().find(|a| a.start > va);
     let side = |a: Option<&crate::process::Area>| match a {
         Some(a) => format!("{} [{:#x}, {:#x})", a.kind.name(), a.start, a.end),
         None => "nothing".into(),
@@ -1951,11 +1949,11 @@ fn describe_gap(p: &Process, va: u64) -> String {
 /// The permissions a page's PTE gets: the union of those of every area that overlaps the
 /// page (a page shared by text and data, as a linker may lay them out, is mapped `rwx`: the
 /// hardware cannot protect part of a page).
-fn page_perm(p: &Process, vpn: u64, page_bits: u32) -> Perm {
+fn page_perm(mm: &AddressSpace, vpn: u64, page_bits: u32) -> Perm {
     let start = vpn << page_bits;
     let end = start + (1u64 << page_bits);
     let mut perm = Perm::default();
-    for a in p.mm.areas.iter().filter(|a| a.start < end && start < a.end) {
+    for a in mm.areas.iter().filter(|a| a.start < end && start < a.end) {
         perm.read |= a.perm.read;
         perm.write |= a.perm.write;
         perm.exec |= a.perm.exec;
@@ -2044,21 +2042,19 @@ impl Scheme for Paging {
     fn release(&mut self, cx: &mut Cx, pid: Pid) {
         // Exit unmaps everything: dirty pages of shared file mappings go to their files.
         Paging::sync(self, cx, pid, 0, u64::MAX, true, false);
-        Paging::release(self, cx.sv, cx.hw, cx.procs, pid)
+        Paging::release(self, cx.mm(pid), pid)
     }
 
     fn user_addr(
         &self,
         hw: &dyn Hw,
-        procs: &[Process],
+        mm: Option<&AddressSpace>,
         pid: Pid,
         va: u64,
         access: Access,
     ) -> UserAddr {
-        let allowed = procs
-            .iter()
-            .find(|p| p.pid == pid)
-            .and_then(|p| p.mm.area(va))
+        let allowed = mm
+            .and_then(|m| m.area(va))
             .is_some_and(|a| access.allowed_by(a.perm));
         if !allowed {
             return UserAddr::Invalid;

@@ -347,6 +347,9 @@ impl AddressSpace {
     }
 }
 
+/// Every address space, by id (the kernel's; a scheme reaches them through its `Cx`).
+pub type Spaces = std::collections::BTreeMap<SpaceId, AddressSpace>;
+
 /// A process's open files: descriptor to the index of the file in the kernel's file set.
 /// Apart from the task, so that fork can copy it and threads share it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -373,8 +376,8 @@ impl FileTable {
     }
 }
 
-/// One process: the task that runs (its registers, state, scheduling and counters), the
-/// address space it runs in, and its open files.
+/// One process: the task that runs (its registers, state, scheduling and counters), the id
+/// of the address space it runs in, and its open files.
 #[derive(Clone, Debug)]
 pub struct Process {
     /// Its id.
@@ -387,8 +390,9 @@ pub struct Process {
     pub regs: [u64; 32],
     /// Where it resumes.
     pub pc: u64,
-    /// Its address space.
-    pub mm: AddressSpace,
+    /// The address space it runs in (the kernel's [`Spaces`] hold it: processes may share
+    /// one).
+    pub space: SpaceId,
     /// The ASID its address space last ran with.
     pub asid: u16,
     /// When it last went on the CPU (for its cycle count).

@@ -15,7 +15,7 @@ use crate::config::{OsConfig, SchemeKind};
 use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, Finished, OptFuture, Outcome, Tag};
-use crate::process::{Access, Pid, Process};
+use crate::process::{Access, AddressSpace, Pid, Process, Spaces};
 use crate::services::{DiskDriver, Done, Services};
 use crate::wait::WaitQueues;
 
@@ -32,6 +32,22 @@ pub struct Cx<'a> {
     pub procs: &'a mut [Process],
     /// The wait queues: a process that blocks waits here for the event that ends its wait.
     pub waits: &'a mut WaitQueues,
+    /// Every address space.
+    pub spaces: &'a mut Spaces,
+}
+
+impl Cx<'_> {
+    /// The address space `pid` runs in.
+    pub fn mm(&self, pid: Pid) -> Option<&AddressSpace> {
+        let p = self.procs.iter().find(|p| p.pid == pid)?;
+        self.spaces.get(&p.space)
+    }
+
+    /// The address space `pid` runs in, to change.
+    pub fn mm_mut(&mut self, pid: Pid) -> Option<&mut AddressSpace> {
+        let p = self.procs.iter().find(|p| p.pid == pid)?;
+        self.spaces.get_mut(&p.space)
+    }
 }
 
 /// Where a user address is, for the kernel's copies to and from user memory.
@@ -124,11 +140,12 @@ pub trait Scheme {
     /// The process ended: everything it holds goes back.
     fn release(&mut self, cx: &mut Cx, pid: Pid);
 
-    /// Where `va` of `pid` is, for a copy the kernel makes (`access` says which way).
+    /// Where `va` of `pid` (which runs in `mm`) is, for a copy the kernel makes (`access`
+    /// says which way).
     fn user_addr(
         &self,
         hw: &dyn Hw,
-        procs: &[Process],
+        mm: Option<&AddressSpace>,
         pid: Pid,
         va: u64,
         access: Access,

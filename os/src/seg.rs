@@ -25,7 +25,7 @@ use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, Finished, Outcome, Tag};
 use crate::placement::{FragmentationPeaks, Memory};
-use crate::process::{Access, Kill, Pid, Process, State};
+use crate::process::{Access, AddressSpace, Kill, Pid, State};
 use crate::replace::{NoBits, Replacer};
 use crate::scheme::{Cx, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskOp, Done, Event, Request, Services};
@@ -228,12 +228,11 @@ impl Segments {
     /// Sets up `pid`'s segments from its areas; simple segmentation places and loads them.
     pub fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
         let (stack_size, heap_reserve) = (cx.sv.cfg.stack_size, cx.sv.cfg.heap_reserve);
-        let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
+        let Some(p) = cx.mm(pid) else {
             return Admit::Refuse("no such process".into());
         };
-        let p = &cx.procs[pi];
         let end_in = |seg: usize| {
-            p.mm.areas
+            p.areas
                 .iter()
                 .filter(|a| (a.start / SEGMENT_SIZE) as usize == seg)
                 .map(|a| a.end - seg as u64 * SEGMENT_SIZE)
@@ -963,7 +962,7 @@ impl Scheme for Segments {
     fn user_addr(
         &self,
         _hw: &dyn Hw,
-        _procs: &[Process],
+        _mm: Option<&AddressSpace>,
         pid: Pid,
         va: u64,
         access: Access,
@@ -997,9 +996,11 @@ impl Scheme for Segments {
     }
 
     fn set_brk(&mut self, cx: &mut Cx, pid: Pid, _old: u64, new: u64) -> Option<u64> {
-        let p = cx.procs.iter().find(|p| p.pid == pid)?;
-        let running = p.state == State::Running;
-        let bytes = new - p.mm.heap_start;
+        let running = cx
+            .procs
+            .iter()
+            .any(|p| p.pid == pid && p.state == State::Running);
+        let bytes = new - cx.mm(pid)?.heap_start;
         Segments::set_heap(self, cx.hw, pid, bytes, running).then_some(new)
     }
 

@@ -209,7 +209,10 @@ impl Kernel {
         let mut done = 0;
         while done < len {
             let at = va.wrapping_add(done);
-            match self.mem.user_addr(hw, &self.procs, pid, at, access) {
+            match self
+                .mem
+                .user_addr(hw, self.address_space(pid), pid, at, access)
+            {
                 UserAddr::Mapped { pa, len: n } => {
                     let n = n.min(len - done).max(1);
                     pieces.push((pa, n));
@@ -294,7 +297,8 @@ impl Kernel {
         let mut out = Vec::new();
         while (out.len() as u64) < max {
             let at = va.wrapping_add(out.len() as u64);
-            let piece = match self.mem.user_addr(hw, &self.procs, pid, at, Access::Load) {
+            let mm = self.address_space(pid);
+            let piece = match self.mem.user_addr(hw, mm, pid, at, Access::Load) {
                 UserAddr::Mapped { pa, len } => (pa, len.min(max - out.len() as u64).max(1)),
                 UserAddr::Absent => {
                     self.fault_in(hw, pid, at, Access::Load);
@@ -424,22 +428,21 @@ impl Kernel {
     /// into another area and the scheme can give it the memory; returns the break.
     fn sys_brk(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let addr = a[0];
-        let Some(pi) = self.index(pid) else {
+        let Some(p) = self.address_space(pid) else {
             return SysResult::NoReturn;
         };
-        let p = &self.procs[pi];
-        let old = p.mm.brk;
-        if addr == 0 || addr < p.mm.heap_start || addr > p.mm.brk_limit {
+        let old = p.brk;
+        if addr == 0 || addr < p.heap_start || addr > p.brk_limit {
             return SysResult::Ret(old);
         }
-        let heap = p.mm.area_of(&AreaKind::Heap);
+        let heap = p.area_of(&AreaKind::Heap);
         let new_end = self.mem.heap_end(addr);
         // The heap may not run into another area.
-        let collides =
-            p.mm.areas
-                .iter()
-                .enumerate()
-                .any(|(i, a)| Some(i) != heap && a.start < new_end && a.end > p.mm.heap_start);
+        let collides = p
+            .areas
+            .iter()
+            .enumerate()
+            .any(|(i, a)| Some(i) != heap && a.start < new_end && a.end > p.heap_start);
         if collides {
             return SysResult::Ret(old);
         }
@@ -447,11 +450,13 @@ impl Kernel {
         let Some(area_end) = mem.set_brk(&mut cx, pid, old, addr) else {
             return SysResult::Ret(old);
         };
-        let p = &mut self.procs[pi];
+        let Some(p) = self.mm_mut(pid) else {
+            return SysResult::NoReturn;
+        };
         if let Some(h) = heap {
-            p.mm.areas[h].end = area_end;
+            p.areas[h].end = area_end;
         }
-        p.mm.brk = addr;
+        p.brk = addr;
         SysResult::Ret(addr)
     }
 
@@ -496,31 +501,33 @@ impl Kernel {
             };
             // It replaces earlier mappings; the program's own areas (text, data, heap,
             // stack) it may not.
-            let p = &self.procs[pi];
-            if p.mm
-                .areas
+            let Some(p) = self.address_space(pid) else {
+                return SysResult::NoReturn;
+            };
+            if p.areas
                 .iter()
                 .any(|a| !a.kind.is_mapping() && a.start < end && addr < a.end)
             {
                 return SysResult::Err(errno::EINVAL);
             }
-            if p.mm.overlaps(addr, end) {
+            if p.overlaps(addr, end) {
                 self.sys_munmap(hw, pid, [addr, len, 0, 0, 0, 0]);
             }
             addr
         } else {
             // Top down from below the stack's lowest reach.
-            let p = &self.procs[pi];
-            let mut top = p.mm.stack_floor & !(page - 1);
+            let Some(p) = self.address_space(pid) else {
+                return SysResult::NoReturn;
+            };
+            let mut top = p.stack_floor & !(page - 1);
             loop {
                 let Some(start) = top.checked_sub(len) else {
                     return SysResult::Err(errno::ENOMEM);
                 };
-                if start < p.mm.brk_limit {
+                if start < p.brk_limit {
                     return SysResult::Err(errno::ENOMEM);
                 }
                 match p
-                    .mm
                     .areas
                     .iter()
                     .filter(|a| a.start < top && start < a.end)
@@ -544,7 +551,10 @@ impl Kernel {
             None => AreaKind::Anon,
         };
         let perm = Perm::from_prot(prot);
-        self.procs[pi].mm.add_area(Area {
+        let Some(mm) = self.mm_mut(pid) else {
+            return SysResult::NoReturn;
+        };
+        mm.add_area(Area {
             start,
             end: start + len,
             perm,
@@ -554,7 +564,9 @@ impl Kernel {
         if !mem.populate(&mut cx, pid, start, start + len, perm) {
             // Out of frames (simple paging): undo the mapping, pages and area alike.
             mem.unmap(&mut cx, pid, start, start + len);
-            self.procs[pi].mm.areas.retain(|a| a.start != start);
+            if let Some(mm) = self.mm_mut(pid) {
+                mm.areas.retain(|a| a.start != start);
+            }
             return SysResult::Err(errno::ENOMEM);
         }
         SysResult::Ret(start)
@@ -573,14 +585,15 @@ impl Kernel {
         let Some(end) = addr.checked_add(len.next_multiple_of(page)) else {
             return SysResult::Err(errno::EINVAL);
         };
-        let Some(pi) = self.index(pid) else {
+        if self.index(pid).is_none() {
             return SysResult::NoReturn;
-        };
+        }
         // Dirty pages of shared file mappings in the range go back to their file first
         // (while their areas still say which file).
-        let shared: Vec<(u64, u64)> = self.procs[pi]
-            .mm
-            .areas
+        let shared: Vec<(u64, u64)> = self
+            .address_space(pid)
+            .map(|m| m.areas.as_slice())
+            .unwrap_or_default()
             .iter()
             .filter(|a| matches!(a.kind, AreaKind::File { shared: true, .. }))
             .filter(|a| a.start < end && addr < a.end)
@@ -593,11 +606,13 @@ impl Kernel {
             }
         }
         // Only mmap areas are unmapped; the range is cut out of them.
-        let p = &mut self.procs[pi];
+        let Some(p) = self.mm_mut(pid) else {
+            return SysResult::NoReturn;
+        };
         let mut kept = Vec::new();
         // The ranges actually cut: only their pages are freed.
         let mut cut = Vec::new();
-        for a in p.mm.areas.drain(..) {
+        for a in p.areas.drain(..) {
             if !a.kind.is_mapping() || a.end <= addr || a.start >= end {
                 kept.push(a);
                 continue;
@@ -610,8 +625,8 @@ impl Kernel {
                 kept.push(a.piece(end, a.end));
             }
         }
-        p.mm.areas = kept;
-        p.mm.areas.sort_by_key(|a| a.start);
+        p.areas = kept;
+        p.areas.sort_by_key(|a| a.start);
         let (mem, mut cx) = self.split(hw);
         for (from, to) in cut {
             mem.unmap(&mut cx, pid, from, to);
@@ -633,20 +648,19 @@ impl Kernel {
         let Some(end) = addr.checked_add(len.next_multiple_of(page)) else {
             return SysResult::Err(errno::EINVAL);
         };
-        let Some(pi) = self.index(pid) else {
+        let perm = Perm::from_prot(prot);
+        let Some(p) = self.mm_mut(pid) else {
             return SysResult::NoReturn;
         };
-        let perm = Perm::from_prot(prot);
-        let p = &mut self.procs[pi];
         let mut va = addr;
         while va < end {
-            match p.mm.area(va) {
+            match p.area(va) {
                 Some(a) => va = a.end.min(end),
                 None => return SysResult::Err(errno::ENOMEM),
             }
         }
         let mut out = Vec::new();
-        for a in p.mm.areas.drain(..) {
+        for a in p.areas.drain(..) {
             if a.end <= addr || a.start >= end {
                 out.push(a);
                 continue;
@@ -662,7 +676,7 @@ impl Kernel {
                 out.push(a.piece(end, a.end));
             }
         }
-        p.mm.areas = out;
+        p.areas = out;
         let (mem, mut cx) = self.split(hw);
         mem.protect(&mut cx, pid, addr, end, perm);
         SysResult::Ret(0)
