@@ -140,6 +140,9 @@ pub struct Kernel {
     waits: WaitQueues,
     /// Every address space, by id.
     spaces: Spaces,
+    /// The page size's bits, for a scheme with pages (a page reference is `va >> shift`;
+    /// kept here because the hosted loop reports every reference).
+    page_shift: Option<u32>,
     disk: DiskDriver<Tag>,
     sv: Services,
     finish: Option<Finish>,
@@ -270,6 +273,7 @@ impl Kernel {
             asids,
             waits: WaitQueues::new(),
             spaces: Spaces::new(),
+            page_shift: mem.page_size().map(u64::trailing_zeros),
             divider: dev.timer_divider.max(1),
             clint,
             cfg,
@@ -534,9 +538,10 @@ impl Kernel {
     /// The running process referenced `va` (an instruction fetch or a data access).
     pub fn reference(&mut self, va: u64) {
         let Some(pid) = self.current else { return };
-        let Some(vpn) = self.mem.vpn(va) else {
+        let Some(shift) = self.page_shift else {
             return;
         };
+        let vpn = va >> shift;
         if self.last_ref.get(&pid) == Some(&vpn) {
             return;
         }

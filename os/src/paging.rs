@@ -1725,11 +1725,7 @@ impl Paging {
         if self.policy != Policy::Lru {
             return;
         }
-        let frame = self
-            .spaces
-            .get(&pid)
-            .and_then(|s| s.pages.get(&(va >> self.page_bits)))
-            .and_then(|p| p.frame);
+        let frame = self.page(pid, va >> self.page_bits).and_then(|p| p.frame);
         if let (Some(frame), Some(r)) = (frame, self.replacer(pid)) {
             r.referenced(frame);
         }
@@ -2115,10 +2111,6 @@ impl Scheme for Paging {
 
     fn wants_references(&self) -> bool {
         Paging::wants_references(self)
-    }
-
-    fn vpn(&self, va: u64) -> Option<u64> {
-        Some(va >> self.page_bits)
     }
 
     fn referenced(&mut self, pid: Pid, va: u64) {

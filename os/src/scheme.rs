@@ -207,11 +207,6 @@ pub trait Scheme {
         false
     }
 
-    /// The page number of `va`, for the reference string (0 for schemes without pages).
-    fn vpn(&self, _va: u64) -> Option<u64> {
-        None
-    }
-
     /// The running process referenced `va`.
     fn referenced(&mut self, _pid: Pid, _va: u64) {}
 

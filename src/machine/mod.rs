@@ -468,7 +468,7 @@ impl Machine {
                 // is, then the wait follows. Later steps spent waiting fetch nothing.
                 let cost = if self.hart.last_fetched {
                     self.entering = None;
-                    self.retire(pc, mem_cycles, privilege).0
+                    self.retire_wfi(pc, mem_cycles, privilege)
                 } else {
                     0
                 };
@@ -603,6 +603,14 @@ impl Machine {
         }
         let cost = self.pipeline.retire_info(&d.info, pc, self.hart.pc, mem);
         (cost, d.writes_mcycle)
+    }
+
+    /// [`Machine::retire`] for the `wfi` that starts a wait: out of line, so that the hot
+    /// path keeps the pipeline model inlined.
+    #[cold]
+    #[inline(never)]
+    fn retire_wfi(&mut self, pc: u64, mem: MemCycles, from: Privilege) -> u64 {
+        self.retire(pc, mem, from).0
     }
 
     /// Loads the MMU with the mode the translation CSRs now select; a refused combination
