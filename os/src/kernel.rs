@@ -15,8 +15,8 @@ use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, OptFuture, Outcome, Paging, Tag};
 use crate::process::{
-    Access, AddressSpace, Area, AreaKind, FileTable, Kill, Pid, ProcStats, Process, SpaceId,
-    Spaces, State,
+    Access, AddressSpace, Area, AreaKind, FileTable, FileTables, FilesId, Kill, Pid, ProcStats,
+    Process, SpaceId, Spaces, State,
 };
 use crate::scheme::{Cx, Layout, Scheme};
 use crate::seg::Segments;
@@ -140,6 +140,8 @@ pub struct Kernel {
     waits: WaitQueues,
     /// Every address space, by id.
     spaces: Spaces,
+    /// Every file table, by id.
+    file_tables: FileTables,
     /// The page size's bits, for a scheme with pages (a page reference is `va >> shift`;
     /// kept here because the hosted loop reports every reference).
     page_shift: Option<u32>,
@@ -273,6 +275,7 @@ impl Kernel {
             asids,
             waits: WaitQueues::new(),
             spaces: Spaces::new(),
+            file_tables: FileTables::new(),
             page_shift: mem.page_size().map(u64::trailing_zeros),
             divider: dev.timer_divider.max(1),
             clint,
@@ -428,7 +431,12 @@ impl Kernel {
             since: 0,
             insns_since: 0,
             blocked_at: 0,
-            files: FileTable::default(),
+            files: {
+                // Each process starts with a file table of its own, with its pid for id.
+                let files = FilesId::from(pid);
+                self.file_tables.insert(files, FileTable::default());
+                files
+            },
             stats: ProcStats::default(),
         }
     }
@@ -494,6 +502,12 @@ impl Kernel {
     pub fn address_space(&self, pid: Pid) -> Option<&AddressSpace> {
         let i = self.index(pid)?;
         self.spaces.get(&self.procs[i].space)
+    }
+
+    /// The file table `pid` uses, to change.
+    fn files_mut(&mut self, pid: Pid) -> Option<&mut FileTable> {
+        let i = self.index(pid)?;
+        self.file_tables.get_mut(&self.procs[i].files)
     }
 
     /// The address space `pid` runs in, to change.

@@ -350,6 +350,12 @@ impl AddressSpace {
 /// Every address space, by id (the kernel's; a scheme reaches them through its `Cx`).
 pub type Spaces = std::collections::BTreeMap<SpaceId, AddressSpace>;
 
+/// A file table's id.
+pub type FilesId = u64;
+
+/// Every file table, by id (the kernel's).
+pub type FileTables = std::collections::BTreeMap<FilesId, FileTable>;
+
 /// A process's open files: descriptor to the index of the file in the kernel's file set.
 /// Apart from the task, so that fork can copy it and threads share it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -377,7 +383,7 @@ impl FileTable {
 }
 
 /// One process: the task that runs (its registers, state, scheduling and counters), the id
-/// of the address space it runs in, and its open files.
+/// of the address space it runs in, and the id of its file table.
 #[derive(Clone, Debug)]
 pub struct Process {
     /// Its id.
@@ -401,8 +407,8 @@ pub struct Process {
     pub insns_since: u64,
     /// When it last blocked.
     pub blocked_at: u64,
-    /// Its open files.
-    pub files: FileTable,
+    /// The file table it uses (the kernel's `FileTables` hold it: processes may share one).
+    pub files: FilesId,
     /// Its counters.
     pub stats: ProcStats,
 }

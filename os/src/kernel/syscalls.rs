@@ -383,17 +383,17 @@ impl Kernel {
         let Some(file) = self.files.iter().position(|(n, _)| n == bare) else {
             return SysResult::Err(errno::ENOENT);
         };
-        let Some(pi) = self.index(pid) else {
-            return SysResult::NoReturn;
-        };
-        SysResult::Ret(self.procs[pi].files.open(file))
+        match self.files_mut(pid) {
+            Some(t) => SysResult::Ret(t.open(file)),
+            None => SysResult::NoReturn,
+        }
     }
 
     fn sys_close(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        let Some(pi) = self.index(pid) else {
+        if self.index(pid).is_none() {
             return SysResult::NoReturn;
-        };
-        match self.procs[pi].files.close(a[0]) {
+        }
+        match self.files_mut(pid).and_then(|t| t.close(a[0])) {
             Some(_) => SysResult::Ret(0),
             None => SysResult::Err(errno::EBADF),
         }
@@ -474,13 +474,13 @@ impl Kernel {
         if !anonymous && self.mem.page_size().is_some() && !self.mem.demand_paged() {
             return SysResult::Err(errno::ENODEV);
         }
-        let Some(pi) = self.index(pid) else {
+        if self.index(pid).is_none() {
             return SysResult::NoReturn;
-        };
+        }
         let file = if anonymous {
             None
         } else {
-            match self.procs[pi].files.get(fd) {
+            match self.files_mut(pid).and_then(|t| t.get(fd)) {
                 Some(f) => Some(f),
                 None => return SysResult::Err(errno::EBADF),
             }
