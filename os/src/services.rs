@@ -500,7 +500,7 @@ impl<T> DiskDriver<T> {
             );
             let result = match result {
                 Ok(()) => Ok(()),
-                Err(fault) if o.tries <= self.retries => {
+                Err(_) if o.tries <= self.retries => {
                     sv.stats.disk_retries += 1;
                     let c = sv.cost().disk_request;
                     sv.charge(hw, c);
@@ -516,10 +516,8 @@ impl<T> DiskDriver<T> {
                             );
                             continue;
                         }
-                        Err(e) => {
-                            let _ = fault;
-                            Err(e)
-                        }
+                        // The retry was refused: that is the failure to report.
+                        Err(e) => Err(e),
                     }
                 }
                 Err(fault) => Err(DiskError::Failed {
