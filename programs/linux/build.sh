@@ -1,0 +1,24 @@
+#!/bin/sh
+# Rebuild every ELF of programs/linux/bin from src/ and re-record every expected
+# output (expected/NAME.out) under qemu-riscv64, as listed in tests.toml.
+#   ./build.sh            rebuild and re-record
+#   ./build.sh --check    rebuild nothing; check the committed ELFs against expected/
+# Needs: gcc-riscv64-linux-gnu (static glibc, libc6-dev-riscv64-cross), qemu-user,
+# python3 >= 3.11 (tomllib).
+set -eu
+cd "$(dirname "$0")"
+if [ "${1:-}" = "--check" ]; then exec python3 record.py --check; fi
+CC=${CC:-riscv64-linux-gnu-gcc}
+CFLAGS="-O2 -Wall -Wextra -Wno-unused-parameter -Wno-stringop-truncation -Wno-format-truncation"
+STATIC="hello exit42 printf_int printf_float libm malloc_ds strings sort args_env
+  fileio_tmp fileio_data stdin_wc mmap_prot recursion atexit_order segv_null sysinfo
+  abort_sig float_heavy conv dir_list sieve"
+DYNAMIC="hello libm sort"
+mkdir -p bin expected
+for p in $STATIC; do
+  $CC -static $CFLAGS -o bin/$p src/$p.c -lm
+done
+for p in $DYNAMIC; do
+  $CC $CFLAGS -o bin/$p-dyn src/$p.c -lm
+done
+python3 record.py

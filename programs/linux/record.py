@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Run every test of tests.toml under qemu-riscv64 and record (or check) its stdout.
+
+  record.py                 write expected/NAME.out; fail if an exit status differs
+                            from the manifest's
+  record.py --check         compare with expected/ and the manifest, write nothing
+  record.py --strace DIR    also write DIR/NAME.strace (qemu -strace) and print a
+                            per-test list of system calls (ioctl requests too)
+  record.py --fd DIR        also log translated code (qemu -d in_asm) to DIR and
+                            report whether each run executed F/D instructions
+
+Runs are deterministic: `env -i` plus the manifest's env, the manifest's args, stdin
+from the manifest's file or /dev/null, no core files. A mount "host:/guest" is given
+to qemu as a -L prefix folder holding a link guest -> host, so the guest's absolute
+paths resolve there (qemu tries PREFIX/path first); the guest cwd is the host folder
+that a mount maps it to. A dynamic test uses its sysroot as the -L prefix.
+"""
+import os, re, resource, subprocess, sys, tempfile, tomllib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+QEMU = os.environ.get("QEMU", "qemu-riscv64")
+
+
+def host_path(mounts, guest):
+    for m in mounts:
+        h, g = m.split(":")[:2]
+        if guest == g or guest.startswith(g.rstrip("/") + "/"):
+            return os.path.join(HERE, h) + guest[len(g):]
+    raise SystemExit(f"guest path {guest} is in no mount")
+
+
+def run(t, prefix_dir, extra):
+    mounts = t.get("mounts", [])
+    qargs = []
+    if t.get("linkage") == "dynamic":
+        if mounts:
+            raise SystemExit(f"{t['name']}: a dynamic test with mounts is not supported here")
+        qargs += ["-L", t["sysroot"]]
+    elif mounts:
+        root = os.path.join(prefix_dir, t["name"])
+        for m in mounts:
+            h, g = m.split(":")[:2]
+            link = os.path.join(root, g.lstrip("/"))
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            if not os.path.islink(link):
+                os.symlink(os.path.join(HERE, h), link)
+        qargs += ["-L", root]
+    cwd = host_path(mounts, t["cwd"]) if "cwd" in t else HERE
+    cmd = ["env", "-i", *t.get("env", []), QEMU, *qargs, *extra,
+           os.path.join(HERE, t["elf"]), *t.get("args", [])]
+    stdin = open(os.path.join(HERE, t["stdin"]), "rb") if "stdin" in t else open(os.devnull, "rb")
+    with stdin:
+        p = subprocess.run(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+                           preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
+    status = p.returncode if p.returncode >= 0 else 128 - p.returncode
+    return p.stdout, status
+
+
+SYSCALL = re.compile(r"^\d+ ([a-z_0-9]+)\((.*)")
+
+
+def syscalls(log):
+    names, ioctls = [], []
+    for line in open(log, errors="replace"):
+        m = SYSCALL.match(line)
+        if not m:
+            u = re.search(r"Unknown syscall (\d+)", line)
+            if u:
+                names.append(f"unknown#{u.group(1)}")
+            continue
+        n = m.group(1)
+        if n not in names:
+            names.append(n)
+        if n == "ioctl":
+            req = m.group(2).split(",")[1].strip()
+            if req not in ioctls:
+                ioctls.append(req)
+    return names, ioctls
+
+
+FD_INSN = re.compile(r"\s(f[a-z.]+|c\.f[a-z]+)\s")
+
+
+def main():
+    argv = sys.argv[1:]
+    check = "--check" in argv
+    strace = argv[argv.index("--strace") + 1] if "--strace" in argv else None
+    fd = argv[argv.index("--fd") + 1] if "--fd" in argv else None
+    tests = tomllib.load(open(os.path.join(HERE, "tests.toml"), "rb"))["test"]
+    bad = 0
+    with tempfile.TemporaryDirectory() as prefix_dir:
+        for t in tests:
+            name = t["name"]
+            extra = []
+            if strace:
+                os.makedirs(strace, exist_ok=True)
+                log = os.path.join(os.path.abspath(strace), name + ".strace")
+                extra = ["-strace", "-D", log]
+            if fd:
+                os.makedirs(fd, exist_ok=True)
+                asm = os.path.join(os.path.abspath(fd), name + ".asm")
+                extra = ["-d", "in_asm", "-D", asm]
+            out, status = run(t, prefix_dir, extra)
+            path = os.path.join(HERE, t["stdout"])
+            note = ""
+            if status != t["status"]:
+                note += f" STATUS {status} != manifest {t['status']}"
+                bad += 1
+            if check:
+                if not os.path.exists(path) or open(path, "rb").read() != out:
+                    note += " STDOUT DIFFERS"
+                    bad += 1
+            elif not strace and not fd:
+                with open(path, "wb") as f:
+                    f.write(out)
+            if strace:
+                names, ioctls = syscalls(log)
+                note += " syscalls: " + " ".join(names)
+                if ioctls:
+                    note += " | ioctl: " + " ".join(ioctls)
+            if fd:
+                insns = sorted({m.group(1) for line in open(asm, errors="replace") for m in [FD_INSN.search(line)] if m})
+                used = bool(insns)
+                note += f" F/D executed: {'yes' if used else 'no'} ({len(insns)} kinds)"
+                if used != t["needs_fd"]:
+                    note += f" MANIFEST SAYS needs_fd={t['needs_fd']}"
+                    bad += 1
+            print(f"{name}: status {status}, {len(out)} bytes{note}")
+    if bad:
+        print(f"{bad} problem(s)")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
