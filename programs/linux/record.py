@@ -78,7 +78,21 @@ def syscalls(log):
     return names, ioctls
 
 
-FD_INSN = re.compile(r"\s(f[a-z.]+|c\.f[a-z]+)\s")
+# qemu -d in_asm lines: "0xADDR:  HEX  MNEMONIC  OPERANDS". F/D: every f* mnemonic but
+# fence*, the compressed c.fld/c.fsd..., and csr accesses to fflags/frm/fcsr.
+ASM_LINE = re.compile(r"^0x[0-9a-f]+:\s+[0-9a-f]+\s+(\S+)\s*(.*)")
+
+
+def fd_insn(line):
+    m = ASM_LINE.match(line)
+    if not m:
+        return None
+    op, args = m.group(1), m.group(2)
+    if (op.startswith("f") and not op.startswith("fence")) or op.startswith("c.f"):
+        return op
+    if op.startswith("csr") and re.search(r"\b(fflags|frm|fcsr)\b", args):
+        return op + " " + re.search(r"\b(fflags|frm|fcsr)\b", args).group(1)
+    return None
 
 
 def main():
@@ -119,9 +133,9 @@ def main():
                 if ioctls:
                     note += " | ioctl: " + " ".join(ioctls)
             if fd:
-                insns = sorted({m.group(1) for line in open(asm, errors="replace") for m in [FD_INSN.search(line)] if m})
+                insns = sorted({i for line in open(asm, errors="replace") for i in [fd_insn(line)] if i})
                 used = bool(insns)
-                note += f" F/D executed: {'yes' if used else 'no'} ({len(insns)} kinds)"
+                note += f" F/D executed: {'yes: ' + ' '.join(insns) if used else 'no'}"
                 if used != t["needs_fd"]:
                     note += f" MANIFEST SAYS needs_fd={t['needs_fd']}"
                     bad += 1
