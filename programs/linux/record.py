@@ -8,6 +8,8 @@
                             per-test list of system calls (ioctl requests too)
   record.py --fd DIR        also log translated code (qemu -d in_asm) to DIR and
                             report whether each run executed F/D instructions
+  record.py --icount DIR    also count the guest instructions each run executes
+                            (qemu -d in_asm,exec,nochain; big logs in DIR, deleted)
 
 Runs are deterministic: `env -i` plus the manifest's env, the manifest's args, stdin
 from the manifest's file or /dev/null, no core files. A mount "host:/guest" is given
@@ -95,11 +97,36 @@ def fd_insn(line):
     return None
 
 
+TRACE = re.compile(r"^Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/")
+
+
+def count_instructions(log):
+    """Guest instructions executed: each block's length (from in_asm) times the
+    times it ran (exec lines; nochain makes every run of a block log one)."""
+    size, runs, cur = {}, {}, None
+    for line in open(log, errors="replace"):
+        if line.startswith("Trace"):
+            m = TRACE.match(line)
+            if m:
+                pc = int(m.group(1), 16)
+                runs[pc] = runs.get(pc, 0) + 1
+        elif line.startswith("IN:"):
+            cur = None
+        elif line.startswith("0x"):
+            a = int(line[2:18], 16)
+            if cur is None:
+                cur = a
+                size[cur] = 0
+            size[cur] += 1
+    return sum(size.get(pc, 0) * n for pc, n in runs.items())
+
+
 def main():
     argv = sys.argv[1:]
     check = "--check" in argv
     strace = argv[argv.index("--strace") + 1] if "--strace" in argv else None
     fd = argv[argv.index("--fd") + 1] if "--fd" in argv else None
+    icount = argv[argv.index("--icount") + 1] if "--icount" in argv else None
     tests = tomllib.load(open(os.path.join(HERE, "tests.toml"), "rb"))["test"]
     bad = 0
     with tempfile.TemporaryDirectory() as prefix_dir:
@@ -114,6 +141,10 @@ def main():
                 os.makedirs(fd, exist_ok=True)
                 asm = os.path.join(os.path.abspath(fd), name + ".asm")
                 extra = ["-d", "in_asm", "-D", asm]
+            if icount:
+                os.makedirs(icount, exist_ok=True)
+                ilog = os.path.join(os.path.abspath(icount), name + ".log")
+                extra = ["-d", "in_asm,exec,nochain", "-D", ilog]
             out, status = run(t, prefix_dir, extra)
             path = os.path.join(HERE, t["stdout"])
             note = ""
@@ -139,6 +170,9 @@ def main():
                 if used != t["needs_fd"]:
                     note += f" MANIFEST SAYS needs_fd={t['needs_fd']}"
                     bad += 1
+            if icount:
+                note += f" instructions: {count_instructions(ilog)}"
+                os.remove(ilog)
             print(f"{name}: status {status}, {len(out)} bytes{note}")
     if bad:
         print(f"{bad} problem(s)")
