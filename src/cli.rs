@@ -114,6 +114,7 @@ code; 124 when a limit stopped the run; 125 for a double fault, a wfi nothing ca
 processes that can never run; 2 for a usage error, a bad machine file or a program that \
 cannot be loaded.\n\nExamples:\n  vmlab run programs/os/hello.s\n  \
 vmlab run programs/os/touch.s programs/os/touch.s --set os.user_frames=8 --stats\n  \
+vmlab run programs/linux/bin/args_env --env A=1 -- one two\n  \
 vmlab run --bare programs/asm/sv39.s --stats\n  \
 vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
     )]
@@ -156,6 +157,18 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         /// Write a commit log in Spike's --log-commits format to FILE.
         #[arg(long, value_name = "FILE")]
         log_commits: Option<PathBuf>,
+        /// Set a variable of the hosted programs' environment, which is otherwise empty
+        /// (repeatable).
+        #[arg(long = "env", value_name = "NAME=VALUE")]
+        env: Vec<String>,
+        /// A system call the kernel does not serve kills the process (SIGSYS) with a report
+        /// naming it, instead of returning -ENOSYS.
+        #[arg(long)]
+        strict_syscalls: bool,
+        /// The arguments the hosted programs get after argv[0] (which is the program's path
+        /// as given), as `qemu-riscv64 PROG ARG...` passes them.
+        #[arg(last = true, value_name = "ARG")]
+        args: Vec<String>,
     },
     /// Measure simulation speed: simulated instructions per host second.
     #[command(
@@ -321,6 +334,9 @@ pub fn main() -> ExitCode {
             max_cycles,
             stats,
             log_commits,
+            env,
+            strict_syscalls,
+            args,
         } => crate::run_cmd::main(
             &programs,
             &crate::run_cmd::RunOptions {
@@ -334,6 +350,9 @@ pub fn main() -> ExitCode {
                 hosted,
                 trace,
                 files,
+                args,
+                env,
+                strict_syscalls,
             },
         ),
     }

@@ -38,6 +38,35 @@ impl End {
     }
 }
 
+/// How the processes start: their arguments and environment, and the guest's standard
+/// streams (as `vmlab run PROG -- ARG... --env K=V` gives them).
+#[derive(Clone, Debug, Default)]
+pub struct Setup {
+    /// `argv[0]` of each program, in order (default: its name).
+    pub argv0: Vec<String>,
+    /// The arguments after `argv[0]`, the same for every program.
+    pub args: Vec<String>,
+    /// The environment, `NAME=value` strings (default: empty, so runs are the same
+    /// everywhere).
+    pub env: Vec<String>,
+    /// Standard input: vmlab's own (`true`), or these bytes.
+    pub stdin: StdinSource,
+    /// Whether standard input, output and error are terminals.
+    pub terminal: [bool; 3],
+}
+
+/// Where a hosted guest's standard input comes from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum StdinSource {
+    /// Nothing: the end of input at once.
+    #[default]
+    Empty,
+    /// vmlab's own standard input.
+    Host,
+    /// These bytes.
+    Bytes(Vec<u8>),
+}
+
 /// The machine and the kernel that runs on it.
 pub struct Hosted {
     /// The machine.
@@ -89,6 +118,18 @@ impl Hosted {
         files: Vec<(String, Vec<u8>)>,
         trace: bool,
     ) -> Result<Hosted, String> {
+        Hosted::with_setup(cfg, programs, files, trace, &Setup::default())
+    }
+
+    /// [`Hosted::with_files`] with the processes' arguments, environment and standard
+    /// streams.
+    pub fn with_setup(
+        cfg: MachineConfig,
+        programs: &[(String, Elf)],
+        files: Vec<(String, Vec<u8>)>,
+        trace: bool,
+        setup: &Setup,
+    ) -> Result<Hosted, String> {
         let mut cfg = cfg;
         // The kernel handles every trap; the bare machine's exit conventions do not apply,
         // and the kernel decides about processes that spin (Kernel::spin).
@@ -118,8 +159,9 @@ impl Hosted {
         }
         let images = programs
             .iter()
-            .map(|(name, elf)| {
-                Image::from_elf(
+            .enumerate()
+            .map(|(i, (name, elf))| {
+                let mut image = Image::from_elf(
                     elf,
                     name,
                     if segmented {
@@ -127,11 +169,27 @@ impl Hosted {
                     } else {
                         cfg.os.stack_top
                     },
-                )
+                )?;
+                let argv0 = setup.argv0.get(i).unwrap_or(name);
+                image.argv = std::iter::once(argv0)
+                    .chain(&setup.args)
+                    .map(|a| a.as_bytes().to_vec())
+                    .collect();
+                image.envp = setup.env.iter().map(|e| e.as_bytes().to_vec()).collect();
+                Ok::<Image, String>(image)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let os = cfg.os.clone();
         let mut machine = Machine::new(cfg).map_err(|e| e.to_string())?;
+        machine.guest_io.terminal = setup.terminal;
+        machine.guest_io.input = match &setup.stdin {
+            StdinSource::Empty => crate::machine::Input::Empty,
+            StdinSource::Host => crate::machine::Input::Stdin,
+            StdinSource::Bytes(b) => crate::machine::Input::Bytes {
+                data: b.clone(),
+                pos: 0,
+            },
+        };
         let mut kernel = Kernel::boot_with_files(os, &mut machine, images, format, files)?;
         kernel.set_trace(trace);
         kernel.start(&mut machine);
@@ -170,9 +228,28 @@ impl Hosted {
         files: Vec<(String, Vec<u8>)>,
         trace: bool,
     ) -> Result<Hosted, String> {
+        Hosted::new_opt_with_setup(cfg, programs, files, trace, &Setup::default())
+    }
+
+    /// [`Hosted::new_opt_with_files`] with a [`Setup`]; both passes read the same standard
+    /// input (vmlab's is read to its end first).
+    pub fn new_opt_with_setup(
+        cfg: MachineConfig,
+        programs: &[(String, Elf)],
+        files: Vec<(String, Vec<u8>)>,
+        trace: bool,
+        setup: &Setup,
+    ) -> Result<Hosted, String> {
+        let mut setup = setup.clone();
+        if setup.stdin == StdinSource::Host {
+            let mut all = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut all)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            setup.stdin = StdinSource::Bytes(all);
+        }
         let mut first = cfg.clone();
         first.os.policy = Policy::Fifo;
-        let mut pass = Hosted::with_files(first, programs, files.clone(), false)?;
+        let mut pass = Hosted::with_setup(first, programs, files.clone(), false, &setup)?;
         pass.kernel.set_recording(true);
         // Recording needs every reference reported, whatever else wants them.
         pass.refs = pass.kernel.wants_references();
@@ -180,7 +257,7 @@ impl Hosted {
         pass.run();
         let strings: BTreeMap<Pid, Vec<u64>> = pass.kernel.take_recording();
         // The future is known before the second pass's first reference.
-        let mut h = Hosted::with_files(cfg, programs, files, trace)?;
+        let mut h = Hosted::with_setup(cfg, programs, files, trace, &setup)?;
         h.kernel.set_future(&strings);
         h.check_end();
         Ok(h)
@@ -271,6 +348,26 @@ impl Hosted {
     /// Kernel trace records since the last call.
     pub fn take_trace(&mut self) -> Vec<Record> {
         self.kernel.take_trace()
+    }
+
+    /// The report of system calls the processes made that the kernel does not serve: one
+    /// line naming each, with its number and count (empty when every call was served).
+    pub fn unserved_report(&self) -> Option<String> {
+        let u = self.kernel.unserved_syscalls();
+        if u.is_empty() {
+            return None;
+        }
+        let list: Vec<String> = u
+            .iter()
+            .map(|(&nr, &n)| {
+                let name = vmlab_os::linux::syscall_name(nr).unwrap_or("unknown");
+                format!("{name} ({nr}) x{n}")
+            })
+            .collect();
+        Some(format!(
+            "system calls not served (each returned -ENOSYS): {}",
+            list.join(", ")
+        ))
     }
 
     /// Every statistic: the machine's, then the kernel's.

@@ -40,6 +40,12 @@ pub struct RunOptions {
     pub trace: Option<PathBuf>,
     /// `--file NAME=PATH`, in order.
     pub files: Vec<String>,
+    /// The arguments after `--`, given to every hosted program after its `argv[0]`.
+    pub args: Vec<String>,
+    /// `--env NAME=VALUE`, in order: the hosted programs' environment.
+    pub env: Vec<String>,
+    /// `--strict-syscalls`: a system call the kernel does not serve kills the process.
+    pub strict_syscalls: bool,
 }
 
 /// Reads the `--file NAME=PATH` options: each file's name and bytes.
@@ -208,7 +214,12 @@ fn display_name(p: &Path) -> String {
 }
 
 /// A hosted run: the kernel runs every program as a process.
-fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions) -> ExitCode {
+fn hosted_main(
+    cfg: MachineConfig,
+    programs: &[(String, Elf)],
+    argv0: &[String],
+    opts: &RunOptions,
+) -> ExitCode {
     if opts.log_commits.is_some() {
         eprintln!("error: --log-commits is for the bare machine; a hosted run writes its kernel events with --trace");
         return ExitCode::from(crate::cli::EXIT_INPUT);
@@ -222,10 +233,32 @@ fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions
             return ExitCode::from(crate::cli::EXIT_INPUT);
         }
     };
+    for e in &opts.env {
+        if !e.contains('=') || e.starts_with('=') {
+            eprintln!("error: --env {e}: give the variable as NAME=VALUE (e.g. --env HOME=/tmp)");
+            return ExitCode::from(crate::cli::EXIT_INPUT);
+        }
+    }
+    let mut cfg = cfg;
+    if opts.strict_syscalls {
+        cfg.os.strict_syscalls = true;
+    }
+    use std::io::IsTerminal;
+    let setup = crate::hosted::Setup {
+        argv0: argv0.to_vec(),
+        args: opts.args.clone(),
+        env: opts.env.clone(),
+        stdin: crate::hosted::StdinSource::Host,
+        terminal: [
+            std::io::stdin().is_terminal(),
+            std::io::stdout().is_terminal(),
+            std::io::stderr().is_terminal(),
+        ],
+    };
     let built = if opt {
-        crate::hosted::Hosted::new_opt_with_files(cfg, programs, files, tracing)
+        crate::hosted::Hosted::new_opt_with_setup(cfg, programs, files, tracing, &setup)
     } else {
-        crate::hosted::Hosted::with_files(cfg, programs, files, tracing)
+        crate::hosted::Hosted::with_setup(cfg, programs, files, tracing, &setup)
     };
     let mut h = match built {
         Ok(h) => h,
@@ -252,6 +285,12 @@ fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions
             let _ = out.write_all(&o);
             let _ = out.flush();
         }
+        let e = h.machine.take_errors();
+        if !e.is_empty() {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(&e);
+            let _ = err.flush();
+        }
         if let Some((w, p)) = trace.as_mut() {
             for r in h.take_trace() {
                 let line = serde_json::to_string(&r).unwrap_or_default();
@@ -271,6 +310,9 @@ fn hosted_main(cfg: MachineConfig, programs: &[(String, Elf)], opts: &RunOptions
         }
     }
     for line in h.kernel.messages() {
+        eprintln!("vmlab: kernel: {line}");
+    }
+    if let Some(line) = h.unserved_report() {
         eprintln!("vmlab: kernel: {line}");
     }
     for line in h.process_reports() {
@@ -509,11 +551,15 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
         }
     }
     if loaded.iter().any(|(_, (_, t))| *t == Target::Hosted) {
+        let argv0: Vec<String> = loaded
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
         let progs: Vec<(String, Elf)> = loaded
             .into_iter()
             .map(|(p, (e, _))| (display_name(p), e))
             .collect();
-        return hosted_main(cfg, &progs, opts);
+        return hosted_main(cfg, &progs, &argv0, opts);
     }
     if opts.trace.is_some() {
         return input_error(
@@ -523,6 +569,11 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
     if !opts.files.is_empty() {
         return input_error(
             "--file gives files to processes under the kernel, and this program runs on the bare machine".into(),
+        );
+    }
+    if !opts.args.is_empty() || !opts.env.is_empty() || opts.strict_syscalls {
+        return input_error(
+            "arguments after --, --env and --strict-syscalls are for processes under the kernel, and this program runs on the bare machine".into(),
         );
     }
     let Some((_, (elf, _))) = loaded.into_iter().next() else {

@@ -458,9 +458,12 @@ fn the_stack_grows_to_its_limit() {
         ],
     });
     // With os.stack_limit = 65536 the stack may reach down to 0x4000_0000 - 0x10000 =
-    // 0x3fff_0000. The first store below it: sp = 0x4000_0000 - 16 - 64k < 0x3fff_0000 for
-    // the first k = 1024, sp = 0x4000_0000 - 65552 = 0x3ffe_fff0, at `sd ra, 0(sp)`, the
-    // second instruction of `down`. It grew from 4 pages to 16: 12 growths.
+    // 0x3fff_0000. The process starts with sp = 0x4000_0000 - 384 (the initial stack:
+    // argc, argv, envp, 18 auxiliary-vector pairs, the strings and AT_RANDOM's bytes; see
+    // os/src/exec.rs). The first store below the limit: sp = 0x4000_0000 - 384 - 64k <
+    // 0x3fff_0000 for the first k = 1019, sp = 0x4000_0000 - 65600 = 0x3ffe_ffc0, at
+    // `sd ra, 0(sp)`, the second instruction of `down`. It grew from 4 pages to 16: 12
+    // growths.
     let down = symbol("stack", "down");
     check(&Case {
         programs: &["stack"],
@@ -471,7 +474,7 @@ fn the_stack_grows_to_its_limit() {
             pid: 1,
             cause: "stack-limit",
             access: Some(Access::Store),
-            addr: 0x3ffe_fff0,
+            addr: 0x3ffe_ffc0,
             // `addi sp, sp, -64` is compressed (c.addi16sp): 2 bytes.
             pc: down + 2,
         }],

@@ -118,12 +118,18 @@ pub enum ElfError {
     },
     /// A dynamically linked executable (it has a `PT_INTERP` or `PT_DYNAMIC` segment).
     #[error(
-        "{path}: a dynamically linked executable (it asks for an interpreter or dynamic \
-         linking), vmlab runs static executables; link with -static -nostdlib (or ld without -pie)"
+        "{path}: a dynamically linked executable ({}), vmlab runs static executables; \
+         link with -static (or -static -nostdlib, or ld without -pie)",
+        match interp {
+            Some(i) => format!("it asks for the interpreter {i}"),
+            None => "it asks for an interpreter or dynamic linking".to_string(),
+        }
     )]
     Dynamic {
         /// The file.
         path: String,
+        /// The interpreter its `PT_INTERP` names, if it has one.
+        interp: Option<String>,
     },
     /// A header field or table that is inconsistent, other than truncation.
     #[error("{path}: malformed ELF: {what}")]
@@ -311,6 +317,8 @@ impl std::fmt::Display for SegmentFlags {
 pub struct Segment {
     /// The index of its program header.
     pub index: usize,
+    /// Where its bytes start in the file (`p_offset`).
+    pub offset: u64,
     /// The virtual address (`p_vaddr`).
     pub vaddr: u64,
     /// The physical address it loads at (`p_paddr`).
@@ -357,6 +365,11 @@ pub struct Elf {
     pub path: String,
     /// The entry point (`e_entry`).
     pub entry: u64,
+    /// The virtual address of the program headers once loaded (`PT_PHDR`, else where a
+    /// loadable segment holds them), as the auxiliary vector's `AT_PHDR` gives it.
+    pub phdr: Option<u64>,
+    /// How many program headers there are (`AT_PHNUM`; each is 56 bytes, `AT_PHENT`).
+    pub phnum: u64,
     /// `e_flags` (RISC-V: RVC, float ABI, RVE, TSO bits).
     pub flags: u32,
     /// The loadable segments with a non-zero memory size, in program-header order.
@@ -575,10 +588,20 @@ impl Parser<'_> {
             .map_err(self.object_err("program headers"))?;
 
         let mut segments = Vec::new();
+        let mut phdr = None;
         for (index, ph) in phdrs.iter().enumerate() {
             match ph.p_type(e) {
                 elf::PT_LOAD => {}
-                elf::PT_INTERP | elf::PT_DYNAMIC => return Err(ElfError::Dynamic { path }),
+                elf::PT_INTERP | elf::PT_DYNAMIC => {
+                    return Err(ElfError::Dynamic {
+                        path,
+                        interp: self.interp(phdrs),
+                    })
+                }
+                elf::PT_PHDR => {
+                    phdr = Some(ph.p_vaddr(e));
+                    continue;
+                }
                 // PT_NOTE, PT_PHDR, PT_GNU_STACK, PT_RISCV_ATTRIBUTES, ...: nothing to load.
                 _ => continue,
             }
@@ -606,6 +629,7 @@ impl Parser<'_> {
             let data = b[offset as usize..(offset + filesz) as usize].to_vec();
             segments.push(Segment {
                 index,
+                offset,
                 vaddr: ph.p_vaddr(e),
                 paddr,
                 data,
@@ -632,6 +656,14 @@ impl Parser<'_> {
                 });
             }
         }
+        // Where the program headers are in memory: PT_PHDR says, else the loadable segment
+        // whose file bytes hold them (as Linux's loader computes AT_PHDR).
+        let phdr = phdr.or_else(|| {
+            segments
+                .iter()
+                .find(|s| phoff >= s.offset && phoff + size <= s.offset + s.data.len() as u64)
+                .map(|s| s.vaddr + (phoff - s.offset))
+        });
         let entry = hdr.e_entry(e);
         if !segments.iter().any(|s| s.contains_vaddr(entry)) {
             return Err(ElfError::EntryOutside { path, entry });
@@ -663,12 +695,28 @@ impl Parser<'_> {
         Ok(Elf {
             path,
             entry,
+            phdr,
+            phnum: phnum as u64,
             flags: hdr.e_flags(e),
             segments,
             symbols,
             tohost,
             fromhost,
         })
+    }
+
+    /// The interpreter path a `PT_INTERP` header names, if there is one and it lies in the
+    /// file.
+    fn interp(&self, phdrs: &[elf::ProgramHeader64<LE>]) -> Option<String> {
+        let e = LE;
+        let ph = phdrs.iter().find(|p| p.p_type(e) == elf::PT_INTERP)?;
+        let (off, len) = (ph.p_offset(e), ph.p_filesz(e));
+        let end = off.checked_add(len)?;
+        let bytes = self.bytes.get(off as usize..end as usize)?;
+        let bytes = bytes.split(|&b| b == 0).next().unwrap_or(bytes);
+        let path = std::str::from_utf8(bytes).ok()?;
+        let plain = path.starts_with('/') && path.chars().all(|c| !c.is_control());
+        plain.then(|| path.to_string())
     }
 
     fn symbols(&self, hdr: &elf::FileHeader64<LE>) -> Result<BTreeMap<String, Symbol>, ElfError> {

@@ -250,8 +250,8 @@ fn refusals() {
             // The code segment made PT_INTERP.
             patched(EXIT, phdr(EXIT, 1), &3u32.to_le_bytes()),
             "programs/x.elf: a dynamically linked executable (it asks for an interpreter or \
-             dynamic linking), vmlab runs static executables; link with -static -nostdlib (or \
-             ld without -pie)",
+             dynamic linking), vmlab runs static executables; link with -static (or -static \
+             -nostdlib, or ld without -pie)",
         ),
         (
             // The only loadable segment made PT_NULL.

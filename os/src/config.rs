@@ -172,6 +172,9 @@ pub struct OsConfig {
     /// a timeout) before it gives up on it (default 3): a page-in then kills its process
     /// with a report, a page-out keeps the page in memory.
     pub disk_retries: u32,
+    /// A system call the kernel does not serve kills the process with `SIGSYS` and a report
+    /// naming it (default false: it returns `-ENOSYS`, is counted, and is named at the end).
+    pub strict_syscalls: bool,
     /// The kernel's costs.
     pub cost: Costs,
 }
@@ -200,6 +203,7 @@ impl Default for OsConfig {
             working_set_window: 10_000,
             timeline_interval: 100_000,
             disk_retries: 3,
+            strict_syscalls: false,
             cost: Costs::default(),
         }
     }

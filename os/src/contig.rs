@@ -229,6 +229,8 @@ impl Contig {
             let c = cx.sv.cost().zero_page * (size - image_bytes).div_ceil(GRANULE);
             cx.sv.charge(cx.hw, c);
         }
+        // The initial stack (above the image, which the read does not reach).
+        cx.fill_start(pid, 0, base, size);
         self.places.insert(
             pid,
             Place {
@@ -526,6 +528,13 @@ impl Scheme for Contig {
 
     fn heap_end(&self, brk: u64) -> u64 {
         brk.next_multiple_of(16)
+    }
+
+    fn free_bytes(&self) -> Option<u64> {
+        match &self.pool {
+            Pool::Dynamic(m) => Some(m.free_bytes()),
+            Pool::Fixed(_) => None,
+        }
     }
 
     fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {

@@ -25,6 +25,9 @@ pub struct Devices {
     pub block_size: u64,
     /// The disk's size in blocks (0 without a disk).
     pub blocks: u64,
+    /// The clock's rate in cycles per second (the modelled time `clock_gettime` reads is
+    /// cycles divided by it).
+    pub clock_hz: u64,
 }
 
 /// The machine as the kernel sees it.
@@ -81,6 +84,10 @@ pub trait Hw {
     /// Reads blocks of the disk without timing (for reports and tests).
     fn disk_peek(&mut self, block: u64, buf: &mut [u8]) -> Result<(), String>;
 
-    /// Bytes a process wrote to file descriptor 1 or 2.
-    fn output(&mut self, bytes: &[u8]);
+    /// Bytes a process wrote to its standard output (`fd` 1) or standard error (`fd` 2).
+    fn output(&mut self, fd: u64, bytes: &[u8]);
+    /// Reads the guest's standard input into `buf`: the bytes read, 0 at its end.
+    fn input(&mut self, buf: &mut [u8]) -> usize;
+    /// Whether standard input (0), output (1) or error (2) is a terminal.
+    fn is_terminal(&self, fd: u64) -> bool;
 }

@@ -125,6 +125,14 @@ pub struct Image {
     pub entry: u64,
     /// The loadable segments in address order.
     pub segments: Vec<ImageSegment>,
+    /// The program headers' address once loaded (`AT_PHDR`), if known.
+    pub phdr: Option<u64>,
+    /// How many program headers the ELF has (`AT_PHNUM`).
+    pub phnum: u64,
+    /// The arguments the process starts with, `argv[0]` first (default: the name).
+    pub argv: Vec<Vec<u8>>,
+    /// The environment it starts with, `NAME=value` strings (default: empty).
+    pub envp: Vec<Vec<u8>>,
 }
 
 impl Image {
@@ -185,6 +193,10 @@ impl Image {
             name: name.to_string(),
             entry: elf.entry,
             segments,
+            phdr: elf.phdr,
+            phnum: elf.phnum,
+            argv: vec![name.as_bytes().to_vec()],
+            envp: Vec::new(),
         })
     }
 

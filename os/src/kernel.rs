@@ -4,7 +4,11 @@
 //! traps into M-mode it calls [`Kernel::trap`], which handles the trap and leaves the hart
 //! in U-mode in some process, or reports that every process has ended.
 
+mod io;
+mod proc;
+mod signal;
 mod syscalls;
+mod time;
 
 pub use syscalls::{lookup as syscall, CopyFault, Handler, SysResult, Syscall, TABLE as SYSCALLS};
 
@@ -62,6 +66,18 @@ pub mod sys {
 
 /// Linux error numbers the kernel returns (negated in `a0`).
 pub mod errno {
+    /// Operation not permitted.
+    pub const EPERM: u64 = 1;
+    /// No such process.
+    pub const ESRCH: u64 = 3;
+    /// Device or resource busy.
+    pub const EBUSY: u64 = 16;
+    /// Not a terminal.
+    pub const ENOTTY: u64 = 25;
+    /// Illegal seek.
+    pub const ESPIPE: u64 = 29;
+    /// A result out of range (a buffer too small).
+    pub const ERANGE: u64 = 34;
     /// No such file.
     pub const ENOENT: u64 = 2;
     /// An I/O error (the disk failed a write-back).
@@ -169,6 +185,18 @@ pub struct Kernel {
     fault_mark: u64,
     /// The file set (`--file NAME=PATH`): names and sizes, in order.
     files: Vec<(String, u64)>,
+    /// The hart's single-letter extensions, for `AT_HWCAP`.
+    hwcap: u64,
+    /// The clock's rate (cycles per second of modelled time).
+    clock_hz: u64,
+    /// The bytes of RAM given to user memory.
+    user_bytes: u64,
+    /// `getrandom`'s generator state (seeded from `os.seed`).
+    rng: u64,
+    /// Sleeping processes by the cycle they wake at.
+    sleepers: std::collections::BTreeSet<(u64, Pid)>,
+    /// System calls not served, by number: how many times each was made.
+    unserved: BTreeMap<u64, u64>,
 }
 
 impl Kernel {
@@ -269,6 +297,7 @@ impl Kernel {
             trace: None,
             messages: Vec::new(),
         };
+        let cfg_seed = cfg.seed;
         let asids = AsidAllocator::new(if cfg.asids { cfg.asid_bits } else { 0 })
             .map_err(|e| format!("os.asid_bits: {e}"))?;
         let mut k = Kernel {
@@ -298,6 +327,12 @@ impl Kernel {
             fault_streak: 0,
             fault_mark: 0,
             files: Vec::new(),
+            hwcap: crate::exec::hwcap_from_misa(hw.read_csr(csr::MISA)),
+            clock_hz: dev.clock_hz.max(1),
+            user_bytes: frames * page,
+            rng: cfg_seed ^ 0x005e_ed0f_6e74_7261,
+            sleepers: std::collections::BTreeSet::new(),
+            unserved: BTreeMap::new(),
         };
         for (i, image) in images.into_iter().enumerate() {
             let pid = i as Pid + 1;
@@ -362,14 +397,17 @@ impl Kernel {
 
     fn new_process(&mut self, pid: Pid, image: Image) -> Result<Process, String> {
         let layout = self.mem.layout(&self.cfg, &image)?;
-        Ok(self.layout(pid, image, layout))
+        self.layout(pid, image, layout)
     }
 
     /// A new process of `image`: an area per segment (text or data by its permissions), an
     /// empty heap at the layout's `heap_start` that `brk` may grow to `brk_limit`, and a
-    /// stack `[stack_start, stack_top)` that may grow down to `stack_floor`, with `sp` 16
-    /// bytes below its top.
-    fn layout(&mut self, pid: Pid, image: Image, l: Layout) -> Process {
+    /// stack `[stack_start, stack_top)` that may grow down to `stack_floor`, starting as
+    /// Linux starts a program (`crate::exec`): `sp` at `argc`, above it the arguments, the
+    /// environment and the auxiliary vector, which the kernel writes before the process
+    /// first runs: the scheme fills the stack's memory with them, instead of zeros, when
+    /// the process first touches it.
+    fn layout(&mut self, pid: Pid, image: Image, l: Layout) -> Result<Process, String> {
         let Layout {
             heap_start,
             brk_limit,
@@ -404,11 +442,30 @@ impl Kernel {
             kind: AreaKind::Stack,
         });
         areas.sort_by_key(|a| a.start);
+        let info = crate::exec::StartInfo {
+            argv: image.argv.clone(),
+            envp: image.envp.clone(),
+            execfn: image
+                .argv
+                .first()
+                .cloned()
+                .unwrap_or_else(|| image.name.as_bytes().to_vec()),
+            phdr: image.phdr.unwrap_or(0),
+            phnum: image.phnum,
+            entry: image.entry,
+            base: 0,
+            page_size: self.mem.page_size().unwrap_or(4096),
+            hwcap: self.hwcap,
+            random: crate::exec::random_bytes(self.cfg.seed, u64::from(pid)),
+        };
+        let start = crate::exec::build(stack_top, &info, stack_top - stack_start)
+            .map_err(|e| format!("{}: {e}", image.name))?;
         // Each process starts in an address space of its own, with its pid for id.
         let space = SpaceId::from(pid);
         self.spaces.insert(
             space,
             AddressSpace {
+                start: Some(start.clone()),
                 id: space,
                 areas,
                 heap_start,
@@ -419,8 +476,8 @@ impl Kernel {
             },
         );
         let mut regs = [0u64; 32];
-        regs[2] = stack_top - 16;
-        Process {
+        regs[2] = start.sp();
+        Ok(Process {
             pid,
             pc: image.entry,
             image,
@@ -438,7 +495,8 @@ impl Kernel {
                 files
             },
             stats: ProcStats::default(),
-        }
+            task: crate::process::Task::new(self.cfg.stack_limit),
+        })
     }
 
     /// Admits every process and starts the first; call once after [`Kernel::boot`].
@@ -618,6 +676,7 @@ impl Kernel {
         self.sv.stats.entries += 1;
         let c = self.sv.cost().handler;
         self.sv.charge(hw, c);
+        self.wake_sleepers(hw);
         let Some(pid) = self.current else {
             // (Nothing runs in M-mode but the kernel; a trap without a process is ignored.)
             self.dispatch(hw);
@@ -818,6 +877,7 @@ impl Kernel {
     fn end(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
         self.switch_out(hw, pid, state);
         self.waits.cancel(pid);
+        self.sleepers.retain(|&(_, p)| p != pid);
         self.ready.retain(|&p| p != pid);
         let (mem, mut cx) = self.split(hw);
         mem.release(&mut cx, pid);
@@ -894,8 +954,10 @@ impl Kernel {
                 self.poll_disk(hw);
             }
             if let Some(pid) = self.ready.pop_front() {
-                self.switch_in(hw, pid);
-                return;
+                if self.switch_in(hw, pid) {
+                    return;
+                }
+                continue;
             }
             if self.procs.iter().all(|p| p.state.ended()) {
                 // Shut down like a kernel: finish the disk writes still under way (file
@@ -949,12 +1011,17 @@ impl Kernel {
                 }
                 continue;
             }
+            if let Some(tick) = self.next_wake_tick() {
+                // The timer wakes the CPU for the earliest sleeper.
+                hw.mmio_write(self.clint + CLINT_MTIMECMP, tick);
+            }
             match hw.idle() {
                 Some(c) => {
                     self.sv.stats.idle_cycles += c;
                     self.idle_in_entry += c;
                     self.sv.event(hw, Event::Idle { cycles: c });
                     self.poll_disk(hw);
+                    self.wake_sleepers(hw);
                 }
                 None => {
                     self.finish = Some(Finish::Stuck(
@@ -966,7 +1033,9 @@ impl Kernel {
         }
     }
 
-    fn switch_in(&mut self, hw: &mut dyn Hw, pid: Pid) {
+    /// Puts `pid` on the CPU; false if it could not run after all (its start needed a
+    /// page it must wait for, or it died), and another must be chosen.
+    fn switch_in(&mut self, hw: &mut dyn Hw, pid: Pid) -> bool {
         let c = self.sv.cost().context_switch;
         self.sv.charge(hw, c);
         self.sv.stats.switches += 1;
@@ -999,11 +1068,12 @@ impl Kernel {
                 detail: format!("its translation could not be loaded: {e}"),
             };
             self.kill(hw, pid, k);
-            self.dispatch(hw);
-            return;
+            return false;
         }
         self.arm_timer(hw);
-        let Some(pi) = self.index(pid) else { return };
+        let Some(pi) = self.index(pid) else {
+            return false;
+        };
         let p = &mut self.procs[pi];
         p.state = State::Running;
         p.since = hw.now();
@@ -1014,13 +1084,19 @@ impl Kernel {
         self.current = Some(pid);
         hw.set_regs(&p.regs);
         hw.enter_user(p.pc);
+        true
     }
 
     /// Starts a time slice: mtimecmp = mtime + slice (in mtime ticks, rounded up).
     fn arm_timer(&mut self, hw: &mut dyn Hw) {
         let mtime = hw.mmio_read(self.clint + CLINT_MTIME);
         let ticks = self.cfg.time_slice.div_ceil(self.divider);
-        hw.mmio_write(self.clint + CLINT_MTIMECMP, mtime.saturating_add(ticks));
+        let mut at = mtime.saturating_add(ticks);
+        if let Some(wake) = self.next_wake_tick() {
+            // A sleeper's time comes first: the slice ends early so that it can run.
+            at = at.min(wake.max(mtime + 1));
+        }
+        hw.mmio_write(self.clint + CLINT_MTIMECMP, at);
     }
 
     fn last_running(&self) -> Option<Pid> {

@@ -13,6 +13,8 @@
 //! - [`frames`]: the frame table, one record per user frame (what it holds, who maps it,
 //!   its write-backs).
 //! - [`wait`]: wait queues, one per event a process can block on.
+//! - [`linux`]: the Linux process interface as data: system call numbers, signals, structures.
+//! - [`exec`]: the Linux process start (argc, argv, envp and the auxiliary vector).
 //! - [`process`], [`image`], [`services`], [`config`], [`hw`]: processes and their areas,
 //!   program images, the disk driver, counters and trace events, the `[os]` configuration,
 //!   and the hardware interface.
@@ -33,10 +35,12 @@ pub mod asid;
 pub mod buddy;
 pub mod config;
 pub mod contig;
+pub mod exec;
 pub mod frames;
 pub mod hw;
 pub mod image;
 pub mod kernel;
+pub mod linux;
 pub mod paging;
 pub mod partition;
 pub mod placement;

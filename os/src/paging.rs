@@ -905,7 +905,10 @@ impl Paging {
                         cx.procs[pi].stats.pages_in += 1;
                         loading += 1;
                     }
-                    None => self.zero(cx.sv, cx.hw, frame),
+                    None => {
+                        self.zero(cx.sv, cx.hw, frame);
+                        cx.fill_start(pid, va, frame, self.page);
+                    }
                 }
                 va += self.page;
             }
@@ -1426,7 +1429,10 @@ impl Paging {
             }
             None => {
                 self.zero(cx.sv, cx.hw, frame);
-                self.install(cx, pid, vpn, frame, pending.store);
+                // (The initial stack's page holds the arguments, and is dirty from the
+                // start.)
+                let start = cx.fill_start(pid, va, frame, self.page);
+                self.install(cx, pid, vpn, frame, pending.store || start);
                 cx.sv
                     .fault(cx.hw, &mut cx.procs[pi].stats, pid, va, access, "minor");
                 Outcome::Resume
@@ -2083,6 +2089,10 @@ impl Scheme for Paging {
 
     fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
         Paging::for_each_stat(self, f)
+    }
+
+    fn free_bytes(&self) -> Option<u64> {
+        Some(self.free_frames() * self.page)
     }
 
     fn page_size(&self) -> Option<u64> {

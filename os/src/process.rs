@@ -167,6 +167,42 @@ impl Access {
     }
 }
 
+/// The causes of kills by a signal a process sent, by signal number (1 to 31).
+const SIGNAL_CAUSES: [&str; 32] = [
+    "",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
+];
+
 /// Why the kernel killed a process.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Kill {
@@ -191,6 +227,9 @@ impl Kill {
     /// misaligned access or an I/O error on a page-in, SIGTRAP 5, SIGKILL 9 for out of
     /// memory).
     pub fn signal(&self) -> u8 {
+        if let Some(n) = SIGNAL_CAUSES.iter().position(|&c| c == self.cause) {
+            return n as u8;
+        }
         match self.cause {
             "illegal-instruction" => 4,
             "misaligned" | "io-error" => 7,
@@ -200,8 +239,27 @@ impl Kill {
         }
     }
 
+    /// The cause of a kill by signal `n` sent by a process (`kill`, `tgkill`, `abort()`):
+    /// the signal's name, which [`Kill::signal`] reads back.
+    pub fn signal_cause(n: u64) -> &'static str {
+        SIGNAL_CAUSES
+            .get(n as usize)
+            .copied()
+            .filter(|c| !c.is_empty())
+            .unwrap_or("SIGRT")
+    }
+
     /// The signal's name.
     pub fn signal_name(&self) -> &'static str {
+        if SIGNAL_CAUSES.contains(&self.cause) {
+            return match self.signal() {
+                6 => "aborted",
+                9 => "killed",
+                15 => "terminated",
+                31 => "bad system call",
+                _ => "killed by a signal",
+            };
+        }
         match self.signal() {
             4 => "illegal instruction",
             7 => "bus error",
@@ -317,9 +375,37 @@ pub struct AddressSpace {
     pub stack_top: u64,
     /// The lowest address the stack may grow down to.
     pub stack_floor: u64,
+    /// The initial stack (arguments, environment, auxiliary vector): memory of the stack
+    /// that the scheme creates fills with these bytes instead of zeros, as if `execve` had
+    /// written them there.
+    pub start: Option<crate::exec::InitialStack>,
 }
 
 impl AddressSpace {
+    /// The initial stack's bytes that fall in `[va, va + len)`: their offset from `va` and
+    /// the bytes (nothing if none do).
+    pub fn start_bytes(&self, va: u64, len: u64) -> Option<(u64, &[u8])> {
+        let s = self.start.as_ref()?;
+        let (lo, hi) = (s.base, s.base + s.bytes.len() as u64);
+        let (from, to) = (va.max(lo), va.saturating_add(len).min(hi));
+        (from < to).then(|| {
+            (
+                from - va,
+                &s.bytes[(from - lo) as usize..(to - lo) as usize],
+            )
+        })
+    }
+
+    /// Writes the initial stack's bytes that fall in the page (or piece) of memory at `va`,
+    /// `len` bytes long, which starts at physical address `pa`; true if any did (the memory
+    /// is then dirty: it must not be dropped as if it were still zeros).
+    pub fn fill_start(&self, hw: &mut dyn crate::hw::Hw, va: u64, pa: u64, len: u64) -> bool {
+        match self.start_bytes(va, len) {
+            Some((off, bytes)) => hw.write_phys(pa + off, bytes),
+            None => false,
+        }
+    }
+
     /// The area holding `va`.
     pub fn area(&self, va: u64) -> Option<&Area> {
         self.areas.iter().find(|a| a.contains(va))
@@ -356,29 +442,117 @@ pub type FilesId = u64;
 /// Every file table, by id (the kernel's).
 pub type FileTables = std::collections::BTreeMap<FilesId, FileTable>;
 
-/// A process's open files: descriptor to the index of the file in the kernel's file set.
-/// Apart from the task, so that fork can copy it and threads share it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What an open file descriptor refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenFile {
+    /// The machine's console: standard input (0), output (1) or error (2).
+    Console(u8),
+    /// A file of the kernel's file set, by index.
+    Set(usize),
+}
+
+/// A process's open files: descriptor to what it refers to. Apart from the task, so that
+/// fork can copy it and threads share it. A new table has the console on 0, 1 and 2.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileTable {
-    fds: std::collections::BTreeMap<u64, usize>,
+    fds: std::collections::BTreeMap<u64, OpenFile>,
+}
+
+impl Default for FileTable {
+    fn default() -> FileTable {
+        FileTable {
+            fds: (0..3).map(|fd| (fd, OpenFile::Console(fd as u8))).collect(),
+        }
+    }
 }
 
 impl FileTable {
-    /// Opens `file` on the lowest free descriptor from 3 up; returns it.
-    pub fn open(&mut self, file: usize) -> u64 {
-        let fd = (3..).find(|f| !self.fds.contains_key(f)).unwrap_or(3);
+    /// Opens `file` on the lowest free descriptor; returns it.
+    pub fn open(&mut self, file: OpenFile) -> u64 {
+        self.open_from(0, file)
+    }
+
+    /// Opens `file` on the lowest free descriptor at or above `min`; returns it.
+    pub fn open_from(&mut self, min: u64, file: OpenFile) -> u64 {
+        let fd = (min..).find(|f| !self.fds.contains_key(f)).unwrap_or(min);
         self.fds.insert(fd, file);
         fd
     }
 
-    /// The file `fd` refers to, if it is open.
-    pub fn get(&self, fd: u64) -> Option<usize> {
+    /// Puts `file` on descriptor `fd`, closing what was there.
+    pub fn put(&mut self, fd: u64, file: OpenFile) {
+        self.fds.insert(fd, file);
+    }
+
+    /// What `fd` refers to, if it is open.
+    pub fn get(&self, fd: u64) -> Option<OpenFile> {
         self.fds.get(&fd).copied()
     }
 
-    /// Closes `fd`; the file it referred to, if it was open.
-    pub fn close(&mut self, fd: u64) -> Option<usize> {
+    /// Closes `fd`; what it referred to, if it was open.
+    pub fn close(&mut self, fd: u64) -> Option<OpenFile> {
         self.fds.remove(&fd)
+    }
+}
+
+impl Process {
+    /// The program's path as `/proc/self/exe` gives it: `argv[0]` if it is absolute, else
+    /// the program's name under `/`.
+    pub fn exe_path(&self) -> Vec<u8> {
+        match self.image.argv.first() {
+            Some(a) if a.starts_with(b"/") => a.clone(),
+            _ => format!("/{}", self.image.name).into_bytes(),
+        }
+    }
+}
+
+/// What a process's Linux system calls registered with the kernel: its signal actions,
+/// mask and pending set, its alternate signal stack, its resource limits, and the
+/// addresses glibc's start-up hands over (`set_tid_address`, `set_robust_list`, `rseq`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    /// `set_tid_address`: where the kernel writes 0 when the thread ends.
+    pub clear_child_tid: u64,
+    /// `set_robust_list`: the robust futex list's head and length.
+    pub robust_list: (u64, u64),
+    /// `rseq`: the registered area's address, length and signature.
+    pub rseq: Option<(u64, u32, u32)>,
+    /// Each signal's action (`sa_handler`, `sa_flags`, `sa_mask`), index 1 to 64.
+    pub actions: Vec<[u64; 3]>,
+    /// The blocked signals (bit `n - 1` for signal `n`).
+    pub mask: u64,
+    /// The signals sent and not yet delivered.
+    pub pending: u64,
+    /// `sigaltstack`: `ss_sp`, `ss_flags`, `ss_size`.
+    pub altstack: [u64; 3],
+    /// Resource limits: (soft, hard) per `RLIMIT_*`.
+    pub rlimits: [(u64, u64); 16],
+}
+
+impl Task {
+    /// A task as a new process has it: default actions, nothing blocked, no alternate
+    /// stack (`SS_DISABLE`), and Linux's default limits with the stack's from the kernel's
+    /// configuration.
+    pub fn new(stack_limit: u64) -> Task {
+        let inf = u64::MAX;
+        let mut rlimits = [(inf, inf); 16];
+        rlimits[3] = (stack_limit, inf); // RLIMIT_STACK
+        rlimits[4] = (0, inf); // RLIMIT_CORE
+        rlimits[7] = (1024, 4096); // RLIMIT_NOFILE
+        rlimits[8] = (8 << 20, 8 << 20); // RLIMIT_MEMLOCK
+        rlimits[12] = (819_200, 819_200); // RLIMIT_MSGQUEUE
+        rlimits[13] = (0, 0); // RLIMIT_NICE
+        rlimits[14] = (0, 0); // RLIMIT_RTPRIO
+        Task {
+            clear_child_tid: 0,
+            robust_list: (0, 0),
+            rseq: None,
+            actions: vec![[0; 3]; 65],
+            mask: 0,
+            pending: 0,
+            altstack: [0, 2, 0],
+            rlimits,
+        }
     }
 }
 
@@ -411,4 +585,6 @@ pub struct Process {
     pub files: FilesId,
     /// Its counters.
     pub stats: ProcStats,
+    /// Its Linux task state.
+    pub task: Task,
 }

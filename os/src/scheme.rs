@@ -43,6 +43,19 @@ impl Cx<'_> {
         self.spaces.get(&p.space)
     }
 
+    /// Writes the initial stack's bytes that fall in `[va, va + len)` of `pid`'s address
+    /// space into the memory at `pa` that backs it ([`AddressSpace::fill_start`]); true if
+    /// any did.
+    pub fn fill_start(&mut self, pid: Pid, va: u64, pa: u64, len: u64) -> bool {
+        let Some(p) = self.procs.iter().find(|p| p.pid == pid) else {
+            return false;
+        };
+        match self.spaces.get(&p.space) {
+            Some(m) => m.fill_start(self.hw, va, pa, len),
+            None => false,
+        }
+    }
+
     /// The address space `pid` runs in, to change.
     pub fn mm_mut(&mut self, pid: Pid) -> Option<&mut AddressSpace> {
         let p = self.procs.iter().find(|p| p.pid == pid)?;
@@ -163,6 +176,12 @@ pub trait Scheme {
 
     /// Walks the scheme's statistics under stable names.
     fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64));
+
+    /// The bytes of user memory free now (`sysinfo`'s `freeram`), if the scheme keeps
+    /// count.
+    fn free_bytes(&self) -> Option<u64> {
+        None
+    }
 
     /// The page size, for a scheme that maps memory page by page (`mmap`, `munmap`,
     /// `mprotect`, `msync` need one); `None` for the others.

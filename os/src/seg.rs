@@ -295,6 +295,8 @@ impl Segments {
             self.stats.placements += 1;
             if self.start_in(cx.sv, cx.hw, cx.disk, pid, s, block) {
                 loading += 1;
+            } else {
+                self.fill_stack_start(cx, pid, s, block);
             }
         }
         self.note();
@@ -310,6 +312,19 @@ impl Segments {
 
     /// Fills `block` for segment `s` of `pid`: a disk read (true: wait for it) from its swap
     /// copy or its image, or zeros (false: it is present now).
+    /// A stack segment made afresh at `block` gets the initial stack's bytes (a segment
+    /// that came back from swap has them already).
+    fn fill_stack_start(&self, cx: &mut Cx, pid: Pid, s: usize, block: u64) {
+        let Some(g) = self.spaces.get(&pid).map(|sp| sp.segs[s]) else {
+            return;
+        };
+        if s != STACK || g.swap.is_some() {
+            return;
+        }
+        let va = STACK as u64 * SEGMENT_SIZE + SEGMENT_SIZE - g.alloc;
+        cx.fill_start(pid, va, block, g.alloc);
+    }
+
     fn start_in(
         &mut self,
         sv: &mut Services,
@@ -518,7 +533,11 @@ impl Segments {
                 self.stats.segments_in += 1;
                 self.stats.bytes_in += alloc;
                 self.note();
-                return Ok(self.start_in(cx.sv, cx.hw, cx.disk, pid, s, block));
+                let wait = self.start_in(cx.sv, cx.hw, cx.disk, pid, s, block);
+                if !wait {
+                    self.fill_stack_start(cx, pid, s, block);
+                }
+                return Ok(wait);
             }
             // Make room: the policy's victim among the segments in memory.
             let c = cx.sv.cost().replace;
@@ -1006,6 +1025,10 @@ impl Scheme for Segments {
 
     fn heap_end(&self, brk: u64) -> u64 {
         brk.next_multiple_of(GRANULE)
+    }
+
+    fn free_bytes(&self) -> Option<u64> {
+        Some(self.mem.free_bytes())
     }
 
     fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {

@@ -51,6 +51,21 @@ pub enum Event {
         /// How long.
         cycles: u64,
     },
+    /// A system call completed (or blocked, or ended its process), as `strace` shows it.
+    Syscall {
+        /// The calling process.
+        pid: Pid,
+        /// The call's number (`a7`).
+        nr: u64,
+        /// Its name, or `?` for a call the kernel does not serve.
+        name: &'static str,
+        /// Its arguments, `a0` to `a5`.
+        args: [u64; 6],
+        /// What it returned (a negative error number on failure); none when it blocked,
+        /// will run again, or ended the process.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ret: Option<i64>,
+    },
     /// A page or segment fault.
     Fault {
         /// The faulting process.

@@ -34,6 +34,11 @@ pub enum WaitOn {
         /// The frame's physical address.
         frame: u64,
     },
+    /// A sleep (`nanosleep`) until the kernel's timer says its time has come.
+    Timer {
+        /// The sleeping process.
+        pid: Pid,
+    },
 }
 
 /// The kernel's wait queues.

@@ -173,6 +173,7 @@ impl Hw for Machine {
             disk: disk.map(|d| d.base()),
             block_size: disk.map_or(0, |d| d.disk().block_size()),
             blocks: disk.map_or(0, |d| d.disk().blocks()),
+            clock_hz: m.diskctl.disk.clock_hz,
         }
     }
 
@@ -210,7 +211,23 @@ impl Hw for Machine {
         }
     }
 
-    fn output(&mut self, bytes: &[u8]) {
-        self.output.extend_from_slice(bytes);
+    fn output(&mut self, fd: u64, bytes: &[u8]) {
+        if fd == 2 {
+            self.guest_io.errors.extend_from_slice(bytes);
+        } else {
+            self.output.extend_from_slice(bytes);
+        }
+    }
+
+    fn input(&mut self, buf: &mut [u8]) -> usize {
+        self.guest_io.read(buf)
+    }
+
+    fn is_terminal(&self, fd: u64) -> bool {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.guest_io.terminal.get(i))
+            .copied()
+            .unwrap_or(false)
     }
 }

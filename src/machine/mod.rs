@@ -11,10 +11,12 @@
 pub mod config;
 mod epoch;
 pub mod fuzz;
+pub mod guest_io;
 mod kernel_hw;
 pub mod port;
 
 pub use config::{apply_set_all, ConfigError, EcallExit, MachineConfig};
+pub use guest_io::{GuestIo, Input};
 pub use port::MemAccess;
 
 use epoch::Epoch;
@@ -212,6 +214,8 @@ pub struct Machine {
     entering: Option<(Trap, u64, u64)>,
     stop: Option<Stop>,
     output: Vec<u8>,
+    /// A hosted guest's standard input, standard error and terminals.
+    pub guest_io: GuestIo,
 }
 
 impl fmt::Debug for Machine {
@@ -262,6 +266,7 @@ impl Machine {
             entering: None,
             stop: None,
             output: Vec::new(),
+            guest_io: GuestIo::default(),
         })
     }
 
@@ -303,6 +308,11 @@ impl Machine {
     /// Why the run stopped, once it has.
     pub fn stop_reason(&self) -> Option<&Stop> {
         self.stop.as_ref()
+    }
+
+    /// What hosted processes wrote to standard error since the last call.
+    pub fn take_errors(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.guest_io.errors)
     }
 
     /// Console and HTIF output produced since the last call.

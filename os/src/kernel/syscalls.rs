@@ -18,6 +18,7 @@ use crate::paging::Outcome;
 use crate::process::{Access, Area, AreaKind, Pid, State};
 use crate::scheme::UserAddr;
 use crate::services::Event;
+use std::collections::BTreeMap;
 
 /// What a system call's handler decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,83 +67,84 @@ pub struct Syscall {
     pub handler: Handler,
 }
 
-/// Every system call the kernel serves, by number.
+/// One row: the call's number (named in [`crate::linux::NAMES`]), its handler.
+macro_rules! row {
+    ($nr:expr, $name:literal, $h:ident) => {
+        Syscall {
+            nr: $nr,
+            name: $name,
+            handler: Kernel::$h,
+        }
+    };
+}
+
+/// Every system call the kernel serves, in number order.
 pub const TABLE: &[Syscall] = &[
-    Syscall {
-        nr: sys::OPENAT,
-        name: "openat",
-        handler: Kernel::sys_openat,
-    },
-    Syscall {
-        nr: sys::CLOSE,
-        name: "close",
-        handler: Kernel::sys_close,
-    },
-    Syscall {
-        nr: sys::READ,
-        name: "read",
-        handler: Kernel::sys_read,
-    },
-    Syscall {
-        nr: sys::WRITE,
-        name: "write",
-        handler: Kernel::sys_write,
-    },
-    Syscall {
-        nr: sys::EXIT,
-        name: "exit",
-        handler: Kernel::sys_exit,
-    },
-    Syscall {
-        nr: sys::EXIT_GROUP,
-        name: "exit_group",
-        handler: Kernel::sys_exit,
-    },
-    Syscall {
-        nr: sys::SCHED_YIELD,
-        name: "sched_yield",
-        handler: Kernel::sys_sched_yield,
-    },
-    Syscall {
-        nr: sys::GETPID,
-        name: "getpid",
-        handler: Kernel::sys_getpid,
-    },
-    Syscall {
-        nr: sys::BRK,
-        name: "brk",
-        handler: Kernel::sys_brk,
-    },
-    Syscall {
-        nr: sys::MUNMAP,
-        name: "munmap",
-        handler: Kernel::sys_munmap,
-    },
-    Syscall {
-        nr: sys::MMAP,
-        name: "mmap",
-        handler: Kernel::sys_mmap,
-    },
-    Syscall {
-        nr: sys::MPROTECT,
-        name: "mprotect",
-        handler: Kernel::sys_mprotect,
-    },
-    Syscall {
-        nr: sys::MSYNC,
-        name: "msync",
-        handler: Kernel::sys_msync,
-    },
+    row!(17, "getcwd", sys_getcwd),
+    row!(23, "dup", sys_dup),
+    row!(24, "dup3", sys_dup3),
+    row!(25, "fcntl", sys_fcntl),
+    row!(29, "ioctl", sys_ioctl),
+    row!(sys::OPENAT, "openat", sys_openat),
+    row!(sys::CLOSE, "close", sys_close),
+    row!(62, "lseek", sys_lseek),
+    row!(sys::READ, "read", sys_read),
+    row!(sys::WRITE, "write", sys_write),
+    row!(65, "readv", sys_readv),
+    row!(66, "writev", sys_writev),
+    row!(78, "readlinkat", sys_readlinkat),
+    row!(79, "newfstatat", sys_newfstatat),
+    row!(80, "fstat", sys_fstat),
+    row!(sys::EXIT, "exit", sys_exit),
+    row!(sys::EXIT_GROUP, "exit_group", sys_exit),
+    row!(96, "set_tid_address", sys_set_tid_address),
+    row!(99, "set_robust_list", sys_set_robust_list),
+    row!(101, "nanosleep", sys_nanosleep),
+    row!(113, "clock_gettime", sys_clock_gettime),
+    row!(114, "clock_getres", sys_clock_getres),
+    row!(115, "clock_nanosleep", sys_clock_nanosleep),
+    row!(123, "sched_getaffinity", sys_sched_getaffinity),
+    row!(sys::SCHED_YIELD, "sched_yield", sys_sched_yield),
+    row!(129, "kill", sys_kill),
+    row!(130, "tkill", sys_tkill),
+    row!(131, "tgkill", sys_tgkill),
+    row!(132, "sigaltstack", sys_sigaltstack),
+    row!(134, "rt_sigaction", sys_rt_sigaction),
+    row!(135, "rt_sigprocmask", sys_rt_sigprocmask),
+    row!(148, "getresuid", sys_getresid),
+    row!(150, "getresgid", sys_getresid),
+    row!(160, "uname", sys_uname),
+    row!(163, "getrlimit", sys_getrlimit),
+    row!(164, "setrlimit", sys_setrlimit),
+    row!(169, "gettimeofday", sys_gettimeofday),
+    row!(sys::GETPID, "getpid", sys_getpid),
+    row!(173, "getppid", sys_getppid),
+    row!(174, "getuid", sys_getid),
+    row!(175, "geteuid", sys_getid),
+    row!(176, "getgid", sys_getid),
+    row!(177, "getegid", sys_getid),
+    row!(178, "gettid", sys_gettid),
+    row!(179, "sysinfo", sys_sysinfo),
+    row!(sys::BRK, "brk", sys_brk),
+    row!(sys::MUNMAP, "munmap", sys_munmap),
+    row!(216, "mremap", sys_mremap),
+    row!(sys::MMAP, "mmap", sys_mmap),
+    row!(sys::MPROTECT, "mprotect", sys_mprotect),
+    row!(sys::MSYNC, "msync", sys_msync),
+    row!(233, "madvise", sys_madvise),
+    row!(261, "prlimit64", sys_prlimit64),
+    row!(278, "getrandom", sys_getrandom),
+    row!(291, "statx", sys_statx),
+    row!(293, "rseq", sys_rseq),
 ];
 
 /// The table's row for call `nr`.
 pub fn lookup(nr: u64) -> Option<&'static Syscall> {
-    TABLE.iter().find(|c| c.nr == nr)
+    TABLE
+        .binary_search_by_key(&nr, |c| c.nr)
+        .ok()
+        .map(|i| &TABLE[i])
 }
-
-/// The most bytes one `write` copies (a larger one is a short write, as Linux's is at
-/// `MAX_RW_COUNT`).
-const MAX_WRITE: u64 = 1 << 20;
 
 /// The longest path `openat` reads, terminator included (Linux's `PATH_MAX`).
 const PATH_MAX: u64 = 4096;
@@ -157,13 +159,50 @@ impl Kernel {
         self.procs[pi].stats.syscalls += 1;
         let r = self.procs[pi].regs;
         let (n, a) = (r[17], [r[10], r[11], r[12], r[13], r[14], r[15]]);
-        let result = match lookup(n) {
+        let call = lookup(n);
+        let result = match call {
             Some(call) => (call.handler)(self, hw, pid, a),
             None => {
                 self.sv.stats.unknown_syscalls += 1;
-                SysResult::Err(errno::ENOSYS)
+                *self.unserved.entry(n).or_default() += 1;
+                if self.cfg.strict_syscalls {
+                    let pc = self.procs[pi].pc.wrapping_sub(4);
+                    let k = crate::process::Kill {
+                        addr: pc,
+                        pc,
+                        access: None,
+                        cause: "SIGSYS",
+                        scheme: self.cfg.scheme.name(),
+                        detail: format!(
+                            "it made the system call {} ({n}), which vmlab does not serve (os.strict_syscalls / --strict-syscalls)",
+                            crate::linux::syscall_name(n).unwrap_or("with no Linux name")
+                        ),
+                    };
+                    self.kill(hw, pid, k);
+                    SysResult::NoReturn
+                } else {
+                    SysResult::Err(errno::ENOSYS)
+                }
             }
         };
+        if self.sv.trace.is_some() {
+            let ret = match result {
+                SysResult::Ret(v) => Some(v as i64),
+                SysResult::Err(e) => Some(-(e as i64)),
+                _ => None,
+            };
+            let name = call.map_or("?", |c| c.name);
+            self.sv.event(
+                hw,
+                Event::Syscall {
+                    pid,
+                    nr: n,
+                    name,
+                    args: a,
+                    ret,
+                },
+            );
+        }
         let Some(pi) = self.index(pid) else { return };
         let p = &mut self.procs[pi];
         match result {
@@ -178,6 +217,14 @@ impl Kernel {
             }
             _ => {}
         }
+        // Signals sent to itself (raise, abort) act as the call returns.
+        self.deliver_signals(hw, pid);
+    }
+
+    /// System calls the processes made that the kernel does not serve: each number with how
+    /// many times it was made.
+    pub fn unserved_syscalls(&self) -> &BTreeMap<u64, u64> {
+        &self.unserved
     }
 
     /// Brings the page of `va` in for `pid`, as its own `access` would fault it in (the
@@ -196,7 +243,7 @@ impl Kernel {
 
     /// The physical pieces of `[va, va + len)` of `pid` for `access`. With `partial`, stops
     /// short (keeping what it has) at the first byte it cannot reach once it has one.
-    fn user_pieces(
+    pub(super) fn user_pieces(
         &mut self,
         hw: &mut dyn Hw,
         pid: Pid,
@@ -255,7 +302,7 @@ impl Kernel {
 
     /// The bytes at `va` in `pid`'s memory up to `len`, fewer if the buffer runs into
     /// memory the process cannot read (after at least one byte), as `write` copies.
-    fn copy_from_user_partial(
+    pub(super) fn copy_from_user_partial(
         &mut self,
         hw: &mut dyn Hw,
         pid: Pid,
@@ -339,35 +386,6 @@ impl Kernel {
         SysResult::Block
     }
 
-    /// `read(fd, buf, count)`: standard input is empty (0 bytes); no file is readable yet.
-    fn sys_read(&mut self, _hw: &mut dyn Hw, _pid: Pid, a: [u64; 6]) -> SysResult {
-        match a[0] {
-            0 => SysResult::Ret(0),
-            _ => SysResult::Err(errno::EBADF),
-        }
-    }
-
-    /// `write(fd, buf, count)` to standard output or error: the bytes the process may read
-    /// from `buf`, up to the first it may not (a short write), at most 1 MiB.
-    fn sys_write(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        let (fd, buf, len) = (a[0], a[1], a[2]);
-        if fd != 1 && fd != 2 {
-            return SysResult::Err(errno::EBADF);
-        }
-        let len = len.min(MAX_WRITE);
-        if len == 0 {
-            return SysResult::Ret(0);
-        }
-        let out = match self.copy_from_user_partial(hw, pid, buf, len) {
-            Ok(out) => out,
-            Err(f) => return f.into(),
-        };
-        let c = self.sv.cost().write_byte * out.len() as u64;
-        self.sv.charge(hw, c);
-        hw.output(&out);
-        SysResult::Ret(out.len() as u64)
-    }
-
     /// `openat(dirfd, path, ...)`: a file of the file set by its name (a leading `./` or `/`
     /// is ignored); the descriptor, from 3 up.
     fn sys_openat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
@@ -384,7 +402,7 @@ impl Kernel {
             return SysResult::Err(errno::ENOENT);
         };
         match self.files_mut(pid) {
-            Some(t) => SysResult::Ret(t.open(file)),
+            Some(t) => SysResult::Ret(t.open(crate::process::OpenFile::Set(file))),
             None => SysResult::NoReturn,
         }
     }
@@ -460,6 +478,34 @@ impl Kernel {
         SysResult::Ret(addr)
     }
 
+    /// Where a new mapping of `len` bytes goes: top down from below the stack's lowest
+    /// reach, in the first gap that holds it, above the heap's limit.
+    fn free_range(&self, pid: Pid, len: u64, page: u64) -> Result<u64, SysResult> {
+        let Some(p) = self.address_space(pid) else {
+            return Err(SysResult::NoReturn);
+        };
+        let mut top = p.stack_floor & !(page - 1);
+        loop {
+            let Some(start) = top.checked_sub(len) else {
+                return Err(SysResult::Err(errno::ENOMEM));
+            };
+            if start < p.brk_limit {
+                return Err(SysResult::Err(errno::ENOMEM));
+            }
+            // An area's page is taken even where the area starts or ends inside it.
+            match p
+                .areas
+                .iter()
+                .filter(|a| (a.start & !(page - 1)) < top && start < a.end)
+                .map(|a| a.start)
+                .min()
+            {
+                None => return Ok(start),
+                Some(s) => top = s & !(page - 1),
+            }
+        }
+    }
+
     /// `mmap(addr, len, prot, flags, fd, offset)`: an anonymous mapping, or one of an open
     /// file; at `addr` with `MAP_FIXED` (replacing earlier mappings there), else top down
     /// from below the stack's lowest reach.
@@ -481,7 +527,8 @@ impl Kernel {
             None
         } else {
             match self.files_mut(pid).and_then(|t| t.get(fd)) {
-                Some(f) => Some(f),
+                Some(crate::process::OpenFile::Set(f)) => Some(f),
+                Some(_) => return SysResult::Err(errno::ENODEV),
                 None => return SysResult::Err(errno::EBADF),
             }
         };
@@ -515,28 +562,9 @@ impl Kernel {
             }
             addr
         } else {
-            // Top down from below the stack's lowest reach.
-            let Some(p) = self.address_space(pid) else {
-                return SysResult::NoReturn;
-            };
-            let mut top = p.stack_floor & !(page - 1);
-            loop {
-                let Some(start) = top.checked_sub(len) else {
-                    return SysResult::Err(errno::ENOMEM);
-                };
-                if start < p.brk_limit {
-                    return SysResult::Err(errno::ENOMEM);
-                }
-                match p
-                    .areas
-                    .iter()
-                    .filter(|a| a.start < top && start < a.end)
-                    .map(|a| a.start)
-                    .min()
-                {
-                    None => break start,
-                    Some(s) => top = s & !(page - 1),
-                }
+            match self.free_range(pid, len, page) {
+                Ok(start) => start,
+                Err(r) => return r,
             }
         };
         if file.is_some() && !offset.is_multiple_of(page) {
@@ -652,12 +680,15 @@ impl Kernel {
         let Some(p) = self.mm_mut(pid) else {
             return SysResult::NoReturn;
         };
+        // Every page of the range must hold some area (the program's segments need not
+        // start or end on a page boundary).
         let mut va = addr;
         while va < end {
-            match p.area(va) {
-                Some(a) => va = a.end.min(end),
-                None => return SysResult::Err(errno::ENOMEM),
+            let next = va.saturating_add(page);
+            if !p.areas.iter().any(|a| a.start < next && va < a.end) {
+                return SysResult::Err(errno::ENOMEM);
             }
+            va = next;
         }
         let mut out = Vec::new();
         for a in p.areas.drain(..) {
@@ -683,16 +714,226 @@ impl Kernel {
     }
 }
 
+/// `mremap` flags.
+const MREMAP_MAYMOVE: u64 = 1;
+const MREMAP_FIXED: u64 = 2;
+const MREMAP_DONTUNMAP: u64 = 4;
+/// `madvise` advice that discards the pages' contents.
+const MADV_DONTNEED: u64 = 4;
+
+impl Kernel {
+    /// `mremap(old, old_size, new_size, flags, new_addr)`: shrinks a mapping in place, grows
+    /// it in place when the pages after it are free, else (with `MREMAP_MAYMOVE`) moves it,
+    /// copying its contents, to a free range (or to `new_addr` with `MREMAP_FIXED`).
+    pub(super) fn sys_mremap(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (old, old_size, new_size, flags, new_addr) = (a[0], a[1], a[2], a[3], a[4]);
+        let Some(page) = self.mem.page_size() else {
+            return SysResult::Err(errno::EINVAL);
+        };
+        if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0
+            || flags & MREMAP_DONTUNMAP != 0
+            || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
+            || !old.is_multiple_of(page)
+            || new_size == 0
+        {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let (Some(old_len), Some(new_len)) = (
+            old_size.checked_next_multiple_of(page),
+            new_size.checked_next_multiple_of(page),
+        ) else {
+            return SysResult::Err(errno::EINVAL);
+        };
+        let Some(mm) = self.address_space(pid) else {
+            return SysResult::NoReturn;
+        };
+        // The whole old range must be one mapping.
+        let Some(area) = mm.area(old).cloned() else {
+            return SysResult::Err(errno::EFAULT);
+        };
+        if !area.kind.is_mapping() || old.saturating_add(old_len) > area.end || old_len == 0 {
+            return SysResult::Err(errno::EFAULT);
+        }
+        if new_len <= old_len && flags & MREMAP_FIXED == 0 {
+            if new_len < old_len {
+                let r = self.sys_munmap(hw, pid, [old + new_len, old_len - new_len, 0, 0, 0, 0]);
+                if r != SysResult::Ret(0) {
+                    return r;
+                }
+            }
+            return SysResult::Ret(old);
+        }
+        let grow_end = old.saturating_add(new_len);
+        let room = grow_end <= mm.stack_floor
+            && !mm
+                .areas
+                .iter()
+                .any(|x| x.start < grow_end && old + old_len < x.end && x.start != area.start);
+        if flags & MREMAP_FIXED == 0 && room && area.end == old + old_len {
+            let Some(mm) = self.mm_mut(pid) else {
+                return SysResult::NoReturn;
+            };
+            if let Some(x) = mm.areas.iter_mut().find(|x| x.start == area.start) {
+                x.end = grow_end;
+            }
+            let (mem, mut cx) = self.split(hw);
+            if !mem.populate(&mut cx, pid, old + old_len, grow_end, area.perm) {
+                mem.unmap(&mut cx, pid, old + old_len, grow_end);
+                if let Some(mm) = self.mm_mut(pid) {
+                    if let Some(x) = mm.areas.iter_mut().find(|x| x.start == area.start) {
+                        x.end = old + old_len;
+                    }
+                }
+                return SysResult::Err(errno::ENOMEM);
+            }
+            return SysResult::Ret(old);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return SysResult::Err(errno::ENOMEM);
+        }
+        // Move: the old contents first (faulting them in restarts the call), then a new
+        // mapping of the same kind, the bytes, and the old one goes.
+        let keep = old_len.min(new_len);
+        let bytes = match self.copy_from_user(hw, pid, old, keep) {
+            Ok(b) => b,
+            Err(f) => return f.into(),
+        };
+        let fixed = flags & MREMAP_FIXED != 0;
+        if fixed && (!new_addr.is_multiple_of(page) || new_addr.checked_add(new_len).is_none()) {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let (offset, fd_kind) = match area.kind {
+            AreaKind::File { offset, .. } => (offset + (old - area.start), true),
+            _ => (0, false),
+        };
+        let prot = u64::from(area.perm.read)
+            | u64::from(area.perm.write) << 1
+            | u64::from(area.perm.exec) << 2;
+        let new = if fixed {
+            new_addr
+        } else {
+            match self.free_range(pid, new_len, page) {
+                Ok(s) => s,
+                Err(r) => return r,
+            }
+        };
+        if fixed {
+            self.sys_munmap(hw, pid, [new, new_len, 0, 0, 0, 0]);
+        }
+        let kind = match area.kind {
+            AreaKind::File { file, shared, .. } if fd_kind => AreaKind::File {
+                file,
+                offset,
+                shared,
+            },
+            ref k => k.clone(),
+        };
+        let Some(mm) = self.mm_mut(pid) else {
+            return SysResult::NoReturn;
+        };
+        mm.add_area(Area {
+            start: new,
+            end: new + new_len,
+            perm: area.perm,
+            kind,
+        });
+        let (mem, mut cx) = self.split(hw);
+        if !mem.populate(&mut cx, pid, new, new + new_len, area.perm) {
+            mem.unmap(&mut cx, pid, new, new + new_len);
+            if let Some(mm) = self.mm_mut(pid) {
+                mm.areas.retain(|x| x.start != new);
+            }
+            return SysResult::Err(errno::ENOMEM);
+        }
+        let _ = prot;
+        // The copy into the new pages: written by the kernel, so a page fault here is the
+        // kernel's own, served at once or after a wait.
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let chunk = (bytes.len() - done).min(page as usize);
+            match self.copy_to_user(hw, pid, new + done as u64, &bytes[done..done + chunk]) {
+                Ok(()) => done += chunk,
+                Err(CopyFault::Restart) => {
+                    if self
+                        .index(pid)
+                        .is_none_or(|i| self.procs[i].state != State::Running)
+                    {
+                        // It waits for a page: the call runs again from the start, the new
+                        // mapping undone.
+                        if let Some(mm) = self.mm_mut(pid) {
+                            mm.areas.retain(|x| x.start != new);
+                        }
+                        let (mem, mut cx) = self.split(hw);
+                        mem.unmap(&mut cx, pid, new, new + new_len);
+                        return SysResult::Restart;
+                    }
+                }
+                Err(CopyFault::Fault) => return SysResult::Err(errno::EFAULT),
+            }
+        }
+        self.sys_munmap(hw, pid, [old, old_len, 0, 0, 0, 0]);
+        SysResult::Ret(new)
+    }
+
+    /// `madvise(addr, len, advice)`: `MADV_DONTNEED` drops the range's pages (an anonymous
+    /// page reads as zeros again, a file page as the file has it); other advice is
+    /// accepted and changes nothing.
+    pub(super) fn sys_madvise(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (addr, len, advice) = (a[0], a[1], a[2]);
+        let page = self.mem.page_size().unwrap_or(4096);
+        if !addr.is_multiple_of(page) {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let Some(end) = addr.checked_add(len.next_multiple_of(page)) else {
+            return SysResult::Err(errno::EINVAL);
+        };
+        if advice != MADV_DONTNEED || self.mem.page_size().is_none() || len == 0 {
+            return SysResult::Ret(0);
+        }
+        let Some(mm) = self.address_space(pid) else {
+            return SysResult::NoReturn;
+        };
+        let ranges: Vec<(u64, u64, bool)> = mm
+            .areas
+            .iter()
+            .filter(|x| x.start < end && addr < x.end)
+            .map(|x| {
+                (
+                    x.start.max(addr),
+                    x.end.min(end),
+                    matches!(x.kind, AreaKind::File { shared: true, .. }),
+                )
+            })
+            .collect();
+        if ranges.is_empty() {
+            return SysResult::Err(errno::ENOMEM);
+        }
+        let (mem, mut cx) = self.split(hw);
+        for (from, to, shared) in ranges {
+            // Whole pages only: a page the range shares with another area stays.
+            let (from, to) = (from.next_multiple_of(page), to & !(page - 1));
+            if from >= to {
+                continue;
+            }
+            if shared {
+                mem.sync(&mut cx, pid, from, to, true, false);
+            }
+            mem.unmap(&mut cx, pid, from, to);
+        }
+        SysResult::Ret(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_table_has_one_row_per_number() {
-        let mut nrs: Vec<u64> = TABLE.iter().map(|c| c.nr).collect();
-        nrs.sort_unstable();
-        nrs.dedup();
-        assert_eq!(nrs.len(), TABLE.len());
+    fn the_table_has_one_row_per_number_in_order_with_linux_names() {
+        assert!(TABLE.windows(2).all(|w| w[0].nr < w[1].nr));
+        for c in TABLE {
+            assert_eq!(crate::linux::syscall_name(c.nr), Some(c.name), "{}", c.nr);
+        }
         assert_eq!(lookup(sys::WRITE).map(|c| c.name), Some("write"));
         assert_eq!(lookup(sys::EXIT_GROUP).map(|c| c.name), Some("exit_group"));
         assert!(lookup(9999).is_none());

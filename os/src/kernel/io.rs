@@ -1,0 +1,468 @@
+//! System calls on file descriptors of the console (standard input, output and error) and
+//! the generic ones of the descriptor table: `read`, `write`, `readv`, `writev`, `ioctl`,
+//! `fstat` and the `stat` family on a descriptor, `lseek`, `fcntl`, `dup`, `dup3`,
+//! `getcwd`, `readlinkat` of `/proc/self/exe`, and `sysinfo`.
+//!
+//! The console's three descriptors are a terminal when vmlab's own are (then `ioctl`
+//! answers `TCGETS` and `TIOCGWINSZ`), else a pipe.
+
+use super::syscalls::SysResult;
+use super::{errno, Kernel};
+use crate::hw::Hw;
+use crate::linux::{self, mode, Stat};
+use crate::process::{OpenFile, Pid};
+
+/// The most bytes one `read` or `write` moves (Linux's `MAX_RW_COUNT`, rounded).
+const MAX_RW: u64 = 1 << 20;
+/// The most entries of an `iovec` array (`UIO_MAXIOV`).
+const IOV_MAX: u64 = 1024;
+/// `newfstatat`/`statx` flag: the path may be empty, meaning the descriptor itself.
+const AT_EMPTY_PATH: u64 = 0x1000;
+/// `O_CLOEXEC`.
+const O_CLOEXEC: u64 = 0o2_000_000;
+
+/// `ioctl` requests vmlab answers for a terminal.
+mod req {
+    pub const TCGETS: u64 = 0x5401;
+    pub const TIOCGPGRP: u64 = 0x540f;
+    pub const TIOCGWINSZ: u64 = 0x5413;
+}
+
+/// `fcntl` commands.
+mod fcntl {
+    pub const F_DUPFD: u64 = 0;
+    pub const F_GETFD: u64 = 1;
+    pub const F_SETFD: u64 = 2;
+    pub const F_GETFL: u64 = 3;
+    pub const F_SETFL: u64 = 4;
+    pub const F_DUPFD_CLOEXEC: u64 = 1030;
+}
+
+impl Kernel {
+    /// What `fd` of `pid` refers to; `Err(NoReturn)` if the process is gone, `Err(EBADF)` if
+    /// the descriptor is not open.
+    fn fd(&mut self, pid: Pid, fd: u64) -> Result<OpenFile, SysResult> {
+        let Some(t) = self.files_mut(pid) else {
+            return Err(SysResult::NoReturn);
+        };
+        t.get(fd).ok_or(SysResult::Err(errno::EBADF))
+    }
+
+    /// `read(fd, buf, count)`: standard input reads vmlab's.
+    pub(super) fn sys_read(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (fd, buf, len) = (a[0], a[1], a[2].min(MAX_RW));
+        match self.fd(pid, fd) {
+            Ok(OpenFile::Console(0)) => {}
+            Ok(_) => return SysResult::Err(errno::EBADF),
+            Err(r) => return r,
+        }
+        if len == 0 {
+            return SysResult::Ret(0);
+        }
+        // The buffer must be writable before anything is consumed from the input.
+        if let Err(f) = self.user_pieces(hw, pid, buf, len, crate::process::Access::Store, false) {
+            return f.into();
+        }
+        let mut data = vec![0u8; len as usize];
+        let n = hw.input(&mut data);
+        match self.copy_to_user(hw, pid, buf, &data[..n]) {
+            Ok(()) => SysResult::Ret(n as u64),
+            Err(f) => f.into(),
+        }
+    }
+
+    /// `write(fd, buf, count)` to standard output or error: the bytes the process may read
+    /// from `buf`, up to the first it may not (a short write), at most 1 MiB.
+    pub(super) fn sys_write(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (fd, buf, len) = (a[0], a[1], a[2]);
+        let out_fd = match self.fd(pid, fd) {
+            Ok(OpenFile::Console(c @ (1 | 2))) => u64::from(c),
+            Ok(_) => return SysResult::Err(errno::EBADF),
+            Err(r) => return r,
+        };
+        let len = len.min(MAX_RW);
+        if len == 0 {
+            return SysResult::Ret(0);
+        }
+        let out = match self.copy_from_user_partial(hw, pid, buf, len) {
+            Ok(out) => out,
+            Err(f) => return f.into(),
+        };
+        let c = self.sv.cost().write_byte * out.len() as u64;
+        self.sv.charge(hw, c);
+        hw.output(out_fd, &out);
+        SysResult::Ret(out.len() as u64)
+    }
+
+    /// The `iovec` array at `iov` (`count` pairs of base and length).
+    fn iovecs(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        iov: u64,
+        count: u64,
+    ) -> Result<Vec<(u64, u64)>, SysResult> {
+        if count > IOV_MAX {
+            return Err(SysResult::Err(errno::EINVAL));
+        }
+        let b = self
+            .copy_from_user(hw, pid, iov, count * 16)
+            .map_err(SysResult::from)?;
+        let w = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or_default());
+        let v: Vec<(u64, u64)> = (0..count as usize)
+            .map(|i| (w(2 * i), w(2 * i + 1)))
+            .collect();
+        if v.iter().any(|&(_, l)| l > i64::MAX as u64) {
+            return Err(SysResult::Err(errno::EINVAL));
+        }
+        Ok(v)
+    }
+
+    /// `writev(fd, iov, iovcnt)`: the buffers in order, as one write.
+    pub(super) fn sys_writev(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let iov = match self.iovecs(hw, pid, a[1], a[2]) {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        if let Err(r) = self.fd(pid, a[0]) {
+            return r;
+        }
+        // Gather first (a page fault restarts the whole call before anything is written).
+        let mut data = Vec::new();
+        for (base, len) in iov {
+            if len == 0 {
+                continue;
+            }
+            match self.copy_from_user(hw, pid, base, len.min(MAX_RW)) {
+                Ok(b) => data.extend_from_slice(&b),
+                Err(f) => return f.into(),
+            }
+        }
+        self.write_bytes(hw, pid, a[0], &data)
+    }
+
+    /// Writes `data` (already copied in) to `fd`.
+    fn write_bytes(&mut self, hw: &mut dyn Hw, pid: Pid, fd: u64, data: &[u8]) -> SysResult {
+        match self.fd(pid, fd) {
+            Ok(OpenFile::Console(c @ (1 | 2))) => {
+                let c2 = self.sv.cost().write_byte * data.len() as u64;
+                self.sv.charge(hw, c2);
+                hw.output(u64::from(c), data);
+                SysResult::Ret(data.len() as u64)
+            }
+            Ok(_) => SysResult::Err(errno::EBADF),
+            Err(r) => r,
+        }
+    }
+
+    /// `readv(fd, iov, iovcnt)`: reads into the buffers in order.
+    pub(super) fn sys_readv(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let iov = match self.iovecs(hw, pid, a[1], a[2]) {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        let mut total = 0;
+        for (base, len) in iov {
+            if len == 0 {
+                continue;
+            }
+            match self.sys_read(hw, pid, [a[0], base, len, 0, 0, 0]) {
+                SysResult::Ret(n) => {
+                    total += n;
+                    if n < len {
+                        break;
+                    }
+                }
+                r if total == 0 => return r,
+                _ => break,
+            }
+        }
+        SysResult::Ret(total)
+    }
+
+    /// What `stat` says about what `fd` refers to.
+    fn stat_of(&self, hw: &dyn Hw, file: OpenFile) -> Stat {
+        let t = linux::EPOCH_AT_BOOT * 1_000_000_000;
+        match file {
+            OpenFile::Console(c) if hw.is_terminal(u64::from(c)) => Stat {
+                dev: linux::makedev(0, 25),
+                ino: 3,
+                mode: mode::S_IFCHR | 0o620,
+                nlink: 1,
+                uid: crate::exec::GUEST_UID as u32,
+                gid: 5,
+                rdev: linux::makedev(136, 0),
+                blksize: 1024,
+                atime: t,
+                mtime: t,
+                ctime: t,
+                ..Stat::default()
+            },
+            OpenFile::Console(c) => Stat {
+                dev: linux::makedev(0, 13),
+                ino: 1000 + u64::from(c),
+                mode: mode::S_IFIFO | 0o600,
+                nlink: 1,
+                uid: crate::exec::GUEST_UID as u32,
+                gid: crate::exec::GUEST_UID as u32,
+                blksize: 4096,
+                atime: t,
+                mtime: t,
+                ctime: t,
+                ..Stat::default()
+            },
+            OpenFile::Set(i) => Stat {
+                dev: linux::makedev(254, 0),
+                ino: 100 + i as u64,
+                mode: mode::S_IFREG | 0o644,
+                nlink: 1,
+                uid: crate::exec::GUEST_UID as u32,
+                gid: crate::exec::GUEST_UID as u32,
+                size: self.files.get(i).map_or(0, |f| f.1),
+                blksize: 4096,
+                blocks: self.files.get(i).map_or(0, |f| f.1.div_ceil(4096) * 8),
+                atime: t,
+                mtime: t,
+                ctime: t,
+                ..Stat::default()
+            },
+        }
+    }
+
+    /// `fstat(fd, statbuf)`.
+    pub(super) fn sys_fstat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let file = match self.fd(pid, a[0]) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let st = self.stat_of(hw, file).to_stat();
+        match self.copy_to_user(hw, pid, a[1], &st) {
+            Ok(()) => SysResult::Ret(0),
+            Err(f) => f.into(),
+        }
+    }
+
+    /// The descriptor a `*at` call with an empty path and `AT_EMPTY_PATH` means; `Err` with
+    /// the result for a path (no file system yet: `ENOENT`).
+    fn empty_path_fd(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        dirfd: u64,
+        path: u64,
+        flags: u64,
+    ) -> Result<OpenFile, SysResult> {
+        let name = match self.copy_string_from_user(hw, pid, path, 4096) {
+            Ok(Some(n)) => n,
+            Ok(None) => return Err(SysResult::Err(errno::ENAMETOOLONG)),
+            Err(f) => return Err(f.into()),
+        };
+        if name.is_empty() {
+            if flags & AT_EMPTY_PATH == 0 {
+                return Err(SysResult::Err(errno::ENOENT));
+            }
+            return self.fd(pid, dirfd);
+        }
+        Err(SysResult::Err(errno::ENOENT))
+    }
+
+    /// `newfstatat(dirfd, path, statbuf, flags)`.
+    pub(super) fn sys_newfstatat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let file = match self.empty_path_fd(hw, pid, a[0], a[1], a[3]) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let st = self.stat_of(hw, file).to_stat();
+        match self.copy_to_user(hw, pid, a[2], &st) {
+            Ok(()) => SysResult::Ret(0),
+            Err(f) => f.into(),
+        }
+    }
+
+    /// `statx(dirfd, path, flags, mask, statxbuf)`.
+    pub(super) fn sys_statx(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let file = match self.empty_path_fd(hw, pid, a[0], a[1], a[2]) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let st = self.stat_of(hw, file).to_statx();
+        match self.copy_to_user(hw, pid, a[4], &st) {
+            Ok(()) => SysResult::Ret(0),
+            Err(f) => f.into(),
+        }
+    }
+
+    /// `ioctl(fd, request, arg)`: `TCGETS`, `TIOCGWINSZ` and `TIOCGPGRP` on a terminal;
+    /// anything else is `ENOTTY`.
+    pub(super) fn sys_ioctl(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (fd, request, arg) = (a[0], a[1] & 0xffff_ffff, a[2]);
+        let file = match self.fd(pid, fd) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let OpenFile::Console(c) = file else {
+            return SysResult::Err(errno::ENOTTY);
+        };
+        if !hw.is_terminal(u64::from(c)) {
+            return SysResult::Err(errno::ENOTTY);
+        }
+        let bytes: Vec<u8> = match request {
+            req::TCGETS => {
+                // A terminal in its usual cooked mode: ICRNL|IXON, OPOST|ONLCR,
+                // B38400|CS8|CREAD, ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN.
+                let mut t = Vec::with_capacity(36);
+                for w in [0x0500u32, 0x0005, 0x00bf, 0x8a3b] {
+                    t.extend_from_slice(&w.to_le_bytes());
+                }
+                t.push(0); // c_line
+                t.extend_from_slice(&[
+                    3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0, 0, 0,
+                ]);
+                t
+            }
+            req::TIOCGWINSZ => [24u16, 80, 0, 0]
+                .iter()
+                .flat_map(|w| w.to_le_bytes())
+                .collect(),
+            req::TIOCGPGRP => pid.to_le_bytes().to_vec(),
+            _ => return SysResult::Err(errno::ENOTTY),
+        };
+        match self.copy_to_user(hw, pid, arg, &bytes) {
+            Ok(()) => SysResult::Ret(0),
+            Err(f) => f.into(),
+        }
+    }
+
+    /// `lseek(fd, offset, whence)`: the console cannot seek.
+    pub(super) fn sys_lseek(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        match self.fd(pid, a[0]) {
+            Ok(OpenFile::Console(_)) => SysResult::Err(errno::ESPIPE),
+            Ok(_) => SysResult::Err(errno::EINVAL),
+            Err(r) => r,
+        }
+    }
+
+    /// `fcntl(fd, cmd, arg)`: duplicating, the close-on-exec flag, the status flags.
+    pub(super) fn sys_fcntl(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (fd, cmd, arg) = (a[0], a[1], a[2]);
+        let file = match self.fd(pid, fd) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        match cmd {
+            fcntl::F_DUPFD | fcntl::F_DUPFD_CLOEXEC => {
+                if arg >= self.nofile(pid) {
+                    return SysResult::Err(errno::EINVAL);
+                }
+                match self.files_mut(pid) {
+                    Some(t) => SysResult::Ret(t.open_from(arg, file)),
+                    None => SysResult::NoReturn,
+                }
+            }
+            fcntl::F_GETFD | fcntl::F_SETFD | fcntl::F_SETFL => SysResult::Ret(0),
+            fcntl::F_GETFL => SysResult::Ret(match file {
+                OpenFile::Console(c) if hw.is_terminal(u64::from(c)) => 2,
+                OpenFile::Console(0) | OpenFile::Set(_) => 0,
+                OpenFile::Console(_) => 1,
+            }),
+            _ => SysResult::Err(errno::EINVAL),
+        }
+    }
+
+    /// The process's `RLIMIT_NOFILE` soft limit.
+    fn nofile(&self, pid: Pid) -> u64 {
+        self.index(pid)
+            .map_or(0, |i| self.procs[i].task.rlimits[linux::rlimit::NOFILE].0)
+    }
+
+    /// `dup(fd)`: the lowest free descriptor.
+    pub(super) fn sys_dup(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let file = match self.fd(pid, a[0]) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        match self.files_mut(pid) {
+            Some(t) => SysResult::Ret(t.open(file)),
+            None => SysResult::NoReturn,
+        }
+    }
+
+    /// `dup3(oldfd, newfd, flags)`.
+    pub(super) fn sys_dup3(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (old, new, flags) = (a[0], a[1], a[2]);
+        if flags & !O_CLOEXEC != 0 || old == new {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let file = match self.fd(pid, old) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        if new >= self.nofile(pid) {
+            return SysResult::Err(errno::EBADF);
+        }
+        match self.files_mut(pid) {
+            Some(t) => {
+                t.put(new, file);
+                SysResult::Ret(new)
+            }
+            None => SysResult::NoReturn,
+        }
+    }
+
+    /// `getcwd(buf, size)`: the working directory (`/`); returns its length with the NUL.
+    pub(super) fn sys_getcwd(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let cwd = b"/\0";
+        if a[1] < cwd.len() as u64 {
+            return SysResult::Err(errno::ERANGE);
+        }
+        match self.copy_to_user(hw, pid, a[0], cwd) {
+            Ok(()) => SysResult::Ret(cwd.len() as u64),
+            Err(f) => f.into(),
+        }
+    }
+
+    /// `readlinkat(dirfd, path, buf, size)`: `/proc/self/exe` names the program; no other
+    /// path is a symbolic link.
+    pub(super) fn sys_readlinkat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (path, buf, size) = (a[1], a[2], a[3]);
+        if (size as i64) <= 0 {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let name = match self.copy_string_from_user(hw, pid, path, 4096) {
+            Ok(Some(n)) => n,
+            Ok(None) => return SysResult::Err(errno::ENAMETOOLONG),
+            Err(f) => return f.into(),
+        };
+        if name != b"/proc/self/exe" {
+            return SysResult::Err(errno::ENOENT);
+        }
+        let Some(pi) = self.index(pid) else {
+            return SysResult::NoReturn;
+        };
+        let exe = self.procs[pi].exe_path();
+        let n = exe.len().min(size as usize);
+        match self.copy_to_user(hw, pid, buf, &exe[..n]) {
+            Ok(()) => SysResult::Ret(n as u64),
+            Err(f) => f.into(),
+        }
+    }
+
+    /// `sysinfo(info)`: uptime in modelled seconds, the user memory and what is free of it,
+    /// one process per program still alive.
+    pub(super) fn sys_sysinfo(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let mut b = [0u8; 112];
+        let uptime = hw.now() / self.clock_hz.max(1);
+        b[..8].copy_from_slice(&uptime.to_le_bytes());
+        let total = self.user_bytes;
+        let free = self.mem.free_bytes().unwrap_or(total);
+        b[32..40].copy_from_slice(&total.to_le_bytes());
+        b[40..48].copy_from_slice(&free.to_le_bytes());
+        let procs = self.procs.iter().filter(|p| !p.state.ended()).count() as u16;
+        b[80..82].copy_from_slice(&procs.to_le_bytes());
+        b[104..108].copy_from_slice(&1u32.to_le_bytes());
+        match self.copy_to_user(hw, pid, a[0], &b) {
+            Ok(()) => SysResult::Ret(0),
+            Err(f) => f.into(),
+        }
+    }
+}
