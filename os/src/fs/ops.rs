@@ -1,0 +1,468 @@
+//! The namespace operations: create, mkdir, unlink, rmdir, rename, symlink, readlink,
+//! readdir. Each checks its errors in the order Linux's VFS does, so that a path with
+//! several faults gives the error Linux would give.
+
+use std::ops::Bound;
+
+use super::namei::Last;
+use super::{
+    Body, CreateHow, Created, Dir, DirEntry, Errno, File, Ino, Kind, Vfs, DT_DIR, MAXSYMLINKS,
+    MAX_SUBDIRS, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, W_OK, X_OK,
+};
+
+/// The readdir offset of the first name (0 is `.`, 1 is `..`).
+const FIRST_NAME_OFFSET: u64 = 2;
+
+impl Vfs {
+    /// Opens or creates a regular file, as `open` with `O_CREAT` does (the kernel then
+    /// checks the access mode with [`Vfs::access`] when the file was not created).
+    ///
+    /// An existing name is returned as it is unless `how.exclusive` (`EEXIST`); a symbolic
+    /// link there is followed (a dangling one creates its target), or is `ELOOP` without
+    /// `how.follow`; a directory is `EISDIR`, as are `.`, `..` and `/`, and a new name with
+    /// a trailing slash. A new file needs a writable mount (`EROFS`), a live directory
+    /// (`ENOENT`) and write and search permission on it (`EACCES`).
+    pub fn create(
+        &mut self,
+        cwd: Ino,
+        path: &[u8],
+        how: CreateHow,
+        now_ns: u64,
+    ) -> Result<Created, Errno> {
+        let mut path = path.to_vec();
+        let mut at = cwd;
+        let mut links = 0;
+        loop {
+            let p = self.resolve_parent(at, &path)?;
+            let (dir, slash) = (p.dir, p.slash);
+            let name = match p.last {
+                Last::Name(n) => n.to_vec(),
+                _ if how.exclusive => return Err(Errno::EEXIST),
+                _ => return Err(Errno::EISDIR),
+            };
+            if self.dead(dir) {
+                return Err(Errno::ENOENT);
+            }
+            self.access(dir, X_OK)?;
+            let Some(&child) = self.dir(dir)?.entries.get(&name) else {
+                if slash {
+                    return Err(Errno::EISDIR);
+                }
+                self.may_create(dir)?;
+                let ino = self.new_child(dir, &name, how.mode, Body::File(File::default()), now_ns);
+                return Ok(Created { ino, new: true });
+            };
+            if how.exclusive {
+                return Err(Errno::EEXIST);
+            }
+            let child = self.top(child);
+            match &self.node(child)?.body {
+                Body::Symlink(target) => {
+                    if !how.follow {
+                        return Err(Errno::ELOOP);
+                    }
+                    links += 1;
+                    if links > MAXSYMLINKS {
+                        return Err(Errno::ELOOP);
+                    }
+                    if target.is_empty() {
+                        return Err(Errno::ENOENT);
+                    }
+                    let mut next = target.clone();
+                    if slash {
+                        next.push(b'/');
+                    }
+                    path = next;
+                    at = dir;
+                }
+                Body::Dir(_) => return Err(Errno::EISDIR),
+                _ if slash => return Err(Errno::ENOTDIR),
+                _ => {
+                    return Ok(Created {
+                        ino: child,
+                        new: false,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Makes a directory, as `mkdir`: `EEXIST` for an existing name (even on a read-only
+    /// mount) and for `.`, `..`, `/`; `EROFS`, `ENOENT` (a removed parent), `EACCES`,
+    /// `EMLINK` (over [`MAX_SUBDIRS`]). Its inode number.
+    pub fn mkdir(&mut self, cwd: Ino, path: &[u8], mode: u32, now_ns: u64) -> Result<Ino, Errno> {
+        let p = self.resolve_parent(cwd, path)?;
+        let Last::Name(name) = p.last else {
+            return Err(Errno::EEXIST);
+        };
+        self.access(p.dir, X_OK)?;
+        if self.dir(p.dir)?.entries.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        self.may_create(p.dir)?;
+        if self.dir(p.dir)?.subdirs >= MAX_SUBDIRS {
+            return Err(Errno::EMLINK);
+        }
+        let body = Body::Dir(Dir {
+            parent: p.dir,
+            ..Dir::default()
+        });
+        Ok(self.new_child(p.dir, name, mode, body, now_ns))
+    }
+
+    /// Makes a symbolic link at `path` to `target` (stored as given, up to a NUL), as
+    /// `symlink`: `ENOENT` for an empty target or a trailing slash, `ENAMETOOLONG` for a
+    /// target of [`PATH_MAX`](super::PATH_MAX) bytes or more, `EEXIST` for an existing name or `.`, `..`,
+    /// `/`, then as [`Vfs::mkdir`]. Its inode number.
+    pub fn symlink(
+        &mut self,
+        target: &[u8],
+        cwd: Ino,
+        path: &[u8],
+        now_ns: u64,
+    ) -> Result<Ino, Errno> {
+        let target = super::namei::check_path(target)?;
+        let p = self.resolve_parent(cwd, path)?;
+        let Last::Name(name) = p.last else {
+            return Err(Errno::EEXIST);
+        };
+        self.access(p.dir, X_OK)?;
+        if self.dir(p.dir)?.entries.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        if p.slash {
+            return Err(Errno::ENOENT);
+        }
+        self.may_create(p.dir)?;
+        let body = Body::Symlink(target.to_vec());
+        Ok(self.new_child(p.dir, name, 0o777, body, now_ns))
+    }
+
+    /// The target of symbolic link `ino` (`EINVAL` if it is not one).
+    pub fn readlink(&self, ino: Ino) -> Result<&[u8], Errno> {
+        match &self.node(ino)?.body {
+            Body::Symlink(t) => Ok(t),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// Removes a name that is not a directory, as `unlink`: `EISDIR` for a directory (and
+    /// `.`, `..`, `/`), `EROFS`, `EACCES`, `ENOENT`, `ENOTDIR` (a trailing slash on a
+    /// non-directory). The inode goes when its last name and last open do
+    /// ([`Vfs::close`]).
+    pub fn unlink(&mut self, cwd: Ino, path: &[u8], now_ns: u64) -> Result<(), Errno> {
+        let p = self.resolve_parent(cwd, path)?;
+        let Last::Name(name) = p.last else {
+            return Err(Errno::EISDIR);
+        };
+        if self.read_only(p.dir) {
+            return Err(Errno::EROFS);
+        }
+        self.access(p.dir, X_OK)?;
+        let child = *self.dir(p.dir)?.entries.get(name).ok_or(Errno::ENOENT)?;
+        let is_dir = self.kind(child)? == Kind::Dir;
+        if p.slash {
+            return Err(if is_dir {
+                Errno::EISDIR
+            } else {
+                Errno::ENOTDIR
+            });
+        }
+        self.access(p.dir, W_OK | X_OK)?;
+        if is_dir {
+            return Err(Errno::EISDIR);
+        }
+        self.detach(p.dir, name);
+        self.unlinked(child, now_ns);
+        self.changed(p.dir, now_ns);
+        Ok(())
+    }
+
+    /// Removes an empty directory, as `rmdir`: `EINVAL` for `.`, `ENOTEMPTY` for `..` and
+    /// a directory with entries, `EBUSY` for `/` and a mount point, `EROFS`, `EACCES`,
+    /// `ENOENT`, `ENOTDIR`.
+    pub fn rmdir(&mut self, cwd: Ino, path: &[u8], now_ns: u64) -> Result<(), Errno> {
+        let p = self.resolve_parent(cwd, path)?;
+        let name = match p.last {
+            Last::Name(n) => n,
+            Last::Dot => return Err(Errno::EINVAL),
+            Last::DotDot => return Err(Errno::ENOTEMPTY),
+            Last::Root => return Err(Errno::EBUSY),
+        };
+        if self.read_only(p.dir) {
+            return Err(Errno::EROFS);
+        }
+        self.access(p.dir, X_OK)?;
+        let child = *self.dir(p.dir)?.entries.get(name).ok_or(Errno::ENOENT)?;
+        self.access(p.dir, W_OK | X_OK)?;
+        let empty = self.dir(child)?.entries.is_empty();
+        if self.covered.contains_key(&child) {
+            return Err(Errno::EBUSY);
+        }
+        if !empty {
+            return Err(Errno::ENOTEMPTY);
+        }
+        self.detach(p.dir, name);
+        self.unlinked(child, now_ns);
+        self.changed(p.dir, now_ns);
+        Ok(())
+    }
+
+    /// Renames `from` (a directory and a path in it) to `to`, as `renameat2` with `flags`
+    /// ([`RENAME_NOREPLACE`], [`RENAME_EXCHANGE`]; others, and both together, are
+    /// `EINVAL`).
+    ///
+    /// Errors, in Linux's order: `EXDEV` across file systems, `EBUSY` for `.`, `..`, `/`
+    /// and mount points, `EROFS`, `ENOENT`, `EEXIST` (no-replace onto an existing name),
+    /// `ENOTDIR` (a trailing slash on a non-directory, a directory onto a non-directory),
+    /// `EINVAL` (a directory into itself), `ENOTEMPTY` (onto a non-empty directory, or onto
+    /// an ancestor of the source), `EISDIR` (a non-directory onto a directory), `EACCES`,
+    /// `EMLINK`. Renaming a name onto another name of the same inode does nothing.
+    pub fn rename(
+        &mut self,
+        from: (Ino, &[u8]),
+        to: (Ino, &[u8]),
+        flags: u32,
+        now_ns: u64,
+    ) -> Result<(), Errno> {
+        let exchange = flags & RENAME_EXCHANGE != 0;
+        let noreplace = flags & RENAME_NOREPLACE != 0;
+        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0
+            || (exchange && noreplace)
+            || flags & RENAME_WHITEOUT != 0
+        {
+            return Err(Errno::EINVAL);
+        }
+        let po = self.resolve_parent(from.0, from.1)?;
+        let pn = self.resolve_parent(to.0, to.1)?;
+        if self.node(po.dir)?.fs != self.node(pn.dir)?.fs {
+            return Err(Errno::EXDEV);
+        }
+        let Last::Name(old) = po.last else {
+            return Err(Errno::EBUSY);
+        };
+        let Last::Name(new) = pn.last else {
+            return Err(if noreplace {
+                Errno::EEXIST
+            } else {
+                Errno::EBUSY
+            });
+        };
+        if self.read_only(po.dir) || self.read_only(pn.dir) {
+            return Err(Errno::EROFS);
+        }
+        self.access(po.dir, X_OK)?;
+        let src = *self.dir(po.dir)?.entries.get(old).ok_or(Errno::ENOENT)?;
+        self.access(pn.dir, X_OK)?;
+        let dst = self.dir(pn.dir)?.entries.get(new).copied();
+        if noreplace && dst.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        let src_dir = self.kind(src)? == Kind::Dir;
+        let dst_dir = match dst {
+            Some(d) => self.kind(d)? == Kind::Dir,
+            None => false,
+        };
+        if exchange {
+            if dst.is_none() {
+                return Err(Errno::ENOENT);
+            }
+            if !dst_dir && pn.slash {
+                return Err(Errno::ENOTDIR);
+            }
+        }
+        if !src_dir && (po.slash || (!exchange && pn.slash)) {
+            return Err(Errno::ENOTDIR);
+        }
+        if po.dir != pn.dir {
+            if src_dir && self.is_ancestor(src, pn.dir) {
+                return Err(Errno::EINVAL);
+            }
+            if let Some(d) = dst {
+                if dst_dir && self.is_ancestor(d, po.dir) {
+                    return Err(if exchange {
+                        Errno::EINVAL
+                    } else {
+                        Errno::ENOTEMPTY
+                    });
+                }
+            }
+        }
+        if dst == Some(src) {
+            return Ok(());
+        }
+        self.access(po.dir, W_OK | X_OK)?;
+        match dst {
+            None => {
+                if self.dead(pn.dir) {
+                    return Err(Errno::ENOENT);
+                }
+                self.access(pn.dir, W_OK | X_OK)?;
+            }
+            Some(_) => {
+                self.access(pn.dir, W_OK | X_OK)?;
+                if !exchange {
+                    if src_dir && !dst_dir {
+                        return Err(Errno::ENOTDIR);
+                    }
+                    if !src_dir && dst_dir {
+                        return Err(Errno::EISDIR);
+                    }
+                }
+            }
+        }
+        if self.covered.contains_key(&src) || dst.is_some_and(|d| self.covered.contains_key(&d)) {
+            return Err(Errno::EBUSY);
+        }
+        if po.dir != pn.dir {
+            let grows = |moving_dir: bool, replaced_dir: bool| moving_dir && !replaced_dir;
+            if (grows(src_dir, dst_dir) && self.dir(pn.dir)?.subdirs >= MAX_SUBDIRS)
+                || (exchange && grows(dst_dir, src_dir) && self.dir(po.dir)?.subdirs >= MAX_SUBDIRS)
+            {
+                return Err(Errno::EMLINK);
+            }
+        }
+        if let (Some(d), false, true) = (dst, exchange, dst_dir) {
+            if !self.dir(d)?.entries.is_empty() {
+                return Err(Errno::ENOTEMPTY);
+            }
+        }
+        // Every check passed: change the tree.
+        self.detach(po.dir, old);
+        if let Some(d) = dst {
+            self.detach(pn.dir, new);
+            if exchange {
+                self.attach(po.dir, old, d);
+                self.changed_inode(d, now_ns);
+            } else {
+                self.unlinked(d, now_ns);
+            }
+        }
+        self.attach(pn.dir, new, src);
+        self.changed_inode(src, now_ns);
+        self.changed(po.dir, now_ns);
+        self.changed(pn.dir, now_ns);
+        Ok(())
+    }
+
+    /// Lists directory `ino` from `offset` (0 to start; else a [`DirEntry::next`] from an
+    /// earlier call), at most `max` entries: `.` and `..` first, then the names in byte
+    /// order. An offset stays valid while the directory changes: a listing resumed from it
+    /// goes on after the same name, whether or not that name is still there (entries
+    /// added or removed meanwhile may or may not appear, as POSIX allows). `ENOTDIR`;
+    /// `ENOENT` for a removed directory.
+    pub fn readdir(&self, ino: Ino, offset: u64, max: usize) -> Result<Vec<DirEntry>, Errno> {
+        let dir = self.dir(ino)?;
+        if self.dead(ino) {
+            return Err(Errno::ENOENT);
+        }
+        let mut out = Vec::new();
+        if max == 0 {
+            return Ok(out);
+        }
+        let dots: [(&[u8], Ino); 2] = [(b".", ino), (b"..", dir.parent)];
+        for (i, (name, dot_ino)) in dots.into_iter().enumerate() {
+            if offset <= i as u64 && out.len() < max {
+                out.push(DirEntry {
+                    name: name.to_vec(),
+                    ino: dot_ino,
+                    d_type: DT_DIR,
+                    next: i as u64 + 1,
+                });
+            }
+        }
+        let after = match offset.checked_sub(FIRST_NAME_OFFSET + 1) {
+            None => Bound::Unbounded,
+            Some(cookie) => match usize::try_from(cookie).ok().and_then(|c| dir.names.get(c)) {
+                Some(name) => Bound::Excluded(name.as_slice()),
+                None => return Ok(out),
+            },
+        };
+        for (name, &child) in dir.entries.range::<[u8], _>((after, Bound::Unbounded)) {
+            if out.len() >= max {
+                break;
+            }
+            let cookie = dir.cookies.get(name).copied().unwrap_or(0);
+            out.push(DirEntry {
+                name: name.clone(),
+                ino: child,
+                d_type: self.kind(child)?.d_type(),
+                next: cookie + FIRST_NAME_OFFSET + 1,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Whether directory `a` is `b` or one of its ancestors (within one file system).
+    fn is_ancestor(&self, a: Ino, mut b: Ino) -> bool {
+        for _ in 0..self.nodes.len() {
+            if a == b {
+                return true;
+            }
+            match self.dir(b) {
+                Ok(d) if d.parent != b => b = d.parent,
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// The checks before a new name goes in `dir`: a writable mount, a live directory,
+    /// write and search permission.
+    fn may_create(&self, dir: Ino) -> Result<(), Errno> {
+        if self.read_only(dir) {
+            return Err(Errno::EROFS);
+        }
+        if self.dead(dir) {
+            return Err(Errno::ENOENT);
+        }
+        self.access(dir, W_OK | X_OK)
+    }
+
+    /// Makes an inode of `body` in `dir`'s file system and links it as `name`.
+    pub(super) fn new_child(
+        &mut self,
+        dir: Ino,
+        name: &[u8],
+        mode: u32,
+        body: Body,
+        now: u64,
+    ) -> Ino {
+        let fs = self.node(dir).map_or(0, |n| n.fs);
+        let ino = self.add_node(fs, mode, body, now);
+        if let Ok(Body::File(f)) = self.node_mut(ino).map(|n| &mut n.body) {
+            f.dirty = true;
+        }
+        self.attach(dir, name, ino);
+        self.changed(dir, now);
+        ino
+    }
+
+    /// A name of `ino` went: one link fewer (none for a directory), freed if nothing holds
+    /// it.
+    fn unlinked(&mut self, ino: Ino, now: u64) {
+        if let Ok(n) = self.node_mut(ino) {
+            n.nlink = match n.body {
+                Body::Dir(_) => 0,
+                _ => n.nlink.saturating_sub(1),
+            };
+            n.ctime = now;
+        }
+        self.release_if_unused(ino);
+    }
+
+    /// Directory `dir`'s entries changed at `now`.
+    fn changed(&mut self, dir: Ino, now: u64) {
+        if let Ok(n) = self.node_mut(dir) {
+            n.mtime = now;
+            n.ctime = now;
+        }
+    }
+
+    /// Inode `ino` itself changed at `now`.
+    fn changed_inode(&mut self, ino: Ino, now: u64) {
+        if let Ok(n) = self.node_mut(ino) {
+            n.ctime = now;
+        }
+    }
+}
