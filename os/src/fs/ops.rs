@@ -466,3 +466,352 @@ impl Vfs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{check, config, Op::*, Want};
+    use super::super::{
+        Errno, Stat, Vfs, F_OK, RENAME_WHITEOUT, ROOT_INO, R_OK, S_IFREG, W_OK, X_OK,
+    };
+    use super::*;
+
+    const E: fn(Errno) -> Result<(), Errno> = Err;
+    const OK: Result<(), Errno> = Ok(());
+    const NR: u32 = RENAME_NOREPLACE;
+    const EX: u32 = RENAME_EXCHANGE;
+
+    fn vfs() -> Vfs {
+        Vfs::new(config(16)).unwrap()
+    }
+
+    fn stat(v: &Vfs, path: &str) -> Stat {
+        v.stat(v.resolve(ROOT_INO, path.as_bytes(), false).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn create_and_mkdir() {
+        let mut v = vfs();
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Create, "/tmp/f", OK),
+                (Create, "/tmp/f", OK),
+                (CreateExcl, "/tmp/f", E(Errno::EEXIST)),
+                (Create, "/tmp/f/", E(Errno::ENOTDIR)),
+                (Create, "/tmp/new/", E(Errno::EISDIR)),
+                (Create, "/tmp", E(Errno::EISDIR)),
+                (Create, "/tmp/.", E(Errno::EISDIR)),
+                (CreateExcl, "/tmp/..", E(Errno::EEXIST)),
+                (Create, "/", E(Errno::EISDIR)),
+                (Create, "/f", E(Errno::EROFS)),
+                (Create, "/dev/f", E(Errno::EROFS)),
+                (Create, "/dev/null", OK),
+                (Create, "/tmp/nodir/f", E(Errno::ENOENT)),
+                (Create, "/tmp/f/g", E(Errno::ENOTDIR)),
+                // Through links: a dangling one creates its target, unless O_EXCL or
+                // O_NOFOLLOW.
+                (Symlink("made"), "/tmp/dl", OK),
+                (CreateExcl, "/tmp/dl", E(Errno::EEXIST)),
+                (CreateNoFollow, "/tmp/dl", E(Errno::ELOOP)),
+                (Create, "/tmp/dl", OK),
+                (Is(Want::File), "/tmp/made", OK),
+                (Symlink("loop"), "/tmp/loop", OK),
+                (Create, "/tmp/loop", E(Errno::ELOOP)),
+                (Mkdir, "/tmp/d", OK),
+                (Mkdir, "/tmp/d", E(Errno::EEXIST)),
+                (Mkdir, "/tmp/d/", E(Errno::EEXIST)),
+                (Mkdir, "/tmp/e/", OK),
+                (Mkdir, "/tmp/f", E(Errno::EEXIST)),
+                (Mkdir, "/tmp/.", E(Errno::EEXIST)),
+                (Mkdir, "/tmp/..", E(Errno::EEXIST)),
+                (Mkdir, "/", E(Errno::EEXIST)),
+                (Mkdir, "/dev", E(Errno::EEXIST)),
+                (Mkdir, "/x", E(Errno::EROFS)),
+                (Mkdir, "/tmp/d/e/f", E(Errno::ENOENT)),
+                (Symlink("x"), "/tmp/d", E(Errno::EEXIST)),
+                (Symlink("x"), "/tmp/s/", E(Errno::ENOENT)),
+                (Symlink("x"), "/s", E(Errno::EROFS)),
+                (Symlink("x"), "/tmp/..", E(Errno::EEXIST)),
+                (MkdirMode(0o500), "/tmp/ro", OK),
+                (Create, "/tmp/ro/f", E(Errno::EACCES)),
+                (Mkdir, "/tmp/ro/d", E(Errno::EACCES)),
+                (Is(Want::Dir), "/tmp/d", OK),
+            ],
+        );
+        let f = stat(&v, "/tmp/f");
+        assert_eq!(
+            (f.mode, f.nlink, f.size, f.blocks),
+            (S_IFREG | 0o644, 1, 0, 0)
+        );
+        assert_eq!((f.mtime_ns, f.dev), (7, super::super::TMP_DEV));
+        assert_eq!(stat(&v, "/tmp/d").nlink, 2);
+        assert_eq!(stat(&v, "/tmp").nlink, 5, "d, e, ro and 2");
+        assert_eq!(stat(&v, "/tmp").mtime_ns, 7);
+        assert_eq!(stat(&v, "/tmp/dl").size, 4);
+    }
+
+    #[test]
+    fn access_checks() {
+        let mut v = vfs();
+        let rwx = R_OK | W_OK | X_OK;
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Access(F_OK), "/", OK),
+                (Access(R_OK | X_OK), "/", OK),
+                (Access(W_OK), "/", E(Errno::EROFS)),
+                (Access(W_OK), "/dev", E(Errno::EROFS)),
+                (Access(R_OK | W_OK), "/dev/null", OK),
+                (Access(X_OK), "/dev/null", E(Errno::EACCES)),
+                (Access(rwx), "/tmp", OK),
+                (Create, "/tmp/f", OK),
+                (Access(R_OK | W_OK), "/tmp/f", OK),
+                (Access(X_OK), "/tmp/f", E(Errno::EACCES)),
+                (Access(8), "/tmp/f", E(Errno::EINVAL)),
+                (Access(F_OK), "/tmp/none", E(Errno::ENOENT)),
+            ],
+        );
+    }
+
+    #[test]
+    fn unlink_and_rmdir() {
+        let mut v = vfs();
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Mkdir, "/tmp/d", OK),
+                (Create, "/tmp/d/f", OK),
+                (Symlink("d"), "/tmp/l", OK),
+                (Unlink, "/tmp/d", E(Errno::EISDIR)),
+                (Unlink, "/tmp/d/", E(Errno::EISDIR)),
+                (Unlink, "/tmp/d/f/", E(Errno::ENOTDIR)),
+                (Unlink, "/tmp/.", E(Errno::EISDIR)),
+                (Unlink, "/tmp/..", E(Errno::EISDIR)),
+                (Unlink, "/", E(Errno::EISDIR)),
+                (Unlink, "/tmp/none", E(Errno::ENOENT)),
+                (Unlink, "/dev/null", E(Errno::EROFS)),
+                (Unlink, "/dev/none", E(Errno::EROFS)),
+                (Rmdir, "/tmp/d", E(Errno::ENOTEMPTY)),
+                (Rmdir, "/tmp/d/f", E(Errno::ENOTDIR)),
+                (Rmdir, "/tmp/l", E(Errno::ENOTDIR)),
+                (Rmdir, "/tmp/l/", E(Errno::ENOTDIR)),
+                (Rmdir, "/tmp/d/.", E(Errno::EINVAL)),
+                (Rmdir, "/tmp/d/..", E(Errno::ENOTEMPTY)),
+                (Rmdir, "/", E(Errno::EBUSY)),
+                (Rmdir, "/tmp", E(Errno::EROFS)),
+                (Rmdir, "/tmp/none", E(Errno::ENOENT)),
+                (Unlink, "/tmp/l", OK),
+                (Unlink, "/tmp/d/f", OK),
+                (Is(Want::File), "/tmp/d/f", E(Errno::ENOENT)),
+                (Rmdir, "/tmp/d/", OK),
+                (Is(Want::Dir), "/tmp/d", E(Errno::ENOENT)),
+                (MkdirMode(0o500), "/tmp/ro", OK),
+                (Rmdir, "/tmp/ro", OK),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_removed_cwd() {
+        let mut v = vfs();
+        let d = v.mkdir(ROOT_INO, b"/tmp/d", 0o755, 0).unwrap();
+        v.mkdir(ROOT_INO, b"/tmp/d/e", 0o755, 0).unwrap();
+        let e = v.resolve(ROOT_INO, b"/tmp/d/e", true).unwrap();
+        v.open(e).unwrap();
+        assert_eq!(v.path_of(e), Ok(b"/tmp/d/e".to_vec()));
+        v.rmdir(ROOT_INO, b"/tmp/d/e", 0).unwrap();
+        // getcwd fails, names in it do not exist, nothing can be made in it; `..` works.
+        check(
+            &mut v,
+            e,
+            &[
+                (Cwd(""), ".", E(Errno::ENOENT)),
+                (Is(Want::Ino(e)), ".", OK),
+                (Is(Want::Ino(d)), "..", OK),
+                (Create, "f", E(Errno::ENOENT)),
+                (Mkdir, "g", E(Errno::ENOENT)),
+                (Symlink("x"), "s", E(Errno::ENOENT)),
+                (Is(Want::File), "f", E(Errno::ENOENT)),
+            ],
+        );
+        assert_eq!(v.readdir(e, 0, 10), Err(Errno::ENOENT));
+        assert_eq!(v.stat(e).unwrap().nlink, 0);
+        v.close(e).unwrap();
+        assert_eq!(v.stat(e), Err(Errno::ENOENT));
+        assert_eq!(v.close(e), Err(Errno::EBADF));
+    }
+
+    /// The rename matrix: kinds of source and target, flags, and where they are.
+    #[test]
+    fn rename() {
+        let mut v = vfs();
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Mkdir, "/tmp/a", OK),
+                (Mkdir, "/tmp/a/b", OK),
+                (Create, "/tmp/a/b/f", OK),
+                (Mkdir, "/tmp/empty", OK),
+                (Mkdir, "/tmp/full", OK),
+                (Create, "/tmp/full/x", OK),
+                (Create, "/tmp/f", OK),
+                (Create, "/tmp/g", OK),
+                (Symlink("f"), "/tmp/l", OK),
+                // Flags.
+                (Rename("/tmp/g", NR | EX), "/tmp/f", E(Errno::EINVAL)),
+                (
+                    Rename("/tmp/g", RENAME_WHITEOUT),
+                    "/tmp/f",
+                    E(Errno::EINVAL),
+                ),
+                (Rename("/tmp/g", 8), "/tmp/f", E(Errno::EINVAL)),
+                // Across file systems, and read-only ones.
+                (Rename("/tmp/null", 0), "/dev/null", E(Errno::EXDEV)),
+                (Rename("/dev/f", 0), "/tmp/f", E(Errno::EXDEV)),
+                (Rename("/dev/zero2", 0), "/dev/zero", E(Errno::EROFS)),
+                // Dots and roots.
+                (Rename("/tmp/x", 0), "/tmp/a/.", E(Errno::EBUSY)),
+                (Rename("/tmp/a/b/..", 0), "/tmp/f", E(Errno::EBUSY)),
+                (Rename("/tmp/a/b/..", NR), "/tmp/f", E(Errno::EEXIST)),
+                (Rename("/x", 0), "/", E(Errno::EBUSY)),
+                (Rename("/tmp/x", 0), "/tmp", E(Errno::EXDEV)),
+                // Missing source; no-replace; exchange with nothing.
+                (Rename("/tmp/y", 0), "/tmp/none", E(Errno::ENOENT)),
+                (Rename("/tmp/g", NR), "/tmp/f", E(Errno::EEXIST)),
+                (Rename("/tmp/none", EX), "/tmp/f", E(Errno::ENOENT)),
+                // Trailing slashes.
+                (Rename("/tmp/h", 0), "/tmp/f/", E(Errno::ENOTDIR)),
+                (Rename("/tmp/h/", 0), "/tmp/f", E(Errno::ENOTDIR)),
+                (Rename("/tmp/empty2/", 0), "/tmp/empty/", OK),
+                (Rename("/tmp/empty", 0), "/tmp/empty2", OK),
+                // Kinds.
+                (Rename("/tmp/empty", 0), "/tmp/f", E(Errno::EISDIR)),
+                (Rename("/tmp/f", 0), "/tmp/empty", E(Errno::ENOTDIR)),
+                (Rename("/tmp/full", 0), "/tmp/a/b", E(Errno::ENOTEMPTY)),
+                (Rename("/tmp/empty", 0), "/tmp/a/b", OK),
+                (Is(Want::File), "/tmp/empty/f", OK),
+                (Is(Want::Dir), "/tmp/a/b", E(Errno::ENOENT)),
+                // Into itself, onto an ancestor.
+                (Rename("/tmp/a/x/y", 0), "/tmp/a", E(Errno::ENOENT)),
+                (Mkdir, "/tmp/a/b", OK),
+                (Rename("/tmp/a/b/c", 0), "/tmp/a", E(Errno::EINVAL)),
+                (Rename("/tmp/a/b", 0), "/tmp/a", E(Errno::EINVAL)),
+                (Rename("/tmp/a", 0), "/tmp/a/b", E(Errno::ENOTEMPTY)),
+                (Rename("/tmp/a", EX), "/tmp/a/b", E(Errno::EINVAL)),
+                // Same inode: nothing happens.
+                (Rename("/tmp/f", 0), "/tmp/f", OK),
+                (Rename("/tmp/a/../f", NR), "/tmp/f", E(Errno::EEXIST)),
+                // A file onto a file replaces it; a link moves as a link.
+                (Rename("/tmp/g", 0), "/tmp/f", OK),
+                (Is(Want::File), "/tmp/f", E(Errno::ENOENT)),
+                (Is(Want::File), "/tmp/l", E(Errno::ENOENT)),
+                (Rename("/tmp/a/l2", 0), "/tmp/l", OK),
+                (Readlink("f"), "/tmp/a/l2", OK),
+                (Is(Want::Dir), "/tmp/a/l2", E(Errno::ENOENT)),
+                // Exchange: a directory and a file swap, each keeping its inode.
+                (Rename("/tmp/g", EX), "/tmp/full", OK),
+                (Is(Want::File), "/tmp/full", OK),
+                (Is(Want::File), "/tmp/g/x", OK),
+                (Rename("/tmp/full/", EX), "/tmp/g", E(Errno::ENOTDIR)),
+                (Rename("/tmp/full", EX), "/tmp/g/", OK),
+                (Is(Want::File), "/tmp/full/x", OK),
+            ],
+        );
+        assert_eq!(stat(&v, "/tmp").nlink, 2 + 3, "a, empty, full");
+        // A directory moved to another parent: `..` and the link counts follow.
+        let b = v.resolve(ROOT_INO, b"/tmp/a/b", true).unwrap();
+        v.rename((ROOT_INO, b"/tmp/a/b"), (ROOT_INO, b"/tmp/full/b"), 0, 9)
+            .unwrap();
+        assert_eq!(v.path_of(b), Ok(b"/tmp/full/b".to_vec()));
+        assert_eq!(v.resolve(b, b"../x", true).is_ok(), true);
+        assert_eq!(stat(&v, "/tmp/a").nlink, 2);
+        assert_eq!(stat(&v, "/tmp/full").nlink, 3);
+        assert_eq!(stat(&v, "/tmp/full/b").ctime_ns, 9);
+    }
+
+    #[test]
+    fn readdir_order_and_resumption() {
+        let mut v = vfs();
+        let tmp = v.resolve(ROOT_INO, b"/tmp", true).unwrap();
+        for name in [&b"c"[..], b"a", b"b\xff", b"B"] {
+            v.create(
+                tmp,
+                name,
+                CreateHow {
+                    mode: 0o600,
+                    exclusive: true,
+                    follow: true,
+                },
+                0,
+            )
+            .unwrap();
+        }
+        v.mkdir(tmp, b"d", 0o755, 0).unwrap();
+        let names = |es: &[DirEntry]| -> Vec<String> {
+            es.iter()
+                .map(|e| String::from_utf8_lossy(&e.name).into_owned())
+                .collect()
+        };
+        let all = v.readdir(tmp, 0, 100).unwrap();
+        assert_eq!(names(&all), [".", "..", "B", "a", "b\u{fffd}", "c", "d"]);
+        assert_eq!(all[0].ino, tmp);
+        assert_eq!(all[1].ino, tmp, "the root of a file system is its own `..`");
+        assert_eq!(all[6].d_type, DT_DIR);
+        assert_eq!(all[2].d_type, super::super::DT_REG);
+        // Two at a time, resuming from each last `next`.
+        let mut got = Vec::new();
+        let mut at = 0;
+        loop {
+            let part = v.readdir(tmp, at, 2).unwrap();
+            let Some(last) = part.last() else { break };
+            at = last.next;
+            got.extend(part);
+        }
+        assert_eq!(got, all);
+        // Changes between calls: a removed name still resumes after itself; a name added
+        // after the position appears; one added before does not.
+        let part = v.readdir(tmp, 0, 4).unwrap();
+        assert_eq!(names(&part), [".", "..", "B", "a"]);
+        v.unlink(tmp, b"a", 0).unwrap();
+        v.create(
+            tmp,
+            b"A",
+            CreateHow {
+                mode: 0o600,
+                exclusive: true,
+                follow: true,
+            },
+            0,
+        )
+        .unwrap();
+        v.create(
+            tmp,
+            b"bb",
+            CreateHow {
+                mode: 0o600,
+                exclusive: true,
+                follow: true,
+            },
+            0,
+        )
+        .unwrap();
+        let rest = v.readdir(tmp, part[3].next, 100).unwrap();
+        assert_eq!(names(&rest), ["bb", "b\u{fffd}", "c", "d"]);
+        // Offsets past the end, zero entries, non-directories.
+        assert_eq!(v.readdir(tmp, 1 << 40, 10), Ok(vec![]));
+        assert_eq!(v.readdir(tmp, u64::MAX, 10), Ok(vec![]));
+        assert_eq!(v.readdir(tmp, 0, 0), Ok(vec![]));
+        assert_eq!(v.readdir(4, 0, 10), Err(Errno::ENOTDIR));
+        let root = v.readdir(ROOT_INO, 0, 10).unwrap();
+        assert_eq!(names(&root), [".", "..", "dev", "tmp"]);
+        assert_eq!(
+            root[3].ino, 7,
+            "a mount point shows the covered directory's number"
+        );
+    }
+}
