@@ -249,3 +249,131 @@ impl Vfs {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::config;
+    use super::super::{CreateHow, Vfs, ROOT_INO};
+    use super::*;
+
+    const HOW: CreateHow = CreateHow {
+        mode: 0o644,
+        exclusive: true,
+        follow: true,
+    };
+
+    /// A Vfs with a region of `pages` pages (4096 bytes, blocks of 512 from block 100) and
+    /// a new file at `/tmp/f`.
+    fn with_file(pages: u64) -> (Vfs, Ino) {
+        let mut v = Vfs::new(config(pages)).unwrap();
+        let f = v.create(ROOT_INO, b"/tmp/f", HOW, 0).unwrap().ino;
+        (v, f)
+    }
+
+    #[test]
+    fn pages_are_allocated_lowest_first_and_run_out() {
+        let (mut v, f) = with_file(3);
+        assert_eq!(v.free_pages(), 3);
+        assert_eq!(v.page_block(f, 0, false), Ok(None));
+        assert_eq!(v.page_block(f, 5, true), Ok(Some(100)));
+        assert_eq!(v.page_block(f, 5, true), Ok(Some(100)), "already there");
+        assert_eq!(v.page_block(f, 5, false), Ok(Some(100)));
+        assert_eq!(v.page_block(f, 0, true), Ok(Some(108)));
+        assert_eq!(v.page_block(f, 1, true), Ok(Some(116)));
+        assert_eq!(v.page_block(f, 2, true), Err(Errno::ENOSPC));
+        assert_eq!(v.page_block(f, 2, false), Ok(None));
+        assert_eq!(v.free_pages(), 0);
+        assert_eq!(v.pages(f), Ok(vec![(0, 108), (1, 116), (5, 100)]));
+        // Blocks count what is allocated, the size what was set.
+        v.set_size(f, 5 * 4096 + 1, 3).unwrap();
+        let s = v.stat(f).unwrap();
+        assert_eq!(
+            (s.size, s.blocks, s.blksize, s.mtime_ns),
+            (20481, 24, 4096, 3)
+        );
+        // Errors.
+        let tmp = v.resolve(ROOT_INO, b"/tmp", true).unwrap();
+        assert_eq!(v.page_block(tmp, 0, false), Err(Errno::EISDIR));
+        assert_eq!(v.page_block(4, 0, false), Err(Errno::EINVAL));
+        assert_eq!(v.page_block(999, 0, false), Err(Errno::ENOENT));
+        assert_eq!(v.page_block(f, u64::MAX, false), Err(Errno::EFBIG));
+        assert_eq!(v.page_block(f, MAX_FILE_SIZE / 4096, false), Ok(None));
+    }
+
+    #[test]
+    fn set_size_frees_pages_past_the_end() {
+        let (mut v, f) = with_file(8);
+        for i in 0..4 {
+            v.page_block(f, i, true).unwrap();
+        }
+        v.set_size(f, 4 * 4096, 0).unwrap();
+        v.set_size(f, 4096 + 1, 0).unwrap();
+        assert_eq!(v.pages(f), Ok(vec![(0, 100), (1, 108)]));
+        assert_eq!(v.free_pages(), 6);
+        // The freed pages are reused lowest first.
+        let g = v.create(ROOT_INO, b"/tmp/g", HOW, 0).unwrap().ino;
+        assert_eq!(v.page_block(g, 9, true), Ok(Some(116)));
+        v.set_size(f, 4096, 0).unwrap();
+        assert_eq!(v.pages(f), Ok(vec![(0, 100)]));
+        v.set_size(f, 0, 0).unwrap();
+        assert_eq!(v.pages(f), Ok(vec![]));
+        assert_eq!(v.size(f), Ok(0));
+        v.set_size(f, 1 << 40, 0).unwrap();
+        assert_eq!((v.size(f), v.stat(f).unwrap().blocks), (Ok(1 << 40), 0));
+        assert_eq!(v.set_size(f, MAX_FILE_SIZE + 1, 0), Err(Errno::EFBIG));
+        let tmp = v.resolve(ROOT_INO, b"/tmp", true).unwrap();
+        assert_eq!(v.set_size(tmp, 0, 0), Err(Errno::EISDIR));
+        assert_eq!(v.set_size(4, 0, 0), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn an_open_file_keeps_its_pages_after_unlink() {
+        let (mut v, f) = with_file(4);
+        v.page_block(f, 0, true).unwrap();
+        v.page_block(f, 1, true).unwrap();
+        v.open(f).unwrap();
+        v.open(f).unwrap();
+        v.unlink(ROOT_INO, b"/tmp/f", 0).unwrap();
+        assert!(v.exists(f));
+        assert_eq!(v.stat(f).unwrap().nlink, 0);
+        assert_eq!(v.page_block(f, 2, true), Ok(Some(116)), "still writable");
+        assert_eq!(v.free_pages(), 1);
+        v.close(f).unwrap();
+        assert_eq!((v.opens(f), v.free_pages()), (1, 1));
+        v.close(f).unwrap();
+        assert!(!v.exists(f));
+        assert_eq!(v.free_pages(), 4);
+        assert_eq!(v.close(f), Err(Errno::EBADF));
+        assert_eq!(v.page_block(f, 0, false), Err(Errno::ENOENT));
+        // A file replaced by rename goes the same way; one not open goes at once.
+        let a = v.create(ROOT_INO, b"/tmp/a", HOW, 0).unwrap().ino;
+        let b = v.create(ROOT_INO, b"/tmp/b", HOW, 0).unwrap().ino;
+        v.page_block(b, 0, true).unwrap();
+        v.open(b).unwrap();
+        v.rename((ROOT_INO, b"/tmp/a"), (ROOT_INO, b"/tmp/b"), 0, 0)
+            .unwrap();
+        assert!(v.exists(b) && v.exists(a));
+        assert_eq!(v.free_pages(), 3);
+        v.close(b).unwrap();
+        assert_eq!(v.free_pages(), 4);
+        assert_eq!(v.close(a), Err(Errno::EBADF));
+        v.page_block(a, 0, true).unwrap();
+        v.unlink(ROOT_INO, b"/tmp/b", 0).unwrap();
+        assert!(!v.exists(a));
+        assert_eq!(v.free_pages(), 4);
+    }
+
+    #[test]
+    fn devices_and_directories_have_no_pages() {
+        let (mut v, _) = with_file(2);
+        assert_eq!(v.pages(4), Err(Errno::EINVAL));
+        assert!(!v.needs_content(4));
+        assert_eq!(
+            v.materialize(4),
+            Err("inode 4 is not a regular file".into())
+        );
+        assert_eq!(v.materialize(999), Err("there is no inode 999".into()));
+        assert_eq!(v.open(999), Err(Errno::ENOENT));
+        assert_eq!(v.close(999), Err(Errno::EBADF));
+    }
+}

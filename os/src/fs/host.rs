@@ -554,3 +554,500 @@ struct HostFile {
     origin: Option<Vec<u8>>,
     host: Option<PathBuf>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{check, config, Op::*, TempDir, Want};
+    use super::super::{
+        CreateHow, Device, Vfs, RENAME_EXCHANGE, ROOT_DEV, ROOT_INO, S_IFREG, W_OK, X_OK,
+    };
+    use super::*;
+
+    const E: fn(Errno) -> Result<(), Errno> = Err;
+    const OK: Result<(), Errno> = Ok(());
+
+    /// A host folder: `abs -> /dev/null`, `bin/hello`, `etc/passwd`, `lib -> usr/lib`,
+    /// `up -> ../..`, `usr/lib/libc.so` (three pages, the middle one zeros), `usr/lib/x/`.
+    fn host() -> TempDir {
+        let h = TempDir::new("host");
+        h.file("bin/hello", b"hello\n");
+        std::fs::set_permissions(
+            h.path().join("bin/hello"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        h.file("etc/passwd", b"root\n");
+        h.dir("usr/lib/x");
+        h.file("usr/lib/libc.so", &libc());
+        h.link("lib", "usr/lib");
+        h.link("up", "../..");
+        h.link("abs", "/dev/null");
+        h
+    }
+
+    fn libc() -> Vec<u8> {
+        let mut c = vec![0u8; 2 * 4096 + 3];
+        c[..4].copy_from_slice(b"\x7fELF");
+        c[8192..].copy_from_slice(b"end");
+        c
+    }
+
+    fn at(v: &Vfs, path: &str) -> Ino {
+        v.resolve(ROOT_INO, path.as_bytes(), false)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn mount_errors_leave_the_namespace_as_it_was() {
+        let h = host();
+        let mut v = Vfs::new(config(8)).unwrap();
+        let before = v.nodes.len();
+        let missing = h.path().join("nothing");
+        let file = h.path().join("etc/passwd");
+        let cases: [(&Path, &str, &str); 6] = [
+            (&missing, "/mnt", "does not exist"),
+            (&file, "/mnt", "is not a folder"),
+            (h.path(), "mnt", "is not absolute"),
+            (h.path(), "/mnt/../x", "\"..\""),
+            (h.path(), "/dev/null", "/dev/null is not a directory"),
+            (h.path(), "/dev/null/x", "/dev/null is not a directory"),
+        ];
+        for (host, guest, want) in cases {
+            let e = v.mount(host, guest, false).unwrap_err();
+            assert!(e.contains(want), "{guest}: {e}");
+        }
+        assert_eq!(v.nodes.len(), before);
+        // A symbolic link to a folder is followed on the host.
+        let link = TempDir::new("link");
+        link.link("to", h.path().to_str().unwrap());
+        v.mount(&link.path().join("to"), "/mnt", false).unwrap();
+        assert_eq!(v.kind(at(&v, "/mnt/bin/hello")), Ok(Kind::File));
+    }
+
+    #[test]
+    fn a_scanned_tree() {
+        let h = host();
+        let mut v = Vfs::new(config(8)).unwrap();
+        v.mount(h.path(), "/mnt", false).unwrap();
+        // Inode numbers: the mount point 9, the root 10, then names in byte order, depth
+        // first.
+        let order = [
+            "/mnt",
+            "/mnt/abs",
+            "/mnt/bin",
+            "/mnt/bin/hello",
+            "/mnt/etc",
+            "/mnt/etc/passwd",
+            "/mnt/lib",
+            "/mnt/up",
+            "/mnt/usr",
+            "/mnt/usr/lib",
+            "/mnt/usr/lib/libc.so",
+            "/mnt/usr/lib/x",
+        ];
+        for (i, path) in order.iter().enumerate() {
+            assert_eq!(at(&v, path), 10 + i as u64, "{path}");
+        }
+        let hello = v.stat(at(&v, "/mnt/bin/hello")).unwrap();
+        assert_eq!(
+            (hello.mode, hello.size, hello.dev),
+            (S_IFREG | 0o755, 6, FIRST_HOST_DEV)
+        );
+        assert_eq!(
+            (hello.uid, hello.mtime_ns, hello.blocks),
+            (1000, FIXED_TIME_NS, 8)
+        );
+        assert_eq!(v.stat(at(&v, "/mnt/lib")).unwrap().size, 7);
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Readlink("usr/lib"), "/mnt/lib", OK),
+                (Is(Want::File), "/mnt/lib/libc.so", OK),
+                (Is(Want::Ino(4)), "/mnt/abs", OK),
+                (Is(Want::Ino(ROOT_INO)), "/mnt/up", OK),
+                (Is(Want::Ino(ROOT_INO)), "/mnt/..", OK),
+                (Is(Want::Ino(4)), "/mnt/bin/../../dev/null", OK),
+                (Cwd("/mnt/usr/lib"), "/mnt/lib", OK),
+                // Read-only.
+                (Create, "/mnt/new", E(Errno::EROFS)),
+                (Create, "/mnt/bin/hello", OK),
+                (CreateExcl, "/mnt/bin/hello", E(Errno::EEXIST)),
+                (Mkdir, "/mnt/etc", E(Errno::EEXIST)),
+                (Mkdir, "/mnt/new", E(Errno::EROFS)),
+                (Unlink, "/mnt/etc/passwd", E(Errno::EROFS)),
+                (Rmdir, "/mnt/usr/lib/x", E(Errno::EROFS)),
+                (Symlink("x"), "/mnt/s", E(Errno::EROFS)),
+                (Rename("/mnt/etc/p", 0), "/mnt/etc/passwd", E(Errno::EROFS)),
+                (Rename("/tmp/p", 0), "/mnt/etc/passwd", E(Errno::EXDEV)),
+                (Access(W_OK), "/mnt/etc/passwd", E(Errno::EROFS)),
+                (Access(X_OK), "/mnt/bin/hello", OK),
+                (Access(X_OK), "/mnt/etc/passwd", E(Errno::EACCES)),
+                (Rmdir, "/mnt", E(Errno::EROFS)),
+            ],
+        );
+        let names: Vec<Vec<u8>> = v
+            .readdir(at(&v, "/mnt"), 0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                &b"."[..],
+                b"..",
+                b"abs",
+                b"bin",
+                b"etc",
+                b"lib",
+                b"up",
+                b"usr"
+            ]
+        );
+    }
+
+    #[test]
+    fn mounts_shadow_and_dotdot_crosses_them() {
+        let (h1, h2) = (host(), TempDir::new("second"));
+        h2.file("only-in-2", b"2");
+        let mut v = Vfs::new(config(8)).unwrap();
+        v.mount(h1.path(), "/mnt", true).unwrap();
+        v.mount(h2.path(), "/mnt/usr", false).unwrap();
+        v.mount(h2.path(), "/a/b/c", false).unwrap();
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Is(Want::File), "/mnt/usr/only-in-2", OK),
+                (Is(Want::Dir), "/mnt/usr/lib", E(Errno::ENOENT)),
+                (Is(Want::Dir), "/mnt/lib/", E(Errno::ENOENT)),
+                (Cwd("/mnt"), "/mnt/usr/..", OK),
+                (Cwd("/a/b"), "/a/b/c/..", OK),
+                (Rmdir, "/mnt/usr", E(Errno::EBUSY)),
+                (Rename("/mnt/usr2", 0), "/mnt/usr", E(Errno::EBUSY)),
+                (Rename("/mnt/usr", 0), "/mnt/etc", E(Errno::EBUSY)),
+                (Unlink, "/mnt/usr", E(Errno::EISDIR)),
+                (Rename("/mnt/usr/x", 0), "/mnt/etc/passwd", E(Errno::EXDEV)),
+                // Synthetic directories are read-only.
+                (Mkdir, "/a/x", E(Errno::EROFS)),
+                (Create, "/a/b/f", E(Errno::EROFS)),
+            ],
+        );
+        let dev = |p: &str| v.stat(at(&v, p)).unwrap().dev;
+        assert_eq!((dev("/mnt"), dev("/mnt/usr"), dev("/a/b/c")), (4, 5, 6));
+        assert_eq!(dev("/a/b"), ROOT_DEV);
+        // A later mount on the same place shadows the earlier; `..` still leads out.
+        v.mount(h2.path(), "/mnt", false).unwrap();
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Is(Want::File), "/mnt/only-in-2", OK),
+                (Is(Want::Dir), "/mnt/etc", E(Errno::ENOENT)),
+                (Is(Want::Ino(ROOT_INO)), "/mnt/..", OK),
+                (Cwd("/mnt"), "/mnt", OK),
+            ],
+        );
+        // A mount inside /tmp makes synthetic directories there.
+        v.mount(h2.path(), "/tmp/m/n", false).unwrap();
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Is(Want::File), "/tmp/m/n/only-in-2", OK),
+                (Create, "/tmp/m/f", E(Errno::EROFS)),
+                (Rmdir, "/tmp/m", E(Errno::ENOTEMPTY)),
+                (Create, "/tmp/f", OK),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_mount_on_the_root_keeps_dev_and_tmp() {
+        let h = host();
+        h.dir("tmp");
+        h.file("tmp/on-host", b"x");
+        let mut v = Vfs::new(config(8)).unwrap();
+        v.mount(h.path(), "/", false).unwrap();
+        let root = v.root();
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Is(Want::File), "/bin/hello", OK),
+                (Is(Want::Dev), "/dev/null", OK),
+                (Is(Want::Dev), "/abs", OK),
+                (Is(Want::Ino(root)), "/..", OK),
+                (Is(Want::Ino(root)), "/up", OK),
+                (Is(Want::File), "/tmp/on-host", E(Errno::ENOENT)),
+                (Create, "/tmp/f", OK),
+                (Create, "/f", E(Errno::EROFS)),
+                (Cwd("/dev"), "/dev", OK),
+                (Cwd("/tmp"), "/tmp", OK),
+                (Cwd("/usr/lib"), "/lib/", OK),
+            ],
+        );
+        assert_eq!(v.stat(at(&v, "/tmp")).unwrap().dev, TMP_DEV);
+        assert_eq!(v.device(at(&v, "/dev/urandom")), Some(Device::Urandom));
+        assert!(v.notes().is_empty());
+        // A root with a file called `dev`: /dev stays hidden, with a note.
+        let odd = TempDir::new("odd");
+        odd.file("dev", b"not a folder");
+        let mut v = Vfs::new(config(8)).unwrap();
+        v.mount(odd.path(), "/", false).unwrap();
+        assert_eq!(v.kind(at(&v, "/dev")), Ok(Kind::File));
+        assert_eq!(v.kind(at(&v, "/tmp")), Ok(Kind::Dir));
+        assert_eq!(v.notes().len(), 1, "{:?}", v.notes());
+        assert!(v.notes()[0].contains("/dev is hidden"));
+    }
+
+    #[test]
+    fn materialize_reads_a_host_file_once() {
+        let h = host();
+        let mut v = Vfs::new(config(8)).unwrap();
+        v.mount(h.path(), "/mnt", true).unwrap();
+        let f = at(&v, "/mnt/lib/libc.so");
+        assert!(v.needs_content(f));
+        assert_eq!(v.page_block(f, 0, false), Err(Errno::EIO));
+        assert_eq!(v.set_size(f, 5, 0), Err(Errno::EIO));
+        let pages = v.materialize(f).unwrap();
+        let content = libc();
+        let mut page2 = content[8192..].to_vec();
+        page2.resize(4096, 0);
+        assert_eq!(pages, vec![(100, content[..4096].to_vec()), (108, page2)]);
+        assert_eq!(v.pages(f), Ok(vec![(0, 100), (2, 108)]));
+        assert!(!v.needs_content(f));
+        assert_eq!(v.page_block(f, 1, false), Ok(None));
+        assert_eq!(v.materialize(f), Ok(vec![]), "only once");
+        assert_eq!(v.stat(f).unwrap().blocks, 16);
+        // A host file that changed or went.
+        let hello = at(&v, "/mnt/bin/hello");
+        h.file("bin/hello", b"longer now\n");
+        let e = v.materialize(hello).unwrap_err();
+        assert!(e.contains("changed size"), "{e}");
+        std::fs::remove_file(h.path().join("etc/passwd")).unwrap();
+        let e = v.materialize(at(&v, "/mnt/etc/passwd")).unwrap_err();
+        assert!(e.contains("cannot read host file"), "{e}");
+        // Truncating to zero needs no content.
+        let passwd = at(&v, "/mnt/etc/passwd");
+        v.set_size(passwd, 0, 0).unwrap();
+        assert!(!v.needs_content(passwd));
+        // No room: the file stays as it was.
+        let mut v = Vfs::new(config(1)).unwrap();
+        v.mount(h.path(), "/mnt", false).unwrap();
+        let f = at(&v, "/mnt/usr/lib/libc.so");
+        let e = v.materialize(f).unwrap_err();
+        assert!(e.contains("no room"), "{e}");
+        assert!(v.needs_content(f));
+        assert_eq!(v.free_pages(), 1);
+        // A read-only mount's file can be read, not written.
+        let ro = at(&v, "/mnt/bin/hello");
+        assert_eq!(v.materialize(ro).unwrap().len(), 1);
+        assert_eq!(v.page_block(ro, 0, false), Ok(Some(100)));
+        assert_eq!(v.page_block(ro, 0, true), Err(Errno::EROFS));
+        assert_eq!(v.set_size(ro, 0, 0), Err(Errno::EROFS));
+    }
+
+    /// A disk for the tests: page contents by first block.
+    struct Disk(BTreeMap<u64, Vec<u8>>);
+
+    impl Disk {
+        fn write(&mut self, v: &mut Vfs, ino: Ino, content: &[u8]) {
+            for (i, chunk) in content.chunks(4096).enumerate() {
+                let block = v.page_block(ino, i as u64, true).unwrap().unwrap();
+                let mut page = chunk.to_vec();
+                page.resize(4096, 0);
+                self.0.insert(block, page);
+            }
+            v.set_size(ino, content.len() as u64, 0).unwrap();
+        }
+
+        fn sync(&self, v: &mut Vfs) -> Result<Vec<String>, String> {
+            v.sync_to_host(&mut |block, buf: &mut [u8]| {
+                let page = self.0.get(&block).ok_or(format!("no block {block}"))?;
+                buf.copy_from_slice(page);
+                Ok(())
+            })
+        }
+    }
+
+    #[test]
+    fn sync_writes_back_a_writable_mount_only() {
+        let (w, r) = (TempDir::new("w"), TempDir::new("r"));
+        for (rel, content) in [
+            ("a", "A"),
+            ("d/b", "B"),
+            ("keep", "K"),
+            ("moved", "M"),
+            ("x", "X"),
+            ("y", "Y"),
+        ] {
+            w.file(rel, content.as_bytes());
+            r.file(rel, content.as_bytes());
+        }
+        w.dir("d/e");
+        w.link("l", "a");
+        let r_before = r.listing();
+        let mut v = Vfs::new(config(16)).unwrap();
+        v.mount(w.path(), "/w", true).unwrap();
+        v.mount(r.path(), "/r", false).unwrap();
+        let mut disk = Disk(BTreeMap::new());
+        let how = CreateHow {
+            mode: 0o640,
+            exclusive: true,
+            follow: true,
+        };
+        // New, changed and removed files; moves and an exchange of files never read;
+        // a new folder with a link in it; a link replaced by a folder.
+        let new = v.create(ROOT_INO, b"/w/new", how, 0).unwrap().ino;
+        disk.write(&mut v, new, b"new content");
+        let a = at(&v, "/w/a");
+        for (block, page) in v.materialize(a).unwrap() {
+            disk.0.insert(block, page);
+        }
+        disk.write(&mut v, a, b"A2");
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Unlink, "/w/d/b", OK),
+                (Rmdir, "/w/d/e", OK),
+                (Rename("/w/d/moved2", 0), "/w/moved", OK),
+                (Rename("/w/y", RENAME_EXCHANGE), "/w/x", OK),
+                (MkdirMode(0o700), "/w/newdir", OK),
+                (Symlink("../a"), "/w/newdir/ln", OK),
+                (Unlink, "/w/l", OK),
+                (Mkdir, "/w/l", OK),
+                (Create, "/tmp/scratch", OK),
+            ],
+        );
+        // The read-only mount refuses every change.
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Unlink, "/r/a", E(Errno::EROFS)),
+                (Create, "/r/z", E(Errno::EROFS)),
+                (Rename("/r/b", 0), "/r/a", E(Errno::EROFS)),
+            ],
+        );
+        let report = disk.sync(&mut v).unwrap();
+        assert_eq!(
+            w.listing(),
+            [
+                "a f A2",
+                "d d",
+                "d/moved2 f M",
+                "keep f K",
+                "l d",
+                "new f new content",
+                "newdir d",
+                "newdir/ln l ../a",
+                "x f Y",
+                "y f X",
+            ]
+        );
+        assert_eq!(r.listing(), r_before);
+        let mode = |rel: &str| {
+            std::fs::metadata(w.path().join(rel))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777
+        };
+        assert_eq!((mode("new"), mode("newdir")), (0o640, 0o700));
+        assert!(
+            report.contains(&"wrote /w/new (11 bytes)".to_string()),
+            "{report:?}"
+        );
+        assert!(report.contains(&"removed /w/d/e".to_string()), "{report:?}");
+        assert!(report.contains(&"made link /w/newdir/ln -> ../a".to_string()));
+        assert!(!report.iter().any(|l| l.contains("keep")), "{report:?}");
+        // Nothing more to do; then a folder moved with a file never read in it.
+        assert_eq!(disk.sync(&mut v), Ok(vec![]));
+        v.rename((ROOT_INO, b"/w/d"), (ROOT_INO, b"/w/dd"), 0, 0)
+            .unwrap();
+        disk.sync(&mut v).unwrap();
+        assert!(w.listing().contains(&"dd/moved2 f M".to_string()));
+        assert!(!w.listing().iter().any(|l| l.starts_with("d/")));
+        // Sparse content: holes are zeros on the host.
+        let sparse = v.create(ROOT_INO, b"/w/sparse", how, 0).unwrap().ino;
+        let block = v.page_block(sparse, 1, true).unwrap().unwrap();
+        disk.0.insert(block, vec![b's'; 4096]);
+        v.set_size(sparse, 4096 + 2, 0).unwrap();
+        disk.sync(&mut v).unwrap();
+        let mut want = vec![0u8; 4096];
+        want.extend_from_slice(b"ss");
+        assert_eq!(std::fs::read(w.path().join("sparse")).unwrap(), want);
+    }
+
+    #[test]
+    fn sync_stops_at_a_host_error() {
+        let w = TempDir::new("werr");
+        w.file("d/keep", b"k");
+        let mut v = Vfs::new(config(4)).unwrap();
+        v.mount(w.path(), "/w", true).unwrap();
+        v.unlink(ROOT_INO, b"/w/d/keep", 0).unwrap();
+        v.rmdir(ROOT_INO, b"/w/d", 0).unwrap();
+        // Something appeared on the host meanwhile: the folder cannot go.
+        w.file("d/other", b"o");
+        let e = Disk(BTreeMap::new()).sync(&mut v).unwrap_err();
+        assert!(e.contains("cannot remove the folder"), "{e}");
+        // A page the disk cannot give back.
+        let mut v = Vfs::new(config(4)).unwrap();
+        v.mount(w.path(), "/w", true).unwrap();
+        let f = v
+            .create(
+                ROOT_INO,
+                b"/w/f",
+                CreateHow {
+                    mode: 0o644,
+                    exclusive: true,
+                    follow: true,
+                },
+                0,
+            )
+            .unwrap()
+            .ino;
+        v.page_block(f, 0, true).unwrap();
+        v.set_size(f, 10, 0).unwrap();
+        let e = Disk(BTreeMap::new()).sync(&mut v).unwrap_err();
+        assert!(e.contains("no block 100"), "{e}");
+    }
+
+    #[test]
+    fn host_paths_stay_inside_the_folder() {
+        let dir = Path::new("/some/folder");
+        assert_eq!(
+            host_path(dir, b"a/b"),
+            Ok(PathBuf::from("/some/folder/a/b"))
+        );
+        for bad in [
+            &b"../x"[..],
+            b"a/../../x",
+            b"./a",
+            b"",
+            b"a//b",
+            b"/abs",
+            b"a\0b",
+        ] {
+            assert!(host_path(dir, bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// A big tree scans quickly enough to mount a system root.
+    #[test]
+    fn a_large_tree() {
+        let h = TempDir::new("large");
+        for d in 0..40 {
+            for f in 0..100 {
+                h.file(&format!("d{d:02}/f{f:03}"), b"");
+            }
+        }
+        let mut v = Vfs::new(config(4)).unwrap();
+        v.mount(h.path(), "/usr", false).unwrap();
+        assert_eq!(v.readdir(at(&v, "/usr/d39"), 0, 1000).unwrap().len(), 102);
+        assert_eq!(at(&v, "/usr/d39/f099"), 10 + 40 * 101);
+    }
+}

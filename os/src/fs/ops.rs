@@ -728,7 +728,7 @@ mod tests {
         v.rename((ROOT_INO, b"/tmp/a/b"), (ROOT_INO, b"/tmp/full/b"), 0, 9)
             .unwrap();
         assert_eq!(v.path_of(b), Ok(b"/tmp/full/b".to_vec()));
-        assert_eq!(v.resolve(b, b"../x", true).is_ok(), true);
+        assert!(v.resolve(b, b"../x", true).is_ok());
         assert_eq!(stat(&v, "/tmp/a").nlink, 2);
         assert_eq!(stat(&v, "/tmp/full").nlink, 3);
         assert_eq!(stat(&v, "/tmp/full/b").ctime_ns, 9);
