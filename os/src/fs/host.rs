@@ -155,7 +155,8 @@ impl Vfs {
     /// symbolic links on it are followed. A mount on a directory that already shows a
     /// mount shadows it. A mount on `/` moves `/dev` and `/tmp` onto the new tree (onto its
     /// own `dev` and `tmp` directories if it has them), as a system mounts them after its
-    /// root.
+    /// root; one that an earlier host mount hides stays hidden. Other earlier mounts are
+    /// hidden by a mount on `/`, as on Linux: mount `/` first.
     ///
     /// Errors (the namespace is then unchanged): a missing host folder, a host path that is
     /// not a folder, an entry that cannot be read (sockets, FIFOs and devices are skipped
@@ -286,7 +287,8 @@ impl Vfs {
         }
     }
 
-    /// After a mount on `/`: puts `/dev` and `/tmp` back on top of the new tree.
+    /// After a mount on `/`: puts `/dev` and `/tmp` back on top of the new tree (unless a
+    /// host folder was mounted over one of them).
     fn move_special_mounts(&mut self) {
         for (dev, name) in [(DEV_DEV, "dev"), (TMP_DEV, "tmp")] {
             let Some(fs) = self.mounts.iter().position(|m| m.dev == dev) else {
@@ -294,6 +296,10 @@ impl Vfs {
             };
             let root = self.mounts[fs].root;
             let old = self.mounts[fs].on;
+            // One that a mount of the user's already hides stays hidden.
+            if old.is_some_and(|o| self.top(o) != root) {
+                continue;
+            }
             if let Some(old) = old {
                 self.covered.remove(&old);
             }
@@ -800,6 +806,13 @@ mod tests {
         assert_eq!(v.kind(at(&v, "/tmp")), Ok(Kind::Dir));
         assert_eq!(v.notes().len(), 1, "{:?}", v.notes());
         assert!(v.notes()[0].contains("/dev is hidden"));
+        // A host folder mounted on /tmp hides the run's /tmp, and a later mount on / hides
+        // both, as on Linux: mount / first.
+        let mut v = Vfs::new(config(8)).unwrap();
+        v.mount(odd.path(), "/tmp", false).unwrap();
+        v.mount(h.path(), "/", false).unwrap();
+        assert_eq!(v.kind(at(&v, "/tmp/on-host")), Ok(Kind::File));
+        assert_eq!(v.kind(at(&v, "/dev/null")), Ok(Kind::Device(Device::Null)));
     }
 
     #[test]
