@@ -815,3 +815,72 @@ mod tests {
         );
     }
 }
+
+/// Random sequences of operations: no panic, and the invariants hold after every step.
+#[cfg(test)]
+mod random {
+    use super::super::testutil::config;
+    use super::super::{CreateHow, Vfs, ROOT_INO};
+
+    #[test]
+    fn operations_keep_the_invariants() {
+        let mut v = Vfs::new(config(12)).unwrap();
+        let names = [
+            "/tmp/a",
+            "/tmp/b",
+            "/tmp/a/c",
+            "/tmp/b/d",
+            "/tmp/a/c/e",
+            "/tmp/l/x",
+            "/tmp/l",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut held = Vec::new();
+        for step in 0..20_000 {
+            let r = next();
+            let p = names[(r >> 8) as usize % names.len()].as_bytes();
+            let q = names[(r >> 16) as usize % names.len()].as_bytes();
+            let how = CreateHow {
+                mode: 0o644,
+                exclusive: r & 1 == 0,
+                follow: true,
+            };
+            let _ = match r % 11 {
+                0 => v.create(ROOT_INO, p, how, step).map(drop),
+                1 => v.mkdir(ROOT_INO, p, 0o755, step).map(drop),
+                2 => v.unlink(ROOT_INO, p, step),
+                3 => v.rmdir(ROOT_INO, p, step),
+                4 => v.rename((ROOT_INO, p), (ROOT_INO, q), (r >> 24) as u32 % 3, step),
+                5 => v.symlink(q, ROOT_INO, p, step).map(drop),
+                6 => v
+                    .resolve(ROOT_INO, p, true)
+                    .and_then(|i| v.page_block(i, (r >> 32) % 4, true).map(drop)),
+                7 => v
+                    .resolve(ROOT_INO, p, true)
+                    .and_then(|i| v.set_size(i, (r >> 32) % 20_000, step)),
+                8 => v.resolve(ROOT_INO, p, true).and_then(|i| {
+                    held.push(i);
+                    v.open(i)
+                }),
+                9 if !held.is_empty() => {
+                    let i = held.swap_remove((r >> 32) as usize % held.len());
+                    v.close(i)
+                }
+                _ => v.readdir(v.root(), r >> 40, 3).map(drop),
+            };
+            if let Err(e) = v.check_invariants() {
+                panic!("step {step}: {e}");
+            }
+        }
+        for i in held {
+            v.close(i).unwrap();
+        }
+        v.check_invariants().unwrap();
+    }
+}

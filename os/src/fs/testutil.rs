@@ -203,3 +203,81 @@ fn apply(vfs: &mut Vfs, cwd: Ino, op: Op, path: &[u8]) -> Result<(), Errno> {
         }
     }
 }
+
+impl Vfs {
+    /// Checks the structure's invariants; the first one broken, if any.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        use super::Body;
+        let mut names = std::collections::BTreeMap::<Ino, u32>::new();
+        let mut blocks = std::collections::BTreeSet::new();
+        for (ino, node) in self.nodes.iter().enumerate() {
+            let Some(node) = node else { continue };
+            let ino = ino as Ino;
+            if node.nlink == 0 && node.opens == 0 {
+                return Err(format!("inode {ino} has no name and no hold but exists"));
+            }
+            match &node.body {
+                Body::Dir(d) => {
+                    let mut subdirs = 0;
+                    for (name, &child) in &d.entries {
+                        let c = self
+                            .node(child)
+                            .map_err(|_| format!("{ino}/{name:?} names a freed inode"))?;
+                        if c.fs != node.fs {
+                            return Err(format!("{ino}/{name:?} is in another file system"));
+                        }
+                        *names.entry(child).or_default() += 1;
+                        if let Body::Dir(cd) = &c.body {
+                            subdirs += 1;
+                            if cd.parent != ino || &cd.name != name {
+                                return Err(format!("{child}'s parent or name is wrong"));
+                            }
+                        }
+                        if d.cookies.get(name).and_then(|&c| d.names.get(c as usize)) != Some(name)
+                        {
+                            return Err(format!("{ino}/{name:?} has no cookie"));
+                        }
+                    }
+                    if subdirs != d.subdirs {
+                        return Err(format!("{ino} counts {} subdirectories", d.subdirs));
+                    }
+                }
+                Body::File(f) => {
+                    for &b in f.pages.values() {
+                        let r = &self.region;
+                        let page = (b - r.first_block) / r.blocks_per_page;
+                        if page >= r.fresh || r.free.contains(&page) || !blocks.insert(b) {
+                            return Err(format!("{ino}'s block {b} is not its own"));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (ino, node) in self.nodes.iter().enumerate() {
+            let Some(node) = node else { continue };
+            let ino = ino as Ino;
+            let is_root = self.mounts.iter().any(|m| m.root == ino);
+            let linked = names.get(&ino).copied().unwrap_or(0);
+            let want = if node.nlink == 0 { 0 } else { 1 };
+            if !is_root && linked != want {
+                return Err(format!("{ino} has nlink {} and {linked} names", node.nlink));
+            }
+        }
+        if blocks.len() as u64 + self.free_pages() != self.region.pages {
+            return Err("pages are lost or counted twice".into());
+        }
+        for (&point, &root) in &self.covered {
+            self.dir(point)
+                .map_err(|e| format!("mount point {point}: {e}"))?;
+            if !self
+                .mounts
+                .iter()
+                .any(|m| m.root == root && m.on == Some(point))
+            {
+                return Err(format!("{point} is covered by {root}, not a mounted root"));
+            }
+        }
+        Ok(())
+    }
+}
