@@ -735,6 +735,62 @@ mod tests {
     }
 
     #[test]
+    fn too_many_subdirectories() {
+        let mut v = vfs();
+        v.mkdir(ROOT_INO, b"/tmp/p", 0o755, 0).unwrap();
+        let p = v.resolve(ROOT_INO, b"/tmp/p", true).unwrap();
+        for i in 0..MAX_SUBDIRS {
+            v.mkdir(p, format!("{i}").as_bytes(), 0o755, 0).unwrap();
+        }
+        assert_eq!(v.stat(p).unwrap().nlink, 2 + MAX_SUBDIRS);
+        v.mkdir(ROOT_INO, b"/tmp/q", 0o755, 0).unwrap();
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Mkdir, "/tmp/p/x", E(Errno::EMLINK)),
+                (Create, "/tmp/p/f", OK),
+                (Rename("/tmp/p/q", 0), "/tmp/q", E(Errno::EMLINK)),
+                // Replacing a directory adds none.
+                (Rename("/tmp/p/0", 0), "/tmp/q", OK),
+                (Mkdir, "/tmp/q", OK),
+                (Rename("/tmp/p/q", 0), "/tmp/q", E(Errno::EMLINK)),
+                (Rmdir, "/tmp/p/1", OK),
+                (Rename("/tmp/p/q", 0), "/tmp/q", OK),
+            ],
+        );
+    }
+
+    #[test]
+    fn times_follow_the_kernels_clock() {
+        let mut v = vfs();
+        let how = CreateHow {
+            mode: 0o644,
+            exclusive: true,
+            follow: true,
+        };
+        let f = v.create(ROOT_INO, b"/tmp/f", how, 10).unwrap().ino;
+        let times = |v: &Vfs, ino| {
+            let s = v.stat(ino).unwrap();
+            (s.atime_ns, s.mtime_ns, s.ctime_ns)
+        };
+        let tmp = v.resolve(ROOT_INO, b"/tmp", true).unwrap();
+        assert_eq!(times(&v, f), (10, 10, 10));
+        assert_eq!(times(&v, tmp).1, 10);
+        v.touch(f, 20).unwrap();
+        v.set_atime(f, 30).unwrap();
+        assert_eq!(times(&v, f), (30, 20, 20));
+        v.rename((ROOT_INO, b"/tmp/f"), (ROOT_INO, b"/tmp/g"), 0, 40)
+            .unwrap();
+        assert_eq!(times(&v, f), (30, 20, 40));
+        v.set_size(f, 1, 50).unwrap();
+        assert_eq!(times(&v, f), (30, 50, 50));
+        let fixed = super::super::FIXED_TIME_NS;
+        assert_eq!(times(&v, 4), (fixed, fixed, fixed), "/dev/null");
+        assert_eq!(v.touch(999, 0), Err(Errno::ENOENT));
+    }
+
+    #[test]
     fn readdir_order_and_resumption() {
         let mut v = vfs();
         let tmp = v.resolve(ROOT_INO, b"/tmp", true).unwrap();
