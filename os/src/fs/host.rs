@@ -397,6 +397,7 @@ impl Vfs {
             }
         }
         // Deletions, deepest first.
+        let mut verified: BTreeSet<Vec<u8>> = BTreeSet::new();
         for rel in original.keys().rev() {
             let kept = fin.get(rel).is_some_and(|&ino| {
                 self.node(ino)
@@ -406,6 +407,7 @@ impl Vfs {
                 continue;
             }
             let path = host_path(dir, rel)?;
+            self.check_parents(dir, rel, &mut verified)?;
             match std::fs::symlink_metadata(&path) {
                 Err(e) if e.kind() == ErrorKind::NotFound => continue,
                 Err(e) => return Err(fail("inspect", &path, e)),
@@ -417,7 +419,7 @@ impl Vfs {
             report.push(format!("removed {}", guest_path(guest, rel)));
         }
         // Creations, parents first; directories get their permission bits last.
-        let mut verified: BTreeSet<Vec<u8>> = BTreeSet::new();
+        verified.clear();
         let mut dir_modes = Vec::new();
         for (rel, &ino) in &fin {
             if unchanged(self, rel, ino) {
@@ -1027,6 +1029,28 @@ mod tests {
         v.set_size(f, 10, 0).unwrap();
         let e = Disk(BTreeMap::new()).sync(&mut v).unwrap_err();
         assert!(e.contains("no block 100"), "{e}");
+    }
+
+    #[test]
+    fn sync_never_follows_a_host_link() {
+        let (w, outside) = (TempDir::new("wlink"), TempDir::new("outside"));
+        w.file("d/f", b"f");
+        outside.file("f", b"precious");
+        let mut v = Vfs::new(config(4)).unwrap();
+        v.mount(w.path(), "/w", true).unwrap();
+        v.unlink(ROOT_INO, b"/w/d/f", 0).unwrap();
+        let how = CreateHow {
+            mode: 0o644,
+            exclusive: true,
+            follow: true,
+        };
+        v.create(ROOT_INO, b"/w/d/g", how, 0).unwrap();
+        // On the host, the folder became a link out of the mount meanwhile.
+        std::fs::remove_dir_all(w.path().join("d")).unwrap();
+        w.link("d", outside.path().to_str().unwrap());
+        let e = Disk(BTreeMap::new()).sync(&mut v).unwrap_err();
+        assert!(e.contains("is not a folder on the host"), "{e}");
+        assert_eq!(outside.listing(), ["f f precious"]);
     }
 
     #[test]
