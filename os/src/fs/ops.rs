@@ -19,7 +19,7 @@ impl Vfs {
     ///
     /// An existing name is returned as it is unless `how.exclusive` (`EEXIST`); a symbolic
     /// link there is followed (a dangling one creates its target), or is `ELOOP` without
-    /// `how.follow`; a directory is `EISDIR`, as are `.`, `..` and `/`, and a new name with
+    /// `how.follow`; a directory is `EISDIR`, as are `.`, `..` and `/`, and any path with
     /// a trailing slash. A new file needs a writable mount (`EROFS`), a live directory
     /// (`ENOENT`) and write and search permission on it (`EACCES`).
     pub fn create(
@@ -40,14 +40,14 @@ impl Vfs {
                 _ if how.exclusive => return Err(Errno::EEXIST),
                 _ => return Err(Errno::EISDIR),
             };
+            if slash {
+                return Err(Errno::EISDIR);
+            }
             if self.dead(dir) {
                 return Err(Errno::ENOENT);
             }
             self.access(dir, X_OK)?;
             let Some(&child) = self.dir(dir)?.entries.get(&name) else {
-                if slash {
-                    return Err(Errno::EISDIR);
-                }
                 self.may_create(dir)?;
                 let ino = self.new_child(dir, &name, how.mode, Body::File(File::default()), now_ns);
                 return Ok(Created { ino, new: true });
@@ -68,15 +68,10 @@ impl Vfs {
                     if target.is_empty() {
                         return Err(Errno::ENOENT);
                     }
-                    let mut next = target.clone();
-                    if slash {
-                        next.push(b'/');
-                    }
-                    path = next;
+                    path = target.clone();
                     at = dir;
                 }
                 Body::Dir(_) => return Err(Errno::EISDIR),
-                _ if slash => return Err(Errno::ENOTDIR),
                 _ => {
                     return Ok(Created {
                         ino: child,
@@ -499,7 +494,8 @@ mod tests {
                 (Create, "/tmp/f", OK),
                 (Create, "/tmp/f", OK),
                 (CreateExcl, "/tmp/f", E(Errno::EEXIST)),
-                (Create, "/tmp/f/", E(Errno::ENOTDIR)),
+                (Create, "/tmp/f/", E(Errno::EISDIR)),
+                (CreateExcl, "/tmp/f/", E(Errno::EISDIR)),
                 (Create, "/tmp/new/", E(Errno::EISDIR)),
                 (Create, "/tmp", E(Errno::EISDIR)),
                 (Create, "/tmp/.", E(Errno::EISDIR)),
