@@ -97,7 +97,8 @@ pub const R_OK: u32 = 4;
 pub const RENAME_NOREPLACE: u32 = 1;
 /// `renameat2` flag: swap the two names atomically.
 pub const RENAME_EXCHANGE: u32 = 2;
-/// `renameat2` flag: leave a whiteout (overlay file systems); not supported (`EINVAL`).
+/// `renameat2` flag: leave a whiteout (overlay file systems); it needs a capability the
+/// guest does not have (`EPERM`).
 pub const RENAME_WHITEOUT: u32 = 4;
 
 /// The root directory's inode number.

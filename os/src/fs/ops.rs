@@ -204,8 +204,9 @@ impl Vfs {
     }
 
     /// Renames `from` (a directory and a path in it) to `to`, as `renameat2` with `flags`
-    /// ([`RENAME_NOREPLACE`], [`RENAME_EXCHANGE`]; others, and both together, are
-    /// `EINVAL`).
+    /// ([`RENAME_NOREPLACE`], [`RENAME_EXCHANGE`]; unknown flags and exchange with
+    /// another are `EINVAL`; [`RENAME_WHITEOUT`] is `EPERM`, as for a user without
+    /// `CAP_MKNOD`).
     ///
     /// Errors, in Linux's order: `EXDEV` across file systems, `EBUSY` for `.`, `..`, `/`
     /// and mount points, `EROFS`, `ENOENT`, `EEXIST` (no-replace onto an existing name),
@@ -222,11 +223,15 @@ impl Vfs {
     ) -> Result<(), Errno> {
         let exchange = flags & RENAME_EXCHANGE != 0;
         let noreplace = flags & RENAME_NOREPLACE != 0;
+        let whiteout = flags & RENAME_WHITEOUT != 0;
         if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0
-            || (exchange && noreplace)
-            || flags & RENAME_WHITEOUT != 0
+            || (exchange && (noreplace || whiteout))
         {
             return Err(Errno::EINVAL);
+        }
+        if whiteout {
+            // It needs CAP_MKNOD, which the guest's user does not have.
+            return Err(Errno::EPERM);
         }
         let po = self.resolve_parent(from.0, from.1)?;
         let pn = self.resolve_parent(to.0, to.1)?;
@@ -660,8 +665,9 @@ mod tests {
                 (Symlink("f"), "/tmp/l", OK),
                 // Flags.
                 (Rename("/tmp/g", NR | EX), "/tmp/f", E(Errno::EINVAL)),
+                (Rename("/tmp/g", RENAME_WHITEOUT), "/tmp/f", E(Errno::EPERM)),
                 (
-                    Rename("/tmp/g", RENAME_WHITEOUT),
+                    Rename("/tmp/g", RENAME_WHITEOUT | EX),
                     "/tmp/f",
                     E(Errno::EINVAL),
                 ),
