@@ -7,7 +7,7 @@ use std::ops::Bound;
 use super::namei::Last;
 use super::{
     Body, CreateHow, Created, Dir, DirEntry, Errno, File, Ino, Kind, Vfs, DT_DIR, MAXSYMLINKS,
-    MAX_SUBDIRS, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, W_OK, X_OK,
+    MAX_SUBDIRS, NAME_MAX, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, W_OK, X_OK,
 };
 
 /// The readdir offset of the first name (0 is `.`, 1 is `..`).
@@ -46,8 +46,7 @@ impl Vfs {
             if self.dead(dir) {
                 return Err(Errno::ENOENT);
             }
-            self.access(dir, X_OK)?;
-            let Some(&child) = self.dir(dir)?.entries.get(&name) else {
+            let Some(child) = self.search(dir, &name)? else {
                 self.may_create(dir)?;
                 let ino = self.new_child(dir, &name, how.mode, Body::File(File::default()), now_ns);
                 return Ok(Created { ino, new: true });
@@ -90,8 +89,7 @@ impl Vfs {
         let Last::Name(name) = p.last else {
             return Err(Errno::EEXIST);
         };
-        self.access(p.dir, X_OK)?;
-        if self.dir(p.dir)?.entries.contains_key(name) {
+        if self.search(p.dir, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
         self.may_create(p.dir)?;
@@ -121,8 +119,7 @@ impl Vfs {
         let Last::Name(name) = p.last else {
             return Err(Errno::EEXIST);
         };
-        self.access(p.dir, X_OK)?;
-        if self.dir(p.dir)?.entries.contains_key(name) {
+        if self.search(p.dir, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
         if p.slash {
@@ -153,8 +150,7 @@ impl Vfs {
         if self.read_only(p.dir) {
             return Err(Errno::EROFS);
         }
-        self.access(p.dir, X_OK)?;
-        let child = *self.dir(p.dir)?.entries.get(name).ok_or(Errno::ENOENT)?;
+        let child = self.search(p.dir, name)?.ok_or(Errno::ENOENT)?;
         let is_dir = self.kind(child)? == Kind::Dir;
         if p.slash {
             return Err(if is_dir {
@@ -187,8 +183,7 @@ impl Vfs {
         if self.read_only(p.dir) {
             return Err(Errno::EROFS);
         }
-        self.access(p.dir, X_OK)?;
-        let child = *self.dir(p.dir)?.entries.get(name).ok_or(Errno::ENOENT)?;
+        let child = self.search(p.dir, name)?.ok_or(Errno::ENOENT)?;
         self.access(p.dir, W_OK | X_OK)?;
         let empty = self.dir(child)?.entries.is_empty();
         if self.covered.contains_key(&child) {
@@ -251,10 +246,8 @@ impl Vfs {
         if self.read_only(po.dir) || self.read_only(pn.dir) {
             return Err(Errno::EROFS);
         }
-        self.access(po.dir, X_OK)?;
-        let src = *self.dir(po.dir)?.entries.get(old).ok_or(Errno::ENOENT)?;
-        self.access(pn.dir, X_OK)?;
-        let dst = self.dir(pn.dir)?.entries.get(new).copied();
+        let src = self.search(po.dir, old)?.ok_or(Errno::ENOENT)?;
+        let dst = self.search(pn.dir, new)?;
         if noreplace && dst.is_some() {
             return Err(Errno::EEXIST);
         }
@@ -391,6 +384,17 @@ impl Vfs {
             });
         }
         Ok(out)
+    }
+
+    /// Looks `name` up in directory `dir` as the last step of a path: search permission
+    /// (`EACCES`), its length (`ENAMETOOLONG`), then the entry itself (not crossing a
+    /// mount, not following a link).
+    fn search(&self, dir: Ino, name: &[u8]) -> Result<Option<Ino>, Errno> {
+        self.access(dir, X_OK)?;
+        if name.len() > NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        Ok(self.dir(dir)?.entries.get(name).copied())
     }
 
     /// Whether directory `a` is `b` or one of its ancestors (within one file system).
@@ -551,6 +555,33 @@ mod tests {
         assert_eq!(stat(&v, "/tmp").nlink, 5, "d, e, ro and 2");
         assert_eq!(stat(&v, "/tmp").mtime_ns, 7);
         assert_eq!(stat(&v, "/tmp/dl").size, 4);
+    }
+
+    #[test]
+    fn long_names() {
+        let mut v = vfs();
+        let name = "y".repeat(256);
+        let (tmp, dev) = (format!("/tmp/{name}"), format!("/dev/{name}"));
+        let ok = format!("/tmp/{}", "y".repeat(255));
+        check(
+            &mut v,
+            ROOT_INO,
+            &[
+                (Create, &tmp, E(Errno::ENAMETOOLONG)),
+                (Mkdir, &tmp, E(Errno::ENAMETOOLONG)),
+                (Symlink("x"), &tmp, E(Errno::ENAMETOOLONG)),
+                (Unlink, &tmp, E(Errno::ENAMETOOLONG)),
+                (Rmdir, &tmp, E(Errno::ENAMETOOLONG)),
+                (Rename("/tmp/x", 0), &tmp, E(Errno::ENAMETOOLONG)),
+                (Mkdir, "/tmp/x", OK),
+                (Rename(&tmp, 0), "/tmp/x", E(Errno::ENAMETOOLONG)),
+                // A read-only mount says so first.
+                (Unlink, &dev, E(Errno::EROFS)),
+                (Rmdir, &dev, E(Errno::EROFS)),
+                (Mkdir, &dev, E(Errno::ENAMETOOLONG)),
+                (Mkdir, &ok, OK),
+            ],
+        );
     }
 
     #[test]
