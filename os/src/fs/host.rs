@@ -1053,6 +1053,110 @@ mod tests {
         assert_eq!(outside.listing(), ["f f precious"]);
     }
 
+    /// Everything below `path` as the guest sees it, one line per entry: its path, kind,
+    /// permission bits, and a link's target or a file's content (read from the host or
+    /// from `disk`).
+    fn guest_tree(v: &mut Vfs, disk: &mut Disk, path: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![(at(v, path), String::new())];
+        while let Some((dir, rel)) = stack.pop() {
+            for e in v.readdir(dir, 2, usize::MAX).unwrap() {
+                let name = String::from_utf8_lossy(&e.name).into_owned();
+                let rel = format!("{rel}/{name}");
+                let ino = v.resolve(dir, &e.name, false).unwrap();
+                let perm = v.stat(ino).unwrap().mode & 0o7777;
+                let what = match v.kind(ino).unwrap() {
+                    Kind::Dir => {
+                        stack.push((ino, rel.clone()));
+                        "d".to_string()
+                    }
+                    Kind::Symlink => {
+                        format!("l {}", String::from_utf8_lossy(v.readlink(ino).unwrap()))
+                    }
+                    _ => {
+                        for (block, page) in v.materialize(ino).unwrap() {
+                            disk.0.insert(block, page);
+                        }
+                        let size = v.size(ino).unwrap() as usize;
+                        let mut content = vec![0u8; size.div_ceil(4096) * 4096];
+                        for (i, block) in v.pages(ino).unwrap() {
+                            let at = i as usize * 4096;
+                            content[at..at + 4096].copy_from_slice(&disk.0[&block]);
+                        }
+                        content.truncate(size);
+                        format!("f {}", String::from_utf8_lossy(&content))
+                    }
+                };
+                out.push(format!("{rel} {perm:o} {what}"));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Random changes to a writable mount, written back now and then: each time, the host
+    /// folder mounted afresh shows what the guest saw.
+    #[test]
+    fn write_back_matches_the_guest_view() {
+        let w = TempDir::new("wrandom");
+        w.file("a/f", b"one");
+        w.file("b", b"two");
+        w.link("l", "a");
+        let mut v = Vfs::new(config(64)).unwrap();
+        v.mount(w.path(), "/w", true).unwrap();
+        let mut disk = Disk(BTreeMap::new());
+        let names = ["/w/a", "/w/b", "/w/a/f", "/w/a/g", "/w/c", "/w/c/d", "/w/l"];
+        let mut seed = 0x0123_4567_89ab_cdefu64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for step in 0..3000u64 {
+            let r = next();
+            let p = names[(r >> 8) as usize % names.len()].as_bytes();
+            let q = names[(r >> 16) as usize % names.len()].as_bytes();
+            let how = CreateHow {
+                mode: 0o600 | (r >> 24) as u32 & 0o77,
+                exclusive: false,
+                follow: true,
+            };
+            let _ = match r % 9 {
+                0 => v.create(ROOT_INO, p, how, step).map(drop),
+                1 => v.mkdir(ROOT_INO, p, 0o755, step).map(drop),
+                2 => v.unlink(ROOT_INO, p, step),
+                3 => v.rmdir(ROOT_INO, p, step),
+                4 => v.rename((ROOT_INO, p), (ROOT_INO, q), (r >> 32) as u32 % 3, step),
+                5 => v.symlink(&q[3..], ROOT_INO, p, step).map(drop),
+                6 | 7 => match v.resolve(ROOT_INO, p, true) {
+                    Ok(ino) if v.kind(ino) == Ok(Kind::File) => {
+                        for (block, page) in v.materialize(ino).unwrap() {
+                            disk.0.insert(block, page);
+                        }
+                        let text = format!("step {step} ").repeat((r >> 40) as usize % 700);
+                        disk.write(&mut v, ino, text.as_bytes());
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                },
+                _ => {
+                    disk.sync(&mut v).unwrap();
+                    let mut fresh = Vfs::new(config(64)).unwrap();
+                    fresh.mount(w.path(), "/w", false).unwrap();
+                    let mut scratch = Disk(BTreeMap::new());
+                    assert_eq!(
+                        guest_tree(&mut fresh, &mut scratch, "/w"),
+                        guest_tree(&mut v, &mut disk, "/w"),
+                        "step {step}"
+                    );
+                    Ok(())
+                }
+            };
+            v.check_invariants().unwrap();
+        }
+    }
+
     #[test]
     fn host_paths_stay_inside_the_folder() {
         let dir = Path::new("/some/folder");
