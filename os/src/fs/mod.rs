@@ -36,6 +36,7 @@ mod ops;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use data::MAX_FILE_SIZE;
 pub use errno::Errno;
 pub use namei::{Last, Parent};
 
