@@ -377,8 +377,9 @@ impl Vfs {
             }
         }
         let unchanged = |vfs: &Vfs, rel: &[u8], ino: Ino| match vfs.node(ino) {
+            // A file whose content is still the host's has not changed, even if touched.
             Ok(n) if n.origin.as_deref() == Some(rel) => {
-                !matches!(&n.body, Body::File(f) if f.dirty)
+                !matches!(&n.body, Body::File(f) if f.dirty && f.host.is_none())
             }
             _ => false,
         };
@@ -392,6 +393,14 @@ impl Vfs {
             {
                 if origin.as_deref() != Some(rel.as_slice()) {
                     let bytes = std::fs::read(&p).map_err(|e| fail("read", &p, e))?;
+                    let size = self.size(ino).unwrap_or(0);
+                    if bytes.len() as u64 != size {
+                        return Err(format!(
+                            "host file {} changed size since it was mounted ({size} bytes then, {} now)",
+                            p.display(),
+                            bytes.len()
+                        ));
+                    }
                     moved.insert(ino, bytes);
                 }
             }
@@ -979,6 +988,10 @@ mod tests {
         assert!(report.contains(&"removed /w/d/e".to_string()), "{report:?}");
         assert!(report.contains(&"made link /w/newdir/ln -> ../a".to_string()));
         assert!(!report.iter().any(|l| l.contains("keep")), "{report:?}");
+        // A touched file whose content was never read keeps it.
+        v.touch(at(&v, "/w/keep"), 5).unwrap();
+        assert_eq!(disk.sync(&mut v), Ok(vec![]));
+        assert!(w.listing().contains(&"keep f K".to_string()));
         // Nothing more to do; then a folder moved with a file never read in it.
         assert_eq!(disk.sync(&mut v), Ok(vec![]));
         v.rename((ROOT_INO, b"/w/d"), (ROOT_INO, b"/w/dd"), 0, 0)
