@@ -1135,7 +1135,7 @@ mod tests {
                 exclusive: false,
                 follow: true,
             };
-            let _ = match r % 9 {
+            let _ = match r % 11 {
                 0 => v.create(ROOT_INO, p, how, step).map(drop),
                 1 => v.mkdir(ROOT_INO, p, 0o755, step).map(drop),
                 2 => v.unlink(ROOT_INO, p, step),
@@ -1150,6 +1150,21 @@ mod tests {
                         let text = format!("step {step} ").repeat((r >> 40) as usize % 700);
                         disk.write(&mut v, ino, text.as_bytes());
                         Ok(())
+                    }
+                    _ => Ok(()),
+                },
+                8 => v
+                    .resolve(ROOT_INO, p, false)
+                    .and_then(|ino| v.touch(ino, step)),
+                9 => match v.resolve(ROOT_INO, p, true) {
+                    Ok(ino) if v.kind(ino) == Ok(Kind::File) => {
+                        let size = (r >> 40) % 3 * 2000;
+                        if size != 0 {
+                            for (block, page) in v.materialize(ino).unwrap() {
+                                disk.0.insert(block, page);
+                            }
+                        }
+                        v.set_size(ino, size, step)
                     }
                     _ => Ok(()),
                 },
