@@ -636,7 +636,8 @@ impl Vfs {
             rdev,
             size,
             blksize: page as u32,
-            blocks: pages.saturating_mul(page / 512),
+            blocks: u64::try_from((u128::from(pages) * u128::from(page)).div_ceil(512))
+                .unwrap_or(u64::MAX),
             atime_ns: n.atime,
             mtime_ns: n.mtime,
             ctime_ns: n.ctime,
