@@ -13,8 +13,6 @@
 //! - [`frames`]: the frame table, one record per user frame (what it holds, who maps it,
 //!   its write-backs).
 //! - [`wait`]: wait queues, one per event a process can block on.
-//! - [`fs`]: the guest's file system namespace: mounts, inodes, path resolution, and where
-//!   file content lives on the disk.
 //! - [`process`], [`image`], [`services`], [`config`], [`hw`]: processes and their areas,
 //!   program images, the disk driver, counters and trace events, the `[os]` configuration,
 //!   and the hardware interface.
