@@ -37,6 +37,7 @@ pub mod config;
 pub mod contig;
 pub mod exec;
 pub mod frames;
+pub mod fs;
 pub mod hw;
 pub mod image;
 pub mod kernel;
