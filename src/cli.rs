@@ -161,6 +161,13 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         /// (repeatable).
         #[arg(long = "env", value_name = "NAME=VALUE")]
         env: Vec<String>,
+        /// Expose the host folder HOST at the absolute guest path GUEST, read-only unless
+        /// `:rw` (repeatable); a writable mount's changes reach the host when the run ends.
+        #[arg(long = "mount", value_name = "HOST:GUEST[:rw]")]
+        mounts: Vec<String>,
+        /// The hosted programs' working directory (a guest path; default /).
+        #[arg(long, value_name = "GUEST")]
+        cwd: Option<String>,
         /// A system call the kernel does not serve kills the process (SIGSYS) with a report
         /// naming it, instead of returning -ENOSYS.
         #[arg(long)]
@@ -337,6 +344,8 @@ pub fn main() -> ExitCode {
             env,
             strict_syscalls,
             args,
+            mounts,
+            cwd,
         } => crate::run_cmd::main(
             &programs,
             &crate::run_cmd::RunOptions {
@@ -353,6 +362,8 @@ pub fn main() -> ExitCode {
                 args,
                 env,
                 strict_syscalls,
+                mounts,
+                cwd,
             },
         ),
     }

@@ -53,6 +53,10 @@ pub struct Setup {
     pub stdin: StdinSource,
     /// Whether standard input, output and error are terminals.
     pub terminal: [bool; 3],
+    /// Host folders exposed to the guest: host path, guest path, writable.
+    pub mounts: Vec<(std::path::PathBuf, String, bool)>,
+    /// The processes' working directory (default `/`).
+    pub cwd: Option<String>,
 }
 
 /// Where a hosted guest's standard input comes from.
@@ -191,6 +195,14 @@ impl Hosted {
             },
         };
         let mut kernel = Kernel::boot_with_files(os, &mut machine, images, format, files)?;
+        for (host, guest, rw) in &setup.mounts {
+            kernel
+                .mount(host, guest, *rw)
+                .map_err(|e| format!("--mount {}:{guest}: {e}", host.display()))?;
+        }
+        if let Some(cwd) = &setup.cwd {
+            kernel.set_cwd(cwd)?;
+        }
         kernel.set_trace(trace);
         kernel.start(&mut machine);
         let refs = kernel.wants_references();
@@ -343,6 +355,12 @@ impl Hosted {
         vmlab_os::Hw::disk_peek(&mut self.machine, first, &mut buf).ok()?;
         buf.truncate(len as usize);
         Some(buf)
+    }
+
+    /// Applies the writable mounts' changes to the host (call once, when the run has
+    /// ended): what changed, one line each.
+    pub fn sync_files(&mut self) -> Result<Vec<String>, String> {
+        self.kernel.sync_files(&mut self.machine)
     }
 
     /// Kernel trace records since the last call.

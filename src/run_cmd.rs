@@ -46,6 +46,33 @@ pub struct RunOptions {
     pub env: Vec<String>,
     /// `--strict-syscalls`: a system call the kernel does not serve kills the process.
     pub strict_syscalls: bool,
+    /// `--mount HOST:GUEST[:rw]`, in order.
+    pub mounts: Vec<String>,
+    /// `--cwd GUEST`.
+    pub cwd: Option<String>,
+}
+
+/// Reads the `--mount HOST:GUEST[:rw]` options: host folder, guest path, writable.
+pub fn parse_mounts(specs: &[String]) -> Result<Vec<(PathBuf, String, bool)>, String> {
+    let mut out = Vec::new();
+    for spec in specs {
+        let (rest, rw) = match spec.strip_suffix(":rw") {
+            Some(r) => (r, true),
+            None => (spec.strip_suffix(":ro").unwrap_or(spec), false),
+        };
+        let Some((host, guest)) = rest.rsplit_once(':') else {
+            return Err(format!(
+                "--mount {spec}: give the host folder and the guest path, as HOST:GUEST or HOST:GUEST:rw (e.g. --mount programs/linux/data:/data)"
+            ));
+        };
+        if host.is_empty() || !guest.starts_with('/') {
+            return Err(format!(
+                "--mount {spec}: the guest path must be absolute (start with /), and the host folder given"
+            ));
+        }
+        out.push((PathBuf::from(host), guest.to_string(), rw));
+    }
+    Ok(out)
 }
 
 /// Reads the `--file NAME=PATH` options: each file's name and bytes.
@@ -244,7 +271,16 @@ fn hosted_main(
         cfg.os.strict_syscalls = true;
     }
     use std::io::IsTerminal;
+    let mounts = match parse_mounts(&opts.mounts) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(crate::cli::EXIT_INPUT);
+        }
+    };
     let setup = crate::hosted::Setup {
+        mounts,
+        cwd: opts.cwd.clone(),
         argv0: argv0.to_vec(),
         args: opts.args.clone(),
         env: opts.env.clone(),
@@ -314,6 +350,14 @@ fn hosted_main(
     }
     if let Some(line) = h.unserved_report() {
         eprintln!("vmlab: kernel: {line}");
+    }
+    match h.sync_files() {
+        Ok(lines) => {
+            for l in lines {
+                eprintln!("vmlab: host: {l}");
+            }
+        }
+        Err(e) => eprintln!("vmlab: host: writing the mounts' changes back failed: {e}"),
     }
     for line in h.process_reports() {
         eprintln!("vmlab: {line}");
@@ -571,9 +615,14 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
             "--file gives files to processes under the kernel, and this program runs on the bare machine".into(),
         );
     }
-    if !opts.args.is_empty() || !opts.env.is_empty() || opts.strict_syscalls {
+    if !opts.args.is_empty()
+        || !opts.env.is_empty()
+        || opts.strict_syscalls
+        || !opts.mounts.is_empty()
+        || opts.cwd.is_some()
+    {
         return input_error(
-            "arguments after --, --env and --strict-syscalls are for processes under the kernel, and this program runs on the bare machine".into(),
+            "arguments after --, --env, --mount, --cwd and --strict-syscalls are for processes under the kernel, and this program runs on the bare machine".into(),
         );
     }
     let Some((_, (elf, _))) = loaded.into_iter().next() else {

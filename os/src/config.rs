@@ -175,6 +175,13 @@ pub struct OsConfig {
     /// A system call the kernel does not serve kills the process with `SIGSYS` and a report
     /// naming it (default false: it returns `-ENOSYS`, is counted, and is named at the end).
     pub strict_syscalls: bool,
+    /// Frames of RAM (at its top) the page cache holds file pages in (default 64); each is
+    /// a page, or a disk block if that is larger.
+    pub page_cache_frames: u64,
+    /// Disk blocks for the file system's data (files of mounts once read, `/tmp`, new
+    /// files), after the programs' images and before the swap area: 0 (the default) takes
+    /// half of what the images leave.
+    pub fs_blocks: u64,
     /// The kernel's costs.
     pub cost: Costs,
 }
@@ -204,6 +211,8 @@ impl Default for OsConfig {
             timeline_interval: 100_000,
             disk_retries: 3,
             strict_syscalls: false,
+            page_cache_frames: 64,
+            fs_blocks: 0,
             cost: Costs::default(),
         }
     }

@@ -482,6 +482,17 @@ impl Scheme for Contig {
         Contig::place_image(self, hw, disk, pid, image)
     }
 
+    fn reserve_disk(&mut self, disk: &DiskDriver<Tag>, blocks: u64) -> Option<(u64, u64)> {
+        let left = disk.blocks.saturating_sub(self.next_block);
+        let n = if blocks == 0 { left / 2 } else { blocks.min(left) };
+        if n == 0 {
+            return None;
+        }
+        let first = self.next_block;
+        self.next_block += n;
+        Some((first, n))
+    }
+
     fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
         Contig::admit(self, cx, pid)
     }

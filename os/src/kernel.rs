@@ -4,6 +4,7 @@
 //! traps into M-mode it calls [`Kernel::trap`], which handles the trap and leaves the hart
 //! in U-mode in some process, or reports that every process has ended.
 
+mod files;
 mod io;
 mod proc;
 mod signal;
@@ -68,6 +69,18 @@ pub mod sys {
 pub mod errno {
     /// Operation not permitted.
     pub const EPERM: u64 = 1;
+    /// Not a directory.
+    pub const ENOTDIR: u64 = 20;
+    /// Is a directory.
+    pub const EISDIR: u64 = 21;
+    /// Too many open files.
+    pub const EMFILE: u64 = 24;
+    /// File too large.
+    pub const EFBIG: u64 = 27;
+    /// Too many levels of symbolic links.
+    pub const ELOOP: u64 = 40;
+    /// Operation not supported.
+    pub const EOPNOTSUPP: u64 = 95;
     /// No such process.
     pub const ESRCH: u64 = 3;
     /// Device or resource busy.
@@ -197,6 +210,11 @@ pub struct Kernel {
     sleepers: std::collections::BTreeSet<(u64, Pid)>,
     /// System calls not served, by number: how many times each was made.
     unserved: BTreeMap<u64, u64>,
+    /// The guest's file system and page cache (none without a disk).
+    fs: Option<files::FileSys>,
+    /// Open file descriptions, by id.
+    descs: BTreeMap<u64, files::Desc>,
+    next_desc: u64,
 }
 
 impl Kernel {
@@ -244,7 +262,23 @@ impl Kernel {
                 cfg.kernel_reserve
             ));
         }
-        let avail = (ram_size - reserve) / page;
+        // The page cache's frames, at the top of RAM (pages of the file system's size: the
+        // page size, or the disk block if that is larger).
+        let block = hw.devices().block_size;
+        let fs_page = page.max(block).max(1);
+        let cache_bytes = if block > 0 {
+            cfg.page_cache_frames.saturating_mul(fs_page)
+        } else {
+            0
+        };
+        if cache_bytes.saturating_add(reserve).saturating_add(page) > ram_size {
+            return Err(format!(
+                "os.page_cache_frames = {} ({cache_bytes} bytes) leaves no RAM for processes (memory.ram.size = {ram_size})",
+                cfg.page_cache_frames
+            ));
+        }
+        let cache_base = (ram_base + ram_size - cache_bytes) & !(fs_page - 1);
+        let avail = (cache_base - ram_base - reserve) / page;
         let frames = if cfg.user_frames == 0 {
             avail
         } else if cfg.user_frames > avail {
@@ -333,6 +367,9 @@ impl Kernel {
             rng: cfg_seed ^ 0x005e_ed0f_6e74_7261,
             sleepers: std::collections::BTreeSet::new(),
             unserved: BTreeMap::new(),
+            fs: None,
+            descs: BTreeMap::new(),
+            next_desc: 1,
         };
         for (i, image) in images.into_iter().enumerate() {
             let pid = i as Pid + 1;
@@ -347,6 +384,21 @@ impl Kernel {
             for (name, data) in &files {
                 k.mem.place_file(hw, &k.disk, name, data)?;
                 k.files.push((name.clone(), data.len() as u64));
+            }
+            // The file system's region of the disk, then the swap area on the rest.
+            let bs = k.disk.block_size;
+            if bs > 0 && fs_page.is_multiple_of(bs) {
+                if let Some((first, blocks)) = k.mem.reserve_disk(&k.disk, k.cfg.fs_blocks) {
+                    let vfs = crate::fs::VfsConfig {
+                        page_size: fs_page,
+                        block_size: bs,
+                        first_block: first,
+                        blocks,
+                    };
+                    let frames = cache_bytes / fs_page;
+                    let seed = k.cfg.seed ^ 0xcac4e;
+                    k.fs = Some(files::FileSys::new(vfs, cache_base, frames, k.cfg.policy, seed)?);
+                }
             }
             k.mem.layout_swap(&k.disk);
         } else if k
@@ -877,6 +929,11 @@ impl Kernel {
     fn end(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
         self.switch_out(hw, pid, state);
         self.waits.cancel(pid);
+        // Its descriptors close (its file table is its own today).
+        let open = self.files_mut(pid).map(|t| t.close_all()).unwrap_or_default();
+        for f in open {
+            self.release_desc(f);
+        }
         self.sleepers.retain(|&(_, p)| p != pid);
         self.ready.retain(|&p| p != pid);
         let (mem, mut cx) = self.split(hw);
@@ -901,6 +958,10 @@ impl Kernel {
     fn poll_disk(&mut self, hw: &mut dyn Hw) {
         let done = self.disk.poll(&mut self.sv, hw);
         for d in done {
+            if matches!(d.tag, Tag::Cache { .. }) {
+                self.cache_done(hw, d);
+                continue;
+            }
             let (mem, mut cx) = self.split(hw);
             let finished = mem.disk_done(&mut cx, d);
             for (pid, k) in finished.killed {
@@ -960,8 +1021,10 @@ impl Kernel {
                 continue;
             }
             if self.procs.iter().all(|p| p.state.ended()) {
-                // Shut down like a kernel: finish the disk writes still under way (file
-                // pages written back at munmap or exit) before the machine stops.
+                // Shut down like a kernel: write the page cache's dirty pages back, and
+                // finish the disk writes still under way (file pages written back at
+                // munmap or exit) before the machine stops.
+                self.flush_cache(hw, 0, None);
                 while self.disk.outstanding() > 0 {
                     match hw.idle() {
                         Some(c) => {
@@ -1107,6 +1170,9 @@ impl Kernel {
     /// each process's under `os.proc.PID`.
     pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
         self.sv.stats.for_each(f);
+        if let Some(fs) = &self.fs {
+            fs.cache.for_each_stat(f);
+        }
         self.asids.for_each_stat("os.asid", f);
         self.mem.for_each_stat(f);
         for p in &self.procs {

@@ -14,6 +14,8 @@
 //!   its write-backs).
 //! - [`wait`]: wait queues, one per event a process can block on.
 //! - [`linux`]: the Linux process interface as data: system call numbers, signals, structures.
+//! - [`pagecache`]: file pages in memory between `read`/`write` and the disk.
+//! - [`fs`]: the guest's file system: mounts, `/dev`, `/tmp`, paths, file pages on the disk.
 //! - [`exec`]: the Linux process start (argc, argv, envp and the auxiliary vector).
 //! - [`process`], [`image`], [`services`], [`config`], [`hw`]: processes and their areas,
 //!   program images, the disk driver, counters and trace events, the `[os]` configuration,
@@ -42,6 +44,7 @@ pub mod hw;
 pub mod image;
 pub mod kernel;
 pub mod linux;
+pub mod pagecache;
 pub mod paging;
 pub mod partition;
 pub mod placement;

@@ -71,6 +71,17 @@ pub enum Tag {
     },
     /// A segmentation scheme's transfer.
     Seg(crate::seg::SegTag),
+    /// A page of the page cache read from or written to its file's blocks.
+    Cache {
+        /// The file's inode.
+        ino: u64,
+        /// The page's index in the file.
+        index: u64,
+        /// The cache frame.
+        frame: u64,
+        /// A write-back (else a read).
+        write: bool,
+    },
     /// One page of a process's image read at start (simple paging).
     Load {
         /// The process.
@@ -1577,7 +1588,7 @@ impl Paging {
                 f.woken.extend(w.woken);
                 f.killed.extend(w.killed);
             }
-            Tag::Seg(_) => {}
+            Tag::Seg(_) | Tag::Cache { .. } => {}
         }
         f
     }
@@ -1688,7 +1699,7 @@ impl Paging {
                 killed.extend(f.killed);
                 woken.extend(cx.waits.wake_all(WaitOn::Write { frame }));
             }
-            Tag::Seg(_) => {}
+            Tag::Seg(_) | Tag::Cache { .. } => {}
         }
         woken.sort_unstable();
         woken.dedup();
@@ -2020,6 +2031,17 @@ impl Scheme for Paging {
 
     fn layout_swap(&mut self, disk: &DiskDriver<Tag>) {
         Paging::layout_swap(self, disk)
+    }
+
+    fn reserve_disk(&mut self, disk: &DiskDriver<Tag>, blocks: u64) -> Option<(u64, u64)> {
+        let left = disk.blocks.saturating_sub(self.next_block);
+        let n = if blocks == 0 { left / 2 } else { blocks.min(left) };
+        if n == 0 {
+            return None;
+        }
+        let first = self.next_block;
+        self.next_block += n;
+        Some((first, n))
     }
 
     fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {

@@ -449,6 +449,9 @@ pub enum OpenFile {
     Console(u8),
     /// A file of the kernel's file set, by index.
     Set(usize),
+    /// An open file description of the guest's file system (a file, directory or
+    /// device), by the kernel's id for it; `dup` shares it.
+    Desc(u64),
 }
 
 /// A process's open files: descriptor to what it refers to. Apart from the task, so that
@@ -493,6 +496,11 @@ impl FileTable {
     pub fn close(&mut self, fd: u64) -> Option<OpenFile> {
         self.fds.remove(&fd)
     }
+
+    /// Closes every descriptor; what they referred to.
+    pub fn close_all(&mut self) -> Vec<OpenFile> {
+        std::mem::take(&mut self.fds).into_values().collect()
+    }
 }
 
 impl Process {
@@ -527,6 +535,10 @@ pub struct Task {
     pub altstack: [u64; 3],
     /// Resource limits: (soft, hard) per `RLIMIT_*`.
     pub rlimits: [(u64, u64); 16],
+    /// The working directory's inode.
+    pub cwd: u64,
+    /// The file-mode creation mask.
+    pub umask: u32,
 }
 
 impl Task {
@@ -552,6 +564,8 @@ impl Task {
             pending: 0,
             altstack: [0, 2, 0],
             rlimits,
+            cwd: crate::fs::ROOT_INO,
+            umask: 0o022,
         }
     }
 }

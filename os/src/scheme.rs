@@ -137,6 +137,11 @@ pub trait Scheme {
     /// Lays out the swap area on the disk after the images and files.
     fn layout_swap(&mut self, _disk: &DiskDriver<Tag>) {}
 
+    /// Takes `blocks` blocks of the disk after what is placed so far (0: half of what is
+    /// left) for the file system's data, before the swap area is laid out; the first block
+    /// and the count, or `None` if nothing is left.
+    fn reserve_disk(&mut self, disk: &DiskDriver<Tag>, blocks: u64) -> Option<(u64, u64)>;
+
     /// Gives a new process its memory (or says it must wait, or can never fit).
     fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit;
 

@@ -34,6 +34,20 @@ pub enum WaitOn {
         /// The frame's physical address.
         frame: u64,
     },
+    /// A page of a file being read into the page cache.
+    CachePage {
+        /// The file's inode.
+        ino: u64,
+        /// The page's index in the file.
+        index: u64,
+    },
+    /// A frame of the page cache to come free (a write-back to end).
+    CacheRoom,
+    /// The write-backs of a file's pages (`fsync`).
+    FileSync {
+        /// The file's inode.
+        ino: u64,
+    },
     /// A sleep (`nanosleep`) until the kernel's timer says its time has come.
     Timer {
         /// The sleeping process.

@@ -16,8 +16,6 @@ use crate::process::{OpenFile, Pid};
 const MAX_RW: u64 = 1 << 20;
 /// The most entries of an `iovec` array (`UIO_MAXIOV`).
 const IOV_MAX: u64 = 1024;
-/// `newfstatat`/`statx` flag: the path may be empty, meaning the descriptor itself.
-const AT_EMPTY_PATH: u64 = 0x1000;
 /// `O_CLOEXEC`.
 const O_CLOEXEC: u64 = 0o2_000_000;
 
@@ -41,7 +39,7 @@ mod fcntl {
 impl Kernel {
     /// What `fd` of `pid` refers to; `Err(NoReturn)` if the process is gone, `Err(EBADF)` if
     /// the descriptor is not open.
-    fn fd(&mut self, pid: Pid, fd: u64) -> Result<OpenFile, SysResult> {
+    pub(super) fn fd(&mut self, pid: Pid, fd: u64) -> Result<OpenFile, SysResult> {
         let Some(t) = self.files_mut(pid) else {
             return Err(SysResult::NoReturn);
         };
@@ -53,6 +51,7 @@ impl Kernel {
         let (fd, buf, len) = (a[0], a[1], a[2].min(MAX_RW));
         match self.fd(pid, fd) {
             Ok(OpenFile::Console(0)) => {}
+            Ok(f @ OpenFile::Desc(_)) => return self.read_file(hw, pid, f, buf, len, None),
             Ok(_) => return SysResult::Err(errno::EBADF),
             Err(r) => return r,
         }
@@ -75,15 +74,24 @@ impl Kernel {
     /// from `buf`, up to the first it may not (a short write), at most 1 MiB.
     pub(super) fn sys_write(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let (fd, buf, len) = (a[0], a[1], a[2]);
-        let out_fd = match self.fd(pid, fd) {
-            Ok(OpenFile::Console(c @ (1 | 2))) => u64::from(c),
-            Ok(_) => return SysResult::Err(errno::EBADF),
+        let file = match self.fd(pid, fd) {
+            Ok(f) => f,
             Err(r) => return r,
         };
         let len = len.min(MAX_RW);
         if len == 0 {
             return SysResult::Ret(0);
         }
+        let out_fd = match file {
+            OpenFile::Console(c @ (1 | 2)) => u64::from(c),
+            OpenFile::Desc(_) => {
+                return match self.copy_from_user(hw, pid, buf, len) {
+                    Ok(data) => self.write_file(hw, pid, file, &data, None),
+                    Err(f) => f.into(),
+                }
+            }
+            _ => return SysResult::Err(errno::EBADF),
+        };
         let out = match self.copy_from_user_partial(hw, pid, buf, len) {
             Ok(out) => out,
             Err(f) => return f.into(),
@@ -118,6 +126,36 @@ impl Kernel {
         Ok(v)
     }
 
+    /// `pread64(fd, buf, count, offset)`: at `offset`, the file offset unchanged.
+    pub(super) fn sys_pread64(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        if (a[3] as i64) < 0 {
+            return SysResult::Err(errno::EINVAL);
+        }
+        match self.fd(pid, a[0]) {
+            Ok(f @ OpenFile::Desc(_)) => self.read_file(hw, pid, f, a[1], a[2].min(MAX_RW), Some(a[3])),
+            Ok(OpenFile::Console(_)) => SysResult::Err(errno::ESPIPE),
+            Ok(_) => SysResult::Err(errno::EBADF),
+            Err(r) => r,
+        }
+    }
+
+    /// `pwrite64(fd, buf, count, offset)`.
+    pub(super) fn sys_pwrite64(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        if (a[3] as i64) < 0 {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let file = match self.fd(pid, a[0]) {
+            Ok(f @ OpenFile::Desc(_)) => f,
+            Ok(OpenFile::Console(_)) => return SysResult::Err(errno::ESPIPE),
+            Ok(_) => return SysResult::Err(errno::EBADF),
+            Err(r) => return r,
+        };
+        match self.copy_from_user(hw, pid, a[1], a[2].min(MAX_RW)) {
+            Ok(data) => self.write_file(hw, pid, file, &data, Some(a[3])),
+            Err(f) => f.into(),
+        }
+    }
+
     /// `writev(fd, iov, iovcnt)`: the buffers in order, as one write.
     pub(super) fn sys_writev(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let iov = match self.iovecs(hw, pid, a[1], a[2]) {
@@ -150,6 +188,7 @@ impl Kernel {
                 hw.output(u64::from(c), data);
                 SysResult::Ret(data.len() as u64)
             }
+            Ok(f @ OpenFile::Desc(_)) => self.write_file(hw, pid, f, data, None),
             Ok(_) => SysResult::Err(errno::EBADF),
             Err(r) => r,
         }
@@ -181,9 +220,13 @@ impl Kernel {
     }
 
     /// What `stat` says about what `fd` refers to.
-    fn stat_of(&self, hw: &dyn Hw, file: OpenFile) -> Stat {
+    pub(super) fn stat_of(&self, hw: &dyn Hw, file: OpenFile) -> Result<Stat, crate::fs::Errno> {
         let t = linux::EPOCH_AT_BOOT * 1_000_000_000;
-        match file {
+        Ok(match file {
+            OpenFile::Desc(_) => match self.stat_desc(file) {
+                Some(r) => r?,
+                None => return Err(crate::fs::Errno::EBADF),
+            },
             OpenFile::Console(c) if hw.is_terminal(u64::from(c)) => Stat {
                 dev: linux::makedev(0, 25),
                 ino: 3,
@@ -226,7 +269,7 @@ impl Kernel {
                 ctime: t,
                 ..Stat::default()
             },
-        }
+        })
     }
 
     /// `fstat(fd, statbuf)`.
@@ -235,58 +278,11 @@ impl Kernel {
             Ok(f) => f,
             Err(r) => return r,
         };
-        let st = self.stat_of(hw, file).to_stat();
+        let st = match self.stat_of(hw, file) {
+            Ok(s) => s.to_stat(),
+            Err(e) => return e.into(),
+        };
         match self.copy_to_user(hw, pid, a[1], &st) {
-            Ok(()) => SysResult::Ret(0),
-            Err(f) => f.into(),
-        }
-    }
-
-    /// The descriptor a `*at` call with an empty path and `AT_EMPTY_PATH` means; `Err` with
-    /// the result for a path (no file system yet: `ENOENT`).
-    fn empty_path_fd(
-        &mut self,
-        hw: &mut dyn Hw,
-        pid: Pid,
-        dirfd: u64,
-        path: u64,
-        flags: u64,
-    ) -> Result<OpenFile, SysResult> {
-        let name = match self.copy_string_from_user(hw, pid, path, 4096) {
-            Ok(Some(n)) => n,
-            Ok(None) => return Err(SysResult::Err(errno::ENAMETOOLONG)),
-            Err(f) => return Err(f.into()),
-        };
-        if name.is_empty() {
-            if flags & AT_EMPTY_PATH == 0 {
-                return Err(SysResult::Err(errno::ENOENT));
-            }
-            return self.fd(pid, dirfd);
-        }
-        Err(SysResult::Err(errno::ENOENT))
-    }
-
-    /// `newfstatat(dirfd, path, statbuf, flags)`.
-    pub(super) fn sys_newfstatat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        let file = match self.empty_path_fd(hw, pid, a[0], a[1], a[3]) {
-            Ok(f) => f,
-            Err(r) => return r,
-        };
-        let st = self.stat_of(hw, file).to_stat();
-        match self.copy_to_user(hw, pid, a[2], &st) {
-            Ok(()) => SysResult::Ret(0),
-            Err(f) => f.into(),
-        }
-    }
-
-    /// `statx(dirfd, path, flags, mask, statxbuf)`.
-    pub(super) fn sys_statx(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        let file = match self.empty_path_fd(hw, pid, a[0], a[1], a[2]) {
-            Ok(f) => f,
-            Err(r) => return r,
-        };
-        let st = self.stat_of(hw, file).to_statx();
-        match self.copy_to_user(hw, pid, a[4], &st) {
             Ok(()) => SysResult::Ret(0),
             Err(f) => f.into(),
         }
@@ -337,6 +333,7 @@ impl Kernel {
     pub(super) fn sys_lseek(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         match self.fd(pid, a[0]) {
             Ok(OpenFile::Console(_)) => SysResult::Err(errno::ESPIPE),
+            Ok(f @ OpenFile::Desc(_)) => self.seek_desc(f, a[1], a[2]),
             Ok(_) => SysResult::Err(errno::EINVAL),
             Err(r) => r,
         }
@@ -354,23 +351,29 @@ impl Kernel {
                 if arg >= self.nofile(pid) {
                     return SysResult::Err(errno::EINVAL);
                 }
+                self.hold_desc(file);
                 match self.files_mut(pid) {
                     Some(t) => SysResult::Ret(t.open_from(arg, file)),
                     None => SysResult::NoReturn,
                 }
             }
-            fcntl::F_GETFD | fcntl::F_SETFD | fcntl::F_SETFL => SysResult::Ret(0),
+            fcntl::F_GETFD | fcntl::F_SETFD => SysResult::Ret(0),
+            fcntl::F_SETFL => {
+                self.set_desc_flags(file, arg);
+                SysResult::Ret(0)
+            }
             fcntl::F_GETFL => SysResult::Ret(match file {
                 OpenFile::Console(c) if hw.is_terminal(u64::from(c)) => 2,
                 OpenFile::Console(0) | OpenFile::Set(_) => 0,
                 OpenFile::Console(_) => 1,
+                OpenFile::Desc(_) => self.desc_flags(file).unwrap_or(0),
             }),
             _ => SysResult::Err(errno::EINVAL),
         }
     }
 
     /// The process's `RLIMIT_NOFILE` soft limit.
-    fn nofile(&self, pid: Pid) -> u64 {
+    pub(super) fn nofile(&self, pid: Pid) -> u64 {
         self.index(pid)
             .map_or(0, |i| self.procs[i].task.rlimits[linux::rlimit::NOFILE].0)
     }
@@ -381,8 +384,18 @@ impl Kernel {
             Ok(f) => f,
             Err(r) => return r,
         };
+        let limit = self.nofile(pid);
+        self.hold_desc(file);
         match self.files_mut(pid) {
-            Some(t) => SysResult::Ret(t.open(file)),
+            Some(t) => {
+                let fd = t.open(file);
+                if fd >= limit {
+                    t.close(fd);
+                    self.release_desc(file);
+                    return SysResult::Err(errno::EMFILE);
+                }
+                SysResult::Ret(fd)
+            }
             None => SysResult::NoReturn,
         }
     }
@@ -400,51 +413,16 @@ impl Kernel {
         if new >= self.nofile(pid) {
             return SysResult::Err(errno::EBADF);
         }
-        match self.files_mut(pid) {
-            Some(t) => {
-                t.put(new, file);
-                SysResult::Ret(new)
-            }
-            None => SysResult::NoReturn,
-        }
-    }
-
-    /// `getcwd(buf, size)`: the working directory (`/`); returns its length with the NUL.
-    pub(super) fn sys_getcwd(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        let cwd = b"/\0";
-        if a[1] < cwd.len() as u64 {
-            return SysResult::Err(errno::ERANGE);
-        }
-        match self.copy_to_user(hw, pid, a[0], cwd) {
-            Ok(()) => SysResult::Ret(cwd.len() as u64),
-            Err(f) => f.into(),
-        }
-    }
-
-    /// `readlinkat(dirfd, path, buf, size)`: `/proc/self/exe` names the program; no other
-    /// path is a symbolic link.
-    pub(super) fn sys_readlinkat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        let (path, buf, size) = (a[1], a[2], a[3]);
-        if (size as i64) <= 0 {
-            return SysResult::Err(errno::EINVAL);
-        }
-        let name = match self.copy_string_from_user(hw, pid, path, 4096) {
-            Ok(Some(n)) => n,
-            Ok(None) => return SysResult::Err(errno::ENAMETOOLONG),
-            Err(f) => return f.into(),
-        };
-        if name != b"/proc/self/exe" {
-            return SysResult::Err(errno::ENOENT);
-        }
-        let Some(pi) = self.index(pid) else {
+        self.hold_desc(file);
+        let Some(t) = self.files_mut(pid) else {
             return SysResult::NoReturn;
         };
-        let exe = self.procs[pi].exe_path();
-        let n = exe.len().min(size as usize);
-        match self.copy_to_user(hw, pid, buf, &exe[..n]) {
-            Ok(()) => SysResult::Ret(n as u64),
-            Err(f) => f.into(),
+        let old_file = t.close(new);
+        t.put(new, file);
+        if let Some(f) = old_file {
+            self.release_desc(f);
         }
+        SysResult::Ret(new)
     }
 
     /// `sysinfo(info)`: uptime in modelled seconds, the user memory and what is free of it,

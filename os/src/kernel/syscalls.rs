@@ -85,16 +85,29 @@ pub const TABLE: &[Syscall] = &[
     row!(24, "dup3", sys_dup3),
     row!(25, "fcntl", sys_fcntl),
     row!(29, "ioctl", sys_ioctl),
+    row!(34, "mkdirat", sys_mkdirat),
+    row!(35, "unlinkat", sys_unlinkat),
+    row!(36, "symlinkat", sys_symlinkat),
+    row!(45, "truncate", sys_truncate),
+    row!(46, "ftruncate", sys_ftruncate),
+    row!(48, "faccessat", sys_faccessat),
+    row!(49, "chdir", sys_chdir),
+    row!(50, "fchdir", sys_fchdir),
     row!(sys::OPENAT, "openat", sys_openat),
     row!(sys::CLOSE, "close", sys_close),
+    row!(61, "getdents64", sys_getdents64),
     row!(62, "lseek", sys_lseek),
     row!(sys::READ, "read", sys_read),
     row!(sys::WRITE, "write", sys_write),
     row!(65, "readv", sys_readv),
     row!(66, "writev", sys_writev),
+    row!(67, "pread64", sys_pread64),
+    row!(68, "pwrite64", sys_pwrite64),
     row!(78, "readlinkat", sys_readlinkat),
     row!(79, "newfstatat", sys_newfstatat),
     row!(80, "fstat", sys_fstat),
+    row!(82, "fsync", sys_fsync),
+    row!(83, "fdatasync", sys_fsync),
     row!(sys::EXIT, "exit", sys_exit),
     row!(sys::EXIT_GROUP, "exit_group", sys_exit),
     row!(96, "set_tid_address", sys_set_tid_address),
@@ -116,6 +129,7 @@ pub const TABLE: &[Syscall] = &[
     row!(160, "uname", sys_uname),
     row!(163, "getrlimit", sys_getrlimit),
     row!(164, "setrlimit", sys_setrlimit),
+    row!(166, "umask", sys_umask),
     row!(169, "gettimeofday", sys_gettimeofday),
     row!(sys::GETPID, "getpid", sys_getpid),
     row!(173, "getppid", sys_getppid),
@@ -133,9 +147,11 @@ pub const TABLE: &[Syscall] = &[
     row!(sys::MSYNC, "msync", sys_msync),
     row!(233, "madvise", sys_madvise),
     row!(261, "prlimit64", sys_prlimit64),
+    row!(276, "renameat2", sys_renameat2),
     row!(278, "getrandom", sys_getrandom),
     row!(291, "statx", sys_statx),
     row!(293, "rseq", sys_rseq),
+    row!(439, "faccessat2", sys_faccessat2),
 ];
 
 /// The table's row for call `nr`.
@@ -146,8 +162,6 @@ pub fn lookup(nr: u64) -> Option<&'static Syscall> {
         .map(|i| &TABLE[i])
 }
 
-/// The longest path `openat` reads, terminator included (Linux's `PATH_MAX`).
-const PATH_MAX: u64 = 4096;
 
 impl Kernel {
     /// Serves the `ecall` of `pid` (its pc already past the `ecall`).
@@ -384,37 +398,6 @@ impl Kernel {
         self.switch_out(hw, pid, State::Ready);
         self.ready.push_back(pid);
         SysResult::Block
-    }
-
-    /// `openat(dirfd, path, ...)`: a file of the file set by its name (a leading `./` or `/`
-    /// is ignored); the descriptor, from 3 up.
-    fn sys_openat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        let name = match self.copy_string_from_user(hw, pid, a[1], PATH_MAX) {
-            Ok(Some(n)) => n,
-            Ok(None) => return SysResult::Err(errno::ENAMETOOLONG),
-            Err(f) => return f.into(),
-        };
-        let Ok(name) = String::from_utf8(name) else {
-            return SysResult::Err(errno::ENOENT);
-        };
-        let bare = name.trim_start_matches("./").trim_start_matches('/');
-        let Some(file) = self.files.iter().position(|(n, _)| n == bare) else {
-            return SysResult::Err(errno::ENOENT);
-        };
-        match self.files_mut(pid) {
-            Some(t) => SysResult::Ret(t.open(crate::process::OpenFile::Set(file))),
-            None => SysResult::NoReturn,
-        }
-    }
-
-    fn sys_close(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        if self.index(pid).is_none() {
-            return SysResult::NoReturn;
-        }
-        match self.files_mut(pid).and_then(|t| t.close(a[0])) {
-            Some(_) => SysResult::Ret(0),
-            None => SysResult::Err(errno::EBADF),
-        }
     }
 
     /// `msync(addr, len, flags)`: writes the dirty pages of shared file mappings in the

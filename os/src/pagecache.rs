@@ -1,0 +1,354 @@
+//! The page cache: file pages in frames of memory, between the file system's pages on the
+//! disk and every `read` and `write`.
+//!
+//! A page of a file is in one of three states: being read from the disk (`Reading`: whoever
+//! needs it waits), in memory (`Ready`, clean or dirty), or being written back (`Writing`:
+//! its bytes stay readable and writable; a write during the write-back leaves it dirty
+//! again). The cache holds its pages in a pool of frames; when the pool is full, the
+//! replacement policy the kernel uses for process pages (`os.policy`, the same
+//! [`Replacer`] code) chooses a victim among the clean pages in memory; a dirty victim is
+//! written back first and its frame reused once the write is done.
+//!
+//! This module is the bookkeeping only: the kernel starts the disk transfers, copies the
+//! bytes and blocks processes.
+
+use crate::fs::Ino;
+use crate::replace::{NoBits, Policy, Replacer};
+use std::collections::BTreeMap;
+
+/// A file page: the file's inode and the page's index in it.
+pub type Key = (Ino, u64);
+
+/// Where a cached page is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageState {
+    /// A disk read fills the frame.
+    Reading,
+    /// In memory.
+    Ready,
+    /// In memory, and a disk write of it is under way.
+    Writing,
+}
+
+/// A cached page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// The frame's physical address.
+    pub frame: u64,
+    /// Where it is.
+    pub state: PageState,
+    /// Changed since it was read or last written back.
+    pub dirty: bool,
+}
+
+/// The page cache's counters (`os.page_cache.*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Page lookups that found the page in memory.
+    pub hits: u64,
+    /// Page lookups that had to bring it in (from the disk, or as zeros).
+    pub misses: u64,
+    /// Pages read from the disk.
+    pub reads: u64,
+    /// Dirty pages written back to the disk.
+    pub writebacks: u64,
+    /// Pages dropped to make room.
+    pub evictions: u64,
+}
+
+/// What [`PageCache::frame_for`] found for a new page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Room {
+    /// This frame is free for it.
+    Frame(u64),
+    /// Every page that could go is dirty: write back this one (its frame comes free when
+    /// the write is done), and wait.
+    WriteBack(Key),
+    /// Every frame is in transfer: wait for one.
+    Wait,
+}
+
+/// The page cache.
+pub struct PageCache {
+    /// The page size.
+    page: u64,
+    /// Frames not holding a page.
+    free: Vec<u64>,
+    pages: BTreeMap<Key, Page>,
+    by_frame: BTreeMap<u64, Key>,
+    repl: Replacer,
+    /// Frames whose page was evicted while being written back: free when the write ends.
+    leaving: BTreeMap<u64, Key>,
+    /// The counters.
+    pub stats: CacheStats,
+    frames: u64,
+}
+
+impl PageCache {
+    /// A cache of `count` frames of `page` bytes from physical address `base`, replacing
+    /// with `policy` (seeded with `seed` when random).
+    pub fn new(base: u64, count: u64, page: u64, policy: Policy, seed: u64) -> PageCache {
+        // OPT needs a future the cache does not have: it replaces in FIFO order.
+        let policy = if policy == Policy::Opt {
+            Policy::Fifo
+        } else {
+            policy
+        };
+        PageCache {
+            page,
+            free: (0..count).rev().map(|i| base + i * page).collect(),
+            pages: BTreeMap::new(),
+            by_frame: BTreeMap::new(),
+            repl: Replacer::new(policy, seed),
+            leaving: BTreeMap::new(),
+            stats: CacheStats::default(),
+            frames: count,
+        }
+    }
+
+    /// The page size.
+    pub fn page_size(&self) -> u64 {
+        self.page
+    }
+
+    /// The frames the cache has.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// The page `key`, if cached.
+    pub fn get(&self, key: Key) -> Option<Page> {
+        self.pages.get(&key).copied()
+    }
+
+    /// A use of cached page `key` (a hit): the policy hears of it.
+    pub fn touch(&mut self, key: Key) {
+        if let Some(p) = self.pages.get(&key) {
+            self.repl.referenced(p.frame);
+        }
+    }
+
+    /// A frame for a new page: a free one, or a clean page's the policy gives up (dropped),
+    /// or else the dirty victim to write back first.
+    pub fn frame_for(&mut self) -> Room {
+        if let Some(f) = self.free.pop() {
+            return Room::Frame(f);
+        }
+        // The policy's set holds only pages in memory and not in transfer (their frames);
+        // the cache's pages have no page-table entries, so Clock-like policies see no A
+        // bits and keep their order. A dirty victim is written first.
+        let Some(victim) = self.repl.victim(&mut NoBits, None) else {
+            return Room::Wait;
+        };
+        let Some(&key) = self.by_frame.get(&victim) else {
+            return Room::Wait;
+        };
+        let page = self.pages[&key];
+        if page.dirty {
+            return Room::WriteBack(key);
+        }
+        self.drop_page(key);
+        self.stats.evictions += 1;
+        match self.free.pop() {
+            Some(f) => Room::Frame(f),
+            None => Room::Wait,
+        }
+    }
+
+    /// Puts page `key` in `frame` (from [`PageCache::frame_for`]) in `state`.
+    pub fn insert(&mut self, key: Key, frame: u64, state: PageState, dirty: bool) {
+        self.pages.insert(
+            key,
+            Page {
+                frame,
+                state,
+                dirty,
+            },
+        );
+        self.by_frame.insert(frame, key);
+        if state == PageState::Ready {
+            self.repl.inserted(frame);
+        }
+    }
+
+    /// Page `key`'s read finished (`ok`: its bytes are in the frame; else the page goes).
+    pub fn read_done(&mut self, key: Key, ok: bool) {
+        if ok {
+            if let Some(p) = self.pages.get_mut(&key) {
+                p.state = PageState::Ready;
+                self.repl.inserted(p.frame);
+            }
+            self.stats.reads += 1;
+        } else {
+            self.drop_page(key);
+        }
+    }
+
+    /// Marks page `key` dirty.
+    pub fn set_dirty(&mut self, key: Key) {
+        if let Some(p) = self.pages.get_mut(&key) {
+            p.dirty = true;
+        }
+    }
+
+    /// Page `key`'s write-back starts: it is clean from here (a later write makes it dirty
+    /// again).
+    pub fn write_started(&mut self, key: Key) {
+        if let Some(p) = self.pages.get_mut(&key) {
+            p.state = PageState::Writing;
+            p.dirty = false;
+            self.repl.removed(p.frame);
+            self.stats.writebacks += 1;
+        }
+    }
+
+    /// The write-back from `frame` finished (`ok`: on the disk; else the page is dirty
+    /// again, so that a later write-back tries once more).
+    pub fn write_done(&mut self, frame: u64, ok: bool) {
+        if let Some(_key) = self.leaving.remove(&frame) {
+            self.free.push(frame);
+            return;
+        }
+        let Some(&key) = self.by_frame.get(&frame) else {
+            return;
+        };
+        if let Some(p) = self.pages.get_mut(&key) {
+            p.state = PageState::Ready;
+            if !ok {
+                p.dirty = true;
+            }
+            self.repl.inserted(frame);
+        }
+    }
+
+    /// The dirty pages of `ino` (every file's with `None`) in memory and not in transfer.
+    pub fn dirty_pages(&self, ino: Option<Ino>) -> Vec<(Key, u64)> {
+        self.pages
+            .iter()
+            .filter(|(k, p)| {
+                p.dirty && p.state == PageState::Ready && ino.is_none_or(|i| k.0 == i)
+            })
+            .map(|(&k, p)| (k, p.frame))
+            .collect()
+    }
+
+    /// Whether any page of `ino` is being written back.
+    pub fn writing(&self, ino: Ino) -> bool {
+        self.pages
+            .range((ino, 0)..=(ino, u64::MAX))
+            .any(|(_, p)| p.state == PageState::Writing)
+    }
+
+    /// Drops the pages of `ino` at index `from` and beyond (a truncate, or every page of a
+    /// file that is gone), dirty or not. A page in transfer leaves when its transfer ends.
+    pub fn drop_from(&mut self, ino: Ino, from: u64) {
+        let keys: Vec<Key> = self
+            .pages
+            .range((ino, from)..=(ino, u64::MAX))
+            .map(|(&k, _)| k)
+            .collect();
+        for k in keys {
+            self.drop_page(k);
+        }
+    }
+
+    fn drop_page(&mut self, key: Key) {
+        let Some(p) = self.pages.remove(&key) else {
+            return;
+        };
+        self.by_frame.remove(&p.frame);
+        self.repl.removed(p.frame);
+        match p.state {
+            PageState::Ready => self.free.push(p.frame),
+            // The transfer still uses the frame.
+            PageState::Writing | PageState::Reading => {
+                self.leaving.insert(p.frame, key);
+            }
+        }
+    }
+
+    /// A read into `frame` ended for a page that was dropped meanwhile: the frame is free.
+    pub fn read_abandoned(&mut self, frame: u64) {
+        if self.leaving.remove(&frame).is_some() {
+            self.free.push(frame);
+        }
+    }
+
+    /// Pages in memory now.
+    pub fn resident(&self) -> u64 {
+        self.pages.len() as u64
+    }
+
+    /// Walks the counters under `os.page_cache.`.
+    pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
+        let s = &self.stats;
+        f("os.page_cache.frames", self.frames);
+        f("os.page_cache.hits", s.hits);
+        f("os.page_cache.misses", s.misses);
+        f("os.page_cache.reads", s.reads);
+        f("os.page_cache.writebacks", s.writebacks);
+        f("os.page_cache.evictions", s.evictions);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(n: u64) -> PageCache {
+        PageCache::new(0x1000_0000, n, 4096, Policy::Fifo, 1)
+    }
+
+    #[test]
+    fn frames_come_free_then_clean_pages_go_in_policy_order() {
+        let mut c = cache(2);
+        let Room::Frame(a) = c.frame_for() else { panic!() };
+        c.insert((7, 0), a, PageState::Ready, false);
+        let Room::Frame(b) = c.frame_for() else { panic!() };
+        c.insert((7, 1), b, PageState::Ready, false);
+        assert_ne!(a, b);
+        // Full: FIFO gives up page 0, the first in.
+        assert_eq!(c.frame_for(), Room::Frame(a));
+        assert!(c.get((7, 0)).is_none());
+        assert_eq!(c.stats.evictions, 1);
+    }
+
+    #[test]
+    fn a_dirty_victim_is_written_back_first() {
+        let mut c = cache(1);
+        let Room::Frame(a) = c.frame_for() else { panic!() };
+        c.insert((3, 5), a, PageState::Ready, true);
+        assert_eq!(c.frame_for(), Room::WriteBack((3, 5)));
+        c.write_started((3, 5));
+        // In transfer: nothing can go.
+        assert_eq!(c.frame_for(), Room::Wait);
+        c.write_done(a, true);
+        assert_eq!(c.frame_for(), Room::Frame(a));
+    }
+
+    #[test]
+    fn a_failed_write_back_leaves_the_page_dirty() {
+        let mut c = cache(1);
+        assert_eq!(c.frame_for(), Room::Frame(0x1000_0000));
+        c.insert((3, 0), 0x1000_0000, PageState::Ready, true);
+        c.write_started((3, 0));
+        assert!(!c.get((3, 0)).unwrap().dirty);
+        c.write_done(0x1000_0000, false);
+        assert!(c.get((3, 0)).unwrap().dirty);
+        assert_eq!(c.dirty_pages(Some(3)).len(), 1);
+        assert_eq!(c.dirty_pages(Some(4)).len(), 0);
+    }
+
+    #[test]
+    fn a_page_dropped_in_transfer_frees_its_frame_when_the_transfer_ends() {
+        let mut c = cache(1);
+        assert_eq!(c.frame_for(), Room::Frame(0x1000_0000));
+        c.insert((9, 0), 0x1000_0000, PageState::Ready, true);
+        c.write_started((9, 0));
+        c.drop_from(9, 0);
+        assert!(c.get((9, 0)).is_none());
+        assert_eq!(c.frame_for(), Room::Wait);
+        c.write_done(0x1000_0000, true);
+        assert_eq!(c.frame_for(), Room::Frame(0x1000_0000));
+    }
+}
