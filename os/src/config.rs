@@ -88,6 +88,9 @@ pub struct Costs {
     pub spawn: u64,
     /// Each byte compaction copies, on top of the memory accesses it makes: default 0.
     pub copy_byte: u64,
+    /// Emulating one misaligned load or store (reading the instruction, decoding it, moving
+    /// the bytes one at a time, as Linux's handler does), on top of `handler`: default 200.
+    pub misaligned: u64,
 }
 
 impl Default for Costs {
@@ -106,6 +109,7 @@ impl Default for Costs {
             write_byte: 1,
             spawn: 2000,
             copy_byte: 0,
+            misaligned: 200,
         }
     }
 }

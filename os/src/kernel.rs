@@ -299,6 +299,10 @@ impl Kernel {
         // S-mode present, U-mode needs both counter-enable registers to allow them.
         w(hw, csr::MCOUNTEREN, 7)?;
         w(hw, csr::SCOUNTEREN, 7)?;
+        // The FP unit on (mstatus.FS = Initial), so that processes may use F and D (on a
+        // hart without them the field stays 0).
+        let mstatus = hw.read_csr(csr::MSTATUS);
+        w(hw, csr::MSTATUS, (mstatus & !(3 << 13)) | 1 << 13)?;
         let disk = DiskDriver::new(hw, cfg.disk_retries);
         let mem = match cfg.scheme {
             SchemeKind::SimplePaging | SchemeKind::VmPaging => {
@@ -397,7 +401,13 @@ impl Kernel {
                     };
                     let frames = cache_bytes / fs_page;
                     let seed = k.cfg.seed ^ 0xcac4e;
-                    k.fs = Some(files::FileSys::new(vfs, cache_base, frames, k.cfg.policy, seed)?);
+                    k.fs = Some(files::FileSys::new(
+                        vfs,
+                        cache_base,
+                        frames,
+                        k.cfg.policy,
+                        seed,
+                    )?);
                 }
             }
             k.mem.layout_swap(&k.disk);
@@ -873,13 +883,10 @@ impl Kernel {
                 } else {
                     Access::Store
                 };
-                let k = kill(
-                    "misaligned",
-                    addr,
-                    Some(access),
-                    "the hart does not support misaligned accesses".into(),
-                );
-                self.kill(hw, pid, k);
+                if let Err(detail) = self.emulate_misaligned(hw, pid, addr, epc) {
+                    let k = kill("misaligned", addr, Some(access), detail);
+                    self.kill(hw, pid, k);
+                }
             }
             other => {
                 let k = kill(
@@ -891,6 +898,98 @@ impl Kernel {
                 self.kill(hw, pid, k);
             }
         }
+    }
+
+    /// Emulates the misaligned load or store at `epc` of `pid`, as Linux does on harts that
+    /// trap them: the instruction is read and decoded, its bytes moved one piece at a time
+    /// through the process's memory, the register written, and the process goes on after
+    /// it. A page not in memory is brought in first (the instruction then runs again).
+    /// `Err` says why it cannot be emulated (an atomic, an instruction that is not a load or
+    /// store, memory the process may not touch): the process gets SIGBUS.
+    fn emulate_misaligned(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        addr: u64,
+        epc: u64,
+    ) -> Result<(), String> {
+        use vmlab_cpu::isa::Op;
+        let c = self.sv.cost().misaligned;
+        self.sv.charge(hw, c);
+        let Some(pi) = self.index(pid) else {
+            return Ok(());
+        };
+        let word = match self.copy_from_user(hw, pid, epc, 2) {
+            Ok(b) if b[0] & 3 != 3 => u32::from(u16::from_le_bytes([b[0], b[1]])),
+            Ok(_) => match self.copy_from_user(hw, pid, epc, 4) {
+                Ok(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                Err(CopyFault::Restart) => return Ok(()),
+                Err(CopyFault::Fault) => return Err("its instruction cannot be read".into()),
+            },
+            Err(CopyFault::Restart) => return Ok(()),
+            Err(CopyFault::Fault) => return Err("its instruction cannot be read".into()),
+        };
+        let insn = vmlab_cpu::isa::decode(word);
+        let len = if word & 3 == 3 { 4 } else { 2 };
+        let load = match insn.op {
+            Op::Lb | Op::Lbu => Some((1, insn.op == Op::Lb)),
+            Op::Lh | Op::Lhu => Some((2, insn.op == Op::Lh)),
+            Op::Lw | Op::Lwu => Some((4, insn.op == Op::Lw)),
+            Op::Ld => Some((8, true)),
+            _ => None,
+        };
+        let store = match insn.op {
+            Op::Sb => Some(1),
+            Op::Sh => Some(2),
+            Op::Sw => Some(4),
+            Op::Sd => Some(8),
+            _ => None,
+        };
+        if let Some((n, signed)) = load {
+            let bytes = match self.copy_from_user(hw, pid, addr, n) {
+                Ok(b) => b,
+                Err(CopyFault::Restart) => return Ok(()),
+                Err(CopyFault::Fault) => {
+                    return Err(format!(
+                        "a misaligned {n}-byte load from memory it may not read"
+                    ))
+                }
+            };
+            let mut raw = [0u8; 8];
+            raw[..n as usize].copy_from_slice(&bytes);
+            let mut v = u64::from_le_bytes(raw);
+            if signed && n < 8 {
+                let shift = 64 - 8 * n;
+                v = (((v << shift) as i64) >> shift) as u64;
+            }
+            let Some(pi) = self.index(pid) else {
+                return Ok(());
+            };
+            if insn.rd != 0 {
+                self.procs[pi].regs[insn.rd as usize] = v;
+            }
+        } else if let Some(n) = store {
+            let v = self.procs[pi].regs[insn.rs2 as usize].to_le_bytes();
+            match self.copy_to_user(hw, pid, addr, &v[..n]) {
+                Ok(()) => {}
+                Err(CopyFault::Restart) => return Ok(()),
+                Err(CopyFault::Fault) => {
+                    return Err(format!(
+                        "a misaligned {n}-byte store to memory it may not write"
+                    ))
+                }
+            }
+        } else {
+            return Err(format!(
+                "the misaligned access of {} cannot be emulated (Linux emulates only plain loads and stores; atomics must be aligned)",
+                insn.op.name()
+            ));
+        }
+        if let Some(pi) = self.index(pid) {
+            self.procs[pi].pc = epc + len;
+        }
+        self.sv.stats.misaligned_emulated += 1;
+        Ok(())
     }
 
     fn block(&mut self, hw: &mut dyn Hw, pid: Pid) {
@@ -930,7 +1029,10 @@ impl Kernel {
         self.switch_out(hw, pid, state);
         self.waits.cancel(pid);
         // Its descriptors close (its file table is its own today).
-        let open = self.files_mut(pid).map(|t| t.close_all()).unwrap_or_default();
+        let open = self
+            .files_mut(pid)
+            .map(|t| t.close_all())
+            .unwrap_or_default();
         for f in open {
             self.release_desc(f);
         }

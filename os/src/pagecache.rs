@@ -225,9 +225,7 @@ impl PageCache {
     pub fn dirty_pages(&self, ino: Option<Ino>) -> Vec<(Key, u64)> {
         self.pages
             .iter()
-            .filter(|(k, p)| {
-                p.dirty && p.state == PageState::Ready && ino.is_none_or(|i| k.0 == i)
-            })
+            .filter(|(k, p)| p.dirty && p.state == PageState::Ready && ino.is_none_or(|i| k.0 == i))
             .map(|(&k, p)| (k, p.frame))
             .collect()
     }
@@ -302,9 +300,13 @@ mod tests {
     #[test]
     fn frames_come_free_then_clean_pages_go_in_policy_order() {
         let mut c = cache(2);
-        let Room::Frame(a) = c.frame_for() else { panic!() };
+        let Room::Frame(a) = c.frame_for() else {
+            panic!()
+        };
         c.insert((7, 0), a, PageState::Ready, false);
-        let Room::Frame(b) = c.frame_for() else { panic!() };
+        let Room::Frame(b) = c.frame_for() else {
+            panic!()
+        };
         c.insert((7, 1), b, PageState::Ready, false);
         assert_ne!(a, b);
         // Full: FIFO gives up page 0, the first in.
@@ -316,7 +318,9 @@ mod tests {
     #[test]
     fn a_dirty_victim_is_written_back_first() {
         let mut c = cache(1);
-        let Room::Frame(a) = c.frame_for() else { panic!() };
+        let Room::Frame(a) = c.frame_for() else {
+            panic!()
+        };
         c.insert((3, 5), a, PageState::Ready, true);
         assert_eq!(c.frame_for(), Room::WriteBack((3, 5)));
         c.write_started((3, 5));

@@ -960,7 +960,11 @@ impl Scheme for Segments {
 
     fn reserve_disk(&mut self, disk: &DiskDriver<Tag>, blocks: u64) -> Option<(u64, u64)> {
         let left = disk.blocks.saturating_sub(self.next_block);
-        let n = if blocks == 0 { left / 2 } else { blocks.min(left) };
+        let n = if blocks == 0 {
+            left / 2
+        } else {
+            blocks.min(left)
+        };
         if n == 0 {
             return None;
         }

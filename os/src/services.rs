@@ -209,6 +209,11 @@ pub struct KernelStats {
     /// Pages whose write-back failed with no mapping left to keep them: their data is lost
     /// (each is reported in the kernel's messages).
     pub lost_writes: u64,
+    /// Misaligned loads and stores of processes the kernel emulated.
+    pub misaligned_emulated: u64,
+    /// `mprotect` calls under a scheme without per-page permissions (the areas record the
+    /// change; the hardware cannot enforce it).
+    pub mprotect_unenforced: u64,
 }
 
 impl KernelStats {
@@ -238,6 +243,8 @@ impl KernelStats {
             ("disk.retries", self.disk_retries),
             ("disk.failures", self.disk_failures),
             ("lost_writes", self.lost_writes),
+            ("misaligned_emulated", self.misaligned_emulated),
+            ("mprotect_unenforced", self.mprotect_unenforced),
         ] {
             f(&format!("os.{n}"), v);
         }

@@ -575,7 +575,9 @@ impl Kernel {
                 Ok(pages) => {
                     for (block, bytes) in pages {
                         if let Err(e) = hw.disk_preload(block, &bytes) {
-                            self.sv.messages.push(format!("file data could not be put on the disk: {e}"));
+                            self.sv
+                                .messages
+                                .push(format!("file data could not be put on the disk: {e}"));
                             return Err(Need::Fail(errno::EIO));
                         }
                     }
@@ -629,9 +631,9 @@ impl Kernel {
                         fs.cache.read_done(key, false);
                         fs.cache.read_abandoned(frame);
                     }
-                    self.sv
-                        .messages
-                        .push(format!("reading a file page from disk block {b} failed: {e}"));
+                    self.sv.messages.push(format!(
+                        "reading a file page from disk block {b} failed: {e}"
+                    ));
                     return Err(Need::Fail(errno::EIO));
                 }
                 self.waits.wait(pid, WaitOn::CachePage { ino, index });
@@ -972,7 +974,10 @@ impl Kernel {
             Ok(d) => d,
             Err(r) => return r,
         };
-        let ino = match self.fs_or().and_then(|fs| fs.vfs.resolve(dir, &path, true).map_err(SysResult::from)) {
+        let ino = match self
+            .fs_or()
+            .and_then(|fs| fs.vfs.resolve(dir, &path, true).map_err(SysResult::from))
+        {
             Ok(i) => i,
             Err(r) => return r,
         };
@@ -1007,7 +1012,10 @@ impl Kernel {
             Ok(f) => f,
             Err(r) => return r,
         };
-        match fs.vfs.mkdir(dir, &path, (a[2] as u32) & 0o7777 & !umask, now) {
+        match fs
+            .vfs
+            .mkdir(dir, &path, (a[2] as u32) & 0o7777 & !umask, now)
+        {
             Ok(_) => SysResult::Ret(0),
             Err(e) => e.into(),
         }
@@ -1178,7 +1186,9 @@ impl Kernel {
         };
         let ino = match self.fs_or().and_then(|fs| {
             let ino = fs.vfs.resolve(dir, &path, true).map_err(SysResult::from)?;
-            fs.vfs.access(ino, crate::fs::W_OK).map_err(SysResult::from)?;
+            fs.vfs
+                .access(ino, crate::fs::W_OK)
+                .map_err(SysResult::from)?;
             Ok(ino)
         }) {
             Ok(i) => i,
@@ -1279,7 +1289,8 @@ impl Kernel {
 
     /// The open flags of a description (`fcntl(F_GETFL)`).
     pub(super) fn desc_flags(&self, file: OpenFile) -> Option<u64> {
-        self.desc(file).map(|d| d.flags & !(o::CLOEXEC | o::CREAT | o::EXCL | o::TRUNC | o::NOFOLLOW))
+        self.desc(file)
+            .map(|d| d.flags & !(o::CLOEXEC | o::CREAT | o::EXCL | o::TRUNC | o::NOFOLLOW))
     }
 
     /// Sets a description's `O_APPEND` and `O_NONBLOCK` (`fcntl(F_SETFL)`).

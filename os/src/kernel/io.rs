@@ -132,7 +132,9 @@ impl Kernel {
             return SysResult::Err(errno::EINVAL);
         }
         match self.fd(pid, a[0]) {
-            Ok(f @ OpenFile::Desc(_)) => self.read_file(hw, pid, f, a[1], a[2].min(MAX_RW), Some(a[3])),
+            Ok(f @ OpenFile::Desc(_)) => {
+                self.read_file(hw, pid, f, a[1], a[2].min(MAX_RW), Some(a[3]))
+            }
             Ok(OpenFile::Console(_)) => SysResult::Err(errno::ESPIPE),
             Ok(_) => SysResult::Err(errno::EBADF),
             Err(r) => r,

@@ -1,0 +1,264 @@
+//! Ordinary Linux programs (C with glibc, built by `riscv64-linux-gnu-gcc -static`) run
+//! unchanged under the kernel: the corpus of `programs/linux/` (its `tests.toml` lists each
+//! run with its arguments, environment, standard input, mounts, and the standard output and
+//! exit status `qemu-riscv64` gave), under vm-paging and simple-paging, and under the
+//! partition schemes where the program fits. The ELFs are committed; no cross compiler or
+//! qemu is needed.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use vmlab::hosted::{End, Hosted, Setup, StdinSource};
+use vmlab::machine::apply_set_all;
+use vmlab_cpu::elf::Elf;
+use vmlab_os::kernel::Finish;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("programs/linux")
+}
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    test: Vec<Test>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Test {
+    name: String,
+    elf: String,
+    args: Vec<String>,
+    env: Vec<String>,
+    #[serde(default)]
+    stdin: Option<String>,
+    mounts: Vec<String>,
+    #[serde(default)]
+    cwd: Option<String>,
+    stdout: String,
+    status: u8,
+    linkage: String,
+    #[serde(default)]
+    needs: Vec<String>,
+    #[serde(default)]
+    sysroot: Option<String>,
+}
+
+fn manifest() -> Vec<Test> {
+    let text = std::fs::read_to_string(root().join("tests.toml")).expect("tests.toml");
+    let m: Manifest = toml::from_str(&text).expect("tests.toml parses");
+    m.test
+}
+
+/// What a run gave: standard output, exit status, and the kernel's report lines.
+struct Outcome {
+    stdout: Vec<u8>,
+    status: u8,
+    reports: Vec<String>,
+    unserved: Option<String>,
+    insns: u64,
+}
+
+fn setup(t: &Test) -> Setup {
+    let stdin = match &t.stdin {
+        Some(f) => StdinSource::Bytes(std::fs::read(root().join(f)).expect("stdin file")),
+        None => StdinSource::Empty,
+    };
+    let mounts = t
+        .mounts
+        .iter()
+        .map(|m| {
+            let parts: Vec<&str> = m.split(':').collect();
+            let rw = parts.get(2) == Some(&"rw");
+            (root().join(parts[0]), parts[1].to_string(), rw)
+        })
+        .collect();
+    Setup {
+        argv0: vec![t.elf.clone()],
+        args: t.args.clone(),
+        env: t.env.clone(),
+        stdin,
+        terminal: [false; 3],
+        mounts,
+        cwd: t.cwd.clone(),
+    }
+}
+
+fn run(t: &Test, sets: &[&str]) -> Outcome {
+    let path = root().join(&t.elf);
+    let elf = Elf::open(&path).unwrap_or_else(|e| panic!("{}: {e}", t.name));
+    let mut all: Vec<String> = vec!["run.max_insns=400000000".into()];
+    all.extend(sets.iter().map(|s| s.to_string()));
+    let cfg = apply_set_all("", "(test)", &all).expect("config");
+    let mut h = Hosted::with_setup(cfg, &[(t.name.clone(), elf)], Vec::new(), false, &setup(t))
+        .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+    let end = h.run().clone();
+    let status = match &end {
+        End::Kernel(Finish::AllEnded { status }) => *status,
+        other => panic!("{} {sets:?}: the run did not end: {other:?}", t.name),
+    };
+    let _ = h.sync_files();
+    Outcome {
+        stdout: h.machine.take_output(),
+        status,
+        reports: h.process_reports(),
+        unserved: h.unserved_report(),
+        insns: h.machine.retired(),
+    }
+}
+
+fn check(t: &Test, sets: &[&str]) {
+    let o = run(t, sets);
+    let want = std::fs::read(root().join(&t.stdout)).expect("expected stdout");
+    let what = format!("{} {sets:?}", t.name);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&want),
+        "{what}: stdout (reports {:?}, {:?}, {} instructions)",
+        o.reports,
+        o.unserved,
+        o.insns
+    );
+    assert_eq!(o.status, t.status, "{what}: exit status ({:?})", o.reports);
+}
+
+/// The corpus's static programs, except the long ones (run only under vm-paging).
+fn statics() -> impl Iterator<Item = Test> {
+    manifest().into_iter().filter(|t| t.linkage == "static")
+}
+
+/// Programs of tens of millions of instructions: run once.
+const LONG: &[&str] = &["sieve", "malloc_ds", "recursion"];
+
+#[test]
+fn every_static_program_under_vm_paging() {
+    for t in statics() {
+        check(&t, &["os.scheme=vm-paging"]);
+    }
+}
+
+#[test]
+fn every_static_program_under_simple_paging() {
+    for t in statics().filter(|t| !LONG.contains(&t.name.as_str())) {
+        // Simple paging loads every page at start: a stack that grows is not in it, so
+        // the process starts with the stack it will need.
+        check(
+            &t,
+            &[
+                "os.scheme=simple-paging",
+                "os.stack_size=4194304",
+                "os.stack_limit=8388608",
+            ],
+        );
+    }
+}
+
+#[test]
+fn programs_that_fit_run_under_dynamic_partitions() {
+    // Base and bounds: one contiguous space, no mmap (malloc uses brk), no per-page
+    // protection (the RELRO mprotect is recorded, not enforced).
+    for name in [
+        "hello",
+        "exit42",
+        "printf_int",
+        "printf_float",
+        "strings",
+        "args_env",
+    ] {
+        let t = statics().find(|t| t.name == name).expect(name);
+        check(
+            &t,
+            &["os.scheme=dynamic-partitions", "os.heap_reserve=4194304"],
+        );
+    }
+}
+
+#[test]
+fn a_dynamically_linked_program_is_refused_with_its_interpreter_named() {
+    for t in manifest().into_iter().filter(|t| t.linkage == "dynamic") {
+        let e = Elf::open(&root().join(&t.elf))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("ET_DYN") || e.contains("interpreter"),
+            "{}: {e}",
+            t.name
+        );
+    }
+}
+
+#[test]
+fn a_system_call_not_served_is_named_and_strict_mode_kills() {
+    // uname is served; the corpus's programs make only served calls. A program that makes
+    // an unserved one (rt_sigtimedwait, 137) gets -ENOSYS, and under --strict-syscalls
+    // SIGSYS.
+    let src = "
+        .globl _start
+    _start:
+        li a7, 137
+        ecall
+        li a7, 93
+        neg a0, a0        # exit code: ENOSYS = 38
+        ecall
+    ";
+    let opts = vmlab_cpu::asm::AsmOptions {
+        text_base: vmlab_os::image::HOSTED_TEXT_BASE,
+        ..Default::default()
+    };
+    let obj = vmlab::run_cmd::assemble_file(src, "enosys.s", &opts).expect("assembles");
+    let elf = Elf::parse(&obj.to_elf(), "enosys.s").expect("an ELF");
+    let progs = [("enosys.s".to_string(), elf)];
+    let cfg = apply_set_all("", "(test)", &[]).expect("config");
+    let mut h = Hosted::new(cfg, &progs).expect("boots");
+    assert_eq!(h.run().exit_code(), 38);
+    let report = h.unserved_report().expect("a report");
+    assert!(report.contains("rt_sigtimedwait (137) x1"), "{report}");
+    let cfg = apply_set_all("", "(test)", &["os.strict_syscalls=true".into()]).expect("config");
+    let mut h = Hosted::new(cfg, &progs).expect("boots");
+    assert_eq!(h.run().exit_code(), 128 + 31);
+    let r = h.process_reports().join("\n");
+    assert!(r.contains("rt_sigtimedwait (137)"), "{r}");
+}
+
+#[test]
+fn a_writable_mount_reaches_the_host_and_a_read_only_one_is_never_changed() {
+    let dir = std::env::temp_dir().join(format!("vmlab-linux-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("old.txt"), "old\n").expect("old.txt");
+    let t = |mount: &str| Test {
+        name: "write_out".into(),
+        elf: "bin/write_out".into(),
+        args: vec!["/out".into()],
+        env: vec![],
+        stdin: None,
+        mounts: vec![format!("{}:/out{mount}", dir.display())],
+        cwd: None,
+        stdout: String::new(),
+        status: 0,
+        linkage: "static".into(),
+        needs: vec![],
+        sysroot: None,
+    };
+    // Read-only: the program fails at its first write (fopen: EROFS), the folder stays.
+    let o = run(&t(""), &[]);
+    assert_eq!(o.status, 3, "{:?}", o.reports);
+    let names = |d: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&dir), ["old.txt"]);
+    // Writable: the new file, the directory and the removal reach the host at the end.
+    let o = run(&t(":rw"), &[]);
+    assert_eq!(o.status, 0, "{:?}", o.reports);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "wrote 37890 bytes\n");
+    assert_eq!(names(&dir), ["new.txt", "sub"]);
+    let text = std::fs::read_to_string(dir.join("new.txt")).expect("new.txt");
+    assert_eq!(text.len(), 37890);
+    assert!(text.starts_with("line 0 of the file written in vmlab\n"));
+    assert!(text.ends_with("line 999 of the file written in vmlab\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
