@@ -85,7 +85,11 @@ fn setup(t: &Test) -> Setup {
 fn run(t: &Test, sets: &[&str]) -> Outcome {
     let path = root().join(&t.elf);
     let elf = Elf::open(&path).unwrap_or_else(|e| panic!("{}: {e}", t.name));
-    let mut all: Vec<String> = vec!["run.max_insns=400000000".into()];
+    // Linux's default stack limit (RLIMIT_STACK, `ulimit -s`): 8 MiB.
+    let mut all: Vec<String> = vec![
+        "run.max_insns=400000000".into(),
+        "os.stack_limit=8388608".into(),
+    ];
     all.extend(sets.iter().map(|s| s.to_string()));
     let cfg = apply_set_all("", "(test)", &all).expect("config");
     let mut h = Hosted::with_setup(cfg, &[(t.name.clone(), elf)], Vec::new(), false, &setup(t))
