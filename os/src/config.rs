@@ -183,8 +183,9 @@ pub struct OsConfig {
     /// a page, or a disk block if that is larger.
     pub page_cache_frames: u64,
     /// Disk blocks for the file system's data (files of mounts once read, `/tmp`, new
-    /// files), after the programs' images and before the swap area: 0 (the default) takes
-    /// half of what the images leave.
+    /// files), at the end of the disk (the swap area stays right after the programs'
+    /// images and ends where these begin): 0 (the default) takes half of what the images
+    /// leave.
     pub fs_blocks: u64,
     /// The kernel's costs.
     pub cost: Costs,

@@ -74,6 +74,9 @@ pub struct Contig {
     /// Each process's image on the disk: first block and block count.
     images: BTreeMap<Pid, (u64, u64)>,
     next_block: u64,
+    /// Where the blocks the file system took from the end of the disk begin (the swap
+    /// area stops there).
+    disk_end: Option<u64>,
     block_size: u64,
     stats: ContigStats,
 }
@@ -114,6 +117,7 @@ impl Contig {
             places: BTreeMap::new(),
             images: BTreeMap::new(),
             next_block: 0,
+            disk_end: None,
             block_size: 0,
             stats: ContigStats::default(),
         })
@@ -483,7 +487,9 @@ impl Scheme for Contig {
     }
 
     fn reserve_disk(&mut self, disk: &DiskDriver<Tag>, blocks: u64) -> Option<(u64, u64)> {
-        let left = disk.blocks.saturating_sub(self.next_block);
+        // From the end of the disk: the swap area keeps its place right after the images.
+        let end = self.disk_end.unwrap_or(disk.blocks);
+        let left = end.saturating_sub(self.next_block);
         let n = if blocks == 0 {
             left / 2
         } else {
@@ -492,8 +498,8 @@ impl Scheme for Contig {
         if n == 0 {
             return None;
         }
-        let first = self.next_block;
-        self.next_block += n;
+        let first = end - n;
+        self.disk_end = Some(first);
         Some((first, n))
     }
 

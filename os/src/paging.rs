@@ -318,6 +318,9 @@ pub struct Paging {
     blocks_per_page: u64,
     /// The next free disk block for images (before the swap area is laid out).
     next_block: u64,
+    /// Where the blocks the file system took from the end of the disk begin (the swap
+    /// area stops there).
+    disk_end: Option<u64>,
     stats: PagingStats,
     /// OPT's future, in the second pass.
     future: Option<OptFuture>,
@@ -456,6 +459,7 @@ impl Paging {
             swap: Swap::default(),
             blocks_per_page: 0,
             next_block: 0,
+            disk_end: None,
             stats: PagingStats {
                 frames: count,
                 ..PagingStats::default()
@@ -681,7 +685,11 @@ impl Paging {
         let bpp = self.blocks_per_page.max(1);
         self.swap = Swap {
             first_block: self.next_block,
-            slots: disk.blocks.saturating_sub(self.next_block) / bpp,
+            slots: self
+                .disk_end
+                .unwrap_or(disk.blocks)
+                .saturating_sub(self.next_block)
+                / bpp,
             next: 0,
             free: Vec::new(),
         };
@@ -2034,7 +2042,9 @@ impl Scheme for Paging {
     }
 
     fn reserve_disk(&mut self, disk: &DiskDriver<Tag>, blocks: u64) -> Option<(u64, u64)> {
-        let left = disk.blocks.saturating_sub(self.next_block);
+        // From the end of the disk: the swap area keeps its place right after the images.
+        let end = self.disk_end.unwrap_or(disk.blocks);
+        let left = end.saturating_sub(self.next_block);
         let n = if blocks == 0 {
             left / 2
         } else {
@@ -2043,8 +2053,8 @@ impl Scheme for Paging {
         if n == 0 {
             return None;
         }
-        let first = self.next_block;
-        self.next_block += n;
+        let first = end - n;
+        self.disk_end = Some(first);
         Some((first, n))
     }
 

@@ -133,6 +133,9 @@ pub struct Segments {
     /// whenever one completes).
     room_waiters: Vec<(Pid, usize)>,
     next_block: u64,
+    /// Where the blocks the file system took from the end of the disk begin (the swap
+    /// area stops there).
+    disk_end: Option<u64>,
     block_size: u64,
     stats: SegStats,
 }
@@ -151,6 +154,7 @@ impl Segments {
             repl: Replacer::new(cfg.policy, cfg.seed),
             room_waiters: Vec::new(),
             next_block: 0,
+            disk_end: None,
             block_size: 0,
             stats: SegStats::default(),
         })
@@ -221,7 +225,10 @@ impl Segments {
 
     /// Lays out the swap area on the rest of the disk.
     pub fn layout_swap<T>(&mut self, disk: &DiskDriver<T>) {
-        let blocks = disk.blocks.saturating_sub(self.next_block);
+        let blocks = self
+            .disk_end
+            .unwrap_or(disk.blocks)
+            .saturating_sub(self.next_block);
         self.swap = Memory::new(self.next_block, blocks, crate::placement::Fit::First).ok();
     }
 
@@ -959,7 +966,9 @@ impl Scheme for Segments {
     }
 
     fn reserve_disk(&mut self, disk: &DiskDriver<Tag>, blocks: u64) -> Option<(u64, u64)> {
-        let left = disk.blocks.saturating_sub(self.next_block);
+        // From the end of the disk: the swap area keeps its place right after the images.
+        let end = self.disk_end.unwrap_or(disk.blocks);
+        let left = end.saturating_sub(self.next_block);
         let n = if blocks == 0 {
             left / 2
         } else {
@@ -968,8 +977,8 @@ impl Scheme for Segments {
         if n == 0 {
             return None;
         }
-        let first = self.next_block;
-        self.next_block += n;
+        let first = end - n;
+        self.disk_end = Some(first);
         Some((first, n))
     }
 
