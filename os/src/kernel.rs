@@ -537,6 +537,7 @@ impl Kernel {
                 stack_floor,
             },
         );
+        let comm: Vec<u8> = image.name.bytes().take(15).collect();
         let mut regs = [0u64; 32];
         regs[2] = start.sp();
         Ok(Process {
@@ -557,7 +558,10 @@ impl Kernel {
                 files
             },
             stats: ProcStats::default(),
-            task: crate::process::Task::new(self.cfg.stack_limit),
+            task: crate::process::Task {
+                comm,
+                ..crate::process::Task::new(self.cfg.stack_limit)
+            },
         })
     }
 

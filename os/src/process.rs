@@ -539,6 +539,8 @@ pub struct Task {
     pub cwd: u64,
     /// The file-mode creation mask.
     pub umask: u32,
+    /// The thread's name (`prctl(PR_SET_NAME)`; the program's file name to start with).
+    pub comm: Vec<u8>,
 }
 
 impl Task {
@@ -566,6 +568,7 @@ impl Task {
             rlimits,
             cwd: crate::fs::ROOT_INO,
             umask: 0o022,
+            comm: Vec::new(),
         }
     }
 }

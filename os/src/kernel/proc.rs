@@ -233,3 +233,169 @@ impl Kernel {
         }
     }
 }
+
+/// `prctl` options served.
+const PR_SET_NAME: u64 = 15;
+const PR_GET_NAME: u64 = 16;
+const PR_GET_DUMPABLE: u64 = 3;
+
+/// `riscv_hwprobe` keys (`asm/hwprobe.h`).
+mod hwprobe {
+    pub const MVENDORID: i64 = 0;
+    pub const MARCHID: i64 = 1;
+    pub const MIMPID: i64 = 2;
+    pub const BASE_BEHAVIOR: i64 = 3;
+    pub const IMA_EXT_0: i64 = 4;
+    pub const CPUPERF_0: i64 = 5;
+    /// `BASE_BEHAVIOR`: the IMA base as ratified.
+    pub const BASE_BEHAVIOR_IMA: u64 = 1;
+    /// `IMA_EXT_0` bits: F and D, C.
+    pub const IMA_FD: u64 = 1 << 0;
+    pub const IMA_C: u64 = 1 << 1;
+    /// `CPUPERF_0`: misaligned accesses are emulated (by the kernel).
+    pub const MISALIGNED_EMULATED: u64 = 1;
+}
+
+impl Kernel {
+    /// `setuid(id)`, `setgid(id)`: the guest user may set its ids only to its own (an
+    /// unprivileged user cannot become another).
+    pub(super) fn sys_setid(&mut self, _hw: &mut dyn Hw, _pid: Pid, a: [u64; 6]) -> SysResult {
+        let ok = |v: u64| v as u32 == GUEST_UID as u32 || v as u32 == u32::MAX;
+        if ok(a[0]) {
+            SysResult::Ret(0)
+        } else {
+            SysResult::Err(errno::EPERM)
+        }
+    }
+
+    /// `setresuid(r, e, s)`, `setresgid`: every id given is the guest's own, or -1 (left
+    /// as it is).
+    pub(super) fn sys_setids(&mut self, _hw: &mut dyn Hw, _pid: Pid, a: [u64; 6]) -> SysResult {
+        let ok = |v: u64| v as u32 == GUEST_UID as u32 || v as u32 == u32::MAX;
+        if ok(a[0]) && ok(a[1]) && ok(a[2]) {
+            SysResult::Ret(0)
+        } else {
+            SysResult::Err(errno::EPERM)
+        }
+    }
+
+    /// `setreuid`/`setregid`: two ids.
+    pub(super) fn sys_setreid(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        self.sys_setids(hw, pid, [a[0], a[1], u64::MAX, 0, 0, 0])
+    }
+
+    /// `getpgid(pid)`, `getsid(pid)`: each process leads its own group and session.
+    pub(super) fn sys_getpgid(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        match a[0] {
+            0 => SysResult::Ret(u64::from(pid)),
+            p if self.index(p as Pid).is_some() => SysResult::Ret(p),
+            _ => SysResult::Err(errno::ESRCH),
+        }
+    }
+
+    /// `setpgid(pid, pgid)`: only to its own group (it leads it already).
+    pub(super) fn sys_setpgid(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let target = if a[0] == 0 { u64::from(pid) } else { a[0] };
+        let group = if a[1] == 0 { target } else { a[1] };
+        if target != u64::from(pid) {
+            return SysResult::Err(errno::ESRCH);
+        }
+        if group != target {
+            return SysResult::Err(errno::EPERM);
+        }
+        SysResult::Ret(0)
+    }
+
+    /// `setsid()`: it leads a group already, so Linux refuses (`EPERM`).
+    pub(super) fn sys_setsid(&mut self, _hw: &mut dyn Hw, _pid: Pid, _a: [u64; 6]) -> SysResult {
+        SysResult::Err(errno::EPERM)
+    }
+
+    /// `getgroups(size, list)`: no supplementary groups.
+    pub(super) fn sys_getgroups(&mut self, _hw: &mut dyn Hw, _pid: Pid, _a: [u64; 6]) -> SysResult {
+        SysResult::Ret(0)
+    }
+
+    /// `prctl(option, ...)`: the thread's name (`PR_SET_NAME`, `PR_GET_NAME`, 16 bytes with
+    /// the NUL) and `PR_GET_DUMPABLE`; other options are `EINVAL`.
+    pub(super) fn sys_prctl(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let Some(pi) = self.index(pid) else {
+            return SysResult::NoReturn;
+        };
+        match a[0] {
+            PR_GET_NAME => {
+                let mut name = [0u8; 16];
+                let comm = &self.procs[pi].task.comm;
+                let n = comm.len().min(15);
+                name[..n].copy_from_slice(&comm[..n]);
+                match self.copy_to_user(hw, pid, a[1], &name) {
+                    Ok(()) => SysResult::Ret(0),
+                    Err(f) => f.into(),
+                }
+            }
+            PR_SET_NAME => match self.copy_string_from_user(hw, pid, a[1], 16) {
+                Ok(n) => {
+                    let mut n = n.unwrap_or_default();
+                    n.truncate(15);
+                    if let Some(pi) = self.index(pid) {
+                        self.procs[pi].task.comm = n;
+                    }
+                    SysResult::Ret(0)
+                }
+                Err(f) => f.into(),
+            },
+            PR_GET_DUMPABLE => SysResult::Ret(1),
+            _ => SysResult::Err(errno::EINVAL),
+        }
+    }
+
+    /// `riscv_hwprobe(pairs, count, cpusetsize, cpus, flags)`: each `(key, value)` pair
+    /// gets the hart's value; an unknown key becomes -1.
+    pub(super) fn sys_riscv_hwprobe(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        a: [u64; 6],
+    ) -> SysResult {
+        let (pairs, count, flags) = (a[0], a[1], a[4]);
+        if flags != 0 {
+            return SysResult::Err(errno::EINVAL);
+        }
+        if count == 0 {
+            return SysResult::Ret(0);
+        }
+        let Some(len) = count.checked_mul(16).filter(|&l| l <= 1 << 20) else {
+            return SysResult::Err(errno::EINVAL);
+        };
+        let mut b = match self.copy_from_user(hw, pid, pairs, len) {
+            Ok(b) => b,
+            Err(f) => return f.into(),
+        };
+        let letters = self.hwcap;
+        let has = |c: u8| letters & (1 << (c - b'a')) != 0;
+        for p in b.chunks_mut(16) {
+            let key = i64::from_le_bytes(p[..8].try_into().unwrap_or_default());
+            let value = match key {
+                hwprobe::MVENDORID | hwprobe::MARCHID | hwprobe::MIMPID => Some(0),
+                hwprobe::BASE_BEHAVIOR => Some(hwprobe::BASE_BEHAVIOR_IMA),
+                hwprobe::IMA_EXT_0 => Some(
+                    if has(b'f') && has(b'd') { hwprobe::IMA_FD } else { 0 }
+                        | if has(b'c') { hwprobe::IMA_C } else { 0 },
+                ),
+                hwprobe::CPUPERF_0 => Some(hwprobe::MISALIGNED_EMULATED),
+                _ => None,
+            };
+            match value {
+                Some(v) => p[8..].copy_from_slice(&v.to_le_bytes()),
+                None => {
+                    p[..8].copy_from_slice(&(-1i64).to_le_bytes());
+                    p[8..].copy_from_slice(&0u64.to_le_bytes());
+                }
+            }
+        }
+        match self.copy_to_user(hw, pid, pairs, &b) {
+            Ok(()) => SysResult::Ret(0),
+            Err(f) => f.into(),
+        }
+    }
+}
