@@ -40,6 +40,8 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+// (Parsed once per run: the size of the largest variant does not matter.)
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Translate the virtual addresses of a scenario file and show every step.
     #[command(

@@ -826,8 +826,7 @@ impl Kernel {
                 self.kill(hw, pid, k);
                 return;
             }
-            let (mem, mut cx) = self.split(hw);
-            let outcome = mem.fault(&mut cx, pid, va, access, epc);
+            let outcome = self.fault_counted(hw, pid, va, access, epc);
             match outcome {
                 Outcome::Resume => {}
                 Outcome::Block => self.block(hw, pid),
@@ -994,6 +993,19 @@ impl Kernel {
         }
         self.sv.stats.misaligned_emulated += 1;
         Ok(())
+    }
+
+    /// The scheme serves the fault of `pid` at `va`.
+    pub(super) fn fault_counted(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        va: u64,
+        access: Access,
+        epc: u64,
+    ) -> Outcome {
+        let (mem, mut cx) = self.split(hw);
+        mem.fault(&mut cx, pid, va, access, epc)
     }
 
     fn block(&mut self, hw: &mut dyn Hw, pid: Pid) {

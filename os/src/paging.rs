@@ -1092,8 +1092,7 @@ impl Paging {
                 .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
             let _ = self.map(cx, pid, vpn, frame, perm, dirty);
             self.flush_page(cx.sv, cx.hw, pid, vpn);
-            cx.sv
-                .fault(cx.hw, &mut cx.procs[pi].stats, pid, va, access, "minor");
+            cx.fault(pi, pid, va, access, "minor");
             return Outcome::Resume;
         }
         if self.simple {
@@ -1442,8 +1441,7 @@ impl Paging {
                 cx.sv.stats.pages_in += 1;
                 cx.procs[pi].stats.pages_in += 1;
                 cx.waits.wait(pid, page_wait(pid, vpn));
-                cx.sv
-                    .fault(cx.hw, &mut cx.procs[pi].stats, pid, va, access, "major");
+                cx.fault(pi, pid, va, access, "major");
                 Outcome::Block
             }
             None => {
@@ -1452,8 +1450,7 @@ impl Paging {
                 // start.)
                 let start = cx.fill_start(pid, va, frame, self.page);
                 self.install(cx, pid, vpn, frame, pending.store || start);
-                cx.sv
-                    .fault(cx.hw, &mut cx.procs[pi].stats, pid, va, access, "minor");
+                cx.fault(pi, pid, va, access, "minor");
                 Outcome::Resume
             }
         }

@@ -330,9 +330,28 @@ pub struct ProcStats {
     pub switches: u64,
     /// Cycles it spent blocked on the disk.
     pub blocked_cycles: u64,
+    /// Its page (or segment) faults, minor and major, by the kind of area they fell in, in
+    /// the order of [`ProcStats::AREAS`].
+    pub faults_by_area: [u64; 6],
 }
 
 impl ProcStats {
+    /// The kinds of area faults are counted by (`faults.by_area.NAME`): program text,
+    /// data and `.bss`, heap, stack, anonymous `mmap`, file `mmap` (shared libraries too).
+    pub const AREAS: [&'static str; 6] = ["text", "data", "heap", "stack", "mmap", "file"];
+
+    /// The slot of [`ProcStats::faults_by_area`] for an area of kind `k`.
+    pub fn area_slot(k: &AreaKind) -> usize {
+        match k {
+            AreaKind::Text => 0,
+            AreaKind::Data => 1,
+            AreaKind::Heap => 2,
+            AreaKind::Stack => 3,
+            AreaKind::Anon => 4,
+            AreaKind::File { .. } => 5,
+        }
+    }
+
     /// Walks the counters under `prefix.NAME` in a stable order.
     pub fn for_each(&self, prefix: &str, f: &mut dyn FnMut(&str, u64)) {
         for (n, v) in [
@@ -347,6 +366,9 @@ impl ProcStats {
             ("blocked_cycles", self.blocked_cycles),
         ] {
             f(&format!("{prefix}.{n}"), v);
+        }
+        for (n, v) in Self::AREAS.iter().zip(self.faults_by_area) {
+            f(&format!("{prefix}.faults.by_area.{n}"), v);
         }
     }
 }

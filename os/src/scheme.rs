@@ -15,7 +15,7 @@ use crate::config::{OsConfig, SchemeKind};
 use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, Finished, OptFuture, Outcome, Tag};
-use crate::process::{Access, AddressSpace, Pid, Process, Spaces};
+use crate::process::{Access, AddressSpace, AreaKind, Pid, ProcStats, Process, Spaces};
 use crate::services::{DiskDriver, Done, Services};
 use crate::wait::WaitQueues;
 
@@ -54,6 +54,26 @@ impl Cx<'_> {
             Some(m) => m.fill_start(self.hw, va, pa, len),
             None => false,
         }
+    }
+
+    /// Counts a fault of the process at `pi` (`pid`) at `va` (`kind`: `minor` or `major`),
+    /// in the kernel's and the process's counters and by the kind of area `va` lies in (a
+    /// fault below every area grows the stack), and records its trace event.
+    pub fn fault(&mut self, pi: usize, pid: Pid, va: u64, access: Access, kind: &'static str) {
+        let Some(p) = self.procs.get_mut(pi) else {
+            return;
+        };
+        let slot = self
+            .spaces
+            .get(&p.space)
+            .and_then(|m| m.area(va))
+            .map_or(ProcStats::area_slot(&AreaKind::Stack), |a| {
+                ProcStats::area_slot(&a.kind)
+            });
+        if matches!(kind, "minor" | "major") {
+            p.stats.faults_by_area[slot] += 1;
+        }
+        self.sv.fault(self.hw, &mut p.stats, pid, va, access, kind);
     }
 
     /// The address space `pid` runs in, to change.

@@ -505,17 +505,17 @@ impl Segments {
             return Outcome::Block;
         }
         let outcome = self.bring_in(cx, pid, s);
-        let Some(p) = cx.procs.iter_mut().find(|p| p.pid == pid) else {
+        let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
             return Outcome::Resume;
         };
         match outcome {
             Ok(true) => {
                 cx.waits.wait(pid, seg_wait(pid, s));
-                cx.sv.fault(cx.hw, &mut p.stats, pid, va, access, "major");
+                cx.fault(pi, pid, va, access, "major");
                 Outcome::Block
             }
             Ok(false) => {
-                cx.sv.fault(cx.hw, &mut p.stats, pid, va, access, "minor");
+                cx.fault(pi, pid, va, access, "minor");
                 let _ = Segments::activate(self, cx.hw, pid);
                 Outcome::Resume
             }

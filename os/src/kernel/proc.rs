@@ -379,8 +379,11 @@ impl Kernel {
                 hwprobe::MVENDORID | hwprobe::MARCHID | hwprobe::MIMPID => Some(0),
                 hwprobe::BASE_BEHAVIOR => Some(hwprobe::BASE_BEHAVIOR_IMA),
                 hwprobe::IMA_EXT_0 => Some(
-                    if has(b'f') && has(b'd') { hwprobe::IMA_FD } else { 0 }
-                        | if has(b'c') { hwprobe::IMA_C } else { 0 },
+                    if has(b'f') && has(b'd') {
+                        hwprobe::IMA_FD
+                    } else {
+                        0
+                    } | if has(b'c') { hwprobe::IMA_C } else { 0 },
                 ),
                 hwprobe::CPUPERF_0 => Some(hwprobe::MISALIGNED_EMULATED),
                 _ => None,
