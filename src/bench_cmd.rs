@@ -83,6 +83,94 @@ pub fn measure(
     })
 }
 
+/// The pairs `vmlab bench --hosted` compares: each benchmark on the bare machine and the
+/// same source built as a static Linux program, run under the kernel.
+pub const HOSTED_PAIRS: &[(&str, &str)] = &[
+    ("programs/bench/matmul.elf", "programs/bench/linux/matmul"),
+    ("programs/bench/crc.elf", "programs/bench/linux/crc"),
+    ("programs/bench/sieve.elf", "programs/bench/linux/sieve"),
+    (
+        "programs/bench/ptrchase.elf",
+        "programs/bench/linux/ptrchase",
+    ),
+];
+
+/// Measures the Linux program `program` run under the kernel, `repeat` times (keeping the
+/// fastest): the host time of the whole run, the kernel's work included.
+pub fn measure_hosted(
+    program: &str,
+    cfg: &MachineConfig,
+    repeat: u32,
+) -> Result<Measurement, String> {
+    let elf = vmlab_cpu::elf::Elf::open(std::path::Path::new(program))
+        .map_err(|e| format!("error: {e}"))?;
+    let progs = [(program.to_string(), elf)];
+    let mut best = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let mut h =
+            crate::hosted::Hosted::new(cfg.clone(), &progs).map_err(|e| format!("error: {e}"))?;
+        let t = Instant::now();
+        h.run();
+        best = best.min(t.elapsed().as_secs_f64());
+        last = Some(h);
+    }
+    let h = last.expect("at least one run");
+    let instret = h.machine.retired();
+    Ok(Measurement {
+        program: program.to_string(),
+        instret,
+        cycles: h.machine.now(),
+        exit_code: h.end().map_or(0, |e| e.exit_code()),
+        seconds: best,
+        mips: instret as f64 / best.max(1e-9) / 1e6,
+        host_check: None,
+    })
+}
+
+/// `vmlab bench --hosted`: each pair of [`HOSTED_PAIRS`], and how fast the hosted run
+/// simulates relative to the bare one (simulated instructions per host second).
+pub fn main_hosted(sets: &[String], repeat: u32, json: bool) -> ExitCode {
+    let cfg = match apply_set_all("", "(defaults)", sets) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(crate::cli::EXIT_INPUT);
+        }
+    };
+    let mut rows = Vec::new();
+    for (bare, hosted) in HOSTED_PAIRS {
+        let b = measure(bare, &cfg, repeat, false);
+        let h = measure_hosted(hosted, &cfg, repeat);
+        let (b, h) = match (b, h) {
+            (Ok(b), Ok(h)) => (b, h),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("{e}");
+                return ExitCode::from(crate::cli::EXIT_INPUT);
+            }
+        };
+        let ratio = h.mips / b.mips.max(1e-9);
+        if !json {
+            println!(
+                "{:<30} bare {:>8.1} MIPS   {:<30} hosted {:>8.1} MIPS   {:>5.1}%",
+                b.program,
+                b.mips,
+                h.program,
+                h.mips,
+                100.0 * ratio
+            );
+        }
+        rows.push(serde_json::json!({ "bare": b, "hosted": h, "ratio": ratio }));
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
 /// `vmlab bench`.
 pub fn main(
     programs: &[PathBuf],

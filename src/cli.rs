@@ -204,6 +204,10 @@ vmlab bench programs/bench/chase.elf --set memory.l2.enabled=true"
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Compare each benchmark on the bare machine with the same source built as a static
+        /// Linux program (programs/bench/linux/) run under the kernel.
+        #[arg(long, conflicts_with = "programs")]
+        hosted: bool,
     },
     /// Print the machine configuration a run would use, as a complete machine file.
     #[command(
@@ -304,7 +308,14 @@ pub fn main() -> ExitCode {
             repeat,
             check_host,
             json,
-        } => crate::bench_cmd::main(&programs, &sets, repeat, check_host, json),
+            hosted,
+        } => {
+            if hosted {
+                crate::bench_cmd::main_hosted(&sets, repeat, json)
+            } else {
+                crate::bench_cmd::main(&programs, &sets, repeat, check_host, json)
+            }
+        }
         Command::Config { machine, sets } => {
             let opts = crate::run_cmd::RunOptions {
                 machine,
