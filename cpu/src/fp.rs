@@ -163,8 +163,11 @@ fn is_snan<F: Format>(x: F) -> bool {
 }
 
 /// Turns a rounded result into RISC-V's: the canonical NaN for any NaN, the flags as
-/// `fflags` bits, and underflow decided after rounding. `wide` redoes the operation in the
-/// wide format (called only for a result that rounded to the smallest normal magnitude).
+/// `fflags` bits, underflow decided after rounding, and overflow whenever the result
+/// rounded with an unbounded exponent exceeds the largest finite number (`APFloat` flags
+/// it only when the result becomes infinite, not when a directed rounding mode gives the
+/// largest finite number). `wide` redoes the operation in the wide format; it is called
+/// only for an inexact result of the smallest normal or the largest finite magnitude.
 fn round_tiny<F: Format>(r: StatusAnd<F>, wide: impl FnOnce() -> F::Wide) -> (u64, u8) {
     let StatusAnd { status, value } = r;
     if value.is_nan() {
@@ -172,10 +175,17 @@ fn round_tiny<F: Format>(r: StatusAnd<F>, wide: impl FnOnce() -> F::Wide) -> (u6
     }
     let bits = value.to_bits() as u64;
     let mut fl = status_flags(status);
-    if fl & flags::NX != 0 && fl & flags::UF == 0 && bits & !F::SIGN == F::MIN_NORMAL {
-        let w = wide();
-        if w.abs() < F::wide_min_normal() {
-            fl |= flags::UF;
+    let magnitude = bits & !F::SIGN;
+    if fl & flags::NX != 0 && fl & (flags::UF | flags::OF) == 0 {
+        if magnitude == F::MIN_NORMAL {
+            if wide().abs() < F::wide_min_normal() {
+                fl |= flags::UF;
+            }
+        } else if magnitude == F::largest().to_bits() as u64 {
+            let largest: F::Wide = F::largest().convert(&mut false).value;
+            if wide().abs() > largest {
+                fl |= flags::OF;
+            }
         }
     }
     (bits, fl)
@@ -645,5 +655,500 @@ pub fn unbox32(r: u64) -> u32 {
         r as u32
     } else {
         0x7fc0_0000
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flags::*;
+
+    const ONE: u32 = 0x3f80_0000;
+    const TWO: u32 = 0x4000_0000;
+    const THREE: u32 = 0x4040_0000;
+    const HALF: u32 = 0x3f00_0000;
+    const NZERO: u32 = 0x8000_0000;
+    const INF: u32 = 0x7f80_0000;
+    const NINF: u32 = 0xff80_0000;
+    const QNAN: u32 = 0x7fc0_0000;
+    const SNAN: u32 = 0x7f80_0001;
+    const MAX: u32 = 0x7f7f_ffff;
+    const MIN_NORMAL: u32 = 0x0080_0000;
+    const BELOW_ONE: u32 = 0x3f7f_ffff;
+    const D_ONE: u64 = 0x3ff0_0000_0000_0000;
+    const D_QNAN: u64 = 0x7ff8_0000_0000_0000;
+    const D_SNAN: u64 = 0x7ff0_0000_0000_0001;
+    const D_MIN_NORMAL: u64 = 0x0010_0000_0000_0000;
+    const D_BELOW_ONE: u64 = 0x3fef_ffff_ffff_ffff;
+
+    use Rm::*;
+
+    /// A single-precision binary operation: result bits and flags.
+    fn check32(op: BinOp, a: u32, b: u32, rm: Rm, want: (u32, u8)) {
+        assert_eq!(
+            binop32(op, a, b, rm),
+            want,
+            "{op:?} {a:#x} {b:#x} {rm:?}: got {:#x?}",
+            binop32(op, a, b, rm)
+        );
+    }
+
+    #[test]
+    fn single_arithmetic_results_and_flags() {
+        use BinOp::*;
+        for (op, a, b, rm, want) in [
+            (Add, ONE, TWO, Rne, (THREE, 0)),
+            // 1 + 2^-24 is a tie: to even (1.0) or up.
+            (Add, ONE, 0x3380_0000, Rne, (ONE, NX)),
+            (Add, ONE, 0x3380_0000, Rup, (0x3f80_0001, NX)),
+            (Add, ONE, 0x3380_0000, Rmm, (0x3f80_0001, NX)),
+            (Add, ONE, 0x3380_0000, Rtz, (ONE, NX)),
+            // Overflow: to infinity or to the largest finite value by mode.
+            (Add, MAX, MAX, Rne, (INF, OF | NX)),
+            (Add, MAX, MAX, Rtz, (MAX, OF | NX)),
+            // The largest finite value plus half an ulp rounds down without overflow.
+            (Add, MAX, 0x7300_0000, Rtz, (MAX, NX)),
+            (Add, MAX, 0x7300_0000, Rne, (INF, OF | NX)),
+            (Add, MAX, MAX, Rdn, (MAX, OF | NX)),
+            (Add, MAX, MAX, Rup, (INF, OF | NX)),
+            (Mul, MAX | NZERO, TWO, Rup, (MAX | NZERO, OF | NX)),
+            (Mul, MAX | NZERO, TWO, Rdn, (NINF, OF | NX)),
+            // Invalid operations give the canonical NaN.
+            (Sub, INF, INF, Rne, (QNAN, NV)),
+            (Mul, INF, 0, Rne, (QNAN, NV)),
+            (Div, 0, 0, Rne, (QNAN, NV)),
+            (Div, INF, NINF, Rne, (QNAN, NV)),
+            // NaN operands: canonical result; NV only for a signalling one.
+            (Add, SNAN, ONE, Rne, (QNAN, NV)),
+            (Add, ONE, 0xffc0_1234, Rne, (QNAN, 0)),
+            (Mul, 0x7fc0_0001, 0, Rne, (QNAN, 0)),
+            (Mul, SNAN, 0, Rne, (QNAN, NV)),
+            // Division by zero.
+            (Div, ONE, 0, Rne, (INF, DZ)),
+            (Div, ONE, NZERO, Rne, (NINF, DZ)),
+            (Div, INF, 0, Rne, (INF, 0)),
+            // Exact zero sums: +0, except -0 when rounding down.
+            (Sub, ONE, ONE, Rne, (0, 0)),
+            (Sub, ONE, ONE, Rdn, (NZERO, 0)),
+            (Add, NZERO, NZERO, Rne, (NZERO, 0)),
+            (Add, NZERO, 0, Rup, (0, 0)),
+            // Tininess after rounding: 2^-126 * (1 - 2^-24) rounds (to nearest, or up) to
+            // the smallest normal, but with an unbounded exponent it is exact and below
+            // 2^-126: tiny and inexact, so UF.
+            (Mul, MIN_NORMAL, BELOW_ONE, Rne, (MIN_NORMAL, UF | NX)),
+            (Mul, MIN_NORMAL, BELOW_ONE, Rup, (MIN_NORMAL, UF | NX)),
+            (Mul, MIN_NORMAL, BELOW_ONE, Rtz, (0x007f_ffff, UF | NX)),
+            // 2^-126 * (1 - 2^-23) is an exact subnormal: no flag at all.
+            (Mul, MIN_NORMAL, 0x3f7f_fffe, Rne, (0x007f_ffff, 0)),
+            // Rounding up from above 2^-126 is not tiny.
+            (Mul, 0x0080_0001, BELOW_ONE, Rne, (MIN_NORMAL, NX)),
+            // The smallest subnormal halved: a tie to zero (even) or up.
+            (Mul, 1, HALF, Rne, (0, UF | NX)),
+            (Mul, 1, HALF, Rup, (1, UF | NX)),
+            (Div, 1, TWO, Rdn, (0, UF | NX)),
+            (Mul, 1 | NZERO, HALF, Rne, (NZERO, UF | NX)),
+        ] {
+            check32(op, a, b, rm, want);
+        }
+    }
+
+    #[test]
+    fn double_arithmetic_tininess_and_nans() {
+        use BinOp::*;
+        for (op, a, b, rm, want) in [
+            (Add, D_ONE, D_ONE, Rne, (0x4000_0000_0000_0000, 0)),
+            (Mul, D_MIN_NORMAL, D_BELOW_ONE, Rne, (D_MIN_NORMAL, UF | NX)),
+            (
+                Mul,
+                D_MIN_NORMAL,
+                D_BELOW_ONE,
+                Rtz,
+                (0x000f_ffff_ffff_ffff, UF | NX),
+            ),
+            (Add, D_SNAN, D_ONE, Rne, (D_QNAN, NV)),
+            (Div, D_ONE, 0, Rne, (0x7ff0_0000_0000_0000, DZ)),
+            (
+                Add,
+                0x7fef_ffff_ffff_ffff,
+                0x7fef_ffff_ffff_ffff,
+                Rtz,
+                (0x7fef_ffff_ffff_ffff, OF | NX),
+            ),
+        ] {
+            assert_eq!(binop64(op, a, b, rm), want, "{op:?} {a:#x} {b:#x} {rm:?}");
+        }
+    }
+
+    #[test]
+    fn fused_multiply_add_rounds_once() {
+        use FmaOp::*;
+        let a = 0x3f80_0001; // 1 + 2^-23
+        let c = 0x3f80_0002 | NZERO; // -(1 + 2^-22)
+        for (op, x, y, z, rm, want) in [
+            // (1 + 2^-23)^2 - (1 + 2^-22) = 2^-46 exactly; two roundings would give 0.
+            (Madd, a, a, c, Rne, (0x2880_0000, 0)),
+            (Msub, a, a, c & !NZERO, Rne, (0x2880_0000, 0)),
+            (Nmadd, a, a, c, Rne, (0x2880_0000 | NZERO, 0)),
+            (Nmsub, a, a, c & !NZERO, Rne, (0x2880_0000 | NZERO, 0)),
+            // 0 x inf + qNaN is invalid (the ISA manual's rule), and so is inf x 0 + 1.
+            (Madd, 0, INF, QNAN, Rne, (QNAN, NV)),
+            (Madd, INF, 0, ONE, Rne, (QNAN, NV)),
+            (Madd, ONE, ONE, QNAN, Rne, (QNAN, 0)),
+            (Madd, ONE, ONE, SNAN, Rne, (QNAN, NV)),
+            // inf - inf in the addition.
+            (Madd, INF, ONE, NINF, Rne, (QNAN, NV)),
+            // Exact zero: +0 to nearest, -0 rounding down; fnmadd of zeros.
+            (Madd, ONE, ONE, ONE | NZERO, Rne, (0, 0)),
+            (Madd, ONE, ONE, ONE | NZERO, Rdn, (NZERO, 0)),
+            (Nmadd, 0, ONE, 0, Rne, (NZERO, 0)),
+            (Nmsub, 0, ONE, 0, Rne, (0, 0)),
+            (Madd, TWO, THREE, ONE, Rne, (0x40e0_0000, 0)),
+            (Madd, MAX, TWO, NINF, Rne, (NINF, 0)),
+            (Madd, MAX, TWO, 0, Rne, (INF, OF | NX)),
+        ] {
+            assert_eq!(
+                fma32(op, x, y, z, rm),
+                want,
+                "{op:?} {x:#x} {y:#x} {z:#x} {rm:?}"
+            );
+        }
+        assert_eq!(
+            fma64(Madd, 0, 0x7ff0_0000_0000_0000, D_QNAN, Rne),
+            (D_QNAN, NV)
+        );
+    }
+
+    #[test]
+    fn square_roots() {
+        for (a, rm, want) in [
+            (0x4080_0000, Rne, (TWO, 0)),
+            (TWO, Rne, (0x3fb5_04f3, NX)),
+            (TWO, Rup, (0x3fb5_04f4, NX)),
+            (TWO, Rtz, (0x3fb5_04f3, NX)),
+            (ONE | NZERO, Rne, (QNAN, NV)),
+            (NINF, Rne, (QNAN, NV)),
+            (NZERO, Rne, (NZERO, 0)),
+            (0, Rne, (0, 0)),
+            (INF, Rne, (INF, 0)),
+            (SNAN, Rne, (QNAN, NV)),
+            (QNAN | NZERO, Rne, (QNAN, 0)),
+            // The smallest subnormal: 2^-149 has root 2^-74.5.
+            (1, Rne, (0x1a35_04f3, NX)),
+            (MAX, Rne, (0x5f7f_ffff, NX)),
+        ] {
+            assert_eq!(sqrt32(a, rm), want, "sqrt {a:#x} {rm:?}");
+        }
+        for (a, rm, want) in [
+            (0x4000_0000_0000_0000, Rne, (0x3ff6_a09e_667f_3bcd, NX)),
+            (0x4000_0000_0000_0000, Rup, (0x3ff6_a09e_667f_3bcd, NX)),
+            (0x4000_0000_0000_0000, Rtz, (0x3ff6_a09e_667f_3bcc, NX)),
+            (0x4010_0000_0000_0000, Rne, (0x4000_0000_0000_0000, 0)),
+            (1, Rne, (0x1e60_0000_0000_0000, 0)),
+            (D_SNAN, Rne, (D_QNAN, NV)),
+        ] {
+            assert_eq!(sqrt64(a, rm), want, "sqrt {a:#x} {rm:?}");
+        }
+    }
+
+    #[test]
+    fn conversions_to_integers_saturate_with_nv() {
+        use IntKind::*;
+        let m = |v: i64| v as u64;
+        for (a, kind, rm, want) in [
+            (0x4020_0000u32, W, Rne, (m(2), NX)), // 2.5
+            (0x4020_0000, W, Rmm, (m(3), NX)),
+            (0x4020_0000, W, Rup, (m(3), NX)),
+            (0xc020_0000, W, Rdn, (m(-3), NX)),
+            (0xc020_0000, W, Rtz, (m(-2), NX)),
+            (0xc020_0000, W, Rne, (m(-2), NX)),
+            (0xc020_0000, W, Rmm, (m(-3), NX)),
+            (QNAN, W, Rne, (m(0x7fff_ffff), NV)),
+            (QNAN | NZERO, W, Rne, (m(0x7fff_ffff), NV)),
+            (SNAN, L, Rne, (m(i64::MAX), NV)),
+            (QNAN, Wu, Rne, (u64::MAX, NV)), // 2^32 - 1, sign-extended
+            (QNAN, Lu, Rne, (u64::MAX, NV)),
+            (NINF, W, Rne, (m(i64::from(i32::MIN)), NV)),
+            (INF, W, Rne, (m(0x7fff_ffff), NV)),
+            (0x4f32_d05e, W, Rne, (m(0x7fff_ffff), NV)), // 3e9
+            (0xcf00_0000, W, Rne, (m(i64::from(i32::MIN)), 0)), // -2^31 exactly
+            (0xbf80_0000, Wu, Rne, (0, NV)),             // -1
+            (0xbf00_0000, Wu, Rtz, (0, NX)),             // -0.5 rounds to -0: in range
+            (0xbf00_0000, Wu, Rdn, (0, NV)),             // -0.5 rounds to -1
+            (0x4f6e_6b28, Wu, Rne, (0xffff_ffff_ee6b_2800, 0)), // 4e9, sign-extended
+            (0x5f80_0000, Lu, Rne, (u64::MAX, NV)),      // 2^64
+            (0x5f7f_ffff, Lu, Rne, (0xffff_ff00_0000_0000, 0)),
+            (NZERO, L, Rne, (0, 0)),
+            (1, L, Rup, (1, NX)),
+            (1 | NZERO, L, Rdn, (m(-1), NX)),
+        ] {
+            assert_eq!(f32_to_int(a, kind, rm), want, "{a:#x} {kind:?} {rm:?}");
+        }
+        for (a, kind, rm, want) in [
+            (0x43e0_0000_0000_0000u64, L, Rne, (m(i64::MAX), NV)), // 2^63
+            (0xc3e0_0000_0000_0000, L, Rne, (m(i64::MIN), 0)),     // -2^63
+            (0xc1e0_0000_0010_0000, W, Rtz, (m(i64::from(i32::MIN)), NX)), // -2^31 - 0.5
+            (0xc1e0_0000_0010_0000, W, Rdn, (m(i64::from(i32::MIN)), NV)),
+            (0x41ef_ffff_ffe0_0000, Wu, Rne, (u64::MAX, 0)), // 2^32 - 1
+            (0x41f0_0000_0000_0000, Wu, Rne, (u64::MAX, NV)), // 2^32
+            (D_QNAN, Lu, Rne, (u64::MAX, NV)),
+            (0x7ff0_0000_0000_0000 | (1 << 63), Lu, Rne, (0, NV)),
+            (0x3fe0_0000_0000_0000, L, Rmm, (1, NX)), // 0.5
+            (0x3fe0_0000_0000_0000, L, Rne, (0, NX)),
+        ] {
+            assert_eq!(f64_to_int(a, kind, rm), want, "{a:#x} {kind:?} {rm:?}");
+        }
+    }
+
+    #[test]
+    fn conversions_from_integers_and_between_formats() {
+        use IntKind::*;
+        for (x, kind, rm, want) in [
+            (16_777_217u64, W, Rne, (0x4b80_0000u32, NX)),
+            (16_777_217, W, Rup, (0x4b80_0001, NX)),
+            (u64::MAX, Lu, Rne, (0x5f80_0000, NX)),
+            (u64::MAX, L, Rne, (0xbf80_0000, 0)),
+            (u64::MAX, W, Rne, (0xbf80_0000, 0)),
+            (u64::MAX, Wu, Rne, (0x4f80_0000, NX)), // 2^32 - 1 rounds to 2^32
+            (0, L, Rdn, (0, 0)),
+        ] {
+            assert_eq!(int_to_f32(x, kind, rm), want, "{x:#x} {kind:?} {rm:?}");
+        }
+        assert_eq!(int_to_f64(u64::MAX, L, Rne), (0xbff0_0000_0000_0000, 0));
+        assert_eq!(int_to_f64(0x8000_0000, W, Rne), (0xc1e0_0000_0000_0000, 0));
+        assert_eq!(int_to_f64(u64::MAX, Lu, Rtz), (0x43ef_ffff_ffff_ffff, NX));
+        for (a, rm, want) in [
+            (0x47ef_ffff_e000_0000u64, Rne, (MAX, 0)),
+            (0x4a51_1b0e_c57e_649a, Rne, (INF, OF | NX)), // 1e50
+            (0x4a51_1b0e_c57e_649a, Rtz, (MAX, OF | NX)),
+            (D_SNAN, Rne, (QNAN, NV)),
+            (D_QNAN | (1 << 63), Rne, (QNAN, 0)),
+            (0x3ff0_0000_1000_0000, Rne, (ONE, NX)), // 1 + 2^-24: a tie to even
+            (0x3ff0_0000_1000_0000, Rup, (0x3f80_0001, NX)),
+            // 2^-126 (1 - 2^-24): rounds up to the smallest normal, but it is tiny (exact
+            // with an unbounded exponent).
+            (0x380f_ffff_e000_0000, Rne, (MIN_NORMAL, UF | NX)),
+            // 2^-126 (1 - 2^-25): with an unbounded exponent a tie to 2^-126, not tiny.
+            (0x380f_ffff_f000_0000, Rne, (MIN_NORMAL, NX)),
+            (0x380f_ffff_c000_0000, Rne, (0x007f_ffff, 0)),
+            (0x3690_0000_0000_0000, Rne, (0, UF | NX)), // 2^-150: a tie to zero
+        ] {
+            assert_eq!(f64_to_f32(a, rm), want, "{a:#x} {rm:?}");
+        }
+        assert_eq!(f32_to_f64(ONE), (D_ONE, 0));
+        assert_eq!(f32_to_f64(SNAN), (D_QNAN, NV));
+        assert_eq!(f32_to_f64(QNAN | NZERO | 5), (D_QNAN, 0));
+        assert_eq!(f32_to_f64(1), (0x36a0_0000_0000_0000, 0));
+    }
+
+    #[test]
+    fn min_max_compare_classify_sign_inject() {
+        let s = u64::from;
+        for (a, b, max, want) in [
+            (s(NZERO), 0, false, (s(NZERO), 0)),
+            (0, s(NZERO), false, (s(NZERO), 0)),
+            (s(NZERO), 0, true, (0, 0)),
+            (s(QNAN), s(ONE), false, (s(ONE), 0)),
+            (s(ONE), s(QNAN), true, (s(ONE), 0)),
+            (s(SNAN), s(ONE), false, (s(ONE), NV)),
+            (s(QNAN), s(SNAN), true, (s(QNAN), NV)),
+            (s(0xffc0_0001), s(QNAN | 3), false, (s(QNAN), 0)),
+            (s(TWO), s(THREE), false, (s(TWO), 0)),
+            (s(TWO), s(THREE), true, (s(THREE), 0)),
+            (s(NINF), s(MAX), false, (s(NINF), 0)),
+        ] {
+            assert_eq!(min_max(a, b, max, false), want, "{a:#x} {b:#x} max={max}");
+        }
+        assert_eq!(min_max(D_SNAN, D_ONE, true, true), (D_ONE, NV));
+        assert_eq!(min_max(D_SNAN, D_QNAN, true, true), (D_QNAN, NV));
+        for (a, b, op, want) in [
+            (s(QNAN), s(ONE), Cmp::Eq, (0, 0)),
+            (s(SNAN), s(ONE), Cmp::Eq, (0, NV)),
+            (s(QNAN), s(ONE), Cmp::Lt, (0, NV)),
+            (s(ONE), s(QNAN), Cmp::Le, (0, NV)),
+            (s(NZERO), 0, Cmp::Eq, (1, 0)),
+            (s(NZERO), 0, Cmp::Lt, (0, 0)),
+            (s(NZERO), 0, Cmp::Le, (1, 0)),
+            (s(ONE), s(TWO), Cmp::Lt, (1, 0)),
+            (s(TWO), s(ONE), Cmp::Le, (0, 0)),
+            (s(NINF), s(0xff7f_ffff), Cmp::Lt, (1, 0)),
+            (s(0xbf80_0000), s(0xc000_0000), Cmp::Lt, (0, 0)),
+        ] {
+            assert_eq!(compare(a, b, op, false), want, "{a:#x} {b:#x} {op:?}");
+        }
+        assert_eq!(compare(D_ONE, D_ONE, Cmp::Eq, true), (1, 0));
+        for (a, class) in [
+            (NINF, 0),
+            (0xbf80_0000, 1),
+            (0x8000_0001, 2),
+            (NZERO, 3),
+            (0, 4),
+            (1, 5),
+            (ONE, 6),
+            (INF, 7),
+            (SNAN, 8),
+            (QNAN, 9),
+            (0xffc0_0000, 9),
+        ] {
+            assert_eq!(classify(s(a), false), 1 << class, "{a:#x}");
+        }
+        assert_eq!(classify(D_SNAN, true), 1 << 8);
+        assert_eq!(classify(0x8000_0000_0000_0001, true), 1 << 2);
+        assert_eq!(sign_inject(s(ONE), s(NZERO), Sgn::J, false), s(ONE | NZERO));
+        assert_eq!(sign_inject(s(ONE), s(ONE), Sgn::Jn, false), s(ONE | NZERO));
+        assert_eq!(
+            sign_inject(s(ONE | NZERO), s(NZERO), Sgn::Jx, false),
+            s(ONE)
+        );
+        assert_eq!(sign_inject(D_ONE, 1 << 63, Sgn::J, true), D_ONE | 1 << 63);
+        assert_eq!(box32(ONE), 0xffff_ffff_3f80_0000);
+        assert_eq!(unbox32(0xffff_ffff_3f80_0000), ONE);
+        assert_eq!(unbox32(0x0000_0000_3f80_0000), QNAN);
+        assert_eq!(unbox32(0xffff_fffe_3f80_0000), QNAN);
+    }
+
+    /// A deterministic stream of operands: random bits, and random picks of special values.
+    fn operands(seed: u64, n: usize, double: bool) -> Vec<u64> {
+        let specials64 = [
+            0u64,
+            1 << 63,
+            D_ONE,
+            D_MIN_NORMAL,
+            1,
+            0x7fef_ffff_ffff_ffff,
+            0x7ff0_0000_0000_0000,
+            0x4000_0000_0000_0000,
+        ];
+        let specials32 = [
+            0u64,
+            0x8000_0000,
+            0x3f80_0000,
+            0x0080_0000,
+            1,
+            0x7f7f_ffff,
+            0x7f80_0000,
+        ];
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = s;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                z ^= z >> 31;
+                match (z % 8, double) {
+                    (0, true) => specials64[(z >> 8) as usize % specials64.len()],
+                    (0, false) => specials32[(z >> 8) as usize % specials32.len()],
+                    // Operands near 1 so that sums and products round often.
+                    (1, true) => 0x3ff0_0000_0000_0000 | (z >> 12),
+                    (1, false) => 0x3f80_0000 | (z >> 41),
+                    (_, true) => z,
+                    (_, false) => z >> 32,
+                }
+            })
+            .collect()
+    }
+
+    /// Round to nearest even, where the host's IEEE 754 arithmetic applies: every result
+    /// that is not a NaN agrees with the host bit for bit, and NaN results with the
+    /// canonical NaN.
+    #[test]
+    fn random_operands_agree_with_the_host_to_nearest_even() {
+        let n = 20_000;
+        let (xs, ys, zs) = (
+            operands(1, n, true),
+            operands(2, n, true),
+            operands(3, n, true),
+        );
+        let host64 = |v: f64| {
+            if v.is_nan() {
+                D_QNAN
+            } else {
+                v.to_bits()
+            }
+        };
+        for k in 0..n {
+            let (a, b, c) = (xs[k], ys[k], zs[k]);
+            let (x, y, z) = (f64::from_bits(a), f64::from_bits(b), f64::from_bits(c));
+            for (op, h) in [
+                (BinOp::Add, x + y),
+                (BinOp::Sub, x - y),
+                (BinOp::Mul, x * y),
+                (BinOp::Div, x / y),
+            ] {
+                assert_eq!(binop64(op, a, b, Rne).0, host64(h), "{op:?} {a:#x} {b:#x}");
+            }
+            assert_eq!(
+                fma64(FmaOp::Madd, a, b, c, Rne).0,
+                host64(x.mul_add(y, z)),
+                "fma {a:#x} {b:#x} {c:#x}"
+            );
+            assert_eq!(sqrt64(a, Rne).0, host64(x.sqrt()), "sqrt {a:#x}");
+            let narrowed = x as f32;
+            let want = if narrowed.is_nan() {
+                0x7fc0_0000
+            } else {
+                narrowed.to_bits()
+            };
+            assert_eq!(f64_to_f32(a, Rne).0, want, "fcvt.s.d {a:#x}");
+            if x.abs() < 9.0e18 {
+                assert_eq!(
+                    f64_to_int(a, IntKind::L, Rtz).0,
+                    x as i64 as u64,
+                    "fcvt.l.d {a:#x}"
+                );
+            }
+            assert_eq!(
+                int_to_f64(a, IntKind::L, Rne).0,
+                (a as i64 as f64).to_bits(),
+                "fcvt.d.l {a:#x}"
+            );
+            assert_eq!(
+                compare(a, b, Cmp::Lt, true).0,
+                u64::from(x < y),
+                "flt {a:#x} {b:#x}"
+            );
+            assert_eq!(
+                compare(a, b, Cmp::Eq, true).0,
+                u64::from(x == y),
+                "feq {a:#x} {b:#x}"
+            );
+        }
+        let (xs, ys, zs) = (
+            operands(4, n, false),
+            operands(5, n, false),
+            operands(6, n, false),
+        );
+        let host32 = |v: f32| {
+            if v.is_nan() {
+                0x7fc0_0000
+            } else {
+                v.to_bits()
+            }
+        };
+        for k in 0..n {
+            let (a, b, c) = (xs[k] as u32, ys[k] as u32, zs[k] as u32);
+            let (x, y, z) = (f32::from_bits(a), f32::from_bits(b), f32::from_bits(c));
+            for (op, h) in [
+                (BinOp::Add, x + y),
+                (BinOp::Sub, x - y),
+                (BinOp::Mul, x * y),
+                (BinOp::Div, x / y),
+            ] {
+                assert_eq!(binop32(op, a, b, Rne).0, host32(h), "{op:?} {a:#x} {b:#x}");
+            }
+            assert_eq!(
+                fma32(FmaOp::Madd, a, b, c, Rne).0,
+                host32(x.mul_add(y, z)),
+                "fma {a:#x} {b:#x} {c:#x}"
+            );
+            assert_eq!(sqrt32(a, Rne).0, host32(x.sqrt()), "sqrt {a:#x}");
+            let widened = f64::from(x);
+            let want = if widened.is_nan() {
+                D_QNAN
+            } else {
+                widened.to_bits()
+            };
+            assert_eq!(f32_to_f64(a).0, want, "fcvt.d.s {a:#x}");
+        }
     }
 }
