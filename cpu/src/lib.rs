@@ -21,6 +21,7 @@ pub mod elf;
 pub mod fp;
 pub mod hart;
 pub mod isa;
+pub mod march;
 pub mod objdump;
 pub mod timing;
 pub mod trap;
