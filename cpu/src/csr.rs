@@ -357,7 +357,17 @@ pub struct Csrs {
     pub fcsr: u64,
     /// `misa` (read-only to software; [`MISA`] unless narrowed by [`Csrs::set_misa`]).
     pub misa: u64,
+    /// What the current step did to the floating-point state, for commit logs: bit 0
+    /// ([`FP_EVENT_FLAGS`]) an instruction accrued exception flags, bit 1
+    /// ([`FP_EVENT_DIRTIED`]) `mstatus.FS` became Dirty. The hart clears it at the start of
+    /// every step; it changes no architectural state.
+    pub fp_events: u8,
 }
+
+/// [`Csrs::fp_events`]: exception flags were accrued into `fflags`.
+pub const FP_EVENT_FLAGS: u8 = 1;
+/// [`Csrs::fp_events`]: `mstatus.FS` changed to Dirty.
+pub const FP_EVENT_DIRTIED: u8 = 2;
 
 impl Default for Csrs {
     fn default() -> Self {
@@ -400,6 +410,7 @@ impl Csrs {
             vm: VmCsrs::default(),
             fcsr: 0,
             misa: MISA,
+            fp_events: 0,
         }
     }
 
@@ -449,13 +460,17 @@ impl Csrs {
 
     /// Set `mstatus.FS` to Dirty (an instruction wrote an f register, `fflags` or `frm`).
     pub fn set_fs_dirty(&mut self) {
-        self.mstatus |= mstatus::FS_DIRTY;
+        if self.mstatus & mstatus::FS != mstatus::FS_DIRTY {
+            self.mstatus |= mstatus::FS_DIRTY;
+            self.fp_events |= FP_EVENT_DIRTIED;
+        }
     }
 
     /// Accrue exception flags into `fflags` (marking FS Dirty when any is raised).
     pub fn accrue_fflags(&mut self, flags: u8) {
         if flags != 0 {
             self.fcsr |= u64::from(flags & 0x1f);
+            self.fp_events |= FP_EVENT_FLAGS;
             self.set_fs_dirty();
         }
     }

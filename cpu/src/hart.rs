@@ -345,6 +345,7 @@ impl Hart {
     /// Execute one instruction (or take one pending interrupt, or wait in `wfi`).
     pub fn step(&mut self, mem: &mut impl HartMemory) -> StepResult {
         self.last_fetched = false;
+        self.csrs.fp_events = 0;
         if let Some(i) = pending_interrupt(&self.csrs, self.privilege) {
             return self.trap(Trap::Interrupt(i));
         }
@@ -707,13 +708,9 @@ impl Hart {
         if !present || !self.csrs.fp_enabled() {
             return Err(illegal);
         }
-        // The always-exact conversions ignore their rm field, as Spike does.
-        let rm = if matches!(
-            def.format,
-            crate::isa::Format::FUnaryX | crate::isa::Format::FFromIntX
-        ) {
-            Rm::Rne
-        } else if def.format.has_rm() {
+        // A reserved rm (or dyn with a reserved frm) is illegal on every instruction with
+        // an rm field, the always-exact conversions included (as Spike does).
+        let rm = if def.format.has_rm() {
             self.rounding(i).ok_or(illegal)?
         } else {
             Rm::Rne

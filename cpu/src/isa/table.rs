@@ -54,7 +54,8 @@ pub enum Format {
     /// `fd, fs1, rm`: square root and the narrowing `fcvt.s.d`.
     FUnary,
     /// `fd, fs1`: `fcvt.d.s`, which is always exact. The `rm` field is kept in
-    /// [`Insn::rm`](super::Insn::rm) but neither printed nor checked (GNU as writes 0).
+    /// [`Insn::rm`](super::Insn::rm) but not printed (GNU as 2.40 writes 0 and objdump
+    /// hides it); a reserved value is still illegal to execute.
     FUnaryX,
     /// `rd, fs1, rm`: conversions to an integer.
     FToInt,
