@@ -430,6 +430,17 @@ impl Csrs {
         self.misa & misa_bit('F') != 0
     }
 
+    /// Whether the hart implements extension `ext` (F and D follow `misa`; the others are
+    /// always present).
+    pub fn has_ext(&self, ext: crate::isa::Ext) -> bool {
+        use crate::isa::Ext;
+        match ext {
+            Ext::F => self.has_f(),
+            Ext::D => self.has_d(),
+            _ => true,
+        }
+    }
+
     /// Whether the hart has the D extension.
     pub fn has_d(&self) -> bool {
         self.misa & misa_bit('D') != 0

@@ -21,7 +21,7 @@
 
 use crate::csr::{addr, CsrOp, Csrs, FsState};
 use crate::fp::{self, BinOp, Cmp, FmaOp, IntKind, Rm, Sgn};
-use crate::isa::{decode, Insn, Op};
+use crate::isa::{decode, Ext, Insn, Op};
 use crate::trap::{
     check_sfence_vma, check_wfi, mret, pending_interrupt, sfence_flush, sret, take_trap, Exception,
     Trap,
@@ -284,6 +284,42 @@ impl Hart {
             self.f = s.f;
             self.csrs.fcsr = s.fcsr & 0xff;
         }
+    }
+
+    /// Why the instruction `raw` is illegal on this hart, in words, when the reason is one
+    /// a user can act on: its extension is not enabled (`"fmadd.d (D extension) is not
+    /// enabled on this hart (cpu.isa lacks d)"`), floating point is off (`mstatus.FS` =
+    /// Off), or its rounding mode is reserved. `None` for an encoding no extension defines,
+    /// or an instruction this hart would execute.
+    pub fn illegal_reason(&self, raw: u32) -> Option<String> {
+        let (name, ext) = crate::isa::extension_of(raw)?;
+        let letter = ext.name().to_ascii_lowercase();
+        if !self.csrs.has_ext(ext) {
+            return Some(format!(
+                "{name} ({} extension) is not enabled on this hart (cpu.isa lacks {letter})",
+                ext.name()
+            ));
+        }
+        if !matches!(ext, Ext::F | Ext::D) {
+            return None;
+        }
+        if !self.csrs.fp_enabled() {
+            return Some(format!(
+                "{name}: floating point is off (mstatus.FS = Off; set FS to Initial to use it)"
+            ));
+        }
+        let i = decode(raw);
+        if i.op.def().is_some_and(|d| d.format.has_rm()) && self.rounding(&i).is_none() {
+            return Some(if i.rm == 7 {
+                format!(
+                    "{name}: dynamic rounding with frm = {}, a reserved rounding mode",
+                    self.csrs.frm()
+                )
+            } else {
+                format!("{name}: rounding mode {} is reserved", i.rm)
+            });
+        }
+        None
     }
 
     /// `mstatus.FS`.
@@ -700,12 +736,10 @@ impl Hart {
         let Some(def) = i.op.def() else {
             return Err(illegal);
         };
-        let present = match def.ext {
-            crate::isa::Ext::F => self.csrs.has_f(),
-            crate::isa::Ext::D => self.csrs.has_d(),
-            _ => false,
-        };
-        if !present || !self.csrs.fp_enabled() {
+        if !matches!(def.ext, Ext::F | Ext::D)
+            || !self.csrs.has_ext(def.ext)
+            || !self.csrs.fp_enabled()
+        {
             return Err(illegal);
         }
         // A reserved rm (or dyn with a reserved frm) is illegal on every instruction with

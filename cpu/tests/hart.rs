@@ -1171,6 +1171,42 @@ fn float_instructions_are_illegal_when_off_absent_or_badly_rounded() {
 }
 
 #[test]
+fn illegal_reasons_name_the_instruction_and_extension() {
+    let mut h = Hart::new(0, BASE);
+    let fmadd_d = 0x6ac5f543; // fmadd.d fa0,fa1,fa2,fa3
+    assert_eq!(
+        h.illegal_reason(fmadd_d).as_deref(),
+        Some("fmadd.d: floating point is off (mstatus.FS = Off; set FS to Initial to use it)")
+    );
+    h.set_fs_state(FsState::Initial);
+    assert_eq!(h.illegal_reason(fmadd_d), None);
+    assert_eq!(
+        h.illegal_reason(0x6ac5d543).as_deref(), // rm = 5
+        Some("fmadd.d: rounding mode 5 is reserved")
+    );
+    h.csrs.fcsr = 6 << 5;
+    assert_eq!(
+        h.illegal_reason(fmadd_d).as_deref(),
+        Some("fmadd.d: dynamic rounding with frm = 6, a reserved rounding mode")
+    );
+    h.csrs.set_misa(vmlab_cpu::csr::MISA & !0x28);
+    assert_eq!(
+        h.illegal_reason(fmadd_d).as_deref(),
+        Some("fmadd.d (D extension) is not enabled on this hart (cpu.isa lacks d)")
+    );
+    assert_eq!(
+        h.illegal_reason(0x2588).as_deref(), // c.fld fa0,8(a1)
+        Some("c.fld (D extension) is not enabled on this hart (cpu.isa lacks d)")
+    );
+    assert_eq!(
+        h.illegal_reason(0x00c5f553).as_deref(), // fadd.s
+        Some("fadd.s (F extension) is not enabled on this hart (cpu.isa lacks f)")
+    );
+    assert_eq!(h.illegal_reason(0xffff_ffff), None);
+    assert_eq!(h.illegal_reason(0x00c58533), None); // add
+}
+
+#[test]
 fn float_loads_stores_and_state_api() {
     use Op::*;
     let (mut h, mut m) = setup(&[

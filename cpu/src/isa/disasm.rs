@@ -131,6 +131,20 @@ pub fn disassemble(i: &Insn, pc: u64) -> String {
     s
 }
 
+/// Whether `i` is a CSR instruction that objdump prints under a floating-point alias
+/// (`frcsr`, `fsrm`, `fsflagsi`...), which it uses only when the architecture has F.
+fn fp_csr_alias(i: &Insn) -> bool {
+    if !matches!(i.csr, 1..=3) {
+        return false;
+    }
+    match i.op {
+        Op::Csrrs => i.rs1 == 0,
+        Op::Csrrw => true,
+        Op::Csrrwi => i.csr != 3,
+        _ => false,
+    }
+}
+
 /// Disassembles `i` as `objdump -M no-aliases` prints it: the instruction's own mnemonic
 /// and every operand; compressed instructions under their `c.` names.
 pub fn disassemble_no_aliases(i: &Insn, pc: u64) -> String {
@@ -342,6 +356,10 @@ fn write_base(s: &mut String, i: &Insn, pc: u64) -> std::fmt::Result {
 }
 
 fn write_csr(s: &mut String, i: &Insn) -> std::fmt::Result {
+    write_csr_with(s, i, true)
+}
+
+fn write_csr_with(s: &mut String, i: &Insn, fp_aliases: bool) -> std::fmt::Result {
     let csr = csr_name(i.csr);
     let rd = r(i.rd);
     let imm_form = matches!(i.op, Op::Csrrwi | Op::Csrrsi | Op::Csrrci);
@@ -363,7 +381,7 @@ fn write_csr(s: &mut String, i: &Insn) -> std::fmt::Result {
         0x003 => Some("csr"),
         _ => None,
     };
-    if let Some(a) = fp_alias {
+    if let Some(a) = fp_alias.filter(|_| fp_aliases) {
         match i.op {
             Op::Csrrs if i.rs1 == 0 => return write!(s, "fr{a}\t{rd}"),
             Op::Csrrw if i.rd == 0 => return write!(s, "fs{a}\t{src}"),
@@ -398,6 +416,9 @@ pub struct Disassembler {
     pub no_aliases: bool,
     /// The value of `gp` (objdump takes it from `__global_pointer$`), if known.
     pub gp: Option<u64>,
+    /// Print `fcsr`/`frm`/`fflags` accesses as plain CSR instructions rather than
+    /// `frcsr`/`fsrm`/... (objdump does so for an architecture without F).
+    pub no_fp_aliases: bool,
 }
 
 impl Disassembler {
@@ -418,6 +439,10 @@ impl Disassembler {
     pub fn disassemble(&mut self, i: &Insn, pc: u64) -> String {
         let mut text = if self.no_aliases {
             disassemble_no_aliases(i, pc)
+        } else if self.no_fp_aliases && fp_csr_alias(i) {
+            let mut s = String::new();
+            let _ = write_csr_with(&mut s, i, false);
+            s
         } else {
             disassemble(i, pc)
         };
