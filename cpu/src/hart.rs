@@ -723,6 +723,7 @@ impl Hart {
 
     /// Executes an F or D instruction (or anything else not handled by `execute`, which is
     /// illegal). Checks the extension, `mstatus.FS` and the rounding mode first.
+    #[inline(never)]
     fn execute_fp(
         &mut self,
         mem: &mut impl HartMemory,
