@@ -1,5 +1,5 @@
 //! The functional execution core of one hart: [`Hart::step`] fetches, decodes and executes
-//! one instruction of RV64IMAC, Zicsr, Zifencei and the privileged set, exactly as the
+//! one instruction of RV64IMAFDC, Zicsr, Zifencei and the privileged set, exactly as the
 //! specifications say, and takes traps through [`crate::trap`]. There is no pipeline timing
 //! here: every step counts one cycle (see [`Hart::count_cycles`]); the timing model adds its
 //! own.
@@ -17,7 +17,11 @@
 //! - a retired instruction adds 1 to `minstret` (and, with [`Hart::count_cycles`], 1 to
 //!   `mcycle`); a trap or a waiting step adds only the cycle; a CSR instruction that writes
 //!   `minstret` (`mcycle`) suppresses that counter's own increment, so the written value is
-//!   what the next instruction reads.
+//!   what the next instruction reads;
+//! - the f registers reset to 0; an F/D instruction with `mstatus.FS` = Off, on a hart
+//!   without its extension, or with a reserved rounding mode (also on the always-exact
+//!   conversions) is illegal; FS becomes Dirty when an instruction writes an f register or
+//!   raises a flag, never otherwise (`docs/fp.md`).
 
 use crate::csr::{addr, CsrOp, Csrs, FsState};
 use crate::fp::{self, BinOp, Cmp, FmaOp, IntKind, Rm, Sgn};

@@ -1,15 +1,16 @@
-//! The RV64IMAC instruction set: one table drives the decoder, the encoder and the
+//! The RV64IMAFDC instruction set: one table drives the decoder, the encoder and the
 //! disassembler.
 //!
 //! # The table
 //!
-//! [`TABLE`] (in `table.rs`) has one row per 32-bit instruction of RV64I, M, A, Zicsr,
-//! Zifencei and the privileged set (99 rows): its mnemonic, its [`Format`], and
+//! [`TABLE`] (in `table.rs`) has one row per 32-bit instruction of RV64I, M, A, F, D, Zicsr,
+//! Zifencei and the privileged set (161 rows): its mnemonic, its extension ([`Ext`]), its
+//! [`Format`], and
 //! `mat`/`mask`: a word is the instruction when `word & mask == mat`. The format says where
 //! the operands sit in the word, which [`Insn`] fields hold them ([`Format::fields`]), the
 //! order an assembler writes them in ([`Format::operands`]) and the immediate's range
 //! ([`Format::imm_range`]). When several rows match (`fence.tso` and `fence`), the one with
-//! the most fixed bits wins. [`compressed::CTABLE`] does the same for the 33 RV64C
+//! the most fixed bits wins. [`compressed::CTABLE`] does the same for the 37 RV64C
 //! instructions, each row naming the base operation it expands to.
 //!
 //! - [`decode`] finds the row and unpacks the operands by format. A 16-bit parcel (low two
@@ -23,7 +24,11 @@
 //! - [`disassemble`] prints GNU objdump's text, aliases included; a [`Disassembler`] adds
 //!   objdump's `# address` comments, which depend on earlier instructions.
 //!
-//! Anything else (floating point, reserved encodings, unknown opcodes, 48-bit and longer
+//! Floating-point instructions keep their third source register in [`Insn::rs3`] and their
+//! rounding-mode field in [`Insn::rm`]; [`Format::float_regs`] says which register fields
+//! name f registers. [`extension_of`] names an instruction's mnemonic and extension.
+//!
+//! Anything else (reserved encodings, unknown opcodes, 48-bit and longer
 //! encodings) decodes to [`Op::Illegal`] with the raw bits in [`Insn::imm`]: data, never a
 //! panic. HINT encodings are legal and decode to the instruction they are a HINT of.
 //!
