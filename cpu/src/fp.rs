@@ -12,9 +12,10 @@
 //! - tininess is detected *after* rounding (as if the exponent range were unbounded):
 //!   `APFloat` reports underflow when the result rounded to the format is subnormal or
 //!   zero, which misses exactly one case, a result that rounds up to the smallest normal
-//!   number from below although it is tiny with an unbounded exponent; [`round_tiny`] redoes
+//!   number from below although it is tiny with an unbounded exponent; `round_tiny` redoes
 //!   such an operation in a format with the same precision and a wider exponent range to
-//!   decide;
+//!   decide; it likewise raises OF when a directed rounding gives the largest finite number
+//!   (`APFloat` raises it only for an infinite result);
 //! - conversions to an integer saturate, with NV and without NX, on NaN and out-of-range
 //!   values (the table of the ISA manual's "Single-Precision Floating-Point Conversion"
 //!   section); 32-bit results are sign-extended to 64 bits;
