@@ -1282,3 +1282,43 @@ fn random_float_words_never_panic() {
     }
     assert!(retired > 5_000, "only {retired} retired");
 }
+
+/// Zicntr from U-mode: `rdcycle`, `rdtime` and `rdinstret` read the counters when both
+/// `mcounteren` and `scounteren` enable them, and are illegal otherwise.
+#[test]
+fn zicntr_from_user_mode() {
+    let csrr = |c: u16| Insn {
+        csr: c,
+        ..ins(Op::Csrrs, 5, 0, 0, 0)
+    };
+    for (c, bit, want) in [
+        (addr::CYCLE, 0, 40),
+        (addr::TIME, 1, 7),
+        (addr::INSTRET, 2, 30),
+    ] {
+        for (men, sen, ok) in [
+            (0u64, 0u64, false),
+            (1, 0, false),
+            (0, 1, false),
+            (1, 1, true),
+        ] {
+            let (mut h, mut m) = setup(&[csrr(c)]);
+            h.privilege = Privilege::User;
+            h.csrs.mcounteren = men << bit;
+            h.csrs.scounteren = sen << bit;
+            h.csrs.mcycle = 40;
+            h.csrs.minstret = 30;
+            h.csrs.time = 7;
+            let r = h.step(&mut m);
+            if ok {
+                assert_eq!(r, StepResult::Retired, "{c:#x}");
+                assert_eq!(h.x[5], want, "{c:#x}");
+            } else {
+                assert!(
+                    is_illegal(r),
+                    "{c:#x} with mcounteren {men} scounteren {sen}"
+                );
+            }
+        }
+    }
+}
