@@ -273,6 +273,9 @@ pub struct TimingInfo {
     pub src3: u8,
     /// The destination register (0 = none; `f` registers are 32..63).
     pub rd: u8,
+    /// `rd` if the result comes from MEM (a load, LR, SC or AMO: a later reader may stall),
+    /// else 0.
+    pub mem_rd: u8,
     /// The length in bytes (2 or 4).
     pub len: u8,
     /// The immediate is negative (a backward branch, for `btfn`).
@@ -283,12 +286,18 @@ impl TimingInfo {
     /// The timing facts of `insn`.
     pub fn of(insn: &Insn) -> TimingInfo {
         let (src1, src2, src3, rd) = registers(insn);
+        let class = class(insn.op);
         TimingInfo {
-            class: class(insn.op),
+            class,
             src1,
             src2,
             src3,
             rd,
+            mem_rd: if matches!(class, Class::Load | Class::Atomic) {
+                rd
+            } else {
+                0
+            },
             len: insn.byte_len() as u8,
             backward: insn.imm < 0,
         }
@@ -382,6 +391,9 @@ pub struct Pipeline {
     filled: bool,
     /// The bimodal predictor's counters.
     counters: Vec<u8>,
+    /// The EX stall (latency − 1) of each FP class, from `Class::FpAdd` on, in `Class`
+    /// order (computed once from the configuration).
+    fp_extra: [u64; 7],
     stats: PipelineStats,
 }
 
@@ -394,11 +406,21 @@ impl Pipeline {
         } else {
             0
         };
+        let fp_extra = [
+            cfg.fp_add_latency - 1,
+            cfg.fp_mul_latency - 1,
+            cfg.fp_fma_latency - 1,
+            cfg.fp_div_latency - 1,
+            cfg.fp_sqrt_latency - 1,
+            cfg.fp_convert_latency - 1,
+            cfg.fp_misc_latency - 1,
+        ];
         Ok(Pipeline {
             cfg,
             load_rd: 0,
             filled: false,
             counters: vec![1; n],
+            fp_extra,
             stats: PipelineStats::default(),
         })
     }
@@ -508,24 +530,13 @@ impl Pipeline {
             | Class::FpSqrt
             | Class::FpCvt
             | Class::FpMisc => {
-                let latency = match class {
-                    Class::FpAdd => cfg.fp_add_latency,
-                    Class::FpMul => cfg.fp_mul_latency,
-                    Class::FpFma => cfg.fp_fma_latency,
-                    Class::FpDiv => cfg.fp_div_latency,
-                    Class::FpSqrt => cfg.fp_sqrt_latency,
-                    Class::FpCvt => cfg.fp_convert_latency,
-                    _ => cfg.fp_misc_latency,
-                };
-                s.fp += latency - 1;
-                latency - 1
+                let extra = self.fp_extra[class as usize - Class::FpAdd as usize];
+                s.fp += extra;
+                extra
             }
         };
         cost += extra;
-        self.load_rd = match class {
-            Class::Load | Class::Atomic => info.rd,
-            _ => 0,
-        };
+        self.load_rd = info.mem_rd;
         if self.filled {
             cost
         } else {
