@@ -1152,4 +1152,54 @@ mod tests {
             assert_eq!(f32_to_f64(a).0, want, "fcvt.d.s {a:#x}");
         }
     }
+
+    /// The rounding modes against each other on random operands: the result rounded down
+    /// is at most the nearest results, which are at most the result rounded up; towards
+    /// zero is down for a positive result and up for a negative one; and the result is
+    /// inexact (NX, in every mode) exactly when rounding down and up disagree.
+    #[test]
+    fn rounding_modes_bracket_the_exact_result() {
+        let n = 5_000;
+        let (xs, ys, zs) = (
+            operands(7, n, true),
+            operands(8, n, true),
+            operands(9, n, true),
+        );
+        for k in 0..n {
+            let (a, b, c) = (xs[k], ys[k], zs[k]);
+            let ops: [(&str, &dyn Fn(Rm) -> (u64, u8)); 6] = [
+                ("add", &|rm| binop64(BinOp::Add, a, b, rm)),
+                ("mul", &|rm| binop64(BinOp::Mul, a, b, rm)),
+                ("div", &|rm| binop64(BinOp::Div, a, b, rm)),
+                ("fma", &|rm| fma64(FmaOp::Madd, a, b, c, rm)),
+                ("sqrt", &|rm| sqrt64(a, rm)),
+                ("fcvt.s.d", &|rm| {
+                    let (v, f) = f64_to_f32(a, rm);
+                    (f32_to_f64(v).0, f)
+                }),
+            ];
+            for (name, op) in ops {
+                let [dn, up, zr, ne, mm] = [Rdn, Rup, Rtz, Rne, Rmm].map(op);
+                let v = |r: (u64, u8)| f64::from_bits(r.0);
+                if v(ne).is_nan() {
+                    continue;
+                }
+                let ctx = format!("{name} {a:#x} {b:#x} {c:#x}");
+                assert!(
+                    v(dn) <= v(ne) && v(ne) <= v(up),
+                    "{ctx}: {dn:?} {ne:?} {up:?}"
+                );
+                assert!(
+                    v(dn) <= v(mm) && v(mm) <= v(up),
+                    "{ctx}: {dn:?} {mm:?} {up:?}"
+                );
+                let toward_zero = if v(dn) > 0.0 || v(up) > 0.0 { dn } else { up };
+                assert_eq!(v(zr), v(toward_zero), "{ctx}: rtz");
+                let inexact = v(dn) != v(up);
+                for r in [dn, up, zr, ne, mm] {
+                    assert_eq!(r.1 & flags::NX != 0, inexact, "{ctx}: NX {r:?}");
+                }
+            }
+        }
+    }
 }
