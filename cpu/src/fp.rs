@@ -1153,6 +1153,9 @@ mod tests {
         }
     }
 
+    /// An operation under test, by rounding mode.
+    type RoundedOp<'a> = dyn Fn(Rm) -> (u64, u8) + 'a;
+
     /// The rounding modes against each other on random operands: the result rounded down
     /// is at most the nearest results, which are at most the result rounded up; towards
     /// zero is down for a positive result and up for a negative one; and the result is
@@ -1167,7 +1170,7 @@ mod tests {
         );
         for k in 0..n {
             let (a, b, c) = (xs[k], ys[k], zs[k]);
-            let ops: [(&str, &dyn Fn(Rm) -> (u64, u8)); 6] = [
+            let ops: [(&str, &RoundedOp); 6] = [
                 ("add", &|rm| binop64(BinOp::Add, a, b, rm)),
                 ("mul", &|rm| binop64(BinOp::Mul, a, b, rm)),
                 ("div", &|rm| binop64(BinOp::Div, a, b, rm)),
