@@ -307,7 +307,10 @@ fn sqrt_finite<F: Format>(x: F, rm: Rm) -> StatusAnd<F> {
     let biased = (bits & !F::SIGN) >> frac_bits;
     let frac = bits & ((1u64 << frac_bits) - 1);
     let (mut m, mut e) = if biased == 0 {
-        (frac, 1 - bias - frac_bits)
+        // A subnormal: normalise, so that m has its top bit where a normal number's
+        // implicit bit is (and so the root below has enough bits).
+        let shift = m_shift(frac, frac_bits);
+        (frac << shift, 1 - bias - frac_bits - shift as i32)
     } else {
         (frac | (1 << frac_bits), biased as i32 - bias - frac_bits)
     };
@@ -315,14 +318,20 @@ fn sqrt_finite<F: Format>(x: F, rm: Rm) -> StatusAnd<F> {
         m <<= 1;
         e -= 1;
     }
-    // sqrt(m × 2^64) has at least 32 significant bits, more than the 24 + 2 (53 + 2 for
-    // double) that rounding needs; a non-zero remainder is a sticky bit below all of them.
+    // m ≥ 2^23 (2^52 for double), so sqrt(m × 2^64) has at least 43 (58) significant bits,
+    // more than the 24 + 2 (53 + 2) that rounding needs; a non-zero remainder is a sticky
+    // bit below all of them.
     let radicand = u128::from(m) << 64;
     let root = radicand.isqrt();
     let sticky = u128::from(root * root != radicand);
     let StatusAnd { status, value } = F::from_u128_r(root | sticky, rm.round());
     // The result is far from overflow and underflow, so scaling it is exact.
     status.and(value.scalbn((e - 64) / 2))
+}
+
+/// How far `frac` (non-zero) must move left to put its top bit at bit `frac_bits`.
+fn m_shift(frac: u64, frac_bits: i32) -> u32 {
+    frac.leading_zeros() - (63 - frac_bits as u32)
 }
 
 fn sqrt<F: Format>(a: u64, rm: Rm) -> (u64, u8) {
@@ -835,6 +844,8 @@ mod tests {
             (QNAN | NZERO, Rne, (QNAN, 0)),
             // The smallest subnormal: 2^-149 has root 2^-74.5.
             (1, Rne, (0x1a35_04f3, NX)),
+            (2, Rne, (0x1a80_0000, 0)),
+            (3, Rne, (0x1a9c_c471, NX)),
             (MAX, Rne, (0x5f7f_ffff, NX)),
         ] {
             assert_eq!(sqrt32(a, rm), want, "sqrt {a:#x} {rm:?}");
@@ -845,6 +856,11 @@ mod tests {
             (0x4000_0000_0000_0000, Rtz, (0x3ff6_a09e_667f_3bcc, NX)),
             (0x4010_0000_0000_0000, Rne, (0x4000_0000_0000_0000, 0)),
             (1, Rne, (0x1e60_0000_0000_0000, 0)),
+            // Subnormals with few significant bits (found by the Spike comparison).
+            (2, Rtz, (0x1e66_a09e_667f_3bcc, NX)),
+            (2, Rne, (0x1e66_a09e_667f_3bcd, NX)),
+            (3, Rne, (0x1e6b_b67a_e858_4caa, NX)),
+            (0x000f_ffff_ffff_ffff, Rne, (0x1fff_ffff_ffff_ffff, NX)),
             (D_SNAN, Rne, (D_QNAN, NV)),
         ] {
             assert_eq!(sqrt64(a, rm), want, "sqrt {a:#x} {rm:?}");
@@ -1018,6 +1034,9 @@ mod tests {
             0x7fef_ffff_ffff_ffff,
             0x7ff0_0000_0000_0000,
             0x4000_0000_0000_0000,
+            2,
+            3,
+            0x000f_ffff_ffff_ffff,
         ];
         let specials32 = [
             0u64,
