@@ -8,14 +8,17 @@
 //! ```
 //!
 //! The privilege the instruction ran in, its pc, its bits (4 hex digits for a compressed
-//! one), then what it wrote: the destination register, the CSRs (as `c<number>_<name>` with
-//! the value after the write), each memory read (`mem ADDR`) and write (`mem ADDR VALUE`,
+//! one), then what it wrote, in Spike's order (by register number, an x register before
+//! an f register before a CSR of the same number): the destination register (`x10`, or
+//! `f10` with the raw 64 bits, NaN box included), the CSRs (as `c<number>_<name>` with the
+//! value after the write; `fflags` when an FP instruction raised flags, `mstatus` when it
+//! made `mstatus.FS` Dirty), each memory read (`mem ADDR`) and write (`mem ADDR VALUE`,
 //! as many digits as bytes written). Trapping instructions are not logged, as in Spike.
 //! `docs/run.md` lists where the two logs can legitimately differ.
 
 use crate::machine::{Machine, StepInfo};
 use std::io::{self, Write};
-use vmlab_cpu::csr::addr;
+use vmlab_cpu::csr::{addr, FP_EVENT_DIRTIED, FP_EVENT_FLAGS};
 use vmlab_cpu::hart::StepResult;
 use vmlab_cpu::isa::{csr_name, Format, Op};
 use vmlab_mmu::Privilege;
@@ -29,8 +32,23 @@ fn priv_digit(p: Privilege) -> u8 {
 }
 
 /// The CSRs a retired instruction wrote, as Spike names them (views of `mstatus` and `mie`
-/// are logged as Spike logs them).
-fn csr_writes(info: &StepInfo) -> Vec<u16> {
+/// are logged as Spike logs them; `fcsr` as `fflags` and `frm`). An instruction that
+/// accrued FP exception flags wrote `fflags`, and one that made `mstatus.FS` Dirty wrote
+/// `mstatus`.
+fn csr_writes(info: &StepInfo, m: &Machine) -> Vec<u16> {
+    let mut out = csr_instruction_writes(info);
+    let events = m.hart.csrs.fp_events;
+    if events & FP_EVENT_FLAGS != 0 {
+        out.push(addr::FFLAGS);
+    }
+    if events & FP_EVENT_DIRTIED != 0 {
+        out.push(addr::MSTATUS);
+    }
+    out
+}
+
+/// The CSRs a Zicsr instruction or an xRET wrote.
+fn csr_instruction_writes(info: &StepInfo) -> Vec<u16> {
     let i = &info.insn;
     let writes = match i.op {
         Op::Csrrw | Op::Csrrwi => true,
@@ -48,6 +66,7 @@ fn csr_writes(info: &StepInfo) -> Vec<u16> {
         addr::SSTATUS => vec![addr::MSTATUS],
         addr::SIE => vec![addr::SIE, addr::MIE],
         addr::SIP => vec![addr::MIP],
+        addr::FCSR => vec![addr::FFLAGS, addr::FRM],
         c => vec![c],
     }
 }
@@ -93,14 +112,32 @@ pub fn write(w: &mut impl Write, m: &Machine, info: &StepInfo) -> io::Result<()>
         priv_digit(info.privilege),
         info.pc
     );
+    // Spike orders a line's register writes by (number << 4 | kind): x = 0, f = 1, CSR = 4.
+    let mut writes: Vec<(u64, String)> = Vec::new();
     if let Some(d) = i.op.def() {
-        if writes_rd(d.format) && i.rd != 0 {
-            line.push_str(&format!(" x{:<2} 0x{:016x}", i.rd, m.hart.reg(i.rd)));
+        let (float_rd, ..) = d.format.float_regs();
+        if writes_rd(d.format) && float_rd {
+            let v = m.hart.freg(i.rd);
+            writes.push((
+                u64::from(i.rd) << 4 | 1,
+                format!(" f{:<2} 0x{v:016x}", i.rd),
+            ));
+        } else if writes_rd(d.format) && i.rd != 0 {
+            let v = m.hart.reg(i.rd);
+            writes.push((u64::from(i.rd) << 4, format!(" x{:<2} 0x{v:016x}", i.rd)));
         }
     }
-    for c in csr_writes(info) {
+    for c in csr_writes(info, m) {
         let value = m.hart.csrs.raw_read(c);
-        line.push_str(&format!(" c{c}_{} 0x{value:016x}", spike_csr_name(c)));
+        writes.push((
+            u64::from(c) << 4 | 4,
+            format!(" c{c}_{} 0x{value:016x}", spike_csr_name(c)),
+        ));
+    }
+    writes.sort_by_key(|w| w.0);
+    writes.dedup_by_key(|w| w.0);
+    for (_, text) in writes {
+        line.push_str(&text);
     }
     for a in m.last_accesses() {
         if a.write {

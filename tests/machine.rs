@@ -800,3 +800,49 @@ fn a_new_translation_epoch_empties_the_fetch_buffer() {
     m.step();
     assert_eq!(fetches(&m), 3);
 }
+
+/// `cpu.isa` narrows the hart: without F and D an FP instruction is illegal even with
+/// `mstatus.FS` set, and `misa` lacks F and D; a bad string is a clear configuration error.
+#[test]
+fn cpu_isa_narrows_the_hart() {
+    // mstatus.FS = Initial (1 << 13), then read misa and try fadd.d.
+    let code = vec![
+        addi(5, 0, 1),
+        i(Op::Slli, 5, 5, 0, 13),
+        csr_op(Op::Csrrs, 0, csr::MSTATUS, 5),
+        csrr(6, csr::MISA),
+        Insn {
+            rm: 7,
+            ..i(Op::FAddD, 1, 2, 3, 0)
+        },
+    ];
+    for (isa, fd) in [("rv64imafdc", true), ("rv64imac", false), ("rv64gc", true)] {
+        let mut cfg = MachineConfig::default();
+        cfg.cpu.isa = isa.into();
+        let mut m = machine(cfg, &code, &[]);
+        for _ in 0..5 {
+            m.step().expect("a step");
+        }
+        assert_eq!(
+            m.hart.x[6] & 0x28 != 0,
+            fd,
+            "{isa}: misa {:#x}",
+            m.hart.x[6]
+        );
+        if fd {
+            assert_eq!(m.hart.pc, RAM + 20, "{isa}: fadd.d retired");
+        } else {
+            assert_eq!(m.hart.csrs.mcause, 2, "{isa}: illegal instruction");
+        }
+    }
+    let mut cfg = MachineConfig::default();
+    cfg.cpu.isa = "rv64imadc".into();
+    let Err(e) = Machine::new(cfg) else {
+        panic!("rv64imadc accepted");
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains("cpu.isa") && e.contains("\"d\" without \"f\""),
+        "{e}"
+    );
+}

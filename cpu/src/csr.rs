@@ -20,6 +20,9 @@ use vmlab_mmu::{AccessKind, Context, Privilege};
 /// CSR numbers implemented by [`Csrs`].
 pub mod addr {
     #![allow(missing_docs)]
+    pub const FFLAGS: u16 = 0x001;
+    pub const FRM: u16 = 0x002;
+    pub const FCSR: u16 = 0x003;
     pub const CYCLE: u16 = 0xC00;
     pub const TIME: u16 = 0xC01;
     pub const INSTRET: u16 = 0xC02;
@@ -97,11 +100,19 @@ pub mod mstatus {
     pub const XL64: u64 = (2 << 32) | (2 << 34);
     /// The bits `sstatus` shows.
     pub const SSTATUS_MASK: u64 = SIE | SPIE | UBE | SPP | VS | FS | XS | SUM | MXR | UXL | SD;
-    /// The bits a write to `sstatus` may change.
-    pub const SSTATUS_WRITABLE: u64 = SIE | SPIE | SPP | SUM | MXR;
+    /// The bits a write to `sstatus` may change (FS only on a hart with F).
+    pub const SSTATUS_WRITABLE: u64 = SIE | SPIE | SPP | SUM | MXR | FS;
+    /// `mstatus.FS` = Off: floating-point instructions are illegal.
+    pub const FS_OFF: u64 = 0;
+    /// `mstatus.FS` = Initial.
+    pub const FS_INITIAL: u64 = 1 << 13;
+    /// `mstatus.FS` = Clean.
+    pub const FS_CLEAN: u64 = 2 << 13;
+    /// `mstatus.FS` = Dirty.
+    pub const FS_DIRTY: u64 = 3 << 13;
     /// The bits a write to `mstatus` may change (MPP is further legalised).
     pub const MSTATUS_WRITABLE: u64 =
-        SIE | MIE | SPIE | MPIE | SPP | MPP | MPRV | SUM | MXR | TVM | TW | TSR;
+        SIE | MIE | SPIE | MPIE | SPP | MPP | FS | MPRV | SUM | MXR | TVM | TW | TSR;
 }
 
 /// Interrupt bits of `mip`, `mie`, `mideleg`, `sip` and `sie`.
@@ -119,14 +130,22 @@ pub mod irq {
     pub const ALL: u64 = SSI | MSI | STI | MTI | SEI | MEI;
 }
 
-/// `misa`: MXL = 2 (64-bit) and the extensions A, C, I, M, S, U. Read-only.
+/// `misa` of the default hart: MXL = 2 (64-bit) and the extensions A, C, D, F, I, M, S, U.
+/// Read-only; a narrower hart ([`Csrs::set_misa`]) lacks F and D.
 pub const MISA: u64 = (2 << 62) // MXL = 64-bit
     | 1 // A
     | (1 << 2) // C
+    | (1 << 3) // D
+    | (1 << 5) // F
     | (1 << 8) // I
     | (1 << 12) // M
     | (1 << 18) // S
     | (1 << 20); // U
+
+/// The `misa` bit of extension `letter` (`'A'`..=`'Z'`).
+pub const fn misa_bit(letter: char) -> u64 {
+    1 << (letter as u32 - 'A' as u32)
+}
 
 /// The writable bits of `medeleg`: every exception cause 0–9, 12, 13, 15 except 11
 /// (ecall from M), which is read-only zero; 10 and 14 are reserved (read-only zero).
@@ -213,6 +232,9 @@ pub enum CsrError {
     /// A counter read refused by `mcounteren` (from S or U) or `scounteren` (from U).
     #[error("counter CSR {0:#05x} not enabled by mcounteren/scounteren")]
     CounterDisabled(u16),
+    /// `fflags`, `frm` or `fcsr` accessed while `mstatus.FS` is Off.
+    #[error("floating-point CSR {0:#05x} accessed with mstatus.FS = Off")]
+    FpOff(u16),
 }
 
 impl CsrError {
@@ -221,6 +243,41 @@ impl CsrError {
     pub fn exception(self, insn: u32) -> Exception {
         Exception::IllegalInstruction {
             insn: u64::from(insn),
+        }
+    }
+}
+
+/// The floating-point unit's state as `mstatus.FS` records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FsState {
+    /// Off: every floating-point instruction and `fcsr` access is illegal.
+    Off,
+    /// Initial: the registers hold their initial values.
+    Initial,
+    /// Clean: the registers match a saved copy.
+    Clean,
+    /// Dirty: the registers were written since the state was last saved.
+    Dirty,
+}
+
+impl FsState {
+    /// The state of the 2-bit field value `v`.
+    pub fn from_bits(v: u64) -> FsState {
+        match v & 3 {
+            0 => FsState::Off,
+            1 => FsState::Initial,
+            2 => FsState::Clean,
+            _ => FsState::Dirty,
+        }
+    }
+
+    /// The 2-bit field value.
+    pub fn bits(self) -> u64 {
+        match self {
+            FsState::Off => 0,
+            FsState::Initial => 1,
+            FsState::Clean => 2,
+            FsState::Dirty => 3,
         }
     }
 }
@@ -296,7 +353,21 @@ pub struct Csrs {
     pub time: u64,
     /// vmlab's custom translation CSRs ([`crate::vmcsr`]).
     pub vm: VmCsrs,
+    /// `fcsr`: `frm` in bits 7:5, `fflags` in bits 4:0 (zero without F).
+    pub fcsr: u64,
+    /// `misa` (read-only to software; [`MISA`] unless narrowed by [`Csrs::set_misa`]).
+    pub misa: u64,
+    /// What the current step did to the floating-point state, for commit logs: bit 0
+    /// ([`FP_EVENT_FLAGS`]) an instruction accrued exception flags, bit 1
+    /// ([`FP_EVENT_DIRTIED`]) `mstatus.FS` became Dirty. The hart clears it at the start of
+    /// every step; it changes no architectural state.
+    pub fp_events: u8,
 }
+
+/// [`Csrs::fp_events`]: exception flags were accrued into `fflags`.
+pub const FP_EVENT_FLAGS: u8 = 1;
+/// [`Csrs::fp_events`]: `mstatus.FS` changed to Dirty.
+pub const FP_EVENT_DIRTIED: u8 = 2;
 
 impl Default for Csrs {
     fn default() -> Self {
@@ -337,7 +408,95 @@ impl Csrs {
             minstret: 0,
             time: 0,
             vm: VmCsrs::default(),
+            fcsr: 0,
+            misa: MISA,
+            fp_events: 0,
         }
+    }
+
+    /// Narrow the hart to the extensions of `misa` (a subset of [`MISA`]'s bits). Without
+    /// F, `mstatus.FS` reads zero and cannot be written, and the floating-point CSRs do not
+    /// exist.
+    pub fn set_misa(&mut self, misa: u64) {
+        self.misa = misa & MISA;
+        if !self.has_f() {
+            self.mstatus &= !mstatus::FS;
+            self.fcsr = 0;
+        }
+    }
+
+    /// Whether the hart has the F extension.
+    pub fn has_f(&self) -> bool {
+        self.misa & misa_bit('F') != 0
+    }
+
+    /// Whether the hart implements extension `ext` (F and D follow `misa`; the others are
+    /// always present).
+    pub fn has_ext(&self, ext: crate::isa::Ext) -> bool {
+        use crate::isa::Ext;
+        match ext {
+            Ext::F => self.has_f(),
+            Ext::D => self.has_d(),
+            _ => true,
+        }
+    }
+
+    /// Whether the hart has the D extension.
+    pub fn has_d(&self) -> bool {
+        self.misa & misa_bit('D') != 0
+    }
+
+    /// `mstatus.FS` (one of the `mstatus::FS_*` values).
+    pub fn fs(&self) -> u64 {
+        self.mstatus & mstatus::FS
+    }
+
+    /// `mstatus.FS` as a state.
+    pub fn fs_state(&self) -> FsState {
+        FsState::from_bits(self.fs() >> 13)
+    }
+
+    /// Set `mstatus.FS` (ignored on a hart without F, where FS is read-only Off).
+    pub fn set_fs_state(&mut self, s: FsState) {
+        if self.has_f() {
+            self.mstatus = (self.mstatus & !mstatus::FS) | (s.bits() << 13);
+        }
+    }
+
+    /// Whether floating-point instructions may execute: F is present and `mstatus.FS` is
+    /// not Off.
+    pub fn fp_enabled(&self) -> bool {
+        self.has_f() && self.fs() != mstatus::FS_OFF
+    }
+
+    /// Set `mstatus.FS` to Dirty (an instruction wrote an f register, `fflags` or `frm`).
+    pub fn set_fs_dirty(&mut self) {
+        if self.mstatus & mstatus::FS != mstatus::FS_DIRTY {
+            self.mstatus |= mstatus::FS_DIRTY;
+            self.fp_events |= FP_EVENT_DIRTIED;
+        }
+    }
+
+    /// Accrue exception flags into `fflags` (marking FS Dirty when any is raised).
+    pub fn accrue_fflags(&mut self, flags: u8) {
+        if flags != 0 {
+            self.fcsr |= u64::from(flags & 0x1f);
+            self.fp_events |= FP_EVENT_FLAGS;
+            self.set_fs_dirty();
+        }
+    }
+
+    /// `frm`, the dynamic rounding mode (bits 7:5 of `fcsr`).
+    pub fn frm(&self) -> u64 {
+        (self.fcsr >> 5) & 7
+    }
+
+    /// `mstatus` as software reads it: with SD set when FS (or XS/VS) is Dirty.
+    fn mstatus_read(&self) -> u64 {
+        let dirty = self.mstatus & mstatus::FS == mstatus::FS_DIRTY
+            || self.mstatus & mstatus::XS == mstatus::XS
+            || self.mstatus & mstatus::VS == mstatus::VS;
+        (self.mstatus & !mstatus::SD) | if dirty { mstatus::SD } else { 0 }
     }
 
     /// `mip` as software reads it: the software bits ORed with the device lines.
@@ -424,6 +583,13 @@ impl Csrs {
         if write && (addr >> 10) & 3 == 3 {
             return Err(CsrError::ReadOnly(addr));
         }
+        if matches!(addr, addr::FFLAGS..=addr::FCSR) && !self.fp_enabled() {
+            return Err(if self.has_f() {
+                CsrError::FpOff(addr)
+            } else {
+                CsrError::Unimplemented(addr)
+            });
+        }
         if addr == addr::SATP && cur == Privilege::Supervisor && self.mstatus & mstatus::TVM != 0 {
             return Err(CsrError::TrappedByTvm);
         }
@@ -496,7 +662,10 @@ impl Csrs {
             CYCLE | MCYCLE => self.mcycle,
             TIME => self.time,
             INSTRET | MINSTRET => self.minstret,
-            SSTATUS => self.mstatus & mstatus::SSTATUS_MASK,
+            FFLAGS => self.fcsr & 0x1f,
+            FRM => self.frm(),
+            FCSR => self.fcsr & 0xff,
+            SSTATUS => self.mstatus_read() & mstatus::SSTATUS_MASK,
             SIE => self.mie & self.mideleg,
             STVEC => self.stvec,
             SCOUNTEREN => self.scounteren,
@@ -508,8 +677,8 @@ impl Csrs {
             SIP => self.mip() & self.mideleg,
             SATP => self.satp,
             MHARTID => self.mhartid,
-            MSTATUS => self.mstatus,
-            MISA => crate::csr::MISA,
+            MSTATUS => self.mstatus_read(),
+            MISA => self.misa,
             MEDELEG => self.medeleg,
             MIDELEG => self.mideleg,
             MIE => self.mie,
@@ -534,12 +703,24 @@ impl Csrs {
         match addr {
             MCYCLE => self.mcycle = v,
             MINSTRET => self.minstret = v,
+            FFLAGS => {
+                self.fcsr = (self.fcsr & !0x1f) | (v & 0x1f);
+                self.set_fs_dirty();
+            }
+            FRM => {
+                self.fcsr = (self.fcsr & 0x1f) | ((v & 7) << 5);
+                self.set_fs_dirty();
+            }
+            FCSR => {
+                self.fcsr = v & 0xff;
+                self.set_fs_dirty();
+            }
             SSTATUS => {
-                let w = mstatus::SSTATUS_WRITABLE;
+                let w = mstatus::SSTATUS_WRITABLE & self.status_writable();
                 self.mstatus = (self.mstatus & !w) | (v & w);
             }
             MSTATUS => {
-                let w = mstatus::MSTATUS_WRITABLE;
+                let w = mstatus::MSTATUS_WRITABLE & self.status_writable();
                 let mut v = v;
                 // MPP is WARL over {U, S, M}: the reserved value 2 becomes U (as Spike does).
                 if (v & mstatus::MPP) >> mstatus::MPP_SHIFT == 2 {
@@ -586,6 +767,17 @@ impl Csrs {
     }
 }
 
+impl Csrs {
+    /// The `mstatus` bits this hart's extensions allow writing (FS only with F).
+    fn status_writable(&self) -> u64 {
+        if self.has_f() {
+            !0
+        } else {
+            !mstatus::FS
+        }
+    }
+}
+
 /// [`Csrs::read`] as a free function.
 pub fn csr_read(csrs: &Csrs, addr: u16, cur: Privilege) -> Result<u64, CsrError> {
     csrs.read(addr, cur)
@@ -608,7 +800,8 @@ pub fn implemented(addr: u16) -> bool {
     use addr::*;
     matches!(
         addr,
-        CYCLE..=HPMCOUNTER31
+        FFLAGS..=FCSR
+            | CYCLE..=HPMCOUNTER31
             | SSTATUS
             | SIE
             | STVEC

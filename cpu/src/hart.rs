@@ -1,5 +1,5 @@
 //! The functional execution core of one hart: [`Hart::step`] fetches, decodes and executes
-//! one instruction of RV64IMAC, Zicsr, Zifencei and the privileged set, exactly as the
+//! one instruction of RV64IMAFDC, Zicsr, Zifencei and the privileged set, exactly as the
 //! specifications say, and takes traps through [`crate::trap`]. There is no pipeline timing
 //! here: every step counts one cycle (see [`Hart::count_cycles`]); the timing model adds its
 //! own.
@@ -17,10 +17,15 @@
 //! - a retired instruction adds 1 to `minstret` (and, with [`Hart::count_cycles`], 1 to
 //!   `mcycle`); a trap or a waiting step adds only the cycle; a CSR instruction that writes
 //!   `minstret` (`mcycle`) suppresses that counter's own increment, so the written value is
-//!   what the next instruction reads.
+//!   what the next instruction reads;
+//! - the f registers reset to 0; an F/D instruction with `mstatus.FS` = Off, on a hart
+//!   without its extension, or with a reserved rounding mode (also on the always-exact
+//!   conversions) is illegal; FS becomes Dirty when an instruction writes an f register or
+//!   raises a flag, never otherwise (`docs/fp.md`).
 
-use crate::csr::{addr, CsrOp, Csrs};
-use crate::isa::{decode, Insn, Op};
+use crate::csr::{addr, CsrOp, Csrs, FsState};
+use crate::fp::{self, BinOp, Cmp, FmaOp, IntKind, Rm, Sgn};
+use crate::isa::{decode, Ext, Insn, Op};
 use crate::trap::{
     check_sfence_vma, check_wfi, mret, pending_interrupt, sfence_flush, sret, take_trap, Exception,
     Trap,
@@ -118,6 +123,19 @@ pub struct Hart {
     /// Whether the last step fetched an instruction (false after an interrupt, a fetch
     /// fault, or a step spent waiting).
     pub last_fetched: bool,
+    /// The floating-point registers `f0..f31`, 64 bits each (a single-precision value is
+    /// NaN-boxed: its upper 32 bits are all ones).
+    pub f: [u64; 32],
+}
+
+/// The floating-point state a kernel saves and restores on a context switch: the 32
+/// f registers and `fcsr`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FpState {
+    /// `f0..f31`, raw 64-bit values.
+    pub f: [u64; 32],
+    /// `fcsr` (`frm` in bits 7:5, `fflags` in bits 4:0).
+    pub fcsr: u64,
 }
 
 /// What executing one instruction did, before trap handling.
@@ -240,7 +258,82 @@ impl Hart {
             count_cycles: true,
             last_raw: 0,
             last_fetched: false,
+            f: [0; 32],
         }
+    }
+
+    /// Float register `r` (raw 64 bits).
+    pub fn freg(&self, r: u8) -> u64 {
+        self.f[usize::from(r & 31)]
+    }
+
+    /// Write float register `r` (raw 64 bits), without touching `mstatus.FS`.
+    pub fn set_freg(&mut self, r: u8, v: u64) {
+        self.f[usize::from(r & 31)] = v;
+    }
+
+    /// The floating-point state (all f registers and `fcsr`), for a kernel to save.
+    pub fn fp_state(&self) -> FpState {
+        FpState {
+            f: self.f,
+            fcsr: self.csrs.fcsr & 0xff,
+        }
+    }
+
+    /// Restore the floating-point state, without touching `mstatus.FS` (the kernel sets
+    /// FS itself, e.g. to Clean after a restore, with [`Csrs::set_fs_state`]). On a hart
+    /// without F it does nothing.
+    pub fn set_fp_state(&mut self, s: &FpState) {
+        if self.csrs.has_f() {
+            self.f = s.f;
+            self.csrs.fcsr = s.fcsr & 0xff;
+        }
+    }
+
+    /// Why the instruction `raw` is illegal on this hart, in words, when the reason is one
+    /// a user can act on: its extension is not enabled (`"fmadd.d (D extension) is not
+    /// enabled on this hart (cpu.isa lacks d)"`), floating point is off (`mstatus.FS` =
+    /// Off), or its rounding mode is reserved. `None` for an encoding no extension defines,
+    /// or an instruction this hart would execute.
+    pub fn illegal_reason(&self, raw: u32) -> Option<String> {
+        let (name, ext) = crate::isa::extension_of(raw)?;
+        let letter = ext.name().to_ascii_lowercase();
+        if !self.csrs.has_ext(ext) {
+            return Some(format!(
+                "{name} ({} extension) is not enabled on this hart (cpu.isa lacks {letter})",
+                ext.name()
+            ));
+        }
+        if !matches!(ext, Ext::F | Ext::D) {
+            return None;
+        }
+        if !self.csrs.fp_enabled() {
+            return Some(format!(
+                "{name}: floating point is off (mstatus.FS = Off; set FS to Initial to use it)"
+            ));
+        }
+        let i = decode(raw);
+        if i.op.def().is_some_and(|d| d.format.has_rm()) && self.rounding(&i).is_none() {
+            return Some(if i.rm == 7 {
+                format!(
+                    "{name}: dynamic rounding with frm = {}, a reserved rounding mode",
+                    self.csrs.frm()
+                )
+            } else {
+                format!("{name}: rounding mode {} is reserved", i.rm)
+            });
+        }
+        None
+    }
+
+    /// `mstatus.FS`.
+    pub fn fs_state(&self) -> FsState {
+        self.csrs.fs_state()
+    }
+
+    /// Set `mstatus.FS` (ignored without F).
+    pub fn set_fs_state(&mut self, s: FsState) {
+        self.csrs.set_fs_state(s);
     }
 
     /// The instruction the last step fetched, decoded (`Op::Illegal` with `imm = 0` when
@@ -292,6 +385,7 @@ impl Hart {
     /// Execute one instruction (or take one pending interrupt, or wait in `wfi`).
     pub fn step(&mut self, mem: &mut impl HartMemory) -> StepResult {
         self.last_fetched = false;
+        self.csrs.fp_events = 0;
         if let Some(i) = pending_interrupt(&self.csrs, self.privilege) {
             return self.trap(Trap::Interrupt(i));
         }
@@ -603,9 +697,229 @@ impl Hart {
                 return Ok(Done::Next(next));
             }
             Illegal => return Err(illegal),
+            _ => return self.execute_fp(mem, raw, i).map(|()| Done::Next(next)),
         };
         self.set_reg(i.rd, value);
         Ok(Done::Next(next))
+    }
+
+    /// The rounding mode of `i`: its `rm` field, or `frm` for `dyn`; `None` (an illegal
+    /// instruction) for the reserved values.
+    fn rounding(&self, i: &Insn) -> Option<Rm> {
+        match i.rm {
+            7 => Rm::from_bits(self.csrs.frm()),
+            rm => Rm::from_bits(u64::from(rm)),
+        }
+    }
+
+    fn set_f32(&mut self, r: u8, v: u32) {
+        self.set_f64(r, fp::box32(v));
+    }
+
+    fn set_f64(&mut self, r: u8, v: u64) {
+        self.f[usize::from(r & 31)] = v;
+        self.csrs.set_fs_dirty();
+    }
+
+    fn f32(&self, r: u8) -> u32 {
+        fp::unbox32(self.freg(r))
+    }
+
+    /// Executes an F or D instruction (or anything else not handled by `execute`, which is
+    /// illegal). Checks the extension, `mstatus.FS` and the rounding mode first.
+    #[inline(never)]
+    fn execute_fp(
+        &mut self,
+        mem: &mut impl HartMemory,
+        raw: u32,
+        i: &Insn,
+    ) -> Result<(), Exception> {
+        use Op::*;
+        let illegal = Exception::IllegalInstruction {
+            insn: u64::from(raw),
+        };
+        let Some(def) = i.op.def() else {
+            return Err(illegal);
+        };
+        if !matches!(def.ext, Ext::F | Ext::D)
+            || !self.csrs.has_ext(def.ext)
+            || !self.csrs.fp_enabled()
+        {
+            return Err(illegal);
+        }
+        // A reserved rm (or dyn with a reserved frm) is illegal on every instruction with
+        // an rm field, the always-exact conversions included (as Spike does).
+        let rm = if def.format.has_rm() {
+            self.rounding(i).ok_or(illegal)?
+        } else {
+            Rm::Rne
+        };
+        let a = self.reg(i.rs1);
+        let (s1, s2, s3) = (self.f32(i.rs1), self.f32(i.rs2), self.f32(i.rs3));
+        let (d1, d2, d3) = (self.freg(i.rs1), self.freg(i.rs2), self.freg(i.rs3));
+        let kind = |op: Op| match op {
+            FcvtWS | FcvtWD | FcvtSW | FcvtDW => IntKind::W,
+            FcvtWuS | FcvtWuD | FcvtSWu | FcvtDWu => IntKind::Wu,
+            FcvtLS | FcvtLD | FcvtSL | FcvtDL => IntKind::L,
+            _ => IntKind::Lu,
+        };
+        let bin = |op: Op| match op {
+            FAddS | FAddD => BinOp::Add,
+            FSubS | FSubD => BinOp::Sub,
+            FMulS | FMulD => BinOp::Mul,
+            _ => BinOp::Div,
+        };
+        let fma_op = |op: Op| match op {
+            FMaddS | FMaddD => FmaOp::Madd,
+            FMsubS | FMsubD => FmaOp::Msub,
+            FNmsubS | FNmsubD => FmaOp::Nmsub,
+            _ => FmaOp::Nmadd,
+        };
+        let sgn = |op: Op| match op {
+            FSgnjS | FSgnjD => Sgn::J,
+            FSgnjnS | FSgnjnD => Sgn::Jn,
+            _ => Sgn::Jx,
+        };
+        let cmp = |op: Op| match op {
+            FeqS | FeqD => Cmp::Eq,
+            FltS | FltD => Cmp::Lt,
+            _ => Cmp::Le,
+        };
+        let flags = match i.op {
+            Flw | Fld => {
+                let size = if i.op == Flw { 4 } else { 8 };
+                let v = self.load(mem, a.wrapping_add(i.imm as u64), size)?;
+                if size == 4 {
+                    self.set_f32(i.rd, v as u32);
+                } else {
+                    self.set_f64(i.rd, v);
+                }
+                0
+            }
+            Fsw | Fsd => {
+                let size = if i.op == Fsw { 4 } else { 8 };
+                self.store(mem, a.wrapping_add(i.imm as u64), size, d2)?;
+                0
+            }
+            FAddS | FSubS | FMulS | FDivS => {
+                let (v, f) = fp::binop32(bin(i.op), s1, s2, rm);
+                self.set_f32(i.rd, v);
+                f
+            }
+            FAddD | FSubD | FMulD | FDivD => {
+                let (v, f) = fp::binop64(bin(i.op), d1, d2, rm);
+                self.set_f64(i.rd, v);
+                f
+            }
+            FMaddS | FMsubS | FNmsubS | FNmaddS => {
+                let (v, f) = fp::fma32(fma_op(i.op), s1, s2, s3, rm);
+                self.set_f32(i.rd, v);
+                f
+            }
+            FMaddD | FMsubD | FNmsubD | FNmaddD => {
+                let (v, f) = fp::fma64(fma_op(i.op), d1, d2, d3, rm);
+                self.set_f64(i.rd, v);
+                f
+            }
+            FsqrtS => {
+                let (v, f) = fp::sqrt32(s1, rm);
+                self.set_f32(i.rd, v);
+                f
+            }
+            FsqrtD => {
+                let (v, f) = fp::sqrt64(d1, rm);
+                self.set_f64(i.rd, v);
+                f
+            }
+            FSgnjS | FSgnjnS | FSgnjxS => {
+                let v = fp::sign_inject(u64::from(s1), u64::from(s2), sgn(i.op), false);
+                self.set_f32(i.rd, v as u32);
+                0
+            }
+            FSgnjD | FSgnjnD | FSgnjxD => {
+                let v = fp::sign_inject(d1, d2, sgn(i.op), true);
+                self.set_f64(i.rd, v);
+                0
+            }
+            FMinS | FMaxS => {
+                let (v, f) = fp::min_max(u64::from(s1), u64::from(s2), i.op == FMaxS, false);
+                self.set_f32(i.rd, v as u32);
+                f
+            }
+            FMinD | FMaxD => {
+                let (v, f) = fp::min_max(d1, d2, i.op == FMaxD, true);
+                self.set_f64(i.rd, v);
+                f
+            }
+            FcvtSD => {
+                let (v, f) = fp::f64_to_f32(d1, rm);
+                self.set_f32(i.rd, v);
+                f
+            }
+            FcvtDS => {
+                let (v, f) = fp::f32_to_f64(s1);
+                self.set_f64(i.rd, v);
+                f
+            }
+            FeqS | FltS | FleS => {
+                let (v, f) = fp::compare(u64::from(s1), u64::from(s2), cmp(i.op), false);
+                self.set_reg(i.rd, v);
+                f
+            }
+            FeqD | FltD | FleD => {
+                let (v, f) = fp::compare(d1, d2, cmp(i.op), true);
+                self.set_reg(i.rd, v);
+                f
+            }
+            FclassS => {
+                self.set_reg(i.rd, fp::classify(u64::from(s1), false));
+                0
+            }
+            FclassD => {
+                self.set_reg(i.rd, fp::classify(d1, true));
+                0
+            }
+            FcvtWS | FcvtWuS | FcvtLS | FcvtLuS => {
+                let (v, f) = fp::f32_to_int(s1, kind(i.op), rm);
+                self.set_reg(i.rd, v);
+                f
+            }
+            FcvtWD | FcvtWuD | FcvtLD | FcvtLuD => {
+                let (v, f) = fp::f64_to_int(d1, kind(i.op), rm);
+                self.set_reg(i.rd, v);
+                f
+            }
+            FcvtSW | FcvtSWu | FcvtSL | FcvtSLu => {
+                let (v, f) = fp::int_to_f32(a, kind(i.op), rm);
+                self.set_f32(i.rd, v);
+                f
+            }
+            FcvtDW | FcvtDWu | FcvtDL | FcvtDLu => {
+                let (v, f) = fp::int_to_f64(a, kind(i.op), rm);
+                self.set_f64(i.rd, v);
+                f
+            }
+            // fmv.x.w takes the low 32 bits whatever the boxing, sign-extended.
+            FmvXW => {
+                self.set_reg(i.rd, d1 as u32 as i32 as i64 as u64);
+                0
+            }
+            FmvXD => {
+                self.set_reg(i.rd, d1);
+                0
+            }
+            FmvWX => {
+                self.set_f32(i.rd, a as u32);
+                0
+            }
+            FmvDX => {
+                self.set_f64(i.rd, a);
+                0
+            }
+            _ => return Err(illegal),
+        };
+        self.csrs.accrue_fflags(flags);
+        Ok(())
     }
 }
 

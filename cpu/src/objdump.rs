@@ -44,7 +44,7 @@
 //! file.
 
 use crate::elf::{ElfError, EM_RISCV};
-use crate::isa::{decode, Disassembler, Format, Insn, Op};
+use crate::isa::{decode, Disassembler, Ext, Format, Insn, Op};
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader, Sym};
 use object::LittleEndian as LE;
@@ -796,6 +796,7 @@ impl Dumper<'_> {
         if let Some(arch) = self.maps[..k].iter().rev().find_map(|m| m.2) {
             self.arch = arch;
         }
+        self.dis.no_fp_aliases = !self.arch.f;
     }
 
     /// Whether the architecture in effect has `i` (riscv-dis.c skips the opcodes of
@@ -803,7 +804,13 @@ impl Dumper<'_> {
     fn supported(&self, i: &Insn) -> bool {
         let a = &self.arch;
         if i.compressed.is_some() || (i.op == Op::Illegal && i.imm == 0) {
-            return a.c;
+            // c.fld, c.fsd, c.fldsp and c.fsdsp need D as well as C.
+            return a.c && (i.op.ext() != Some(Ext::D) || a.d);
+        }
+        match i.op.ext() {
+            Some(Ext::F) => return a.f,
+            Some(Ext::D) => return a.d,
+            _ => {}
         }
         match i.op {
             Op::Mul | Op::Mulh | Op::Mulhsu | Op::Mulhu | Op::Mulw => a.m || a.zmmul,
@@ -958,11 +965,13 @@ fn insn_length(parcel: u16) -> u64 {
     }
 }
 
-/// The extensions of an architecture string that decide what RV64IMAC code objdump
+/// The extensions of an architecture string that decide what RV64IMAFDC code objdump
 /// decodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Arch {
     c: bool,
+    f: bool,
+    d: bool,
     m: bool,
     zmmul: bool,
     a: bool,
@@ -974,6 +983,8 @@ impl Arch {
     /// libopcodes' default without `.riscv.attributes`.
     const RV64GC: Arch = Arch {
         c: true,
+        f: true,
+        d: true,
         m: true,
         zmmul: true,
         a: true,
@@ -991,6 +1002,8 @@ impl Arch {
             .find_map(|p| s.strip_prefix(p))?;
         let mut arch = Arch {
             c: false,
+            f: false,
+            d: false,
             m: false,
             zmmul: false,
             a: false,
@@ -1038,13 +1051,24 @@ impl Arch {
                     b'g' => {
                         arch.m = true;
                         arch.a = true;
+                        arch.f = true;
+                        arch.d = true;
                         arch.zicsr = true;
                         arch.zifencei = true;
                     }
                     b'm' => arch.m = true,
                     b'a' => arch.a = true,
                     b'c' => arch.c = true,
-                    b'f' | b'd' | b'q' => arch.zicsr = true,
+                    b'f' => {
+                        arch.f = true;
+                        arch.zicsr = true;
+                    }
+                    // D implies F, and Q implies D (binutils adds them).
+                    b'd' | b'q' => {
+                        arch.f = true;
+                        arch.d = true;
+                        arch.zicsr = true;
+                    }
                     _ => {}
                 }
             }

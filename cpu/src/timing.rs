@@ -57,6 +57,23 @@ pub struct TimingConfig {
     pub mul_latency: u64,
     /// Cycles a divide or remainder occupies EX (default 20).
     pub div_latency: u64,
+    /// Cycles an FP add or subtract (`fadd`, `fsub`, single or double) occupies EX
+    /// (default 4).
+    pub fp_add_latency: u64,
+    /// Cycles an FP multiply (`fmul`) occupies EX (default 4).
+    pub fp_mul_latency: u64,
+    /// Cycles a fused multiply-add (`fmadd`, `fmsub`, `fnmsub`, `fnmadd`) occupies EX
+    /// (default 5).
+    pub fp_fma_latency: u64,
+    /// Cycles an FP divide (`fdiv`) occupies EX (default 20).
+    pub fp_div_latency: u64,
+    /// Cycles an FP square root (`fsqrt`) occupies EX (default 20).
+    pub fp_sqrt_latency: u64,
+    /// Cycles a conversion (every `fcvt`) occupies EX (default 3).
+    pub fp_convert_latency: u64,
+    /// Cycles of the other FP operations: moves (`fmv`), sign injection, `fmin`/`fmax`,
+    /// comparisons and `fclass` (default 1: no stall).
+    pub fp_misc_latency: u64,
     /// Extra cycles of a serialising instruction (every Zicsr instruction, `fence`,
     /// `fence.i`, `sfence.vma`, `mret`, `sret`, `wfi`): it waits for the older instructions
     /// to drain and the younger ones are refetched after it (default 4).
@@ -80,6 +97,13 @@ impl Default for TimingConfig {
             predictor_entries: 64,
             mul_latency: 3,
             div_latency: 20,
+            fp_add_latency: 4,
+            fp_mul_latency: 4,
+            fp_fma_latency: 5,
+            fp_div_latency: 20,
+            fp_sqrt_latency: 20,
+            fp_convert_latency: 3,
+            fp_misc_latency: 1,
             serialize_penalty: 4,
             trap_penalty: 5,
         }
@@ -103,6 +127,21 @@ impl TimingConfig {
             return Err(TimingError(
                 "timing.div_latency = 0: a divide needs at least 1 cycle in EX".into(),
             ));
+        }
+        for (name, v) in [
+            ("fp_add_latency", self.fp_add_latency),
+            ("fp_mul_latency", self.fp_mul_latency),
+            ("fp_fma_latency", self.fp_fma_latency),
+            ("fp_div_latency", self.fp_div_latency),
+            ("fp_sqrt_latency", self.fp_sqrt_latency),
+            ("fp_convert_latency", self.fp_convert_latency),
+            ("fp_misc_latency", self.fp_misc_latency),
+        ] {
+            if v == 0 {
+                return Err(TimingError(format!(
+                    "timing.{name} = 0: a floating-point operation needs at least 1 cycle in EX"
+                )));
+            }
         }
         let e = self.predictor_entries;
         if !e.is_power_of_two() || e > 1 << 20 {
@@ -137,6 +176,20 @@ pub enum Class {
     Div,
     /// A serialising instruction (Zicsr, fences, `sfence.vma`, xRET, `wfi`).
     Serial,
+    /// An FP add or subtract.
+    FpAdd,
+    /// An FP multiply.
+    FpMul,
+    /// A fused multiply-add.
+    FpFma,
+    /// An FP divide.
+    FpDiv,
+    /// An FP square root.
+    FpSqrt,
+    /// A conversion (`fcvt`).
+    FpCvt,
+    /// FP moves, sign injection, minimum and maximum, comparisons, `fclass`.
+    FpMisc,
     /// `ecall`, `ebreak` and illegal instructions, which always trap.
     Trapping,
 }
@@ -145,8 +198,20 @@ pub enum Class {
 pub fn class(op: Op) -> Class {
     use Op::*;
     match op {
-        Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu => Class::Load,
-        Sb | Sh | Sw | Sd => Class::Store,
+        Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu | Flw | Fld => Class::Load,
+        Sb | Sh | Sw | Sd | Fsw | Fsd => Class::Store,
+        FAddS | FSubS | FAddD | FSubD => Class::FpAdd,
+        FMulS | FMulD => Class::FpMul,
+        FMaddS | FMsubS | FNmsubS | FNmaddS | FMaddD | FMsubD | FNmsubD | FNmaddD => Class::FpFma,
+        FDivS | FDivD => Class::FpDiv,
+        FsqrtS | FsqrtD => Class::FpSqrt,
+        FcvtSD | FcvtDS | FcvtWS | FcvtWuS | FcvtLS | FcvtLuS | FcvtSW | FcvtSWu | FcvtSL
+        | FcvtSLu | FcvtWD | FcvtWuD | FcvtLD | FcvtLuD | FcvtDW | FcvtDWu | FcvtDL | FcvtDLu => {
+            Class::FpCvt
+        }
+        FSgnjS | FSgnjnS | FSgnjxS | FMinS | FMaxS | FeqS | FltS | FleS | FclassS | FmvXW
+        | FmvWX | FSgnjD | FSgnjnD | FSgnjxD | FMinD | FMaxD | FeqD | FltD | FleD | FclassD
+        | FmvXD | FmvDX => Class::FpMisc,
         LrW | ScW | AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW | AmominW | AmomaxW
         | AmominuW | AmomaxuW | LrD | ScD | AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD
         | AmominD | AmomaxD | AmominuD | AmomaxuD => Class::Atomic,
@@ -162,13 +227,34 @@ pub fn class(op: Op) -> Class {
     }
 }
 
-/// The registers an instruction reads in ID (0 = none: x0 never causes a hazard).
-fn sources(i: &Insn) -> (u8, u8) {
-    let (_, rs1, rs2, ..) = match i.op.def() {
-        Some(d) => d.format.fields(),
-        None => return (0, 0),
+/// A register as the hazard logic names it: `x1..x31` are 1..31, `f0..f31` are 32..63, and
+/// 0 is none (x0 never causes a hazard).
+fn reg_id(r: u8, float: bool) -> u8 {
+    if float {
+        32 + (r & 31)
+    } else {
+        r & 31
+    }
+}
+
+/// The registers an instruction reads in ID and the one it writes, as [`reg_id`]s:
+/// `(src1, src2, src3, rd)`.
+fn registers(i: &Insn) -> (u8, u8, u8, u8) {
+    let Some(d) = i.op.def() else {
+        return (0, 0, 0, 0);
     };
-    (if rs1 { i.rs1 } else { 0 }, if rs2 { i.rs2 } else { 0 })
+    let (has_rd, rs1, rs2, ..) = d.format.fields();
+    let (frd, frs1, frs2) = d.format.float_regs();
+    (
+        if rs1 { reg_id(i.rs1, frs1) } else { 0 },
+        if rs2 { reg_id(i.rs2, frs2) } else { 0 },
+        if d.format.has_rs3() {
+            reg_id(i.rs3, true)
+        } else {
+            0
+        },
+        if has_rd { reg_id(i.rd, frd) } else { 0 },
+    )
 }
 
 /// Everything [`Pipeline::retire`] needs to know about an instruction, derived from it alone
@@ -179,12 +265,17 @@ fn sources(i: &Insn) -> (u8, u8) {
 pub struct TimingInfo {
     /// The timing class ([`class`]).
     pub class: Class,
-    /// The first register read in ID (0 = none).
+    /// The first register read in ID (0 = none; `f` registers are 32..63).
     pub src1: u8,
     /// The second register read in ID (0 = none).
     pub src2: u8,
-    /// The destination register.
+    /// The third register read in ID (`rs3` of a fused multiply-add; 0 = none).
+    pub src3: u8,
+    /// The destination register (0 = none; `f` registers are 32..63).
     pub rd: u8,
+    /// `rd` if the result comes from MEM (a load, LR, SC or AMO: a later reader may stall),
+    /// else 0.
+    pub mem_rd: u8,
     /// The length in bytes (2 or 4).
     pub len: u8,
     /// The immediate is negative (a backward branch, for `btfn`).
@@ -194,12 +285,19 @@ pub struct TimingInfo {
 impl TimingInfo {
     /// The timing facts of `insn`.
     pub fn of(insn: &Insn) -> TimingInfo {
-        let (src1, src2) = sources(insn);
+        let (src1, src2, src3, rd) = registers(insn);
+        let class = class(insn.op);
         TimingInfo {
-            class: class(insn.op),
+            class,
             src1,
             src2,
-            rd: insn.rd,
+            src3,
+            rd,
+            mem_rd: if matches!(class, Class::Load | Class::Atomic) {
+                rd
+            } else {
+                0
+            },
             len: insn.byte_len() as u8,
             backward: insn.imm < 0,
         }
@@ -244,6 +342,8 @@ pub struct PipelineStats {
     pub control: u64,
     /// Extra cycles of multiplies and divides in EX.
     pub muldiv: u64,
+    /// Extra cycles of floating-point operations in EX.
+    pub fp: u64,
     /// Extra cycles of serialising instructions.
     pub serialize: u64,
     /// Traps taken.
@@ -265,6 +365,7 @@ impl PipelineStats {
             ("stall.load_use", self.load_use),
             ("stall.control", self.control),
             ("stall.muldiv", self.muldiv),
+            ("stall.fp", self.fp),
             ("stall.serialize", self.serialize),
             ("branches", self.branches),
             ("branches.taken", self.taken),
@@ -290,6 +391,9 @@ pub struct Pipeline {
     filled: bool,
     /// The bimodal predictor's counters.
     counters: Vec<u8>,
+    /// The EX stall (latency − 1) of each FP class, from `Class::FpAdd` on, in `Class`
+    /// order (computed once from the configuration).
+    fp_extra: [u64; 7],
     stats: PipelineStats,
 }
 
@@ -302,11 +406,21 @@ impl Pipeline {
         } else {
             0
         };
+        let fp_extra = [
+            cfg.fp_add_latency - 1,
+            cfg.fp_mul_latency - 1,
+            cfg.fp_fma_latency - 1,
+            cfg.fp_div_latency - 1,
+            cfg.fp_sqrt_latency - 1,
+            cfg.fp_convert_latency - 1,
+            cfg.fp_misc_latency - 1,
+        ];
         Ok(Pipeline {
             cfg,
             load_rd: 0,
             filled: false,
             counters: vec![1; n],
+            fp_extra,
             stats: PipelineStats::default(),
         })
     }
@@ -350,7 +464,9 @@ impl Pipeline {
         s.fetch_stall += fetch_stall;
         s.data_stall += data_stall;
         cost += fetch_stall + data_stall;
-        if self.load_rd != 0 && (info.src1 == self.load_rd || info.src2 == self.load_rd) {
+        if self.load_rd != 0
+            && (info.src1 == self.load_rd || info.src2 == self.load_rd || info.src3 == self.load_rd)
+        {
             s.load_use += cfg.load_use_penalty;
             cost += cfg.load_use_penalty;
         }
@@ -407,12 +523,20 @@ impl Pipeline {
                 s.serialize += cfg.serialize_penalty;
                 cfg.serialize_penalty
             }
+            Class::FpAdd
+            | Class::FpMul
+            | Class::FpFma
+            | Class::FpDiv
+            | Class::FpSqrt
+            | Class::FpCvt
+            | Class::FpMisc => {
+                let extra = self.fp_extra[class as usize - Class::FpAdd as usize];
+                s.fp += extra;
+                extra
+            }
         };
         cost += extra;
-        self.load_rd = match class {
-            Class::Load | Class::Atomic => info.rd,
-            _ => 0,
-        };
+        self.load_rd = info.mem_rd;
         if self.filled {
             cost
         } else {
@@ -558,6 +682,39 @@ mod tests {
     }
 
     #[test]
+    fn float_latencies_and_float_load_use() {
+        const FLD_FA0: u32 = 0x0005b507; // fld fa0,0(a1)
+        const FADD_FA1: u32 = 0x02a575d3; // fadd.d fa1,fa0,fa0
+        const FMADD_FA2: u32 = 0x52b5f643; // fmadd.d fa2,fa1,fa1,fa0
+        const FDIV_FA2: u32 = 0x1ab5f653; // fdiv.d fa2,fa1,fa1
+        const FMV_FA2: u32 = 0x22b58653; // fmv.d fa2,fa1
+        const FCVT_FA2: u32 = 0xd2257653; // fcvt.d.l fa2,a0
+        check(
+            TimingConfig::default(),
+            &[
+                (FLD_FA0, 0, 4, LD_HIT, 5),
+                (ADDI_A0, 4, 8, HIT, 1), // reads x10, not f10: no load-use stall
+                (FLD_FA0, 8, 12, LD_HIT, 1),
+                (FADD_FA1, 12, 16, HIT, 1 + 1 + 3), // f10 load-use, then 4 cycles in EX
+                (FLD_FA0, 16, 20, LD_HIT, 1),
+                (FMADD_FA2, 20, 24, HIT, 1 + 1 + 4), // rs3 = fa0: load-use too
+                (FDIV_FA2, 24, 28, HIT, 20),
+                (FMV_FA2, 28, 32, HIT, 1),
+                (FCVT_FA2, 32, 36, HIT, 3),
+            ],
+        );
+        let fast = TimingConfig {
+            fp_add_latency: 1,
+            fp_div_latency: 7,
+            ..TimingConfig::default()
+        };
+        let mut p = Pipeline::new(fast).unwrap();
+        assert_eq!(p.retire(&insn(FADD_FA1), 0, 4, HIT), 5);
+        assert_eq!(p.retire(&insn(FDIV_FA2), 4, 8, HIT), 7);
+        assert_eq!(p.stats().fp, 6);
+    }
+
+    #[test]
     fn bad_configs() {
         for (cfg, msg) in [
             (
@@ -566,6 +723,13 @@ mod tests {
                     ..TimingConfig::default()
                 },
                 "mul_latency = 0",
+            ),
+            (
+                TimingConfig {
+                    fp_sqrt_latency: 0,
+                    ..TimingConfig::default()
+                },
+                "timing.fp_sqrt_latency = 0",
             ),
             (
                 TimingConfig {

@@ -246,8 +246,16 @@ fn hints_for_other_extensions_and_misplaced_code() {
         "prog.s:1:1: error: unknown instruction `c.jal` (it exists only on RV32)\nc.jal .+2\n^",
     );
     check(
-        "fadd.s fa0, fa1, fa2",
-        "prog.s:1:1: error: unknown instruction `fadd.s` (floating point is not part of RV64IMAC)\nfadd.s fa0, fa1, fa2\n^",
+        "c.flw fa0, 0(a1)",
+        "prog.s:1:1: error: unknown instruction `c.flw` (it exists only on RV32)\nc.flw fa0, 0(a1)\n^",
+    );
+    check(
+        "fadd.s fa0, fa1, fa2, rxx",
+        "prog.s:1:23: error: expected a rounding mode (rne, rtz, rdn, rup, rmm or dyn), found `rxx`\nfadd.s fa0, fa1, fa2, rxx\n                      ^",
+    );
+    check(
+        "fadd.s a0, fa1, fa2",
+        "prog.s:1:8: error: expected a floating-point register, found `a0`\nfadd.s a0, fa1, fa2\n       ^",
     );
     check(
         "c.lui sp, 1",

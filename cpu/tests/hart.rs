@@ -1,7 +1,7 @@
 //! The functional execution core: every instruction class with hand-computed results, traps,
 //! interrupts, and a never-panic run of random instruction words.
 
-use vmlab_cpu::csr::{addr, irq, mstatus};
+use vmlab_cpu::csr::{addr, irq, mstatus, FsState};
 use vmlab_cpu::hart::{FlatMemory, Hart, HartMemory, StepResult};
 use vmlab_cpu::isa::{compress, encode, Insn, Op};
 use vmlab_cpu::trap::{Exception, Interrupt, Trap};
@@ -786,6 +786,15 @@ fn random_words_never_panic() {
         }
         h.csrs.mtvec = BASE + (rng(&mut s) & 0xffc);
         h.csrs.stvec = BASE + (rng(&mut s) & 0xffc);
+        // Random f registers (boxed or not) and fcsr; odd rounds' random mstatus turns FS on
+        // three times in four, so the FP paths run too.
+        for r in 0..32 {
+            h.f[r] = match rng(&mut s) % 3 {
+                0 => 0xffff_ffff_0000_0000 | (rng(&mut s) >> 32),
+                _ => rng(&mut s),
+            };
+        }
+        h.csrs.fcsr = rng(&mut s) & 0xff;
         h.privilege = [Privilege::User, Privilege::Supervisor, Privilege::Machine][round % 3];
         if round % 2 == 1 {
             let _ = h
@@ -927,5 +936,389 @@ fn contexts_reach_memory() {
         };
         assert_eq!(ctx.privilege, want, "{k}");
         assert_eq!((ctx.asid, ctx.sum, ctx.mxr), (5, true, true), "{k}");
+    }
+}
+
+/// Executes one FP instruction on a hart with FS = Initial, f1/f2/f3 and x1 set; returns the
+/// step result and the hart after it.
+fn exec_fp(i: Insn, f: [u64; 3], x1: u64, setup_hart: impl Fn(&mut Hart)) -> (StepResult, Hart) {
+    let (mut h, mut m) = setup(&[i]);
+    h.set_fs_state(FsState::Initial);
+    h.f[1..4].copy_from_slice(&f);
+    h.x[1] = x1;
+    setup_hart(&mut h);
+    let r = h.step(&mut m);
+    (r, h)
+}
+
+fn fpi(op: Op, rd: u8, rs1: u8, rs2: u8, rm: u8) -> Insn {
+    Insn {
+        rm,
+        ..ins(op, rd, rs1, rs2, 0)
+    }
+}
+
+fn is_illegal(r: StepResult) -> bool {
+    matches!(
+        r,
+        StepResult::Trapped {
+            trap: Trap::Exception(Exception::IllegalInstruction { .. }),
+            ..
+        }
+    )
+}
+
+#[test]
+fn float_instructions_on_the_hart() {
+    use Op::*;
+    let one_s = 0xffff_ffff_3f80_0000u64;
+    let two_s = 0xffff_ffff_4000_0000u64;
+    let one_d = 0x3ff0_0000_0000_0000u64;
+    let none = |_: &mut Hart| {};
+    // (instruction, f1 f2 f3, x1) -> (f4 or x4, fflags)
+    type Case = (Insn, [u64; 3], u64, Option<u64>, Option<u64>, u64);
+    let cases: Vec<Case> = vec![
+        // fadd.s: boxed result, no flags.
+        (
+            fpi(FAddS, 4, 1, 2, 7),
+            [one_s, two_s, 0],
+            0,
+            Some(0xffff_ffff_4040_0000),
+            None,
+            0,
+        ),
+        // An improperly boxed single reads as the canonical NaN.
+        (
+            fpi(FAddS, 4, 1, 2, 0),
+            [one_d, two_s, 0],
+            0,
+            Some(0xffff_ffff_7fc0_0000),
+            None,
+            0,
+        ),
+        // fmv.x.w sign-extends the low 32 bits, whatever the boxing.
+        (
+            fpi(FmvXW, 4, 1, 0, 0),
+            [0x0000_0000_8000_0001, 0, 0],
+            0,
+            None,
+            Some(0xffff_ffff_8000_0001),
+            0,
+        ),
+        (
+            fpi(FmvWX, 4, 1, 0, 0),
+            [0; 3],
+            0x1234_5678_3f80_0000,
+            Some(one_s),
+            None,
+            0,
+        ),
+        (
+            fpi(FmvDX, 4, 1, 0, 0),
+            [0; 3],
+            0x1234,
+            Some(0x1234),
+            None,
+            0,
+        ),
+        // fcvt.w.s of NaN: 2^31 - 1 with NV; fcvt.wu.d of 2^32 - 1 sign-extended.
+        (
+            fpi(FcvtWS, 4, 1, 0, 1),
+            [0xffff_ffff_7fc0_0000, 0, 0],
+            0,
+            None,
+            Some(0x7fff_ffff),
+            0x10,
+        ),
+        (
+            fpi(FcvtWuD, 4, 1, 0, 1),
+            [0x41ef_ffff_ffe0_0000, 0, 0],
+            0,
+            None,
+            Some(u64::MAX),
+            0,
+        ),
+        (
+            fpi(FDivD, 4, 1, 2, 7),
+            [one_d, 0, 0],
+            0,
+            Some(0x7ff0_0000_0000_0000),
+            None,
+            0x08,
+        ),
+        (
+            fpi(FeqS, 4, 1, 2, 0),
+            [one_s, one_s, 0],
+            0,
+            None,
+            Some(1),
+            0,
+        ),
+        (
+            fpi(FltD, 4, 1, 2, 0),
+            [0x7ff8_0000_0000_0000, one_d, 0],
+            0,
+            None,
+            Some(0),
+            0x10,
+        ),
+        (
+            fpi(FclassD, 4, 1, 0, 0),
+            [0x8000_0000_0000_0000, 0, 0],
+            0,
+            None,
+            Some(1 << 3),
+            0,
+        ),
+        (
+            fpi(FcvtDS, 4, 1, 0, 0),
+            [one_s, 0, 0],
+            0,
+            Some(one_d),
+            None,
+            0,
+        ),
+        (
+            fpi(FcvtSD, 4, 1, 0, 7),
+            [one_d, 0, 0],
+            0,
+            Some(one_s),
+            None,
+            0,
+        ),
+        (
+            fpi(FSgnjnD, 4, 1, 1, 0),
+            [one_d, 0, 0],
+            0,
+            Some(one_d | 1 << 63),
+            None,
+            0,
+        ),
+    ];
+    for (i, f, x1, want_f, want_x, want_flags) in cases {
+        let (r, h) = exec_fp(i, f, x1, none);
+        assert_eq!(r, StepResult::Retired, "{i:?}");
+        if let Some(v) = want_f {
+            assert_eq!(h.f[4], v, "{i:?}: f4 = {:#x}", h.f[4]);
+            assert_eq!(h.fs_state(), FsState::Dirty, "{i:?}");
+        }
+        if let Some(v) = want_x {
+            assert_eq!(h.x[4], v, "{i:?}: x4 = {:#x}", h.x[4]);
+        }
+        assert_eq!(h.csrs.fcsr & 0x1f, want_flags, "{i:?}");
+        let sd = h.csrs.read(addr::MSTATUS, Privilege::Machine).unwrap() >> 63;
+        assert_eq!(
+            sd == 1,
+            h.fs_state() == FsState::Dirty,
+            "{i:?}: SD follows FS"
+        );
+    }
+    // A comparison that raises nothing leaves FS alone.
+    let (_, h) = exec_fp(fpi(FeqS, 4, 1, 2, 0), [one_s, one_s, 0], 0, none);
+    assert_eq!(h.fs_state(), FsState::Initial);
+    // The dynamic rounding mode comes from frm.
+    let third = |rm_frm: u64| {
+        let (r, h) = exec_fp(
+            fpi(FDivS, 4, 1, 2, 7),
+            [one_s, 0xffff_ffff_4040_0000, 0],
+            0,
+            |h| h.csrs.fcsr = rm_frm << 5,
+        );
+        assert_eq!(r, StepResult::Retired);
+        h.f[4] as u32
+    };
+    assert_eq!(third(0), 0x3eaa_aaab); // rne
+    assert_eq!(third(1), 0x3eaa_aaaa); // rtz
+    assert_eq!(third(3), 0x3eaa_aaab); // rup
+}
+
+#[test]
+fn float_instructions_are_illegal_when_off_absent_or_badly_rounded() {
+    use Op::*;
+    let add = fpi(FAddD, 4, 1, 2, 7);
+    // FS = Off: any FP instruction, loads and stores and CSR accesses included.
+    for i in [
+        add,
+        ins(Fld, 4, 0, 0, 0),
+        ins(Fsw, 0, 0, 4, 0),
+        fpi(FmvXD, 4, 1, 0, 0),
+        Insn {
+            csr: addr::FCSR,
+            ..ins(Csrrs, 4, 0, 0, 0)
+        },
+    ] {
+        let (mut h, mut m) = setup(&[i]);
+        assert!(is_illegal(h.step(&mut m)), "{i:?} with FS = Off");
+    }
+    // Reserved rm values, and dyn with a reserved frm.
+    for (rm, frm) in [(5, 0), (6, 0), (7, 5), (7, 6), (7, 7)] {
+        let (r, _) = exec_fp(fpi(FAddD, 4, 1, 2, rm), [0; 3], 0, |h| {
+            h.csrs.fcsr = frm << 5
+        });
+        assert!(is_illegal(r), "rm {rm} frm {frm}");
+    }
+    // The always-exact conversions too (their rm field exists, though objdump hides it).
+    for op in [FcvtDS, FcvtDW, FcvtSD] {
+        let (r, _) = exec_fp(fpi(op, 4, 1, 0, 5), [0; 3], 0, |_| {});
+        assert!(is_illegal(r), "{op:?}");
+    }
+    // A hart without F and D (misa narrowed): illegal even with FS written.
+    let (r, h) = exec_fp(add, [0; 3], 0, |h| {
+        h.csrs.set_misa(vmlab_cpu::csr::MISA & !0x28);
+    });
+    assert!(is_illegal(r));
+    assert_eq!(h.fs_state(), FsState::Off);
+    // Without D only: F works, D does not.
+    let (r, _) = exec_fp(fpi(FAddS, 4, 1, 2, 7), [0; 3], 0, |h| {
+        h.csrs.set_misa(vmlab_cpu::csr::MISA & !0x8);
+    });
+    assert_eq!(r, StepResult::Retired);
+    let (r, _) = exec_fp(add, [0; 3], 0, |h| {
+        h.csrs.set_misa(vmlab_cpu::csr::MISA & !0x8)
+    });
+    assert!(is_illegal(r));
+}
+
+#[test]
+fn illegal_reasons_name_the_instruction_and_extension() {
+    let mut h = Hart::new(0, BASE);
+    let fmadd_d = 0x6ac5f543; // fmadd.d fa0,fa1,fa2,fa3
+    assert_eq!(
+        h.illegal_reason(fmadd_d).as_deref(),
+        Some("fmadd.d: floating point is off (mstatus.FS = Off; set FS to Initial to use it)")
+    );
+    h.set_fs_state(FsState::Initial);
+    assert_eq!(h.illegal_reason(fmadd_d), None);
+    assert_eq!(
+        h.illegal_reason(0x6ac5d543).as_deref(), // rm = 5
+        Some("fmadd.d: rounding mode 5 is reserved")
+    );
+    h.csrs.fcsr = 6 << 5;
+    assert_eq!(
+        h.illegal_reason(fmadd_d).as_deref(),
+        Some("fmadd.d: dynamic rounding with frm = 6, a reserved rounding mode")
+    );
+    h.csrs.set_misa(vmlab_cpu::csr::MISA & !0x28);
+    assert_eq!(
+        h.illegal_reason(fmadd_d).as_deref(),
+        Some("fmadd.d (D extension) is not enabled on this hart (cpu.isa lacks d)")
+    );
+    assert_eq!(
+        h.illegal_reason(0x2588).as_deref(), // c.fld fa0,8(a1)
+        Some("c.fld (D extension) is not enabled on this hart (cpu.isa lacks d)")
+    );
+    assert_eq!(
+        h.illegal_reason(0x00c5f553).as_deref(), // fadd.s
+        Some("fadd.s (F extension) is not enabled on this hart (cpu.isa lacks f)")
+    );
+    assert_eq!(h.illegal_reason(0xffff_ffff), None);
+    assert_eq!(h.illegal_reason(0x00c58533), None); // add
+}
+
+#[test]
+fn float_loads_stores_and_state_api() {
+    use Op::*;
+    let (mut h, mut m) = setup(&[
+        ins(Flw, 4, 1, 0, 0),
+        ins(Fsd, 0, 1, 4, 8),
+        ins(Fld, 5, 1, 0, 8),
+    ]);
+    h.set_fs_state(FsState::Clean);
+    h.x[1] = DATA;
+    assert!(m.write(DATA, 4, 0x3f80_0000));
+    run(&mut h, &mut m, 3);
+    assert_eq!(h.f[4], 0xffff_ffff_3f80_0000);
+    assert_eq!(m.read(DATA + 8, 8), Some(0xffff_ffff_3f80_0000));
+    assert_eq!(h.f[5], 0xffff_ffff_3f80_0000);
+    assert_eq!(h.fs_state(), FsState::Dirty);
+    let mut saved = h.fp_state();
+    saved.fcsr = 0x1ff;
+    saved.f[31] = 7;
+    h.set_fp_state(&saved);
+    assert_eq!(h.fp_state().fcsr, 0xff);
+    assert_eq!(h.freg(31), 7);
+    h.set_fs_state(FsState::Clean);
+    assert_eq!(h.fs_state(), FsState::Clean);
+}
+
+/// Random F/D instruction words (every FP opcode, random fields, random operands and
+/// `frm`) with FP on: nothing panics, and thousands of them retire (many encodings are
+/// reserved, and a random `rm` or `frm` is reserved three times in eight).
+#[test]
+fn random_float_words_never_panic() {
+    let mut s = 0x0f0f_1234_5678_9abcu64;
+    let mut m = FlatMemory::new(BASE, 0x1000);
+    let opcodes = [
+        0x07u64, 0x27, 0x43, 0x47, 0x4b, 0x4f, 0x53, 0x53, 0x53, 0x53,
+    ];
+    let mut retired = 0;
+    for _ in 0..200 {
+        for a in (0..0x1000).step_by(4) {
+            let w = (rng(&mut s) & !0x7f) | opcodes[(rng(&mut s) % 10) as usize];
+            m.write(BASE + a, 4, w & 0xffff_ffff);
+        }
+        let mut h = Hart::new(0, BASE);
+        h.set_fs_state(FsState::Initial);
+        h.csrs.mtvec = BASE;
+        h.csrs.fcsr = rng(&mut s) & 0xff;
+        for r in 0..32 {
+            h.f[r] = if rng(&mut s) & 1 == 0 {
+                0xffff_ffff_0000_0000 | (rng(&mut s) >> 32)
+            } else {
+                rng(&mut s)
+            };
+            h.x[r] = if rng(&mut s) & 1 == 0 {
+                BASE + (rng(&mut s) & 0xff8)
+            } else {
+                rng(&mut s)
+            };
+        }
+        h.x[0] = 0;
+        for _ in 0..500 {
+            if h.step(&mut m) == StepResult::Retired {
+                retired += 1;
+            }
+        }
+    }
+    assert!(retired > 5_000, "only {retired} retired");
+}
+
+/// Zicntr from U-mode: `rdcycle`, `rdtime` and `rdinstret` read the counters when both
+/// `mcounteren` and `scounteren` enable them, and are illegal otherwise.
+#[test]
+fn zicntr_from_user_mode() {
+    let csrr = |c: u16| Insn {
+        csr: c,
+        ..ins(Op::Csrrs, 5, 0, 0, 0)
+    };
+    for (c, bit, want) in [
+        (addr::CYCLE, 0, 40),
+        (addr::TIME, 1, 7),
+        (addr::INSTRET, 2, 30),
+    ] {
+        for (men, sen, ok) in [
+            (0u64, 0u64, false),
+            (1, 0, false),
+            (0, 1, false),
+            (1, 1, true),
+        ] {
+            let (mut h, mut m) = setup(&[csrr(c)]);
+            h.privilege = Privilege::User;
+            h.csrs.mcounteren = men << bit;
+            h.csrs.scounteren = sen << bit;
+            h.csrs.mcycle = 40;
+            h.csrs.minstret = 30;
+            h.csrs.time = 7;
+            let r = h.step(&mut m);
+            if ok {
+                assert_eq!(r, StepResult::Retired, "{c:#x}");
+                assert_eq!(h.x[5], want, "{c:#x}");
+            } else {
+                assert!(
+                    is_illegal(r),
+                    "{c:#x} with mcounteren {men} scounteren {sen}"
+                );
+            }
+        }
     }
 }

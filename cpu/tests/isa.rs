@@ -77,6 +77,16 @@ fn all_insns() -> Vec<Insn> {
                             aq,
                             rl,
                             compressed: None,
+                            rs3: if def.format.has_rs3() {
+                                (r + 13) % 32
+                            } else {
+                                0
+                            },
+                            rm: if def.format.has_rm() {
+                                [7, 0, 1, 2, 3, 4, 5, 6][r as usize % 8]
+                            } else {
+                                0
+                            },
                         };
                         out.push(i);
                     }
@@ -250,6 +260,8 @@ fn arbitrary_field_values_are_refused_not_panicked() {
             } else {
                 None
             },
+            rs3: (r >> 58) as u8 % 40,
+            rm: (r >> 61) as u8 * 2 % 9,
         };
         if let Ok(e) = encode(&i) {
             assert_eq!(decode(e.bits()), i, "{i:?} encoded as {e:?}");

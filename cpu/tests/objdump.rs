@@ -271,6 +271,7 @@ fn random_and_corrupted_bytes_never_panic() {
 /// folders, separated by `:`), with default options, `-M no-aliases` and `-z`. Files vmlab
 /// refuses (ELF32, other machines) are skipped. Run with
 /// `VMLAB_OBJDUMP_LIVE=dir cargo test -p vmlab-cpu --test objdump -- --ignored`.
+/// `VMLAB_OBJDUMP` names another objdump (e.g. `riscv64-linux-gnu-objdump`).
 #[test]
 #[ignore = "needs riscv64-unknown-elf-objdump and VMLAB_OBJDUMP_LIVE"]
 fn matches_live_objdump() {
@@ -316,7 +317,9 @@ fn matches_live_objdump() {
             let Ok(got) = objdump(&bytes, name, &opts) else {
                 continue;
             };
-            let mut cmd = std::process::Command::new("riscv64-unknown-elf-objdump");
+            let tool = std::env::var("VMLAB_OBJDUMP")
+                .unwrap_or_else(|_| "riscv64-unknown-elf-objdump".into());
+            let mut cmd = std::process::Command::new(tool);
             cmd.current_dir(file.parent().unwrap()).arg("-d");
             cmd.args(extra).arg(name);
             let want = String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned();

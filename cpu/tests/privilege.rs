@@ -31,20 +31,33 @@ fn warl_every_csr() {
     let xl = ms::XL64;
     check(
         &[
-            ("mstatus all ones", MSTATUS, !0, xl | 0x7e_19aa),
+            // FS is writable (F is present) and Dirty then, so SD reads 1.
+            ("mstatus all ones", MSTATUS, !0, xl | 0x7e_79aa | ms::SD),
             ("mstatus zero", MSTATUS, 0, xl),
             ("mstatus MPP=S", MSTATUS, 1 << 11, xl | 1 << 11),
             ("mstatus MPP=2 -> U", MSTATUS, 2 << 11, xl),
             ("mstatus MPP=M", MSTATUS, 3 << 11, xl | 3 << 11),
             (
-                "mstatus FS/VS/XS/SD ro",
+                "mstatus VS/XS/SD ro, FS Dirty sets SD",
                 MSTATUS,
                 ms::FS | ms::VS | ms::XS | ms::SD,
-                xl,
+                xl | ms::FS | ms::SD,
+            ),
+            ("mstatus FS Clean", MSTATUS, ms::FS_CLEAN, xl | ms::FS_CLEAN),
+            (
+                "mstatus FS Initial",
+                MSTATUS,
+                ms::FS_INITIAL,
+                xl | ms::FS_INITIAL,
             ),
             ("mstatus UXL/SXL ro", MSTATUS, 0, xl),
             ("mstatus BE ro", MSTATUS, ms::UBE | ms::SBE | ms::MBE, xl),
-            ("sstatus all ones", SSTATUS, !0, (2 << 32) | 0xc_0122),
+            (
+                "sstatus all ones",
+                SSTATUS,
+                !0,
+                (2 << 32) | 0xc_6122 | ms::SD,
+            ),
             ("misa ro", MISA, 0, MISA_VALUE),
             ("mtvec direct", MTVEC, 0x8000_0100, 0x8000_0100),
             ("mtvec vectored", MTVEC, 0x8000_0101, 0x8000_0101),
@@ -182,7 +195,7 @@ fn supervisor_views() {
 
 #[test]
 fn access_rules() {
-    use CsrError::{CounterDisabled, ReadOnly, TrappedByTvm, Unimplemented};
+    use CsrError::{CounterDisabled, FpOff, ReadOnly, TrappedByTvm, Unimplemented};
     type Row = (
         &'static str,
         u16,
@@ -283,14 +296,7 @@ fn access_rules() {
             none,
             Err(Unimplemented(0x3a1)),
         ),
-        (
-            "fcsr (no F)",
-            0x003,
-            M,
-            false,
-            none,
-            Err(Unimplemented(0x003)),
-        ),
+        ("fcsr (FS = Off)", 0x003, M, false, none, Err(FpOff(0x003))),
         (
             "mstatush (RV32 only)",
             0x310,
@@ -369,6 +375,31 @@ fn access_rules() {
         };
         assert_eq!(got, *expect, "{name}");
     }
+    // The floating-point CSRs: illegal with FS = Off, absent without F, and a write sets
+    // FS = Dirty (and so SD).
+    let mut c = Csrs::new(0);
+    assert_eq!(c.read(FFLAGS, U), Err(FpOff(FFLAGS)));
+    c.set_fs_state(vmlab_cpu::csr::FsState::Initial);
+    assert_eq!(c.read(FCSR, U), Ok(0));
+    assert_eq!(c.write(FRM, U, 0xff), Ok(0));
+    assert_eq!(c.read(FCSR, U), Ok(0xe0));
+    assert_eq!(c.write(FFLAGS, U, 0x3f), Ok(0));
+    assert_eq!(c.read(FCSR, U), Ok(0xff));
+    assert_eq!(c.write(FCSR, U, 0x1ff), Ok(0xff));
+    assert_eq!(c.read(FCSR, U), Ok(0xff));
+    assert_eq!(c.read(FRM, U), Ok(7));
+    assert_eq!(c.fs_state(), vmlab_cpu::csr::FsState::Dirty);
+    assert_eq!(c.read(MSTATUS, M).map(|v| v & ms::SD != 0), Ok(true));
+    assert_eq!(
+        c.read(SSTATUS, S).map(|v| v & (ms::SD | ms::FS)),
+        Ok(ms::SD | ms::FS)
+    );
+    let mut narrow = Csrs::new(0);
+    narrow.set_misa(MISA_VALUE & !((1 << 3) | (1 << 5)));
+    assert_eq!(narrow.read(FCSR, M), Err(Unimplemented(FCSR)));
+    assert_eq!(narrow.write(MSTATUS, M, ms::FS), Ok(ms::XL64));
+    assert_eq!(narrow.read(MSTATUS, M), Ok(ms::XL64));
+    assert_eq!(narrow.read(MISA, M), Ok(MISA_VALUE & !0x28));
     // csrrs/csrrc with rs1 = x0 do not write: allowed on read-only CSRs.
     let mut c = Csrs::new(7);
     assert_eq!(c.op(MHARTID, M, CsrOp::Set, 0, false), Ok(7));

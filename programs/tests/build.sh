@@ -5,10 +5,14 @@
 set -eu
 cd "$(dirname "$0")"
 AS="riscv64-unknown-elf-as -march=rv64imac_zicsr_zifencei -mabi=lp64"
+AS_FP="riscv64-unknown-elf-as -march=rv64imafdc_zicsr_zifencei -mabi=lp64d"
 LD="riscv64-unknown-elf-ld --no-relax -T link.ld"
 for s in *.s; do
     p=${s%.s}
-    $AS -o "$p.o" "$s"
+    case $p in
+    fp*) $AS_FP -o "$p.o" "$s" ;;   # the floating-point tests (RV64IMAFDC, lp64d)
+    *) $AS -o "$p.o" "$s" ;;
+    esac
     $LD -o "$p.elf" "$p.o"
     rm -f "$p.o"
 done

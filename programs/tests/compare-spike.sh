@@ -13,7 +13,7 @@ set -eu
 cd "$(dirname "$0")"
 SPIKE=${SPIKE:-spike}
 VMLAB=${VMLAB:-../../target/release/vmlab}
-ISA=rv64imac_zicsr_zifencei_zicntr_zihpm
+ISA=rv64imafdc_zicsr_zifencei_zicntr_zihpm
 [ $# -eq 0 ] && set -- *.elf ../c/*.elf ../bench/*-small.elf
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -1,6 +1,6 @@
 # csrs.s: every CSR vmlab implements (docs/csr.md), read and written from M-mode, with the
 # WARL results the privileged spec guarantees: mvendorid/marchid/mimpid/mhartid/mconfigptr
-# readable (mhartid = 0); misa (MXL = 2, I M A C S U set, F D clear); mstatus writable
+# readable (mhartid = 0); misa (MXL = 2, I M A F D C S U set); mstatus writable
 # fields round-trip (SIE MIE SPIE MPIE SPP MPP MPRV SUM MXR TVM TW TSR), UXL = SXL = 2,
 # XS = 0 and SD = 0 once FS = 0; MPP legal values; sstatus is a view of mstatus (writes
 # to SIE SPIE SPP SUM MXR reach mstatus, MPP/MIE not visible); medeleg bits 8, 12, 13, 15
@@ -54,13 +54,10 @@ main:
         srli    a1, a0, 62
         li      t0, 2
         bne     a1, t0, fail
-        li      gp, 3                 # extensions I M A C S U present, F D absent
-        li      t0, (1 << 8) | (1 << 12) | (1 << 0) | (1 << 2) | (1 << 18) | (1 << 20)
+        li      gp, 3                 # extensions I M A F D C S U present
+        li      t0, (1 << 8) | (1 << 12) | (1 << 0) | (1 << 5) | (1 << 3) | (1 << 2) | (1 << 18) | (1 << 20)
         and     a1, a0, t0
         bne     a1, t0, fail
-        li      t0, (1 << 5) | (1 << 3)
-        and     a1, a0, t0
-        bnez    a1, fail
         li      gp, 4                 # writing misa's own value back keeps it
         csrw    misa, a0
         csrr    a1, misa

@@ -263,12 +263,215 @@ def gen_amo(fname, lrsc):
         fo.write('\n'.join(out))
     print(fname, n, 'AMO checks')
 
+# ---------------------------------------------------------------- F and D
+# Each case: (mnemonic, rm or None for dyn, frm for dyn, operands, result, fflags).
+# Operands and results are raw bits (single values are NaN-boxed when put into f
+# registers, and f results are compared boxed); mnemonics whose result is an integer
+# register compare it sign-extended as the hart writes it. The expected values are
+# IEEE 754 and RISC-V facts (docs/fp.md), checked on Spike.
+NV, DZ, OF, UF, NX = 16, 8, 4, 2, 1
+S1, S2, S3, SH = 0x3f800000, 0x40000000, 0x40400000, 0x3f000000
+SNZ, SINF, SNINF, SQNAN, SSNAN = 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001
+SMAX, SMINN, SBELOW1 = 0x7f7fffff, 0x00800000, 0x3f7fffff
+D1, DQNAN, DSNAN, DMINN, DBELOW1 = 0x3ff0000000000000, 0x7ff8000000000000, 0x7ff0000000000001, 0x0010000000000000, 0x3fefffffffffffff
+DMAX = 0x7fefffffffffffff
+M64 = (1 << 64) - 1
+FP_CASES = [
+    ('fadd.s', 'rne', 0, [S1, S2], S3, 0),
+    ('fadd.s', 'rne', 0, [S1, 0x33800000], S1, NX),
+    ('fadd.s', 'rup', 0, [S1, 0x33800000], 0x3f800001, NX),
+    ('fadd.s', 'rmm', 0, [S1, 0x33800000], 0x3f800001, NX),
+    ('fadd.s', 'rtz', 0, [S1, 0x33800000], S1, NX),
+    ('fadd.s', None, 3, [S1, 0x33800000], 0x3f800001, NX),  # dyn = rup
+    ('fadd.s', None, 1, [S1, 0x33800000], S1, NX),          # dyn = rtz
+    ('fadd.s', 'rne', 0, [SMAX, SMAX], SINF, OF | NX),
+    ('fadd.s', 'rtz', 0, [SMAX, SMAX], SMAX, OF | NX),
+    ('fadd.s', 'rdn', 0, [SMAX, SMAX], SMAX, OF | NX),
+    ('fadd.s', 'rtz', 0, [SMAX, 0x73000000], SMAX, NX),
+    ('fmul.s', 'rdn', 0, [SMAX | SNZ, S2], SNINF, OF | NX),
+    ('fsub.s', 'rne', 0, [SINF, SINF], SQNAN, NV),
+    ('fmul.s', 'rne', 0, [SINF, 0], SQNAN, NV),
+    ('fdiv.s', 'rne', 0, [0, 0], SQNAN, NV),
+    ('fadd.s', 'rne', 0, [SSNAN, S1], SQNAN, NV),
+    ('fadd.s', 'rne', 0, [S1, 0xffc01234], SQNAN, 0),
+    ('fdiv.s', 'rne', 0, [S1, 0], SINF, DZ),
+    ('fdiv.s', 'rne', 0, [S1, SNZ], SNINF, DZ),
+    ('fsub.s', 'rne', 0, [S1, S1], 0, 0),
+    ('fsub.s', 'rdn', 0, [S1, S1], SNZ, 0),
+    ('fmul.s', 'rne', 0, [SMINN, SBELOW1], SMINN, UF | NX),
+    ('fmul.s', 'rup', 0, [SMINN, SBELOW1], SMINN, UF | NX),
+    ('fmul.s', 'rtz', 0, [SMINN, SBELOW1], 0x007fffff, UF | NX),
+    ('fmul.s', 'rne', 0, [SMINN, 0x3f7ffffe], 0x007fffff, 0),
+    ('fmul.s', 'rne', 0, [0x00800001, SBELOW1], SMINN, NX),
+    ('fmul.s', 'rne', 0, [1, SH], 0, UF | NX),
+    ('fmul.s', 'rup', 0, [1, SH], 1, UF | NX),
+    ('fadd.d', 'rne', 0, [D1, D1], 0x4000000000000000, 0),
+    ('fmul.d', 'rne', 0, [DMINN, DBELOW1], DMINN, UF | NX),
+    ('fmul.d', 'rtz', 0, [DMINN, DBELOW1], 0x000fffffffffffff, UF | NX),
+    ('fadd.d', 'rne', 0, [DSNAN, D1], DQNAN, NV),
+    ('fdiv.d', 'rne', 0, [D1, 0], 0x7ff0000000000000, DZ),
+    ('fadd.d', 'rtz', 0, [DMAX, DMAX], DMAX, OF | NX),
+    ('fmadd.s', 'rne', 0, [0x3f800001, 0x3f800001, 0xbf800002], 0x28800000, 0),
+    ('fmsub.s', 'rne', 0, [0x3f800001, 0x3f800001, 0x3f800002], 0x28800000, 0),
+    ('fnmadd.s', 'rne', 0, [0x3f800001, 0x3f800001, 0xbf800002], 0xa8800000, 0),
+    ('fnmsub.s', 'rne', 0, [0x3f800001, 0x3f800001, 0x3f800002], 0xa8800000, 0),
+    ('fmadd.s', 'rne', 0, [0, SINF, SQNAN], SQNAN, NV),
+    ('fmadd.s', 'rne', 0, [S1, S1, SSNAN], SQNAN, NV),
+    ('fmadd.s', 'rne', 0, [S1, S1, SQNAN], SQNAN, 0),
+    ('fmadd.s', 'rdn', 0, [S1, S1, S1 | SNZ], SNZ, 0),
+    ('fnmadd.s', 'rne', 0, [0, S1, 0], SNZ, 0),
+    ('fmadd.s', 'rne', 0, [SMAX, S2, 0], SINF, OF | NX),
+    ('fmadd.d', 'rne', 0, [0, 0x7ff0000000000000, DQNAN], DQNAN, NV),
+    ('fsqrt.s', 'rne', 0, [0x40800000], S2, 0),
+    ('fsqrt.s', 'rne', 0, [S2], 0x3fb504f3, NX),
+    ('fsqrt.s', 'rup', 0, [S2], 0x3fb504f4, NX),
+    ('fsqrt.s', 'rne', 0, [S1 | SNZ], SQNAN, NV),
+    ('fsqrt.s', 'rne', 0, [SNZ], SNZ, 0),
+    ('fsqrt.s', 'rne', 0, [SSNAN], SQNAN, NV),
+    ('fsqrt.s', 'rne', 0, [1], 0x1a3504f3, NX),
+    ('fsqrt.d', 'rne', 0, [0x4000000000000000], 0x3ff6a09e667f3bcd, NX),
+    ('fsqrt.d', 'rtz', 0, [0x4000000000000000], 0x3ff6a09e667f3bcc, NX),
+    ('fsqrt.d', 'rne', 0, [1], 0x1e60000000000000, 0),
+    ('fcvt.w.s', 'rne', 0, [0x40200000], 2, NX),
+    ('fcvt.w.s', 'rmm', 0, [0x40200000], 3, NX),
+    ('fcvt.w.s', 'rdn', 0, [0xc0200000], -3, NX),
+    ('fcvt.w.s', 'rtz', 0, [0xc0200000], -2, NX),
+    ('fcvt.w.s', 'rne', 0, [SQNAN], 0x7fffffff, NV),
+    ('fcvt.w.s', 'rne', 0, [SNINF], -(1 << 31), NV),
+    ('fcvt.w.s', 'rne', 0, [0x4f32d05e], 0x7fffffff, NV),
+    ('fcvt.wu.s', 'rne', 0, [0xbf800000], 0, NV),
+    ('fcvt.wu.s', 'rtz', 0, [0xbf000000], 0, NX),
+    ('fcvt.wu.s', 'rne', 0, [0x4f6e6b28], 0xffffffffee6b2800, 0),
+    ('fcvt.wu.s', 'rne', 0, [SQNAN], M64, NV),
+    ('fcvt.l.s', 'rne', 0, [SSNAN], (1 << 63) - 1, NV),
+    ('fcvt.lu.s', 'rne', 0, [0x5f800000], M64, NV),
+    ('fcvt.l.d', 'rne', 0, [0x43e0000000000000], (1 << 63) - 1, NV),
+    ('fcvt.l.d', 'rne', 0, [0xc3e0000000000000], 1 << 63, 0),
+    ('fcvt.w.d', 'rtz', 0, [0xc1e0000000100000], -(1 << 31), NX),
+    ('fcvt.w.d', 'rdn', 0, [0xc1e0000000100000], -(1 << 31), NV),
+    ('fcvt.wu.d', 'rne', 0, [0x41efffffffe00000], M64, 0),
+    ('fcvt.lu.d', 'rne', 0, [0xfff0000000000000], 0, NV),
+    ('fcvt.l.d', 'rmm', 0, [0x3fe0000000000000], 1, NX),
+    ('fcvt.l.d', None, 0, [0x3fe0000000000000], 0, NX),
+    ('fcvt.s.w', 'rne', 0, [16777217], 0x4b800000, NX),
+    ('fcvt.s.w', 'rup', 0, [16777217], 0x4b800001, NX),
+    ('fcvt.s.lu', 'rne', 0, [M64], 0x5f800000, NX),
+    ('fcvt.s.l', 'rne', 0, [M64], 0xbf800000, 0),
+    ('fcvt.s.wu', 'rne', 0, [M64], 0x4f800000, NX),
+    ('fcvt.d.l', 'rne', 0, [M64], 0xbff0000000000000, 0),
+    ('fcvt.d.w', None, 0, [0x80000000], 0xc1e0000000000000, 0),
+    ('fcvt.d.lu', 'rtz', 0, [M64], 0x43efffffffffffff, NX),
+    ('fcvt.s.d', 'rne', 0, [0x4a511b0ec57e649a], SINF, OF | NX),
+    ('fcvt.s.d', 'rtz', 0, [0x4a511b0ec57e649a], SMAX, OF | NX),
+    ('fcvt.s.d', 'rne', 0, [DSNAN], SQNAN, NV),
+    ('fcvt.s.d', 'rup', 0, [0x3ff0000010000000], 0x3f800001, NX),
+    ('fcvt.s.d', 'rne', 0, [0x380fffffe0000000], SMINN, UF | NX),
+    ('fcvt.s.d', 'rne', 0, [0x380ffffff0000000], SMINN, NX),
+    ('fcvt.s.d', 'rne', 0, [0x3690000000000000], 0, UF | NX),
+    ('fcvt.d.s', None, 0, [SSNAN], DQNAN, NV),
+    ('fcvt.d.s', None, 0, [1], 0x36a0000000000000, 0),
+    ('fmin.s', None, 0, [SNZ, 0], SNZ, 0),
+    ('fmin.s', None, 0, [0, SNZ], SNZ, 0),
+    ('fmax.s', None, 0, [SNZ, 0], 0, 0),
+    ('fmin.s', None, 0, [SQNAN, S1], S1, 0),
+    ('fmin.s', None, 0, [SSNAN, S1], S1, NV),
+    ('fmax.s', None, 0, [SQNAN, SSNAN], SQNAN, NV),
+    ('fmin.s', None, 0, [0xffc00001, 0x7fc00003], SQNAN, 0),
+    ('fmax.d', None, 0, [DSNAN, D1], D1, NV),
+    ('feq.s', None, 0, [SQNAN, S1], 0, 0),
+    ('feq.s', None, 0, [SSNAN, S1], 0, NV),
+    ('flt.s', None, 0, [SQNAN, S1], 0, NV),
+    ('fle.s', None, 0, [S1, SQNAN], 0, NV),
+    ('feq.s', None, 0, [SNZ, 0], 1, 0),
+    ('flt.s', None, 0, [SNZ, 0], 0, 0),
+    ('fle.d', None, 0, [D1 | (1 << 63), D1], 1, 0),
+    ('fclass.s', None, 0, [SNINF], 1 << 0, 0),
+    ('fclass.s', None, 0, [0x80000001], 1 << 2, 0),
+    ('fclass.s', None, 0, [SNZ], 1 << 3, 0),
+    ('fclass.s', None, 0, [S1], 1 << 6, 0),
+    ('fclass.s', None, 0, [SSNAN], 1 << 8, 0),
+    ('fclass.s', None, 0, [SQNAN], 1 << 9, 0),
+    ('fclass.d', None, 0, [0x8000000000000001], 1 << 2, 0),
+    ('fsgnjn.s', None, 0, [S1, S1], S1 | SNZ, 0),
+    ('fsgnjx.s', None, 0, [S1 | SNZ, SNZ], S1, 0),
+    ('fsgnj.d', None, 0, [D1, 1 << 63], D1 | (1 << 63), 0),
+    ('fmv.x.w', None, 0, [0x80000001], 0xffffffff80000001, 0),
+    ('fmv.w.x', None, 0, [0x123456783f800000], S1, 0),
+]
+
+
+def fp_kind(op):
+    """(sources: 'f' or 'x', destination, single precision?)"""
+    single = op.endswith('.s') or op.split('.')[1:2] == ['s'] or op in ('fmv.x.w', 'fmv.w.x')
+    if op.startswith(('feq', 'flt', 'fle', 'fclass', 'fmv.x')) or (
+            op.startswith('fcvt') and op.split('.')[1] in ('w', 'wu', 'l', 'lu')):
+        return 'f', 'x', single
+    if op.startswith('fmv.w') or (op.startswith('fcvt') and op.split('.')[2] in ('w', 'wu', 'l', 'lu')):
+        return 'x', 'f', op.split('.')[1] == 's' or op == 'fmv.w.x'
+    if op in ('fcvt.s.d',):
+        return 'f', 'f', False
+    if op in ('fcvt.d.s',):
+        return 'f', 'f', True
+    return 'f', 'f', single
+
+
+def gen_fp(fname):
+    out = ['# fp_arith.s (generated by gen_tests.py): F and D arithmetic, result bits and fflags\n'
+           '# for every rounding mode (static and dynamic): rounding ties, overflow to infinity or\n'
+           '# the largest finite value, tininess after rounding, invalid operations and the\n'
+           '# canonical NaN, signalling NaNs, division by zero, fused multiply-add rounded once\n'
+           '# (0 x inf + qNaN is invalid), square root, every conversion edge (saturation, NaN,\n'
+           '# sign-extended 32-bit results), fmin/fmax (-0 < +0, one NaN), feq/flt/fle NaN rules,\n'
+           '# fclass, sign injection, fmv. Single results are checked NaN-boxed.',
+           HEAD, 'main:',
+           '        li      t0, 0x2000            # mstatus.FS = Initial',
+           '        csrs    mstatus, t0']
+    assert len(FP_CASES) < 127
+    for n, (op, rm, frm, srcs, want, fl) in enumerate(FP_CASES, 1):
+        src, dst, single = fp_kind(op)
+        out.append(f'        li      gp, {n}')
+        regs = []
+        for k, v in enumerate(srcs):
+            if src == 'f':
+                box = (0xffffffff00000000 | v) if (single and op != 'fmv.x.w') else v
+                if op == 'fcvt.s.d':
+                    box = v
+                out.append(f'        li      t0, {box:#x}')
+                out.append(f'        fmv.d.x ft{k + 1}, t0')
+                regs.append(f'ft{k + 1}')
+            else:
+                out.append(f'        li      a{k + 1}, {v & M64:#x}')
+                regs.append(f'a{k + 1}')
+        out.append('        fsflags zero')
+        out.append(f'        fsrmi   {frm}')
+        d = 'fa4' if dst == 'f' else 'a3'
+        args = ', '.join([d] + regs + ([rm] if rm else []))
+        out.append(f'        {op:<8} {args}')
+        w = want & M64
+        if dst == 'f':
+            dst_single = (single and op != 'fcvt.d.s') or op == 'fcvt.s.d'
+            if dst_single:
+                w |= 0xffffffff00000000
+            out.append('        fmv.x.d a3, fa4')
+        out.append(f'        li      t0, {w:#x}')
+        out.append('        bne     a3, t0, fail')
+        out.append('        frflags a4')
+        out.append(f'        li      t0, {fl}')
+        out.append('        bne     a4, t0, fail')
+    out.append('        j       pass')
+    out.append(TAIL)
+    with open(fname, 'w') as f:
+        f.write('\n'.join(out))
+    print(fname, len(FP_CASES), 'checks')
+
+
 if __name__ == '__main__':
     import os
     os.chdir(os.path.dirname(os.path.abspath(__file__)))
     HEAD = open('common/head.s.in').read()
     TAIL = open('common/tail.s.in').read()
     gen_amo('rv64a.s', open('src/rv64a.lrsc').read())
+    gen_fp('fp_arith.s')
     for body in sorted(os.listdir('src')):
         if not body.endswith('.s.in'):
             continue

@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")"
 SPIKE=${SPIKE:-spike}
-ISA=rv64imac_zicsr_zifencei_zicntr_zihpm
+ISA=rv64imafdc_zicsr_zifencei_zicntr_zihpm
 if [ $# -eq 0 ]; then
     set -- *.elf ../c/*.elf ../bench/*-small.elf
 elif [ "$1" = --full ]; then

@@ -78,13 +78,26 @@ impl Default for HostConfig {
 }
 
 /// `[cpu]`: the hart.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CpuConfig {
     /// `mhartid` (default 0).
     pub hartid: u64,
     /// Start here instead of at the program's entry point (default: the entry point).
     pub reset_pc: Option<u64>,
+    /// The extensions the hart has, as an ISA string (default `rv64imafdc`; `rv64imac`
+    /// leaves out F and D: `vmlab_cpu::march::parse_isa`).
+    pub isa: String,
+}
+
+impl Default for CpuConfig {
+    fn default() -> Self {
+        CpuConfig {
+            hartid: 0,
+            reset_pc: None,
+            isa: vmlab_cpu::march::DEFAULT_ISA.to_string(),
+        }
+    }
 }
 
 /// The whole machine.

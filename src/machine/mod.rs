@@ -242,7 +242,10 @@ impl Machine {
         } else {
             4
         };
+        let misa =
+            vmlab_cpu::march::parse_isa(&cfg.cpu.isa).map_err(|e| bad(format!("cpu.isa: {e}")))?;
         let mut hart = Hart::new(cfg.cpu.hartid, cfg.cpu.reset_pc.unwrap_or(0x8000_0000));
+        hart.csrs.set_misa(misa);
         hart.count_cycles = false;
         Ok(Machine {
             hart,

@@ -9,7 +9,9 @@ use super::expr::{self, Env, Expr, ExprError, Parser};
 use super::lex::{Stmt, Tk, Tok};
 use super::AsmOptions;
 use crate::isa::compressed::{CReg, CTABLE};
-use crate::isa::{self, compress, csr_name, COp, EncodeError, Format, Insn, Op, REG_NAMES};
+use crate::isa::{
+    self, compress, csr_name, COp, EncodeError, Format, Insn, Op, FREG_NAMES, REG_NAMES, RM_NAMES,
+};
 use std::collections::HashMap;
 
 /// The largest output the assembler builds (all sections together).
@@ -236,6 +238,23 @@ pub(crate) fn reg_num(name: &str) -> Option<u8> {
         return Some(8);
     }
     REG_NAMES.iter().position(|r| *r == name).map(|p| p as u8)
+}
+
+/// The floating-point register named `name` (`f0`..`f31` or an ABI name such as `fa0`).
+pub(crate) fn freg_num(name: &str) -> Option<u8> {
+    if let Some(n) = name.strip_prefix('f') {
+        if n == "0"
+            || (!n.starts_with('0') && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            if let Ok(v) = n.parse::<u8>() {
+                if v < 32 {
+                    return Some(v);
+                }
+            }
+            return None;
+        }
+    }
+    FREG_NAMES.iter().position(|r| *r == name).map(|p| p as u8)
 }
 
 /// The CSR numbered by `name` (objdump's names and a few that GNU as also accepts).
@@ -1438,6 +1457,55 @@ impl<'a> Asm<'a> {
         }
     }
 
+    fn freg(&self, op: &Operand) -> R<u8> {
+        match op.toks {
+            [Tok {
+                kind: Tk::Ident(n), ..
+            }] => freg_num(n).ok_or_else(|| {
+                (
+                    op.col,
+                    format!("expected a floating-point register, found `{n}`"),
+                )
+            }),
+            [] => err(op.col, "expected a floating-point register"),
+            [t, ..] => err(
+                t.col,
+                format!(
+                    "expected a floating-point register, found {}",
+                    describe_toks(op.toks)
+                ),
+            ),
+        }
+    }
+
+    /// The optional rounding-mode operand at `ops[at]` (`dyn`, 7, when absent).
+    fn rm(&self, ops: &[Operand], at: usize) -> R<u8> {
+        let Some(op) = ops.get(at) else {
+            return Ok(7);
+        };
+        match op.toks {
+            [Tok {
+                kind: Tk::Ident(n), ..
+            }] => RM_NAMES
+                .iter()
+                .position(|r| *r == Some(n.as_str()))
+                .map(|p| p as u8)
+                .ok_or_else(|| {
+                    (
+                        op.col,
+                        format!("expected a rounding mode (rne, rtz, rdn, rup, rmm or dyn), found `{n}`"),
+                    )
+                }),
+            _ => err(
+                op.col,
+                format!(
+                    "expected a rounding mode (rne, rtz, rdn, rup, rmm or dyn), found {}",
+                    describe_toks(op.toks)
+                ),
+            ),
+        }
+    }
+
     fn is_reg(op: &Operand) -> bool {
         matches!(op.toks, [Tok { kind: Tk::Ident(n), .. }] if reg_num(n).is_some())
     }
@@ -1671,6 +1739,78 @@ impl<'a> Asm<'a> {
                 // `li zero, 0` keeps 32 bits (c.li needs rd != zero; c.nop is `nop`).
                 let keep = seq.len() == 1 && rd == 0;
                 return self.emit(&seq, !keep, ops[1].col);
+            }
+            "fmv.s" | "fmv.d" | "fneg.s" | "fneg.d" | "fabs.s" | "fabs.d" => {
+                self.count(&ops, &[2], mn, "fd, fs")?;
+                let (rd, rs) = (self.freg(&ops[0])?, self.freg(&ops[1])?);
+                let op = match mn {
+                    "fmv.s" => Op::FSgnjS,
+                    "fmv.d" => Op::FSgnjD,
+                    "fneg.s" => Op::FSgnjnS,
+                    "fneg.d" => Op::FSgnjnD,
+                    "fabs.s" => Op::FSgnjxS,
+                    _ => Op::FSgnjxD,
+                };
+                return self.emit(&[Insn::new(op, rd, rs, rs, 0)], false, col);
+            }
+            "fgt.s" | "fgt.d" | "fge.s" | "fge.d" => {
+                self.count(&ops, &[3], mn, "rd, fs1, fs2")?;
+                let rd = self.reg(&ops[0])?;
+                let (a, b) = (self.freg(&ops[1])?, self.freg(&ops[2])?);
+                let op = match mn {
+                    "fgt.s" => Op::FltS,
+                    "fgt.d" => Op::FltD,
+                    "fge.s" => Op::FleS,
+                    _ => Op::FleD,
+                };
+                return self.emit(&[Insn::new(op, rd, b, a, 0)], false, col);
+            }
+            "fmv.x.s" | "fmv.s.x" => {
+                let op = if mn == "fmv.x.s" {
+                    Op::FmvXW
+                } else {
+                    Op::FmvWX
+                };
+                let format = op.def().map_or(Format::FMvToInt, |d| d.format);
+                return self.base(mn, op, format, &ops, (false, false), col);
+            }
+            "frcsr" | "frrm" | "frflags" => {
+                self.count(&ops, &[1], mn, "rd")?;
+                let rd = self.reg(&ops[0])?;
+                let c = fp_csr(mn);
+                return self.emit(&[csr_insn(Op::Csrrs, rd, 0, c)], false, col);
+            }
+            "fscsr" | "fsrm" | "fsflags" => {
+                self.count(&ops, &[1, 2], mn, "[rd,] rs")?;
+                let (rd, rs) = if ops.len() == 2 {
+                    (self.reg(&ops[0])?, self.reg(&ops[1])?)
+                } else {
+                    (0, self.reg(&ops[0])?)
+                };
+                let c = fp_csr(mn);
+                return self.emit(&[csr_insn(Op::Csrrw, rd, rs, c)], false, col);
+            }
+            "fsrmi" | "fsflagsi" => {
+                self.count(&ops, &[1, 2], mn, "[rd,] uimm")?;
+                let (rd, v) = if ops.len() == 2 {
+                    (self.reg(&ops[0])?, &ops[1])
+                } else {
+                    (0, &ops[0])
+                };
+                let v_col = v.col;
+                let v = self.const_imm(v, "CSR immediate")?;
+                if !(0..=31).contains(&v) {
+                    return err(
+                        v_col,
+                        format!("immediate {v} out of range for {mn}: expected 0..=31"),
+                    );
+                }
+                let c = fp_csr(&mn[..mn.len() - 1]);
+                let i = Insn {
+                    csr: c,
+                    ..Insn::new(Op::Csrrwi, rd, 0, 0, v)
+                };
+                return self.emit(&[i], false, col);
             }
             "mv" => {
                 self.count(&ops, &[2], mn, "rd, rs")?;
@@ -1979,21 +2119,26 @@ impl<'a> Asm<'a> {
                 }
                 self.emit(&[Insn::new(op, rd, rs1, 0, v)], true, col)
             }
-            Format::Load | Format::S => {
+            Format::Load | Format::S | Format::FLoad | Format::FStore => {
                 if op == Op::Jalr {
                     return self.jalr(mn, ops, col);
                 }
-                let store = format == Format::S;
+                let store = matches!(format, Format::S | Format::FStore);
+                let fp = matches!(format, Format::FLoad | Format::FStore);
                 let n = ops.len();
                 let form = if store {
                     "rs2, offset(rs1)"
                 } else {
                     "rd, offset(rs1)"
                 };
-                if !(n == 2 || (store && n == 3)) {
+                if !(n == 2 || ((store || fp) && n == 3)) {
                     return self.count(ops, &[2], mn, form);
                 }
-                let r = self.reg(&ops[0])?;
+                let r = if fp {
+                    self.freg(&ops[0])?
+                } else {
+                    self.reg(&ops[0])?
+                };
                 let mk = |base: u8, imm: i64| {
                     if store {
                         Insn::new(op, 0, base, r, imm)
@@ -2044,7 +2189,13 @@ impl<'a> Asm<'a> {
                                 format!("{mn} to a symbol needs a temporary register: expected `{mn} rs2, symbol, rt`"),
                             );
                         }
-                        let rt = if store { self.reg(&ops[2])? } else { r };
+                        if fp && n != 3 {
+                            return err(
+                                self.stmt_end,
+                                format!("{mn} from a symbol needs a temporary register: expected `{mn} fd, symbol, rt`"),
+                            );
+                        }
+                        let rt = if store || fp { self.reg(&ops[2])? } else { r };
                         self.emit_fix(
                             Insn::new(Op::Auipc, rt, 0, 0, 0),
                             Fix::PcrelHi(a.expr.clone()),
@@ -2161,6 +2312,67 @@ impl<'a> Asm<'a> {
                     rl,
                     ..Insn::new(op, rd, rs1, rs2, 0)
                 };
+                self.emit(&[i], false, col)
+            }
+            Format::FR | Format::FSgn | Format::FCmp | Format::FR4 => {
+                let (fr_d, _, _) = format.float_regs();
+                let (n, form) = match format {
+                    Format::FR => (3, "fd, fs1, fs2[, rm]"),
+                    Format::FSgn => (3, "fd, fs1, fs2"),
+                    Format::FCmp => (3, "rd, fs1, fs2"),
+                    _ => (4, "fd, fs1, fs2, fs3[, rm]"),
+                };
+                let counts: &[usize] = if format.has_rm() { &[n, n + 1] } else { &[n] };
+                self.count(ops, counts, mn, form)?;
+                let rd = if fr_d {
+                    self.freg(&ops[0])?
+                } else {
+                    self.reg(&ops[0])?
+                };
+                let (rs1, rs2) = (self.freg(&ops[1])?, self.freg(&ops[2])?);
+                let mut i = Insn::new(op, rd, rs1, rs2, 0);
+                if format == Format::FR4 {
+                    i.rs3 = self.freg(&ops[3])?;
+                }
+                if format.has_rm() {
+                    i.rm = self.rm(ops, n)?;
+                }
+                self.emit(&[i], false, col)
+            }
+            Format::FUnary
+            | Format::FUnaryX
+            | Format::FToInt
+            | Format::FFromInt
+            | Format::FFromIntX
+            | Format::FMvToInt
+            | Format::FMvFromInt => {
+                let (fr_d, fr_s, _) = format.float_regs();
+                let with_rm = matches!(format, Format::FUnary | Format::FToInt | Format::FFromInt);
+                let form = match (fr_d, fr_s) {
+                    (true, true) => "fd, fs1",
+                    (false, true) => "rd, fs1",
+                    _ => "fd, rs1",
+                };
+                if with_rm {
+                    self.count(ops, &[2, 3], mn, &format!("{form}[, rm]"))?;
+                } else {
+                    self.count(ops, &[2], mn, form)?;
+                }
+                let rd = if fr_d {
+                    self.freg(&ops[0])?
+                } else {
+                    self.reg(&ops[0])?
+                };
+                let rs1 = if fr_s {
+                    self.freg(&ops[1])?
+                } else {
+                    self.reg(&ops[1])?
+                };
+                let mut i = Insn::new(op, rd, rs1, 0, 0);
+                if with_rm {
+                    i.rm = self.rm(ops, 2)?;
+                }
+                // The always-exact conversions keep rm = 0 (rne), as GNU as 2.40 writes them.
                 self.emit(&[i], false, col)
             }
             Format::Fence | Format::FenceI | Format::None | Format::Sfence | Format::J => {
@@ -2327,13 +2539,18 @@ impl<'a> Asm<'a> {
                 }
                 i.imm = self.const_imm(&ops[2], "immediate")?;
             }
-            CLw | CLd | CLwsp | CLdsp | CSw | CSd | CSwsp | CSdsp => {
+            CLw | CLd | CLwsp | CLdsp | CSw | CSd | CSwsp | CSdsp | CFld | CFsd | CFldsp
+            | CFsdsp => {
                 self.count(ops, &[2], mn, "reg, offset(base)")?;
-                let r = self.reg(&ops[0])?;
+                let r = if matches!(cop, CFld | CFsd | CFldsp | CFsdsp) {
+                    self.freg(&ops[0])?
+                } else {
+                    self.reg(&ops[0])?
+                };
                 let Some((off, base)) = self.mem(&ops[1])? else {
                     return err(ops[1].col, format!("expected `offset(register)` for {mn}"));
                 };
-                if matches!(cop, CSw | CSd | CSwsp | CSdsp) {
+                if matches!(cop, CSw | CSd | CSwsp | CSdsp | CFsd | CFsdsp) {
                     i.rs2 = r;
                 } else {
                     i.rd = r;
@@ -2441,29 +2658,26 @@ impl<'a> Asm<'a> {
 /// The message for a mnemonic the assembler does not know, with a hint for the usual
 /// suspects.
 fn unknown_msg(mn: &str) -> String {
-    let hint = if matches!(mn, "c.jal" | "rdcycleh" | "rdtimeh" | "rdinstreth") {
+    let hint = if matches!(
+        mn,
+        "c.jal" | "rdcycleh" | "rdtimeh" | "rdinstreth" | "c.flw" | "c.fsw" | "c.flwsp" | "c.fswsp"
+    ) {
         " (it exists only on RV32)"
-    } else if mn.starts_with("c.f")
-        || (mn.starts_with('f') && !mn.starts_with("fence") && mn.contains('.'))
-        || matches!(
-            mn,
-            "flw"
-                | "fld"
-                | "fsw"
-                | "fsd"
-                | "frcsr"
-                | "fscsr"
-                | "frrm"
-                | "fsrm"
-                | "frflags"
-                | "fsflags"
-        )
-    {
-        " (floating point is not part of RV64IMAC)"
     } else {
         ""
     };
     format!("unknown instruction `{mn}`{hint}")
+}
+
+/// The CSR a floating-point CSR pseudo-instruction names (`frcsr`, `fsrm`, `frflags`...).
+fn fp_csr(mn: &str) -> u16 {
+    if mn.ends_with("flags") {
+        0x001
+    } else if mn.ends_with("rm") {
+        0x002
+    } else {
+        0x003
+    }
 }
 
 fn csr_insn(op: Op, rd: u8, rs1: u8, csr: u16) -> Insn {

@@ -8,9 +8,9 @@
 //!
 //! Reserved encodings (the all-zero parcel, `c.addi4spn` with a zero immediate,
 //! `c.addi16sp`/`c.lui` with a zero immediate, `c.addiw`/`c.lwsp`/`c.ldsp` with `rd = x0`,
-//! `c.jr` with `rs1 = x0`, quadrant 0 funct3 `100`, the CA reserved slots) and the
-//! floating-point forms (`c.fld`, `c.fsd`, `c.fldsp`, `c.fsdsp`) decode to
-//! [`Op::Illegal`]. HINTs (`c.nop` with an immediate, `c.addi` with a zero immediate,
+//! `c.jr` with `rs1 = x0`, quadrant 0 funct3 `100`, the CA reserved slots) decode to
+//! [`Op::Illegal`]. The double-precision forms (`c.fld`, `c.fsd`, `c.fldsp`, `c.fsdsp`)
+//! expand to `fld`/`fsd`; `c.flw`/`c.fsw` are RV32-only and so are illegal here. HINTs (`c.nop` with an immediate, `c.addi` with a zero immediate,
 //! `c.li`/`c.lui`/`c.mv`/`c.add`/`c.slli` with `rd = x0`, shifts by zero) are legal and
 //! expand like their instruction.
 
@@ -153,6 +153,8 @@ ctable! {
     CLd = "c.ld", 0x6000, 0xe003, Ld, Prime2, Prime7, X0, Some(CL_D), None;
     CSw = "c.sw", 0xc000, 0xe003, Sw, X0, Prime7, Prime2, Some(CL_W), None;
     CSd = "c.sd", 0xe000, 0xe003, Sd, X0, Prime7, Prime2, Some(CL_D), None;
+    CFld = "c.fld", 0x2000, 0xe003, Fld, Prime2, Prime7, X0, Some(CL_D), None;
+    CFsd = "c.fsd", 0xa000, 0xe003, Fsd, X0, Prime7, Prime2, Some(CL_D), None;
     // Quadrant 1
     CNop = "c.nop", 0x0001, 0xffff, Addi, X0, X0, X0, None, None;
     CAddi = "c.addi", 0x0001, 0xe003, Addi, Full7, SameAsRd, X0, Some(CI), None;
@@ -187,6 +189,10 @@ ctable! {
     CSwsp = "c.swsp", 0xc002, 0xe003, Sw, X0, Sp, Full2,
         Some(CImm { segs: &[(5, 2, 9), (7, 6, 7)], signed: false }), None;
     CSdsp = "c.sdsp", 0xe002, 0xe003, Sd, X0, Sp, Full2,
+        Some(CImm { segs: &[(5, 3, 10), (8, 6, 7)], signed: false }), None;
+    CFldsp = "c.fldsp", 0x2002, 0xe003, Fld, Full7, Sp, X0,
+        Some(CImm { segs: &[(5, 5, 12), (4, 3, 5), (8, 6, 2)], signed: false }), None;
+    CFsdsp = "c.fsdsp", 0xa002, 0xe003, Fsd, X0, Sp, Full2,
         Some(CImm { segs: &[(5, 3, 10), (8, 6, 7)], signed: false }), None;
 }
 

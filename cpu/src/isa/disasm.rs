@@ -17,8 +17,74 @@ pub const REG_NAMES: [&str; 32] = [
     "t5", "t6",
 ];
 
+/// ABI names of `f0..f31`, as objdump prints them.
+pub const FREG_NAMES: [&str; 32] = [
+    "ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0", "fa1", "fa2",
+    "fa3", "fa4", "fa5", "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7", "fs8", "fs9",
+    "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+];
+
+/// The rounding-mode names objdump prints (`None` for the reserved values 5 and 6).
+pub const RM_NAMES: [Option<&str>; 8] = [
+    Some("rne"),
+    Some("rtz"),
+    Some("rdn"),
+    Some("rup"),
+    Some("rmm"),
+    None,
+    None,
+    Some("dyn"),
+];
+
 fn r(n: u8) -> &'static str {
     REG_NAMES.get(n as usize).copied().unwrap_or("?")
+}
+
+fn f(n: u8) -> &'static str {
+    FREG_NAMES.get(n as usize).copied().unwrap_or("?")
+}
+
+/// The `,rm` suffix objdump prints: nothing for `dyn`, `unknown` for 5 and 6.
+fn rm_suffix(rm: u8) -> String {
+    match rm {
+        7 => String::new(),
+        _ => format!(
+            ",{}",
+            RM_NAMES
+                .get(rm as usize)
+                .copied()
+                .flatten()
+                .unwrap_or("unknown")
+        ),
+    }
+}
+
+/// Writes the operands of a floating-point format (no aliases).
+fn write_fp(s: &mut String, name: &str, i: &Insn, format: Format) -> std::fmt::Result {
+    let imm = i.imm;
+    let rm = rm_suffix(i.rm);
+    match format {
+        Format::FR => write!(s, "{name}\t{},{},{}{rm}", f(i.rd), f(i.rs1), f(i.rs2)),
+        Format::FSgn => write!(s, "{name}\t{},{},{}", f(i.rd), f(i.rs1), f(i.rs2)),
+        Format::FCmp => write!(s, "{name}\t{},{},{}", r(i.rd), f(i.rs1), f(i.rs2)),
+        Format::FUnary => write!(s, "{name}\t{},{}{rm}", f(i.rd), f(i.rs1)),
+        Format::FUnaryX => write!(s, "{name}\t{},{}", f(i.rd), f(i.rs1)),
+        Format::FToInt => write!(s, "{name}\t{},{}{rm}", r(i.rd), f(i.rs1)),
+        Format::FFromInt => write!(s, "{name}\t{},{}{rm}", f(i.rd), r(i.rs1)),
+        Format::FFromIntX | Format::FMvFromInt => write!(s, "{name}\t{},{}", f(i.rd), r(i.rs1)),
+        Format::FMvToInt => write!(s, "{name}\t{},{}", r(i.rd), f(i.rs1)),
+        Format::FR4 => write!(
+            s,
+            "{name}\t{},{},{},{}{rm}",
+            f(i.rd),
+            f(i.rs1),
+            f(i.rs2),
+            f(i.rs3)
+        ),
+        Format::FLoad => write!(s, "{name}\t{},{imm}({})", f(i.rd), r(i.rs1)),
+        Format::FStore => write!(s, "{name}\t{},{imm}({})", f(i.rs2), r(i.rs1)),
+        _ => Ok(()),
+    }
 }
 
 /// The name objdump gives CSR `csr`, or its number in hexadecimal (`0x7c0`).
@@ -65,6 +131,20 @@ pub fn disassemble(i: &Insn, pc: u64) -> String {
     s
 }
 
+/// Whether `i` is a CSR instruction that objdump prints under a floating-point alias
+/// (`frcsr`, `fsrm`, `fsflagsi`...), which it uses only when the architecture has F.
+fn fp_csr_alias(i: &Insn) -> bool {
+    if !matches!(i.csr, 1..=3) {
+        return false;
+    }
+    match i.op {
+        Op::Csrrs => i.rs1 == 0,
+        Op::Csrrw => true,
+        Op::Csrrwi => i.csr != 3,
+        _ => false,
+    }
+}
+
 /// Disassembles `i` as `objdump -M no-aliases` prints it: the instruction's own mnemonic
 /// and every operand; compressed instructions under their `c.` names.
 pub fn disassemble_no_aliases(i: &Insn, pc: u64) -> String {
@@ -107,6 +187,7 @@ fn write_raw(s: &mut String, i: &Insn, pc: u64) -> std::fmt::Result {
         }
         Format::Sfence => write!(s, "{name}\t{rs1},{rs2}"),
         Format::Fence | Format::FenceI | Format::None => write_base(s, i, pc),
+        fp => write_fp(s, name, i, fp),
     }
 }
 
@@ -137,6 +218,8 @@ fn write_compressed_raw(s: &mut String, c: COp, i: &Insn, pc: u64) -> std::fmt::
         COp::CJ => write!(s, "{name}\t{target:x}"),
         COp::CBeqz | COp::CBnez => write!(s, "{name}\t{rs1},{target:x}"),
         COp::CJr | COp::CJalr => write!(s, "{name}\t{rs1}"),
+        COp::CFld | COp::CFldsp => write!(s, "{name}\t{},{imm}({rs1})", f(i.rd)),
+        COp::CFsd | COp::CFsdsp => write!(s, "{name}\t{},{imm}({rs1})", f(i.rs2)),
     }
 }
 
@@ -249,11 +332,34 @@ fn write_base(s: &mut String, i: &Insn, pc: u64) -> std::fmt::Result {
             write!(s, "{name}{}\t{rd},{rs2},({rs1})", aqrl(i))
         }
         Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => write_csr(s, i),
+        Op::FSgnjS | Op::FSgnjD | Op::FSgnjnS | Op::FSgnjnD | Op::FSgnjxS | Op::FSgnjxD
+            if i.rs1 == i.rs2 =>
+        {
+            let alias = match i.op {
+                Op::FSgnjS => "fmv.s",
+                Op::FSgnjD => "fmv.d",
+                Op::FSgnjnS => "fneg.s",
+                Op::FSgnjnD => "fneg.d",
+                Op::FSgnjxS => "fabs.s",
+                _ => "fabs.d",
+            };
+            write!(s, "{alias}\t{},{}", f(i.rd), f(i.rs1))
+        }
+        op if op
+            .def()
+            .is_some_and(|d| d.format.float_regs() != (false, false, false)) =>
+        {
+            write_fp(s, name, i, op.def().map_or(Format::None, |d| d.format))
+        }
         _ => write!(s, "{name}\t{rd},{rs1},{rs2}"),
     }
 }
 
 fn write_csr(s: &mut String, i: &Insn) -> std::fmt::Result {
+    write_csr_with(s, i, true)
+}
+
+fn write_csr_with(s: &mut String, i: &Insn, fp_aliases: bool) -> std::fmt::Result {
     let csr = csr_name(i.csr);
     let rd = r(i.rd);
     let imm_form = matches!(i.op, Op::Csrrwi | Op::Csrrsi | Op::Csrrci);
@@ -268,6 +374,22 @@ fn write_csr(s: &mut String, i: &Insn) -> std::fmt::Result {
         Op::Csrrs | Op::Csrrsi => "s",
         _ => "c",
     };
+    // The floating-point CSR aliases of GNU objdump 2.40.
+    let fp_alias = match i.csr {
+        0x001 => Some("flags"),
+        0x002 => Some("rm"),
+        0x003 => Some("csr"),
+        _ => None,
+    };
+    if let Some(a) = fp_alias.filter(|_| fp_aliases) {
+        match i.op {
+            Op::Csrrs if i.rs1 == 0 => return write!(s, "fr{a}\t{rd}"),
+            Op::Csrrw if i.rd == 0 => return write!(s, "fs{a}\t{src}"),
+            Op::Csrrw => return write!(s, "fs{a}\t{rd},{src}"),
+            Op::Csrrwi if i.csr != 0x003 => return write!(s, "fs{a}i\t{rd},{src}"),
+            _ => {}
+        }
+    }
     match i.op {
         Op::Csrrw if i.rd == 0 && i.rs1 == 0 && i.csr == 0xc00 => write!(s, "unimp"),
         Op::Csrrs if i.rs1 == 0 && matches!(i.csr, 0xc00..=0xc02) => write!(s, "rd{csr}\t{rd}"),
@@ -294,6 +416,9 @@ pub struct Disassembler {
     pub no_aliases: bool,
     /// The value of `gp` (objdump takes it from `__global_pointer$`), if known.
     pub gp: Option<u64>,
+    /// Print `fcsr`/`frm`/`fflags` accesses as plain CSR instructions rather than
+    /// `frcsr`/`fsrm`/... (objdump does so for an architecture without F).
+    pub no_fp_aliases: bool,
 }
 
 impl Disassembler {
@@ -314,6 +439,10 @@ impl Disassembler {
     pub fn disassemble(&mut self, i: &Insn, pc: u64) -> String {
         let mut text = if self.no_aliases {
             disassemble_no_aliases(i, pc)
+        } else if self.no_fp_aliases && fp_csr_alias(i) {
+            let mut s = String::new();
+            let _ = write_csr_with(&mut s, i, false);
+            s
         } else {
             disassemble(i, pc)
         };
@@ -354,6 +483,10 @@ impl Disassembler {
             | Op::Sh
             | Op::Sw
             | Op::Sd
+            | Op::Flw
+            | Op::Fld
+            | Op::Fsw
+            | Op::Fsd
             | Op::Jalr => self.address(i.rs1, i.imm, false),
             // Only when objdump prints the immediate (not as `mv` or `sext.w`).
             Op::Addi

@@ -1,15 +1,16 @@
-//! The RV64IMAC instruction set: one table drives the decoder, the encoder and the
+//! The RV64IMAFDC instruction set: one table drives the decoder, the encoder and the
 //! disassembler.
 //!
 //! # The table
 //!
-//! [`TABLE`] (in `table.rs`) has one row per 32-bit instruction of RV64I, M, A, Zicsr,
-//! Zifencei and the privileged set (99 rows): its mnemonic, its [`Format`], and
+//! [`TABLE`] (in `table.rs`) has one row per 32-bit instruction of RV64I, M, A, F, D, Zicsr,
+//! Zifencei and the privileged set (161 rows): its mnemonic, its extension ([`Ext`]), its
+//! [`Format`], and
 //! `mat`/`mask`: a word is the instruction when `word & mask == mat`. The format says where
 //! the operands sit in the word, which [`Insn`] fields hold them ([`Format::fields`]), the
 //! order an assembler writes them in ([`Format::operands`]) and the immediate's range
 //! ([`Format::imm_range`]). When several rows match (`fence.tso` and `fence`), the one with
-//! the most fixed bits wins. [`compressed::CTABLE`] does the same for the 33 RV64C
+//! the most fixed bits wins. [`compressed::CTABLE`] does the same for the 37 RV64C
 //! instructions, each row naming the base operation it expands to.
 //!
 //! - [`decode`] finds the row and unpacks the operands by format. A 16-bit parcel (low two
@@ -23,7 +24,11 @@
 //! - [`disassemble`] prints GNU objdump's text, aliases included; a [`Disassembler`] adds
 //!   objdump's `# address` comments, which depend on earlier instructions.
 //!
-//! Anything else (floating point, reserved encodings, unknown opcodes, 48-bit and longer
+//! Floating-point instructions keep their third source register in [`Insn::rs3`] and their
+//! rounding-mode field in [`Insn::rm`]; [`Format::float_regs`] says which register fields
+//! name f registers. [`extension_of`] names an instruction's mnemonic and extension.
+//!
+//! Anything else (reserved encodings, unknown opcodes, 48-bit and longer
 //! encodings) decodes to [`Op::Illegal`] with the raw bits in [`Insn::imm`]: data, never a
 //! panic. HINT encodings are legal and decode to the instruction they are a HINT of.
 //!
@@ -56,8 +61,10 @@ mod disasm;
 mod table;
 
 pub use compressed::{compress, expand, COp};
-pub use disasm::{csr_name, disassemble, disassemble_no_aliases, Disassembler, REG_NAMES};
-pub use table::{lookup, Def, Format, Op, Operand, TABLE};
+pub use disasm::{
+    csr_name, disassemble, disassemble_no_aliases, Disassembler, FREG_NAMES, REG_NAMES, RM_NAMES,
+};
+pub use table::{lookup, Def, Ext, Format, Op, Operand, TABLE};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -90,6 +97,12 @@ pub struct Insn {
     pub rl: bool,
     /// The 16-bit form this instruction was decoded from, or is to be encoded as.
     pub compressed: Option<COp>,
+    /// The third source register (the fused multiply-adds of F and D).
+    pub rs3: u8,
+    /// The rounding-mode field of floating-point instructions that have one
+    /// ([`Format::has_rm`]): 0 `rne`, 1 `rtz`, 2 `rdn`, 3 `rup`, 4 `rmm`, 7 `dyn`; 5 and 6
+    /// are reserved (the instruction decodes, and executing it is illegal).
+    pub rm: u8,
 }
 
 impl Insn {
@@ -263,6 +276,21 @@ pub enum EncodeError {
     BadRaw(i64),
 }
 
+/// The mnemonic and extension of the instruction `word` (as [`decode`] reads it), whether
+/// or not the configured hart implements that extension, or `None` for an encoding no
+/// extension defines. A compressed instruction names its `c.` form and, for the
+/// floating-point loads and stores, the D extension it also needs (otherwise C). The kernel
+/// uses it to say, for example, "fmadd.d (D extension) is not enabled".
+pub fn extension_of(word: u32) -> Option<(&'static str, Ext)> {
+    let i = decode(word);
+    let def = i.op.def()?;
+    Some(match i.compressed {
+        Some(c) if matches!(def.ext, Ext::F | Ext::D) => (c.name(), def.ext),
+        Some(c) => (c.name(), Ext::C),
+        None => (def.name, def.ext),
+    })
+}
+
 /// Decodes one instruction. `word` holds 4 bytes read little-endian from the instruction's
 /// address; when its low two bits are not `11` only the low 16 bits (a compressed parcel)
 /// are used. Never panics: unknown encodings give [`Op::Illegal`].
@@ -332,7 +360,15 @@ fn unpack(def: &Def, w: u32) -> Insn {
             i.rl = w & (1 << 25) != 0;
         }
         Format::Fence | Format::FenceI => i.imm = (w >> 20) as i64,
-        Format::R | Format::Sfence | Format::None => {}
+        Format::FLoad => i.imm = sext(w >> 20, 12),
+        Format::FStore => i.imm = sext(((w >> 25) << 5) | ((w >> 7) & 31), 12),
+        _ => {}
+    }
+    if def.format.has_rm() {
+        i.rm = ((w >> 12) & 7) as u8;
+    }
+    if def.format.has_rs3() {
+        i.rs3 = ((w >> 27) & 31) as u8;
     }
     i
 }
@@ -352,8 +388,8 @@ pub(crate) fn pack(def: &Def, i: &Insn) -> u32 {
         w |= (i.rs2 as u32 & 31) << 20;
     }
     w |= match def.format {
-        Format::I | Format::Load => (imm & 0xfff) << 20,
-        Format::S => ((imm >> 5) & 0x7f) << 25 | (imm & 31) << 7,
+        Format::I | Format::Load | Format::FLoad => (imm & 0xfff) << 20,
+        Format::S | Format::FStore => ((imm >> 5) & 0x7f) << 25 | (imm & 31) << 7,
         Format::B => {
             ((imm >> 12) & 1) << 31
                 | ((imm >> 5) & 0x3f) << 25
@@ -373,8 +409,14 @@ pub(crate) fn pack(def: &Def, i: &Insn) -> u32 {
         Format::CsrI => (i.csr as u32 & 0xfff) << 20 | (imm & 31) << 15,
         Format::Amo | Format::Lr => (i.aq as u32) << 26 | (i.rl as u32) << 25,
         Format::Fence | Format::FenceI => (imm & 0xfff) << 20,
-        Format::R | Format::Sfence | Format::None => 0,
+        _ => 0,
     };
+    if def.format.has_rm() {
+        w |= (i.rm as u32 & 7) << 12;
+    }
+    if def.format.has_rs3() {
+        w |= (i.rs3 as u32 & 31) << 27;
+    }
     w
 }
 
@@ -408,6 +450,27 @@ pub(crate) fn encode32(i: &Insn) -> Result<u32, EncodeError> {
     }
     if !has_aqrl && (i.aq || i.rl) {
         return Err(EncodeError::UnusedField { op, field: "aq/rl" });
+    }
+    if def.format.has_rs3() && i.rs3 > 31 {
+        return Err(EncodeError::Register {
+            op,
+            field: "rs3",
+            value: i.rs3,
+        });
+    }
+    if !def.format.has_rs3() && i.rs3 != 0 {
+        return Err(EncodeError::UnusedField { op, field: "rs3" });
+    }
+    if def.format.has_rm() && i.rm > 7 {
+        return Err(EncodeError::Range {
+            op,
+            value: i64::from(i.rm),
+            min: 0,
+            max: 7,
+        });
+    }
+    if !def.format.has_rm() && i.rm != 0 {
+        return Err(EncodeError::UnusedField { op, field: "rm" });
     }
     if let Some((min, max, align)) = def.format.imm_range() {
         if i.imm < min || i.imm > max {
@@ -663,6 +726,149 @@ mod tests {
         }
     }
 
+    // Expected words and texts are GNU as / objdump 2.40 output (-march=rv64imafdc).
+    #[test]
+    fn known_float_encodings() {
+        let fp = |o, rd, rs1, rs2, rs3, rm| Insn {
+            rs3,
+            rm,
+            ..op(o, rd, rs1, rs2, 0)
+        };
+        let mem = |o, r, base, imm| match o {
+            Op::Fsw | Op::Fsd => op(o, 0, base, r, imm),
+            _ => op(o, r, base, 0, imm),
+        };
+        use Op::*;
+        for (i, bits, text) in [
+            (
+                fp(FAddS, 10, 11, 12, 0, 7),
+                0x00c5f553,
+                "fadd.s\tfa0,fa1,fa2",
+            ),
+            (
+                fp(FAddS, 10, 11, 12, 0, 0),
+                0x00c58553,
+                "fadd.s\tfa0,fa1,fa2,rne",
+            ),
+            (
+                fp(FAddD, 10, 11, 12, 0, 1),
+                0x02c59553,
+                "fadd.d\tfa0,fa1,fa2,rtz",
+            ),
+            (
+                fp(FAddS, 10, 11, 12, 0, 5),
+                0x00c5d553,
+                "fadd.s\tfa0,fa1,fa2,unknown",
+            ),
+            (fp(FcvtDS, 10, 11, 0, 0, 0), 0x42058553, "fcvt.d.s\tfa0,fa1"),
+            (fp(FcvtDW, 10, 11, 0, 0, 0), 0xd2058553, "fcvt.d.w\tfa0,a1"),
+            (
+                fp(FcvtDWu, 10, 11, 0, 0, 0),
+                0xd2158553,
+                "fcvt.d.wu\tfa0,a1",
+            ),
+            (fp(FcvtDL, 10, 11, 0, 0, 7), 0xd225f553, "fcvt.d.l\tfa0,a1"),
+            (fp(FcvtSD, 10, 11, 0, 0, 7), 0x4015f553, "fcvt.s.d\tfa0,fa1"),
+            (fp(FcvtWS, 10, 11, 0, 0, 7), 0xc005f553, "fcvt.w.s\ta0,fa1"),
+            (
+                fp(FcvtWD, 10, 11, 0, 0, 1),
+                0xc2059553,
+                "fcvt.w.d\ta0,fa1,rtz",
+            ),
+            (fp(FcvtSW, 10, 10, 0, 0, 7), 0xd0057553, "fcvt.s.w\tfa0,a0"),
+            (
+                fp(FMaddD, 10, 11, 12, 13, 7),
+                0x6ac5f543,
+                "fmadd.d\tfa0,fa1,fa2,fa3",
+            ),
+            (
+                fp(FNmsubS, 10, 11, 12, 13, 4),
+                0x68c5c54b,
+                "fnmsub.s\tfa0,fa1,fa2,fa3,rmm",
+            ),
+            (fp(FSgnjD, 10, 11, 11, 0, 0), 0x22b58553, "fmv.d\tfa0,fa1"),
+            (fp(FSgnjnD, 10, 11, 11, 0, 0), 0x22b59553, "fneg.d\tfa0,fa1"),
+            (fp(FSgnjxS, 10, 11, 11, 0, 0), 0x20b5a553, "fabs.s\tfa0,fa1"),
+            (
+                fp(FSgnjD, 10, 11, 12, 0, 0),
+                0x22c58553,
+                "fsgnj.d\tfa0,fa1,fa2",
+            ),
+            (fp(FmvXW, 10, 11, 0, 0, 0), 0xe0058553, "fmv.x.w\ta0,fa1"),
+            (fp(FmvXD, 10, 11, 0, 0, 0), 0xe2058553, "fmv.x.d\ta0,fa1"),
+            (fp(FmvWX, 10, 11, 0, 0, 0), 0xf0058553, "fmv.w.x\tfa0,a1"),
+            (fp(FmvDX, 10, 11, 0, 0, 0), 0xf2058553, "fmv.d.x\tfa0,a1"),
+            (fp(FclassD, 10, 10, 0, 0, 0), 0xe2051553, "fclass.d\ta0,fa0"),
+            (fp(FeqD, 10, 10, 11, 0, 0), 0xa2b52553, "feq.d\ta0,fa0,fa1"),
+            (fp(FltS, 10, 10, 11, 0, 0), 0xa0b51553, "flt.s\ta0,fa0,fa1"),
+            (fp(FleS, 10, 10, 11, 0, 0), 0xa0b50553, "fle.s\ta0,fa0,fa1"),
+            (mem(Flw, 10, 11, 8), 0x0085a507, "flw\tfa0,8(a1)"),
+            (mem(Fld, 8, 2, -8), 0xff813407, "fld\tfs0,-8(sp)"),
+            (mem(Fsw, 10, 11, 8), 0x00a5a427, "fsw\tfa0,8(a1)"),
+            (mem(Fsd, 0, 2, 0), 0x00013027, "fsd\tft0,0(sp)"),
+            (
+                fp(FMinD, 10, 11, 12, 0, 0),
+                0x2ac58553,
+                "fmin.d\tfa0,fa1,fa2",
+            ),
+            (fp(FsqrtD, 10, 11, 0, 0, 7), 0x5a05f553, "fsqrt.d\tfa0,fa1"),
+            (
+                fp(FsqrtS, 10, 11, 0, 0, 3),
+                0x5805b553,
+                "fsqrt.s\tfa0,fa1,rup",
+            ),
+            (c(mem(Fld, 10, 11, 8), COp::CFld), 0x2588, "fld\tfa0,8(a1)"),
+            (
+                c(mem(Fsd, 9, 15, 248), COp::CFsd),
+                0xbfe4,
+                "fsd\tfs1,248(a5)",
+            ),
+            (c(mem(Fld, 10, 2, 8), COp::CFldsp), 0x2522, "fld\tfa0,8(sp)"),
+            (
+                c(mem(Fsd, 0, 2, 504), COp::CFsdsp),
+                0xbf82,
+                "fsd\tft0,504(sp)",
+            ),
+        ] {
+            check(i, bits, text);
+        }
+        let csr = |o, rd, rs1, imm, csr| Insn {
+            csr,
+            ..op(o, rd, rs1, 0, imm)
+        };
+        for (i, text) in [
+            (csr(Csrrs, 10, 0, 0, 3), "frcsr\ta0"),
+            (csr(Csrrw, 0, 11, 0, 3), "fscsr\ta1"),
+            (csr(Csrrw, 10, 11, 0, 3), "fscsr\ta0,a1"),
+            (csr(Csrrs, 10, 0, 0, 2), "frrm\ta0"),
+            (csr(Csrrw, 0, 10, 0, 2), "fsrm\ta0"),
+            (csr(Csrrwi, 0, 0, 3, 2), "fsrmi\tzero,3"),
+            (csr(Csrrwi, 10, 0, 3, 2), "fsrmi\ta0,3"),
+            (csr(Csrrs, 10, 0, 0, 1), "frflags\ta0"),
+            (csr(Csrrw, 0, 10, 0, 1), "fsflags\ta0"),
+            (csr(Csrrwi, 0, 0, 1, 1), "fsflagsi\tzero,1"),
+        ] {
+            assert_eq!(disassemble(&i, 0), text);
+        }
+    }
+
+    #[test]
+    fn extension_of_names_the_extension() {
+        for (bits, want) in [
+            (0x6ac5f543u32, Some(("fmadd.d", Ext::D))),
+            (0x00c5f553, Some(("fadd.s", Ext::F))),
+            (0x4015f553, Some(("fcvt.s.d", Ext::D))),
+            (0x2588, Some(("c.fld", Ext::D))),
+            (0x02c5f533, Some(("remu", Ext::M))),
+            (0x952e, Some(("c.add", Ext::C))),
+            (0x00c58533, Some(("add", Ext::I))),
+            (0x30200073, Some(("mret", Ext::Priv))),
+            (0xffffffff, None),
+        ] {
+            assert_eq!(extension_of(bits), want, "{bits:#x}");
+        }
+    }
+
     #[test]
     fn reserved_and_unknown_encodings_are_illegal_data() {
         for (bits, text) in [
@@ -675,9 +881,7 @@ mod tests {
             (0x8002, ".2byte\t0x8002"),     // c.jr x0
             (0x8000, ".2byte\t0x8000"),     // quadrant 0, funct3 100
             (0x9c41, ".2byte\t0x9c41"),     // reserved CA slot
-            (0x2000, ".2byte\t0x2000"),     // c.fld
-            (0xa002, ".2byte\t0xa002"),     // c.fsdsp
-            (0x00002007, ".4byte\t0x2007"), // flw
+            (0x00004007, ".4byte\t0x4007"), // LOAD-FP with width 100 (no Q)
             (0xffffffff, ".4byte\t0xffffffff"),
             (0x10100073, ".4byte\t0x10100073"),
         ] {
