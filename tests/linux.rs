@@ -266,3 +266,91 @@ fn a_writable_mount_reaches_the_host_and_a_read_only_one_is_never_changed() {
     assert!(text.ends_with("line 999 of the file written in vmlab\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `programs/os/NAME.s` assembled for the hosted machine.
+fn os_program(name: &str) -> (String, Elf) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("programs/os/{name}.s"));
+    let src = std::fs::read_to_string(&path).expect("the program");
+    let opts = vmlab_cpu::asm::AsmOptions {
+        text_base: vmlab_os::image::HOSTED_TEXT_BASE,
+        ..Default::default()
+    };
+    let shown = path.display().to_string();
+    let obj = vmlab::run_cmd::assemble_file(&src, &shown, &opts).unwrap_or_else(|e| panic!("{e}"));
+    (
+        format!("{name}.s"),
+        Elf::parse(&obj.to_elf(), &shown).expect("an ELF"),
+    )
+}
+
+fn stat(h: &Hosted, name: &str) -> u64 {
+    h.stat_list()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map_or_else(|| panic!("no statistic {name}"), |(_, v)| v)
+}
+
+#[test]
+fn misaligned_loads_and_stores_are_emulated() {
+    let cfg = apply_set_all("", "(test)", &[]).expect("config");
+    let mut h = Hosted::new(cfg, &[os_program("t-misaligned")]).expect("boots");
+    assert_eq!(h.run().exit_code(), 0, "{:?}", h.process_reports());
+    assert_eq!(
+        String::from_utf8_lossy(&h.machine.take_output()),
+        "misaligned ok\n"
+    );
+    // ld, lw, lhu, lh, sd, ld, sw, sd, fld, fsd, ld, sw, flw: the byte loads are aligned.
+    assert_eq!(stat(&h, "os.misaligned_emulated"), 13);
+}
+
+#[test]
+fn two_processes_keep_their_own_floating_point_registers() {
+    // Both compute with doubles in slices of 2000 cycles: each switch saves the dirty
+    // registers of the one leaving and loads the other's. Mixed up, the numbers would be
+    // wrong.
+    let m = manifest();
+    let get = |n: &str| m.iter().find(|t| t.name == n).expect(n);
+    let (a, b) = (get("float_heavy"), get("libm"));
+    let elf = |t: &Test| Elf::open(&root().join(&t.elf)).expect("elf");
+    let progs = [(a.name.clone(), elf(a)), (b.name.clone(), elf(b))];
+    let cfg = apply_set_all("", "(test)", &["os.time_slice=2000".into()]).expect("config");
+    let mut h = Hosted::new(cfg, &progs).expect("boots");
+    assert_eq!(h.run().exit_code(), 0, "{:?}", h.process_reports());
+    let out = h.machine.take_output();
+    let mut want = std::fs::read(root().join(&a.stdout)).expect("out");
+    want.extend(std::fs::read(root().join(&b.stdout)).expect("out"));
+    // Each prints all its output at exit (stdout is a pipe: fully buffered), float_heavy
+    // first (it ends first).
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&want)
+    );
+    assert!(stat(&h, "os.fp.saves") > 10, "{}", stat(&h, "os.fp.saves"));
+    assert!(stat(&h, "os.fp.restores") > 10);
+}
+
+#[test]
+fn integer_programs_never_save_floating_point_registers() {
+    // Lazy switching: processes that never touch the FP unit cost nothing at a switch.
+    let cfg = apply_set_all("", "(test)", &["os.time_slice=2000".into()]).expect("config");
+    let mut h = Hosted::new(cfg, &[os_program("long"), os_program("hello")]).expect("boots");
+    h.run();
+    assert_eq!(stat(&h, "os.fp.saves"), 0);
+    assert_eq!(stat(&h, "os.fp.restores"), 0);
+}
+
+#[test]
+fn a_program_for_an_extension_the_hart_lacks_is_killed_with_the_instruction_named() {
+    let t = statics()
+        .find(|t| t.name == "printf_float")
+        .expect("printf_float");
+    let elf = Elf::open(&root().join(&t.elf)).expect("elf");
+    let cfg = apply_set_all("", "(test)", &["cpu.isa=rv64imac".into()]).expect("config");
+    let mut h = Hosted::new(cfg, &[(t.name.clone(), elf)]).expect("boots");
+    assert_eq!(h.run().exit_code(), 128 + 4);
+    let r = h.process_reports().join("\n");
+    assert!(
+        r.contains("illegal instruction") && r.contains("extension"),
+        "{r}"
+    );
+}

@@ -91,6 +91,11 @@ pub struct Costs {
     /// Emulating one misaligned load or store (reading the instruction, decoding it, moving
     /// the bytes one at a time, as Linux's handler does), on top of `handler`: default 200.
     pub misaligned: u64,
+    /// Saving a process's 32 floating-point registers and `fcsr` at a switch (only when it
+    /// changed them): default 40.
+    pub fp_save: u64,
+    /// Loading a process's floating-point registers at a switch: default 40.
+    pub fp_restore: u64,
 }
 
 impl Default for Costs {
@@ -110,6 +115,8 @@ impl Default for Costs {
             spawn: 2000,
             copy_byte: 0,
             misaligned: 200,
+            fp_save: 40,
+            fp_restore: 40,
         }
     }
 }

@@ -45,6 +45,14 @@ pub trait Hw {
 
     /// The integer registers.
     fn regs(&self) -> [u64; 32];
+    /// The floating-point registers `f0..f31` (raw 64-bit values) and `fcsr`.
+    fn fp_regs(&self) -> ([u64; 32], u64);
+    /// Sets the floating-point registers and `fcsr` (on a hart without F, nothing).
+    fn set_fp_regs(&mut self, f: &[u64; 32], fcsr: u64);
+    /// Why the hart finds instruction `insn` illegal, when it can say more than that it is
+    /// not an instruction: its extension is not enabled, the FP unit is off
+    /// (`mstatus.FS`), a reserved rounding mode.
+    fn illegal_reason(&self, insn: u32) -> Option<String>;
     /// Sets the integer registers (x0 stays 0).
     fn set_regs(&mut self, x: &[u64; 32]);
     /// Returns from the trap to U-mode at `pc`, as `mret` with `mstatus.MPP = U` does.

@@ -210,6 +210,8 @@ pub struct Kernel {
     sleepers: std::collections::BTreeSet<(u64, Pid)>,
     /// System calls not served, by number: how many times each was made.
     unserved: BTreeMap<u64, u64>,
+    /// Whose floating-point registers the hart holds (none: the initial zeros).
+    fp_owner: Option<Pid>,
     /// The guest's file system and page cache (none without a disk).
     fs: Option<files::FileSys>,
     /// Open file descriptions, by id.
@@ -371,6 +373,7 @@ impl Kernel {
             rng: cfg_seed ^ 0x005e_ed0f_6e74_7261,
             sleepers: std::collections::BTreeSet::new(),
             unserved: BTreeMap::new(),
+            fp_owner: None,
             fs: None,
             descs: BTreeMap::new(),
             next_desc: 1,
@@ -562,6 +565,8 @@ impl Kernel {
                 comm,
                 ..crate::process::Task::new(self.cfg.stack_limit)
             },
+            fp: ([0; 32], 0),
+            fp_used: false,
         })
     }
 
@@ -853,7 +858,10 @@ impl Kernel {
             Exception::IllegalInstruction { insn } => {
                 // SYSTEM-opcode instructions other than ecall/ebreak: CSR accesses, xRET,
                 // wfi, sfence.vma.
-                let detail = if insn & 0x7f == 0x73 && insn != 0x73 && insn != 0x0010_0073 {
+                let reason = hw.illegal_reason(insn as u32);
+                let detail = if let Some(r) = reason {
+                    format!("the instruction {insn:#x}: {r}")
+                } else if insn & 0x7f == 0x73 && insn != 0x73 && insn != 0x0010_0073 {
                     format!("the instruction {insn:#x} is a CSR or privileged instruction, which U-mode may not execute")
                 } else {
                     format!("the instruction {insn:#x} is not an instruction this hart runs")
@@ -934,7 +942,11 @@ impl Kernel {
         };
         let insn = vmlab_cpu::isa::decode(word);
         let len = if word & 3 == 3 { 4 } else { 2 };
+        // An FP load or store moves an f register (a single NaN-boxed in its 64 bits).
+        let fp = matches!(insn.op, Op::Flw | Op::Fld | Op::Fsw | Op::Fsd);
         let load = match insn.op {
+            Op::Flw => Some((4, false)),
+            Op::Fld => Some((8, false)),
             Op::Lb | Op::Lbu => Some((1, insn.op == Op::Lb)),
             Op::Lh | Op::Lhu => Some((2, insn.op == Op::Lh)),
             Op::Lw | Op::Lwu => Some((4, insn.op == Op::Lw)),
@@ -942,6 +954,8 @@ impl Kernel {
             _ => None,
         };
         let store = match insn.op {
+            Op::Fsw => Some(4),
+            Op::Fsd => Some(8),
             Op::Sb => Some(1),
             Op::Sh => Some(2),
             Op::Sw => Some(4),
@@ -968,11 +982,21 @@ impl Kernel {
             let Some(pi) = self.index(pid) else {
                 return Ok(());
             };
-            if insn.rd != 0 {
+            if fp {
+                let (mut f, fcsr) = hw.fp_regs();
+                f[insn.rd as usize] = if n == 4 { v | 0xffff_ffff_0000_0000 } else { v };
+                hw.set_fp_regs(&f, fcsr);
+                let mstatus = hw.read_csr(vmlab_cpu::csr::addr::MSTATUS);
+                let _ = hw.write_csr(vmlab_cpu::csr::addr::MSTATUS, mstatus | 3 << 13);
+            } else if insn.rd != 0 {
                 self.procs[pi].regs[insn.rd as usize] = v;
             }
         } else if let Some(n) = store {
-            let v = self.procs[pi].regs[insn.rs2 as usize].to_le_bytes();
+            let v = if fp {
+                hw.fp_regs().0[insn.rs2 as usize].to_le_bytes()
+            } else {
+                self.procs[pi].regs[insn.rs2 as usize].to_le_bytes()
+            };
             match self.copy_to_user(hw, pid, addr, &v[..n]) {
                 Ok(()) => {}
                 Err(CopyFault::Restart) => return Ok(()),
@@ -1017,6 +1041,9 @@ impl Kernel {
 
     /// Takes `pid` off the CPU into `state`.
     fn switch_out(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
+        if self.current == Some(pid) {
+            self.save_fp(hw, pid);
+        }
         if let Some(pi) = self.index(pid) {
             let p = &mut self.procs[pi];
             if self.current == Some(pid) {
@@ -1251,6 +1278,7 @@ impl Kernel {
             self.kill(hw, pid, k);
             return false;
         }
+        self.restore_fp(hw, pid);
         self.arm_timer(hw);
         let Some(pi) = self.index(pid) else {
             return false;
@@ -1266,6 +1294,53 @@ impl Kernel {
         hw.set_regs(&p.regs);
         hw.enter_user(p.pc);
         true
+    }
+
+    /// Saves the running process's floating-point registers if it changed them since they
+    /// were last saved or restored (`mstatus.FS` is Dirty), and marks them Clean: a process
+    /// that does not touch the FP unit costs nothing at a switch (lazy FP switching, as
+    /// Linux's `__switch_to` does it on RISC-V).
+    fn save_fp(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        let mstatus = hw.read_csr(csr::MSTATUS);
+        if (mstatus >> 13) & 3 != 3 {
+            return;
+        }
+        let (f, fcsr) = hw.fp_regs();
+        if let Some(pi) = self.index(pid) {
+            let p = &mut self.procs[pi];
+            p.fp = (f, fcsr);
+            p.fp_used = true;
+        }
+        self.fp_owner = Some(pid);
+        let c = self.sv.cost().fp_save;
+        self.sv.charge(hw, c);
+        self.sv.stats.fp_saves += 1;
+        let _ = hw.write_csr(csr::MSTATUS, (mstatus & !(3 << 13)) | 2 << 13);
+    }
+
+    /// Puts `pid`'s floating-point registers in the hart unless they are there already (it
+    /// was the last to use them, or neither it nor the last owner ever changed them), and
+    /// sets `mstatus.FS` to Clean (Initial for a process that never used the FP unit).
+    fn restore_fp(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        let Some(pi) = self.index(pid) else { return };
+        let used = self.procs[pi].fp_used;
+        let owner_used = self
+            .fp_owner
+            .and_then(|o| self.index(o))
+            .is_some_and(|i| self.procs[i].fp_used);
+        if self.fp_owner != Some(pid) && (used || owner_used) {
+            let (f, fcsr) = self.procs[pi].fp;
+            hw.set_fp_regs(&f, fcsr);
+            let c = self.sv.cost().fp_restore;
+            self.sv.charge(hw, c);
+            self.sv.stats.fp_restores += 1;
+        }
+        if used || owner_used {
+            self.fp_owner = Some(pid);
+        }
+        let mstatus = hw.read_csr(csr::MSTATUS);
+        let fs = if used { 2 } else { 1 };
+        let _ = hw.write_csr(csr::MSTATUS, (mstatus & !(3 << 13)) | fs << 13);
     }
 
     /// Starts a time slice: mtimecmp = mtime + slice (in mtime ticks, rounded up).

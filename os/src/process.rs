@@ -626,4 +626,10 @@ pub struct Process {
     pub stats: ProcStats,
     /// Its Linux task state.
     pub task: Task,
+    /// Its floating-point registers and `fcsr`, as saved when it was switched out with
+    /// them dirty.
+    pub fp: ([u64; 32], u64),
+    /// It has changed its floating-point registers at some point (they are not all the
+    /// initial zeros).
+    pub fp_used: bool,
 }

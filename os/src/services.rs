@@ -211,6 +211,10 @@ pub struct KernelStats {
     pub lost_writes: u64,
     /// Misaligned loads and stores of processes the kernel emulated.
     pub misaligned_emulated: u64,
+    /// Floating-point register files saved at a switch (the process had changed them).
+    pub fp_saves: u64,
+    /// Floating-point register files loaded at a switch.
+    pub fp_restores: u64,
     /// `mprotect` calls under a scheme without per-page permissions (the areas record the
     /// change; the hardware cannot enforce it).
     pub mprotect_unenforced: u64,
@@ -244,6 +248,8 @@ impl KernelStats {
             ("disk.failures", self.disk_failures),
             ("lost_writes", self.lost_writes),
             ("misaligned_emulated", self.misaligned_emulated),
+            ("fp.saves", self.fp_saves),
+            ("fp.restores", self.fp_restores),
             ("mprotect_unenforced", self.mprotect_unenforced),
         ] {
             f(&format!("os.{n}"), v);

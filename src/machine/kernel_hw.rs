@@ -73,6 +73,20 @@ impl Hw for Machine {
         self.hart.x
     }
 
+    fn fp_regs(&self) -> ([u64; 32], u64) {
+        let s = self.hart.fp_state();
+        (s.f, s.fcsr)
+    }
+
+    fn set_fp_regs(&mut self, f: &[u64; 32], fcsr: u64) {
+        self.hart
+            .set_fp_state(&vmlab_cpu::hart::FpState { f: *f, fcsr });
+    }
+
+    fn illegal_reason(&self, insn: u32) -> Option<String> {
+        self.hart.illegal_reason(insn)
+    }
+
     fn set_regs(&mut self, x: &[u64; 32]) {
         self.hart.x = *x;
         self.hart.x[0] = 0;
