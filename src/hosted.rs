@@ -292,6 +292,14 @@ impl Hosted {
         if self.end.is_some() {
             return false;
         }
+        self.advance();
+        self.end.is_none()
+    }
+
+    /// One step; the end is looked for only where it can begin (the kernel's work, a
+    /// spinning process, the machine stopping), not after every instruction.
+    #[inline(always)]
+    fn advance(&mut self) {
         match self.machine.advance() {
             Some((
                 StepResult::Trapped {
@@ -305,6 +313,7 @@ impl Hosted {
                 _,
             )) => {
                 self.kernel.trap(&mut self.machine, trap, epc);
+                self.check_end();
             }
             Some((StepResult::Retired, pc, _, _)) => {
                 if self.refs {
@@ -316,21 +325,25 @@ impl Hosted {
                 if self.spin_check && self.machine.hart.pc == pc {
                     // A jump to itself: the kernel decides whether it can ever end.
                     self.kernel.spin(&mut self.machine, pc);
+                    self.check_end();
                 }
             }
-            Some(_) => {}
-            None => {}
+            Some(_) => {
+                if self.machine.stop_reason().is_some() {
+                    self.check_end();
+                }
+            }
+            None => self.check_end(),
         }
-        self.check_end();
-        self.end.is_none()
     }
 
     /// Runs at most `n` steps; returns whether the run has ended.
     pub fn run_for(&mut self, n: u64) -> bool {
         for _ in 0..n {
-            if !self.step() {
+            if self.end.is_some() {
                 break;
             }
+            self.advance();
         }
         self.end.is_some()
     }

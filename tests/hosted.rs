@@ -731,7 +731,6 @@ fn bad_configurations_and_programs_are_errors() {
     for (set, words) in [
         ("os.time_slice=0", "os.time_slice"),
         ("os.stack_limit=4096", "os.stack_limit"),
-        ("os.working_set_window=0", "os.working_set_window"),
         ("os.format=sv32", "sv32"),
     ] {
         let e = refused(&[set], &hello);

@@ -120,6 +120,16 @@ const MAP_SHARED: u64 = 0x01;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
 
+/// A process's page references as the kernel follows them.
+struct RefState {
+    /// The page it referenced last (repeats are collapsed).
+    last: Option<u64>,
+    /// Its working set.
+    ws: WorkingSet,
+    /// The largest its working set has been.
+    peak: u64,
+}
+
 /// One point of the timeline: the counters when the sample was taken.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Sample {
@@ -183,12 +193,14 @@ pub struct Kernel {
     /// Clock time when the current kernel entry began.
     entered: u64,
     idle_in_entry: u64,
+    /// The last page referenced and by whom (the common case of a reference: the same page
+    /// as the one before, answered without a map lookup).
+    last_fast: Option<(Pid, u64)>,
     /// The pages each process referenced, repeats collapsed (when recording for OPT).
     recording: Option<BTreeMap<Pid, Vec<u64>>>,
-    last_ref: BTreeMap<Pid, u64>,
-    working: BTreeMap<Pid, WorkingSet>,
-    /// Working-set sizes: the largest seen per process.
-    ws_peak: BTreeMap<Pid, u64>,
+    /// Each process's references, by pid: its last page, its working set, and the largest
+    /// the working set has been (a vector: a reference is on the simulator's hot path).
+    refs: Vec<Option<RefState>>,
     /// The timeline, and the instruction count of the next sample.
     timeline: Vec<Sample>,
     next_sample: u64,
@@ -359,9 +371,9 @@ impl Kernel {
             entered: 0,
             idle_in_entry: 0,
             recording: None,
-            last_ref: BTreeMap::new(),
-            working: BTreeMap::new(),
-            ws_peak: BTreeMap::new(),
+            refs: Vec::new(),
+            last_fast: None,
+
             timeline: Vec::new(),
             next_sample: 0,
             fault_streak: 0,
@@ -679,29 +691,48 @@ impl Kernel {
     }
 
     /// The running process referenced `va` (an instruction fetch or a data access).
+    #[inline]
     pub fn reference(&mut self, va: u64) {
         let Some(pid) = self.current else { return };
         let Some(shift) = self.page_shift else {
             return;
         };
         let vpn = va >> shift;
-        if self.last_ref.get(&pid) == Some(&vpn) {
+        if self.last_fast == Some((pid, vpn)) {
             return;
         }
-        self.last_ref.insert(pid, vpn);
-        self.mem.referenced(pid, va);
-        if let Some(r) = self.recording.as_mut() {
-            r.entry(pid).or_default().push(vpn);
+        self.reference_page(pid, vpn, va);
+    }
+
+    /// [`Kernel::reference`] of a page other than the last one referenced.
+    #[inline(never)]
+    fn reference_page(&mut self, pid: Pid, vpn: u64, va: u64) {
+        self.last_fast = Some((pid, vpn));
+        let i = pid as usize;
+        if self.refs.len() <= i {
+            self.refs.resize_with(i + 1, || None);
         }
         let window = self.cfg.working_set_window;
-        let ws = self
-            .working
-            .entry(pid)
-            .or_insert_with(|| WorkingSet::new(window));
-        ws.reference(vpn);
-        let size = ws.size() as u64;
-        let peak = self.ws_peak.entry(pid).or_default();
-        *peak = (*peak).max(size);
+        let r = self.refs[i].get_or_insert_with(|| RefState {
+            last: None,
+            ws: WorkingSet::new(window),
+            peak: 0,
+        });
+        if r.last == Some(vpn) {
+            return;
+        }
+        r.last = Some(vpn);
+        r.ws.reference(vpn);
+        r.peak = r.peak.max(r.ws.size() as u64);
+        self.mem.referenced(pid, va);
+        if let Some(rec) = self.recording.as_mut() {
+            rec.entry(pid).or_default().push(vpn);
+        }
+    }
+
+    /// The reference state of `pid`, if it referenced anything.
+    fn ref_state(&self, pid: Pid) -> Option<&RefState> {
+        self.refs.get(pid as usize).and_then(Option::as_ref)
     }
 
     /// The running process just executed an instruction at `pc` that jumps to itself. If
@@ -1373,7 +1404,7 @@ impl Kernel {
             p.stats.for_each(&prefix, f);
             f(
                 &format!("{prefix}.working_set_peak"),
-                self.ws_peak.get(&p.pid).copied().unwrap_or(0),
+                self.ref_state(p.pid).map_or(0, |r| r.peak),
             );
         }
     }
@@ -1398,7 +1429,7 @@ impl Kernel {
                 .procs
                 .iter()
                 .filter(live)
-                .map(|p| self.working.get(&p.pid).map_or(0, |w| w.size() as u64))
+                .map(|p| self.ref_state(p.pid).map_or(0, |r| r.ws.size() as u64))
                 .sum(),
             runnable: self
                 .procs
