@@ -412,42 +412,44 @@ pub mod sig {
         }
     }
 
+    /// The names of signals 1 to 31, by number (index 0 is empty).
+    pub const NAMES: [&str; 32] = [
+        "",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+
     /// The signal's name (`SIGABRT`), or `SIGRTMIN+n` / `signal n`.
     pub fn name(n: u64) -> String {
-        const NAMES: [&str; 32] = [
-            "",
-            "SIGHUP",
-            "SIGINT",
-            "SIGQUIT",
-            "SIGILL",
-            "SIGTRAP",
-            "SIGABRT",
-            "SIGBUS",
-            "SIGFPE",
-            "SIGKILL",
-            "SIGUSR1",
-            "SIGSEGV",
-            "SIGUSR2",
-            "SIGPIPE",
-            "SIGALRM",
-            "SIGTERM",
-            "SIGSTKFLT",
-            "SIGCHLD",
-            "SIGCONT",
-            "SIGSTOP",
-            "SIGTSTP",
-            "SIGTTIN",
-            "SIGTTOU",
-            "SIGURG",
-            "SIGXCPU",
-            "SIGXFSZ",
-            "SIGVTALRM",
-            "SIGPROF",
-            "SIGWINCH",
-            "SIGIO",
-            "SIGPWR",
-            "SIGSYS",
-        ];
         match n {
             1..=31 => NAMES[n as usize].to_string(),
             32..=64 => format!("SIGRTMIN+{}", n - 32),
@@ -542,36 +544,9 @@ pub mod mode {
     pub const S_IFLNK: u32 = 0o120000;
 }
 
-/// What `stat` tells about a file, in the units of `struct stat`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stat {
-    /// The device the file is on.
-    pub dev: u64,
-    /// The inode number.
-    pub ino: u64,
-    /// Type and permission bits.
-    pub mode: u32,
-    /// Hard links.
-    pub nlink: u32,
-    /// Owner.
-    pub uid: u32,
-    /// Group.
-    pub gid: u32,
-    /// The device a device file is.
-    pub rdev: u64,
-    /// Size in bytes.
-    pub size: u64,
-    /// The preferred I/O size.
-    pub blksize: u32,
-    /// 512-byte blocks allocated.
-    pub blocks: u64,
-    /// Last access, in nanoseconds since the epoch.
-    pub atime: u64,
-    /// Last modification.
-    pub mtime: u64,
-    /// Last status change.
-    pub ctime: u64,
-}
+/// What `stat` tells about a file: the file system's [`crate::fs::Stat`], which this
+/// module lays out as `struct stat` and `struct statx`.
+pub use crate::fs::Stat;
 
 /// Splits a Linux device number into major and minor (`MAJOR`, `MINOR` of `kdev_t`).
 fn major_minor(dev: u64) -> (u32, u32) {
@@ -602,7 +577,11 @@ impl Stat {
         put(48, &self.size.to_le_bytes());
         put(56, &self.blksize.to_le_bytes());
         put(64, &self.blocks.to_le_bytes());
-        for (at, t) in [(72, self.atime), (88, self.mtime), (104, self.ctime)] {
+        for (at, t) in [
+            (72, self.atime_ns),
+            (88, self.mtime_ns),
+            (104, self.ctime_ns),
+        ] {
             put(at, &(t / 1_000_000_000).to_le_bytes());
             put(at + 8, &(t % 1_000_000_000).to_le_bytes());
         }
@@ -623,7 +602,11 @@ impl Stat {
         put(40, &self.size.to_le_bytes());
         put(48, &self.blocks.to_le_bytes());
         // atime, btime (not kept: 0, and not in the mask), ctime, mtime.
-        for (at, t) in [(64, self.atime), (96, self.ctime), (112, self.mtime)] {
+        for (at, t) in [
+            (64, self.atime_ns),
+            (96, self.ctime_ns),
+            (112, self.mtime_ns),
+        ] {
             put(at, &(t / 1_000_000_000).to_le_bytes());
             put(at + 8, &((t % 1_000_000_000) as u32).to_le_bytes());
         }
@@ -671,6 +654,24 @@ mod tests {
         assert_eq!(sig::name(34), "SIGRTMIN+2");
     }
 
+    fn console() -> Stat {
+        Stat {
+            dev: 0,
+            ino: 0,
+            mode: 0,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            size: 0,
+            blksize: 0,
+            blocks: 0,
+            atime_ns: 0,
+            mtime_ns: 0,
+            ctime_ns: 0,
+        }
+    }
+
     #[test]
     fn device_numbers_split_as_linux_does() {
         let d = makedev(136, 2);
@@ -680,7 +681,7 @@ mod tests {
             mode: mode::S_IFCHR | 0o620,
             rdev: makedev(136, 0),
             size: 7,
-            ..Stat::default()
+            ..console()
         };
         let b = s.to_stat();
         assert_eq!(u32::from_le_bytes(b[16..20].try_into().unwrap()), 0o20620);

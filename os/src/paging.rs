@@ -2040,19 +2040,7 @@ impl Scheme for Paging {
 
     fn reserve_disk(&mut self, disk: &DiskDriver<Tag>, blocks: u64) -> Option<(u64, u64)> {
         // From the end of the disk: the swap area keeps its place right after the images.
-        let end = self.disk_end.unwrap_or(disk.blocks);
-        let left = end.saturating_sub(self.next_block);
-        let n = if blocks == 0 {
-            left / 2
-        } else {
-            blocks.min(left)
-        };
-        if n == 0 {
-            return None;
-        }
-        let first = end - n;
-        self.disk_end = Some(first);
-        Some((first, n))
+        crate::scheme::reserve_from_end(self.next_block, &mut self.disk_end, disk.blocks, blocks)
     }
 
     fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {

@@ -167,41 +167,8 @@ impl Access {
     }
 }
 
-/// The causes of kills by a signal a process sent, by signal number (1 to 31).
-const SIGNAL_CAUSES: [&str; 32] = [
-    "",
-    "SIGHUP",
-    "SIGINT",
-    "SIGQUIT",
-    "SIGILL",
-    "SIGTRAP",
-    "SIGABRT",
-    "SIGBUS",
-    "SIGFPE",
-    "SIGKILL",
-    "SIGUSR1",
-    "SIGSEGV",
-    "SIGUSR2",
-    "SIGPIPE",
-    "SIGALRM",
-    "SIGTERM",
-    "SIGSTKFLT",
-    "SIGCHLD",
-    "SIGCONT",
-    "SIGSTOP",
-    "SIGTSTP",
-    "SIGTTIN",
-    "SIGTTOU",
-    "SIGURG",
-    "SIGXCPU",
-    "SIGXFSZ",
-    "SIGVTALRM",
-    "SIGPROF",
-    "SIGWINCH",
-    "SIGIO",
-    "SIGPWR",
-    "SIGSYS",
-];
+/// The causes of kills by a signal a process sent: the signal's name, by number (1 to 31).
+const SIGNAL_CAUSES: [&str; 32] = crate::linux::sig::NAMES;
 
 /// Why the kernel killed a process.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

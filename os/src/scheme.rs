@@ -83,6 +83,31 @@ impl Cx<'_> {
     }
 }
 
+/// Takes `blocks` blocks (0: half of what is free) from the end of a disk of `total`
+/// blocks whose first `used` are taken and whose blocks from `*end` on (if set) were taken
+/// before; moves `*end` down and returns the first block and the count. The schemes'
+/// [`Scheme::reserve_disk`].
+pub fn reserve_from_end(
+    used: u64,
+    end: &mut Option<u64>,
+    total: u64,
+    blocks: u64,
+) -> Option<(u64, u64)> {
+    let top = end.unwrap_or(total);
+    let left = top.saturating_sub(used);
+    let n = if blocks == 0 {
+        left / 2
+    } else {
+        blocks.min(left)
+    };
+    if n == 0 {
+        return None;
+    }
+    let first = top - n;
+    *end = Some(first);
+    Some((first, n))
+}
+
 /// Where a user address is, for the kernel's copies to and from user memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserAddr {

@@ -96,6 +96,16 @@ impl From<Errno> for SysResult {
 }
 
 impl FileSys {
+    /// Drops the cached pages of `ino` if the file is gone (its last name and last holder
+    /// went: its blocks are free, so are its pages, dirty or not).
+    fn forget_if_gone(&mut self, ino: Option<Ino>) {
+        if let Some(ino) = ino {
+            if !self.vfs.exists(ino) {
+                self.cache.drop_from(ino, 0);
+            }
+        }
+    }
+
     /// A file system of `vfs_cfg`'s disk region with a cache of `frames` frames at `base`.
     pub fn new(
         vfs_cfg: crate::fs::VfsConfig,
@@ -340,10 +350,7 @@ impl Kernel {
         self.descs.remove(&id);
         if let Some(fs) = self.fs.as_mut() {
             let _ = fs.vfs.close(ino);
-            if !fs.vfs.exists(ino) {
-                // Its last name and last holder are gone: so are its pages.
-                fs.cache.drop_from(ino, 0);
-            }
+            fs.forget_if_gone(Some(ino));
         }
     }
 
@@ -756,23 +763,7 @@ impl Kernel {
 
     /// What `stat` says about inode `ino`.
     fn stat_ino(&self, ino: Ino) -> Result<Stat, Errno> {
-        let fs = self.fs.as_ref().ok_or(Errno::ENOENT)?;
-        let s = fs.vfs.stat(ino)?;
-        Ok(Stat {
-            dev: s.dev,
-            ino: s.ino,
-            mode: s.mode,
-            nlink: s.nlink,
-            uid: s.uid,
-            gid: s.gid,
-            rdev: s.rdev,
-            size: s.size,
-            blksize: s.blksize,
-            blocks: s.blocks,
-            atime: s.atime_ns,
-            mtime: s.mtime_ns,
-            ctime: s.ctime_ns,
-        })
+        self.fs.as_ref().ok_or(Errno::ENOENT)?.vfs.stat(ino)
     }
 
     /// What `stat` says about what `file` refers to, for a description.
@@ -1045,15 +1036,9 @@ impl Kernel {
         } else {
             fs.vfs.unlink(dir, &path, now)
         };
+        fs.forget_if_gone(target);
         match r {
-            Ok(()) => {
-                if let Some(ino) = target {
-                    if !fs.vfs.exists(ino) {
-                        fs.cache.drop_from(ino, 0);
-                    }
-                }
-                SysResult::Ret(0)
-            }
+            Ok(()) => SysResult::Ret(0),
             Err(e) => e.into(),
         }
     }
@@ -1078,15 +1063,10 @@ impl Kernel {
             Err(r) => return r,
         };
         let replaced = fs.vfs.resolve(to, &new, false).ok();
-        match fs.vfs.rename((from, &old), (to, &new), a[4] as u32, now) {
-            Ok(()) => {
-                if let Some(ino) = replaced {
-                    if !fs.vfs.exists(ino) {
-                        fs.cache.drop_from(ino, 0);
-                    }
-                }
-                SysResult::Ret(0)
-            }
+        let r = fs.vfs.rename((from, &old), (to, &new), a[4] as u32, now);
+        fs.forget_if_gone(replaced);
+        match r {
+            Ok(()) => SysResult::Ret(0),
             Err(e) => e.into(),
         }
     }

@@ -12,6 +12,23 @@ use crate::hw::Hw;
 use crate::linux::{self, mode, Stat};
 use crate::process::{OpenFile, Pid};
 
+/// A `stat` with every field 0 (the console's fill in theirs).
+const EMPTY: Stat = Stat {
+    dev: 0,
+    ino: 0,
+    mode: 0,
+    nlink: 0,
+    uid: 0,
+    gid: 0,
+    rdev: 0,
+    size: 0,
+    blksize: 0,
+    blocks: 0,
+    atime_ns: 0,
+    mtime_ns: 0,
+    ctime_ns: 0,
+};
+
 /// The most bytes one `read` or `write` moves (Linux's `MAX_RW_COUNT`, rounded).
 const MAX_RW: u64 = 1 << 20;
 /// The most entries of an `iovec` array (`UIO_MAXIOV`).
@@ -238,10 +255,10 @@ impl Kernel {
                 gid: 5,
                 rdev: linux::makedev(136, 0),
                 blksize: 1024,
-                atime: t,
-                mtime: t,
-                ctime: t,
-                ..Stat::default()
+                atime_ns: t,
+                mtime_ns: t,
+                ctime_ns: t,
+                ..EMPTY
             },
             OpenFile::Console(c) => Stat {
                 dev: linux::makedev(0, 13),
@@ -251,10 +268,10 @@ impl Kernel {
                 uid: crate::exec::GUEST_UID as u32,
                 gid: crate::exec::GUEST_UID as u32,
                 blksize: 4096,
-                atime: t,
-                mtime: t,
-                ctime: t,
-                ..Stat::default()
+                atime_ns: t,
+                mtime_ns: t,
+                ctime_ns: t,
+                ..EMPTY
             },
             OpenFile::Set(i) => Stat {
                 dev: linux::makedev(254, 0),
@@ -266,10 +283,10 @@ impl Kernel {
                 size: self.files.get(i).map_or(0, |f| f.1),
                 blksize: 4096,
                 blocks: self.files.get(i).map_or(0, |f| f.1.div_ceil(4096) * 8),
-                atime: t,
-                mtime: t,
-                ctime: t,
-                ..Stat::default()
+                atime_ns: t,
+                mtime_ns: t,
+                ctime_ns: t,
+                ..EMPTY
             },
         })
     }
