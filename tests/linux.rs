@@ -354,3 +354,110 @@ fn a_program_for_an_extension_the_hart_lacks_is_killed_with_the_instruction_name
         "{r}"
     );
 }
+
+/// Runs the `vmlab` binary from the repository's root with `stdin` as its standard input.
+fn vmlab_cli(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vmlab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vmlab runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("stdin written");
+    child.wait_with_output().expect("vmlab ends")
+}
+
+#[test]
+fn the_command_line_passes_arguments_environment_mounts_and_standard_input() {
+    let expected = |n: &str| std::fs::read(root().join(format!("expected/{n}.out"))).expect(n);
+    // Arguments after --, --env.
+    let o = vmlab_cli(
+        &[
+            "run",
+            "programs/linux/bin/args_env",
+            "--env",
+            "A=1",
+            "--env",
+            "B=hello",
+            "--",
+            "one",
+            "two",
+            "three four",
+        ],
+        b"",
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.stdout, expected("args_env"));
+    // --mount and an argument naming a file in it.
+    let o = vmlab_cli(
+        &[
+            "run",
+            "programs/linux/bin/fileio_data",
+            "--mount",
+            "programs/linux/data:/data",
+            "--",
+            "/data/words.txt",
+        ],
+        b"",
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.stdout, expected("fileio_data"));
+    // The guest's standard input is vmlab's.
+    let input = std::fs::read(root().join("input/wc.txt")).expect("wc.txt");
+    let o = vmlab_cli(&["run", "programs/linux/bin/stdin_wc"], &input);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.stdout, expected("stdin_wc"));
+    // abort() ends with SIGABRT: 134, and the report says so.
+    let o = vmlab_cli(&["run", "programs/linux/bin/abort_sig"], b"");
+    assert_eq!(o.status.code(), Some(134));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("SIGABRT") && err.contains("aborted"), "{err}");
+    // Bad input: a mount without a guest path, an --env without '='.
+    let o = vmlab_cli(
+        &["run", "programs/linux/bin/hello", "--mount", "programs"],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--mount programs"));
+    let o = vmlab_cli(
+        &["run", "programs/linux/bin/hello", "--env", "NOEQUALS"],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("NAME=VALUE"));
+    // A missing host folder.
+    let o = vmlab_cli(
+        &[
+            "run",
+            "programs/linux/bin/hello",
+            "--mount",
+            "no/such/dir:/x",
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/dir"));
+}
