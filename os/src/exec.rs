@@ -63,7 +63,7 @@ pub const PHENT_SIZE: u64 = 56;
 pub const PLATFORM: &str = "riscv64";
 
 /// The user and group the guest runs as (`AT_UID` and the rest; `getuid` and the rest).
-pub const GUEST_UID: u64 = 1000;
+pub const GUEST_UID: u64 = crate::fs::GUEST_UID as u64;
 
 /// Clock ticks per second (`AT_CLKTCK`, Linux's `USER_HZ`).
 pub const CLK_TCK: u64 = 100;

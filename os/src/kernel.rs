@@ -862,7 +862,7 @@ impl Kernel {
                 self.kill(hw, pid, k);
                 return;
             }
-            let outcome = self.fault_counted(hw, pid, va, access, epc);
+            let outcome = self.serve_fault(hw, pid, va, access, epc);
             match outcome {
                 Outcome::Resume => {}
                 Outcome::Block => self.block(hw, pid),
@@ -1050,8 +1050,9 @@ impl Kernel {
         Ok(())
     }
 
-    /// The scheme serves the fault of `pid` at `va`.
-    pub(super) fn fault_counted(
+    /// The scheme serves the fault of `pid` at `va` (it counts it, by area too:
+    /// `Cx::fault`).
+    pub(super) fn serve_fault(
         &mut self,
         hw: &mut dyn Hw,
         pid: Pid,

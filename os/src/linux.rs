@@ -532,16 +532,9 @@ pub fn utsname() -> Vec<u8> {
 
 /// File type bits of `st_mode`.
 pub mod mode {
-    /// A FIFO (pipe).
+    pub use crate::fs::{S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG};
+    /// A FIFO (pipe): the console's descriptors when they are not a terminal.
     pub const S_IFIFO: u32 = 0o010000;
-    /// A character device.
-    pub const S_IFCHR: u32 = 0o020000;
-    /// A directory.
-    pub const S_IFDIR: u32 = 0o040000;
-    /// A regular file.
-    pub const S_IFREG: u32 = 0o100000;
-    /// A symbolic link.
-    pub const S_IFLNK: u32 = 0o120000;
 }
 
 /// What `stat` tells about a file: the file system's [`crate::fs::Stat`], which this

@@ -21,7 +21,7 @@ use crate::wait::WaitOn;
 use std::path::Path;
 
 /// `openat` flags (the generic values RISC-V uses).
-mod o {
+pub(super) mod o {
     pub const ACCMODE: u64 = 3;
     pub const WRONLY: u64 = 1;
     pub const RDWR: u64 = 2;
@@ -187,8 +187,7 @@ impl Kernel {
     /// The time stamps of file changes: modelled time since the epoch of
     /// [`linux::EPOCH_AT_BOOT`].
     fn now_ns(&self, hw: &dyn Hw) -> u64 {
-        let t = u128::from(hw.now()) * 1_000_000_000 / u128::from(self.clock_hz.max(1));
-        linux::EPOCH_AT_BOOT * 1_000_000_000 + t as u64
+        linux::EPOCH_AT_BOOT * 1_000_000_000 + self.ns_at(hw.now())
     }
 
     /// The path at `ptr` in `pid`'s memory.
@@ -407,14 +406,7 @@ impl Kernel {
                     Device::Null => Vec::new(),
                     Device::Zero => vec![0u8; len.min(1 << 20) as usize],
                     Device::Urandom => {
-                        let mut state = self.rng;
-                        let n = len.min(1 << 20) as usize;
-                        let mut v = Vec::with_capacity(n);
-                        while v.len() < n {
-                            let w = crate::exec::splitmix64(&mut state).to_le_bytes();
-                            let k = (n - v.len()).min(8);
-                            v.extend_from_slice(&w[..k]);
-                        }
+                        let (v, state) = self.random(len.min(1 << 20));
                         self.rng = state;
                         v
                     }

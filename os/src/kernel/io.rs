@@ -33,8 +33,6 @@ const EMPTY: Stat = Stat {
 const MAX_RW: u64 = 1 << 20;
 /// The most entries of an `iovec` array (`UIO_MAXIOV`).
 const IOV_MAX: u64 = 1024;
-/// `O_CLOEXEC`.
-const O_CLOEXEC: u64 = 0o2_000_000;
 
 /// `ioctl` requests vmlab answers for a terminal.
 mod req {
@@ -422,7 +420,7 @@ impl Kernel {
     /// `dup3(oldfd, newfd, flags)`.
     pub(super) fn sys_dup3(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let (old, new, flags) = (a[0], a[1], a[2]);
-        if flags & !O_CLOEXEC != 0 || old == new {
+        if flags & !super::files::o::CLOEXEC != 0 || old == new {
             return SysResult::Err(errno::EINVAL);
         }
         let file = match self.fd(pid, old) {

@@ -197,14 +197,9 @@ impl Kernel {
         }
         // Linux returns at most 32 MiB - 1 bytes per call.
         let len = len.min((1 << 25) - 1);
-        // The bytes come from a copy of the generator: a restarted call gives the same ones.
-        let mut state = self.rng;
-        let mut bytes = Vec::with_capacity(len as usize);
-        while (bytes.len() as u64) < len {
-            let w = crate::exec::splitmix64(&mut state).to_le_bytes();
-            let n = (len as usize - bytes.len()).min(8);
-            bytes.extend_from_slice(&w[..n]);
-        }
+        // The generator moves on only when the bytes reached the process: a restarted call
+        // gives the same ones.
+        let (bytes, state) = self.random(len);
         match self.copy_to_user(hw, pid, buf, &bytes) {
             Ok(()) => {
                 self.rng = state;
@@ -212,6 +207,19 @@ impl Kernel {
             }
             Err(f) => f.into(),
         }
+    }
+
+    /// `n` bytes from the run's seeded generator (`getrandom`, `/dev/urandom`), and the
+    /// generator's state after them (the caller keeps it once the bytes are delivered).
+    pub(super) fn random(&self, n: u64) -> (Vec<u8>, u64) {
+        let mut state = self.rng;
+        let mut bytes = Vec::with_capacity(n as usize);
+        while (bytes.len() as u64) < n {
+            let w = crate::exec::splitmix64(&mut state).to_le_bytes();
+            let k = (n as usize - bytes.len()).min(8);
+            bytes.extend_from_slice(&w[..k]);
+        }
+        (bytes, state)
     }
 
     /// `sched_getaffinity(pid, size, mask)`: the one CPU; returns the mask's size (8).

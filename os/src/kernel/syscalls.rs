@@ -259,7 +259,7 @@ impl Kernel {
         let Some(pi) = self.index(pid) else { return };
         // Reports name the ecall's pc.
         let epc = self.procs[pi].pc.wrapping_sub(4);
-        match self.fault_counted(hw, pid, va, access, epc) {
+        match self.serve_fault(hw, pid, va, access, epc) {
             Outcome::Resume => {}
             Outcome::Block => self.block(hw, pid),
             Outcome::Kill(k) => self.kill(hw, pid, k),

@@ -27,7 +27,7 @@ const TIMER_ABSTIME: u64 = 1;
 
 impl Kernel {
     /// Nanoseconds of modelled time at cycle `cycles`.
-    fn ns_at(&self, cycles: u64) -> u64 {
+    pub(super) fn ns_at(&self, cycles: u64) -> u64 {
         (u128::from(cycles) * 1_000_000_000 / u128::from(self.clock_hz.max(1))) as u64
     }
 
