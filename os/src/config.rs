@@ -75,6 +75,9 @@ pub struct Costs {
     pub context_switch: u64,
     /// Filling a frame with zeros, per page: default 128.
     pub zero_page: u64,
+    /// Copying a page from one frame to another (a private file mapping's page taken from
+    /// the page cache), per page: default 256.
+    pub copy_page: u64,
     /// Choosing a replacement victim (one policy decision): default 40.
     pub replace: u64,
     /// Each page the victim search looks at (a Clock hand step): default 4.
@@ -108,6 +111,7 @@ impl Default for Costs {
             tlb_flush: 10,
             context_switch: 120,
             zero_page: 128,
+            copy_page: 256,
             replace: 40,
             replace_step: 4,
             disk_request: 50,

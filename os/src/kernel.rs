@@ -6,6 +6,7 @@
 
 mod files;
 mod io;
+mod mapped;
 mod proc;
 mod signal;
 mod syscalls;
@@ -95,6 +96,8 @@ pub mod errno {
     pub const ENOENT: u64 = 2;
     /// An I/O error (the disk failed a write-back).
     pub const EIO: u64 = 5;
+    /// Permission denied.
+    pub const EACCES: u64 = 13;
     /// Bad file descriptor.
     pub const EBADF: u64 = 9;
     /// Out of memory.
@@ -229,6 +232,11 @@ pub struct Kernel {
     /// Open file descriptions, by id.
     descs: BTreeMap<u64, files::Desc>,
     next_desc: u64,
+    /// Pages of guest-file mappings whose process waits for the page cache to read them
+    /// (its retried fault is then a major one).
+    file_waits: std::collections::BTreeSet<(Pid, u64)>,
+    /// Guest files some address space maps (each held open once).
+    mapped_inos: std::collections::BTreeSet<u64>,
 }
 
 impl Kernel {
@@ -387,6 +395,8 @@ impl Kernel {
             unserved: BTreeMap::new(),
             fp_owner: None,
             fs: None,
+            file_waits: Default::default(),
+            mapped_inos: Default::default(),
             descs: BTreeMap::new(),
             next_desc: 1,
         };
@@ -1060,6 +1070,9 @@ impl Kernel {
         access: Access,
         epc: u64,
     ) -> Outcome {
+        if let Some(out) = self.file_fault(hw, pid, va, access, epc) {
+            return out;
+        }
         let (mem, mut cx) = self.split(hw);
         mem.fault(&mut cx, pid, va, access, epc)
     }
@@ -1113,8 +1126,12 @@ impl Kernel {
         }
         self.sleepers.retain(|&(_, p)| p != pid);
         self.ready.retain(|&p| p != pid);
+        self.file_waits.retain(|&(p, _)| p != pid);
+        // Cached pages it maps stay in the cache (dirty if it stored to them).
+        self.unmap_cached(hw, pid, 0, u64::MAX);
         let (mem, mut cx) = self.split(hw);
         mem.release(&mut cx, pid);
+        self.release_unmapped();
         // Its ASID goes back to the allocator, which flushes it before it is used again.
         if let Some(i) = self.index(pid) {
             let space = self.procs[i].space;

@@ -9,10 +9,19 @@
 //! [`Replacer`] code) chooses a victim among the clean pages in memory; a dirty victim is
 //! written back first and its frame reused once the write is done.
 //!
+//! A shared file mapping maps a cached page itself into the process (the cache keeps the
+//! reverse map: which process maps it at which page). Such a page can still be chosen as a
+//! victim: the kernel first unmaps it everywhere ([`Room::Unmap`]), folding any store the
+//! processes made into the page's dirty bit, and a dirty page is written back before its
+//! frame is reused. The processes' A bits are not consulted: a mapped page ages in the
+//! policy's order like any other, and a process that still uses it faults it back (a
+//! minor fault while it is still cached).
+//!
 //! This module is the bookkeeping only: the kernel starts the disk transfers, copies the
-//! bytes and blocks processes.
+//! bytes, unmaps pages and blocks processes.
 
 use crate::fs::Ino;
+use crate::process::Pid;
 use crate::replace::{NoBits, Policy, Replacer};
 use std::collections::BTreeMap;
 
@@ -66,6 +75,9 @@ pub enum Room {
     WriteBack(Key),
     /// Every frame is in transfer: wait for one.
     Wait,
+    /// The victim is mapped by processes: unmap it from each of
+    /// [`PageCache::take_mappers`], then ask [`PageCache::unmapped_victim`].
+    Unmap(Key),
 }
 
 /// The page cache.
@@ -82,6 +94,8 @@ pub struct PageCache {
     /// The counters.
     pub stats: CacheStats,
     frames: u64,
+    /// The reverse map: the pages of processes that map each cached page.
+    maps: BTreeMap<Key, Vec<(Pid, u64)>>,
 }
 
 impl PageCache {
@@ -103,6 +117,7 @@ impl PageCache {
             leaving: BTreeMap::new(),
             stats: CacheStats::default(),
             frames: count,
+            maps: BTreeMap::new(),
         }
     }
 
@@ -143,7 +158,18 @@ impl PageCache {
         let Some(&key) = self.by_frame.get(&victim) else {
             return Room::Wait;
         };
-        let page = self.pages[&key];
+        if self.maps.contains_key(&key) {
+            return Room::Unmap(key);
+        }
+        self.unmapped_victim(key)
+    }
+
+    /// The victim `key` (from [`Room::Unmap`], now mapped nowhere): a dirty one is
+    /// written back first ([`Room::WriteBack`]), a clean one goes and its frame is free.
+    pub fn unmapped_victim(&mut self, key: Key) -> Room {
+        let Some(page) = self.pages.get(&key).copied() else {
+            return Room::Wait;
+        };
         if page.dirty {
             return Room::WriteBack(key);
         }
@@ -153,6 +179,48 @@ impl PageCache {
             Some(f) => Room::Frame(f),
             None => Room::Wait,
         }
+    }
+
+    /// Page `vpn` of `pid` maps cached page `key`.
+    pub fn map(&mut self, key: Key, pid: Pid, vpn: u64) {
+        let m = self.maps.entry(key).or_default();
+        if !m.contains(&(pid, vpn)) {
+            m.push((pid, vpn));
+        }
+    }
+
+    /// Page `vpn` of `pid` no longer maps cached page `key`.
+    pub fn unmap(&mut self, key: Key, pid: Pid, vpn: u64) {
+        if let Some(m) = self.maps.get_mut(&key) {
+            m.retain(|&x| x != (pid, vpn));
+            if m.is_empty() {
+                self.maps.remove(&key);
+            }
+        }
+    }
+
+    /// The pages that map cached page `key`, which no longer map it from here (the kernel
+    /// unmaps them).
+    pub fn take_mappers(&mut self, key: Key) -> Vec<(Pid, u64)> {
+        self.maps.remove(&key).unwrap_or_default()
+    }
+
+    /// The pages that map cached page `key`.
+    pub fn mappers(&self, key: Key) -> &[(Pid, u64)] {
+        self.maps.get(&key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every cached page `pid` maps in pages `[first, last)`: the page's key and the
+    /// process's page.
+    pub fn mapped_by(&self, pid: Pid, first: u64, last: u64) -> Vec<(Key, u64)> {
+        self.maps
+            .iter()
+            .flat_map(|(&k, m)| {
+                m.iter()
+                    .filter(move |&&(p, v)| p == pid && (first..last).contains(&v))
+                    .map(move |&(_, v)| (k, v))
+            })
+            .collect()
     }
 
     /// Puts page `key` in `frame` (from [`PageCache::frame_for`]) in `state`.
@@ -239,21 +307,28 @@ impl PageCache {
 
     /// Drops the pages of `ino` at index `from` and beyond (a truncate, or every page of a
     /// file that is gone), dirty or not. A page in transfer leaves when its transfer ends.
-    pub fn drop_from(&mut self, ino: Ino, from: u64) {
+    /// Returns the process pages that mapped them, which the kernel must unmap before
+    /// anything else uses the frames.
+    #[must_use]
+    pub fn drop_from(&mut self, ino: Ino, from: u64) -> Vec<(Pid, u64)> {
         let keys: Vec<Key> = self
             .pages
             .range((ino, from)..=(ino, u64::MAX))
             .map(|(&k, _)| k)
             .collect();
+        let mut mappers = Vec::new();
         for k in keys {
+            mappers.extend(self.take_mappers(k));
             self.drop_page(k);
         }
+        mappers
     }
 
     fn drop_page(&mut self, key: Key) {
         let Some(p) = self.pages.remove(&key) else {
             return;
         };
+        self.maps.remove(&key);
         self.by_frame.remove(&p.frame);
         self.repl.removed(p.frame);
         match p.state {
@@ -349,10 +424,40 @@ mod tests {
         assert_eq!(c.frame_for(), Room::Frame(0x1000_0000));
         c.insert((9, 0), 0x1000_0000, PageState::Ready, true);
         c.write_started((9, 0));
-        c.drop_from(9, 0);
+        assert!(c.drop_from(9, 0).is_empty());
         assert!(c.get((9, 0)).is_none());
         assert_eq!(c.frame_for(), Room::Wait);
         c.write_done(0x1000_0000, true);
         assert_eq!(c.frame_for(), Room::Frame(0x1000_0000));
+    }
+
+    #[test]
+    fn a_mapped_victim_is_unmapped_first_and_dropped_pages_name_their_mappers() {
+        let mut c = cache(1);
+        let Room::Frame(a) = c.frame_for() else {
+            panic!()
+        };
+        c.insert((4, 0), a, PageState::Ready, false);
+        c.map((4, 0), 1, 0x10);
+        c.map((4, 0), 2, 0x20);
+        c.map((4, 0), 2, 0x20);
+        assert_eq!(c.mappers((4, 0)), &[(1, 0x10), (2, 0x20)]);
+        assert_eq!(c.mapped_by(2, 0, 0x100), vec![((4, 0), 0x20)]);
+        assert!(c.mapped_by(2, 0x21, 0x100).is_empty());
+        // The only page is mapped: it must be unmapped before its frame is reused.
+        assert_eq!(c.frame_for(), Room::Unmap((4, 0)));
+        assert_eq!(c.take_mappers((4, 0)), vec![(1, 0x10), (2, 0x20)]);
+        // A process stored to it meanwhile: written back first.
+        c.set_dirty((4, 0));
+        assert_eq!(c.unmapped_victim((4, 0)), Room::WriteBack((4, 0)));
+        c.write_started((4, 0));
+        c.write_done(a, true);
+        assert_eq!(c.frame_for(), Room::Frame(a));
+        // A truncated page's mappers are handed back to be unmapped.
+        c.insert((5, 3), a, PageState::Ready, false);
+        c.map((5, 3), 7, 0x33);
+        assert_eq!(c.drop_from(5, 1), vec![(7, 0x33)]);
+        assert!(c.mappers((5, 3)).is_empty());
+        c.unmap((5, 3), 7, 0x33);
     }
 }

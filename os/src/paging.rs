@@ -129,6 +129,9 @@ struct Page {
     /// It was stored to while its PTE could not show it (its PTE was cleared by
     /// `mprotect(PROT_NONE)`): it must be written back when evicted.
     dirty: bool,
+    /// `frame` is a page-cache frame a shared file mapping maps ([`Paging::map_cached`]):
+    /// the cache owns it, so it is never freed, evicted or swapped here.
+    cached: bool,
 }
 
 /// One process's address space.
@@ -1381,6 +1384,23 @@ impl Paging {
             return Outcome::Resume;
         };
         let va = vpn << self.page_bits;
+        let swap_slot = self.page(pid, vpn).and_then(|p| p.swap);
+        if swap_slot.is_none()
+            && cx
+                .mm(pid)
+                .and_then(|m| m.area(va))
+                .is_some_and(|a| matches!(a.kind, AreaKind::Mapped { .. }))
+        {
+            // A page of a guest file's mapping comes through the page cache, which the
+            // kernel reaches: the frame goes back and the access faults anew.
+            if let Some(s) = self.spaces.get_mut(&pid) {
+                if s.pages.get(&vpn).is_some_and(|p| p.frame.is_none()) {
+                    s.pages.remove(&vpn);
+                }
+            }
+            self.frame_free(frame);
+            return Outcome::Resume;
+        }
         let (swap, image) = match self.spaces.get(&pid) {
             Some(s) => (
                 s.pages.get(&vpn).and_then(|p| p.swap),
@@ -1798,10 +1818,12 @@ impl Paging {
             if let Some(frame) = page.frame {
                 self.clear_pte(sv, hw, pid, vpn);
                 self.flush_page(sv, hw, pid, vpn);
-                self.table.unmap(frame, pid, vpn);
-                self.frame_free(frame);
-                if let Some(r) = self.replacer(pid) {
-                    r.removed(frame);
+                if !page.cached {
+                    self.table.unmap(frame, pid, vpn);
+                    self.frame_free(frame);
+                    if let Some(r) = self.replacer(pid) {
+                        r.removed(frame);
+                    }
                 }
             }
             if let Some(slot) = page.swap {
@@ -1809,12 +1831,151 @@ impl Paging {
                 self.stats.swap_used = self.stats.swap_used.saturating_sub(1);
             }
             if let Some(s) = self.spaces.get_mut(&pid) {
-                if page.frame.is_some() {
+                if page.frame.is_some() && !page.cached {
                     s.resident = s.resident.saturating_sub(1);
                 }
                 s.pages.remove(&vpn);
             }
         }
+    }
+
+    /// Whether page `va` of `pid` must come from its file ([`Scheme::needs_file_page`]).
+    pub fn needs_file_page(&self, pid: Pid, va: u64) -> bool {
+        if self.simple {
+            return false;
+        }
+        self.page(pid, va >> self.page_bits)
+            .is_none_or(|p| p.frame.is_none() && p.swap.is_none() && !p.busy)
+    }
+
+    /// The kill for a fault the kernel cannot serve because a page table cannot be built.
+    fn no_table(&self, cx: &Cx, pid: Pid, va: u64, access: Access) -> Outcome {
+        Outcome::Kill(Kill {
+            addr: va,
+            pc: cx.procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc),
+            access: Some(access),
+            cause: "out-of-memory",
+            scheme: self.scheme(),
+            detail: "no frame is free for a page table, and no clean page can be evicted".into(),
+        })
+    }
+
+    /// Maps the page-cache frame `frame` at `va` of `pid` ([`Scheme::map_cached`]).
+    pub fn map_cached(
+        &mut self,
+        cx: &mut Cx,
+        pid: Pid,
+        va: u64,
+        frame: u64,
+        store: bool,
+    ) -> Outcome {
+        let access = if store { Access::Store } else { Access::Load };
+        if self.leaf_build(cx, pid, va).is_none() {
+            return self.no_table(cx, pid, va, access);
+        }
+        let vpn = va >> self.page_bits;
+        let perm = cx
+            .mm(pid)
+            .map_or(Perm::R, |m| page_perm(m, vpn, self.page_bits));
+        if let Some(s) = self.spaces.get_mut(&pid) {
+            s.pages.insert(
+                vpn,
+                Page {
+                    frame: Some(frame),
+                    cached: true,
+                    ..Page::default()
+                },
+            );
+        }
+        let _ = self.map(cx, pid, vpn, frame, perm, store);
+        self.flush_page(cx.sv, cx.hw, pid, vpn);
+        Outcome::Resume
+    }
+
+    /// A private copy of the page-cache frame `frame` for `va` of `pid`
+    /// ([`Scheme::copy_cached`]).
+    pub fn copy_cached(
+        &mut self,
+        cx: &mut Cx,
+        pid: Pid,
+        va: u64,
+        src: u64,
+        access: Access,
+    ) -> Outcome {
+        if self.leaf_build(cx, pid, va).is_none() {
+            return self.no_table(cx, pid, va, access);
+        }
+        let vpn = va >> self.page_bits;
+        let pending = Pending {
+            pid,
+            vpn,
+            store: access == Access::Store,
+            access,
+        };
+        match self.frame_for(cx, &pending) {
+            Ok(Some(frame)) => {
+                let mut bytes = vec![0u8; self.page as usize];
+                cx.hw.read_phys(src, &mut bytes);
+                cx.hw.write_phys(frame, &bytes);
+                let c = cx.sv.cost().copy_page;
+                cx.sv.charge(cx.hw, c);
+                self.install(cx, pid, vpn, frame, pending.store);
+                Outcome::Resume
+            }
+            Ok(None) => {
+                // A dirty victim is being written out; the access faults again after it.
+                self.reserve(pid, vpn);
+                cx.waits.wait(pid, page_wait(pid, vpn));
+                Outcome::Block
+            }
+            Err(detail) => Outcome::Kill(Kill {
+                addr: va,
+                pc: cx.procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc),
+                access: Some(access),
+                cause: "out-of-memory",
+                scheme: self.scheme(),
+                detail,
+            }),
+        }
+    }
+
+    /// Unmaps the cached page at `vpn` of `pid` ([`Scheme::drop_cached`]).
+    pub fn drop_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> Option<bool> {
+        let p = *self.page(pid, vpn)?;
+        if !p.cached {
+            return None;
+        }
+        let dirty = self.page_dirty(cx.hw, pid, vpn);
+        self.clear_pte(cx.sv, cx.hw, pid, vpn);
+        self.flush_page(cx.sv, cx.hw, pid, vpn);
+        if let Some(s) = self.spaces.get_mut(&pid) {
+            s.pages.remove(&vpn);
+        }
+        Some(dirty)
+    }
+
+    /// Maps the cached page at `vpn` of `pid` clean ([`Scheme::clean_cached`]).
+    pub fn clean_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> bool {
+        let Some(p) = self.page(pid, vpn).copied() else {
+            return false;
+        };
+        let (true, Some(frame)) = (p.cached, p.frame) else {
+            return false;
+        };
+        let dirty = self.page_dirty(cx.hw, pid, vpn);
+        if dirty {
+            let perm = cx
+                .mm(pid)
+                .map_or(Perm::R, |m| page_perm(m, vpn, self.page_bits));
+            if perm.read || perm.exec {
+                let _ = self.map(cx, pid, vpn, frame, perm, false);
+                self.flush_page(cx.sv, cx.hw, pid, vpn);
+            }
+            if let Some(p) = self.page_mut(pid, vpn) {
+                p.dirty = false;
+            }
+        }
+        dirty
     }
 
     /// Changes the permissions of resident pages in `[start, end)` to `perm`.
@@ -1892,6 +2053,10 @@ impl Paging {
             }
         }
         for (vpn, page) in &space.pages {
+            if page.cached {
+                // The page cache's frame (the kernel told the cache first).
+                continue;
+            }
             if let Some(frame) = page.frame {
                 // A frame with a read in flight is freed when the read completes (the
                 // completion finds no space and frees nothing twice: see disk_done).
@@ -2142,6 +2307,33 @@ impl Scheme for Paging {
 
     fn wants_references(&self) -> bool {
         Paging::wants_references(self)
+    }
+
+    fn needs_file_page(&self, pid: Pid, va: u64) -> bool {
+        Paging::needs_file_page(self, pid, va)
+    }
+
+    fn map_cached(&mut self, cx: &mut Cx, pid: Pid, va: u64, frame: u64, store: bool) -> Outcome {
+        Paging::map_cached(self, cx, pid, va, frame, store)
+    }
+
+    fn copy_cached(
+        &mut self,
+        cx: &mut Cx,
+        pid: Pid,
+        va: u64,
+        frame: u64,
+        access: Access,
+    ) -> Outcome {
+        Paging::copy_cached(self, cx, pid, va, frame, access)
+    }
+
+    fn drop_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> Option<bool> {
+        Paging::drop_cached(self, cx, pid, vpn)
+    }
+
+    fn clean_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> bool {
+        Paging::clean_cached(self, cx, pid, vpn)
     }
 
     fn referenced(&mut self, pid: Pid, va: u64) {

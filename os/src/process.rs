@@ -31,13 +31,27 @@ pub enum AreaKind {
         /// `MAP_SHARED`: stores reach the file.
         shared: bool,
     },
+    /// An `mmap` of a file of the guest file system (`--mount`, `/tmp`, `--sysroot`): its
+    /// pages come through the page cache. A shared mapping maps the cached pages
+    /// themselves; a private one gets its own copy of each page it touches.
+    Mapped {
+        /// The file's inode.
+        ino: u64,
+        /// The file offset of the area's first byte.
+        offset: u64,
+        /// `MAP_SHARED`: stores reach the file (through the cache).
+        shared: bool,
+    },
 }
 
 impl AreaKind {
     /// Whether the area is an `mmap` (anonymous or of a file), which `munmap` and
     /// `MAP_FIXED` may remove.
     pub fn is_mapping(&self) -> bool {
-        matches!(self, AreaKind::Anon | AreaKind::File { .. })
+        matches!(
+            self,
+            AreaKind::Anon | AreaKind::File { .. } | AreaKind::Mapped { .. }
+        )
     }
 
     /// A short name for reports.
@@ -48,7 +62,7 @@ impl AreaKind {
             AreaKind::Heap => "heap",
             AreaKind::Stack => "stack",
             AreaKind::Anon => "mmap",
-            AreaKind::File { .. } => "file mmap",
+            AreaKind::File { .. } | AreaKind::Mapped { .. } => "file mmap",
         }
     }
 }
@@ -85,6 +99,15 @@ impl Area {
                 shared,
             } => AreaKind::File {
                 file,
+                offset: offset + (start - self.start),
+                shared,
+            },
+            AreaKind::Mapped {
+                ino,
+                offset,
+                shared,
+            } => AreaKind::Mapped {
+                ino,
                 offset: offset + (start - self.start),
                 shared,
             },
@@ -181,7 +204,8 @@ pub struct Kill {
     pub access: Option<Access>,
     /// The cause in one word: `no-mapping`, `bounds`, `segment-limit`, `permission`,
     /// `illegal-instruction`, `misaligned`, `breakpoint`, `stack-limit`, `out-of-memory`,
-    /// `infinite-loop`, `io-error` (the disk failed a read of its memory).
+    /// `infinite-loop`, `io-error` (the disk failed a read of its memory), `beyond-eof` (a
+    /// file mapping's page past the file's end).
     pub cause: &'static str,
     /// The scheme in force (`vm-paging`, ...).
     pub scheme: &'static str,
@@ -191,7 +215,8 @@ pub struct Kill {
 
 impl Kill {
     /// The signal number a shell would report (SIGSEGV 11, SIGILL 4, SIGBUS 7 for a
-    /// misaligned access or an I/O error on a page-in, SIGTRAP 5, SIGKILL 9 for out of
+    /// misaligned access, an I/O error on a page-in, or a page of a file mapping wholly past
+    /// the file's end, SIGTRAP 5, SIGKILL 9 for out of
     /// memory).
     pub fn signal(&self) -> u8 {
         if let Some(n) = SIGNAL_CAUSES.iter().position(|&c| c == self.cause) {
@@ -199,7 +224,7 @@ impl Kill {
         }
         match self.cause {
             "illegal-instruction" => 4,
-            "misaligned" | "io-error" => 7,
+            "misaligned" | "io-error" | "beyond-eof" => 7,
             "breakpoint" => 5,
             "out-of-memory" | "infinite-loop" => 9,
             _ => 11,
@@ -315,7 +340,7 @@ impl ProcStats {
             AreaKind::Heap => 2,
             AreaKind::Stack => 3,
             AreaKind::Anon => 4,
-            AreaKind::File { .. } => 5,
+            AreaKind::File { .. } | AreaKind::Mapped { .. } => 5,
         }
     }
 

@@ -271,6 +271,55 @@ pub trait Scheme {
         0
     }
 
+    /// Whether the page of `va` of `pid` must be filled from its file: it has no frame, no
+    /// swap slot, and no transfer under way (a demand-paged scheme; the kernel then brings
+    /// the file page into the page cache and calls [`Scheme::map_cached`] or
+    /// [`Scheme::copy_cached`]).
+    fn needs_file_page(&self, _pid: Pid, _va: u64) -> bool {
+        false
+    }
+
+    /// Maps the page-cache frame `frame` at the page of `va` of `pid` (a shared file
+    /// mapping: the process's page *is* the cached page), dirty if `store`. The frame
+    /// stays the cache's: the scheme never frees, evicts or swaps it.
+    fn map_cached(
+        &mut self,
+        _cx: &mut Cx,
+        _pid: Pid,
+        _va: u64,
+        _frame: u64,
+        _store: bool,
+    ) -> Outcome {
+        Outcome::Resume
+    }
+
+    /// Gives the page of `va` of `pid` a frame of its own holding a copy of the page-cache
+    /// frame `frame` (a private file mapping). `Outcome::Block` when the frame must first
+    /// be written out: the process then faults again once it may run.
+    fn copy_cached(
+        &mut self,
+        _cx: &mut Cx,
+        _pid: Pid,
+        _va: u64,
+        _frame: u64,
+        _access: Access,
+    ) -> Outcome {
+        Outcome::Resume
+    }
+
+    /// Unmaps the cached page mapped at page `vpn` of `pid` ([`Scheme::map_cached`]): its
+    /// PTE goes (and its TLB entry). Returns whether the process had stored to it since it
+    /// was last cleaned; `None` if no cached page is mapped there.
+    fn drop_cached(&mut self, _cx: &mut Cx, _pid: Pid, _vpn: u64) -> Option<bool> {
+        None
+    }
+
+    /// Maps the cached page at page `vpn` of `pid` clean again (its write-back starts: the
+    /// next store must fault so that the cache hears of it). Returns whether it was dirty.
+    fn clean_cached(&mut self, _cx: &mut Cx, _pid: Pid, _vpn: u64) -> bool {
+        false
+    }
+
     /// Whether the hosted loop must report every page reference ([`Scheme::referenced`]).
     fn wants_references(&self) -> bool {
         false

@@ -73,7 +73,7 @@ pub struct Desc {
 }
 
 /// What a file operation that needs a page must do before it can go on.
-enum Need {
+pub(super) enum Need {
     /// The process waits (it is blocked already): the call runs again.
     Wait,
     /// The call fails.
@@ -98,10 +98,13 @@ impl From<Errno> for SysResult {
 impl FileSys {
     /// Drops the cached pages of `ino` if the file is gone (its last name and last holder
     /// went: its blocks are free, so are its pages, dirty or not).
-    fn forget_if_gone(&mut self, ino: Option<Ino>) {
+    /// (A mapped file is held open by its mappings, so no process maps a page dropped
+    /// here.)
+    pub(super) fn forget_if_gone(&mut self, ino: Option<Ino>) {
         if let Some(ino) = ino {
             if !self.vfs.exists(ino) {
-                self.cache.drop_from(ino, 0);
+                let mappers = self.cache.drop_from(ino, 0);
+                debug_assert!(mappers.is_empty(), "a mapped file went: {mappers:?}");
             }
         }
     }
@@ -294,9 +297,13 @@ impl Kernel {
                 if let Err(e) = fs.vfs.set_size(ino, 0, now) {
                     return e.into();
                 }
-                fs.cache.drop_from(ino, 0);
+                let mappers = fs.cache.drop_from(ino, 0);
+                self.drop_mappers(hw, mappers);
             }
         }
+        let Some(fs) = self.fs.as_mut() else {
+            return SysResult::Err(errno::EBADF);
+        };
         if let Err(e) = fs.vfs.open(ino) {
             return e.into();
         }
@@ -546,7 +553,7 @@ impl Kernel {
     /// is read, or while a frame is written back to make room) `Need::Wait`. With `need_old`
     /// false the page's old content does not matter (a whole-page write, or past the end):
     /// a new page is zeros.
-    fn cache_page(
+    pub(super) fn cache_page(
         &mut self,
         hw: &mut dyn Hw,
         pid: Pid,
@@ -591,20 +598,7 @@ impl Kernel {
             Ok(b) => b,
             Err(e) => return Err(Need::Fail(e.get())),
         };
-        let frame = match fs.cache.frame_for() {
-            Room::Frame(f) => f,
-            Room::WriteBack(victim) => {
-                self.write_back(hw, pid, victim);
-                self.waits.wait(pid, WaitOn::CacheRoom);
-                self.block(hw, pid);
-                return Err(Need::Wait);
-            }
-            Room::Wait => {
-                self.waits.wait(pid, WaitOn::CacheRoom);
-                self.block(hw, pid);
-                return Err(Need::Wait);
-            }
-        };
+        let frame = self.cache_frame(hw, pid)?;
         let Some(fs) = self.fs.as_mut() else {
             return Err(Need::Fail(errno::EBADF));
         };
@@ -653,7 +647,44 @@ impl Kernel {
         }
     }
 
-    /// Starts writing cached page `key` back to its blocks.
+    /// A frame for a new cached page: a free one, or a victim's (unmapped from the
+    /// processes that map it first); `Need::Wait` (the process blocked) while a dirty
+    /// victim is written back or every frame is in transfer.
+    fn cache_frame(&mut self, hw: &mut dyn Hw, pid: Pid) -> Result<u64, Need> {
+        let Some(fs) = self.fs.as_mut() else {
+            return Err(Need::Fail(errno::EBADF));
+        };
+        let mut room = fs.cache.frame_for();
+        if let Room::Unmap(key) = room {
+            let mappers = fs.cache.take_mappers(key);
+            if self.drop_mappers(hw, mappers) {
+                if let Some(fs) = self.fs.as_mut() {
+                    fs.cache.set_dirty(key);
+                }
+            }
+            let Some(fs) = self.fs.as_mut() else {
+                return Err(Need::Fail(errno::EBADF));
+            };
+            room = fs.cache.unmapped_victim(key);
+        }
+        match room {
+            Room::Frame(f) => Ok(f),
+            Room::WriteBack(victim) => {
+                self.write_back(hw, pid, victim);
+                self.waits.wait(pid, WaitOn::CacheRoom);
+                self.block(hw, pid);
+                Err(Need::Wait)
+            }
+            Room::Wait | Room::Unmap(_) => {
+                self.waits.wait(pid, WaitOn::CacheRoom);
+                self.block(hw, pid);
+                Err(Need::Wait)
+            }
+        }
+    }
+
+    /// Starts writing cached page `key` back to its blocks. The processes that map it map
+    /// it clean from here, so that their next store faults and marks it dirty again.
     fn write_back(&mut self, hw: &mut dyn Hw, pid: Pid, key: Key) {
         let Some(fs) = self.fs.as_mut() else { return };
         let Some(p) = fs.cache.get(key) else { return };
@@ -661,6 +692,14 @@ impl Kernel {
             // No blocks (the disk region is full): the page stays dirty in memory.
             return;
         };
+        let mappers = fs.cache.mappers(key).to_vec();
+        if !mappers.is_empty() {
+            let (mem, mut cx) = self.split(hw);
+            for (mpid, vpn) in mappers {
+                mem.clean_cached(&mut cx, mpid, vpn);
+            }
+        }
+        let Some(fs) = self.fs.as_mut() else { return };
         fs.cache.write_started(key);
         let req = Request {
             op: DiskOp::Write,
@@ -1127,7 +1166,8 @@ impl Kernel {
         if let Err(e) = fs.vfs.set_size(ino, len, now) {
             return e.into();
         }
-        fs.cache.drop_from(ino, len.div_ceil(page));
+        let mappers = fs.cache.drop_from(ino, len.div_ceil(page));
+        self.drop_mappers(hw, mappers);
         SysResult::Ret(0)
     }
 

@@ -11,6 +11,7 @@
 //! in memory as the process's own access would, and report an address the process may not
 //! touch as `EFAULT`.
 
+use super::mapped::MapTarget;
 use super::{errno, sys, Kernel, MAP_ANONYMOUS, MAP_FIXED, MAP_SHARED};
 use crate::hw::Hw;
 use crate::image::Perm;
@@ -422,6 +423,10 @@ impl Kernel {
             return SysResult::Err(errno::EINVAL);
         }
         let end = addr.saturating_add(len);
+        if self.sync_mapped(hw, pid, addr, end) {
+            // It waits for a guest file's write-backs, then runs the call again.
+            return SysResult::Restart;
+        }
         let (mem, mut cx) = self.split(hw);
         let n = mem.sync(&mut cx, pid, addr, end, false, true);
         if n == 0 {
@@ -508,24 +513,27 @@ impl Kernel {
         if len == 0 {
             return SysResult::Err(errno::EINVAL);
         }
-        let anonymous = flags & MAP_ANONYMOUS != 0;
+        let shared = flags & MAP_SHARED != 0;
+        let target = if flags & MAP_ANONYMOUS != 0 {
+            MapTarget::Anonymous
+        } else {
+            let Some(file) = self.files_mut(pid).and_then(|t| t.get(fd)) else {
+                return SysResult::Err(errno::EBADF);
+            };
+            match self.map_target(file, prot, shared) {
+                Ok(t) => t,
+                Err(e) => return SysResult::Err(e),
+            }
+        };
         // A file mapping's pages come in on demand, so a scheme that loads everything at
         // once (simple paging) cannot map files.
+        let anonymous = matches!(target, MapTarget::Anonymous);
         if !anonymous && self.mem.page_size().is_some() && !self.mem.demand_paged() {
             return SysResult::Err(errno::ENODEV);
         }
         if self.index(pid).is_none() {
             return SysResult::NoReturn;
         }
-        let file = if anonymous {
-            None
-        } else {
-            match self.files_mut(pid).and_then(|t| t.get(fd)) {
-                Some(crate::process::OpenFile::Set(f)) => Some(f),
-                Some(_) => return SysResult::Err(errno::ENODEV),
-                None => return SysResult::Err(errno::EBADF),
-            }
-        };
         // A contiguous address space has no room outside its program, heap and stack.
         let Some(page) = self.mem.page_size() else {
             return SysResult::Err(errno::ENOMEM);
@@ -561,16 +569,24 @@ impl Kernel {
                 Err(r) => return r,
             }
         };
-        if file.is_some() && !offset.is_multiple_of(page) {
+        if !anonymous && !offset.is_multiple_of(page) {
             return SysResult::Err(errno::EINVAL);
         }
-        let kind = match file {
-            Some(file) => AreaKind::File {
+        let kind = match target {
+            MapTarget::Set(file) => AreaKind::File {
                 file,
                 offset,
-                shared: flags & MAP_SHARED != 0,
+                shared,
             },
-            None => AreaKind::Anon,
+            MapTarget::Guest(ino) => {
+                self.hold_mapped(ino);
+                AreaKind::Mapped {
+                    ino,
+                    offset,
+                    shared,
+                }
+            }
+            MapTarget::Anonymous => AreaKind::Anon,
         };
         let perm = Perm::from_prot(prot);
         let Some(mm) = self.mm_mut(pid) else {
@@ -589,6 +605,7 @@ impl Kernel {
             if let Some(mm) = self.mm_mut(pid) {
                 mm.areas.retain(|a| a.start != start);
             }
+            self.release_unmapped();
             return SysResult::Err(errno::ENOMEM);
         }
         SysResult::Ret(start)
@@ -649,10 +666,14 @@ impl Kernel {
         }
         p.areas = kept;
         p.areas.sort_by_key(|a| a.start);
+        for &(from, to) in &cut {
+            self.unmap_cached(hw, pid, from, to);
+        }
         let (mem, mut cx) = self.split(hw);
         for (from, to) in cut {
             mem.unmap(&mut cx, pid, from, to);
         }
+        self.release_unmapped();
         SysResult::Ret(0)
     }
 
@@ -802,7 +823,9 @@ impl Kernel {
             return SysResult::Err(errno::EINVAL);
         }
         let (offset, fd_kind) = match area.kind {
-            AreaKind::File { offset, .. } => (offset + (old - area.start), true),
+            AreaKind::File { offset, .. } | AreaKind::Mapped { offset, .. } => {
+                (offset + (old - area.start), true)
+            }
             _ => (0, false),
         };
         let prot = u64::from(area.perm.read)
@@ -822,6 +845,11 @@ impl Kernel {
         let kind = match area.kind {
             AreaKind::File { file, shared, .. } if fd_kind => AreaKind::File {
                 file,
+                offset,
+                shared,
+            },
+            AreaKind::Mapped { ino, shared, .. } if fd_kind => AreaKind::Mapped {
+                ino,
                 offset,
                 shared,
             },
@@ -906,6 +934,12 @@ impl Kernel {
             .collect();
         if ranges.is_empty() {
             return SysResult::Err(errno::ENOMEM);
+        }
+        for &(from, to, _) in &ranges {
+            let (from, to) = (from.next_multiple_of(page), to & !(page - 1));
+            if from < to {
+                self.unmap_cached(hw, pid, from, to);
+            }
         }
         let (mem, mut cx) = self.split(hw);
         for (from, to, shared) in ranges {
