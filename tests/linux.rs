@@ -341,6 +341,33 @@ fn misaligned_loads_and_stores_are_emulated() {
 }
 
 #[test]
+fn misaligned_loads_and_stores_in_hardware_need_no_kernel() {
+    // The same program on a hart that does misaligned accesses itself: the same results,
+    // nothing emulated, and fewer cycles than trapping into the kernel 13 times.
+    let mut cycles = Vec::new();
+    for mode in ["trap", "hardware"] {
+        let set = format!("cpu.misaligned={mode}");
+        let cfg = apply_set_all("", "(test)", &[set]).expect("config");
+        let mut h = Hosted::new(cfg, &[os_program("t-misaligned")]).expect("boots");
+        assert_eq!(h.run().exit_code(), 0, "{mode}: {:?}", h.process_reports());
+        assert_eq!(
+            String::from_utf8_lossy(&h.machine.take_output()),
+            "misaligned ok\n"
+        );
+        let emulated = stat(&h, "os.misaligned_emulated");
+        assert_eq!(emulated, if mode == "trap" { 13 } else { 0 }, "{mode}");
+        cycles.push(h.machine.now());
+    }
+    assert!(cycles[1] < cycles[0], "{cycles:?}");
+    // A misaligned atomic is still refused (SIGBUS) with the hardware doing the rest.
+    let cfg = apply_set_all("", "(test)", &["cpu.misaligned=hardware".into()]).expect("config");
+    let mut h = Hosted::new(cfg, &[os_program("t-misaligned-amo")]).expect("boots");
+    h.run();
+    let reports = h.process_reports().join("\n");
+    assert!(reports.contains("misaligned"), "{reports}");
+}
+
+#[test]
 fn two_processes_keep_their_own_floating_point_registers() {
     // Both compute with doubles in slices of 2000 cycles: each switch saves the dirty
     // registers of the one leaving and loads the other's. Mixed up, the numbers would be

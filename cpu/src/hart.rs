@@ -126,6 +126,13 @@ pub struct Hart {
     /// The floating-point registers `f0..f31`, 64 bits each (a single-precision value is
     /// NaN-boxed: its upper 32 bits are all ones).
     pub f: [u64; 32],
+    /// Misaligned loads and stores (not atomics, not fetches) are carried out by the
+    /// hardware, one byte at a time in address order, instead of raising an
+    /// address-misaligned exception (false by default: they trap, and the kernel emulates
+    /// them, as Linux does). The privileged spec allows either; a byte that faults raises
+    /// the page or access fault with that byte's address, after the bytes before it were
+    /// stored.
+    pub misaligned_in_hardware: bool,
 }
 
 /// The floating-point state a kernel saves and restores on a context switch: the 32
@@ -259,6 +266,7 @@ impl Hart {
             last_raw: 0,
             last_fetched: false,
             f: [0; 32],
+            misaligned_in_hardware: false,
         }
     }
 
@@ -473,7 +481,16 @@ impl Hart {
 
     fn load(&self, mem: &mut impl HartMemory, va: u64, size: u8) -> Result<u64, Exception> {
         if va & (u64::from(size) - 1) != 0 {
-            return Err(Exception::LoadAddressMisaligned { addr: va });
+            if !self.misaligned_in_hardware {
+                return Err(Exception::LoadAddressMisaligned { addr: va });
+            }
+            let ctx = self.data_ctx(AccessKind::Load);
+            let mut value = 0u64;
+            for i in 0..u64::from(size) {
+                let b = mem.load(va.wrapping_add(i), 1, ctx)?;
+                value |= (b & 0xff) << (8 * i);
+            }
+            return Ok(value);
         }
         mem.load(va, size, self.data_ctx(AccessKind::Load))
     }
@@ -486,7 +503,14 @@ impl Hart {
         value: u64,
     ) -> Result<(), Exception> {
         if va & (u64::from(size) - 1) != 0 {
-            return Err(Exception::StoreAddressMisaligned { addr: va });
+            if !self.misaligned_in_hardware {
+                return Err(Exception::StoreAddressMisaligned { addr: va });
+            }
+            let ctx = self.data_ctx(AccessKind::Store);
+            for i in 0..u64::from(size) {
+                mem.store(va.wrapping_add(i), 1, (value >> (8 * i)) & 0xff, ctx)?;
+            }
+            return Ok(());
         }
         mem.store(va, size, value, self.data_ctx(AccessKind::Store))
     }

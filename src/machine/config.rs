@@ -88,6 +88,22 @@ pub struct CpuConfig {
     /// The extensions the hart has, as an ISA string (default `rv64imafdc`; `rv64imac`
     /// leaves out F and D: `vmlab_cpu::march::parse_isa`).
     pub isa: String,
+    /// Misaligned loads and stores: `trap` (default: an address-misaligned exception,
+    /// which the modelled kernel emulates as Linux does, counted in
+    /// `os.misaligned_emulated`) or `hardware` (the hart does them itself, one byte access
+    /// at a time). Atomics must be aligned either way.
+    pub misaligned: Misaligned,
+}
+
+/// How the hart treats a misaligned load or store (`cpu.misaligned`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Misaligned {
+    /// An address-misaligned exception.
+    #[default]
+    Trap,
+    /// Carried out by the hart, one byte access at a time.
+    Hardware,
 }
 
 impl Default for CpuConfig {
@@ -96,6 +112,7 @@ impl Default for CpuConfig {
             hartid: 0,
             reset_pc: None,
             isa: vmlab_cpu::march::DEFAULT_ISA.to_string(),
+            misaligned: Misaligned::Trap,
         }
     }
 }

@@ -247,6 +247,7 @@ impl Machine {
         let mut hart = Hart::new(cfg.cpu.hartid, cfg.cpu.reset_pc.unwrap_or(0x8000_0000));
         hart.csrs.set_misa(misa);
         hart.count_cycles = false;
+        hart.misaligned_in_hardware = cfg.cpu.misaligned == config::Misaligned::Hardware;
         Ok(Machine {
             hart,
             mmu,
