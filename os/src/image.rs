@@ -140,6 +140,7 @@ impl Image {
     /// one segment, segments that do not overlap, an entry point inside an executable
     /// segment, and nothing at or above `limit` (the top of the user address space).
     pub fn from_elf(elf: &Elf, name: &str, limit: u64) -> Result<Image, String> {
+        elf.require_static().map_err(|e| e.to_string())?;
         let mut segments: Vec<ImageSegment> = elf
             .segments
             .iter()
