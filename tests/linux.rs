@@ -79,6 +79,7 @@ fn setup(t: &Test) -> Setup {
         terminal: [false; 3],
         mounts,
         cwd: t.cwd.clone(),
+        sysroot: None,
     }
 }
 
