@@ -170,6 +170,11 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         /// The hosted programs' working directory (a guest path; default /).
         #[arg(long, value_name = "GUEST")]
         cwd: Option<String>,
+        /// Run dynamically linked programs: the host folder DIR holds the interpreter they
+        /// ask for and the libraries (e.g. /usr/riscv64-linux-gnu), and the guest sees it,
+        /// read-only, at / (with /dev, /tmp and the --mounts on top).
+        #[arg(long, value_name = "DIR")]
+        sysroot: Option<PathBuf>,
         /// A system call the kernel does not serve kills the process (SIGSYS) with a report
         /// naming it, instead of returning -ENOSYS.
         #[arg(long)]
@@ -359,6 +364,7 @@ pub fn main() -> ExitCode {
             args,
             mounts,
             cwd,
+            sysroot,
         } => crate::run_cmd::main(
             &programs,
             &crate::run_cmd::RunOptions {
@@ -377,6 +383,7 @@ pub fn main() -> ExitCode {
                 strict_syscalls,
                 mounts,
                 cwd,
+                sysroot,
             },
         ),
     }

@@ -57,6 +57,10 @@ pub struct Setup {
     pub mounts: Vec<(std::path::PathBuf, String, bool)>,
     /// The processes' working directory (default `/`).
     pub cwd: Option<String>,
+    /// `--sysroot DIR`: the folder the guest sees, read-only, at `/` (under `/dev`, `/tmp`
+    /// and the mounts), where a dynamically linked program's interpreter and libraries come
+    /// from.
+    pub sysroot: Option<std::path::PathBuf>,
 }
 
 /// Where a hosted guest's standard input comes from.
@@ -161,19 +165,38 @@ impl Hosted {
                 format.name()
             ));
         }
+        if let Some(dir) = &setup.sysroot {
+            crate::sysroot::check_dir(dir)?;
+        }
+        // Where position-independent programs and interpreters go (vmlab_os::image).
+        let paged = matches!(
+            cfg.os.scheme,
+            vmlab_os::config::SchemeKind::SimplePaging | vmlab_os::config::SchemeKind::VmPaging
+        );
+        let place = if paged {
+            let floor = cfg.os.stack_top.saturating_sub(cfg.os.stack_limit);
+            let page = 1u64 << format.page_offset_bits();
+            vmlab_os::image::Placement::paged(cfg.os.stack_top, floor, page)
+        } else if segmented {
+            vmlab_os::image::Placement::contiguous(user_top)
+        } else {
+            vmlab_os::image::Placement::contiguous(cfg.os.stack_top)
+        };
         let images = programs
             .iter()
             .enumerate()
             .map(|(i, (name, elf))| {
-                let mut image = Image::from_elf(
-                    elf,
-                    name,
-                    if segmented {
-                        user_top
-                    } else {
-                        cfg.os.stack_top
-                    },
-                )?;
+                let interp = match (&elf.interp, &setup.sysroot) {
+                    (Some(guest), Some(dir)) => {
+                        let host = crate::sysroot::resolve(dir, guest, name)?;
+                        let parsed = Elf::open(&host).map_err(|e| {
+                            format!("{name}: its interpreter {guest} (in --sysroot): {e}")
+                        })?;
+                        Some(parsed)
+                    }
+                    _ => None,
+                };
+                let mut image = Image::load(elf, interp.as_ref(), name, &place)?;
                 let argv0 = setup.argv0.get(i).unwrap_or(name);
                 image.argv = std::iter::once(argv0)
                     .chain(&setup.args)
@@ -195,6 +218,12 @@ impl Hosted {
             },
         };
         let mut kernel = Kernel::boot_with_files(os, &mut machine, images, format, files)?;
+        // The sysroot first, at /: /dev, /tmp and the mounts stay on top of it.
+        if let Some(dir) = &setup.sysroot {
+            kernel
+                .mount(dir, "/", false)
+                .map_err(|e| format!("--sysroot {}: {e}", dir.display()))?;
+        }
         for (host, guest, rw) in &setup.mounts {
             kernel
                 .mount(host, guest, *rw)

@@ -17,3 +17,4 @@ pub mod num;
 pub mod report;
 pub mod run_cmd;
 pub mod scenario;
+pub mod sysroot;

@@ -48,6 +48,9 @@ pub struct RunOptions {
     pub strict_syscalls: bool,
     /// `--mount HOST:GUEST[:rw]`, in order.
     pub mounts: Vec<String>,
+    /// `--sysroot DIR`: the interpreter and libraries of dynamically linked programs, seen
+    /// by the guest at `/`.
+    pub sysroot: Option<PathBuf>,
     /// `--cwd GUEST`.
     pub cwd: Option<String>,
 }
@@ -280,6 +283,7 @@ fn hosted_main(
     };
     let setup = crate::hosted::Setup {
         mounts,
+        sysroot: opts.sysroot.clone(),
         cwd: opts.cwd.clone(),
         argv0: argv0.to_vec(),
         args: opts.args.clone(),
@@ -620,9 +624,10 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
         || opts.strict_syscalls
         || !opts.mounts.is_empty()
         || opts.cwd.is_some()
+        || opts.sysroot.is_some()
     {
         return input_error(
-            "arguments after --, --env, --mount, --cwd and --strict-syscalls are for processes under the kernel, and this program runs on the bare machine".into(),
+            "arguments after --, --env, --mount, --cwd, --sysroot and --strict-syscalls are for processes under the kernel, and this program runs on the bare machine".into(),
         );
     }
     let Some((_, (elf, _))) = loaded.into_iter().next() else {

@@ -1,10 +1,15 @@
 //! The ELF64 RISC-V loader.
 //!
-//! [`Elf::parse`] reads a static RISC-V executable: its entry point, its loadable segments
-//! (where each goes, its file bytes, its memory size with the `.bss` tail that reads as zero,
-//! and its R/W/X flags), its symbols, and the HTIF `tohost`/`fromhost` words found by symbol.
-//! [`Elf::load_into`] copies the segments into RAM through a callback, after checking that
-//! every segment lies inside the RAM range it is given.
+//! [`Elf::parse`] reads a RISC-V executable: its type (`ET_EXEC`, or `ET_DYN` for a
+//! position-independent executable or a shared object such as the dynamic linker), its entry
+//! point, its loadable segments (where each goes, its file bytes, its memory size with the
+//! `.bss` tail that reads as zero, its R/W/X flags and alignment), the interpreter its
+//! `PT_INTERP` names and whether it has a `PT_DYNAMIC` segment, its symbols, and the HTIF
+//! `tohost`/`fromhost` words found by symbol. [`Elf::load_into`] copies the segments of a
+//! static `ET_EXEC` into RAM through a callback, after checking that every segment lies
+//! inside the RAM range it is given; a program that needs relocating or a dynamic linker is
+//! refused there ([`Elf::require_static`]), and the kernel's loader (`vmlab-os`'s `Image`)
+//! is the one that loads those.
 //!
 //! Bad input never panics. A file that is not a little-endian ELF64 RISC-V executable, that is
 //! cut short anywhere (header, program headers, segment data, section headers, symbols), or
@@ -108,7 +113,8 @@ pub enum ElfError {
         /// `e_machine`.
         machine: u16,
     },
-    /// Not an executable (`ET_EXEC`).
+    /// Neither an executable (`ET_EXEC`) nor a position-independent one (`ET_DYN`), or (from
+    /// [`Elf::require_static`]) an `ET_DYN` where only `ET_EXEC` can be loaded.
     #[error("{path}: {}", type_message(*e_type))]
     NotExecutable {
         /// The file.
@@ -116,14 +122,17 @@ pub enum ElfError {
         /// `e_type` (1 = relocatable, 2 = executable, 3 = shared/PIE, 4 = core).
         e_type: u16,
     },
-    /// A dynamically linked executable (it has a `PT_INTERP` or `PT_DYNAMIC` segment).
+    /// A dynamically linked executable (it has a `PT_INTERP` or `PT_DYNAMIC` segment) where
+    /// no dynamic linker can run it: on the bare machine, or under the kernel without
+    /// `--sysroot`.
     #[error(
-        "{path}: a dynamically linked executable ({}), vmlab runs static executables; \
-         link with -static (or -static -nostdlib, or ld without -pie)",
+        "{path}: a dynamically linked executable ({}); run it with --sysroot DIR (a folder \
+         holding {} and the libraries, e.g. /usr/riscv64-linux-gnu), or link with -static",
         match interp {
             Some(i) => format!("it asks for the interpreter {i}"),
-            None => "it asks for an interpreter or dynamic linking".to_string(),
-        }
+            None => "it asks for dynamic linking".to_string(),
+        },
+        if interp.is_some() { "that interpreter" } else { "the dynamic linker" }
     )]
     Dynamic {
         /// The file.
@@ -264,9 +273,10 @@ fn type_message(e_type: u16) -> String {
         1 => "a relocatable object (ET_REL, type 1), not an executable; link it first, e.g. \
               `riscv64-unknown-elf-ld -T link.ld -o prog.elf prog.o`"
             .into(),
-        3 => "a shared object or position-independent executable (ET_DYN, type 3), vmlab loads \
-              static executables (ET_EXEC, type 2); link with -static -no-pie, or with ld \
-              without -pie/-shared"
+        3 => "a shared object or position-independent executable (ET_DYN, type 3), and the bare \
+              machine loads executables at their link addresses (ET_EXEC, type 2); run it under \
+              the kernel (leave out --bare), or link with -static -no-pie, or with ld without \
+              -pie/-shared"
             .into(),
         4 => "a core dump (ET_CORE, type 4), not an executable (ET_EXEC, type 2)".into(),
         t => format!(
@@ -330,6 +340,9 @@ pub struct Segment {
     pub mem_size: u64,
     /// Its access rights.
     pub flags: SegmentFlags,
+    /// Its alignment (`p_align`: 0 or 1 for none, else a power of two that the virtual
+    /// address and the file offset agree modulo).
+    pub align: u64,
 }
 
 impl Segment {
@@ -363,6 +376,16 @@ pub struct Symbol {
 pub struct Elf {
     /// The path given to [`Elf::parse`], used in error messages.
     pub path: String,
+    /// Whether it is `ET_DYN` (a position-independent executable, or a shared object such as
+    /// the dynamic linker), whose addresses are relative to a load bias the loader chooses;
+    /// `false` for `ET_EXEC`, which loads at its link addresses.
+    pub is_dyn: bool,
+    /// The interpreter (dynamic linker) its `PT_INTERP` names, e.g.
+    /// `/lib/ld-linux-riscv64-lp64d.so.1`.
+    pub interp: Option<String>,
+    /// Whether it has a `PT_DYNAMIC` segment (dynamic linking information; a static PIE has
+    /// one too, and relocates itself with it).
+    pub dynamic: bool,
     /// The entry point (`e_entry`).
     pub entry: u64,
     /// The virtual address of the program headers once loaded (`PT_PHDR`, else where a
@@ -431,6 +454,45 @@ impl Elf {
             .fold(0u64, |sum, s| sum.saturating_add(s.mem_size))
     }
 
+    /// Whether it needs a dynamic linker: it names an interpreter, or it is an `ET_EXEC` with
+    /// dynamic linking information (an `ET_DYN` without an interpreter is a static PIE, which
+    /// relocates itself).
+    pub fn needs_interp(&self) -> bool {
+        self.interp.is_some() || (self.dynamic && !self.is_dyn)
+    }
+
+    /// Checks that the program loads at its link addresses with nothing to link or relocate
+    /// it at run time, as the bare machine loads programs: an `ET_EXEC` without `PT_INTERP`
+    /// or `PT_DYNAMIC`. Otherwise [`ElfError::Dynamic`] (naming the interpreter) or
+    /// [`ElfError::NotExecutable`] (a position-independent executable).
+    pub fn require_static(&self) -> Result<(), ElfError> {
+        if self.needs_interp() {
+            return Err(ElfError::Dynamic {
+                path: self.path.clone(),
+                interp: self.interp.clone(),
+            });
+        }
+        if self.is_dyn {
+            return Err(ElfError::NotExecutable {
+                path: self.path.clone(),
+                e_type: elf::ET_DYN,
+            });
+        }
+        Ok(())
+    }
+
+    /// [`ElfError::Dynamic`] for this program if it needs a dynamic linker
+    /// ([`Elf::needs_interp`]), for a loader that has none to give it.
+    pub fn refuse_dynamic(&self) -> Result<(), ElfError> {
+        if self.needs_interp() {
+            return Err(ElfError::Dynamic {
+                path: self.path.clone(),
+                interp: self.interp.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Checks that every segment lies inside RAM at `ram_base` of `ram_size` bytes.
     pub fn check_fits(&self, ram_base: u64, ram_size: u64) -> Result<(), ElfError> {
         let ram_end = ram_base.saturating_add(ram_size);
@@ -452,13 +514,15 @@ impl Elf {
     /// Loads every segment into RAM at `ram_base` of `ram_size` bytes: `write(pa, bytes)`
     /// receives the file bytes of each segment, then its zero tail in pieces of at most
     /// 4096 bytes (a sparse RAM can skip zeros it never allocated). Nothing is written unless
-    /// every segment fits. Returns the entry point.
+    /// the program is static ([`Elf::require_static`]) and every segment fits. Returns the
+    /// entry point.
     pub fn load_into(
         &self,
         ram_base: u64,
         ram_size: u64,
         write: &mut LoadWrite<'_>,
     ) -> Result<u64, ElfError> {
+        self.require_static()?;
         self.check_fits(ram_base, ram_size)?;
         let mut put = |addr: u64, bytes: &[u8]| {
             write(addr, bytes).map_err(|message| ElfError::Write {
@@ -558,7 +622,7 @@ impl Parser<'_> {
             return Err(ElfError::Machine { path, machine });
         }
         let e_type = hdr.e_type(e);
-        if e_type != elf::ET_EXEC {
+        if e_type != elf::ET_EXEC && e_type != elf::ET_DYN {
             return Err(ElfError::NotExecutable { path, e_type });
         }
         if hdr.e_version(e) != u32::from(elf::EV_CURRENT) {
@@ -589,14 +653,18 @@ impl Parser<'_> {
 
         let mut segments = Vec::new();
         let mut phdr = None;
+        let mut interp = None;
+        let mut dynamic = false;
         for (index, ph) in phdrs.iter().enumerate() {
             match ph.p_type(e) {
                 elf::PT_LOAD => {}
-                elf::PT_INTERP | elf::PT_DYNAMIC => {
-                    return Err(ElfError::Dynamic {
-                        path,
-                        interp: self.interp(phdrs),
-                    })
+                elf::PT_INTERP => {
+                    interp = Some(self.interp(index, ph)?);
+                    continue;
+                }
+                elf::PT_DYNAMIC => {
+                    dynamic = true;
+                    continue;
                 }
                 elf::PT_PHDR => {
                     phdr = Some(ph.p_vaddr(e));
@@ -635,6 +703,7 @@ impl Parser<'_> {
                 data,
                 mem_size: memsz,
                 flags: SegmentFlags::from_bits(ph.p_flags(e)),
+                align: ph.p_align(e),
             });
         }
         if segments.is_empty() {
@@ -694,6 +763,9 @@ impl Parser<'_> {
         let fromhost = symbols.get("fromhost").map(|s| s.addr);
         Ok(Elf {
             path,
+            is_dyn: e_type == elf::ET_DYN,
+            interp,
+            dynamic,
             entry,
             phdr,
             phnum: phnum as u64,
@@ -705,18 +777,26 @@ impl Parser<'_> {
         })
     }
 
-    /// The interpreter path a `PT_INTERP` header names, if there is one and it lies in the
-    /// file.
-    fn interp(&self, phdrs: &[elf::ProgramHeader64<LE>]) -> Option<String> {
+    /// The interpreter path the `PT_INTERP` header `ph` (number `index`) names: its bytes up
+    /// to the first NUL, which must be an absolute path of printable UTF-8.
+    fn interp(&self, index: usize, ph: &elf::ProgramHeader64<LE>) -> Result<String, ElfError> {
         let e = LE;
-        let ph = phdrs.iter().find(|p| p.p_type(e) == elf::PT_INTERP)?;
         let (off, len) = (ph.p_offset(e), ph.p_filesz(e));
-        let end = off.checked_add(len)?;
-        let bytes = self.bytes.get(off as usize..end as usize)?;
+        self.need(format!("segment {index} (PT_INTERP) data"), off, len)?;
+        // `need` checked the range.
+        let bytes = &self.bytes[off as usize..(off + len) as usize];
         let bytes = bytes.split(|&b| b == 0).next().unwrap_or(bytes);
-        let path = std::str::from_utf8(bytes).ok()?;
-        let plain = path.starts_with('/') && path.chars().all(|c| !c.is_control());
-        plain.then(|| path.to_string())
+        match std::str::from_utf8(bytes) {
+            Ok(p) if p.starts_with('/') && p.len() < 4096 && !p.chars().any(char::is_control) => {
+                Ok(p.to_string())
+            }
+            _ => Err(self.malformed(format!(
+                "segment {index} (PT_INTERP) does not hold an absolute path of the interpreter \
+                 (it holds {} bytes starting {})",
+                bytes.len(),
+                hex_bytes(&bytes[..bytes.len().min(8)])
+            ))),
+        }
     }
 
     fn symbols(&self, hdr: &elf::FileHeader64<LE>) -> Result<BTreeMap<String, Symbol>, ElfError> {

@@ -57,8 +57,9 @@ enum Expect {
     Refused(&'static str),
 }
 
+/// Parses `bytes` as the bare machine loads them (static `ET_EXEC` only).
 fn check(path: &str, bytes: &[u8], expected: Expect) {
-    let got = Elf::parse(bytes, path);
+    let got = Elf::parse(bytes, path).and_then(|e| e.require_static().map(|()| e));
     match (got, expected) {
         (Ok(elf), Expect::Good(x)) => {
             assert_eq!(elf.path, path);
@@ -207,7 +208,8 @@ fn refusals() {
         (
             patched(EXIT, 16, &3u16.to_le_bytes()),
             "programs/x.elf: a shared object or position-independent executable (ET_DYN, type \
-             3), vmlab loads static executables (ET_EXEC, type 2); link with -static -no-pie, or \
+             3), and the bare machine loads executables at their link addresses (ET_EXEC, type \
+             2); run it under the kernel (leave out --bare), or link with -static -no-pie, or \
              with ld without -pie/-shared",
         ),
         (
@@ -247,11 +249,28 @@ fn refusals() {
              size 0x90 (p_filesz must be at most p_memsz)",
         ),
         (
-            // The code segment made PT_INTERP.
+            // The code segment made PT_INTERP: its bytes are no path.
             patched(EXIT, phdr(EXIT, 1), &3u32.to_le_bytes()),
-            "programs/x.elf: a dynamically linked executable (it asks for an interpreter or \
-             dynamic linking), vmlab runs static executables; link with -static (or -static \
-             -nostdlib, or ld without -pie)",
+            "programs/x.elf: malformed ELF: segment 1 (PT_INTERP) does not hold an absolute \
+             path of the interpreter (it holds 2 bytes starting 97 12)",
+        ),
+        (
+            // The attributes header made PT_INTERP, its bytes an interpreter's path.
+            patched(
+                &patched(EXIT, phdr(EXIT, 0), &3u32.to_le_bytes()),
+                0x2050,
+                b"/lib/ld-linux-riscv64-lp64d.so.1\0",
+            ),
+            "programs/x.elf: a dynamically linked executable (it asks for the interpreter \
+             /lib/ld-linux-riscv64-lp64d.so.1); run it with --sysroot DIR (a folder holding that \
+             interpreter and the libraries, e.g. /usr/riscv64-linux-gnu), or link with -static",
+        ),
+        (
+            // The attributes header made PT_DYNAMIC, with no interpreter.
+            patched(EXIT, phdr(EXIT, 0), &2u32.to_le_bytes()),
+            "programs/x.elf: a dynamically linked executable (it asks for dynamic linking); run \
+             it with --sysroot DIR (a folder holding the dynamic linker and the libraries, e.g. \
+             /usr/riscv64-linux-gnu), or link with -static",
         ),
         (
             // The only loadable segment made PT_NULL.
@@ -431,4 +450,51 @@ fn flipped_bytes_never_panic() {
             v[i] = old;
         }
     }
+}
+
+#[test]
+fn a_position_independent_dynamic_executable_parses_with_its_interpreter() {
+    // `riscv64-linux-gnu-gcc -O2 hello.c` (programs/linux/build.sh): ET_DYN, PT_INTERP,
+    // PT_DYNAMIC, PT_PHDR; its addresses are relative to a load bias.
+    let bytes = include_bytes!("../../programs/linux/bin/hello-dyn");
+    let elf = Elf::parse(bytes, "hello-dyn").expect("parses");
+    assert!(elf.is_dyn);
+    assert!(elf.dynamic);
+    assert!(elf.needs_interp());
+    assert_eq!(
+        elf.interp.as_deref(),
+        Some("/lib/ld-linux-riscv64-lp64d.so.1")
+    );
+    assert_eq!(elf.entry, 0x5c8);
+    assert_eq!(elf.phdr, Some(0x40));
+    assert_eq!(elf.phnum, 10);
+    let segs: Vec<_> = elf
+        .segments
+        .iter()
+        .map(|s| (s.vaddr, s.data.len() as u64, s.mem_size, s.align))
+        .collect();
+    assert_eq!(
+        segs,
+        [(0, 0x6e4, 0x6e4, 0x1000), (0x1e08, 0x248, 0x250, 0x1000)]
+    );
+    // The bare machine cannot load it, and says why and what to do.
+    let e = elf
+        .load_into(RAM_BASE, RAM_SIZE, &mut |_, _| Ok(()))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "hello-dyn: a dynamically linked executable (it asks for the interpreter \
+         /lib/ld-linux-riscv64-lp64d.so.1); run it with --sysroot DIR (a folder holding that \
+         interpreter and the libraries, e.g. /usr/riscv64-linux-gnu), or link with -static"
+    );
+    assert_eq!(elf.refuse_dynamic(), Err(e));
+}
+
+#[test]
+fn a_static_executable_needs_no_interpreter() {
+    let elf = Elf::parse(EXIT, "exit.elf").expect("parses");
+    assert!(!elf.is_dyn && !elf.dynamic && elf.interp.is_none());
+    assert!(!elf.needs_interp());
+    assert_eq!(elf.refuse_dynamic(), Ok(()));
+    assert_eq!(elf.require_static(), Ok(()));
 }

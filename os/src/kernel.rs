@@ -483,6 +483,18 @@ impl Kernel {
     }
 
     fn new_process(&mut self, pid: Pid, image: Image) -> Result<Process, String> {
+        // The dynamic linker maps the libraries with `mmap` of their files, whose pages only
+        // a demand-paged scheme can bring in.
+        if let Some(i) = &image.interp {
+            if self.mem.page_size().is_none() || !self.mem.demand_paged() {
+                return Err(format!(
+                    "{}: a dynamically linked program needs the vm-paging scheme (os.scheme = \"vm-paging\"): its dynamic linker {} maps the libraries with mmap of their files, which {} cannot do; or link the program with -static",
+                    image.name,
+                    i.path,
+                    self.mem.name()
+                ));
+            }
+        }
         let layout = self.mem.layout(&self.cfg, &image)?;
         self.layout(pid, image, layout)
     }
@@ -540,7 +552,7 @@ impl Kernel {
             phdr: image.phdr.unwrap_or(0),
             phnum: image.phnum,
             entry: image.entry,
-            base: 0,
+            base: image.interp_base(),
             page_size: self.mem.page_size().unwrap_or(4096),
             hwcap: self.hwcap,
             random: crate::exec::random_bytes(self.cfg.seed, u64::from(pid)),
@@ -567,7 +579,7 @@ impl Kernel {
         regs[2] = start.sp();
         Ok(Process {
             pid,
-            pc: image.entry,
+            pc: image.start_pc(),
             image,
             state: State::Loading,
             regs,

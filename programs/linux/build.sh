@@ -23,4 +23,7 @@ done
 for p in $DYNAMIC; do
   $CC $CFLAGS -o bin/$p-dyn src/$p.c -lm
 done
+# A static PIE without glibc (Debian's riscv64 glibc has no rcrt1.o for -static-pie).
+$CC -static-pie -nostdlib -fPIE -fno-builtin $CFLAGS -Wl,--no-dynamic-linker \
+  -o bin/hello-spie src/hello_spie.c
 python3 record.py
