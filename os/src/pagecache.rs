@@ -48,6 +48,10 @@ pub struct Page {
     pub state: PageState,
     /// Changed since it was read or last written back.
     pub dirty: bool,
+    /// Chosen as a victim while dirty: it goes as soon as its write-back ends clean (as
+    /// Linux's `PG_reclaim`), so that whoever waits for room gets its frame rather than
+    /// the next dirty victim.
+    pub reclaim: bool,
 }
 
 /// The page cache's counters (`os.page_cache.*`).
@@ -171,6 +175,9 @@ impl PageCache {
             return Room::Wait;
         };
         if page.dirty {
+            if let Some(p) = self.pages.get_mut(&key) {
+                p.reclaim = true;
+            }
             return Room::WriteBack(key);
         }
         self.drop_page(key);
@@ -231,6 +238,7 @@ impl PageCache {
                 frame,
                 state,
                 dirty,
+                reclaim: false,
             },
         );
         self.by_frame.insert(frame, key);
@@ -280,11 +288,19 @@ impl PageCache {
         let Some(&key) = self.by_frame.get(&frame) else {
             return;
         };
+        let mapped = self.maps.contains_key(&key);
         if let Some(p) = self.pages.get_mut(&key) {
             p.state = PageState::Ready;
             if !ok {
                 p.dirty = true;
             }
+            if p.reclaim && !p.dirty && !mapped {
+                // The victim is clean now: it goes, and its frame is free for the waiter.
+                self.drop_page(key);
+                self.stats.evictions += 1;
+                return;
+            }
+            p.reclaim = false;
             self.repl.inserted(frame);
         }
     }
@@ -401,7 +417,10 @@ mod tests {
         c.write_started((3, 5));
         // In transfer: nothing can go.
         assert_eq!(c.frame_for(), Room::Wait);
+        // Written, and clean: the victim goes at once, its frame free for the waiter.
         c.write_done(a, true);
+        assert!(c.get((3, 5)).is_none());
+        assert_eq!(c.stats.evictions, 1);
         assert_eq!(c.frame_for(), Room::Frame(a));
     }
 

@@ -15,7 +15,7 @@ STATIC="hello exit42 printf_int printf_float libm malloc_ds strings sort args_en
   abort_sig float_heavy conv dir_list sieve"
 # Not in tests.toml: tests/linux.rs checks what it leaves in a writable mount.
 $CC -static $CFLAGS -o bin/write_out src/write_out.c
-DYNAMIC="hello libm sort"
+DYNAMIC="hello libm sort mmap_stream"
 mkdir -p bin expected
 for p in $STATIC; do
   $CC -static $CFLAGS -o bin/$p src/$p.c -lm
