@@ -199,6 +199,9 @@ pub struct Kernel {
     /// The last page referenced and by whom (the common case of a reference: the same page
     /// as the one before, answered without a map lookup).
     last_fast: Option<(Pid, u64)>,
+    /// The scheme's policy follows references ([`Scheme::wants_references`]: exact LRU,
+    /// OPT), so each page reference goes to it too.
+    scheme_refs: bool,
     /// The pages each process referenced, repeats collapsed (when recording for OPT).
     recording: Option<BTreeMap<Pid, Vec<u64>>>,
     /// Each process's references, by pid: its last page, its working set, and the largest
@@ -381,6 +384,7 @@ impl Kernel {
             recording: None,
             refs: Vec::new(),
             last_fast: None,
+            scheme_refs: false,
 
             timeline: Vec::new(),
             next_sample: 0,
@@ -443,6 +447,7 @@ impl Kernel {
         {
             return Err("the programs' images live on the disk; enable memory.diskctl".into());
         }
+        k.scheme_refs = k.mem.wants_references();
         Ok(k)
     }
 
@@ -480,6 +485,7 @@ impl Kernel {
     /// Gives OPT the reference strings of a first pass.
     pub fn set_future(&mut self, strings: &BTreeMap<Pid, Vec<u64>>) {
         self.mem.set_future(OptFuture::new(strings));
+        self.scheme_refs = self.mem.wants_references();
     }
 
     fn new_process(&mut self, pid: Pid, image: Image) -> Result<Process, String> {
@@ -731,22 +737,32 @@ impl Kernel {
     fn reference_page(&mut self, pid: Pid, vpn: u64, va: u64) {
         self.last_fast = Some((pid, vpn));
         let i = pid as usize;
-        if self.refs.len() <= i {
-            self.refs.resize_with(i + 1, || None);
-        }
-        let window = self.cfg.working_set_window;
-        let r = self.refs[i].get_or_insert_with(|| RefState {
-            last: None,
-            ws: WorkingSet::new(window),
-            peak: 0,
-        });
+        let r = match self.refs.get_mut(i) {
+            Some(Some(r)) => r,
+            _ => {
+                if self.refs.len() <= i {
+                    self.refs.resize_with(i + 1, || None);
+                }
+                let window = self.cfg.working_set_window;
+                self.refs[i].get_or_insert_with(|| RefState {
+                    last: None,
+                    ws: WorkingSet::new(window),
+                    peak: 0,
+                })
+            }
+        };
         if r.last == Some(vpn) {
             return;
         }
         r.last = Some(vpn);
         r.ws.reference(vpn);
-        r.peak = r.peak.max(r.ws.size() as u64);
-        self.mem.referenced(pid, va);
+        let size = r.ws.size() as u64;
+        if size > r.peak {
+            r.peak = size;
+        }
+        if self.scheme_refs {
+            self.mem.referenced(pid, va);
+        }
         if let Some(rec) = self.recording.as_mut() {
             rec.entry(pid).or_default().push(vpn);
         }

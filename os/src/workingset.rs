@@ -19,28 +19,46 @@
 //! | 4         | 3 4 4             | {3, 4}      | 2    |
 //! | 4         | 4 4 4             | {4}         | 1    |
 //!
-//! Each page in the set remembers the time of its latest reference, and a queue holds
-//! `(page, time)` entries in time order; entries superseded by a later reference to the
-//! same page are dropped lazily (when they reach the front, or in a compaction once they
-//! outnumber the live ones). A reference therefore costs O(1) amortised, and the memory
-//! held is proportional to the working-set size, not to the window.
+//! Each page in the set has a slot holding the time of its latest reference, and a
+//! min-heap holds one *registration* per page: a time at or before its latest reference.
+//! A reference only writes the time into the page's slot (found through a four-entry list
+//! of the most recent pages before the map: a program moves among few pages, so most
+//! references are found there). When the earliest registration falls out of the window,
+//! its page either left the window (it goes) or was referenced since (it registers again
+//! with its latest time). A reference therefore costs O(1) amortised — a heap operation
+//! only when a registration expires, once per page per window — and the memory held is
+//! proportional to the working-set size, not to the window.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::replace::{KeyMap, PageKey};
+
+/// How many recently referenced pages are checked before the map.
+const RECENT: usize = 4;
+
+/// An unused entry of the recent pages (no page number is this large: page numbers are
+/// addresses shifted right by the page size's bits).
+const EMPTY: (PageKey, usize) = (PageKey::MAX, 0);
 
 /// The working set `W(t, window)`: the distinct pages among the last `window` references.
 #[derive(Clone, Debug)]
 pub struct WorkingSet {
     window: u64,
     references: u64,
-    /// The time of the latest reference of each page in the set.
-    last: KeyMap<u64>,
-    /// `(page, time)` for references in the window, oldest first; an entry whose time is not
-    /// `last[page]` is stale.
-    queue: VecDeque<(PageKey, u64)>,
-    /// The number of stale entries in `queue`.
-    stale: usize,
+    /// The slot of each page in the set.
+    index: KeyMap<usize>,
+    /// `(page, time of its latest reference)`; a free slot's entry is unused.
+    slots: Vec<(PageKey, u64)>,
+    free: Vec<usize>,
+    /// `(registered time, slot)`: exactly one entry per page in the set.
+    heap: BinaryHeap<Reverse<(u64, usize)>>,
+    /// `(page, slot)` of the most recently referenced pages, most recent first
+    /// ([`EMPTY`] where there is none).
+    recent: [(PageKey, usize); RECENT],
+    /// The time at which the earliest registration falls out of the window (`u64::MAX`:
+    /// none), so that most references look at no heap.
+    next_expiry: u64,
 }
 
 impl WorkingSet {
@@ -49,50 +67,108 @@ impl WorkingSet {
         WorkingSet {
             window,
             references: 0,
-            last: KeyMap::default(),
-            queue: VecDeque::new(),
-            stale: 0,
+            index: KeyMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            heap: BinaryHeap::new(),
+            recent: [EMPTY; RECENT],
+            next_expiry: u64::MAX,
         }
     }
 
     /// Records the next reference, to `page` (O(1) amortised).
+    #[inline]
     pub fn reference(&mut self, page: PageKey) {
         let now = self.references;
         self.references += 1;
         if self.window == 0 {
             return;
         }
-        if self.last.insert(page, now).is_some() {
-            self.stale += 1;
+        match self.recent.iter().position(|r| r.0 == page) {
+            Some(i) => {
+                let hit = self.recent[i];
+                self.slots[hit.1].1 = now;
+                let mut j = i;
+                while j > 0 {
+                    self.recent[j] = self.recent[j - 1];
+                    j -= 1;
+                }
+                self.recent[0] = hit;
+            }
+            None => self.reference_slow(page, now),
         }
-        self.queue.push_back((page, now));
-        // Keep the references at times now - window + 1 ..= now.
-        while let Some(&(old, time)) = self.queue.front() {
+        if now >= self.next_expiry {
+            self.expire(now);
+        }
+    }
+
+    /// Registrations that fell out of the window at `now`: their pages go or register
+    /// again.
+    fn expire(&mut self, now: u64) {
+        while let Some(&Reverse((time, slot))) = self.heap.peek() {
             if now - time < self.window {
                 break;
             }
-            self.queue.pop_front();
-            if self.last.get(&old) == Some(&time) {
-                self.last.remove(&old);
+            self.heap.pop();
+            let (p, last) = self.slots[slot];
+            if now - last < self.window {
+                self.heap.push(Reverse((last, slot)));
             } else {
-                self.stale = self.stale.saturating_sub(1);
+                self.index.remove(&p);
+                self.free.push(slot);
+                for r in &mut self.recent {
+                    if r.0 == p {
+                        *r = EMPTY;
+                    }
+                }
             }
         }
-        if self.stale > self.last.len() {
-            let last = &self.last;
-            self.queue.retain(|(p, t)| last.get(p) == Some(t));
-            self.stale = 0;
+        self.next_expiry = self
+            .heap
+            .peek()
+            .map_or(u64::MAX, |&Reverse((t, _))| t.saturating_add(self.window));
+    }
+
+    /// A reference to a page not among the recent ones.
+    fn reference_slow(&mut self, page: PageKey, now: u64) {
+        let slot = match self.index.get(&page) {
+            Some(&slot) => {
+                self.slots[slot].1 = now;
+                slot
+            }
+            None => {
+                let slot = match self.free.pop() {
+                    Some(s) => {
+                        self.slots[s] = (page, now);
+                        s
+                    }
+                    None => {
+                        self.slots.push((page, now));
+                        self.slots.len() - 1
+                    }
+                };
+                self.index.insert(page, slot);
+                self.heap.push(Reverse((now, slot)));
+                self.next_expiry = self.next_expiry.min(now.saturating_add(self.window));
+                slot
+            }
+        };
+        let mut j = RECENT - 1;
+        while j > 0 {
+            self.recent[j] = self.recent[j - 1];
+            j -= 1;
         }
+        self.recent[0] = (page, slot);
     }
 
     /// The number of distinct pages among the last `window` references.
     pub fn size(&self) -> usize {
-        self.last.len()
+        self.index.len()
     }
 
     /// Whether `page` is among the last `window` references.
     pub fn contains(&self, page: PageKey) -> bool {
-        self.last.contains_key(&page)
+        self.index.contains_key(&page)
     }
 
     /// The window, in references.
@@ -168,9 +244,11 @@ mod tests {
             x ^= x << 17;
             x % n
         };
-        for _ in 0..400 {
-            let window = next(12);
-            let pages = 1 + next(15);
+        for round in 0..800 {
+            // Few pages (found among the recent ones) and many (through the map).
+            let (w, n) = if round % 2 == 0 { (12, 15) } else { (40, 90) };
+            let window = next(w);
+            let pages = 1 + next(n);
             let len = next(200) as usize;
             let string: Vec<PageKey> = (0..len).map(|_| next(pages)).collect();
             let mut ws = WorkingSet::new(window);
@@ -183,7 +261,8 @@ mod tests {
                 assert_eq!(ws.size(), naive.len(), "window {window}, t {t}, {string:?}");
                 assert!(naive.iter().all(|&p| ws.contains(p)));
                 // Memory stays proportional to the set, not the window.
-                assert!(ws.queue.len() <= 2 * ws.size() + 2, "{}", ws.queue.len());
+                assert_eq!(ws.heap.len(), ws.size());
+                assert!(ws.slots.len() <= pages as usize);
             }
         }
     }
