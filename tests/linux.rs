@@ -167,10 +167,9 @@ fn every_static_program_under_vm_paging() {
 #[test]
 fn every_static_program_under_simple_paging() {
     // (Simple paging loads every page at start, so it cannot map files: mmap of a file
-    // is ENODEV there.)
-    for t in statics()
-        .filter(|t| !LONG.contains(&t.name.as_str()) && !t.needs.iter().any(|n| n == "file mmap"))
-    {
+    // is ENODEV there; and every page is resident from the start.)
+    let paged = |n: &String| n == "file mmap" || n == "demand paging";
+    for t in statics().filter(|t| !LONG.contains(&t.name.as_str()) && !t.needs.iter().any(paged)) {
         // Simple paging loads every page at start: a stack that grows is not in it, so
         // the process starts with the stack it will need.
         check(

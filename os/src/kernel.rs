@@ -5,6 +5,7 @@
 //! in U-mode in some process, or reports that every process has ended.
 
 mod files;
+mod fsmeta;
 mod io;
 mod mapped;
 mod proc;

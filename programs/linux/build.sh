@@ -11,7 +11,7 @@ if [ "${1:-}" = "--check" ]; then exec python3 record.py --check; fi
 CC=${CC:-riscv64-linux-gnu-gcc}
 CFLAGS="-O2 -Wall -Wextra -Wno-unused-parameter -Wno-stringop-truncation -Wno-format-truncation"
 STATIC="hello exit42 printf_int printf_float libm malloc_ds strings sort args_env
-  fileio_tmp fileio_data stdin_wc mmap_prot mmap_file mmap_stream recursion atexit_order segv_null sysinfo
+  fileio_tmp fileio_data stdin_wc mmap_prot mmap_file mmap_stream fsmeta recursion atexit_order segv_null sysinfo
   abort_sig float_heavy conv dir_list sieve"
 # Not in tests.toml: tests/linux.rs checks what it leaves in a writable mount.
 $CC -static $CFLAGS -o bin/write_out src/write_out.c

@@ -566,6 +566,14 @@ impl Vfs {
         }
     }
 
+    /// What `statfs` says of the file system `ino` lies on: whether it is read-only (a
+    /// read-only mount, `/`, `/dev`), the data region's size and its free part, in pages
+    /// (every file system of the tree keeps its data in the one region).
+    pub fn fs_info(&self, ino: Ino) -> Result<(bool, u64, u64), Errno> {
+        self.node(ino)?;
+        Ok((self.read_only(ino), self.region.pages, self.free_pages()))
+    }
+
     /// Whether the namespace under `ino` is read-only: a read-only mount, or a synthetic
     /// directory.
     fn read_only(&self, ino: Ino) -> bool {

@@ -828,6 +828,24 @@ impl Kernel {
         self.stat_ino(ino).map(Some).map_err(SysResult::from)
     }
 
+    /// The inode the path at `ptr` of `pid` names, from the working directory (`follow`:
+    /// a last symbolic link is followed).
+    pub(super) fn resolve_path(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        ptr: u64,
+        follow: bool,
+    ) -> Result<Ino, SysResult> {
+        let path = self.path_arg(hw, pid, ptr)?;
+        if path.is_empty() {
+            return Err(SysResult::Err(errno::ENOENT));
+        }
+        let dir = self.at_dir(pid, AT_FDCWD, &path)?;
+        let fs = self.fs_or()?;
+        fs.vfs.resolve(dir, &path, follow).map_err(SysResult::from)
+    }
+
     /// `newfstatat(dirfd, path, statbuf, flags)`.
     pub(super) fn sys_newfstatat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let st = match self.stat_path(hw, pid, a[0], a[1], a[3]) {

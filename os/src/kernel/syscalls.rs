@@ -81,6 +81,12 @@ macro_rules! row {
 
 /// Every system call the kernel serves, in number order.
 pub const TABLE: &[Syscall] = &[
+    row!(8, "getxattr", sys_getxattr),
+    row!(9, "lgetxattr", sys_lgetxattr),
+    row!(10, "fgetxattr", sys_fgetxattr),
+    row!(11, "listxattr", sys_listxattr),
+    row!(12, "llistxattr", sys_llistxattr),
+    row!(13, "flistxattr", sys_flistxattr),
     row!(17, "getcwd", sys_getcwd),
     row!(23, "dup", sys_dup),
     row!(24, "dup3", sys_dup3),
@@ -89,6 +95,8 @@ pub const TABLE: &[Syscall] = &[
     row!(34, "mkdirat", sys_mkdirat),
     row!(35, "unlinkat", sys_unlinkat),
     row!(36, "symlinkat", sys_symlinkat),
+    row!(43, "statfs", sys_statfs),
+    row!(44, "fstatfs", sys_fstatfs),
     row!(45, "truncate", sys_truncate),
     row!(46, "ftruncate", sys_ftruncate),
     row!(48, "faccessat", sys_faccessat),
@@ -156,8 +164,10 @@ pub const TABLE: &[Syscall] = &[
     row!(sys::MUNMAP, "munmap", sys_munmap),
     row!(216, "mremap", sys_mremap),
     row!(sys::MMAP, "mmap", sys_mmap),
+    row!(223, "fadvise64", sys_fadvise64),
     row!(sys::MPROTECT, "mprotect", sys_mprotect),
     row!(sys::MSYNC, "msync", sys_msync),
+    row!(232, "mincore", sys_mincore),
     row!(233, "madvise", sys_madvise),
     row!(258, "riscv_hwprobe", sys_riscv_hwprobe),
     row!(261, "prlimit64", sys_prlimit64),
@@ -900,6 +910,41 @@ impl Kernel {
         }
         self.sys_munmap(hw, pid, [old, old_len, 0, 0, 0, 0]);
         SysResult::Ret(new)
+    }
+
+    /// `mincore(addr, len, vec)`: one byte per page of the range, 1 if the page is in
+    /// memory now (bit 0; the other bits are 0), as the scheme knows it. The range must be
+    /// page-aligned (`EINVAL`) and mapped (`ENOMEM`). A scheme that keeps a process's whole
+    /// memory resident answers 1 for every page.
+    pub(super) fn sys_mincore(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let (addr, len, vec) = (a[0], a[1], a[2]);
+        let page = self.mem.page_size().unwrap_or(4096);
+        if !addr.is_multiple_of(page) {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let Some(end) = addr.checked_add(len.next_multiple_of(page)) else {
+            return SysResult::Err(errno::ENOMEM);
+        };
+        let Some(mm) = self.address_space(pid) else {
+            return SysResult::NoReturn;
+        };
+        let mut out = Vec::new();
+        let mut va = addr;
+        while va < end {
+            if !mm.overlaps(va, va + page) {
+                return SysResult::Err(errno::ENOMEM);
+            }
+            let resident = matches!(
+                self.mem.user_addr(hw, Some(mm), pid, va, Access::Load),
+                UserAddr::Mapped { .. }
+            );
+            out.push(u8::from(resident));
+            va += page;
+        }
+        match self.copy_to_user(hw, pid, vec, &out) {
+            Ok(()) => SysResult::Ret(0),
+            Err(f) => f.into(),
+        }
     }
 
     /// `madvise(addr, len, advice)`: `MADV_DONTNEED` drops the range's pages (an anonymous
