@@ -2,8 +2,9 @@
 //! modelled kernel (`vmlab-os`), through the library (`vmlab::hosted::Hosted`) and through
 //! the `vmlab run` binary. Every exact number is derived by hand in a comment next to it.
 //!
-//! The default machine: 128 MiB of RAM from 0x8000_0000, 64 KiB of it kept by the kernel
-//! and 64 frames at the top for the page cache, so 32688 user frames; 4 KiB pages under
+//! The default machine: 128 MiB of RAM from 0x8000_0000, 64 KiB of it kept by the kernel,
+//! so 32752 user frames (the page cache takes its frames from them when files are read or
+//! written, up to 64); 4 KiB pages under
 //! Sv39; programs assembled with `.text` at 0x1000;
 //! the stack's top at 0x4000_0000 with 16 KiB to start with (4 pages) and 1 MiB to grow to;
 //! Svade (a clear A, or D on a store, faults), so a page first touched by a store is mapped
@@ -710,11 +711,17 @@ fn bad_configurations_and_programs_are_errors() {
         e.contains("os.stack_top") && e.contains("0x4000000000"),
         "{e}"
     );
-    // 128 MiB of RAM less the 64 KiB the kernel keeps and the page cache's 64 frames at
-    // the top: 32768 - 16 - 64 = 32688 frames.
-    let r = run(&["os.user_frames=32688"], &["hello"]);
-    assert_eq!(r.stat("os.paging.frames"), 32688);
-    let e = refused(&["os.user_frames=32689"], &hello);
+    // 128 MiB of RAM less the 64 KiB the kernel keeps: 32768 - 16 = 32752 frames (the page
+    // cache shares them under paging).
+    let r = run(&["os.user_frames=32752"], &["hello"]);
+    assert_eq!(r.stat("os.paging.frames"), 32752);
+    let e = refused(&["os.user_frames=32753"], &hello);
+    assert!(e.contains("os.user_frames") && e.contains("32752"), "{e}");
+    // Under a partition scheme the cache keeps its own 64 frames at the top of RAM.
+    let e = refused(
+        &["os.scheme=fixed-partitions", "os.user_frames=32689"],
+        &hello,
+    );
     assert!(e.contains("os.user_frames") && e.contains("32688"), "{e}");
     // A program linked for the bare machine (at 0x8000_0000) lies above a stack top of
     // 0x1000_0000: the error names the program.

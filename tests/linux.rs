@@ -333,35 +333,72 @@ fn os_program(name: &str) -> (String, Elf) {
 
 #[test]
 fn file_mappings_are_right_when_the_page_cache_must_evict_mapped_pages() {
-    // Four cache frames for a 64-page shared mapping: mapped pages are unmapped from the
-    // process, written back and evicted, and fault back in; the bytes survive. The
-    // other program's writes must fit the cache (write returns short otherwise), so 8.
-    for (name, frames) in [("mmap_stream", 4), ("mmap_file", 8)] {
+    // Two to four cache frames for a 64-page shared mapping: mapped pages are unmapped
+    // from the process, written back and evicted, and fault back in; the bytes survive;
+    // reads and writes larger than the cache go chunk by chunk, never short.
+    for (name, frames) in [("mmap_stream", 4), ("mmap_file", 2)] {
         let t = statics().find(|t| t.name == name).expect(name);
         let set = format!("os.page_cache_frames={frames}");
         check(&t, &["os.scheme=vm-paging", &set]);
     }
-    let t = statics()
-        .find(|t| t.name == "mmap_stream")
-        .expect("mmap_stream");
-    let cfg = apply_set_all(
-        "",
-        "(test)",
-        &[
-            "os.page_cache_frames=4".into(),
-            "os.stack_limit=8388608".into(),
-        ],
-    )
-    .expect("config");
-    let elf = Elf::open(&root().join(&t.elf)).expect("elf");
-    let mut h = Hosted::with_setup(cfg, &[(t.name.clone(), elf)], Vec::new(), false, &setup(&t))
-        .expect("boots");
-    assert_eq!(h.run().exit_code(), 0, "{:?}", h.process_reports());
+    let h = hosted("mmap_stream", &["os.page_cache_frames=4"]);
     // Every page was dirtied twice and could stay in no frame between the rounds.
     assert!(stat(&h, "os.page_cache.evictions") >= 64 * 2);
     assert!(stat(&h, "os.page_cache.writebacks") >= 64 * 2);
     // Faults on the mapping count in the file area: at least one per page and round.
     assert!(stat(&h, "os.proc.1.faults.by_area.file") >= 64 * 2);
+}
+
+#[test]
+fn the_page_cache_and_the_processes_share_memory() {
+    // Plenty of memory: the cache grows to its limit from free frames.
+    let h = hosted("mmap_stream", &[]);
+    assert_eq!(stat(&h, "os.page_cache.peak_frames"), 64);
+    assert_eq!(stat(&h, "os.page_cache.reclaimed"), 0);
+    // 80 frames for everything: the cache grows into the free ones (35 are left once the
+    // program has its own), then the process's faults take clean cache pages back before
+    // they evict process pages; the bytes are right under every policy.
+    for policy in ["fifo", "clock", "lru"] {
+        let t = statics()
+            .find(|t| t.name == "mmap_stream")
+            .expect("mmap_stream");
+        let p = format!("os.policy={policy}");
+        check(&t, &["os.user_frames=80", &p]);
+        let h = hosted("mmap_stream", &["os.user_frames=80", &p]);
+        assert!(stat(&h, "os.page_cache.reclaimed") > 0, "{policy}");
+        let peak = stat(&h, "os.page_cache.peak_frames");
+        assert!(peak > 8 && peak < 64, "{policy}: {peak}");
+        // In 40 frames the cache gets one frame (from a clean process page) and works in
+        // it.
+        check(&t, &["os.user_frames=40", &p]);
+    }
+    // A program that reads and writes files in 16 frames of memory.
+    for name in ["mmap_file", "fileio_tmp"] {
+        let t = statics().find(|t| t.name == name).expect(name);
+        check(&t, &["os.user_frames=16"]);
+    }
+    // A partition scheme keeps the cache in a pool of its own (no sharing counters).
+    let h = hosted(
+        "fileio_tmp",
+        &["os.scheme=dynamic-partitions", "os.heap_reserve=4194304"],
+    );
+    assert!(h
+        .stat_list()
+        .iter()
+        .all(|(n, _)| n != "os.page_cache.reclaimed"));
+}
+
+/// A corpus program run to its end with `sets` (and the corpus's stack limit).
+fn hosted(name: &str, sets: &[&str]) -> Hosted {
+    let t = statics().find(|t| t.name == name).expect(name);
+    let mut all = vec!["os.stack_limit=8388608".to_string()];
+    all.extend(sets.iter().map(|s| s.to_string()));
+    let cfg = apply_set_all("", "(test)", &all).expect("config");
+    let elf = Elf::open(&root().join(&t.elf)).expect("elf");
+    let mut h = Hosted::with_setup(cfg, &[(t.name.clone(), elf)], Vec::new(), false, &setup(&t))
+        .expect("boots");
+    assert_eq!(h.run().exit_code(), 0, "{name}: {:?}", h.process_reports());
+    h
 }
 
 fn stat(h: &Hosted, name: &str) -> u64 {

@@ -30,6 +30,9 @@ pub enum Use {
     },
     /// The kernel's own data.
     Kernel,
+    /// A page of the page cache (lent by the paging scheme; the cache's business until a
+    /// process's fault reclaims it).
+    Cache,
 }
 
 impl Use {
@@ -40,6 +43,7 @@ impl Use {
             Use::Page => "page",
             Use::Table { .. } => "page-table",
             Use::Kernel => "kernel",
+            Use::Cache => "page-cache",
         }
     }
 }
@@ -184,15 +188,16 @@ impl<T> FrameTable<T> {
         self.get(pa).and_then(|f| f.rmap.first().copied())
     }
 
-    /// Frames by what they hold: free, page, page-table, kernel.
-    pub fn census(&self) -> [u64; 4] {
-        let mut n = [0u64; 4];
+    /// Frames by what they hold: free, page, page-table, kernel, page cache.
+    pub fn census(&self) -> [u64; 5] {
+        let mut n = [0u64; 5];
         for f in &self.frames {
             let i = match f.holds {
                 Use::Free => 0,
                 Use::Page => 1,
                 Use::Table { .. } => 2,
                 Use::Kernel => 3,
+                Use::Cache => 4,
             };
             n[i] += 1;
         }
@@ -246,11 +251,11 @@ mod tests {
         t.map(0x1000, 2, 9);
         assert_eq!(t.get(0x1000).map(|f| f.refs), Some(2));
         t.claim(0x2000, Use::Table { pid: 1 });
-        assert_eq!(t.census(), [1, 1, 1, 0]);
+        assert_eq!(t.census(), [1, 1, 1, 0, 0]);
         assert_eq!(t.pages().collect::<Vec<_>>(), vec![(0x1000, (1, 3))]);
         t.unmap(0x1000, 1, 3);
         assert_eq!(t.owner(0x1000), Some((2, 9)));
         t.release(0x1000);
-        assert_eq!(t.census(), [2, 0, 1, 0]);
+        assert_eq!(t.census(), [2, 0, 1, 0, 0]);
     }
 }

@@ -241,6 +241,9 @@ pub struct Kernel {
     file_waits: std::collections::BTreeSet<(Pid, u64)>,
     /// Guest files some address space maps (each held open once).
     mapped_inos: std::collections::BTreeSet<u64>,
+    /// Bytes a `read` or `write` of a regular file moved before it had to wait: the call
+    /// runs again and goes on from there.
+    io_carry: BTreeMap<Pid, u64>,
 }
 
 impl Kernel {
@@ -292,7 +295,13 @@ impl Kernel {
         // page size, or the disk block if that is larger).
         let block = hw.devices().block_size;
         let fs_page = page.max(block).max(1);
-        let cache_bytes = if block > 0 {
+        // Under the paging schemes the cache shares the processes' frames (it takes free
+        // ones as it grows, up to os.page_cache_frames, and gives clean pages back to a
+        // fault that finds none free); the other schemes, and a disk block larger than a
+        // page, give it a pool of its own at the top of RAM.
+        let shared_cache = matches!(cfg.scheme, SchemeKind::SimplePaging | SchemeKind::VmPaging)
+            && fs_page == page;
+        let cache_bytes = if block > 0 && !shared_cache {
             cfg.page_cache_frames.saturating_mul(fs_page)
         } else {
             0
@@ -402,6 +411,7 @@ impl Kernel {
             fs: None,
             file_waits: Default::default(),
             mapped_inos: Default::default(),
+            io_carry: BTreeMap::new(),
             descs: BTreeMap::new(),
             next_desc: 1,
         };
@@ -429,15 +439,21 @@ impl Kernel {
                         first_block: first,
                         blocks,
                     };
-                    let frames = cache_bytes / fs_page;
+                    let frames = if shared_cache {
+                        k.cfg.page_cache_frames
+                    } else {
+                        cache_bytes / fs_page
+                    };
                     let seed = k.cfg.seed ^ 0xcac4e;
-                    k.fs = Some(files::FileSys::new(
+                    let fs = files::FileSys::new(
                         vfs,
                         cache_base,
                         frames,
+                        shared_cache,
                         k.cfg.policy,
                         seed,
-                    )?);
+                    )?;
+                    k.fs = Some(fs);
                 }
             }
             k.mem.layout_swap(&k.disk);
@@ -664,6 +680,11 @@ impl Kernel {
                 procs: &mut self.procs,
                 waits: &mut self.waits,
                 spaces: &mut self.spaces,
+                cache: self
+                    .fs
+                    .as_mut()
+                    .map(|f| &mut f.cache)
+                    .filter(|c| c.is_shared()),
             },
         )
     }
@@ -1156,6 +1177,10 @@ impl Kernel {
         self.sleepers.retain(|&(_, p)| p != pid);
         self.ready.retain(|&p| p != pid);
         self.file_waits.retain(|&(p, _)| p != pid);
+        self.io_carry.remove(&pid);
+        if let Some(fs) = self.fs.as_mut() {
+            fs.cache.got(None, pid);
+        }
         // Cached pages it maps stay in the cache (dirty if it stored to them).
         self.unmap_cached(hw, pid, 0, u64::MAX);
         let (mem, mut cx) = self.split(hw);

@@ -67,6 +67,10 @@ pub struct CacheStats {
     pub writebacks: u64,
     /// Pages dropped to make room.
     pub evictions: u64,
+    /// Frames a process's fault took from the cache (a free one, or a clean page's).
+    pub reclaimed: u64,
+    /// The most frames the cache has held at once.
+    pub peak_frames: u64,
 }
 
 /// What [`PageCache::frame_for`] found for a new page.
@@ -82,6 +86,9 @@ pub enum Room {
     /// The victim is mapped by processes: unmap it from each of
     /// [`PageCache::take_mappers`], then ask [`PageCache::unmapped_victim`].
     Unmap(Key),
+    /// The cache may grow: take a free frame of memory if there is one
+    /// ([`PageCache::adopt`]), else ask [`PageCache::victim_room`].
+    Grow,
 }
 
 /// The page cache.
@@ -100,7 +107,22 @@ pub struct PageCache {
     frames: u64,
     /// The reverse map: the pages of processes that map each cached page.
     maps: BTreeMap<Key, Vec<(Pid, u64)>>,
+    /// Frames come from the memory processes use, up to `frames` (else: a fixed pool of
+    /// `frames` frames of its own).
+    elastic: bool,
+    /// Frames held now (pages and free ones).
+    held: u64,
+    /// Frames of pages a system call is working on ([`PageCache::pin`]).
+    pinned: Vec<u64>,
+    /// Pages a process waits for to map them ([`PageCache::want`]): a fault that
+    /// reclaims frames passes them over, or two faults of one instruction could take each
+    /// other's frame for ever.
+    wanted: BTreeMap<Key, Pid>,
 }
+
+/// The frames a shared cache keeps once it has them: a fault never reclaims the last
+/// ones, so that a file page and the process page it is copied to can both be in memory.
+pub const SHARED_FLOOR: u64 = 2;
 
 impl PageCache {
     /// A cache of `count` frames of `page` bytes from physical address `base`, replacing
@@ -122,7 +144,88 @@ impl PageCache {
             stats: CacheStats::default(),
             frames: count,
             maps: BTreeMap::new(),
+            elastic: false,
+            held: count,
+            pinned: Vec::new(),
+            wanted: BTreeMap::new(),
         }
+    }
+
+    /// A cache that shares memory with processes: it holds no frame at first, takes free
+    /// frames of memory as it needs them (up to `max`), and gives frames back when a
+    /// process's fault finds no free one ([`PageCache::reclaim`]).
+    pub fn shared(max: u64, page: u64, policy: Policy, seed: u64) -> PageCache {
+        PageCache {
+            elastic: true,
+            held: 0,
+            ..PageCache::new(0, 0, page, policy, seed)
+        }
+        .with_max(max)
+    }
+
+    fn with_max(mut self, max: u64) -> PageCache {
+        self.frames = max;
+        self
+    }
+
+    /// Whether the cache shares memory with processes ([`PageCache::shared`]).
+    pub fn is_shared(&self) -> bool {
+        self.elastic
+    }
+
+    /// A frame of memory the cache now holds (after [`Room::Grow`]).
+    pub fn adopt(&mut self, _frame: u64) {
+        self.held += 1;
+        self.stats.peak_frames = self.stats.peak_frames.max(self.held);
+    }
+
+    /// A frame for a process whose fault found none free: a free frame of the cache, or
+    /// the frame of a clean page not in transfer that no process maps or waits for,
+    /// dropped (the policy's choice among the first few victims; one it passes over goes
+    /// to the back). A mapped page is in use: the process's own policy chooses among its
+    /// pages instead (else two faults of one instruction could take each other's frame
+    /// for ever). The cache keeps [`SHARED_FLOOR`] frames. `None` if the cache has nothing
+    /// to give.
+    pub fn reclaim(&mut self) -> Option<u64> {
+        if !self.elastic || self.held <= SHARED_FLOOR.min(self.frames) {
+            return None;
+        }
+        if let Some(f) = self.free.pop() {
+            self.held -= 1;
+            self.stats.reclaimed += 1;
+            return Some(f);
+        }
+        let mut passed = Vec::new();
+        let mut got = None;
+        for _ in 0..4 {
+            let Some(victim) = self.unpinned_victim() else {
+                break;
+            };
+            let Some(&key) = self.by_frame.get(&victim) else {
+                continue;
+            };
+            if self.pages[&key].dirty
+                || self.wanted.contains_key(&key)
+                || self.maps.contains_key(&key)
+            {
+                passed.push(victim);
+                continue;
+            }
+            got = Some(key);
+            break;
+        }
+        for f in passed {
+            self.repl.inserted(f);
+        }
+        let key = got?;
+        let frame = self.pages[&key].frame;
+        self.drop_page(key);
+        // (drop_page put the frame on the free list: it leaves the cache.)
+        self.free.retain(|&f| f != frame);
+        self.held -= 1;
+        self.stats.evictions += 1;
+        self.stats.reclaimed += 1;
+        Some(frame)
     }
 
     /// The page size.
@@ -130,9 +233,14 @@ impl PageCache {
         self.page
     }
 
-    /// The frames the cache has.
+    /// The frames the cache may hold (a shared cache's limit; a pool's size).
     pub fn frames(&self) -> u64 {
         self.frames
+    }
+
+    /// The frames the cache holds now.
+    pub fn held(&self) -> u64 {
+        self.held
     }
 
     /// The page `key`, if cached.
@@ -153,10 +261,76 @@ impl PageCache {
         if let Some(f) = self.free.pop() {
             return Room::Frame(f);
         }
+        if self.elastic && self.held < self.frames {
+            return Room::Grow;
+        }
+        self.victim_room()
+    }
+
+    /// The policy's victim among the pages not pinned ([`PageCache::pin`]); the pinned
+    /// ones it names keep their place.
+    fn unpinned_victim(&mut self) -> Option<u64> {
+        if self.pinned.is_empty() {
+            return self.repl.victim(&mut NoBits, None);
+        }
+        let mut kept = Vec::new();
+        let mut got = None;
+        while let Some(v) = self.repl.victim(&mut NoBits, None) {
+            if self.pinned.contains(&v) {
+                kept.push(v);
+                continue;
+            }
+            got = Some(v);
+            break;
+        }
+        // Back in their order (the policy sees them as inserted again, oldest first).
+        for v in kept {
+            self.repl.inserted(v);
+        }
+        got
+    }
+
+    /// Pins the frame of a page a system call is working on: no victim is taken from the
+    /// pinned pages until [`PageCache::unpin_all`] (the end of the call).
+    pub fn pin(&mut self, frame: u64) {
+        if !self.pinned.contains(&frame) {
+            self.pinned.push(frame);
+        }
+    }
+
+    /// Unpins every page.
+    pub fn unpin_all(&mut self) {
+        self.pinned.clear();
+    }
+
+    /// `pid` waits for page `key` to map it: [`PageCache::reclaim`] leaves it until
+    /// [`PageCache::got`].
+    pub fn want(&mut self, key: Key, pid: Pid) {
+        self.wanted.insert(key, pid);
+    }
+
+    /// `pid` has the page it wanted (or no longer wants any: `key` `None`, at its end).
+    pub fn got(&mut self, key: Option<Key>, pid: Pid) {
+        match key {
+            Some(k) => {
+                if self.wanted.get(&k) == Some(&pid) {
+                    self.wanted.remove(&k);
+                }
+            }
+            None => self.wanted.retain(|_, p| *p != pid),
+        }
+    }
+
+    /// A frame from a victim (the cache may not, or cannot, grow): as
+    /// [`PageCache::frame_for`] without growing.
+    pub fn victim_room(&mut self) -> Room {
+        if let Some(f) = self.free.pop() {
+            return Room::Frame(f);
+        }
         // The policy's set holds only pages in memory and not in transfer (their frames);
         // the cache's pages have no page-table entries, so Clock-like policies see no A
         // bits and keep their order. A dirty victim is written first.
-        let Some(victim) = self.repl.victim(&mut NoBits, None) else {
+        let Some(victim) = self.unpinned_victim() else {
             return Room::Wait;
         };
         let Some(&key) = self.by_frame.get(&victim) else {
@@ -372,6 +546,11 @@ impl PageCache {
     pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
         let s = &self.stats;
         f("os.page_cache.frames", self.frames);
+        if self.elastic {
+            f("os.page_cache.held", self.held);
+            f("os.page_cache.peak_frames", s.peak_frames);
+            f("os.page_cache.reclaimed", s.reclaimed);
+        }
         f("os.page_cache.hits", s.hits);
         f("os.page_cache.misses", s.misses);
         f("os.page_cache.reads", s.reads);

@@ -711,6 +711,28 @@ impl Paging {
         Some(f)
     }
 
+    /// A frame the page cache gives back for `holds` (its own free frame, or a clean page's
+    /// that no process maps), if it shares memory with the processes and has one to give.
+    fn reclaim_cache(&mut self, cx: &mut Cx, holds: Use) -> Option<u64> {
+        let frame = cx.cache.as_mut()?.reclaim()?;
+        self.table.claim(frame, holds);
+        Some(frame)
+    }
+
+    /// A free frame lent to the page cache ([`Scheme::lend_frame`]).
+    pub fn lend_frame(&mut self, cx: &mut Cx, must: bool) -> Option<u64> {
+        if let Some(f) = self.frame_alloc(Use::Cache) {
+            return Some(f);
+        }
+        if !must {
+            return None;
+        }
+        // The cache holds nothing and no frame is free: a clean process page makes room.
+        let f = self.evict_any(cx, 0)?;
+        self.table.claim(f, Use::Cache);
+        Some(f)
+    }
+
     /// Gives a frame back to the allocator, or, while a disk write still reads it, once
     /// that write completes.
     fn frame_free(&mut self, pa: u64) {
@@ -731,7 +753,10 @@ impl Paging {
 
     /// A table frame (zeroed), evicting a user page if none is free.
     fn table_frame(&mut self, cx: &mut Cx, pid: Pid) -> Option<u64> {
-        let f = match self.frame_alloc(Use::Table { pid }) {
+        let f = match self
+            .frame_alloc(Use::Table { pid })
+            .or_else(|| self.reclaim_cache(cx, Use::Table { pid }))
+        {
             Some(f) => f,
             None => {
                 let f = self.evict_any(cx, pid)?;
@@ -1146,6 +1171,11 @@ impl Paging {
         let within = self.quota == 0 || resident < self.quota;
         if within {
             if let Some(f) = self.frame_alloc(Use::Page) {
+                return Ok(Some(f));
+            }
+            // No frame is free: the page cache gives one back (a free frame of its own,
+            // or a clean file page's) before any process page is evicted.
+            if let Some(f) = self.reclaim_cache(cx, Use::Page) {
                 return Ok(Some(f));
             }
         }
@@ -2311,6 +2341,10 @@ impl Scheme for Paging {
 
     fn needs_file_page(&self, pid: Pid, va: u64) -> bool {
         Paging::needs_file_page(self, pid, va)
+    }
+
+    fn lend_frame(&mut self, cx: &mut Cx, must: bool) -> Option<u64> {
+        Paging::lend_frame(self, cx, must)
     }
 
     fn map_cached(&mut self, cx: &mut Cx, pid: Pid, va: u64, frame: u64, store: bool) -> Outcome {

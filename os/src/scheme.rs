@@ -34,6 +34,9 @@ pub struct Cx<'a> {
     pub waits: &'a mut WaitQueues,
     /// Every address space.
     pub spaces: &'a mut Spaces,
+    /// The page cache, when it shares memory with processes: a fault that finds no free
+    /// frame may take one of its frames ([`crate::pagecache::PageCache::reclaim`]).
+    pub cache: Option<&'a mut crate::pagecache::PageCache>,
 }
 
 impl Cx<'_> {
@@ -318,6 +321,14 @@ pub trait Scheme {
     /// next store must fault so that the cache hears of it). Returns whether it was dirty.
     fn clean_cached(&mut self, _cx: &mut Cx, _pid: Pid, _vpn: u64) -> bool {
         false
+    }
+
+    /// A free frame of user memory for the page cache, which then holds it (a scheme whose
+    /// frames the cache may share; `None`: none is free, or the scheme lends none). With
+    /// `must` (the cache holds no frame at all) a clean process page is evicted for it if
+    /// no frame is free.
+    fn lend_frame(&mut self, _cx: &mut Cx, _must: bool) -> Option<u64> {
+        None
     }
 
     /// Whether the hosted loop must report every page reference ([`Scheme::referenced`]).

@@ -42,11 +42,6 @@ const AT_FDCWD: u64 = (-100i64) as u64;
 const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
 const AT_REMOVEDIR: u64 = 0x200;
 const AT_EMPTY_PATH: u64 = 0x1000;
-/// The most of a read or write one call moves through the cache: half its frames (so that
-/// one call never needs more pages at once than the cache holds).
-fn max_io(cache: &PageCache) -> u64 {
-    (cache.frames() / 2).max(1) * cache.page_size()
-}
 
 /// The guest's file system and the page cache in front of it.
 pub struct FileSys {
@@ -109,17 +104,24 @@ impl FileSys {
         }
     }
 
-    /// A file system of `vfs_cfg`'s disk region with a cache of `frames` frames at `base`.
+    /// A file system of `vfs_cfg`'s disk region with a cache of `frames` frames at `base`
+    /// (`shared`: a cache of up to `frames` frames taken from the processes' memory).
     pub fn new(
         vfs_cfg: crate::fs::VfsConfig,
         base: u64,
         frames: u64,
+        shared: bool,
         policy: crate::replace::Policy,
         seed: u64,
     ) -> Result<FileSys, String> {
         let vfs = Vfs::new(vfs_cfg)?;
+        let page = vfs_cfg.page_size;
         Ok(FileSys {
-            cache: PageCache::new(base, frames, vfs_cfg.page_size, policy, seed),
+            cache: if shared {
+                PageCache::shared(frames, page, policy, seed)
+            } else {
+                PageCache::new(base, frames, page, policy, seed)
+            },
             blocks_per_page: vfs_cfg.page_size / vfs_cfg.block_size.max(1),
             vfs,
         })
@@ -393,6 +395,66 @@ impl Kernel {
         len: u64,
         at: Option<u64>,
     ) -> SysResult {
+        // Chunk by chunk (each chunk's pages in memory at once); a chunk that must wait
+        // for the disk restarts the call, which goes on from where it was (the bytes done
+        // are carried over), so a regular file is never read short.
+        let mut done = self.io_carry.remove(&pid).unwrap_or(0).min(len);
+        loop {
+            let r = self.read_pages(hw, pid, file, buf + done, len - done, at.map(|p| p + done));
+            self.unpin_cache();
+            match r {
+                SysResult::Ret(n) => {
+                    done += n;
+                    if n == 0 || done >= len {
+                        return SysResult::Ret(done);
+                    }
+                }
+                SysResult::Restart => {
+                    if done > 0 {
+                        self.io_carry.insert(pid, done);
+                    }
+                    return SysResult::Restart;
+                }
+                other if done == 0 => return other,
+                _ => return SysResult::Ret(done),
+            }
+        }
+    }
+
+    /// The pages a `read` or `write` gathered may be replaced again.
+    fn unpin_cache(&mut self) {
+        if let Some(fs) = self.fs.as_mut() {
+            fs.cache.unpin_all();
+        }
+    }
+
+    /// The most bytes one `read` or `write` moves: half the frames the cache has or can
+    /// take now (every page of the call is in memory at once, and pinned), at least one
+    /// page.
+    fn max_io(&self) -> u64 {
+        let Some(fs) = self.fs.as_ref() else {
+            return 4096;
+        };
+        let c = &fs.cache;
+        let room = if c.is_shared() {
+            let free = self.mem.free_bytes().unwrap_or(0) / c.page_size().max(1);
+            (c.held() + free).min(c.frames())
+        } else {
+            c.frames()
+        };
+        (room / 2).max(1) * c.page_size()
+    }
+
+    /// [`Kernel::read_file`] with the pages it gathers pinned.
+    fn read_pages(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        file: OpenFile,
+        buf: u64,
+        len: u64,
+        at: Option<u64>,
+    ) -> SysResult {
         let OpenFile::Desc(id) = file else {
             return SysResult::Err(errno::EBADF);
         };
@@ -430,14 +492,19 @@ impl Kernel {
         if pos >= size || len == 0 {
             return SysResult::Ret(0);
         }
-        let n = len.min(size - pos).min(max_io(&fs.cache));
+        let n = len.min(size - pos).min(self.max_io());
         let page = fs.cache.page_size();
         // Every page in memory first (the call runs again while any is being read).
         let (first, last) = (pos / page, (pos + n - 1) / page);
         let mut frames = Vec::new();
         for index in first..=last {
             match self.cache_page(hw, pid, d.ino, index, true) {
-                Ok(f) => frames.push(f),
+                Ok(f) => {
+                    frames.push(f);
+                    if let Some(fs) = self.fs.as_mut() {
+                        fs.cache.pin(f);
+                    }
+                }
                 Err(need) => return need.into(),
             }
         }
@@ -475,6 +542,43 @@ impl Kernel {
         data: &[u8],
         at: Option<u64>,
     ) -> SysResult {
+        // Chunk by chunk, as `read_file`: never short for a regular file.
+        let mut done = self
+            .io_carry
+            .remove(&pid)
+            .unwrap_or(0)
+            .min(data.len() as u64);
+        loop {
+            let r = self.write_pages(hw, pid, file, &data[done as usize..], at.map(|p| p + done));
+            self.unpin_cache();
+            match r {
+                SysResult::Ret(n) => {
+                    done += n;
+                    if n == 0 || done >= data.len() as u64 {
+                        return SysResult::Ret(done);
+                    }
+                }
+                SysResult::Restart => {
+                    if done > 0 {
+                        self.io_carry.insert(pid, done);
+                    }
+                    return SysResult::Restart;
+                }
+                other if done == 0 => return other,
+                _ => return SysResult::Ret(done),
+            }
+        }
+    }
+
+    /// [`Kernel::write_file`] with the pages it gathers pinned.
+    fn write_pages(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        file: OpenFile,
+        data: &[u8],
+        at: Option<u64>,
+    ) -> SysResult {
         let OpenFile::Desc(id) = file else {
             return SysResult::Err(errno::EBADF);
         };
@@ -501,7 +605,7 @@ impl Kernel {
             None if d.flags & o::APPEND != 0 => size,
             None => d.offset,
         };
-        let n = (data.len() as u64).min(max_io(&fs.cache));
+        let n = (data.len() as u64).min(self.max_io());
         let Some(end) = pos.checked_add(n) else {
             return SysResult::Err(errno::EFBIG);
         };
@@ -513,7 +617,12 @@ impl Kernel {
             let whole = pos <= index * page && end >= (index + 1) * page;
             let beyond = index * page >= size;
             match self.cache_page(hw, pid, d.ino, index, !(whole || beyond)) {
-                Ok(f) => frames.push(f),
+                Ok(f) => {
+                    frames.push(f);
+                    if let Some(fs) = self.fs.as_mut() {
+                        fs.cache.pin(f);
+                    }
+                }
                 Err(need) => return need.into(),
             }
         }
@@ -655,6 +764,31 @@ impl Kernel {
             return Err(Need::Fail(errno::EBADF));
         };
         let mut room = fs.cache.frame_for();
+        if room == Room::Grow {
+            // A cache that shares memory with processes takes a free frame if there is one
+            // (an empty cache makes room by evicting a clean process page).
+            let must = fs.cache.held() == 0;
+            let lent = {
+                let (mem, mut cx) = self.split(hw);
+                mem.lend_frame(&mut cx, must)
+            };
+            let Some(fs) = self.fs.as_mut() else {
+                return Err(Need::Fail(errno::EBADF));
+            };
+            match lent {
+                Some(f) => {
+                    fs.cache.adopt(f);
+                    return Ok(f);
+                }
+                // Nothing at all to read a file page into: the call fails as Linux's
+                // does when it cannot allocate a page.
+                None if must => return Err(Need::Fail(errno::ENOMEM)),
+                None => room = fs.cache.victim_room(),
+            }
+        }
+        let Some(fs) = self.fs.as_mut() else {
+            return Err(Need::Fail(errno::EBADF));
+        };
         if let Room::Unmap(key) = room {
             let mappers = fs.cache.take_mappers(key);
             if self.drop_mappers(hw, mappers) {
@@ -675,7 +809,7 @@ impl Kernel {
                 self.block(hw, pid);
                 Err(Need::Wait)
             }
-            Room::Wait | Room::Unmap(_) => {
+            Room::Wait | Room::Unmap(_) | Room::Grow => {
                 self.waits.wait(pid, WaitOn::CacheRoom);
                 self.block(hw, pid);
                 Err(Need::Wait)

@@ -230,7 +230,12 @@ impl Kernel {
                     }
                 }
                 r if total == 0 => return r,
-                _ => break,
+                _ => {
+                    // A later buffer had to wait: the call returns what the earlier ones
+                    // got (once the wait is over), and carries nothing into the next.
+                    self.io_carry.remove(&pid);
+                    break;
+                }
             }
         }
         SysResult::Ret(total)

@@ -131,8 +131,12 @@ impl Kernel {
         let frame = match self.cache_page(hw, pid, ino, index, true) {
             Ok(f) => f,
             Err(Need::Wait) => {
-                // Blocked already; the access faults again once the page is cached.
+                // Blocked already; the access faults again once the page is cached (and
+                // no other fault reclaims it meanwhile).
                 self.file_waits.insert((pid, vpn));
+                if let Some(fs) = self.fs.as_mut() {
+                    fs.cache.want(key, pid);
+                }
                 return Some(Outcome::Block);
             }
             Err(Need::Fail(e)) => {
@@ -149,8 +153,11 @@ impl Kernel {
                 }));
             }
         };
+        // Pinned while the scheme maps or copies it: a frame the scheme needs meanwhile (a
+        // page table, the private copy) may come from the cache, but not this page's.
         if let Some(fs) = self.fs.as_mut() {
             fs.cache.touch(key);
+            fs.cache.pin(frame);
         }
         let (mem, mut cx) = self.split(hw);
         let out = if shared {
@@ -158,6 +165,12 @@ impl Kernel {
         } else {
             mem.copy_cached(&mut cx, pid, va, frame, access)
         };
+        if let Some(fs) = self.fs.as_mut() {
+            fs.cache.unpin_all();
+            if out == Outcome::Resume {
+                fs.cache.got(Some(key), pid);
+            }
+        }
         if out == Outcome::Resume {
             let major = self.file_waits.remove(&(pid, vpn));
             let (_, mut cx) = self.split(hw);
