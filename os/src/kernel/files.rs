@@ -398,14 +398,30 @@ impl Kernel {
         // Chunk by chunk (each chunk's pages in memory at once); a chunk that must wait
         // for the disk restarts the call, which goes on from where it was (the bytes done
         // are carried over), so a regular file is never read short.
-        let mut done = self.io_carry.remove(&pid).unwrap_or(0).min(len);
+        self.in_chunks(hw, pid, len, &mut |k, hw, done| {
+            k.read_pages(hw, pid, file, buf + done, len - done, at.map(|p| p + done))
+        })
+    }
+
+    /// Runs `step(done)` (which moves up to one chunk from byte `done` of `total` and says
+    /// how many bytes it moved) until all `total` bytes are moved, the end is reached (0),
+    /// or a step fails. A step that must wait restarts the call, and the bytes done so far
+    /// carry over to the call's next run; a failure after some bytes moved returns them.
+    fn in_chunks(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        total: u64,
+        step: &mut dyn FnMut(&mut Kernel, &mut dyn Hw, u64) -> SysResult,
+    ) -> SysResult {
+        let mut done = self.io_carry.remove(&pid).unwrap_or(0).min(total);
         loop {
-            let r = self.read_pages(hw, pid, file, buf + done, len - done, at.map(|p| p + done));
+            let r = step(self, hw, done);
             self.unpin_cache();
             match r {
                 SysResult::Ret(n) => {
                     done += n;
-                    if n == 0 || done >= len {
+                    if n == 0 || done >= total {
                         return SysResult::Ret(done);
                     }
                 }
@@ -543,31 +559,9 @@ impl Kernel {
         at: Option<u64>,
     ) -> SysResult {
         // Chunk by chunk, as `read_file`: never short for a regular file.
-        let mut done = self
-            .io_carry
-            .remove(&pid)
-            .unwrap_or(0)
-            .min(data.len() as u64);
-        loop {
-            let r = self.write_pages(hw, pid, file, &data[done as usize..], at.map(|p| p + done));
-            self.unpin_cache();
-            match r {
-                SysResult::Ret(n) => {
-                    done += n;
-                    if n == 0 || done >= data.len() as u64 {
-                        return SysResult::Ret(done);
-                    }
-                }
-                SysResult::Restart => {
-                    if done > 0 {
-                        self.io_carry.insert(pid, done);
-                    }
-                    return SysResult::Restart;
-                }
-                other if done == 0 => return other,
-                _ => return SysResult::Ret(done),
-            }
-        }
+        self.in_chunks(hw, pid, data.len() as u64, &mut |k, hw, done| {
+            k.write_pages(hw, pid, file, &data[done as usize..], at.map(|p| p + done))
+        })
     }
 
     /// [`Kernel::write_file`] with the pages it gathers pinned.
