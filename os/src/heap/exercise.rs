@@ -749,7 +749,7 @@ mod tests {
     fn impossible_parameters() {
         let d = HeapConfig::default();
         let g = Generator::default();
-        let err = |r: Result<Exercise, HeapError>| r.err().expect("refused");
+        let err = |r: Result<Exercise, HeapError>| r.expect_err("refused");
         assert_eq!(
             err(Exercise::random(
                 d,
