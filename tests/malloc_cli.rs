@@ -165,3 +165,32 @@ fn snapshot_of_a_full_run() {
     ]);
     insta::assert_snapshot!("worst_sizesort_coalesce", text);
 }
+
+/// The worked example of docs/heap.md is what the command prints.
+#[test]
+fn the_documented_example() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/heap.md"))
+        .expect("docs/heap.md");
+    let block = |command: &str| -> String {
+        let start = doc
+            .find(&format!("$ {command}\n"))
+            .unwrap_or_else(|| panic!("docs/heap.md shows `{command}`"));
+        let rest = &doc[start..];
+        let body = rest.split_once('\n').expect("a line").1;
+        body[..body.find("```").expect("the block ends")].to_string()
+    };
+    let args = ["-H", "4", "-a", "4", "--ops", "+3,-0,+5,-1,+8"];
+    assert_eq!(
+        block("vmlab malloc -H 4 -a 4 --ops +3,-0,+5,-1,+8"),
+        ok(&args)
+    );
+    let shown = block("vmlab malloc -H 4 -a 4 --ops +3,-0,+5,-1,+8 --answers");
+    let shown = shown.strip_prefix("...\n").expect("an elided header");
+    let mut with = args.to_vec();
+    with.push("--answers");
+    let full = ok(&with);
+    assert!(
+        full.ends_with(shown),
+        "docs/heap.md:\n{shown}\nvmlab:\n{full}"
+    );
+}
