@@ -1,5 +1,6 @@
 //! The command line: `vmlab translate SCENARIO.toml [--json]` and
-//! `vmlab disk REQUESTS.toml [--json] [--scheduler NAME] [--compare]`.
+//! `vmlab disk REQUESTS.toml [--json] [--scheduler NAME] [--compare]`, `vmlab malloc`,
+//! and the machine's commands (`run`, `bench`, `config`, `asm`, `disasm`).
 
 use crate::report;
 use crate::scenario::Scenario;
@@ -23,10 +24,11 @@ pub const EXIT_EXPECT: u8 = 1;
 Today it offers `vmlab translate`, which loads a translation mode with its registers \
 (bare, base and bounds, segments, paged segments, or page tables in Sv32/Sv39/Sv48/Sv57, \
 the OSTEP teaching formats, or a format of your own), a physical-memory image and a list \
-of virtual addresses, and shows how the MMU translates each one, step by step; and \
+of virtual addresses, and shows how the MMU translates each one, step by step; \
 `vmlab disk`, which runs a list of requests on a modelled disk and shows where each \
-request's time goes: queueing, seek, rotation and transfer.",
-    after_help = "Examples:\n  vmlab translate programs/translate/sv39.toml\n  vmlab translate programs/translate/ostep-2level.toml --json\n  vmlab -v translate programs/translate/segments.toml\n  vmlab disk programs/disk/ostep.toml\n  vmlab disk programs/disk/schedulers.toml --compare"
+request's time goes: queueing, seek, rotation and transfer; and `vmlab malloc`, the \
+free-list exercise of OSTEP's malloc.py.",
+    after_help = "Examples:\n  vmlab translate programs/translate/sv39.toml\n  vmlab translate programs/translate/ostep-2level.toml --json\n  vmlab -v translate programs/translate/segments.toml\n  vmlab disk programs/disk/ostep.toml\n  vmlab disk programs/disk/schedulers.toml --compare\n  vmlab malloc -n 5 --answers"
 )]
 pub struct Cli {
     /// Log the unit's debug events (TLB misses, walk steps, faults) to stderr; -vv for trace
@@ -93,6 +95,26 @@ requests file (the message names the file, line and column)."
         #[arg(long, conflicts_with = "scheduler")]
         compare: bool,
     },
+    /// The free-list exercise: allocations and frees on a heap, with or without the answers.
+    #[command(
+        long_about = "The free-list exercise of OSTEP's malloc.py: a heap of --size bytes at \
+--base, each allocation taking its size rounded up to --align plus --header-size bytes, a \
+search policy (best, worst or first fit), a free-list order (by address, by size ascending \
+or descending, insert at the front or the back) and optional coalescing. The operations are \
+given with --ops (+SIZE allocates, -N frees the N-th allocation) or generated from --seed \
+(--num-ops, --range, --percent-alloc). For each one vmlab prints what it returned (a \
+pointer or -1, and how many free-list elements the search looked at) and the free list \
+after it; without --answers it prints `?` instead, so the transcript is a question to hand \
+out. For an explicit --ops list the transcript is exactly malloc.py -A's with the same \
+parameters; malloc.py's short flags (-S -b -H -a -p -l -C -A -n -r -P -s -c) work too.\n\n\
+docs/heap.md describes every rule and option, with a worked example.",
+        after_help = "Exit status: 0 when the operations ran (failed allocations and refused \
+frees are answers, not errors); 2 for impossible parameters or an operation list that does \
+not parse.\n\nExamples:\n  vmlab malloc -n 5 -H 4 -a 4\n  \
+vmlab malloc --ops +10,+20,-0,+5 --policy first --list-order insert-front --answers\n  \
+vmlab malloc --seed 3 --coalesce --answers --json"
+    )]
+    Malloc(crate::malloc_cmd::MallocArgs),
     /// Run RISC-V programs: as processes under the modelled kernel, or one on the bare machine.
     #[command(
         long_about = "Run RISC-V programs on one RV64IMAC hart with M, S and U modes, the MMU, \
@@ -307,6 +329,7 @@ pub fn main() -> ExitCode {
             scheduler,
             compare,
         } => crate::disk_cmd::main(&requests, json, scheduler.as_deref(), compare),
+        Command::Malloc(args) => crate::malloc_cmd::main(&args),
         Command::Bench {
             programs,
             sets,

@@ -31,6 +31,8 @@
 //! - [`partition`]: fixed partitions (equal or unequal) with best-fitting placement and
 //!   internal fragmentation.
 //! - [`buddy`]: a binary buddy allocator over physical frames.
+//! - [`heap`]: a free-list heap allocator (best/worst/first fit, five list orders,
+//!   coalescing) in the model of OSTEP's `malloc.py`, and the paper exercise `vmlab malloc`.
 #![warn(missing_docs)]
 
 pub mod asid;
@@ -40,6 +42,7 @@ pub mod contig;
 pub mod exec;
 pub mod frames;
 pub mod fs;
+pub mod heap;
 pub mod hw;
 pub mod image;
 pub mod kernel;
