@@ -388,6 +388,22 @@ fn the_page_cache_and_the_processes_share_memory() {
         .all(|(n, _)| n != "os.page_cache.reclaimed"));
 }
 
+#[test]
+fn the_stack_high_water_mark_shows_deep_recursion() {
+    // recursion.c goes 100000 calls deep, 32 bytes a frame: about 3.2 MB, grown a page per
+    // fault below the stack's 16 KiB start. hello needs no more than the start.
+    let deep = hosted("recursion", &[]);
+    let bytes = stat(&deep, "os.proc.1.stack_bytes");
+    assert!((3_200_000..3_400_000).contains(&bytes), "{bytes}");
+    assert_eq!(bytes % 4096, 0);
+    assert_eq!(
+        stat(&deep, "os.stack_growths"),
+        (bytes - 16384) / 4096,
+        "one growth per page below the start"
+    );
+    assert_eq!(stat(&hosted("hello", &[]), "os.proc.1.stack_bytes"), 16384);
+}
+
 /// A corpus program run to its end with `sets` (and the corpus's stack limit).
 fn hosted(name: &str, sets: &[&str]) -> Hosted {
     let t = statics().find(|t| t.name == name).expect(name);

@@ -1478,6 +1478,13 @@ impl Kernel {
                 &format!("{prefix}.working_set_peak"),
                 self.ref_state(p.pid).map_or(0, |r| r.peak),
             );
+            // The stack's high-water mark: its area only grows (by faults just below it
+            // under demand paging; `os.stack_size` from the start elsewhere).
+            let stack = self.spaces.get(&p.space).and_then(|m| {
+                m.area_of(&AreaKind::Stack)
+                    .map(|i| m.areas[i].end - m.areas[i].start)
+            });
+            f(&format!("{prefix}.stack_bytes"), stack.unwrap_or(0));
         }
     }
 
