@@ -158,14 +158,9 @@ impl PageCache {
         PageCache {
             elastic: true,
             held: 0,
+            frames: max,
             ..PageCache::new(0, 0, page, policy, seed)
         }
-        .with_max(max)
-    }
-
-    fn with_max(mut self, max: u64) -> PageCache {
-        self.frames = max;
-        self
     }
 
     /// Whether the cache shares memory with processes ([`PageCache::shared`]).
@@ -174,7 +169,7 @@ impl PageCache {
     }
 
     /// A frame of memory the cache now holds (after [`Room::Grow`]).
-    pub fn adopt(&mut self, _frame: u64) {
+    pub fn adopt(&mut self) {
         self.held += 1;
         self.stats.peak_frames = self.stats.peak_frames.max(self.held);
     }

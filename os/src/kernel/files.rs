@@ -437,8 +437,9 @@ impl Kernel {
         }
     }
 
-    /// The pages a `read` or `write` gathered may be replaced again.
-    fn unpin_cache(&mut self) {
+    /// The pages a call (or a chunk of a `read` or `write`, or a fault) gathered may be
+    /// replaced again.
+    pub(super) fn unpin_cache(&mut self) {
         if let Some(fs) = self.fs.as_mut() {
             fs.cache.unpin_all();
         }
@@ -515,12 +516,7 @@ impl Kernel {
         let mut frames = Vec::new();
         for index in first..=last {
             match self.cache_page(hw, pid, d.ino, index, true) {
-                Ok(f) => {
-                    frames.push(f);
-                    if let Some(fs) = self.fs.as_mut() {
-                        fs.cache.pin(f);
-                    }
-                }
+                Ok(f) => frames.push(f),
                 Err(need) => return need.into(),
             }
         }
@@ -611,12 +607,7 @@ impl Kernel {
             let whole = pos <= index * page && end >= (index + 1) * page;
             let beyond = index * page >= size;
             match self.cache_page(hw, pid, d.ino, index, !(whole || beyond)) {
-                Ok(f) => {
-                    frames.push(f);
-                    if let Some(fs) = self.fs.as_mut() {
-                        fs.cache.pin(f);
-                    }
-                }
+                Ok(f) => frames.push(f),
                 Err(need) => return need.into(),
             }
         }
@@ -652,8 +643,10 @@ impl Kernel {
         SysResult::Ret(n)
     }
 
-    /// Page `index` of file `ino` in the cache: its frame, or (the process blocked while it
-    /// is read, or while a frame is written back to make room) `Need::Wait`. With `need_old`
+    /// Page `index` of file `ino` in the cache: its frame, pinned until the kernel entry
+    /// (or the chunk of a `read` or `write`) ends, so that no frame the same work needs is
+    /// taken from it; or (the process blocked while it is read, or while a frame is
+    /// written back to make room) `Need::Wait`. With `need_old`
     /// false the page's old content does not matter (a whole-page write, or past the end):
     /// a new page is zeros.
     pub(super) fn cache_page(
@@ -676,6 +669,7 @@ impl Kernel {
             }
             fs.cache.stats.hits += 1;
             fs.cache.touch(key);
+            fs.cache.pin(p.frame);
             return Ok(p.frame);
         }
         // A host file's content goes onto the disk the first time it is needed.
@@ -744,6 +738,7 @@ impl Kernel {
                 self.sv.charge(hw, c);
                 if let Some(fs) = self.fs.as_mut() {
                     fs.cache.insert(key, frame, PageState::Ready, false);
+                    fs.cache.pin(frame);
                 }
                 Ok(frame)
             }
@@ -771,7 +766,8 @@ impl Kernel {
             };
             match lent {
                 Some(f) => {
-                    fs.cache.adopt(f);
+                    fs.cache.adopt();
+                    fs.cache.pin(f);
                     return Ok(f);
                 }
                 // Nothing at all to read a file page into: the call fails as Linux's

@@ -153,20 +153,16 @@ impl Kernel {
                 }));
             }
         };
-        // Pinned while the scheme maps or copies it: a frame the scheme needs meanwhile (a
-        // page table, the private copy) may come from the cache, but not this page's.
-        if let Some(fs) = self.fs.as_mut() {
-            fs.cache.touch(key);
-            fs.cache.pin(frame);
-        }
+        // (cache_page pinned it: a frame the scheme needs while it maps or copies the page,
+        // a page table or the private copy, may come from the cache, but not this page's.)
         let (mem, mut cx) = self.split(hw);
         let out = if shared {
             mem.map_cached(&mut cx, pid, va, frame, store)
         } else {
             mem.copy_cached(&mut cx, pid, va, frame, access)
         };
+        self.unpin_cache();
         if let Some(fs) = self.fs.as_mut() {
-            fs.cache.unpin_all();
             if out == Outcome::Resume {
                 fs.cache.got(Some(key), pid);
             }

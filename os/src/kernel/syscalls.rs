@@ -198,7 +198,12 @@ impl Kernel {
         let (n, a) = (r[17], [r[10], r[11], r[12], r[13], r[14], r[15]]);
         let call = lookup(n);
         let result = match call {
-            Some(call) => (call.handler)(self, hw, pid, a),
+            Some(call) => {
+                let r = (call.handler)(self, hw, pid, a);
+                // Cached pages the call gathered may be replaced again.
+                self.unpin_cache();
+                r
+            }
             None => {
                 self.sv.stats.unknown_syscalls += 1;
                 *self.unserved.entry(n).or_default() += 1;
