@@ -622,3 +622,25 @@ fn the_command_line_passes_arguments_environment_mounts_and_standard_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/dir"));
 }
+
+/// The kernel counts references to a process's few most recent pages in a batch when only
+/// the working set follows them; exact LRU takes every reference one by one. The reference
+/// string of a process does not depend on the policy, so each process's working-set peak
+/// must be the same either way, for windows small and large.
+#[test]
+fn batched_references_give_the_working_set_of_one_by_one() {
+    for name in ["sort", "malloc_ds"] {
+        for window in ["3", "40", "10000"] {
+            let peak = |policy: &str| {
+                let ws = format!("os.working_set_window={window}");
+                let pol = format!("os.policy={policy}");
+                let h = hosted(name, &[&ws, &pol]);
+                let pid = h.kernel.processes()[0].pid;
+                stat(&h, &format!("os.proc.{pid}.working_set_peak"))
+            };
+            let (batched, exact) = (peak("fifo"), peak("lru"));
+            assert!(batched > 0, "{name}, window {window}");
+            assert_eq!(batched, exact, "{name}, window {window}");
+        }
+    }
+}

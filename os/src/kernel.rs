@@ -29,7 +29,7 @@ use crate::scheme::{Cx, Layout, Scheme};
 use crate::seg::Segments;
 use crate::services::{DiskDriver, Event, KernelStats, Record, Services};
 use crate::wait::WaitQueues;
-use crate::workingset::WorkingSet;
+use crate::workingset::{WorkingSet, NOT_IN_BATCH, RECENT};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use vmlab_cpu::csr::addr as csr;
@@ -125,6 +125,30 @@ const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
 
 /// A process's page references as the kernel follows them.
+/// A batch of references to the pages a working set lists as its most recent (all in the
+/// set): for each, the index within the batch of its latest reference.
+/// The process is the running one: the batch ends when it is switched out.
+#[derive(Clone, Debug)]
+struct Hot {
+    pid: Pid,
+    /// The pages ([`NO_PAGE`] where none, and all when references are not batched).
+    pages: [u64; RECENT],
+    last: [u64; RECENT],
+    n: u64,
+}
+
+impl Hot {
+    const EMPTY: Hot = Hot {
+        pid: 0,
+        pages: [NO_PAGE; RECENT],
+        last: [NOT_IN_BATCH; RECENT],
+        n: 0,
+    };
+}
+
+/// No page: page numbers are addresses shifted right, never this large.
+const NO_PAGE: u64 = u64::MAX;
+
 struct RefState {
     /// The page it referenced last (repeats are collapsed).
     last: Option<u64>,
@@ -188,6 +212,8 @@ pub struct Kernel {
     /// The page size's bits, for a scheme with pages (a page reference is `va >> shift`;
     /// kept here because the hosted loop reports every reference).
     page_shift: Option<u32>,
+    /// `page_shift` for [`Kernel::reference`] (0 without pages: nothing is then referenced).
+    ref_shift: u32,
     disk: DiskDriver<Tag>,
     sv: Services,
     finish: Option<Finish>,
@@ -197,9 +223,15 @@ pub struct Kernel {
     /// Clock time when the current kernel entry began.
     entered: u64,
     idle_in_entry: u64,
-    /// The last page referenced and by whom (the common case of a reference: the same page
-    /// as the one before, answered without a map lookup).
-    last_fast: Option<(Pid, u64)>,
+    /// The last page the running process referenced ([`NO_PAGE`] when none since it was
+    /// switched in): the common case of a reference, the same page as the one before, is
+    /// answered with one compare.
+    last_fast: u64,
+    /// References to the running process's most recent pages, counted here in a batch and
+    /// given to its working set later ([`Kernel::settle_references`]) when nothing but the
+    /// working set follows references: a loop moves among its code page and a few data
+    /// pages, and each move is a reference.
+    hot: Hot,
     /// The scheme's policy follows references ([`Scheme::wants_references`]: exact LRU,
     /// OPT), so each page reference goes to it too.
     scheme_refs: bool,
@@ -379,6 +411,7 @@ impl Kernel {
             spaces: Spaces::new(),
             file_tables: FileTables::new(),
             page_shift: mem.page_size().map(u64::trailing_zeros),
+            ref_shift: mem.page_size().map_or(0, u64::trailing_zeros),
             divider: dev.timer_divider.max(1),
             clint,
             cfg,
@@ -393,7 +426,8 @@ impl Kernel {
             idle_in_entry: 0,
             recording: None,
             refs: Vec::new(),
-            last_fast: None,
+            last_fast: NO_PAGE,
+            hot: Hot::EMPTY,
             scheme_refs: false,
 
             timeline: Vec::new(),
@@ -743,21 +777,55 @@ impl Kernel {
     /// The running process referenced `va` (an instruction fetch or a data access).
     #[inline]
     pub fn reference(&mut self, va: u64) {
-        let Some(pid) = self.current else { return };
-        let Some(shift) = self.page_shift else {
-            return;
-        };
-        let vpn = va >> shift;
-        if self.last_fast == Some((pid, vpn)) {
+        let vpn = va >> self.ref_shift;
+        if vpn == self.last_fast {
             return;
         }
-        self.reference_page(pid, vpn, va);
+        let h = &mut self.hot;
+        if let Some(j) = h.pages.iter().position(|&p| p == vpn) {
+            h.last[j] = h.n;
+            h.n += 1;
+            self.last_fast = vpn;
+            return;
+        }
+        self.reference_page(va);
+    }
+
+    /// Gives the working set the batch of references to its recent pages (it then holds
+    /// every reference made), and starts a new batch.
+    fn settle_references(&mut self) {
+        let h = &mut self.hot;
+        if h.n == 0 {
+            return;
+        }
+        if let Some(Some(r)) = self.refs.get_mut(h.pid as usize) {
+            // References among pages of the set add none to it, so the size cannot pass
+            // what it was when the batch began, and the peak stands.
+            r.ws.batch(&h.last, h.n);
+            r.last = Some(r.ws.recent()[0]);
+            h.pages = r.ws.recent();
+        }
+        h.n = 0;
+        h.last = [NOT_IN_BATCH; RECENT];
+    }
+
+    /// The running process changes (switched in or out): its batch of references ends.
+    fn switch_references(&mut self) {
+        self.settle_references();
+        self.hot = Hot::EMPTY;
+        self.last_fast = NO_PAGE;
     }
 
     /// [`Kernel::reference`] of a page other than the last one referenced.
     #[inline(never)]
-    fn reference_page(&mut self, pid: Pid, vpn: u64, va: u64) {
-        self.last_fast = Some((pid, vpn));
+    fn reference_page(&mut self, va: u64) {
+        let (Some(pid), Some(shift)) = (self.current, self.page_shift) else {
+            return;
+        };
+        let vpn = va >> shift;
+        self.settle_references();
+        self.last_fast = vpn;
+        let batch = !self.scheme_refs && self.recording.is_none();
         let i = pid as usize;
         let r = match self.refs.get_mut(i) {
             Some(Some(r)) => r,
@@ -773,11 +841,25 @@ impl Kernel {
                 })
             }
         };
-        if r.last == Some(vpn) {
+        let repeat = r.last == Some(vpn);
+        if !repeat {
+            r.last = Some(vpn);
+            r.ws.reference(vpn);
+        }
+        // The next references to the set's most recent pages wait in a batch.
+        self.hot = if batch && r.ws.window() > 0 {
+            Hot {
+                pid,
+                pages: r.ws.recent(),
+                last: [NOT_IN_BATCH; RECENT],
+                n: 0,
+            }
+        } else {
+            Hot::EMPTY
+        };
+        if repeat {
             return;
         }
-        r.last = Some(vpn);
-        r.ws.reference(vpn);
         let size = r.ws.size() as u64;
         if size > r.peak {
             r.peak = size;
@@ -1138,6 +1220,7 @@ impl Kernel {
     fn switch_out(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
         if self.current == Some(pid) {
             self.save_fp(hw, pid);
+            self.switch_references();
         }
         if let Some(pi) = self.index(pid) {
             let p = &mut self.procs[pi];
@@ -1386,6 +1469,7 @@ impl Kernel {
         let Some(pi) = self.index(pid) else {
             return false;
         };
+        self.switch_references();
         let p = &mut self.procs[pi];
         p.state = State::Running;
         p.since = hw.now();
@@ -1495,6 +1579,7 @@ impl Kernel {
         if every == 0 || (!last && hw.retired() < self.next_sample) {
             return;
         }
+        self.settle_references();
         self.next_sample = (hw.retired() / every + 1) * every;
         let st = &self.sv.stats;
         let live = |p: &&Process| !p.state.ended();

@@ -35,7 +35,10 @@ use std::collections::BinaryHeap;
 use crate::replace::{KeyMap, PageKey};
 
 /// How many recently referenced pages are checked before the map.
-const RECENT: usize = 4;
+pub const RECENT: usize = 4;
+
+/// In [`WorkingSet::batch`]: the page was not referenced in the batch.
+pub const NOT_IN_BATCH: u64 = u64::MAX;
 
 /// An unused entry of the recent pages (no page number is this large: page numbers are
 /// addresses shifted right by the page size's bits).
@@ -102,18 +105,63 @@ impl WorkingSet {
         }
     }
 
+    /// The most recently referenced pages, most recent first ([`PageKey::MAX`] where there
+    /// is none): all are in the set.
+    pub fn recent(&self) -> [PageKey; RECENT] {
+        self.recent.map(|r| r.0)
+    }
+
+    /// Records `n` more references, each to one of the pages [`WorkingSet::recent`] gave
+    /// (with no reference in between): `last[j]` is the index within the `n` of the latest
+    /// reference to its page `j`, or [`NOT_IN_BATCH`]. The set after is exactly what `n`
+    /// calls of [`WorkingSet::reference`] would leave. No page joins the set on the way
+    /// (the pages are in it when the batch begins), so the size cannot pass its value then.
+    pub fn batch(&mut self, last: &[u64; RECENT], n: u64) {
+        if n == 0 {
+            return;
+        }
+        let base = self.references;
+        self.references += n;
+        if self.window == 0 {
+            return;
+        }
+        for (r, &l) in self.recent.iter().zip(last) {
+            if l != NOT_IN_BATCH && r.0 != PageKey::MAX {
+                debug_assert!(l < n);
+                self.slots[r.1].1 = base + l;
+            }
+        }
+        // Most recent first again: the pages referenced in the batch by their latest
+        // reference, then the others in their order.
+        let mut order = [0, 1, 2, 3];
+        order.sort_by_key(|&j| {
+            std::cmp::Reverse(if last[j] == NOT_IN_BATCH {
+                0
+            } else {
+                last[j] + 1
+            })
+        });
+        self.recent = order.map(|j| self.recent[j]);
+        let now = self.references - 1;
+        if now >= self.next_expiry {
+            self.expire(now);
+        }
+    }
+
     /// Registrations that fell out of the window at `now`: their pages go or register
     /// again.
     fn expire(&mut self, now: u64) {
-        while let Some(&Reverse((time, slot))) = self.heap.peek() {
+        while let Some(mut top) = self.heap.peek_mut() {
+            let Reverse((time, slot)) = *top;
             if now - time < self.window {
                 break;
             }
-            self.heap.pop();
             let (p, last) = self.slots[slot];
             if now - last < self.window {
-                self.heap.push(Reverse((last, slot)));
+                // Registers again in place: one sift instead of a pop and a push.
+                *top = Reverse((last, slot));
             } else {
+                std::collections::binary_heap::PeekMut::pop(top);
                 self.index.remove(&p);
                 self.free.push(slot);
                 for r in &mut self.recent {
@@ -263,6 +311,60 @@ mod tests {
                 // Memory stays proportional to the set, not the window.
                 assert_eq!(ws.heap.len(), ws.size());
                 assert!(ws.slots.len() <= pages as usize);
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_is_the_same_as_one_by_one() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..800 {
+            let window = next(40);
+            let pages = 1 + next(30);
+            let mut one = WorkingSet::new(window);
+            let mut batched = WorkingSet::new(window);
+            let mut last: Option<PageKey> = None;
+            for _ in 0..next(12) {
+                // A stretch of references anywhere, then a batch among the recent pages.
+                for _ in 0..next(20) {
+                    let p = next(pages);
+                    if last == Some(p) {
+                        continue;
+                    }
+                    one.reference(p);
+                    batched.reference(p);
+                    last = Some(p);
+                }
+                let recent = batched.recent();
+                let live: Vec<usize> = (0..RECENT).filter(|&j| recent[j] != PageKey::MAX).collect();
+                if live.is_empty() {
+                    continue;
+                }
+                let mut marks = [NOT_IN_BATCH; RECENT];
+                let mut n = 0;
+                for _ in 0..next(3 * window + 3) {
+                    let j = live[next(live.len() as u64) as usize];
+                    if last == Some(recent[j]) {
+                        continue;
+                    }
+                    one.reference(recent[j]);
+                    marks[j] = n;
+                    n += 1;
+                    last = Some(recent[j]);
+                }
+                batched.batch(&marks, n);
+                assert_eq!(one.references(), batched.references());
+                assert_eq!(one.size(), batched.size(), "window {window}, n {n}");
+                for p in 0..pages {
+                    assert_eq!(one.contains(p), batched.contains(p), "page {p}");
+                }
+                assert_eq!(one.recent(), batched.recent());
             }
         }
     }
