@@ -644,3 +644,29 @@ fn batched_references_give_the_working_set_of_one_by_one() {
         }
     }
 }
+
+/// A write-back that fails on every try is reported as Linux reports it: the page is clean
+/// (so nothing retries it for ever), a kernel message names the file, and the next `msync`
+/// of the file fails with EIO, once. Before, `msync` retried the write without end.
+#[test]
+fn a_failed_write_back_makes_msync_fail_once_and_never_hangs() {
+    let mut h = hosted(
+        "mmap_file",
+        &[
+            "memory.diskctl.disk.fault_rate=1",
+            "memory.diskctl.disk.fault_kinds=write",
+            "os.disk_retries=2",
+        ],
+    );
+    let out = String::from_utf8_lossy(&h.machine.take_output()).into_owned();
+    assert!(out.contains("msync: -1\n"), "{out}");
+    // Everything else the program checks still holds: the pages stay in memory.
+    assert!(out.contains("reopened: 0x5a 0x66 0xa5"), "{out}");
+    assert!(stat(&h, "os.lost_writes") > 0);
+    let m = h.kernel.messages();
+    assert!(
+        m.iter()
+            .any(|m| m.contains("could not be written back") && m.contains("EIO")),
+        "{m:?}"
+    );
+}

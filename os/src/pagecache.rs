@@ -23,7 +23,7 @@
 use crate::fs::Ino;
 use crate::process::Pid;
 use crate::replace::{NoBits, Policy, Replacer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A file page: the file's inode and the page's index in it.
 pub type Key = (Ino, u64);
@@ -118,6 +118,9 @@ pub struct PageCache {
     /// reclaims frames passes them over, or two faults of one instruction could take each
     /// other's frame for ever.
     wanted: BTreeMap<Key, Pid>,
+    /// Files a write-back failed for since the last [`PageCache::take_error`] (Linux's
+    /// `AS_EIO`: the next `fsync` or `msync` of the file reports it, once).
+    errors: BTreeSet<Ino>,
 }
 
 /// The frames a shared cache keeps once it has them: a fault never reclaims the last
@@ -148,6 +151,7 @@ impl PageCache {
             held: count,
             pinned: Vec::new(),
             wanted: BTreeMap::new(),
+            errors: BTreeSet::new(),
         }
     }
 
@@ -450,19 +454,26 @@ impl PageCache {
     /// The write-back from `frame` finished (`ok`: on the disk; else the page is dirty
     /// again, so that a later write-back tries once more).
     pub fn write_done(&mut self, frame: u64, ok: bool) {
-        if let Some(_key) = self.leaving.remove(&frame) {
+        if let Some(key) = self.leaving.remove(&frame) {
+            if !ok {
+                self.errors.insert(key.0);
+            }
             self.free.push(frame);
             return;
         }
         let Some(&key) = self.by_frame.get(&frame) else {
             return;
         };
+        if !ok {
+            // As Linux does: the page is clean all the same (retrying a write that failed
+            // after the driver's retries could go on for ever), and the file carries the
+            // error until an fsync or msync reports it. The page's changes are lost when it
+            // leaves memory.
+            self.errors.insert(key.0);
+        }
         let mapped = self.maps.contains_key(&key);
         if let Some(p) = self.pages.get_mut(&key) {
             p.state = PageState::Ready;
-            if !ok {
-                p.dirty = true;
-            }
             if p.reclaim && !p.dirty && !mapped {
                 // The victim is clean now: it goes, and its frame is free for the waiter.
                 self.drop_page(key);
@@ -481,6 +492,11 @@ impl PageCache {
             .filter(|(k, p)| p.dirty && p.state == PageState::Ready && ino.is_none_or(|i| k.0 == i))
             .map(|(&k, p)| (k, p.frame))
             .collect()
+    }
+
+    /// Whether a write-back of `ino` failed since the last call (which then forgets it).
+    pub fn take_error(&mut self, ino: Ino) -> bool {
+        self.errors.remove(&ino)
     }
 
     /// Whether any page of `ino` is being written back.
@@ -599,16 +615,28 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_write_back_leaves_the_page_dirty() {
+    fn a_failed_write_back_leaves_the_page_clean_and_the_file_with_an_error() {
         let mut c = cache(1);
         assert_eq!(c.frame_for(), Room::Frame(0x1000_0000));
         c.insert((3, 0), 0x1000_0000, PageState::Ready, true);
         c.write_started((3, 0));
         assert!(!c.get((3, 0)).unwrap().dirty);
         c.write_done(0x1000_0000, false);
-        assert!(c.get((3, 0)).unwrap().dirty);
-        assert_eq!(c.dirty_pages(Some(3)).len(), 1);
-        assert_eq!(c.dirty_pages(Some(4)).len(), 0);
+        // Not retried (a disk that always fails would keep an fsync waiting for ever).
+        assert!(!c.get((3, 0)).unwrap().dirty);
+        assert_eq!(c.dirty_pages(Some(3)).len(), 0);
+        // The error is the file's, reported once.
+        assert!(!c.take_error(4));
+        assert!(c.take_error(3));
+        assert!(!c.take_error(3));
+        // A page evicted during its failed write leaves the error too.
+        c.drop_from(3, 0);
+        assert_eq!(c.frame_for(), Room::Frame(0x1000_0000));
+        c.insert((5, 0), 0x1000_0000, PageState::Ready, true);
+        c.write_started((5, 0));
+        assert!(c.drop_from(5, 0).is_empty());
+        c.write_done(0x1000_0000, false);
+        assert!(c.take_error(5));
     }
 
     #[test]

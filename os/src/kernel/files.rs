@@ -876,8 +876,13 @@ impl Kernel {
             if write {
                 fs.cache.write_done(frame, ok);
                 if !ok {
+                    let path = fs.vfs.path_of(ino).map_or_else(
+                        |_| format!("inode {ino}"),
+                        |p| String::from_utf8_lossy(&p).into_owned(),
+                    );
+                    self.sv.stats.lost_writes += 1;
                     self.sv.messages.push(format!(
-                        "a page of a file (inode {ino}, page {index}) could not be written back; it stays dirty in memory"
+                        "page {index} of file {path} could not be written back (a write error on every try): the page is clean in memory, its changes are lost when it leaves, and the next fsync or msync of the file fails with EIO"
                     ));
                 }
             } else if fs.cache.get((ino, index)).is_some_and(|p| p.frame == frame) {
@@ -904,13 +909,18 @@ impl Kernel {
         let Some(ino) = self.desc(file).map(|d| d.ino) else {
             return SysResult::Err(errno::EINVAL);
         };
+        // A write-back of the file that failed since the last report (this call's own,
+        // when it runs again after its wait) is reported once.
+        if self.fs.as_mut().is_some_and(|f| f.cache.take_error(ino)) {
+            return SysResult::Err(errno::EIO);
+        }
         self.flush_cache(hw, pid, Some(ino));
         let writing = self.fs.as_ref().is_some_and(|f| f.cache.writing(ino));
         if !writing {
             return SysResult::Ret(0);
         }
         // It waits for the writes; when they are done it runs the call again, which finds
-        // nothing left to write (a failed write made the page dirty again: it tries again).
+        // nothing left to write, or the error.
         self.waits.wait(pid, WaitOn::FileSync { ino });
         self.block(hw, pid);
         SysResult::Restart

@@ -23,7 +23,7 @@
 //! address space maps it, even after its last descriptor is closed and its name removed.
 
 use super::files::{o, Need};
-use super::{errno, Kernel};
+use super::{errno, Kernel, SysResult};
 use crate::fs::{Device, Kind};
 use crate::hw::Hw;
 use crate::paging::Outcome;
@@ -259,9 +259,16 @@ impl Kernel {
     }
 
     /// `msync` of `[start, end)` of `pid`: the dirty cached pages its shared mappings of
-    /// guest files map there go back to their files. True if the process must wait (it
-    /// is blocked on the first file still being written).
-    pub(super) fn sync_mapped(&mut self, hw: &mut dyn Hw, pid: Pid, start: u64, end: u64) -> bool {
+    /// guest files map there go back to their files. `Some(Restart)` if the process must
+    /// wait (it is blocked on the first file still being written), `Some(-EIO)` if a
+    /// write-back of one of the files failed since the last report, `None` when done.
+    pub(super) fn sync_mapped(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        start: u64,
+        end: u64,
+    ) -> Option<SysResult> {
         let inos: Vec<u64> = self
             .address_space(pid)
             .map(|m| m.areas.as_slice())
@@ -275,6 +282,17 @@ impl Kernel {
                 _ => None,
             })
             .collect();
+        // A write-back that failed since the last report (this call's own, when it runs
+        // again after its wait) is reported once per file.
+        let mut failed = false;
+        if let Some(fs) = self.fs.as_mut() {
+            for &ino in &inos {
+                failed |= fs.cache.take_error(ino);
+            }
+        }
+        if failed {
+            return Some(SysResult::Err(errno::EIO));
+        }
         for &ino in &inos {
             self.flush_cache(hw, pid, Some(ino));
         }
@@ -285,9 +303,9 @@ impl Kernel {
             Some(&ino) => {
                 self.waits.wait(pid, WaitOn::FileSync { ino });
                 self.block(hw, pid);
-                true
+                Some(SysResult::Restart)
             }
-            None => false,
+            None => None,
         }
     }
 }

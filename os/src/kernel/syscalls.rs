@@ -438,9 +438,10 @@ impl Kernel {
             return SysResult::Err(errno::EINVAL);
         }
         let end = addr.saturating_add(len);
-        if self.sync_mapped(hw, pid, addr, end) {
-            // It waits for a guest file's write-backs, then runs the call again.
-            return SysResult::Restart;
+        if let Some(r) = self.sync_mapped(hw, pid, addr, end) {
+            // It waits for a guest file's write-backs, then runs the call again; or one
+            // failed.
+            return r;
         }
         let (mem, mut cx) = self.split(hw);
         let n = mem.sync(&mut cx, pid, addr, end, false, true);
