@@ -157,8 +157,9 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         /// to FILE as JSON lines with the cycle each happened at (hosted runs).
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
-        /// Put the host file PATH on the modelled disk as NAME, for processes to open and
-        /// mmap (repeatable; the host file itself is never changed).
+        /// Copy the host file PATH into the guest file system as /NAME (a writable file on
+        /// the modelled disk, read and mapped through the page cache; repeatable; the host
+        /// file itself is never changed).
         #[arg(long = "file", value_name = "NAME=PATH")]
         files: Vec<String>,
         /// A machine configuration file (TOML; docs/config.md lists every key).

@@ -118,8 +118,8 @@ impl Hosted {
         Hosted::with_files(cfg, programs, Vec::new(), trace)
     }
 
-    /// [`Hosted::with_trace`] with a file set (`--file NAME=PATH`): each `(name, bytes)` is
-    /// put on the disk for processes to open and map.
+    /// [`Hosted::with_trace`] with the files of `--file NAME=PATH`: each `(name, bytes)` is
+    /// the file `/NAME` of the guest file system.
     pub fn with_files(
         cfg: MachineConfig,
         programs: &[(String, Elf)],
@@ -167,6 +167,16 @@ impl Hosted {
         }
         if let Some(dir) = &setup.sysroot {
             crate::sysroot::check_dir(dir)?;
+        }
+        let root_mount = setup.sysroot.is_some()
+            || setup
+                .mounts
+                .iter()
+                .any(|m| m.1.trim_end_matches('/').is_empty());
+        if let (Some((name, _)), true) = (files.first(), root_mount) {
+            return Err(format!(
+                "--file {name}: the file would be /{name}, in the root directory that a mount on / (--sysroot or --mount HOST:/) replaces; put the file in a mounted folder instead (--mount HOST:GUEST)"
+            ));
         }
         // Where position-independent programs and interpreters go (vmlab_os::image).
         let paged = matches!(
@@ -262,7 +272,8 @@ impl Hosted {
         Hosted::new_opt_with_files(cfg, programs, Vec::new(), trace)
     }
 
-    /// [`Hosted::new_opt_with_trace`] with a file set (both passes see the same files).
+    /// [`Hosted::new_opt_with_trace`] with the files of `--file` (both passes see the same
+    /// files).
     pub fn new_opt_with_files(
         cfg: MachineConfig,
         programs: &[(String, Elf)],
@@ -388,15 +399,16 @@ impl Hosted {
         self.end.as_ref()
     }
 
-    /// The bytes of file `name` of the file set as they are on the modelled disk now (what
-    /// the processes' `msync`, `munmap` and evictions wrote back), or `None`.
-    pub fn file_contents(&mut self, name: &str) -> Option<Vec<u8>> {
-        let (first, len) = self.kernel.file_extent(name)?;
-        let block = vmlab_os::Hw::devices(&self.machine).block_size.max(1);
-        let mut buf = vec![0u8; len.next_multiple_of(block) as usize];
-        vmlab_os::Hw::disk_peek(&mut self.machine, first, &mut buf).ok()?;
-        buf.truncate(len as usize);
-        Some(buf)
+    /// The bytes of guest file `path` (from `/`) as a process reading it now would see
+    /// them (the page cache's pages, else the disk's), or `None` if it is no regular file.
+    pub fn file_contents(&mut self, path: &str) -> Option<Vec<u8>> {
+        self.kernel.file_bytes(&mut self.machine, path, true)
+    }
+
+    /// The bytes of guest file `path` as they are on the modelled disk now: what the
+    /// write-backs (`fsync`, `msync`, evictions, shutdown) reached.
+    pub fn file_on_disk(&mut self, path: &str) -> Option<Vec<u8>> {
+        self.kernel.file_bytes(&mut self.machine, path, false)
     }
 
     /// Applies the writable mounts' changes to the host (call once, when the run has

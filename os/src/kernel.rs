@@ -247,8 +247,6 @@ pub struct Kernel {
     /// count when the streak began.
     fault_streak: u32,
     fault_mark: u64,
-    /// The file set (`--file NAME=PATH`): names and sizes, in order.
-    files: Vec<(String, u64)>,
     /// The hart's single-letter extensions, for `AT_HWCAP`.
     hwcap: u64,
     /// The clock's rate (cycles per second of modelled time).
@@ -291,8 +289,8 @@ impl Kernel {
         Kernel::boot_with_files(cfg, hw, images, format, Vec::new())
     }
 
-    /// [`Kernel::boot`] with a file set: each `(name, bytes)` is written onto the disk,
-    /// where processes open it by name and map it.
+    /// [`Kernel::boot`] with the files of `--file NAME=PATH`: each `(name, bytes)` becomes
+    /// the file `/NAME` of the guest file system ([`crate::fs::Vfs::add_file`]).
     pub fn boot_with_files(
         cfg: OsConfig,
         hw: &mut dyn Hw,
@@ -434,7 +432,6 @@ impl Kernel {
             next_sample: 0,
             fault_streak: 0,
             fault_mark: 0,
-            files: Vec::new(),
             hwcap: crate::exec::hwcap_from_misa(hw.read_csr(csr::MISA)),
             clock_hz: dev.clock_hz.max(1),
             user_bytes: frames * page,
@@ -458,10 +455,6 @@ impl Kernel {
         if k.disk.present() {
             for p in &k.procs {
                 k.mem.place_image(hw, &k.disk, p.pid, &p.image)?;
-            }
-            for (name, data) in &files {
-                k.mem.place_file(hw, &k.disk, name, data)?;
-                k.files.push((name.clone(), data.len() as u64));
             }
             // The file system's region of the disk, then the swap area on the rest.
             let bs = k.disk.block_size;
@@ -490,7 +483,26 @@ impl Kernel {
                     k.fs = Some(fs);
                 }
             }
+            // The files of `--file NAME=PATH`, in the root directory of the file system.
+            for (name, data) in &files {
+                let Some(fs) = k.fs.as_mut() else {
+                    return Err(format!(
+                        "--file {name}: the guest file system needs a disk whose blocks fit whole pages"
+                    ));
+                };
+                for (block, bytes) in fs
+                    .vfs
+                    .add_file(name, data)
+                    .map_err(|e| format!("--file {name}: {e}"))?
+                {
+                    hw.disk_preload(block, &bytes)?;
+                }
+            }
             k.mem.layout_swap(&k.disk);
+        } else if let Some((name, _)) = files.first() {
+            return Err(format!(
+                "--file {name}: files live on the modelled disk; enable memory.diskctl"
+            ));
         } else if k
             .procs
             .iter()
@@ -500,13 +512,6 @@ impl Kernel {
         }
         k.scheme_refs = k.mem.wants_references();
         Ok(k)
-    }
-
-    /// Where file `name` of the file set lies on the disk: its first block and its length
-    /// in bytes (the paging schemes place the file set; the others do not map files).
-    pub fn file_extent(&self, name: &str) -> Option<(u64, u64)> {
-        let i = self.files.iter().position(|(n, _)| n == name)?;
-        Some((self.mem.file_first_block(i)?, self.files[i].1))
     }
 
     /// Turns the trace of kernel events on (drain it with [`Kernel::take_trace`]).

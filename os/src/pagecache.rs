@@ -451,8 +451,8 @@ impl PageCache {
         }
     }
 
-    /// The write-back from `frame` finished (`ok`: on the disk; else the page is dirty
-    /// again, so that a later write-back tries once more).
+    /// The write-back from `frame` finished (`ok`: on the disk; else the page stays clean
+    /// and its file has an error for [`PageCache::take_error`]).
     pub fn write_done(&mut self, frame: u64, ok: bool) {
         if let Some(key) = self.leaving.remove(&frame) {
             if !ok {

@@ -56,19 +56,6 @@ pub enum Tag {
         /// The swap slot it goes to (none: a shared file page goes back to its file).
         slot: Option<u64>,
     },
-    /// A dirty page of a shared file mapping written back to its file (`msync`, `munmap`,
-    /// exit). The frame keeps its bytes until the write completes (the frame table holds
-    /// back any reuse).
-    FileSync {
-        /// The owner.
-        pid: Pid,
-        /// The page written.
-        vpn: u64,
-        /// The frame written.
-        frame: u64,
-        /// The owner waits for it (`msync`).
-        wait: bool,
-    },
     /// A segmentation scheme's transfer.
     Seg(crate::seg::SegTag),
     /// A page of the page cache read from or written to its file's blocks.
@@ -327,8 +314,6 @@ pub struct Paging {
     stats: PagingStats,
     /// OPT's future, in the second pass.
     future: Option<OptFuture>,
-    /// The files of `--file`, on the disk: first block and block count.
-    files: Vec<(u64, u64)>,
 }
 
 /// The A and D bits of resident frames, read from (and A cleared in) the PTE that maps
@@ -468,7 +453,6 @@ impl Paging {
                 ..PagingStats::default()
             },
             future: None,
-            files: Vec::new(),
         })
     }
 
@@ -522,151 +506,6 @@ impl Paging {
             self.next_block += self.blocks_per_page;
         }
         Ok(())
-    }
-
-    /// Writes a file of the file set onto the disk (at boot, after the images, before the
-    /// swap area), page-aligned; returns its index.
-    pub fn place_file(
-        &mut self,
-        hw: &mut dyn Hw,
-        disk: &DiskDriver<Tag>,
-        name: &str,
-        data: &[u8],
-    ) -> Result<usize, String> {
-        if disk.block_size == 0 || !self.page.is_multiple_of(disk.block_size) {
-            return Err(format!(
-                "--file {name}: the disk's blocks do not fit whole pages"
-            ));
-        }
-        self.blocks_per_page = self.page / disk.block_size;
-        let mut bytes = data.to_vec();
-        bytes.resize((data.len() as u64).next_multiple_of(self.page) as usize, 0);
-        let count = bytes.len() as u64 / disk.block_size;
-        if self.next_block + count > disk.blocks {
-            return Err(format!(
-                "--file {name}: the disk ({} blocks of {} bytes) is too small for it and the programs; enlarge memory.diskctl.disk",
-                disk.blocks, disk.block_size
-            ));
-        }
-        if count > 0 {
-            hw.disk_preload(self.next_block, &bytes)?;
-        }
-        self.files.push((self.next_block, count));
-        self.next_block += count;
-        Ok(self.files.len() - 1)
-    }
-
-    /// The first disk block of file `index` of the file set.
-    pub fn file_first_block(&self, index: usize) -> Option<u64> {
-        self.files.get(index).map(|f| f.0)
-    }
-
-    /// Where page `vpn` of `pid` lives in a mapped file: its first block and whether the
-    /// mapping is shared. `None` outside file mappings, and past the file's end (zeros).
-    fn file_block(&self, mm: Option<&AddressSpace>, vpn: u64) -> Option<(u64, bool)> {
-        let va = vpn << self.page_bits;
-        let a = mm?.area(va)?;
-        let AreaKind::File {
-            file,
-            offset,
-            shared,
-        } = a.kind
-        else {
-            return None;
-        };
-        let (first, blocks) = *self.files.get(file)?;
-        let index = ((va - a.start) + offset) >> self.page_bits;
-        (index * self.blocks_per_page < blocks)
-            .then(|| (first + index * self.blocks_per_page, shared))
-    }
-
-    /// Writes the dirty resident pages of shared file mappings in `[start, end)` of `pid`
-    /// back to their file; with `free` the pages are unmapped too (their frames are freed
-    /// when the writes complete), else their D bits are cleared. With `wait` the owner is
-    /// woken by each completion (`msync`). Returns how many writes started.
-    pub fn sync(
-        &mut self,
-        cx: &mut Cx,
-        pid: Pid,
-        start: u64,
-        end: u64,
-        free: bool,
-        wait: bool,
-    ) -> u64 {
-        let pages = self.resident_in(pid, start, end);
-        let mut writes = 0;
-        for (vpn, frame) in pages {
-            let Some((block, true)) = self.file_block(cx.mm(pid), vpn) else {
-                continue;
-            };
-            if !self.page_dirty(cx.hw, pid, vpn) {
-                continue;
-            }
-            if free {
-                self.clear_pte(cx.sv, cx.hw, pid, vpn);
-                self.table.unmap(frame, pid, vpn);
-                if let Some(r) = self.replacer(pid) {
-                    r.removed(frame);
-                }
-                if let Some(s) = self.spaces.get_mut(&pid) {
-                    s.pages.remove(&vpn);
-                    s.resident = s.resident.saturating_sub(1);
-                }
-            } else {
-                let perm = cx
-                    .mm(pid)
-                    .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
-                let _ = self.map(cx, pid, vpn, frame, perm, false);
-                if let Some(p) = self.page_mut(pid, vpn) {
-                    p.dirty = false;
-                }
-            }
-            self.flush_page(cx.sv, cx.hw, pid, vpn);
-            let tag = Tag::FileSync {
-                pid,
-                vpn,
-                frame,
-                wait,
-            };
-            let req = Request {
-                op: DiskOp::Write,
-                block,
-                count: self.blocks_per_page,
-                pa: frame,
-                pid,
-            };
-            match cx.disk.start(cx.sv, cx.hw, req, tag) {
-                Ok(_) => {
-                    // The controller copies the frame when the write completes: until then
-                    // the frame is not reused, even if its page is evicted as clean.
-                    self.table.writeback_begin(frame);
-                    if wait {
-                        cx.waits.wait(pid, WaitOn::Write { frame });
-                    }
-                    writes += 1;
-                    cx.sv.stats.pages_out += 1;
-                }
-                Err(e) if free => {
-                    cx.sv.stats.lost_writes += 1;
-                    cx.sv.message(
-                        cx.hw,
-                        format!(
-                            "process {pid}: the write-back of its file page at {:#x} could not start ({e}): the file misses that page's last changes",
-                            vpn << self.page_bits
-                        ),
-                    );
-                }
-                Err(_) => {
-                    if let Some(p) = self.page_mut(pid, vpn) {
-                        p.dirty = true;
-                    }
-                }
-            }
-            if free {
-                self.frame_free(frame);
-            }
-        }
-        writes
     }
 
     /// The resident pages of `pid` in `[start, end)` with no transfer under way: page
@@ -1327,13 +1166,8 @@ impl Paging {
                 for_pid,
             },
         );
-        // A dirty page of a shared file mapping goes back to its file; any other dirty
-        // page to its swap slot.
-        let to_file = match self.file_block(cx.mm(vpid), vvpn) {
-            Some((block, true)) if dirty => Some(block),
-            _ => None,
-        };
-        let slot = if dirty && to_file.is_none() {
+        // A dirty page goes to its swap slot.
+        let slot = if dirty {
             let existing = self.page(vpid, vvpn).and_then(|p| p.swap);
             match existing.or_else(|| self.swap.alloc()) {
                 Some(s) => Some(s),
@@ -1356,25 +1190,20 @@ impl Paging {
                 p.busy = true;
                 p.writing = true;
             }
-            if to_file.is_some() {
-                p.busy = true;
-                p.writing = true;
-            }
         }
         let after = match then {
             Some(p) => AfterWrite::Give(p),
             None => AfterWrite::Free,
         };
-        let block = match (slot, to_file) {
-            (Some(slot), _) => self.swap.first_block + slot * self.blocks_per_page,
-            (None, Some(block)) => block,
-            (None, None) if self.table.under_writeback(frame) => {
-                // Clean, but a write-back (msync) still reads the frame: it serves the
-                // next page when that write completes.
+        let block = match slot {
+            Some(slot) => self.swap.first_block + slot * self.blocks_per_page,
+            None if self.table.under_writeback(frame) => {
+                // Clean, but a write still reads the frame: it serves the next page when
+                // that write completes.
                 self.table.defer(frame, after);
                 return Ok(None);
             }
-            (None, None) => return Ok(Some(frame)),
+            None => return Ok(Some(frame)),
         };
         // Write it out; the frame serves `then` (or is free) when the write completes.
         let tag = Tag::PageOut {
@@ -1438,11 +1267,10 @@ impl Paging {
             ),
             None => (None, None),
         };
-        // A page written out to swap comes back from there; a file page from its file; a
-        // program page from the image; anything else is zeros.
+        // A page written out to swap comes back from there; a program page from the image;
+        // anything else is zeros (a file mapping's pages come through the page cache).
         let from = swap
             .map(|slot| self.swap.first_block + slot * self.blocks_per_page)
-            .or_else(|| self.file_block(cx.mm(pid), vpn).map(|(b, _)| b))
             .or(image);
         let access = pending.access;
         match from {
@@ -1606,43 +1434,6 @@ impl Paging {
                 self.keep(cx, pid, vpn, frame);
                 f.woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
             }
-            Tag::FileSync {
-                pid,
-                vpn,
-                frame,
-                wait,
-            } => {
-                let va = vpn << self.page_bits;
-                let mapped = self.page(pid, vpn).is_some_and(|p| p.frame == Some(frame));
-                if mapped {
-                    // Still in memory: dirty again, so a later msync, eviction or exit
-                    // writes it.
-                    if let Some(p) = self.page_mut(pid, vpn) {
-                        p.dirty = true;
-                    }
-                } else {
-                    cx.sv.stats.lost_writes += 1;
-                    cx.sv.message(
-                        cx.hw,
-                        format!(
-                            "process {pid}: the write-back of its file page at {va:#x} to disk block {} failed ({e}) after the page was unmapped: the file misses that page's last changes",
-                            req.block
-                        ),
-                    );
-                }
-                if wait {
-                    // msync answers -EIO.
-                    if let Some(p) = cx.procs.iter_mut().find(|p| p.pid == pid) {
-                        if !p.state.ended() {
-                            p.regs[10] = crate::kernel::errno::EIO.wrapping_neg();
-                        }
-                    }
-                }
-                f.woken.extend(cx.waits.wake_all(WaitOn::Write { frame }));
-                let w = self.written(cx, frame);
-                f.woken.extend(w.woken);
-                f.killed.extend(w.killed);
-            }
             Tag::Seg(_) | Tag::Cache { .. } => {}
         }
         f
@@ -1747,12 +1538,6 @@ impl Paging {
                 let f = self.written(cx, frame);
                 woken.extend(f.woken);
                 killed.extend(f.killed);
-            }
-            Tag::FileSync { frame, .. } => {
-                let f = self.written(cx, frame);
-                woken.extend(f.woken);
-                killed.extend(f.killed);
-                woken.extend(cx.waits.wake_all(WaitOn::Write { frame }));
             }
             Tag::Seg(_) | Tag::Cache { .. } => {}
         }
@@ -2215,20 +2000,6 @@ impl Scheme for Paging {
         Paging::place_image(self, hw, disk, pid, image)
     }
 
-    fn place_file(
-        &mut self,
-        hw: &mut dyn Hw,
-        disk: &DiskDriver<Tag>,
-        name: &str,
-        data: &[u8],
-    ) -> Result<(), String> {
-        Paging::place_file(self, hw, disk, name, data).map(|_| ())
-    }
-
-    fn file_first_block(&self, index: usize) -> Option<u64> {
-        Paging::file_first_block(self, index)
-    }
-
     fn layout_swap(&mut self, disk: &DiskDriver<Tag>) {
         Paging::layout_swap(self, disk)
     }
@@ -2258,8 +2029,6 @@ impl Scheme for Paging {
     }
 
     fn release(&mut self, cx: &mut Cx, pid: Pid) {
-        // Exit unmaps everything: dirty pages of shared file mappings go to their files.
-        Paging::sync(self, cx, pid, 0, u64::MAX, true, false);
         Paging::release(self, cx.mm(pid), pid)
     }
 
@@ -2329,10 +2098,6 @@ impl Scheme for Paging {
 
     fn protect(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) {
         Paging::protect(self, cx, pid, start, end, perm)
-    }
-
-    fn sync(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, free: bool, wait: bool) -> u64 {
-        Paging::sync(self, cx, pid, start, end, free, wait)
     }
 
     fn wants_references(&self) -> bool {

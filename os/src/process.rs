@@ -22,15 +22,6 @@ pub enum AreaKind {
     Stack,
     /// An anonymous `mmap`.
     Anon,
-    /// A file `mmap`: the file's index and the file offset of the area's start.
-    File {
-        /// Index into the kernel's file set.
-        file: usize,
-        /// The file offset of the area's first byte.
-        offset: u64,
-        /// `MAP_SHARED`: stores reach the file.
-        shared: bool,
-    },
     /// An `mmap` of a file of the guest file system (`--mount`, `/tmp`, `--sysroot`): its
     /// pages come through the page cache. A shared mapping maps the cached pages
     /// themselves; a private one gets its own copy of each page it touches.
@@ -48,10 +39,7 @@ impl AreaKind {
     /// Whether the area is an `mmap` (anonymous or of a file), which `munmap` and
     /// `MAP_FIXED` may remove.
     pub fn is_mapping(&self) -> bool {
-        matches!(
-            self,
-            AreaKind::Anon | AreaKind::File { .. } | AreaKind::Mapped { .. }
-        )
+        matches!(self, AreaKind::Anon | AreaKind::Mapped { .. })
     }
 
     /// A short name for reports.
@@ -62,7 +50,7 @@ impl AreaKind {
             AreaKind::Heap => "heap",
             AreaKind::Stack => "stack",
             AreaKind::Anon => "mmap",
-            AreaKind::File { .. } | AreaKind::Mapped { .. } => "file mmap",
+            AreaKind::Mapped { .. } => "file mmap",
         }
     }
 }
@@ -93,15 +81,6 @@ impl Area {
         let start = start.clamp(self.start, self.end);
         let end = end.clamp(start, self.end);
         let kind = match self.kind {
-            AreaKind::File {
-                file,
-                offset,
-                shared,
-            } => AreaKind::File {
-                file,
-                offset: offset + (start - self.start),
-                shared,
-            },
             AreaKind::Mapped {
                 ino,
                 offset,
@@ -340,7 +319,7 @@ impl ProcStats {
             AreaKind::Heap => 2,
             AreaKind::Stack => 3,
             AreaKind::Anon => 4,
-            AreaKind::File { .. } | AreaKind::Mapped { .. } => 5,
+            AreaKind::Mapped { .. } => 5,
         }
     }
 
@@ -461,8 +440,6 @@ pub type FileTables = std::collections::BTreeMap<FilesId, FileTable>;
 pub enum OpenFile {
     /// The machine's console: standard input (0), output (1) or error (2).
     Console(u8),
-    /// A file of the kernel's file set, by index.
-    Set(usize),
     /// An open file description of the guest's file system (a file, directory or
     /// device), by the kernel's id for it; `dup` shares it.
     Desc(u64),

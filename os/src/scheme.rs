@@ -166,23 +166,7 @@ pub trait Scheme {
         image: &Image,
     ) -> Result<(), String>;
 
-    /// Writes a file of the file set onto the disk at boot, if the scheme can map files.
-    fn place_file(
-        &mut self,
-        _hw: &mut dyn Hw,
-        _disk: &DiskDriver<Tag>,
-        _name: &str,
-        _data: &[u8],
-    ) -> Result<(), String> {
-        Ok(())
-    }
-
-    /// The first disk block of file `index` of the file set, if the scheme placed it.
-    fn file_first_block(&self, _index: usize) -> Option<u64> {
-        None
-    }
-
-    /// Lays out the swap area on the disk after the images and files.
+    /// Lays out the swap area on the disk after the images.
     fn layout_swap(&mut self, _disk: &DiskDriver<Tag>) {}
 
     /// Takes `blocks` blocks of the disk after what is placed so far (0: half of what is
@@ -258,21 +242,6 @@ pub trait Scheme {
 
     /// Changes the permissions of the resident pages of `[start, end)` of `pid`.
     fn protect(&mut self, _cx: &mut Cx, _pid: Pid, _start: u64, _end: u64, _perm: Perm) {}
-
-    /// Writes the dirty pages of shared file mappings in `[start, end)` of `pid` back to
-    /// their file (`free`: unmapping them too; `wait`: the owner waits for each write).
-    /// Returns how many writes started.
-    fn sync(
-        &mut self,
-        _cx: &mut Cx,
-        _pid: Pid,
-        _start: u64,
-        _end: u64,
-        _free: bool,
-        _wait: bool,
-    ) -> u64 {
-        0
-    }
 
     /// Whether the page of `va` of `pid` must be filled from its file: it has no frame, no
     /// swap slot, and no transfer under way (a demand-paged scheme; the kernel then brings

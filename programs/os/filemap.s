@@ -1,11 +1,11 @@
-# filemap.s: map a file shared, check it, change it, write it back. Run it with the file
-# set naming programs/os/data.txt "data":
+# filemap.s: map a file shared, check it, change it, write it back. Run it with a copy of
+# programs/os/data.txt as the guest file /data:
 #   vmlab run programs/os/filemap.s --file data=programs/os/data.txt --stats
 # It opens "data", maps two pages of it (MAP_SHARED: stores reach the file), checks that
 # the first byte is 'v' (exit 1 if not), overwrites the first four bytes with "VMLA",
 # msyncs (the page goes back to the file on the disk, and the call waits for the write),
-# unmaps, and exits 0. The page comes in on demand (a major fault from the file's blocks);
-# the host file itself is never changed.
+# unmaps, and exits 0. The page comes in on demand through the page cache (a major fault:
+# the cache reads it from the file's blocks); the host file itself is never changed.
 .include "vmlab.s"
 
     .text

@@ -5,9 +5,9 @@
 # It maps the file's four pages shared, unmaps the first page (the rest is now a piece that
 # starts one page into the file), makes the third page read-only (splitting that piece in
 # three), then checks that page 1 reads 'B', page 2 'C' and page 3 'D', stores 'b' into
-# page 1 and 'd' into page 3, and exits 0; the exit writes both pages back to the file at
-# their own offsets. Exit code 1: a system call failed; 2, 3, 4: page 1, 2 or 3 showed
-# another page of the file.
+# page 1 and 'd' into page 3, and exits 0: the mapping's pages are the page cache's, so the
+# stores are the file's, at their own offsets. Exit code 1: a system call failed; 2, 3, 4:
+# page 1, 2 or 3 showed another page of the file.
 .include "vmlab.s"
 
     .text

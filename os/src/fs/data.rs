@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Body, Errno, Ino, Vfs};
+use super::{Body, Errno, File, Ino, Vfs, FIXED_TIME_NS, ROOT_INO};
 
 /// The largest file size (Linux's `MAX_LFS_FILESIZE` on 64-bit).
 pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
@@ -195,6 +195,67 @@ impl Vfs {
         Ok(())
     }
 
+    /// Puts regular file `/name` with `data` as its content, as the kernel does at boot for
+    /// `vmlab run --file NAME=PATH`. The root directory stays read-only (no name can be
+    /// made, removed or renamed there), but the file's content is writable, as a file
+    /// bind-mounted into a read-only root would be. Its pages get blocks of the region; returns the pages the kernel must
+    /// put on the disk, as `(first block, one page of bytes)` (pages of zeros become
+    /// holes). An error (the namespace is then unchanged) says why: not a plain name, a
+    /// name that exists, no room in the region.
+    pub fn add_file(&mut self, name: &str, data: &[u8]) -> Result<Vec<(u64, Vec<u8>)>, String> {
+        let page = self.page_size as usize;
+        if name.is_empty()
+            || name == "."
+            || name == ".."
+            || name.contains('/')
+            || name.contains('\0')
+        {
+            return Err(format!(
+                "cannot make the file /{name}: not a plain file name"
+            ));
+        }
+        if self
+            .dir(ROOT_INO)
+            .is_ok_and(|d| d.entries.contains_key(name.as_bytes()))
+        {
+            return Err(format!("cannot make the file /{name}: the name exists"));
+        }
+        let fs = self.node(ROOT_INO).map_or(0, |n| n.fs);
+        let ino = self.add_node(fs, 0o644, Body::File(File::default()), FIXED_TIME_NS);
+        if let Ok(n) = self.node_mut(ino) {
+            n.writable = true;
+        }
+        let mut out = Vec::new();
+        for (index, chunk) in data.chunks(page).enumerate() {
+            if chunk.iter().all(|&b| b == 0) {
+                continue;
+            }
+            match self.page_block(ino, index as u64, true) {
+                Ok(Some(block)) => {
+                    let mut bytes = chunk.to_vec();
+                    bytes.resize(page, 0);
+                    out.push((block, bytes));
+                }
+                _ => {
+                    for (_, block) in self.pages(ino).unwrap_or_default() {
+                        self.free_page(block);
+                    }
+                    self.nodes[ino as usize] = None;
+                    return Err(format!(
+                        "no room for /{name} ({} bytes) in the disk region for file data ({} pages): raise os.fs_blocks",
+                        data.len(),
+                        self.region.pages
+                    ));
+                }
+            }
+        }
+        if let Ok(Body::File(f)) = self.node_mut(ino).map(|n| &mut n.body) {
+            f.size = data.len() as u64;
+        }
+        self.attach(ROOT_INO, name.as_bytes(), ino);
+        Ok(out)
+    }
+
     /// Reads regular file `ino`'s content from its host file, the first time it is needed,
     /// and gives its pages blocks of the region: the pages the kernel must put on the disk,
     /// as `(first block, one page of bytes)`. Pages of zeros become holes and are not
@@ -375,5 +436,45 @@ mod tests {
         assert_eq!(v.materialize(999), Err("there is no inode 999".into()));
         assert_eq!(v.open(999), Err(Errno::ENOENT));
         assert_eq!(v.close(999), Err(Errno::EBADF));
+    }
+
+    #[test]
+    fn a_file_added_at_boot_has_its_pages_and_holes() {
+        let mut v = Vfs::new(config(4)).unwrap();
+        let mut data = vec![b'a'; 4096];
+        data.extend(vec![0u8; 4096]);
+        data.extend(b"tail");
+        let pages = v.add_file("data", &data).unwrap();
+        // Page 1 is zeros: a hole, not on the disk.
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[0].0, 100);
+        assert_eq!(pages[0].1, vec![b'a'; 4096]);
+        assert_eq!(pages[1].0, 108);
+        assert!(pages[1].1.starts_with(b"tail") && pages[1].1.len() == 4096);
+        let f = v.resolve(ROOT_INO, b"data", true).unwrap();
+        assert_eq!(v.size(f), Ok(8196));
+        assert_eq!(v.pages(f), Ok(vec![(0, 100), (2, 108)]));
+        // A name that exists, and a file too large for the region, are refused, and the
+        // namespace stays as it was.
+        assert!(v.add_file("data", b"x").unwrap_err().contains("exists"));
+        assert!(v.add_file("a/b", b"x").unwrap_err().contains("plain"));
+        assert!(v.add_file("tmp", b"x").unwrap_err().contains("exists"));
+        let e = v.add_file("big", &vec![1u8; 4 * 4096]).unwrap_err();
+        assert!(e.contains("no room"), "{e}");
+        assert_eq!(v.resolve(ROOT_INO, b"big", true), Err(Errno::ENOENT));
+        assert_eq!(v.free_pages(), 2);
+        // The file's content is writable; the root directory is not.
+        assert_eq!(v.page_block(f, 5, true), Ok(Some(116)));
+        assert_eq!(v.unlink(ROOT_INO, b"/data", 0), Err(Errno::EROFS));
+        let how = CreateHow {
+            mode: 0o644,
+            exclusive: true,
+            follow: true,
+        };
+        assert_eq!(
+            v.create(ROOT_INO, b"/new", how, 0).map(|c| c.ino),
+            Err(Errno::EROFS)
+        );
+        v.check_invariants().unwrap();
     }
 }

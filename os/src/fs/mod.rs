@@ -321,6 +321,9 @@ struct Node {
     origin: Option<Vec<u8>>,
     /// A directory made only to mount something on: read-only, never written back.
     synthetic: bool,
+    /// A file whose content may change on a read-only mount (a `--file` file in the root
+    /// directory, [`Vfs::add_file`]): its names still may not.
+    writable: bool,
     body: Body,
 }
 
@@ -490,6 +493,7 @@ impl Vfs {
             ctime: now,
             origin: None,
             synthetic: false,
+            writable: false,
             body,
         }));
         ino
@@ -578,7 +582,9 @@ impl Vfs {
     /// directory.
     fn read_only(&self, ino: Ino) -> bool {
         match self.node(ino) {
-            Ok(n) => n.synthetic || self.mounts.get(n.fs).is_none_or(|m| m.read_only),
+            Ok(n) => {
+                n.synthetic || (!n.writable && self.mounts.get(n.fs).is_none_or(|m| m.read_only))
+            }
             Err(_) => true,
         }
     }

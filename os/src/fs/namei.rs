@@ -186,6 +186,29 @@ impl Vfs {
         Ok(self.top(parent))
     }
 
+    /// A path of any inode for messages: a directory's [`Vfs::path_of`]; for anything
+    /// else, the first name found for it in a directory with a path (`None` if it has no
+    /// name left, as an unlinked file held open). Scans every directory: for reports only.
+    pub fn some_path(&self, ino: Ino) -> Option<Vec<u8>> {
+        if self.dir(ino).is_ok() {
+            return self.path_of(ino).ok();
+        }
+        for (d, n) in self.nodes.iter().enumerate() {
+            let Some(Body::Dir(dir)) = n.as_ref().map(|n| &n.body) else {
+                continue;
+            };
+            if let Some((name, _)) = dir.entries.iter().find(|(_, &i)| i == ino) {
+                let mut path = self.path_of(d as Ino).ok()?;
+                if path != b"/" {
+                    path.push(b'/');
+                }
+                path.extend_from_slice(name);
+                return Some(path);
+            }
+        }
+        None
+    }
+
     /// The path of directory `ino` from the root, for `getcwd`: `ENOENT` if it (or a
     /// directory above it) has been removed or the root cannot be reached from it (it is in
     /// the file system a mount on `/` shadows), `ENOTDIR` if it is not a directory. As

@@ -184,6 +184,36 @@ impl Kernel {
         fs.vfs.sync_to_host(&mut read)
     }
 
+    /// The bytes of guest file `path` (from the root; symbolic links followed): with
+    /// `cached`, as a process reading it would see them (its pages in the page cache, else
+    /// on the disk); without, as they are on the modelled disk (what write-backs reached).
+    /// `None` if there is no such regular file, or its content is still only on the host.
+    pub fn file_bytes(&mut self, hw: &mut dyn Hw, path: &str, cached: bool) -> Option<Vec<u8>> {
+        let fs = self.fs.as_mut()?;
+        let ino = fs.vfs.resolve(fs.vfs.root(), path.as_bytes(), true).ok()?;
+        if fs.vfs.kind(ino).ok()? != Kind::File || fs.vfs.needs_content(ino) {
+            return None;
+        }
+        let size = fs.vfs.size(ino).ok()?;
+        let page = fs.cache.page_size();
+        let mut out = vec![0u8; size.next_multiple_of(page) as usize];
+        for (index, chunk) in out.chunks_mut(page as usize).enumerate() {
+            let index = index as u64;
+            match fs.cache.get((ino, index)) {
+                Some(p) if cached => {
+                    hw.read_phys(p.frame, chunk);
+                }
+                _ => {
+                    if let Ok(Some(b)) = fs.vfs.page_block(ino, index, false) {
+                        hw.disk_peek(b, chunk).ok()?;
+                    }
+                }
+            }
+        }
+        out.truncate(size as usize);
+        Some(out)
+    }
+
     /// The file system, for a call that needs one.
     fn fs_or(&mut self) -> Result<&mut FileSys, SysResult> {
         self.fs.as_mut().ok_or(SysResult::Err(errno::ENOENT))
@@ -232,15 +262,6 @@ impl Kernel {
             Ok(p) => p,
             Err(r) => return r,
         };
-        // The file set of `--file NAME=PATH`, by its bare name.
-        let bare = path.strip_prefix(b"./").unwrap_or(&path);
-        let bare = bare.strip_prefix(b"/").unwrap_or(bare);
-        if let Some(i) = self.files.iter().position(|(n, _)| n.as_bytes() == bare) {
-            return match self.files_mut(pid) {
-                Some(t) => SysResult::Ret(t.open(OpenFile::Set(i))),
-                None => SysResult::NoReturn,
-            };
-        }
         if flags & o::TMPFILE == o::TMPFILE {
             return SysResult::Err(errno::EOPNOTSUPP);
         }
@@ -876,8 +897,8 @@ impl Kernel {
             if write {
                 fs.cache.write_done(frame, ok);
                 if !ok {
-                    let path = fs.vfs.path_of(ino).map_or_else(
-                        |_| format!("inode {ino}"),
+                    let path = fs.vfs.some_path(ino).map_or_else(
+                        || format!("inode {ino} (no name left)"),
                         |p| String::from_utf8_lossy(&p).into_owned(),
                     );
                     self.sv.stats.lost_writes += 1;

@@ -97,7 +97,6 @@ impl Kernel {
                 };
                 statfs_bytes(t, 4096, 0, 0, false)
             }
-            OpenFile::Set(_) => statfs_bytes(TMPFS_MAGIC, 4096, 0, 0, true),
         };
         self.put_user(hw, pid, a[1], &bytes)
     }

@@ -151,7 +151,6 @@ impl Kernel {
                 self.read_file(hw, pid, f, a[1], a[2].min(MAX_RW), Some(a[3]))
             }
             Ok(OpenFile::Console(_)) => SysResult::Err(errno::ESPIPE),
-            Ok(_) => SysResult::Err(errno::EBADF),
             Err(r) => r,
         }
     }
@@ -164,7 +163,6 @@ impl Kernel {
         let file = match self.fd(pid, a[0]) {
             Ok(f @ OpenFile::Desc(_)) => f,
             Ok(OpenFile::Console(_)) => return SysResult::Err(errno::ESPIPE),
-            Ok(_) => return SysResult::Err(errno::EBADF),
             Err(r) => return r,
         };
         match self.copy_from_user(hw, pid, a[1], a[2].min(MAX_RW)) {
@@ -276,21 +274,6 @@ impl Kernel {
                 ctime_ns: t,
                 ..EMPTY
             },
-            OpenFile::Set(i) => Stat {
-                dev: linux::makedev(254, 0),
-                ino: 100 + i as u64,
-                mode: mode::S_IFREG | 0o644,
-                nlink: 1,
-                uid: crate::exec::GUEST_UID as u32,
-                gid: crate::exec::GUEST_UID as u32,
-                size: self.files.get(i).map_or(0, |f| f.1),
-                blksize: 4096,
-                blocks: self.files.get(i).map_or(0, |f| f.1.div_ceil(4096) * 8),
-                atime_ns: t,
-                mtime_ns: t,
-                ctime_ns: t,
-                ..EMPTY
-            },
         })
     }
 
@@ -356,7 +339,6 @@ impl Kernel {
         match self.fd(pid, a[0]) {
             Ok(OpenFile::Console(_)) => SysResult::Err(errno::ESPIPE),
             Ok(f @ OpenFile::Desc(_)) => self.seek_desc(f, a[1], a[2]),
-            Ok(_) => SysResult::Err(errno::EINVAL),
             Err(r) => r,
         }
     }
@@ -386,7 +368,7 @@ impl Kernel {
             }
             fcntl::F_GETFL => SysResult::Ret(match file {
                 OpenFile::Console(c) if hw.is_terminal(u64::from(c)) => 2,
-                OpenFile::Console(0) | OpenFile::Set(_) => 0,
+                OpenFile::Console(0) => 0,
                 OpenFile::Console(_) => 1,
                 OpenFile::Desc(_) => self.desc_flags(file).unwrap_or(0),
             }),

@@ -34,8 +34,6 @@ use crate::wait::WaitOn;
 pub(super) enum MapTarget {
     /// Zeros (`/dev/zero`): an anonymous mapping.
     Anonymous,
-    /// A file of the boot-time file set (`--file`), by index.
-    Set(usize),
     /// A file of the guest file system, by inode.
     Guest(u64),
 }
@@ -52,7 +50,6 @@ impl Kernel {
         shared: bool,
     ) -> Result<MapTarget, u64> {
         let id = match file {
-            OpenFile::Set(f) => return Ok(MapTarget::Set(f)),
             OpenFile::Console(_) => return Err(errno::ENODEV),
             OpenFile::Desc(id) => id,
         };

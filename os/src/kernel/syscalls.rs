@@ -438,23 +438,9 @@ impl Kernel {
             return SysResult::Err(errno::EINVAL);
         }
         let end = addr.saturating_add(len);
-        if let Some(r) = self.sync_mapped(hw, pid, addr, end) {
-            // It waits for a guest file's write-backs, then runs the call again; or one
-            // failed.
-            return r;
-        }
-        let (mem, mut cx) = self.split(hw);
-        let n = mem.sync(&mut cx, pid, addr, end, false, true);
-        if n == 0 {
-            return SysResult::Ret(0);
-        }
-        // It waits on each write (Paging::sync queued it); what it returns when they are
-        // done (a failed one makes it -EIO).
-        if let Some(pi) = self.index(pid) {
-            self.procs[pi].regs[10] = 0;
-        }
-        self.block(hw, pid);
-        SysResult::Block
+        // It waits for the files' write-backs, then runs the call again; or one failed.
+        self.sync_mapped(hw, pid, addr, end)
+            .unwrap_or(SysResult::Ret(0))
     }
 
     /// `brk(addr)`: moves the break within the heap's limits if the heap would not run
@@ -589,11 +575,6 @@ impl Kernel {
             return SysResult::Err(errno::EINVAL);
         }
         let kind = match target {
-            MapTarget::Set(file) => AreaKind::File {
-                file,
-                offset,
-                shared,
-            },
             MapTarget::Guest(ino) => {
                 self.hold_mapped(ino);
                 AreaKind::Mapped {
@@ -642,23 +623,6 @@ impl Kernel {
         };
         if self.index(pid).is_none() {
             return SysResult::NoReturn;
-        }
-        // Dirty pages of shared file mappings in the range go back to their file first
-        // (while their areas still say which file).
-        let shared: Vec<(u64, u64)> = self
-            .address_space(pid)
-            .map(|m| m.areas.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .filter(|a| matches!(a.kind, AreaKind::File { shared: true, .. }))
-            .filter(|a| a.start < end && addr < a.end)
-            .map(|a| (a.start.max(addr), a.end.min(end)))
-            .collect();
-        {
-            let (mem, mut cx) = self.split(hw);
-            for (from, to) in shared {
-                mem.sync(&mut cx, pid, from, to, true, false);
-            }
         }
         // Only mmap areas are unmapped; the range is cut out of them.
         let Some(p) = self.mm_mut(pid) else {
@@ -839,9 +803,7 @@ impl Kernel {
             return SysResult::Err(errno::EINVAL);
         }
         let (offset, fd_kind) = match area.kind {
-            AreaKind::File { offset, .. } | AreaKind::Mapped { offset, .. } => {
-                (offset + (old - area.start), true)
-            }
+            AreaKind::Mapped { offset, .. } => (offset + (old - area.start), true),
             _ => (0, false),
         };
         let prot = u64::from(area.perm.read)
@@ -859,11 +821,6 @@ impl Kernel {
             self.sys_munmap(hw, pid, [new, new_len, 0, 0, 0, 0]);
         }
         let kind = match area.kind {
-            AreaKind::File { file, shared, .. } if fd_kind => AreaKind::File {
-                file,
-                offset,
-                shared,
-            },
             AreaKind::Mapped { ino, shared, .. } if fd_kind => AreaKind::Mapped {
                 ino,
                 offset,
@@ -971,36 +928,27 @@ impl Kernel {
         let Some(mm) = self.address_space(pid) else {
             return SysResult::NoReturn;
         };
-        let ranges: Vec<(u64, u64, bool)> = mm
+        let ranges: Vec<(u64, u64)> = mm
             .areas
             .iter()
             .filter(|x| x.start < end && addr < x.end)
-            .map(|x| {
-                (
-                    x.start.max(addr),
-                    x.end.min(end),
-                    matches!(x.kind, AreaKind::File { shared: true, .. }),
-                )
-            })
+            .map(|x| (x.start.max(addr), x.end.min(end)))
             .collect();
         if ranges.is_empty() {
             return SysResult::Err(errno::ENOMEM);
         }
-        for &(from, to, _) in &ranges {
+        for &(from, to) in &ranges {
             let (from, to) = (from.next_multiple_of(page), to & !(page - 1));
             if from < to {
                 self.unmap_cached(hw, pid, from, to);
             }
         }
         let (mem, mut cx) = self.split(hw);
-        for (from, to, shared) in ranges {
+        for (from, to) in ranges {
             // Whole pages only: a page the range shares with another area stays.
             let (from, to) = (from.next_multiple_of(page), to & !(page - 1));
             if from >= to {
                 continue;
-            }
-            if shared {
-                mem.sync(&mut cx, pid, from, to, true, false);
             }
             mem.unmap(&mut cx, pid, from, to);
         }
