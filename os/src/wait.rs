@@ -29,11 +29,6 @@ pub enum WaitOn {
         /// The segment.
         seg: usize,
     },
-    /// A disk write from a frame (`msync` waits for its pages' writes).
-    Write {
-        /// The frame's physical address.
-        frame: u64,
-    },
     /// A page of a file being read into the page cache.
     CachePage {
         /// The file's inode.
@@ -156,8 +151,8 @@ mod tests {
     use super::*;
 
     const P: WaitOn = WaitOn::Page { space: 1, vpn: 7 };
-    const W1: WaitOn = WaitOn::Write { frame: 0x1000 };
-    const W2: WaitOn = WaitOn::Write { frame: 0x2000 };
+    const W1: WaitOn = WaitOn::CachePage { ino: 5, index: 0 };
+    const W2: WaitOn = WaitOn::CachePage { ino: 5, index: 1 };
 
     #[test]
     fn a_process_runs_when_its_last_event_happens() {
