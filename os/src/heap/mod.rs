@@ -13,7 +13,9 @@
 //! "Operating Systems: Three Easy Pieces", chapter "Free-Space Management", homework
 //! `vm-freespace`); [`freelist`] states every rule.
 
+pub mod alloc;
 pub mod exercise;
+pub mod fit;
 pub mod freelist;
 
 pub use exercise::{Exercise, Generator, Op, Step, StepKind};
