@@ -369,6 +369,8 @@ pub struct Symbol {
     pub addr: u64,
     /// The size in bytes (`st_size`; 0 for plain labels).
     pub size: u64,
+    /// A thread-local variable (`STT_TLS`): `addr` is its offset in the TLS block.
+    pub tls: bool,
 }
 
 /// A parsed ELF64 RISC-V executable, ready to load.
@@ -832,6 +834,7 @@ impl Parser<'_> {
             let value = Symbol {
                 addr: sym.st_value(e),
                 size: sym.st_size(e),
+                tls: sym.st_type() == elf::STT_TLS,
             };
             match symbols.get(name) {
                 Some((_, true)) => {}

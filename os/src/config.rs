@@ -99,6 +99,14 @@ pub struct Costs {
     pub fp_save: u64,
     /// Loading a process's floating-point registers at a switch: default 40.
     pub fp_restore: u64,
+    /// A call of the program's `malloc`, `free`, ... that `os.malloc` serves (the trap, the
+    /// dispatch and the return), on top of `handler`: default 30.
+    pub malloc_call: u64,
+    /// Each element the allocator's search looks at (a free-list block, a size class, a
+    /// buddy order): default 4.
+    pub malloc_step: u64,
+    /// Each word of the allocator's metadata it reads or writes in the heap: default 1.
+    pub malloc_word: u64,
 }
 
 impl Default for Costs {
@@ -121,8 +129,65 @@ impl Default for Costs {
             misaligned: 200,
             fp_save: 40,
             fp_restore: 40,
+            malloc_call: 30,
+            malloc_step: 4,
+            malloc_word: 1,
         }
     }
+}
+
+/// The allocator `os.malloc` puts behind a program's `malloc`, `free`, `calloc`, `realloc`,
+/// ... (`os/src/heap/`, `docs/heap.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MallocKind {
+    /// The program's own `malloc` runs, untouched.
+    #[default]
+    Libc,
+    /// First fit on an address-ordered free list.
+    FirstFit,
+    /// Next fit: first fit from where the last search ended.
+    NextFit,
+    /// Best fit: the smallest block that fits.
+    BestFit,
+    /// Worst fit: the largest block.
+    WorstFit,
+    /// Segregated free lists, one per size class.
+    Segregated,
+    /// The binary buddy system.
+    Buddy,
+    /// Slab caches per size class.
+    Slab,
+    /// Fixed-size block pools per class.
+    Pool,
+}
+
+impl MallocKind {
+    /// The `os.malloc` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MallocKind::Libc => "libc",
+            MallocKind::FirstFit => "first-fit",
+            MallocKind::NextFit => "next-fit",
+            MallocKind::BestFit => "best-fit",
+            MallocKind::WorstFit => "worst-fit",
+            MallocKind::Segregated => "segregated",
+            MallocKind::Buddy => "buddy",
+            MallocKind::Slab => "slab",
+            MallocKind::Pool => "pool",
+        }
+    }
+}
+
+/// `os.malloc_coalesce`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MallocCoalesce {
+    /// A freed block merges with free neighbours at once.
+    #[default]
+    Immediate,
+    /// Freed blocks merge when a search finds nothing, before the heap grows.
+    Deferred,
 }
 
 /// The `[os]` section: the hosted machine's kernel.
@@ -136,6 +201,10 @@ pub struct OsConfig {
     pub format: String,
     /// The replacement policy of `vm-paging` (default `fifo`).
     pub policy: Policy,
+    /// The allocator behind the program's `malloc` (default `libc`: the program's own).
+    pub malloc: MallocKind,
+    /// When the free-list allocators merge free neighbours (default `immediate`).
+    pub malloc_coalesce: MallocCoalesce,
     /// The seed of the random policy (default 1).
     pub seed: u64,
     /// Frames each process may hold under `vm-paging`: 0 (the default) replaces globally
@@ -211,6 +280,8 @@ impl Default for OsConfig {
             scheme: SchemeKind::default(),
             format: "sv39".into(),
             policy: Policy::Fifo,
+            malloc: MallocKind::Libc,
+            malloc_coalesce: MallocCoalesce::Immediate,
             seed: 1,
             frames_per_process: 0,
             user_frames: 0,

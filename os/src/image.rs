@@ -230,6 +230,21 @@ pub struct Image {
     pub bias: u64,
     /// The dynamic linker, for a program that names one; its segments are among `segments`.
     pub interp: Option<Interp>,
+    /// The program's allocation functions (`malloc`, `free`, ...: the symbols
+    /// [`crate::heap::alloc::Call::ALL`] names) by address, for `os.malloc`.
+    pub alloc_calls: Vec<(u64, crate::heap::alloc::Call)>,
+    /// Where the program's `errno` is: a thread-local offset (from `tp`), or an address.
+    pub errno: Option<ErrnoAt>,
+}
+
+/// Where a program keeps `errno`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrnoAt {
+    /// At this offset from the thread pointer (glibc's `errno` is thread-local; on RISC-V
+    /// the thread pointer points at the start of the TLS block).
+    Tls(u64),
+    /// At this address.
+    Global(u64),
 }
 
 impl Image {
@@ -408,6 +423,18 @@ impl Image {
             envp: Vec::new(),
             bias,
             interp,
+            alloc_calls: crate::heap::alloc::Call::ALL
+                .iter()
+                .filter_map(|&(c, name)| Some((elf.symbols.get(name)?.addr.checked_add(bias)?, c)))
+                .filter(|&(a, _)| a != 0)
+                .collect(),
+            errno: elf.symbols.get("errno").map(|s| {
+                if s.tls {
+                    ErrnoAt::Tls(s.addr)
+                } else {
+                    ErrnoAt::Global(s.addr.wrapping_add(bias))
+                }
+            }),
         })
     }
 

@@ -7,6 +7,7 @@
 mod files;
 mod fsmeta;
 mod io;
+mod malloc;
 mod mapped;
 mod proc;
 mod signal;
@@ -249,6 +250,8 @@ pub struct Kernel {
     fault_mark: u64,
     /// The hart's single-letter extensions, for `AT_HWCAP`.
     hwcap: u64,
+    /// Each process's heap under `os.malloc` (none under `libc`).
+    heaps: BTreeMap<Pid, malloc::HeapState>,
     /// The clock's rate (cycles per second of modelled time).
     clock_hz: u64,
     /// The bytes of RAM given to user memory.
@@ -425,6 +428,7 @@ impl Kernel {
             recording: None,
             refs: Vec::new(),
             last_fast: NO_PAGE,
+            heaps: BTreeMap::new(),
             hot: Hot::EMPTY,
             scheme_refs: false,
 
@@ -545,6 +549,10 @@ impl Kernel {
     }
 
     fn new_process(&mut self, pid: Pid, image: Image) -> Result<Process, String> {
+        let mut image = image;
+        if let Some(h) = self.hook_allocator(&mut image)? {
+            self.heaps.insert(pid, h);
+        }
         // The dynamic linker maps the libraries with `mmap` of their files, whose pages only
         // a demand-paged scheme can bring in.
         if let Some(i) = &image.interp {
@@ -1047,6 +1055,7 @@ impl Kernel {
                 let k = kill("illegal-instruction", epc, None, detail);
                 self.kill(hw, pid, k);
             }
+            Exception::Breakpoint { .. } if self.alloc_trap(hw, pid, epc) => {}
             Exception::Breakpoint { addr } => {
                 let k = kill(
                     "breakpoint",
@@ -1574,6 +1583,7 @@ impl Kernel {
                     .map(|i| m.areas[i].end - m.areas[i].start)
             });
             f(&format!("{prefix}.stack_bytes"), stack.unwrap_or(0));
+            self.for_each_heap_stat(p.pid, &prefix, f);
         }
     }
 

@@ -39,6 +39,30 @@ pub enum Event {
         #[serde(flatten)]
         kill: Kill,
     },
+    /// `os.malloc` served an allocation call (`malloc`, `calloc`, `realloc`, ...).
+    Alloc {
+        /// The calling process.
+        pid: Pid,
+        /// The call (its symbol).
+        call: &'static str,
+        /// The bytes asked for.
+        size: u64,
+        /// The block (0: the call failed).
+        ptr: u64,
+        /// The heap bytes the block takes (header and padding included).
+        granted: u64,
+        /// Search steps the allocator took.
+        steps: u64,
+    },
+    /// `os.malloc` took a block back (`free`, or `realloc` moving it).
+    Free {
+        /// The process.
+        pid: Pid,
+        /// The block.
+        ptr: u64,
+        /// The heap bytes it took.
+        granted: u64,
+    },
     /// The CPU went to another process.
     Switch {
         /// The process that had it (none after an exit or when idle).

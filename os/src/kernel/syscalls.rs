@@ -445,7 +445,7 @@ impl Kernel {
 
     /// `brk(addr)`: moves the break within the heap's limits if the heap would not run
     /// into another area and the scheme can give it the memory; returns the break.
-    fn sys_brk(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+    pub(super) fn sys_brk(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let addr = a[0];
         let Some(p) = self.address_space(pid) else {
             return SysResult::NoReturn;
