@@ -17,6 +17,7 @@ pub mod alloc;
 pub mod exercise;
 pub mod fit;
 pub mod freelist;
+pub mod segregated;
 
 pub use exercise::{Exercise, Generator, Op, Step, StepKind};
 pub use freelist::{AllocResult, Chunk, FreeList, FreeResult};
