@@ -14,6 +14,7 @@
 //! `vm-freespace`); [`freelist`] states every rule.
 
 pub mod alloc;
+pub mod buddy;
 pub mod exercise;
 pub mod fit;
 pub mod freelist;
