@@ -18,6 +18,7 @@ pub mod buddy;
 pub mod exercise;
 pub mod fit;
 pub mod freelist;
+pub mod pool;
 pub mod segregated;
 
 pub use exercise::{Exercise, Generator, Op, Step, StepKind};
