@@ -20,6 +20,7 @@ pub mod fit;
 pub mod freelist;
 pub mod pool;
 pub mod segregated;
+pub mod slab;
 
 pub use exercise::{Exercise, Generator, Op, Step, StepKind};
 pub use freelist::{AllocResult, Chunk, FreeList, FreeResult};
