@@ -60,6 +60,9 @@ fn header(class: u64, off: u64, used: bool) -> u64 {
     TAG << 48 | (off / 16) << 8 | class << 1 | u64::from(used)
 }
 
+/// A block by its metadata: `(block, class, size, payload offset, in use)`.
+type Found = (u64, u64, u64, u64, bool);
+
 fn head(arena: u64, class: u64) -> u64 {
     arena + HEADS + class * 8
 }
@@ -112,9 +115,8 @@ impl PoolAlloc {
         op.store(h, b)
     }
 
-    /// A block of class `c` (from its list, else from a new chunk), in use with payload
-    /// offset `off`.
-    fn block(&self, op: &mut Op, arena: u64, c: u64, off: u64) -> Result<Option<u64>, Stop> {
+    /// A block of class `c` (from its list, else from a new chunk), in use.
+    fn block(&self, op: &mut Op, arena: u64, c: u64) -> Result<Option<u64>, Stop> {
         let size = block_size(c);
         let h = head(arena, c);
         op.steps += 1;
@@ -133,13 +135,13 @@ impl PoolAlloc {
         }
         let next = op.load(b + 16)?;
         op.store(h, next)?;
-        op.store(b, header(c, off, true))?;
+        op.store(b, header(c, 0, true))?;
         op.free_removed.push(size);
         Ok(Some(b))
     }
 
     /// A run of `bytes` (a page multiple): a free one of exactly that size, else a new one.
-    fn run(&self, op: &mut Op, arena: u64, bytes: u64, off: u64) -> Result<Option<u64>, Stop> {
+    fn run(&self, op: &mut Op, arena: u64, bytes: u64) -> Result<Option<u64>, Stop> {
         let h = head(arena, RUN);
         let mut prev = 0;
         let mut cur = op.load(h)?;
@@ -152,7 +154,7 @@ impl PoolAlloc {
                 } else {
                     op.store(prev + 16, next)?;
                 }
-                op.store(cur, header(RUN, off, true))?;
+                op.store(cur, header(RUN, 0, true))?;
                 op.free_removed.push(bytes);
                 return Ok(Some(cur));
             }
@@ -162,7 +164,7 @@ impl PoolAlloc {
         let Some(b) = Self::bump(op, arena, bytes)? else {
             return Ok(None);
         };
-        op.store(b, header(RUN, off, true))?;
+        op.store(b, header(RUN, 0, true))?;
         op.store(b + 8, bytes)?;
         Ok(Some(b))
     }
@@ -179,7 +181,7 @@ impl PoolAlloc {
         // Blocks are 32-aligned and runs page-aligned, so the payload is at most `align`
         // (or 16) bytes in.
         let (b, granted) = match Self::class_for(bytes) {
-            Some(c) => match self.block(op, arena, c, 0)? {
+            Some(c) => match self.block(op, arena, c)? {
                 Some(b) => (b, block_size(c)),
                 None => return Ok(None),
             },
@@ -187,7 +189,7 @@ impl PoolAlloc {
                 let Some(run) = bytes.checked_next_multiple_of(self.page()) else {
                     return Ok(None);
                 };
-                match self.run(op, arena, run, 0)? {
+                match self.run(op, arena, run)? {
                     Some(b) => (b, run),
                     None => return Ok(None),
                 }
@@ -205,12 +207,7 @@ impl PoolAlloc {
 
     /// The block of payload `ptr`, if its metadata says it is one: `(block, class, size,
     /// offset, in use)`.
-    fn block_of(
-        &self,
-        op: &mut Op,
-        arena: u64,
-        ptr: u64,
-    ) -> Result<Option<(u64, u64, u64, u64, bool)>, Stop> {
+    fn block_of(&self, op: &mut Op, arena: u64, ptr: u64) -> Result<Option<Found>, Stop> {
         let first = self.first(arena);
         let bump = op.load(arena + BUMP)?;
         if !ptr.is_multiple_of(16) || ptr < first + 16 || ptr >= bump {
