@@ -14,9 +14,13 @@
 //! `vm-freespace`); [`freelist`] states every rule.
 
 pub mod alloc;
+pub mod buddy;
 pub mod exercise;
 pub mod fit;
 pub mod freelist;
+pub mod pool;
+pub mod segregated;
+pub mod slab;
 
 pub use exercise::{Exercise, Generator, Op, Step, StepKind};
 pub use freelist::{AllocResult, Chunk, FreeList, FreeResult};
