@@ -520,7 +520,9 @@ pub fn stats_text_of(stats: &[(String, u64)]) -> String {
             s.push_str(&format!("{g}\n"));
             group = g;
         }
-        s.push_str(&format!("  {:<32}{v}\n", &n[g.len() + 1..]));
+        // A name as long as the column still gets a space before its value.
+        let name = &n[g.len() + 1..];
+        s.push_str(&format!("  {name:<31} {v}\n"));
     }
     s.push_str("(counters that are zero are not shown; --stats json lists every one)\n");
     s

@@ -39,6 +39,27 @@ pub trait HeapMem {
     /// Moves the break to `end` if it is below (it never moves back); false if the heap
     /// cannot grow that far (the allocation fails: `ENOMEM`).
     fn grow_to(&mut self, end: u64) -> bool;
+    /// The `len` bytes at `addr` (8-aligned; `len` a multiple of 8): a block's contents,
+    /// for `realloc`.
+    fn read_bytes(&mut self, addr: u64, len: u64) -> Result<Vec<u8>, Stop> {
+        let mut out = Vec::with_capacity(len as usize);
+        let mut at = 0;
+        while at < len {
+            out.extend_from_slice(&self.load(addr + at)?.to_le_bytes());
+            at += 8;
+        }
+        Ok(out)
+    }
+    /// Stores `bytes` at `addr` (8-aligned; a multiple of 8 bytes): `realloc`'s copy and
+    /// `calloc`'s zeros.
+    fn write_bytes(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Stop> {
+        for (i, w) in bytes.chunks(8).enumerate() {
+            let mut b = [0u8; 8];
+            b[..w.len()].copy_from_slice(w);
+            self.store(addr + 8 * i as u64, u64::from_le_bytes(b))?;
+        }
+        Ok(())
+    }
 }
 
 /// One operation's context: the memory, and what the host must learn of the operation.
@@ -273,12 +294,8 @@ pub fn run_call(
             if r.ret != 0 {
                 // Fresh memory from the break is zeros, but a reused block is not.
                 let usable = alloc.usable_size(op, arena, r.ret)?.unwrap_or(bytes);
-                let end = r.ret + usable.min(bytes.next_multiple_of(8));
-                let mut at = r.ret;
-                while at < end {
-                    op.store(at, 0)?;
-                    at += 8;
-                }
+                let len = usable.min(bytes.next_multiple_of(8)) & !7;
+                op.mem.write_bytes(r.ret, &vec![0u8; len as usize])?;
             }
             Ok(r)
         }
@@ -377,13 +394,9 @@ fn realloc(
     let Some(b) = alloc.malloc(op, arena, size)? else {
         return Ok(CallResult::fail(0, ENOMEM));
     };
-    let keep = usable.min(size).next_multiple_of(8);
-    let mut at = 0;
-    while at < keep {
-        let w = op.load(ptr + at)?;
-        op.store(b.ptr + at, w)?;
-        at += 8;
-    }
+    let keep = usable.min(size.next_multiple_of(8)) & !7;
+    let bytes = op.mem.read_bytes(ptr, keep)?;
+    op.mem.write_bytes(b.ptr, &bytes)?;
     let mut r = free(alloc, op, arena, ptr)?;
     r.allocated.insert(0, (b.ptr, size, b.granted));
     r.ret = b.ptr;
@@ -391,22 +404,67 @@ fn realloc(
 }
 
 /// Guest memory stores of an operation, held back until it finishes: loads see them, and
-/// the kernel applies them all at once (or none, when the operation stops).
+/// the kernel applies them all at once (or none, when the operation stops). Byte runs
+/// (`realloc`'s copy, `calloc`'s zeros) are kept whole; a word stored after a run is in
+/// `stores`, and a run removes the earlier word stores it covers, so applying the runs in
+/// order and then the words gives the operation's memory.
 #[derive(Clone, Debug, Default)]
 pub struct Journal {
-    /// The stores, by address (the latest value of each word).
+    /// The word stores, by address (the latest value of each word).
     pub stores: BTreeMap<u64, u64>,
+    /// The byte runs, in order: address and bytes.
+    pub runs: Vec<(u64, Vec<u8>)>,
 }
 
 impl Journal {
     /// The journal's value for `addr`, if the operation stored there.
     pub fn get(&self, addr: u64) -> Option<u64> {
-        self.stores.get(&addr).copied()
+        if let Some(&v) = self.stores.get(&addr) {
+            return Some(v);
+        }
+        let (run_at, bytes) = self
+            .runs
+            .iter()
+            .rev()
+            .find(|(a, b)| *a <= addr && addr + 8 <= a + b.len() as u64)?;
+        let i = (addr - run_at) as usize;
+        Some(u64::from_le_bytes(bytes[i..i + 8].try_into().ok()?))
     }
 
-    /// Records a store.
+    /// Records a word store.
     pub fn put(&mut self, addr: u64, value: u64) {
         self.stores.insert(addr, value);
+    }
+
+    /// Records a byte run at `addr` (8-aligned, whole words), which the operation read
+    /// through the journal (so earlier stores to its source are in it).
+    pub fn put_run(&mut self, addr: u64, bytes: Vec<u8>) {
+        let end = addr + bytes.len() as u64;
+        let covered: Vec<u64> = self.stores.range(addr..end).map(|(&a, _)| a).collect();
+        for a in covered {
+            self.stores.remove(&a);
+        }
+        self.runs.push((addr, bytes));
+    }
+
+    /// Overlays this journal's stores on `bytes`, read from memory at `addr`.
+    pub fn overlay(&self, addr: u64, bytes: &mut [u8]) {
+        let end = addr + bytes.len() as u64;
+        for (run_at, run) in &self.runs {
+            let (from, to) = ((*run_at).max(addr), (run_at + run.len() as u64).min(end));
+            if from < to {
+                bytes[(from - addr) as usize..(to - addr) as usize]
+                    .copy_from_slice(&run[(from - run_at) as usize..(to - run_at) as usize]);
+            }
+        }
+        for (&a, &v) in self.stores.range(addr.saturating_sub(7)..end) {
+            for (k, b) in v.to_le_bytes().iter().enumerate() {
+                let at = a + k as u64;
+                if at >= addr && at < end {
+                    bytes[(at - addr) as usize] = *b;
+                }
+            }
+        }
     }
 }
 
@@ -532,6 +590,39 @@ pub mod testing {
         fn grow_to(&mut self, end: u64) -> bool {
             self.mem.grow_to(end)
         }
+
+        fn read_bytes(&mut self, addr: u64, len: u64) -> Result<Vec<u8>, Stop> {
+            self.mem.tick()?;
+            let mut out = Vec::with_capacity(len as usize);
+            let mut at = 0;
+            while at < len {
+                out.extend_from_slice(&self.mem.load(addr + at)?.to_le_bytes());
+                at += 8;
+            }
+            self.journal.overlay(addr, &mut out);
+            Ok(out)
+        }
+
+        fn write_bytes(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Stop> {
+            assert!(addr >= self.mem.base && addr + bytes.len() as u64 <= self.mem.brk);
+            self.mem.tick()?;
+            self.journal.put_run(addr, bytes.to_vec());
+            Ok(())
+        }
+    }
+
+    /// Applies `journal` to `mem`: the runs in order, then the words.
+    fn apply(mem: &mut VecMem, journal: Journal) {
+        for (addr, bytes) in journal.runs {
+            for (i, w) in bytes.chunks(8).enumerate() {
+                let a = addr + 8 * i as u64;
+                mem.words[((a - mem.base) / 8) as usize] =
+                    u64::from_le_bytes(w.try_into().unwrap());
+            }
+        }
+        for (addr, v) in journal.stores {
+            mem.words[((addr - mem.base) / 8) as usize] = v;
+        }
     }
 
     /// Runs `call` as the kernel does: through a journal, again from the start each time it
@@ -554,9 +645,7 @@ pub mod testing {
             let (added, removed, steps) = (op.free_added, op.free_removed, op.steps);
             let journal = j.journal;
             if let Ok(r) = r {
-                for (addr, v) in journal.stores {
-                    mem.words[((addr - mem.base) / 8) as usize] = v;
-                }
+                apply(mem, journal);
                 return (r, added, removed, steps);
             }
         }
@@ -575,9 +664,7 @@ pub mod testing {
             let journal = j.journal;
             if let Ok(ok) = r {
                 assert!(ok, "the arena does not fit");
-                for (addr, v) in journal.stores {
-                    mem.words[((addr - mem.base) / 8) as usize] = v;
-                }
+                apply(mem, journal);
                 return base;
             }
         }

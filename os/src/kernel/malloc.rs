@@ -27,7 +27,11 @@ use super::syscalls::{CopyFault, SysResult};
 use super::Kernel;
 use crate::config::{MallocCoalesce, MallocKind};
 use crate::heap::alloc::{run_call, Allocator, Call, CallResult, HeapMem, Journal, Op, Stop};
+use crate::heap::buddy::BuddyAlloc;
 use crate::heap::fit::{Coalesce, Fit, FitAlloc};
+use crate::heap::pool::PoolAlloc;
+use crate::heap::segregated::SegregatedAlloc;
+use crate::heap::slab::SlabAlloc;
 use crate::hw::Hw;
 use crate::image::{ErrnoAt, Image};
 use crate::process::{Access, Kill, Pid};
@@ -84,16 +88,18 @@ pub struct HeapStats {
     pub largest_free: u64,
     /// The heap's size: from where it began to the break.
     pub heap_bytes: u64,
+    /// `granted_bytes - live_bytes` when `live_bytes` last reached its peak.
+    pub internal_at_peak: u64,
+    /// [`HeapStats::external_permille`] then.
+    pub external_at_peak: u64,
 }
 
 impl HeapStats {
     /// External fragmentation in thousandths: `1 - largest free / total free`.
     pub fn external_permille(&self) -> u64 {
-        if self.free_bytes == 0 {
-            0
-        } else {
-            1000 - self.largest_free.min(self.free_bytes) * 1000 / self.free_bytes
-        }
+        (self.largest_free.min(self.free_bytes) * 1000)
+            .checked_div(self.free_bytes)
+            .map_or(0, |r| 1000 - r)
     }
 }
 
@@ -120,7 +126,11 @@ pub(super) fn allocator(
         MallocKind::NextFit => fit(Fit::Next),
         MallocKind::BestFit => fit(Fit::Best),
         MallocKind::WorstFit => fit(Fit::Worst),
-        MallocKind::Segregated | MallocKind::Buddy | MallocKind::Slab | MallocKind::Pool => None,
+        MallocKind::Segregated => Some(Box::new(SegregatedAlloc { page })),
+        // The region grows 64 KiB at a time.
+        MallocKind::Buddy => Some(Box::new(BuddyAlloc { grow_order: 16 })),
+        MallocKind::Slab => Some(Box::new(SlabAlloc { page })),
+        MallocKind::Pool => Some(Box::new(PoolAlloc { page })),
     }
 }
 
@@ -173,53 +183,98 @@ impl HeapMem for GuestHeap<'_> {
         }
         matches!(self.k.sys_brk(self.hw, self.pid, [end, 0, 0, 0, 0, 0]), SysResult::Ret(b) if b >= end)
     }
+
+    fn read_bytes(&mut self, addr: u64, len: u64) -> Result<Vec<u8>, Stop> {
+        self.words += len / 8;
+        match self.k.copy_from_user(self.hw, self.pid, addr, len) {
+            Ok(mut b) => {
+                self.journal.overlay(addr, &mut b);
+                Ok(b)
+            }
+            Err(CopyFault::Restart) => {
+                self.restart = true;
+                Err(Stop)
+            }
+            Err(CopyFault::Fault) => {
+                self.bad = Some(addr);
+                Err(Stop)
+            }
+        }
+    }
+
+    fn write_bytes(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Stop> {
+        self.words += bytes.len() as u64 / 8;
+        self.journal.put_run(addr, bytes.to_vec());
+        Ok(())
+    }
 }
 
 impl GuestHeap<'_> {
     /// Applies the journal's stores, all or none: `false` if one must wait (a page is
     /// brought in; the call runs again) or may not be written (`bad`).
     fn commit(&mut self) -> bool {
-        let mut writes = Vec::with_capacity(self.journal.stores.len());
-        for (&addr, &v) in &self.journal.stores {
-            match self
-                .k
-                .user_pieces(self.hw, self.pid, addr, 8, Access::Store, false)
-            {
-                Ok(pieces) => writes.push((pieces, v)),
-                Err(CopyFault::Restart) => {
-                    self.restart = true;
-                    return false;
-                }
-                Err(CopyFault::Fault) => {
-                    self.bad = Some(addr);
-                    return false;
-                }
+        // Every page written must be there (and writable) before anything is written.
+        let journal = std::mem::take(&mut self.journal);
+        let mut runs = Vec::with_capacity(journal.runs.len());
+        for (addr, bytes) in &journal.runs {
+            match self.pieces(*addr, bytes.len() as u64) {
+                Some(p) => runs.push(p),
+                None => return false,
             }
         }
-        for (pieces, v) in writes {
-            let bytes = v.to_le_bytes();
-            let mut at = 0usize;
-            for (pa, n) in pieces {
-                self.hw.write_phys(pa, &bytes[at..at + n as usize]);
-                at += n as usize;
+        let mut words = Vec::with_capacity(journal.stores.len());
+        for (&addr, &v) in &journal.stores {
+            match self.pieces(addr, 8) {
+                Some(p) => words.push((p, v)),
+                None => return false,
             }
+        }
+        for (pieces, (_, bytes)) in runs.into_iter().zip(&journal.runs) {
+            Self::write(self.hw, &pieces, bytes);
+        }
+        for (pieces, v) in words {
+            Self::write(self.hw, &pieces, &v.to_le_bytes());
         }
         true
+    }
+
+    /// Where `[addr, addr + len)` is in memory for a store, or `None` (a page is coming in,
+    /// or the address is not the process's).
+    fn pieces(&mut self, addr: u64, len: u64) -> Option<Vec<(u64, u64)>> {
+        match self
+            .k
+            .user_pieces(self.hw, self.pid, addr, len, Access::Store, false)
+        {
+            Ok(p) => Some(p),
+            Err(CopyFault::Restart) => {
+                self.restart = true;
+                None
+            }
+            Err(CopyFault::Fault) => {
+                self.bad = Some(addr);
+                None
+            }
+        }
+    }
+
+    fn write(hw: &mut dyn Hw, pieces: &[(u64, u64)], bytes: &[u8]) {
+        let mut at = 0usize;
+        for &(pa, n) in pieces {
+            hw.write_phys(pa, &bytes[at..at + n as usize]);
+            at += n as usize;
+        }
     }
 }
 
 impl Kernel {
     /// Sets `image` up for `os.malloc`: its allocation functions trap. An error names what
     /// is missing (a program with no `malloc` of its own: stripped, or dynamically linked).
-    pub(super) fn hook_allocator(&mut self, image: &mut Image) -> Result<Option<HeapState>, String> {
+    pub(super) fn hook_allocator(
+        &mut self,
+        image: &mut Image,
+    ) -> Result<Option<HeapState>, String> {
         if self.cfg.malloc == MallocKind::Libc {
             return Ok(None);
-        }
-        if allocator(self.cfg.malloc, self.cfg.malloc_coalesce, 4096).is_none() {
-            return Err(format!(
-                "os.malloc = {:?} is not built yet; use first-fit, next-fit, best-fit or worst-fit",
-                self.cfg.malloc.name()
-            ));
         }
         let has = |c: Call| image.alloc_calls.iter().any(|&(_, x)| x == c);
         if !has(Call::Malloc) || !has(Call::Free) {
@@ -257,7 +312,11 @@ impl Kernel {
     /// call and returns true (the process returns to its caller, runs the call again later,
     /// or was killed).
     pub(super) fn alloc_trap(&mut self, hw: &mut dyn Hw, pid: Pid, epc: u64) -> bool {
-        let Some(call) = self.heaps.get(&pid).and_then(|h| h.calls.get(&epc).copied()) else {
+        let Some(call) = self
+            .heaps
+            .get(&pid)
+            .and_then(|h| h.calls.get(&epc).copied())
+        else {
             return false;
         };
         let Some(pi) = self.index(pid) else {
@@ -306,7 +365,19 @@ impl Kernel {
                         };
                         let (bad, restart) = (g.bad, g.restart);
                         drop(g);
-                        return self.alloc_finish(hw, pid, call, a, r, 0, 0, Vec::new(), Vec::new(), bad, restart);
+                        return self.alloc_finish(
+                            hw,
+                            pid,
+                            call,
+                            a,
+                            r,
+                            0,
+                            0,
+                            Vec::new(),
+                            Vec::new(),
+                            bad,
+                            restart,
+                        );
                     }
                     Err(Stop) => false,
                 };
@@ -371,9 +442,9 @@ impl Kernel {
         let c = self.cfg.cost.malloc_step * steps;
         self.sv.charge(hw, c);
         match r {
-            Some(r) if committed => {
-                self.alloc_finish(hw, pid, call, a, r, steps, words, added, removed, None, false)
-            }
+            Some(r) if committed => self.alloc_finish(
+                hw, pid, call, a, r, steps, words, added, removed, None, false,
+            ),
             _ => self.alloc_stopped(hw, pid, epc, bad, restart),
         }
     }
@@ -469,7 +540,11 @@ impl Kernel {
             s.live_bytes += req;
             s.granted_bytes += granted;
             s.allocs += 1;
-            s.peak_live_bytes = s.peak_live_bytes.max(s.live_bytes);
+            if s.live_bytes > s.peak_live_bytes {
+                s.peak_live_bytes = s.live_bytes;
+                s.internal_at_peak = s.granted_bytes - s.live_bytes.min(s.granted_bytes);
+                s.external_at_peak = s.external_permille();
+            }
         }
         let asked = match call {
             Call::Calloc => a[0].saturating_mul(a[1]),
@@ -542,11 +617,16 @@ impl Kernel {
             ("live_bytes", s.live_bytes),
             ("peak_live_bytes", s.peak_live_bytes),
             ("granted_bytes", s.granted_bytes),
-            ("internal_frag_bytes", s.granted_bytes - s.live_bytes.min(s.granted_bytes)),
+            (
+                "internal_frag_bytes",
+                s.granted_bytes - s.live_bytes.min(s.granted_bytes),
+            ),
             ("free_bytes", s.free_bytes),
             ("largest_free", s.largest_free),
             ("external_frag_permille", s.external_permille()),
             ("heap_bytes", s.heap_bytes),
+            ("internal_frag_at_peak", s.internal_at_peak),
+            ("external_frag_at_peak_permille", s.external_at_peak),
         ] {
             f(&format!("{p}.{n}"), v);
         }
