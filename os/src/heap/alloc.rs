@@ -689,6 +689,8 @@ pub mod testing {
             let mut live: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
             // ptr -> usable bytes: what a stale header of a freed block may lie inside.
             let mut spans: BTreeMap<u64, u64> = BTreeMap::new();
+            // The live blocks that came from an aligned call.
+            let mut aligned = std::collections::BTreeSet::new();
             let mut free_bytes: i128 = 0;
             let mut freed_ptrs: Vec<u64> = Vec::new();
             for step in 0..200 {
@@ -707,10 +709,21 @@ pub mod testing {
                 } else if pick < 45 {
                     (Call::Calloc, [1 + next(30), 1 + next(64), 0])
                 } else if pick < 52 {
-                    (Call::Memalign, [16 << next(7), size, 0])
+                    let align = 16 << next(9);
+                    match next(5) {
+                        0 => (Call::Memalign, [align, size, 0]),
+                        1 => (Call::AlignedAlloc, [align, size, 0]),
+                        2 => (Call::PosixMemalign, [0x8, align, size]),
+                        3 => (Call::Valloc, [size, 0, 0]),
+                        _ => (Call::Pvalloc, [size, 0, 0]),
+                    }
                 } else if pick < 62 {
                     let k = *live.keys().nth(next(live.len() as u64) as usize).unwrap();
-                    (Call::Realloc, [k, size, 0])
+                    if next(4) == 0 {
+                        (Call::Reallocarray, [k, 1 + next(8), size / 8 + 1])
+                    } else {
+                        (Call::Realloc, [k, size, 0])
+                    }
                 } else if pick < 64 && !freed_ptrs.is_empty() {
                     // A double free: the block must still be free (not reused).
                     let p = freed_ptrs[next(freed_ptrs.len() as u64) as usize];
@@ -719,7 +732,12 @@ pub mod testing {
                     }
                     (Call::Free, [p, 0, 0])
                 } else if pick < 65 {
-                    (Call::Free, [arena + 8, 0, 0])
+                    // A pointer it never returned: below every block, or inside a live one.
+                    let inside = spans.iter().find(|(_, &u)| u >= 64).map(|(&q, _)| q + 32);
+                    match inside {
+                        Some(q) if next(2) == 0 => (Call::Free, [q, 0, 0]),
+                        _ => (Call::Free, [arena + 8, 0, 0]),
+                    }
                 } else {
                     let k = *live.keys().nth(next(live.len() as u64) as usize).unwrap();
                     (Call::Free, [k, 0, 0])
@@ -744,6 +762,11 @@ pub mod testing {
                     }
                     _ => assert!(r.abort.is_none(), "{ctx}: {:?}", r.abort),
                 }
+                // realloc by another name.
+                let (call, a) = match call {
+                    Call::Reallocarray => (Call::Realloc, [a[0], a[1] * a[2], 0]),
+                    c => (c, a),
+                };
                 // Every live block still holds its fill (except the one realloc moved).
                 for (p, (req, fill)) in &before {
                     if (call == Call::Free || call == Call::Realloc) && *p == a[0] {
@@ -756,6 +779,19 @@ pub mod testing {
                         live.remove(&a[0]);
                         spans.remove(&a[0]);
                         freed_ptrs.push(a[0]);
+                        if next(4) == 0 {
+                            // Freed again at once: caught, and called a double free when
+                            // the block came from plain malloc (an aligned block's header
+                            // is found through words the free may have reused).
+                            let (r, ..) = call_checked(alloc, &mut mem, arena, Call::Free, a);
+                            let what = r.abort.map(|x| x.0).unwrap_or("nothing");
+                            let plain = !aligned.contains(&a[0]);
+                            assert!(
+                                what.contains("double free") || (!plain && r.abort.is_some()),
+                                "{ctx}: freed again: {what}"
+                            );
+                        }
+                        aligned.remove(&a[0]);
                     }
                     Call::Realloc if a[1] == 0 => {
                         // realloc(p, 0) frees p and returns NULL, as glibc's.
@@ -790,17 +826,22 @@ pub mod testing {
                         }
                     }
                     _ => {
-                        if r.ret == 0 {
+                        // The block, the bytes asked for, and the alignment promised.
+                        let (ptr, req, align) = match call {
+                            Call::Calloc => (r.ret, a[0] * a[1], 16),
+                            Call::Memalign | Call::AlignedAlloc => (r.ret, a[1], a[0]),
+                            Call::PosixMemalign => {
+                                assert_eq!(r.ret == 0, r.out.is_some(), "{ctx}: {r:?}");
+                                (r.out.map_or(0, |o| o.1), a[2], a[1])
+                            }
+                            Call::Valloc => (r.ret, a[0], 4096),
+                            Call::Pvalloc => (r.ret, a[0].next_multiple_of(4096), 4096),
+                            _ => (r.ret, a[0], 16),
+                        };
+                        if ptr == 0 {
                             continue;
                         }
-                        let req = if call == Call::Calloc {
-                            a[0] * a[1]
-                        } else if call == Call::Memalign {
-                            a[1]
-                        } else {
-                            a[0]
-                        };
-                        let align = if call == Call::Memalign { a[0] } else { 16 };
+                        let r = CallResult { ret: ptr, ..r };
                         assert_eq!(r.ret % align, 0, "{ctx}: {:#x} not aligned", r.ret);
                         if call == Call::Calloc {
                             check_fill(&mut mem, r.ret, req, 0, &ctx);
@@ -823,6 +864,9 @@ pub mod testing {
                         fill_block(&mut mem, r.ret, req, fill);
                         live.insert(r.ret, (req, fill));
                         spans.insert(r.ret, usable);
+                        if align > 16 {
+                            aligned.insert(r.ret);
+                        }
                         freed_ptrs.retain(|&f| f != r.ret);
                     }
                 }

@@ -323,7 +323,7 @@ impl FitAlloc {
     }
 
     /// The block of `ptr` if it looks like one this allocator made: its header's size is
-    /// sane, it lies inside the heap, and its footer repeats its header.
+    /// sane, it lies inside the heap, and (in use) its footer repeats its header.
     fn block_of(op: &mut Op, arena: u64, ptr: u64) -> Result<Option<(u64, u64, bool)>, Stop> {
         let end = op.load(arena + END)?;
         let Some(b) = ptr.checked_sub(8) else {
@@ -337,7 +337,9 @@ impl FitAlloc {
         if size < MIN || w & 14 != 0 || size > end - b {
             return Ok(None);
         }
-        if op.load(b + size - 8)? != w {
+        // A block in use has its footer; a freed one may have merged into a neighbour
+        // whose footer now lies elsewhere (its header still says "free": a double free).
+        if w & USED != 0 && op.load(b + size - 8)? != w {
             return Ok(None);
         }
         Ok(Some((b, size, w & USED != 0)))
