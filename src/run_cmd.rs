@@ -409,9 +409,18 @@ pub fn timeline_text(t: &[vmlab_os::kernel::Sample]) -> String {
         "timeline (per interval: faults per 1000 instructions, idle share, working set)\n",
     );
     s.push_str(&format!(
-        "  {:>12} {:>14} {:>10} {:>10} {:>7} {:>8} {:>9} {:>8}\n",
+        "  {:>12} {:>14} {:>10} {:>10} {:>7} {:>8} {:>9} {:>8}",
         "instret", "cycle", "faults/k", "major/k", "idle", "wset", "runnable", "blocked"
     ));
+    // Under os.malloc: the heaps' size and live bytes (KiB), and both fragmentations.
+    let heaps = t.iter().any(|x| x.heap.is_some());
+    if heaps {
+        s.push_str(&format!(
+            " {:>9} {:>9} {:>8} {:>8}",
+            "heap KiB", "live KiB", "int.frag", "ext.frag"
+        ));
+    }
+    s.push('\n');
     // At most 40 rows: every k-th sample (and the last), each row covering the interval
     // since the row before (--stats json lists every sample).
     let k = t.len().div_ceil(40);
@@ -441,7 +450,7 @@ pub fn timeline_text(t: &[vmlab_os::kernel::Sample]) -> String {
             )
         };
         s.push_str(&format!(
-            "  {:>12} {:>14} {:>10} {:>10} {:>7} {:>8} {:>9} {:>8}\n",
+            "  {:>12} {:>14} {:>10} {:>10} {:>7} {:>8} {:>9} {:>8}",
             x.instret,
             x.cycle,
             per_k(x.faults.saturating_sub(prev.faults)),
@@ -451,6 +460,21 @@ pub fn timeline_text(t: &[vmlab_os::kernel::Sample]) -> String {
             x.runnable,
             x.blocked
         ));
+        if heaps {
+            let h = x.heap.unwrap_or_default();
+            let ext = (h.largest_free.min(h.free) * 1000)
+                .checked_div(h.free)
+                .map_or(0, |r| 1000 - r);
+            s.push_str(&format!(
+                " {:>9} {:>9} {:>8} {:>7.1}%",
+                h.size / 1024,
+                h.live / 1024,
+                h.granted.saturating_sub(h.live),
+                ext as f64 / 10.0
+            ));
+        }
+        // The row's line ends here (the format above left it open).
+        s.push('\n');
         prev = *x;
     }
     s

@@ -722,6 +722,12 @@ fn every_allocator_runs_the_allocation_programs() {
             "{kind}"
         );
         assert!(s("free_bytes") <= s("heap_bytes"), "{kind}");
+        // The timeline follows the heap.
+        let t = h.kernel.timeline();
+        assert!(
+            t.iter().any(|x| x.heap.is_some_and(|h| h.live > 0 && h.size >= h.granted)),
+            "{kind}: {t:?}"
+        );
     }
     // With deferred coalescing too.
     for kind in ["first-fit", "best-fit"] {

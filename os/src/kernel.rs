@@ -178,6 +178,24 @@ pub struct Sample {
     pub runnable: u64,
     /// Processes blocked on the disk.
     pub blocked: u64,
+    /// The live processes' heaps under `os.malloc`, added up (none under `libc`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heap: Option<HeapSample>,
+}
+
+/// The heaps at a timeline sample, added up over the live processes (`os.malloc`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HeapSample {
+    /// Bytes the live blocks asked for.
+    pub live: u64,
+    /// Heap bytes the live blocks take (live + internal fragmentation).
+    pub granted: u64,
+    /// Bytes in free blocks.
+    pub free: u64,
+    /// The largest free block of any of the heaps.
+    pub largest_free: u64,
+    /// The heaps' sizes.
+    pub size: u64,
 }
 
 /// How a hosted run ended.
@@ -1610,6 +1628,7 @@ impl Kernel {
                 .filter(live)
                 .map(|p| self.ref_state(p.pid).map_or(0, |r| r.ws.size() as u64))
                 .sum(),
+            heap: self.heap_sample(),
             runnable: self
                 .procs
                 .iter()

@@ -599,6 +599,24 @@ impl Kernel {
         true
     }
 
+    /// The live processes' heaps added up, for a timeline sample (`None` under `libc`).
+    pub(super) fn heap_sample(&self) -> Option<super::HeapSample> {
+        if self.cfg.malloc == MallocKind::Libc {
+            return None;
+        }
+        let mut h = super::HeapSample::default();
+        for p in self.procs.iter().filter(|p| !p.state.ended()) {
+            if let Some(s) = self.heaps.get(&p.pid).map(|x| x.stats) {
+                h.live += s.live_bytes;
+                h.granted += s.granted_bytes;
+                h.free += s.free_bytes;
+                h.largest_free = h.largest_free.max(s.largest_free);
+                h.size += s.heap_bytes;
+            }
+        }
+        Some(h)
+    }
+
     /// Each process's allocator counters, for the statistics.
     pub(super) fn for_each_heap_stat(&self, pid: Pid, prefix: &str, f: &mut dyn FnMut(&str, u64)) {
         if self.cfg.malloc == MallocKind::Libc {
