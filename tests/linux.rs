@@ -235,6 +235,16 @@ fn dynamically_linked_programs_run_with_a_sysroot() {
         assert_eq!(h.run().exit_code(), 0, "{:?}", h.process_reports());
         assert!(stat(&h, "os.proc.1.faults.by_area.file") > 20, "{}", t.name);
         assert!(stat(&h, "os.page_cache.misses") > 20, "{}", t.name);
+        // Its malloc is in libc.so.6: os.malloc cannot take it over, and says why.
+        let cfg = apply_set_all("", "(test)", &["os.malloc=best-fit".into()]).expect("config");
+        let elf = Elf::open(&root().join(&t.elf)).expect("elf");
+        let e = Hosted::with_setup(cfg, &[(t.name.clone(), elf)], Vec::new(), false, &setup(&t))
+            .err()
+            .expect("refused");
+        assert!(
+            e.contains("dynamically linked") && e.contains("-static"),
+            "{e}"
+        );
     }
 }
 
@@ -725,7 +735,8 @@ fn every_allocator_runs_the_allocation_programs() {
         // The timeline follows the heap.
         let t = h.kernel.timeline();
         assert!(
-            t.iter().any(|x| x.heap.is_some_and(|h| h.live > 0 && h.size >= h.granted)),
+            t.iter()
+                .any(|x| x.heap.is_some_and(|h| h.live > 0 && h.size >= h.granted)),
             "{kind}: {t:?}"
         );
     }
