@@ -29,6 +29,7 @@
 //! grows (as `malloc.py`'s `-C` and glibc's fast bins put it off).
 
 use super::alloc::{Allocator, Block, Freed, Op, Stop};
+use super::tags::{block_of, carve_aligned, need, set_tags, size_of, MIN, USED};
 
 /// How a free-list allocator chooses among the blocks that fit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,25 +69,8 @@ const HEAD: u64 = 8;
 const ROVER: u64 = 16;
 const END: u64 = 24;
 const FIRST: u64 = 40;
-const MIN: u64 = 32;
-const USED: u64 = 1;
-
-fn size_of(word: u64) -> u64 {
-    word & !15
-}
 
 impl FitAlloc {
-    /// The block size for a request of `n` bytes.
-    fn need(n: u64) -> u64 {
-        (n + 16).next_multiple_of(16).max(MIN)
-    }
-
-    fn set_tags(op: &mut Op, b: u64, size: u64, used: bool) -> Result<(), Stop> {
-        let w = size | u64::from(used);
-        op.store(b, w)?;
-        op.store(b + size - 8, w)
-    }
-
     /// Unlinks free block `b` from the list (the rover moves on if it was there).
     fn unlink(op: &mut Op, arena: u64, b: u64) -> Result<(), Stop> {
         let next = op.load(b + 8)?;
@@ -211,7 +195,7 @@ impl FitAlloc {
                 op.free_removed.push(nsize);
                 size += nsize;
                 op.free_added.push(size);
-                Self::set_tags(op, cur, size, false)?;
+                set_tags(op, cur, size, false)?;
             }
             cur = op.load(cur + 8)?;
         }
@@ -232,7 +216,7 @@ impl FitAlloc {
         }
         op.store(epilogue + add, USED)?;
         op.store(arena + END, epilogue + add)?;
-        Self::set_tags(op, epilogue, add, true)?;
+        set_tags(op, epilogue, add, true)?;
         self.release(op, arena, epilogue, add)?;
         Ok(true)
     }
@@ -241,14 +225,14 @@ impl FitAlloc {
     /// (immediate coalescing) and linked in.
     fn release(&self, op: &mut Op, arena: u64, b: u64, size: u64) -> Result<(), Stop> {
         if self.coalesce == Coalesce::Deferred {
-            Self::set_tags(op, b, size, false)?;
+            set_tags(op, b, size, false)?;
             Self::insert(op, arena, b)?;
             op.free_added.push(size);
             return Ok(());
         }
         // The block's own tags say "free" even where it merges into a neighbour, so that a
         // second free of it is caught as one.
-        Self::set_tags(op, b, size, false)?;
+        set_tags(op, b, size, false)?;
         let (mut start, mut total) = (b, size);
         let next = b + size;
         let nw = op.load(next)?;
@@ -265,9 +249,9 @@ impl FitAlloc {
             op.free_removed.push(psize);
             total += psize;
             // The block below stays in the list, only larger.
-            Self::set_tags(op, start, total, false)?;
+            set_tags(op, start, total, false)?;
         } else {
-            Self::set_tags(op, start, total, false)?;
+            set_tags(op, start, total, false)?;
             Self::insert(op, arena, start)?;
         }
         op.free_added.push(total);
@@ -281,15 +265,15 @@ impl FitAlloc {
         op.free_removed.push(size);
         if size - need >= MIN {
             let rest = b + need;
-            Self::set_tags(op, rest, size - need, false)?;
+            set_tags(op, rest, size - need, false)?;
             Self::replace(op, arena, b, rest)?;
             op.free_added.push(size - need);
-            Self::set_tags(op, b, need, true)?;
+            set_tags(op, b, need, true)?;
             Ok((need, rest))
         } else {
             let next = op.load(b + 8)?;
             Self::unlink(op, arena, b)?;
-            Self::set_tags(op, b, size, true)?;
+            set_tags(op, b, size, true)?;
             Ok((size, next))
         }
     }
@@ -322,27 +306,10 @@ impl FitAlloc {
         Ok(Some((b, granted)))
     }
 
-    /// The block of `ptr` if it looks like one this allocator made: its header's size is
-    /// sane, it lies inside the heap, and (in use) its footer repeats its header.
+    /// The block of `ptr` if it looks like one this allocator made ([`block_of`]).
     fn block_of(op: &mut Op, arena: u64, ptr: u64) -> Result<Option<(u64, u64, bool)>, Stop> {
         let end = op.load(arena + END)?;
-        let Some(b) = ptr.checked_sub(8) else {
-            return Ok(None);
-        };
-        if b < arena + FIRST || b >= end || !(b - arena - FIRST).is_multiple_of(16) {
-            return Ok(None);
-        }
-        let w = op.load(b)?;
-        let size = size_of(w);
-        if size < MIN || w & 14 != 0 || size > end - b {
-            return Ok(None);
-        }
-        // A block in use has its footer; a freed one may have merged into a neighbour
-        // whose footer now lies elsewhere (its header still says "free": a double free).
-        if w & USED != 0 && op.load(b + size - 8)? != w {
-            return Ok(None);
-        }
-        Ok(Some((b, size, w & USED != 0)))
+        block_of(op, arena + FIRST, end, ptr)
     }
 }
 
@@ -370,7 +337,7 @@ impl Allocator for FitAlloc {
     }
 
     fn malloc(&self, op: &mut Op, arena: u64, size: u64) -> Result<Option<Block>, Stop> {
-        let need = Self::need(size);
+        let need = need(size);
         Ok(self.block(op, arena, need)?.map(|(b, granted)| Block {
             ptr: b + 8,
             granted,
@@ -387,35 +354,15 @@ impl Allocator for FitAlloc {
         if align <= 16 {
             return self.malloc(op, arena, size);
         }
-        let need = Self::need(size);
+        let need = need(size);
         // Room for a leading free block of at least MIN before the aligned payload.
         let Some((b, got)) = self.block(op, arena, need + align + MIN)? else {
             return Ok(None);
         };
-        let mut p = (b + 8).next_multiple_of(align);
-        if p - 8 != b && p - 8 - b < MIN {
-            p += align;
-        }
-        let start = p - 8;
-        let end = b + got;
-        // The aligned block's tags first: releasing the lead looks at the block above it.
-        Self::set_tags(op, start, end - start, true)?;
-        if start > b {
-            // The lead goes back as a free block of its own.
-            Self::set_tags(op, b, start - b, true)?;
-            self.release(op, arena, b, start - b)?;
-        }
-        let mut size_here = end - start;
-        if size_here - need >= MIN {
-            Self::set_tags(op, start, need, true)?;
-            Self::set_tags(op, start + need, size_here - need, true)?;
-            self.release(op, arena, start + need, size_here - need)?;
-            size_here = need;
-        }
-        Ok(Some(Block {
-            ptr: p,
-            granted: size_here,
-        }))
+        let block = carve_aligned(op, b, got, align, need, &mut |op, b, s| {
+            self.release(op, arena, b, s)
+        })?;
+        Ok(Some(block))
     }
 
     fn free(&self, op: &mut Op, arena: u64, ptr: u64) -> Result<Freed, Stop> {

@@ -21,6 +21,7 @@ pub mod freelist;
 pub mod pool;
 pub mod segregated;
 pub mod slab;
+pub mod tags;
 
 pub use exercise::{Exercise, Generator, Op, Step, StepKind};
 pub use freelist::{AllocResult, Chunk, FreeList, FreeResult};

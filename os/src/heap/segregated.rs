@@ -29,6 +29,7 @@
 //! Each list is LIFO: a freed (or split-off) block goes to the front of its class's list.
 
 use super::alloc::{Allocator, Block, Freed, Op, Stop};
+use super::tags::{block_of, carve_aligned, need, set_tags, size_of, MIN, USED};
 
 /// Segregated free lists over boundary-tagged blocks.
 #[derive(Clone, Copy, Debug)]
@@ -43,12 +44,6 @@ const MAGIC: u64 = 0x6765_7367_626c_6d76; // "vmlbsegg"
 const END: u64 = 8;
 const HEADS: u64 = 16;
 const FIRST: u64 = HEADS + CLASSES * 8 + 8;
-const MIN: u64 = 32;
-const USED: u64 = 1;
-
-fn size_of(word: u64) -> u64 {
-    word & !15
-}
 
 impl SegregatedAlloc {
     /// The class of a block of `size` bytes (at least 32).
@@ -56,19 +51,8 @@ impl SegregatedAlloc {
         (63 - u64::from((size / MIN).leading_zeros())).min(CLASSES - 1)
     }
 
-    /// The block size for a request of `n` bytes.
-    fn need(n: u64) -> u64 {
-        (n + 16).next_multiple_of(16).max(MIN)
-    }
-
     fn head(arena: u64, class: u64) -> u64 {
         arena + HEADS + class * 8
-    }
-
-    fn set_tags(op: &mut Op, b: u64, size: u64, used: bool) -> Result<(), Stop> {
-        let w = size | u64::from(used);
-        op.store(b, w)?;
-        op.store(b + size - 8, w)
     }
 
     /// Unlinks free block `b` of `size` bytes from its class's list.
@@ -88,7 +72,7 @@ impl SegregatedAlloc {
 
     /// Tags `b` free with `size` bytes and puts it at the front of its class's list.
     fn push(op: &mut Op, arena: u64, b: u64, size: u64) -> Result<(), Stop> {
-        Self::set_tags(op, b, size, false)?;
+        set_tags(op, b, size, false)?;
         let head = Self::head(arena, Self::class_of(size));
         let first = op.load(head)?;
         op.store(b + 8, first)?;
@@ -126,7 +110,7 @@ impl SegregatedAlloc {
     fn release(op: &mut Op, arena: u64, b: u64, size: u64) -> Result<(), Stop> {
         // The block's own tags say "free" even where it merges into a neighbour, so that a
         // second free of it is caught as one.
-        Self::set_tags(op, b, size, false)?;
+        set_tags(op, b, size, false)?;
         let (mut start, mut total) = (b, size);
         let nw = op.load(b + size)?;
         if nw & USED == 0 {
@@ -164,7 +148,7 @@ impl SegregatedAlloc {
         }
         op.store(epilogue + add, USED)?;
         op.store(arena + END, epilogue + add)?;
-        Self::set_tags(op, epilogue, add, true)?;
+        set_tags(op, epilogue, add, true)?;
         Self::release(op, arena, epilogue, add)?;
         Ok(true)
     }
@@ -187,35 +171,18 @@ impl SegregatedAlloc {
         if size - need >= MIN {
             Self::push(op, arena, b + need, size - need)?;
             op.free_added.push(size - need);
-            Self::set_tags(op, b, need, true)?;
+            set_tags(op, b, need, true)?;
             Ok(Some((b, need)))
         } else {
-            Self::set_tags(op, b, size, true)?;
+            set_tags(op, b, size, true)?;
             Ok(Some((b, size)))
         }
     }
 
-    /// The block of `ptr` if it looks like one this allocator made: its header's size is
-    /// sane, it lies inside the heap, and (in use) its footer repeats its header.
+    /// The block of `ptr` if it looks like one this allocator made ([`block_of`]).
     fn block_of(op: &mut Op, arena: u64, ptr: u64) -> Result<Option<(u64, u64, bool)>, Stop> {
         let end = op.load(arena + END)?;
-        let Some(b) = ptr.checked_sub(8) else {
-            return Ok(None);
-        };
-        if b < arena + FIRST || b >= end || !(b - arena - FIRST).is_multiple_of(16) {
-            return Ok(None);
-        }
-        let w = op.load(b)?;
-        let size = size_of(w);
-        if size < MIN || w & 14 != 0 || size > end - b {
-            return Ok(None);
-        }
-        // A block in use has its footer; a freed one may have merged into a neighbour
-        // whose footer now lies elsewhere (its header still says "free": a double free).
-        if w & USED != 0 && op.load(b + size - 8)? != w {
-            return Ok(None);
-        }
-        Ok(Some((b, size, w & USED != 0)))
+        block_of(op, arena + FIRST, end, ptr)
     }
 }
 
@@ -239,7 +206,7 @@ impl Allocator for SegregatedAlloc {
     }
 
     fn malloc(&self, op: &mut Op, arena: u64, size: u64) -> Result<Option<Block>, Stop> {
-        let need = Self::need(size);
+        let need = need(size);
         Ok(self.block(op, arena, need)?.map(|(b, granted)| Block {
             ptr: b + 8,
             granted,
@@ -256,34 +223,15 @@ impl Allocator for SegregatedAlloc {
         if align <= 16 {
             return self.malloc(op, arena, size);
         }
-        let need = Self::need(size);
+        let need = need(size);
         // Room for a leading free block of at least MIN before the aligned payload.
         let Some((b, got)) = self.block(op, arena, need + align + MIN)? else {
             return Ok(None);
         };
-        let mut p = (b + 8).next_multiple_of(align);
-        if p - 8 != b && p - 8 - b < MIN {
-            p += align;
-        }
-        let start = p - 8;
-        let end = b + got;
-        // The aligned block's tags first: releasing the lead looks at the block above it.
-        Self::set_tags(op, start, end - start, true)?;
-        if start > b {
-            Self::set_tags(op, b, start - b, true)?;
-            Self::release(op, arena, b, start - b)?;
-        }
-        let mut size_here = end - start;
-        if size_here - need >= MIN {
-            Self::set_tags(op, start, need, true)?;
-            Self::set_tags(op, start + need, size_here - need, true)?;
-            Self::release(op, arena, start + need, size_here - need)?;
-            size_here = need;
-        }
-        Ok(Some(Block {
-            ptr: p,
-            granted: size_here,
-        }))
+        let block = carve_aligned(op, b, got, align, need, &mut |op, b, s| {
+            Self::release(op, arena, b, s)
+        })?;
+        Ok(Some(block))
     }
 
     fn free(&self, op: &mut Op, arena: u64, ptr: u64) -> Result<Freed, Stop> {
