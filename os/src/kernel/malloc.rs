@@ -209,7 +209,20 @@ impl HeapMem for GuestHeap<'_> {
     }
 }
 
-impl GuestHeap<'_> {
+impl<'a> GuestHeap<'a> {
+    /// `pid`'s heap, with an empty journal.
+    fn new(k: &'a mut Kernel, hw: &'a mut dyn Hw, pid: Pid) -> GuestHeap<'a> {
+        GuestHeap {
+            k,
+            hw,
+            pid,
+            journal: Journal::default(),
+            bad: None,
+            restart: false,
+            words: 0,
+        }
+    }
+
     /// Applies the journal's stores, all or none: `false` if one must wait (a page is
     /// brought in; the call runs again) or may not be written (`bad`).
     fn commit(&mut self) -> bool {
@@ -339,15 +352,7 @@ impl Kernel {
                     .address_space(pid)
                     .map_or(0, |m| m.brk)
                     .next_multiple_of(16);
-                let mut g = GuestHeap {
-                    k: self,
-                    hw,
-                    pid,
-                    journal: Journal::default(),
-                    bad: None,
-                    restart: false,
-                    words: 0,
-                };
+                let mut g = GuestHeap::new(self, hw, pid);
                 let mut op = Op::new(&mut g);
                 let r = alloc.init(&mut op, base);
                 drop(op);
@@ -394,15 +399,7 @@ impl Kernel {
             }
         };
         let errno_at = self.heaps.get(&pid).and_then(|h| h.errno);
-        let mut g = GuestHeap {
-            k: self,
-            hw,
-            pid,
-            journal: Journal::default(),
-            bad: None,
-            restart: false,
-            words: 0,
-        };
+        let mut g = GuestHeap::new(self, hw, pid);
         let mut op = Op::new(&mut g);
         let r = run_call(alloc.as_ref(), &mut op, arena, call, a, page);
         let (steps, added, removed) = (op.steps, op.free_added, op.free_removed);
