@@ -40,6 +40,7 @@
 //! the block it was), so a second free of it is still caught.
 
 use super::alloc::{Allocator, Block, Freed, Op, Stop};
+use super::tags::tagged_header;
 
 /// A binary buddy allocator.
 #[derive(Clone, Copy, Debug)]
@@ -60,7 +61,6 @@ const HEADS: u64 = 24;
 const HEADER_END: u64 = HEADS + (MAX_ORDER - MIN_ORDER + 1) as u64 * 8;
 const TAG: u64 = 0xb0dd;
 const FWD: u64 = 0xf0dd;
-const LOW48: u64 = (1 << 48) - 1;
 
 fn header(order: u32, off: u64, used: bool) -> u64 {
     TAG << 48 | (off / 16) << 8 | u64::from(order) << 1 | u64::from(used)
@@ -222,22 +222,9 @@ impl BuddyAlloc {
         if !ptr.is_multiple_of(16) || ptr < origin + 16 || ptr >= frontier {
             return Ok(None);
         }
-        let w = op.load(ptr - 16)?;
-        let (b, off, h) = match w >> 48 {
-            TAG => (ptr - 16, 16, w),
-            FWD => {
-                let off = w & LOW48;
-                if off < 32 || !off.is_multiple_of(16) || off > ptr - origin {
-                    return Ok(None);
-                }
-                let b = ptr - off;
-                (b, off, op.load(b)?)
-            }
-            _ => return Ok(None),
-        };
-        if h >> 48 != TAG {
+        let Some((b, off, h)) = tagged_header(op, ptr, origin, TAG, FWD)? else {
             return Ok(None);
-        }
+        };
         let k = ((h >> 1) & 0x7f) as u32;
         if !(MIN_ORDER..=MAX_ORDER).contains(&k)
             || !(b - origin).is_multiple_of(1 << k)

@@ -34,6 +34,7 @@
 //! ```
 
 use super::alloc::{Allocator, Block, Freed, Op, Stop};
+use super::tags::tagged_header;
 
 /// Fixed-size pools per size class.
 #[derive(Clone, Copy, Debug)]
@@ -54,7 +55,6 @@ const HEADS: u64 = 16;
 const HEADER_END: u64 = HEADS + (CLASSES + 1) * 8;
 const TAG: u64 = 0x9001;
 const FWD: u64 = 0xf001;
-const LOW48: u64 = (1 << 48) - 1;
 
 fn header(class: u64, off: u64, used: bool) -> u64 {
     TAG << 48 | (off / 16) << 8 | class << 1 | u64::from(used)
@@ -213,20 +213,10 @@ impl PoolAlloc {
         if !ptr.is_multiple_of(16) || ptr < first + 16 || ptr >= bump {
             return Ok(None);
         }
-        let w = op.load(ptr - 16)?;
-        let (b, off, h) = match w >> 48 {
-            TAG => (ptr - 16, 16, w),
-            FWD => {
-                let off = w & LOW48;
-                if off < 32 || !off.is_multiple_of(16) || off > ptr - first {
-                    return Ok(None);
-                }
-                let b = ptr - off;
-                (b, off, op.load(b)?)
-            }
-            _ => return Ok(None),
+        let Some((b, off, h)) = tagged_header(op, ptr, first, TAG, FWD)? else {
+            return Ok(None);
         };
-        if h >> 48 != TAG || !(b - first).is_multiple_of(32) {
+        if !(b - first).is_multiple_of(32) {
             return Ok(None);
         }
         let c = (h >> 1) & 0x7f;

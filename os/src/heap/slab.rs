@@ -39,6 +39,7 @@
 //! ```
 
 use super::alloc::{Allocator, Block, Freed, Op, Stop};
+use super::tags::{tagged_header, LOW48};
 
 /// A slab allocator.
 #[derive(Clone, Copy, Debug)]
@@ -59,7 +60,6 @@ const HEADER_END: u64 = CACHE + CACHES * 24;
 const SLAB_TAG: u64 = 0x51ab;
 const RUN_TAG: u64 = 0x9a9e;
 const FWD: u64 = 0xf51a;
-const LOW48: u64 = (1 << 48) - 1;
 const EMPTY: u64 = 0;
 const PARTIAL: u64 = 1;
 const FULL: u64 = 2;
@@ -350,19 +350,10 @@ impl SlabAlloc {
                 });
             }
         }
-        let w = op.load(ptr - 16)?;
-        let (r, off, h) = match w >> 48 {
-            RUN_TAG => (ptr - 16, 16, w),
-            FWD => {
-                let off = w & LOW48;
-                if off < 32 || !off.is_multiple_of(16) || off > ptr - first {
-                    return Ok(Thing::Nothing);
-                }
-                (ptr - off, off, op.load(ptr - off)?)
-            }
-            _ => return Ok(Thing::Nothing),
+        let Some((r, off, h)) = tagged_header(op, ptr, first, RUN_TAG, FWD)? else {
+            return Ok(Thing::Nothing);
         };
-        if h >> 48 != RUN_TAG || !(r - first).is_multiple_of(self.page()) {
+        if !(r - first).is_multiple_of(self.page()) {
             return Ok(Thing::Nothing);
         }
         let size = op.load(r + 8)?;

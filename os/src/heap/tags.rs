@@ -1,5 +1,7 @@
-//! Boundary tags (Knuth, TAOCP vol. 1, 2.5): the block format the free-list allocators
-//! (`fit.rs`) and the segregated lists (`segregated.rs`) share.
+//! Block formats the allocators share: boundary tags (Knuth, TAOCP vol. 1, 2.5) for the
+//! free-list allocators (`fit.rs`) and the segregated lists (`segregated.rs`), and the
+//! tagged header with a forward word for aligned payloads ([`tagged_header`]) that the
+//! buddy, pool and slab allocators use.
 //!
 //! ```text
 //! block b:  b+0 header (size | in use)   b+8 payload (the program's pointer), 16-aligned
@@ -98,4 +100,35 @@ pub fn carve_aligned(
         ptr: p,
         granted: size_here,
     })
+}
+
+/// The low 48 bits of a tagged header or forward word.
+pub const LOW48: u64 = (1 << 48) - 1;
+
+/// The header of the block whose payload is `ptr`, for allocators whose headers carry `tag`
+/// in their top 16 bits: the word just below a payload is either the header itself (a
+/// payload 16 bytes into its block) or a *forward word* (`fwd << 48 | offset`, put there by
+/// `memalign`) giving the payload's offset from its block. `low` is the lowest address a
+/// block may start at. Returns `(block, offset, header)`, or `None` when the words say
+/// `ptr` is no payload (the header's tag is checked too).
+pub fn tagged_header(
+    op: &mut Op,
+    ptr: u64,
+    low: u64,
+    tag: u64,
+    fwd: u64,
+) -> Result<Option<(u64, u64, u64)>, Stop> {
+    let w = op.load(ptr - 16)?;
+    let (b, off, h) = match w >> 48 {
+        t if t == tag => (ptr - 16, 16, w),
+        f if f == fwd => {
+            let off = w & LOW48;
+            if off < 32 || !off.is_multiple_of(16) || off > ptr - low {
+                return Ok(None);
+            }
+            (ptr - off, off, op.load(ptr - off)?)
+        }
+        _ => return Ok(None),
+    };
+    Ok((h >> 48 == tag).then_some((b, off, h)))
 }
