@@ -17,6 +17,7 @@
 
 pub mod asm;
 pub mod csr;
+pub mod debuginfo;
 pub mod elf;
 pub mod fp;
 pub mod hart;
