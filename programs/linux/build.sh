@@ -16,6 +16,15 @@ STATIC="hello exit42 printf_int printf_float libm malloc_ds strings sort args_en
 # Not in tests.toml: tests/linux.rs checks what it leaves in a writable mount.
 $CC -static $CFLAGS -o bin/write_out src/write_out.c
 DYNAMIC="hello libm sort mmap_stream"
+# The memory checker's programs (mc_*: one classic heap or memory error each, on its
+# own line): with debug info for the checker's file:line, and -O0 so that no error is
+# optimised away. mc_clean, the checker's error-free control, is -O2. The prefix map
+# keeps the worktree's path out of the debug info, so the build stays reproducible.
+MEMCHECK="mc_overflow mc_use_after_free mc_double_free mc_invalid_free mc_uninit mc_leak
+  mc_wild mc_stack"
+MCWARN="-Wall -Wextra -Wno-unused-parameter"
+MCFLAGS="-g -O0 -ffile-prefix-map=$(pwd)=. $MCWARN"
+MCCLEANFLAGS="-g -O2 -ffile-prefix-map=$(pwd)=. $MCWARN"
 mkdir -p bin expected
 for p in $STATIC; do
   $CC -static $CFLAGS -o bin/$p src/$p.c -lm
@@ -23,6 +32,10 @@ done
 for p in $DYNAMIC; do
   $CC $CFLAGS -o bin/$p-dyn src/$p.c -lm
 done
+for p in $MEMCHECK; do
+  $CC -static $MCFLAGS -o bin/$p src/$p.c
+done
+$CC -static $MCCLEANFLAGS -o bin/mc_clean src/mc_clean.c
 # A static PIE without glibc (Debian's riscv64 glibc has no rcrt1.o for -static-pie).
 $CC -static-pie -nostdlib -fPIE -fno-builtin $CFLAGS -Wl,--no-dynamic-linker \
   -o bin/hello-spie src/hello_spie.c
