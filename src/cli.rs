@@ -202,6 +202,14 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         /// naming it, instead of returning -ENOSYS.
         #[arg(long)]
         strict_syscalls: bool,
+        /// Check the hosted programs' memory use as they run, like Valgrind's memcheck:
+        /// invalid reads and writes, uses of uninitialised values, bad frees, leaks at exit
+        /// (reports on standard error; the cycles do not change). Sets os.memcheck.
+        #[arg(long)]
+        memcheck: bool,
+        /// With --memcheck: the exit status when it found errors (default: the program's).
+        #[arg(long, value_name = "N", requires = "memcheck")]
+        memcheck_exit: Option<u8>,
         /// The arguments the hosted programs get after argv[0] (which is the program's path
         /// as given), as `qemu-riscv64 PROG ARG...` passes them.
         #[arg(last = true, value_name = "ARG")]
@@ -385,6 +393,8 @@ pub fn main() -> ExitCode {
             log_commits,
             env,
             strict_syscalls,
+            memcheck,
+            memcheck_exit,
             args,
             mounts,
             cwd,
@@ -405,6 +415,8 @@ pub fn main() -> ExitCode {
                 args,
                 env,
                 strict_syscalls,
+                memcheck,
+                memcheck_exit,
                 mounts,
                 cwd,
                 sysroot,

@@ -85,6 +85,10 @@ pub struct Hosted {
     /// `run.stop_on_spin`: the kernel kills a process spinning where nothing can reach it.
     spin_check: bool,
     end: Option<End>,
+    /// `--memcheck`: each retired instruction goes to the checker, with the registers
+    /// from before it (`pre`).
+    memcheck: bool,
+    pre: [u64; 32],
 }
 
 /// The page-table format `name` names: a built-in one or a `[[formats]]` entry.
@@ -246,12 +250,15 @@ impl Hosted {
         kernel.start(&mut machine);
         let refs = kernel.wants_references();
         machine.set_access_log(refs);
+        let memcheck = kernel.memcheck_on();
         let mut h = Hosted {
             machine,
             kernel,
             refs,
             spin_check: kernel_spin_check,
             end: None,
+            memcheck,
+            pre: [0; 32],
         };
         h.check_end();
         Ok(h)
@@ -301,6 +308,8 @@ impl Hosted {
         }
         let mut first = cfg.clone();
         first.os.policy = Policy::Fifo;
+        // The checker reports in the run that counts.
+        first.os.memcheck = false;
         let mut pass = Hosted::with_setup(first, programs, files.clone(), false, &setup)?;
         pass.kernel.set_recording(true);
         // Recording needs every reference reported, whatever else wants them.
@@ -340,6 +349,9 @@ impl Hosted {
     /// spinning process, the machine stopping), not after every instruction.
     #[inline(always)]
     fn advance(&mut self) {
+        if self.memcheck {
+            self.pre = self.machine.hart.x;
+        }
         match self.machine.advance() {
             Some((
                 StepResult::Trapped {
@@ -356,6 +368,9 @@ impl Hosted {
                 self.check_end();
             }
             Some((StepResult::Retired, pc, _, _)) => {
+                if self.memcheck {
+                    self.check(pc);
+                }
                 if self.refs {
                     self.kernel.reference(pc);
                     for a in self.machine.last_accesses() {
@@ -375,6 +390,33 @@ impl Hosted {
             }
             None => self.check_end(),
         }
+    }
+
+    /// The checker's view of the instruction that retired at `pc`.
+    fn check(&mut self, pc: u64) {
+        let insn = self.machine.hart.last_insn();
+        let hart = &self.machine.hart;
+        let (post, next) = (hart.x, hart.pc);
+        let pre = self.pre;
+        if let Some(r) = self
+            .kernel
+            .memcheck_retire(&self.machine, pc, &insn, &pre, &post, next)
+        {
+            // A bad free: it returns to its caller without reaching the allocator.
+            let hart = &mut self.machine.hart;
+            hart.pc = hart.x[1];
+            if let Some(v) = r.a0 {
+                hart.x[10] = v;
+            }
+        }
+    }
+
+    /// The checker's reports written since the last call (lines for standard error).
+    pub fn take_memcheck(&mut self) -> Vec<String> {
+        self.kernel
+            .memcheck()
+            .map(|m| m.take_output())
+            .unwrap_or_default()
     }
 
     /// Runs at most `n` steps; returns whether the run has ended.

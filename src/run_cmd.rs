@@ -46,6 +46,10 @@ pub struct RunOptions {
     pub env: Vec<String>,
     /// `--strict-syscalls`: a system call the kernel does not serve kills the process.
     pub strict_syscalls: bool,
+    /// `--memcheck`: the memory checker (sets `os.memcheck`).
+    pub memcheck: bool,
+    /// `--memcheck-exit N`: the exit status when the checker found errors.
+    pub memcheck_exit: Option<u8>,
     /// `--mount HOST:GUEST[:rw]`, in order.
     pub mounts: Vec<String>,
     /// `--sysroot DIR`: the interpreter and libraries of dynamically linked programs, seen
@@ -273,6 +277,9 @@ fn hosted_main(
     if opts.strict_syscalls {
         cfg.os.strict_syscalls = true;
     }
+    if opts.memcheck {
+        cfg.os.memcheck = true;
+    }
     use std::io::IsTerminal;
     let mounts = match parse_mounts(&opts.mounts) {
         Ok(m) => m,
@@ -326,9 +333,13 @@ fn hosted_main(
             let _ = out.flush();
         }
         let e = h.machine.take_errors();
-        if !e.is_empty() {
+        let checked = h.take_memcheck();
+        if !e.is_empty() || !checked.is_empty() {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(&e);
+            for l in checked {
+                let _ = writeln!(err, "{l}");
+            }
             let _ = err.flush();
         }
         if let Some((w, p)) = trace.as_mut() {
@@ -372,6 +383,16 @@ fn hosted_main(
         crate::hosted::End::Kernel(vmlab_os::Finish::Stuck(why)) => eprintln!("vmlab: {why}"),
         crate::hosted::End::Limit(s) => eprintln!("vmlab: {s}"),
     }
+    let mut status = end.exit_code();
+    if let Some(mc) = h.kernel.memcheck() {
+        for l in mc.take_output() {
+            eprintln!("{l}");
+        }
+        eprintln!("vmlab: {}", mc.summary());
+        if let (Some(n), true) = (opts.memcheck_exit, mc.errors() > 0) {
+            status = n;
+        }
+    }
     if let Some(f) = opts.stats {
         let stats = h.stat_list();
         let text = match f {
@@ -395,7 +416,7 @@ fn hosted_main(
         };
         eprint!("{text}");
     }
-    ExitCode::from(end.exit_code())
+    ExitCode::from(status)
 }
 
 /// The fault-rate timeline as a table: per interval between samples, the page faults per
@@ -648,12 +669,13 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
     if !opts.args.is_empty()
         || !opts.env.is_empty()
         || opts.strict_syscalls
+        || opts.memcheck
         || !opts.mounts.is_empty()
         || opts.cwd.is_some()
         || opts.sysroot.is_some()
     {
         return input_error(
-            "arguments after --, --env, --mount, --cwd, --sysroot and --strict-syscalls are for processes under the kernel, and this program runs on the bare machine".into(),
+            "arguments after --, --env, --mount, --cwd, --sysroot, --strict-syscalls and --memcheck are for processes under the kernel, and this program runs on the bare machine".into(),
         );
     }
     let Some((_, (elf, _))) = loaded.into_iter().next() else {

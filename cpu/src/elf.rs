@@ -407,6 +407,19 @@ pub struct Elf {
     pub tohost: Option<u64>,
     /// The address of the `fromhost` symbol, if there is one.
     pub fromhost: Option<u64>,
+    /// The whole file, for what reads more than the loader does (the memory checker's
+    /// symbols and line tables, [`crate::debuginfo`]).
+    pub file: FileBytes,
+}
+
+/// The bytes of an ELF file, shared; its `Debug` shows only the length.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct FileBytes(pub std::sync::Arc<Vec<u8>>);
+
+impl std::fmt::Debug for FileBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileBytes({} bytes)", self.0.len())
+    }
 }
 
 /// The memory [`Elf::load_into`] writes through: `write(pa, bytes)` stores `bytes` at the
@@ -776,6 +789,7 @@ impl Parser<'_> {
             symbols,
             tohost,
             fromhost,
+            file: FileBytes(std::sync::Arc::new(self.bytes.to_vec())),
         })
     }
 

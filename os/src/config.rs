@@ -262,6 +262,10 @@ pub struct OsConfig {
     /// A system call the kernel does not serve kills the process with `SIGSYS` and a report
     /// naming it (default false: it returns `-ENOSYS`, is counted, and is named at the end).
     pub strict_syscalls: bool,
+    /// Check every process's memory use as it runs (`--memcheck`): invalid reads and
+    /// writes, uses of uninitialised values, bad frees and leaks, reported on standard error
+    /// (host-side only: the modelled cycles do not change). Default false.
+    pub memcheck: bool,
     /// Frames of RAM (at its top) the page cache holds file pages in (default 64); each is
     /// a page, or a disk block if that is larger.
     pub page_cache_frames: u64,
@@ -301,6 +305,7 @@ impl Default for OsConfig {
             timeline_interval: 100_000,
             disk_retries: 3,
             strict_syscalls: false,
+            memcheck: false,
             page_cache_frames: 64,
             fs_blocks: 0,
             cost: Costs::default(),

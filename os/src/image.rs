@@ -235,6 +235,13 @@ pub struct Image {
     pub alloc_calls: Vec<(u64, crate::heap::alloc::Call)>,
     /// Where the program's `errno` is: a thread-local offset (from `tp`), or an address.
     pub errno: Option<ErrnoAt>,
+    /// The C library's string functions by address, for `--memcheck`.
+    pub str_fns: Vec<(u64, crate::memcheck::StrFn)>,
+    /// The C library allocator's own state (`main_arena`, `mp_`), which `--memcheck`'s
+    /// leak check does not take as roots.
+    pub allocator_state: Vec<(u64, u64)>,
+    /// The ELF file (symbols and line tables for `--memcheck`).
+    pub file: vmlab_cpu::elf::FileBytes,
 }
 
 /// Where a program keeps `errno`.
@@ -428,6 +435,17 @@ impl Image {
                 .filter_map(|&(c, name)| Some((elf.symbols.get(name)?.addr.checked_add(bias)?, c)))
                 .filter(|&(a, _)| a != 0)
                 .collect(),
+            str_fns: crate::memcheck::STR_FNS
+                .iter()
+                .filter_map(|&(f, name)| Some((elf.symbols.get(name)?.addr.checked_add(bias)?, f)))
+                .filter(|&(a, _)| a != 0)
+                .collect(),
+            allocator_state: ["main_arena", "mp_"]
+                .iter()
+                .filter_map(|n| elf.symbols.get(*n))
+                .map(|s| (s.addr.wrapping_add(bias), s.addr.wrapping_add(bias) + s.size))
+                .collect(),
+            file: elf.file.clone(),
             errno: elf.symbols.get("errno").map(|s| {
                 if s.tls {
                     ErrnoAt::Tls(s.addr)
@@ -543,6 +561,7 @@ mod tests {
             symbols: Default::default(),
             tohost: None,
             fromhost: None,
+            file: Default::default(),
         }
     }
 

@@ -7,6 +7,7 @@
 mod files;
 mod fsmeta;
 mod io;
+mod checker;
 mod malloc;
 mod mapped;
 mod proc;
@@ -270,6 +271,8 @@ pub struct Kernel {
     hwcap: u64,
     /// Each process's heap under `os.malloc` (none under `libc`).
     heaps: BTreeMap<Pid, malloc::HeapState>,
+    /// The memory checker (`os.memcheck`).
+    memcheck: Option<Box<crate::memcheck::Memcheck>>,
     /// The clock's rate (cycles per second of modelled time).
     clock_hz: u64,
     /// The bytes of RAM given to user memory.
@@ -447,6 +450,7 @@ impl Kernel {
             refs: Vec::new(),
             last_fast: NO_PAGE,
             heaps: BTreeMap::new(),
+            memcheck: None,
             hot: Hot::EMPTY,
             scheme_refs: false,
 
@@ -468,6 +472,9 @@ impl Kernel {
             descs: BTreeMap::new(),
             next_desc: 1,
         };
+        if k.cfg.memcheck {
+            k.memcheck = Some(Box::new(crate::memcheck::Memcheck::new()));
+        }
         for (i, image) in images.into_iter().enumerate() {
             let pid = i as Pid + 1;
             let p = k.new_process(pid, image)?;
@@ -583,8 +590,13 @@ impl Kernel {
                 ));
             }
         }
+        let checking = self.memcheck_image(&image)?;
         let layout = self.mem.layout(&self.cfg, &image)?;
-        self.layout(pid, image, layout)
+        let p = self.layout(pid, image, layout)?;
+        if let Some(c) = checking {
+            self.memcheck_start(&p, c);
+        }
+        Ok(p)
     }
 
     /// A new process of `image`: an area per segment (text or data by its permissions), an
@@ -1280,6 +1292,7 @@ impl Kernel {
 
     fn end(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
         self.switch_out(hw, pid, state);
+        self.memcheck_exit(hw, pid);
         self.waits.cancel(pid);
         // Its descriptors close (its file table is its own today).
         let open = self

@@ -47,6 +47,7 @@ pub mod hw;
 pub mod image;
 pub mod kernel;
 pub mod linux;
+pub mod memcheck;
 pub mod pagecache;
 pub mod paging;
 pub mod partition;

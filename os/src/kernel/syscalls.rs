@@ -197,6 +197,10 @@ impl Kernel {
         let r = self.procs[pi].regs;
         let (n, a) = (r[17], [r[10], r[11], r[12], r[13], r[14], r[15]]);
         let call = lookup(n);
+        let brk_before = self.address_space(pid).map_or(0, |m| m.brk);
+        if self.memcheck.is_some() {
+            self.memcheck_syscall_enter(pid, n, a);
+        }
         let result = match call {
             Some(call) => {
                 let r = (call.handler)(self, hw, pid, a);
@@ -244,6 +248,16 @@ impl Kernel {
                     ret,
                 },
             );
+        }
+        if self.memcheck.is_some() {
+            let brk_after = self.address_space(pid).map_or(0, |m| m.brk);
+            let ret = match result {
+                SysResult::Ret(v) => Some(v),
+                _ => None,
+            };
+            if let Some(mc) = self.memcheck.as_mut() {
+                mc.syscall_exit(pid, n, a, ret, (brk_before, brk_after));
+            }
         }
         let Some(pi) = self.index(pid) else { return };
         let p = &mut self.procs[pi];
@@ -338,6 +352,7 @@ impl Kernel {
         len: u64,
     ) -> Result<Vec<u8>, CopyFault> {
         let pieces = self.user_pieces(hw, pid, va, len, Access::Load, false)?;
+        self.memcheck_reads(pid, va, len);
         Kernel::read_pieces(hw, &pieces)
     }
 
@@ -351,6 +366,8 @@ impl Kernel {
         len: u64,
     ) -> Result<Vec<u8>, CopyFault> {
         let pieces = self.user_pieces(hw, pid, va, len, Access::Load, true)?;
+        let got: u64 = pieces.iter().map(|&(_, n)| n).sum();
+        self.memcheck_reads(pid, va, got);
         Kernel::read_pieces(hw, &pieces)
     }
 
@@ -370,6 +387,7 @@ impl Kernel {
             }
             at += n as usize;
         }
+        self.memcheck_wrote(pid, va, data.len() as u64);
         Ok(())
     }
 
@@ -398,6 +416,7 @@ impl Kernel {
             match bytes.iter().position(|&b| b == 0) {
                 Some(end) => {
                     out.extend_from_slice(&bytes[..end]);
+                    self.memcheck_reads(pid, va, out.len() as u64 + 1);
                     return Ok(Some(out));
                 }
                 None => out.extend_from_slice(&bytes),
