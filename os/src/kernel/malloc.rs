@@ -341,6 +341,19 @@ impl Kernel {
         };
         let regs = self.procs[pi].regs;
         let a = [regs[10], regs[11], regs[12]];
+        if matches!(call, Call::Free | Call::Realloc | Call::Reallocarray) {
+            if let Some(mc) = self.memcheck.as_mut() {
+                if !mc.heap_free_ok(pid, epc, a[0], call, regs[1]) {
+                    // A bad pointer never reaches the allocator (as under Valgrind).
+                    let p = &mut self.procs[pi];
+                    if call != Call::Free {
+                        p.regs[10] = 0;
+                    }
+                    p.pc = p.regs[1];
+                    return true;
+                }
+            }
+        }
         let c = self.cfg.cost.malloc_call;
         self.sv.charge(hw, c);
         self.heaps.entry(pid).or_default().stats.calls += 1;
@@ -587,6 +600,30 @@ impl Kernel {
             };
             self.kill(hw, pid, k);
             return true;
+        }
+        if self.memcheck.is_some() {
+            let h = self.heaps.get(&pid);
+            let entry = h
+                .and_then(|h| h.calls.iter().find(|&(_, c)| *c == call))
+                .map_or(0, |(&at, _)| at);
+            let base = h.map_or(0, |h| h.base);
+            let ra = self.index(pid).map_or(0, |pi| self.procs[pi].regs[1]);
+            let mut allocated: Vec<(u64, u64)> =
+                r.allocated.iter().map(|&(q, n, _)| (q, n)).collect();
+            let mut freed: Vec<u64> = r.freed.iter().map(|&(q, _)| q).collect();
+            // A realloc kept in place: the block has its new size.
+            if matches!(call, Call::Realloc | Call::Reallocarray)
+                && allocated.is_empty()
+                && a[0] != 0
+                && r.ret == a[0]
+            {
+                allocated.push((a[0], asked));
+                freed.push(a[0]);
+            }
+            if let Some(mc) = self.memcheck.as_mut() {
+                mc.heap_extent(pid, base, brk);
+                mc.heap_call(pid, entry, call, a, &allocated, &freed, ra);
+            }
         }
         if let Some(pi) = self.index(pid) {
             let p = &mut self.procs[pi];
