@@ -222,6 +222,8 @@ struct ProcCheck {
     freed_order: VecDeque<u64>,
     stack_floor: u64,
     stack_top: u64,
+    /// The stack pointer after the last instruction that moved it.
+    sp: u64,
     /// The allocator's own memory (libc: what brk and mmap gave it).
     arenas: Vec<(u64, u64)>,
     /// The end of the kernel's allocator's heap as the checker last saw it.
@@ -318,6 +320,7 @@ impl Memcheck {
                 freed_order: VecDeque::new(),
                 stack_floor: info.stack_floor,
                 stack_top: info.sp,
+                sp: info.sp,
                 arenas: Vec::new(),
                 heap_hi: 0,
                 not_roots: info.not_roots,
@@ -490,6 +493,7 @@ impl Memcheck {
         // The stack pointer moved: what it uncovered is undefined, what it left is gone.
         if insn.rd == 2 && pre[2] != post[2] && !matches!(effect, Effect::Atomic { .. }) {
             let (old, new) = (pre[2], post[2]);
+            p.sp = new;
             let in_stack = |a: u64| a >= p.stack_floor && a <= p.stack_top;
             if in_stack(old) && in_stack(new) {
                 if new < old {
@@ -1343,8 +1347,25 @@ impl Memcheck {
         if !v.is_empty() {
             return v;
         }
-        if addr >= p.stack_floor && addr < p.stack_top {
-            return vec![format!(" Address {addr:#x} is on the stack, below the stack pointer")];
+        if addr >= p.stack_floor && addr < p.sp {
+            return vec![format!(
+                " Address {addr:#x} is on the stack, {} bytes below the stack pointer",
+                p.sp - addr
+            )];
+        }
+        if addr >= p.sp && addr < p.stack_top.max(p.sp) {
+            return vec![format!(
+                " Address {addr:#x} is on the stack, {} bytes above the stack pointer",
+                addr - p.sp
+            )];
+        }
+        if let Some((name, start, size)) = p.debug.as_deref().and_then(|d| d.function(addr)) {
+            if addr < start + size {
+                return vec![format!(
+                    " Address {addr:#x} is {} bytes inside symbol \"{name}\"",
+                    addr - start
+                )];
+            }
         }
         vec![format!(
             " Address {addr:#x} is not stack'd, malloc'd or (recently) free'd"
