@@ -171,6 +171,60 @@ pub fn main_hosted(sets: &[String], repeat: u32, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The programs `vmlab bench --memcheck` runs: allocation-heavy Linux programs.
+pub const MEMCHECK_PROGRAMS: &[&str] = &[
+    "programs/linux/bin/mc_clean",
+    "programs/linux/bin/malloc_ds",
+];
+
+/// `vmlab bench --memcheck`: each of [`MEMCHECK_PROGRAMS`] under the kernel without and
+/// with the memory checker: simulated instructions per host second, and how many times
+/// longer the checked run takes.
+pub fn main_memcheck(sets: &[String], repeat: u32, json: bool) -> ExitCode {
+    let mut rows = Vec::new();
+    for program in MEMCHECK_PROGRAMS {
+        let mut both = Vec::new();
+        for on in [false, true] {
+            let mut all = sets.to_vec();
+            all.push(format!("os.memcheck={on}"));
+            let cfg = match apply_set_all("", "(defaults)", &all) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(crate::cli::EXIT_INPUT);
+                }
+            };
+            match measure_hosted(program, &cfg, repeat) {
+                Ok(m) => both.push(m),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(crate::cli::EXIT_INPUT);
+                }
+            }
+        }
+        let (plain, checked) = (&both[0], &both[1]);
+        let slowdown = checked.seconds / plain.seconds.max(1e-9);
+        if !json {
+            println!(
+                "{:<32} {:>8.1} MIPS   with --memcheck {:>8.1} MIPS   {:>5.2}x the host time   cycles {}",
+                plain.program,
+                plain.mips,
+                checked.mips,
+                slowdown,
+                if plain.cycles == checked.cycles { "equal" } else { "DIFFER" }
+            );
+        }
+        rows.push(serde_json::json!({ "plain": plain, "memcheck": checked, "slowdown": slowdown }));
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
 /// `vmlab bench`.
 pub fn main(
     programs: &[PathBuf],

@@ -223,7 +223,7 @@ runs). Without PROGRAMs it runs the benchmark programs in programs/bench/ (Sv39 
 compute- and memory-bound). With --check-host each program also runs with the host-speed \
 shortcuts off, and the two runs must agree on every cycle and statistic.",
         after_help = "Examples:\n  vmlab bench\n  vmlab bench --check-host --repeat 3\n  \
-vmlab bench programs/bench/chase.elf --set memory.l2.enabled=true"
+vmlab bench --hosted --repeat 3\n  vmlab bench --memcheck"
     )]
     Bench {
         /// Programs to run (default: programs/bench/*.elf).
@@ -244,6 +244,11 @@ vmlab bench programs/bench/chase.elf --set memory.l2.enabled=true"
         /// Linux program (programs/bench/linux/) run under the kernel.
         #[arg(long, conflicts_with = "programs")]
         hosted: bool,
+        /// The memory checker's cost: the allocation-heavy Linux programs
+        /// (programs/linux/bin/mc_clean, malloc_ds) run under the kernel with and without
+        /// --memcheck.
+        #[arg(long, conflicts_with_all = ["programs", "hosted"])]
+        memcheck: bool,
     },
     /// Print the machine configuration a run would use, as a complete machine file.
     #[command(
@@ -346,8 +351,11 @@ pub fn main() -> ExitCode {
             check_host,
             json,
             hosted,
+            memcheck,
         } => {
-            if hosted {
+            if memcheck {
+                crate::bench_cmd::main_memcheck(&sets, repeat, json)
+            } else if hosted {
                 crate::bench_cmd::main_hosted(&sets, repeat, json)
             } else {
                 crate::bench_cmd::main(&programs, &sets, repeat, check_host, json)

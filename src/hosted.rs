@@ -402,11 +402,18 @@ impl Hosted {
             .kernel
             .memcheck_retire(&self.machine, pc, &insn, &pre, &post, next)
         {
-            // A bad free: it returns to its caller without reaching the allocator.
             let hart = &mut self.machine.hart;
-            hart.pc = hart.x[1];
-            if let Some(v) = r.a0 {
-                hart.x[10] = v;
+            match r {
+                // A bad free, or one the quarantine keeps: it returns to its caller
+                // without reaching the allocator.
+                vmlab_os::memcheck::Redirect::Return { a0 } => {
+                    hart.pc = hart.x[1];
+                    if let Some(v) = a0 {
+                        hart.x[10] = v;
+                    }
+                }
+                // The quarantine's oldest block is freed instead.
+                vmlab_os::memcheck::Redirect::Arg0(v) => hart.x[10] = v,
             }
         }
     }

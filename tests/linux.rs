@@ -771,3 +771,98 @@ fn os_malloc_needs_the_programs_malloc() {
         "{e}"
     );
 }
+
+/// `--memcheck` on the command line: reports and the summary on standard error, the
+/// program's output untouched on standard output, and `--memcheck-exit N` as the status
+/// only when errors were found. A program the checker cannot watch (dynamically linked:
+/// its malloc is not in its own symbol table) is refused with the reason.
+#[test]
+fn memcheck_on_the_command_line() {
+    let stderr = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let clean = vmlab_cli(
+        &[
+            "run",
+            "programs/linux/bin/mc_clean",
+            "--memcheck",
+            "--memcheck-exit",
+            "7",
+        ],
+        b"",
+    );
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    let expected = std::fs::read(root().join("expected/mc_clean.out")).expect("expected");
+    assert_eq!(clean.stdout, expected);
+    assert!(stderr(&clean).contains(
+        "vmlab: memcheck: ERROR SUMMARY: 0 errors from 0 contexts; leaked 0 bytes in 0 blocks"
+    ));
+    let bad = vmlab_cli(
+        &[
+            "run",
+            "programs/linux/bin/mc_overflow",
+            "--memcheck",
+            "--memcheck-exit",
+            "7",
+        ],
+        b"",
+    );
+    assert_eq!(bad.status.code(), Some(7), "{}", stderr(&bad));
+    let text = stderr(&bad);
+    assert!(
+        text.contains("==1== Invalid write of size 1 (by strcpy)"),
+        "{text}"
+    );
+    assert!(text.contains("main (mc_overflow.c:24)"), "{text}");
+    assert!(
+        text.trim_end().ends_with(
+            "vmlab: memcheck: ERROR SUMMARY: 2 errors from 2 contexts; leaked 0 bytes in 0 blocks"
+        ),
+        "{text}"
+    );
+    // Without --memcheck-exit the status is the program's.
+    let plain = vmlab_cli(
+        &["run", "programs/linux/bin/mc_overflow", "--memcheck"],
+        b"",
+    );
+    assert_eq!(plain.status.code(), Some(0));
+    // --memcheck-exit alone is refused (it needs --memcheck).
+    let alone = vmlab_cli(
+        &[
+            "run",
+            "programs/linux/bin/mc_overflow",
+            "--memcheck-exit",
+            "7",
+        ],
+        b"",
+    );
+    assert_ne!(alone.status.code(), Some(0));
+    // A dynamically linked program cannot be watched (its malloc is in libc.so): refused
+    // with the reason, here or, with a sysroot, by the checker.
+    let dynamic = vmlab_cli(&["run", "programs/linux/bin/hello-dyn", "--memcheck"], b"");
+    assert_ne!(dynamic.status.code(), Some(0));
+    assert!(
+        stderr(&dynamic).contains("dynamically linked"),
+        "{}",
+        stderr(&dynamic)
+    );
+    if let Some(dir) = sysroot("/usr/riscv64-linux-gnu") {
+        let dir = dir.display().to_string();
+        let dynamic = vmlab_cli(
+            &[
+                "run",
+                "programs/linux/bin/hello-dyn",
+                "--memcheck",
+                "--sysroot",
+                &dir,
+            ],
+            b"",
+        );
+        assert_ne!(dynamic.status.code(), Some(0));
+        let text = stderr(&dynamic);
+        assert!(
+            text.contains(
+                "--memcheck watches the program's malloc and free, but it is dynamically linked"
+            ),
+            "{text}"
+        );
+    }
+}

@@ -266,6 +266,11 @@ pub struct OsConfig {
     /// writes, uses of uninitialised values, bad frees and leaks, reported on standard error
     /// (host-side only: the modelled cycles do not change). Default false.
     pub memcheck: bool,
+    /// With `memcheck`: bytes of freed blocks held back from the allocator before it may
+    /// give their memory out again, so a use after free is caught even after later
+    /// allocations (default 0: none, which keeps the heap's layout and the cycles exactly
+    /// as without the checker; a quarantine changes both, as Valgrind's does).
+    pub memcheck_quarantine: u64,
     /// Frames of RAM (at its top) the page cache holds file pages in (default 64); each is
     /// a page, or a disk block if that is larger.
     pub page_cache_frames: u64,
@@ -306,6 +311,7 @@ impl Default for OsConfig {
             disk_retries: 3,
             strict_syscalls: false,
             memcheck: false,
+            memcheck_quarantine: 0,
             page_cache_frames: 64,
             fs_blocks: 0,
             cost: Costs::default(),

@@ -443,7 +443,12 @@ impl Image {
             allocator_state: ["main_arena", "mp_"]
                 .iter()
                 .filter_map(|n| elf.symbols.get(*n))
-                .map(|s| (s.addr.wrapping_add(bias), s.addr.wrapping_add(bias) + s.size))
+                .map(|s| {
+                    (
+                        s.addr.wrapping_add(bias),
+                        s.addr.wrapping_add(bias) + s.size,
+                    )
+                })
                 .collect(),
             file: elf.file.clone(),
             errno: elf.symbols.get("errno").map(|s| {

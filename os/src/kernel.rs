@@ -4,10 +4,10 @@
 //! traps into M-mode it calls [`Kernel::trap`], which handles the trap and leaves the hart
 //! in U-mode in some process, or reports that every process has ended.
 
+mod checker;
 mod files;
 mod fsmeta;
 mod io;
-mod checker;
 mod malloc;
 mod mapped;
 mod proc;
@@ -473,7 +473,9 @@ impl Kernel {
             next_desc: 1,
         };
         if k.cfg.memcheck {
-            k.memcheck = Some(Box::new(crate::memcheck::Memcheck::new()));
+            let mut mc = crate::memcheck::Memcheck::new();
+            mc.set_quarantine(k.cfg.memcheck_quarantine);
+            k.memcheck = Some(Box::new(mc));
         }
         for (i, image) in images.into_iter().enumerate() {
             let pid = i as Pid + 1;

@@ -21,7 +21,7 @@ DYNAMIC="hello libm sort mmap_stream"
 # optimised away. mc_clean, the checker's error-free control, is -O2. The prefix map
 # keeps the worktree's path out of the debug info, so the build stays reproducible.
 MEMCHECK="mc_overflow mc_use_after_free mc_double_free mc_invalid_free mc_uninit mc_leak
-  mc_wild mc_stack"
+  mc_wild mc_stack mc_reuse"
 MCWARN="-Wall -Wextra -Wno-unused-parameter"
 MCFLAGS="-g -O0 -ffile-prefix-map=$(pwd)=. $MCWARN"
 MCCLEANFLAGS="-g -O2 -ffile-prefix-map=$(pwd)=. $MCWARN"

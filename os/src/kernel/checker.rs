@@ -11,7 +11,7 @@ use crate::memcheck::{Func, Memcheck, Peek, ProcessInfo, Redirect};
 use crate::process::{Access, AddressSpace, Pid};
 use crate::scheme::{Scheme, UserAddr};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::rc::Rc;
 use vmlab_cpu::debuginfo::DebugInfo;
 use vmlab_cpu::isa::Insn;
 
@@ -29,7 +29,10 @@ impl Peek for KernelPeek<'_> {
         let mut done = 0usize;
         while done < buf.len() {
             let at = va.wrapping_add(done as u64);
-            match self.mem.user_addr(self.hw, self.mm, self.pid, at, Access::Load) {
+            match self
+                .mem
+                .user_addr(self.hw, self.mm, self.pid, at, Access::Load)
+            {
                 UserAddr::Mapped { pa, len } => {
                     let n = (len as usize).min(buf.len() - done).max(1);
                     if !self.hw.read_phys(pa, &mut buf[done..done + n]) {
@@ -47,7 +50,7 @@ impl Peek for KernelPeek<'_> {
 /// What the checker needs of an image before its process is laid out.
 pub(super) struct Pending {
     name: String,
-    debug: Option<Arc<DebugInfo>>,
+    debug: Option<Rc<DebugInfo>>,
     funcs: HashMap<u64, Func>,
     libc: bool,
     not_roots: Vec<(u64, u64)>,
@@ -84,7 +87,7 @@ impl Kernel {
         }
         let debug = DebugInfo::parse(&image.file.0)
             .ok()
-            .map(|d| Arc::new(d.with_bias(image.bias)));
+            .map(|d| Rc::new(d.with_bias(image.bias)));
         Ok(Some(Pending {
             name: image.name.clone(),
             debug,
@@ -99,9 +102,10 @@ impl Kernel {
         let (pid, sp) = (proc_.pid, proc_.regs[2]);
         // The stack may grow to its floor, or as far as its limit allows.
         let limit = self.cfg.stack_limit;
-        let floor = self.spaces.get(&proc_.space).map_or(0, |m| {
-            m.stack_floor.max(m.stack_top.saturating_sub(limit))
-        });
+        let floor = self
+            .spaces
+            .get(&proc_.space)
+            .map_or(0, |m| m.stack_floor.max(m.stack_top.saturating_sub(limit)));
         if let Some(mc) = self.memcheck.as_mut() {
             mc.add_process(
                 pid,

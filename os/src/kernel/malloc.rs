@@ -340,17 +340,23 @@ impl Kernel {
             return false;
         };
         let regs = self.procs[pi].regs;
-        let a = [regs[10], regs[11], regs[12]];
+        let mut a = [regs[10], regs[11], regs[12]];
         if matches!(call, Call::Free | Call::Realloc | Call::Reallocarray) {
             if let Some(mc) = self.memcheck.as_mut() {
-                if !mc.heap_free_ok(pid, epc, a[0], call, regs[1]) {
-                    // A bad pointer never reaches the allocator (as under Valgrind).
-                    let p = &mut self.procs[pi];
-                    if call != Call::Free {
-                        p.regs[10] = 0;
+                use crate::memcheck::FreeVerdict;
+                match mc.heap_free(pid, epc, a[0], call, regs[1]) {
+                    FreeVerdict::Proceed => {}
+                    FreeVerdict::Instead(q) => a[0] = q,
+                    FreeVerdict::Return => {
+                        // A bad pointer never reaches the allocator (as under Valgrind),
+                        // nor does a block the quarantine keeps.
+                        let p = &mut self.procs[pi];
+                        if call != Call::Free {
+                            p.regs[10] = 0;
+                        }
+                        p.pc = p.regs[1];
+                        return true;
                     }
-                    p.pc = p.regs[1];
-                    return true;
                 }
             }
         }

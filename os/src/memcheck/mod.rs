@@ -33,7 +33,7 @@ use crate::heap::alloc::Call;
 use crate::process::Pid;
 use shadow::{mask_of, ByteState, Shadow};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::rc::Rc;
 use vbits::{Effect, VRegs};
 use vmlab_cpu::debuginfo::DebugInfo;
 use vmlab_cpu::isa::{Insn, Op};
@@ -143,12 +143,31 @@ pub trait Peek {
     fn peek(&mut self, va: u64, buf: &mut [u8]) -> bool;
 }
 
-/// What the hart must do after an instruction, when memcheck stops a call from reaching
-/// the allocator (a bad `free`): return to the caller at once with `a0` set if given.
+/// What the hart must do after an instruction, when memcheck changes a call to the
+/// allocator (`free` of a bad pointer, or of a block the quarantine takes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Redirect {
-    /// The value `a0` returns with (None: left alone).
-    pub a0: Option<u64>,
+pub enum Redirect {
+    /// The call returns to its caller at once, with `a0` set if given: it never reaches
+    /// the allocator.
+    Return {
+        /// The value `a0` returns with (None: left alone).
+        a0: Option<u64>,
+    },
+    /// The call goes on with this `a0`: `free` releases the quarantine's oldest block
+    /// instead of the one it was given, which takes its place in the quarantine.
+    Arg0(u64),
+}
+
+/// What happens to a `free` the kernel's allocator is about to serve (see
+/// [`Memcheck::heap_free`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FreeVerdict {
+    /// It goes ahead.
+    Proceed,
+    /// It returns at once (a bad pointer, reported; or a block the quarantine keeps).
+    Return,
+    /// It frees this block instead (the quarantine's oldest).
+    Instead(u64),
 }
 
 /// How a process starts, for [`Memcheck::add_process`].
@@ -156,7 +175,7 @@ pub struct ProcessInfo {
     /// The image's name.
     pub name: String,
     /// Its symbols and line tables.
-    pub debug: Option<Arc<DebugInfo>>,
+    pub debug: Option<Rc<DebugInfo>>,
     /// The watched functions by entry address.
     pub funcs: HashMap<u64, Func>,
     /// Whether allocation calls are observed at their entry (`os.malloc = libc`).
@@ -215,7 +234,7 @@ struct ProcCheck {
     /// Allocation frames (libc): loads are defined and stores change no shadow.
     in_alloc: u32,
     funcs: HashMap<u64, Func>,
-    debug: Option<Arc<DebugInfo>>,
+    debug: Option<Rc<DebugInfo>>,
     libc: bool,
     blocks: BTreeMap<u64, Block>,
     freed: BTreeMap<u64, Freed>,
@@ -228,6 +247,9 @@ struct ProcCheck {
     arenas: Vec<(u64, u64)>,
     /// The end of the kernel's allocator's heap as the checker last saw it.
     heap_hi: u64,
+    /// Freed blocks held back from the allocator, oldest first, and their bytes.
+    held: VecDeque<(u64, u64)>,
+    held_bytes: u64,
     not_roots: Vec<(u64, u64)>,
     allocs: u64,
     frees: u64,
@@ -245,6 +267,8 @@ pub struct Memcheck {
     lost_bytes: u64,
     lost_blocks: u64,
     out: Vec<String>,
+    /// Bytes of freed blocks held back from the allocator (0: none).
+    quarantine: u64,
 }
 
 /// Kinds of error (for contexts).
@@ -296,6 +320,7 @@ impl Memcheck {
             lost_bytes: 0,
             lost_blocks: 0,
             out: Vec::new(),
+            quarantine: 0,
         }
     }
 
@@ -323,6 +348,8 @@ impl Memcheck {
                 sp: info.sp,
                 arenas: Vec::new(),
                 heap_hi: 0,
+                held: VecDeque::new(),
+                held_bytes: 0,
                 not_roots: info.not_roots,
                 allocs: 0,
                 frees: 0,
@@ -370,6 +397,7 @@ impl Memcheck {
 
     /// One retired instruction of `pid`: `pc` and the instruction, the x registers before
     /// (`pre`) and after (`post`) it, and the pc it goes to.
+    #[allow(clippy::too_many_arguments)]
     pub fn retire(
         &mut self,
         pid: Pid,
@@ -380,9 +408,7 @@ impl Memcheck {
         next_pc: u64,
         mem: &mut dyn Peek,
     ) -> Option<Redirect> {
-        let Some(p) = self.procs.get_mut(&pid) else {
-            return None;
-        };
+        let p = self.procs.get_mut(&pid)?;
         let (effect, uses) = vbits::step(&mut p.v, insn, pre);
         let mut errs: Vec<Err> = Vec::new();
         if p.quiet == 0 {
@@ -463,7 +489,11 @@ impl Memcheck {
                         p.v.x[usize::from(rd)] = 0;
                     }
                 } else {
-                    let (old, bad) = if sc { (0, 0) } else { p.shadow.load(addr, size) };
+                    let (old, bad) = if sc {
+                        (0, 0)
+                    } else {
+                        p.shadow.load(addr, size)
+                    };
                     if bad != 0 && p.quiet == 0 {
                         errs.push(if store {
                             Err::Write { addr, size }
@@ -592,16 +622,30 @@ impl Memcheck {
                             if p.frames.last().is_some_and(|f| f.ret == post[1]) {
                                 p.frames.pop();
                             }
-                            return Some(Redirect {
+                            return Some(Redirect::Return {
                                 a0: (call != Call::Free).then_some(0),
                             });
                         }
                     }
                 }
+                let limit = self.quarantine;
                 let p = self.procs.get_mut(&pid)?;
+                let mut redirect = None;
                 if call == Call::Free {
-                    if let Some((ptr, _)) = old {
+                    if let Some((ptr, size)) = old {
                         p.release(ptr, stack.clone());
+                        if limit > 0 {
+                            match p.quarantine(ptr, size, limit) {
+                                Some(oldest) => redirect = Some(Redirect::Arg0(oldest)),
+                                None => {
+                                    // Held: the allocator does not see this free yet.
+                                    if p.frames.last().is_some_and(|f| f.ret == post[1]) {
+                                        p.frames.pop();
+                                    }
+                                    return Some(Redirect::Return { a0: None });
+                                }
+                            }
+                        }
                     }
                 }
                 if let Some(top) = p.frames.last_mut() {
@@ -614,7 +658,7 @@ impl Memcheck {
                     p.quiet += 1;
                     p.in_alloc += 1;
                 }
-                None
+                redirect
             }
         }
     }
@@ -787,21 +831,43 @@ impl Memcheck {
         }
     }
 
-    /// A `free`/`realloc` pointer the kernel's allocator is about to take: true if it may
-    /// (a live block's start, or null); false after reporting it.
-    /// When it may not, the call returns to `ra` at once.
-    pub fn heap_free_ok(&mut self, pid: Pid, pc: u64, ptr: u64, call: Call, ra: u64) -> bool {
+    /// A `free`/`realloc` pointer the kernel's allocator is about to take (`os.malloc`
+    /// other than `libc`), in a call made at `pc` that returns to `ra`: a bad pointer is
+    /// reported and the call returns at once; a block `free` gives may go to the
+    /// quarantine instead.
+    pub fn heap_free(&mut self, pid: Pid, pc: u64, ptr: u64, call: Call, ra: u64) -> FreeVerdict {
         if ptr == 0 || !self.procs.contains_key(&pid) {
-            return true;
+            return FreeVerdict::Proceed;
         }
         let stack = self.stack_at(pid, pc);
-        let ok = self.check_free(pid, ptr, call, &stack).is_some();
-        if !ok {
+        let limit = self.quarantine;
+        let Some(size) = self.check_free(pid, ptr, call, &stack) else {
             if let Some(p) = self.procs.get_mut(&pid) {
                 p.returned(ra);
             }
+            return FreeVerdict::Return;
+        };
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return FreeVerdict::Proceed;
+        };
+        if call != Call::Free || limit == 0 {
+            return FreeVerdict::Proceed;
         }
-        ok
+        p.release(ptr, stack);
+        match p.quarantine(ptr, size, limit) {
+            Some(oldest) => FreeVerdict::Instead(oldest),
+            None => {
+                p.returned(ra);
+                FreeVerdict::Return
+            }
+        }
+    }
+
+    /// Freed blocks are held back from the allocator until `bytes` of them wait (0: none
+    /// is; the default, which leaves the heap's layout and the cycles as without the
+    /// checker).
+    pub fn set_quarantine(&mut self, bytes: u64) {
+        self.quarantine = bytes;
     }
 
     /// The allocator's memory grew to cover `lo..hi`: none of it is addressable until
@@ -906,7 +972,14 @@ impl Memcheck {
 
     /// The system call ended: `a0` is defined; memory the break or a mapping gave is
     /// defined (zeros), or the allocator's own when the allocator asked for it.
-    pub fn syscall_exit(&mut self, pid: Pid, nr: u64, a: [u64; 6], ret: Option<u64>, brk: (u64, u64)) {
+    pub fn syscall_exit(
+        &mut self,
+        pid: Pid,
+        nr: u64,
+        a: [u64; 6],
+        ret: Option<u64>,
+        brk: (u64, u64),
+    ) {
         let Some(p) = self.procs.get_mut(&pid) else {
             return;
         };
@@ -1098,7 +1171,11 @@ impl Memcheck {
             for (i, pc) in stack.iter().take(4).enumerate() {
                 key[i] = *pc;
             }
-            let k = if *definite { kind::LEAK } else { kind::LEAK + 1 };
+            let k = if *definite {
+                kind::LEAK
+            } else {
+                kind::LEAK + 1
+            };
             *self.contexts.entry((k, key)).or_default() += 1;
             self.errors += 1;
         }
@@ -1113,9 +1190,15 @@ impl Memcheck {
         }
         lines.push(pre.clone());
         lines.push(format!("{pre} LEAK SUMMARY:"));
-        lines.push(format!("{pre}    definitely lost: {db} bytes in {dn} blocks"));
-        lines.push(format!("{pre}    indirectly lost: {ib} bytes in {in_} blocks"));
-        lines.push(format!("{pre}    still reachable: {rb} bytes in {rn} blocks"));
+        lines.push(format!(
+            "{pre}    definitely lost: {db} bytes in {dn} blocks"
+        ));
+        lines.push(format!(
+            "{pre}    indirectly lost: {ib} bytes in {in_} blocks"
+        ));
+        lines.push(format!(
+            "{pre}    still reachable: {rb} bytes in {rn} blocks"
+        ));
         self.out.extend(lines);
         self.lost_bytes += db + ib;
         self.lost_blocks += dn + in_;
@@ -1203,7 +1286,11 @@ impl Memcheck {
                     strlen(mem, a[1], a[2]).min(a[2]) + 1
                 };
                 reads.push((a[0], d + 1, true));
-                reads.push((a[1], s.min(if f == StrFn::Strcat { BIG } else { a[2] }), false));
+                reads.push((
+                    a[1],
+                    s.min(if f == StrFn::Strcat { BIG } else { a[2] }),
+                    false,
+                ));
                 writes.push((a[0] + d, s));
             }
             StrFn::Strcmp | StrFn::Strncmp => {
@@ -1380,7 +1467,12 @@ impl Memcheck {
         let dbg = p.debug.as_deref();
         let strip = |v: Vec<String>| -> Vec<String> {
             v.into_iter()
-                .map(|l| l.strip_prefix(&pre).map(|s| s.trim_start_matches(' ').to_string()).map(|s| format!("   {s}")).unwrap_or(l))
+                .map(|l| {
+                    l.strip_prefix(&pre)
+                        .map(|s| s.trim_start_matches(' ').to_string())
+                        .map(|s| format!("   {s}"))
+                        .unwrap_or(l)
+                })
                 .collect()
         };
         let at = |s: u64, size: u64| -> String {
@@ -1446,6 +1538,19 @@ enum Err {
 }
 
 impl ProcCheck {
+    /// The block `q` (`size` bytes, freed) joins the quarantine; once more than `limit`
+    /// bytes wait, the oldest leaves it, to be freed for real.
+    fn quarantine(&mut self, q: u64, size: u64, limit: u64) -> Option<u64> {
+        self.held.push_back((q, size));
+        self.held_bytes += size.max(1);
+        if self.held_bytes <= limit {
+            return None;
+        }
+        let (oldest, n) = self.held.pop_front()?;
+        self.held_bytes -= n.max(1);
+        Some(oldest)
+    }
+
     /// A call the kernel served returned to `ra` without a `ret`: its frame goes.
     fn returned(&mut self, ra: u64) {
         if self.frames.last().is_some_and(|f| f.ret == ra) {
@@ -1470,7 +1575,13 @@ impl ProcCheck {
         }
         self.shadow
             .set_range(q, end, if zeroed { DEFINED } else { UNDEFINED });
-        self.blocks.insert(q, Block { size: n, alloc: stack });
+        self.blocks.insert(
+            q,
+            Block {
+                size: n,
+                alloc: stack,
+            },
+        );
     }
 
     fn release(&mut self, q: u64, stack: Stack) {

@@ -284,7 +284,11 @@ mod tests {
         let mut s = Shadow::default();
         assert_eq!(s.load(0x1000, 8), (0, 0));
         assert_eq!(s.store(0x1000, 8, 0), 0);
-        assert_eq!(s.pages(), 0, "a defined store to a default page shadows nothing");
+        assert_eq!(
+            s.pages(),
+            0,
+            "a defined store to a default page shadows nothing"
+        );
     }
 
     #[test]
