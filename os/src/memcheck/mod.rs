@@ -1630,3 +1630,304 @@ fn format_stack(pre: &str, debug: Option<&DebugInfo>, stack: &[u64]) -> Vec<Stri
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Guest memory for the tests: bytes by address (the others read as zeros).
+    #[derive(Default)]
+    struct Mem(BTreeMap<u64, u8>);
+
+    impl Mem {
+        fn put(&mut self, va: u64, bytes: &[u8]) {
+            for (i, b) in bytes.iter().enumerate() {
+                self.0.insert(va + i as u64, *b);
+            }
+        }
+        fn word(&mut self, va: u64, v: u64) {
+            self.put(va, &v.to_le_bytes());
+        }
+    }
+
+    impl Peek for Mem {
+        fn peek(&mut self, va: u64, buf: &mut [u8]) -> bool {
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = self.0.get(&(va + i as u64)).copied().unwrap_or(0);
+            }
+            true
+        }
+    }
+
+    const STRCPY: u64 = 0x5000;
+    const SP: u64 = 0x8000_0000;
+
+    /// A checker with process 1: stack from `SP` down, `strcpy` at `STRCPY`, no symbols.
+    fn checker() -> Memcheck {
+        let mut mc = Memcheck::new();
+        let mut funcs = HashMap::new();
+        funcs.insert(STRCPY, Func::Str(StrFn::Strcpy));
+        mc.add_process(
+            1,
+            ProcessInfo {
+                name: "t".into(),
+                debug: None,
+                funcs,
+                libc: false,
+                sp: SP,
+                stack_floor: SP - 0x10_0000,
+                not_roots: Vec::new(),
+            },
+        );
+        mc
+    }
+
+    /// Retires `insn` at `pc` with registers `pre` (and `post` = `pre` with `rd` = `value`).
+    fn step(mc: &mut Memcheck, mem: &mut Mem, pc: u64, insn: Insn, pre: [u64; 32], next: u64) {
+        let mut post = pre;
+        if insn.op == Op::Jal || insn.op == Op::Jalr {
+            post[usize::from(insn.rd)] = pc + 4;
+        }
+        post[0] = 0;
+        mc.retire(1, pc, &insn, &pre, &post, next, mem);
+    }
+
+    fn text(mc: &mut Memcheck) -> String {
+        mc.take_output().join("\n")
+    }
+
+    #[test]
+    fn an_undefined_load_is_reported_only_where_it_decides_a_branch() {
+        let (mut mc, mut mem) = (checker(), Mem::default());
+        mc.heap_call(1, 0x100, Call::Malloc, [16, 0, 0], &[(0x9000, 16)], &[], 0);
+        let mut regs = [0u64; 32];
+        regs[10] = 0x9000;
+        // ld a1, 0(a0): undefined, but only a copy
+        step(
+            &mut mc,
+            &mut mem,
+            0x200,
+            Insn::new(Op::Ld, 11, 10, 0, 0),
+            regs,
+            0x204,
+        );
+        // sd a1, 8(a0): still only a copy
+        step(
+            &mut mc,
+            &mut mem,
+            0x204,
+            Insn::new(Op::Sd, 0, 10, 11, 8),
+            regs,
+            0x208,
+        );
+        assert_eq!(mc.errors(), 0);
+        // beq a1, x0: decides a branch, twice at the same place: one report, two errors
+        for _ in 0..2 {
+            step(
+                &mut mc,
+                &mut mem,
+                0x208,
+                Insn::new(Op::Beq, 0, 11, 0, 8),
+                regs,
+                0x20c,
+            );
+        }
+        assert_eq!((mc.errors(), mc.contexts()), (2, 1));
+        assert!(
+            text(&mut mc).contains("Conditional jump or move depends on uninitialised value(s)")
+        );
+        // andi a1, a1, 0: a defined result, no more reports
+        step(
+            &mut mc,
+            &mut mem,
+            0x20c,
+            Insn::new(Op::Andi, 11, 11, 0, 0),
+            regs,
+            0x210,
+        );
+        step(
+            &mut mc,
+            &mut mem,
+            0x210,
+            Insn::new(Op::Beq, 0, 11, 0, 8),
+            regs,
+            0x214,
+        );
+        assert_eq!(mc.errors(), 2);
+    }
+
+    #[test]
+    fn accesses_outside_blocks_name_the_nearest_block() {
+        let (mut mc, mut mem) = (checker(), Mem::default());
+        mc.heap_extent(1, 0x9000, 0xa000);
+        mc.heap_call(1, 0x100, Call::Malloc, [13, 0, 0], &[(0x9010, 13)], &[], 0);
+        let mut regs = [0u64; 32];
+        regs[10] = 0x9010;
+        // Each access at a pc of its own (reports are once per place).
+        let mut pc = 0x300;
+        let mut check =
+            |mc: &mut Memcheck, mem: &mut Mem, regs: [u64; 32], insn: Insn, want: &[&str]| {
+                pc += 4;
+                step(mc, mem, pc, insn, regs, pc + 4);
+                let t = text(mc);
+                for w in want {
+                    assert!(t.contains(w), "{w:?} in\n{t}");
+                }
+            };
+        // sb at 13: one past the end
+        check(
+            &mut mc,
+            &mut mem,
+            regs,
+            Insn::new(Op::Sb, 0, 10, 11, 13),
+            &[
+                "Invalid write of size 1",
+                "0 bytes after a block of size 13 alloc'd",
+            ],
+        );
+        // lw at -4: in the header before it
+        check(
+            &mut mc,
+            &mut mem,
+            regs,
+            Insn::new(Op::Lw, 12, 10, 0, -4),
+            &[
+                "Invalid read of size 4",
+                "4 bytes before a block of size 13",
+            ],
+        );
+        // a free, then a read inside: use after free
+        mc.heap_call(1, 0x110, Call::Free, [0x9010, 0, 0], &[], &[0x9010], 0);
+        check(
+            &mut mc,
+            &mut mem,
+            regs,
+            Insn::new(Op::Lbu, 12, 10, 0, 2),
+            &[
+                "Invalid read of size 1",
+                "2 bytes inside a block of size 13 free'd",
+            ],
+        );
+        // and a second free of it: refused
+        assert_eq!(
+            mc.heap_free(1, 0x110, 0x9010, Call::Free, 0),
+            FreeVerdict::Return
+        );
+        assert!(text(&mut mc).contains("double free"));
+        // below the stack pointer
+        regs[10] = SP - 64;
+        check(
+            &mut mc,
+            &mut mem,
+            regs,
+            Insn::new(Op::Ld, 12, 10, 0, 0),
+            &["Invalid read of size 8", "64 bytes below the stack pointer"],
+        );
+    }
+
+    #[test]
+    fn string_functions_are_checked_as_defined_not_word_by_word() {
+        let (mut mc, mut mem) = (checker(), Mem::default());
+        mc.heap_extent(1, 0x9000, 0xa000);
+        // a 5-byte block for "hello" (6 bytes with its NUL)
+        mc.heap_call(1, 0x100, Call::Malloc, [5, 0, 0], &[(0x9010, 5)], &[], 0);
+        mem.put(0x7000, b"hello\0");
+        let mut regs = [0u64; 32];
+        (regs[1], regs[10], regs[11]) = (0x404, 0x9010, 0x7000);
+        // jal ra, strcpy
+        step(
+            &mut mc,
+            &mut mem,
+            0x400,
+            Insn::new(Op::Jal, 1, 0, 0, 0),
+            regs,
+            STRCPY,
+        );
+        let t = text(&mut mc);
+        assert!(t.contains("Invalid write of size 1 (by strcpy)"), "{t}");
+        assert!(t.contains("0 bytes after a block of size 5"), "{t}");
+        // Inside it, a whole-word load past the end is not reported.
+        step(
+            &mut mc,
+            &mut mem,
+            STRCPY,
+            Insn::new(Op::Ld, 5, 10, 0, 0),
+            regs,
+            STRCPY + 4,
+        );
+        assert_eq!(mc.errors(), 1);
+        // ret: back in the caller, a0 is defined
+        regs[1] = 0x404;
+        step(
+            &mut mc,
+            &mut mem,
+            STRCPY + 4,
+            Insn::new(Op::Jalr, 0, 1, 0, 0),
+            regs,
+            0x404,
+        );
+        step(
+            &mut mc,
+            &mut mem,
+            0x404,
+            Insn::new(Op::Beq, 0, 10, 0, 8),
+            regs,
+            0x408,
+        );
+        assert_eq!(mc.errors(), 1);
+    }
+
+    #[test]
+    fn leaks_are_definite_indirect_or_reachable() {
+        let (mut mc, mut mem) = (checker(), Mem::default());
+        mc.heap_extent(1, 0x9000, 0xa000);
+        // A (0x9100) is pointed to by the data word at 0x6000, and points to B (0x9200).
+        // C (0x9300) is pointed to by nothing, and points to D (0x9400).
+        for (q, n) in [(0x9100, 40), (0x9200, 24), (0x9300, 40), (0x9400, 16)] {
+            mc.heap_call(1, 0x100, Call::Malloc, [n, 0, 0], &[(q, n)], &[], 0);
+            mem.put(q, &vec![0u8; n as usize]);
+        }
+        mem.word(0x6000, 0x9100);
+        mem.word(0x9108, 0x9200);
+        mem.word(0x9300, 0x9400 + 4); // an interior pointer counts too
+        let regs = [0u64; 32];
+        mc.process_exit(1, &regs, &[(0x6000, 0x6008)], &mut mem);
+        let t = text(&mut mc);
+        for w in [
+            "in use at exit: 120 bytes in 4 blocks",
+            "16 bytes in 1 blocks are indirectly lost",
+            "40 bytes in 1 blocks are definitely lost",
+            "definitely lost: 40 bytes in 1 blocks",
+            "indirectly lost: 16 bytes in 1 blocks",
+            "still reachable: 64 bytes in 2 blocks",
+        ] {
+            assert!(t.contains(w), "{w:?} in\n{t}");
+        }
+        assert_eq!(mc.leaked(), (56, 2));
+        assert_eq!(mc.errors(), 2, "each loss record is an error");
+    }
+
+    #[test]
+    fn the_quarantine_holds_freed_blocks_back() {
+        let mut mc = checker();
+        mc.set_quarantine(64);
+        for q in [0x9000u64, 0x9100, 0x9200] {
+            mc.heap_call(1, 0x100, Call::Malloc, [40, 0, 0], &[(q, 40)], &[], 0);
+        }
+        assert_eq!(
+            mc.heap_free(1, 0x110, 0x9000, Call::Free, 0),
+            FreeVerdict::Return
+        );
+        // 80 bytes wait, more than 64: the oldest goes to the allocator instead
+        assert_eq!(
+            mc.heap_free(1, 0x110, 0x9100, Call::Free, 0),
+            FreeVerdict::Instead(0x9000)
+        );
+        assert_eq!(
+            mc.heap_free(1, 0x110, 0x9200, Call::Free, 0),
+            FreeVerdict::Instead(0x9100)
+        );
+        assert_eq!(mc.errors(), 0);
+    }
+}
