@@ -398,9 +398,9 @@ impl Hosted {
         let hart = &self.machine.hart;
         let (post, next) = (hart.x, hart.pc);
         let pre = self.pre;
-        if let Some(r) = self
-            .kernel
-            .memcheck_retire(&self.machine, pc, &insn, &pre, &post, next)
+        if let Some(r) =
+            self.kernel
+                .memcheck_retire(&mut self.machine, pc, &insn, &pre, &post, next)
         {
             let hart = &mut self.machine.hart;
             match r {
@@ -413,7 +413,11 @@ impl Hosted {
                     }
                 }
                 // The quarantine's oldest block is freed instead.
-                vmlab_os::memcheck::Redirect::Arg0(v) => hart.x[10] = v,
+                // The call goes on with other arguments (the quarantine's oldest block,
+                // sizes with redzones).
+                vmlab_os::memcheck::Redirect::Args(a) => hart.x[10..13].copy_from_slice(&a),
+                // A pointer past the front redzone.
+                vmlab_os::memcheck::Redirect::SetA0(v) => hart.x[10] = v,
             }
         }
     }

@@ -271,6 +271,12 @@ pub struct OsConfig {
     /// allocations (default 0: none, which keeps the heap's layout and the cycles exactly
     /// as without the checker; a quarantine changes both, as Valgrind's does).
     pub memcheck_quarantine: u64,
+    /// With `memcheck`: bytes of redzone the checker adds before and after each heap
+    /// block (rounded up to 16; more before a block aligned more strictly), so an overflow
+    /// past a block is caught even where the allocator would put the next block right
+    /// after it (default 0: none; the allocator's own headers and slack are the redzones,
+    /// and the heap's layout and the cycles stay exactly as without the checker).
+    pub memcheck_redzone: u64,
     /// Frames of RAM (at its top) the page cache holds file pages in (default 64); each is
     /// a page, or a disk block if that is larger.
     pub page_cache_frames: u64,
@@ -312,6 +318,7 @@ impl Default for OsConfig {
             strict_syscalls: false,
             memcheck: false,
             memcheck_quarantine: 0,
+            memcheck_redzone: 0,
             page_cache_frames: 64,
             fs_blocks: 0,
             cost: Costs::default(),

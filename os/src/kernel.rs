@@ -475,6 +475,7 @@ impl Kernel {
         if k.cfg.memcheck {
             let mut mc = crate::memcheck::Memcheck::new();
             mc.set_quarantine(k.cfg.memcheck_quarantine);
+            mc.set_redzone(k.cfg.memcheck_redzone);
             k.memcheck = Some(Box::new(mc));
         }
         for (i, image) in images.into_iter().enumerate() {

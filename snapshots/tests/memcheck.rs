@@ -282,3 +282,74 @@ fn the_quarantine_catches_a_use_after_reuse() {
         }
     }
 }
+
+/// With redzones and a quarantine (which change the heap's layout, as Valgrind's do) every
+/// error is still found with the same kind, block and lines, the correct program still
+/// gives its own output and no report, and `malloc_usable_size` and `posix_memalign` still
+/// hand the program its own pointers (mc_clean uses both).
+#[test]
+fn redzones_and_quarantine_keep_every_answer() {
+    let expected_clean =
+        std::fs::read_to_string(root().join("programs/linux/expected/mc_clean.out")).expect("out");
+    for m in ["libc", "first-fit", "buddy", "slab"] {
+        let sets = [
+            "os.memcheck_redzone=32",
+            "os.memcheck_quarantine=65536",
+            &format!("os.malloc={m}"),
+        ];
+        let (report, _) = run("mc_clean", &sets);
+        assert!(report.contains(&expected_clean), "{m}:\n{report}");
+        assert!(
+            report.contains("ERROR SUMMARY: 0 errors from 0 contexts; leaked 0 bytes"),
+            "{m}:\n{report}"
+        );
+        for (name, want) in [
+            (
+                "mc_overflow",
+                &[
+                    "(by strcpy)",
+                    "0 bytes after a block of size 13",
+                    "mc_overflow.c:32",
+                    "0 bytes after a block of size 36",
+                ][..],
+            ),
+            (
+                "mc_use_after_free",
+                &[
+                    "20 bytes inside a block of size 32 free'd",
+                    "24 bytes inside a block of size 32 free'd",
+                ][..],
+            ),
+            (
+                "mc_reuse",
+                &[
+                    "same memory: no",
+                    "8 bytes inside a block of size 24 free'd",
+                ][..],
+            ),
+            (
+                "mc_double_free",
+                &["double free", "0 bytes inside a block of size 24 free'd"][..],
+            ),
+            (
+                "mc_invalid_free",
+                &[
+                    "4 bytes inside a block of size 32 alloc'd",
+                    "ERROR SUMMARY: 3 errors",
+                ][..],
+            ),
+            (
+                "mc_leak",
+                &[
+                    "definitely lost: 40 bytes in 1 blocks",
+                    "indirectly lost: 16 bytes in 1 blocks",
+                ][..],
+            ),
+        ] {
+            let (report, _) = run(name, &sets);
+            for w in want {
+                assert!(report.contains(w), "{m} {name}: {w:?} in\n{report}");
+            }
+        }
+    }
+}

@@ -20,7 +20,7 @@ use vmlab_cpu::isa::Insn;
 pub(super) struct KernelPeek<'a> {
     mem: &'a dyn Scheme,
     mm: Option<&'a AddressSpace>,
-    hw: &'a dyn Hw,
+    hw: &'a mut dyn Hw,
     pid: Pid,
 }
 
@@ -36,6 +36,27 @@ impl Peek for KernelPeek<'_> {
                 UserAddr::Mapped { pa, len } => {
                     let n = (len as usize).min(buf.len() - done).max(1);
                     if !self.hw.read_phys(pa, &mut buf[done..done + n]) {
+                        return false;
+                    }
+                    done += n;
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    fn poke(&mut self, va: u64, bytes: &[u8]) -> bool {
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let at = va.wrapping_add(done as u64);
+            match self
+                .mem
+                .user_addr(self.hw, self.mm, self.pid, at, Access::Store)
+            {
+                UserAddr::Mapped { pa, len } => {
+                    let n = (len as usize).min(bytes.len() - done).max(1);
+                    if !self.hw.write_phys(pa, &bytes[done..done + n]) {
                         return false;
                     }
                     done += n;
@@ -136,7 +157,7 @@ impl Kernel {
     #[allow(clippy::too_many_arguments)]
     pub fn memcheck_retire(
         &mut self,
-        hw: &dyn Hw,
+        hw: &mut dyn Hw,
         pc: u64,
         insn: &Insn,
         pre: &[u64; 32],
@@ -188,7 +209,7 @@ impl Kernel {
     }
 
     /// The end of `pid`: the checker's heap summary and leak check.
-    pub(super) fn memcheck_exit(&mut self, hw: &dyn Hw, pid: Pid) {
+    pub(super) fn memcheck_exit(&mut self, hw: &mut dyn Hw, pid: Pid) {
         let Some(mut mc) = self.memcheck.take() else {
             return;
         };

@@ -401,6 +401,7 @@ impl Kernel {
                             Vec::new(),
                             bad,
                             restart,
+                            0,
                         );
                     }
                     Err(Stop) => false,
@@ -418,9 +419,43 @@ impl Kernel {
             }
         };
         let errno_at = self.heaps.get(&pid).and_then(|h| h.errno);
+        // `--memcheck` with redzones: the allocator is asked for the redzones too, and
+        // the program gets the pointer past the front one.
+        let (inner, front, old_front) = match self.memcheck.as_deref() {
+            Some(mc) if mc.redzone() > 0 => {
+                let old_front = mc.front(pid, a[0]);
+                match crate::memcheck::redzone::args(call, a, mc.redzone(), old_front, page) {
+                    Some((inner, front)) => (inner, front, old_front),
+                    None => (a, 0, 0),
+                }
+            }
+            _ => (a, 0, 0),
+        };
         let mut g = GuestHeap::new(self, hw, pid);
         let mut op = Op::new(&mut g);
-        let r = run_call(alloc.as_ref(), &mut op, arena, call, a, page);
+        let r = run_call(alloc.as_ref(), &mut op, arena, call, inner, page);
+        let r = r.map(|mut r| {
+            if front > 0 || old_front > 0 {
+                use crate::memcheck::redzone;
+                if redzone::returns_pointer(call) && r.ret != 0 {
+                    r.ret += front;
+                }
+                if let Some((out, v)) = r.out {
+                    r.out = Some((out, v + front));
+                }
+                let asked = redzone::asked(call, a);
+                for b in &mut r.allocated {
+                    (b.0, b.1) = (b.0 + front, asked);
+                }
+                for b in &mut r.freed {
+                    b.0 += old_front;
+                }
+                if let Some((_, q)) = r.abort.as_mut() {
+                    *q += old_front;
+                }
+            }
+            r
+        });
         let (steps, added, removed) = (op.steps, op.free_added, op.free_removed);
         let r = match r {
             Ok(r) => {
@@ -459,7 +494,7 @@ impl Kernel {
         self.sv.charge(hw, c);
         match r {
             Some(r) if committed => self.alloc_finish(
-                hw, pid, call, a, r, steps, words, added, removed, None, false,
+                hw, pid, call, a, r, steps, words, added, removed, None, false, front,
             ),
             _ => self.alloc_stopped(hw, pid, epc, bad, restart),
         }
@@ -518,6 +553,7 @@ impl Kernel {
         removed: Vec<u64>,
         bad: Option<u64>,
         restart: bool,
+        front: u64,
     ) -> bool {
         if bad.is_some() || restart {
             return self.alloc_stopped(hw, pid, 0, bad, restart);
@@ -628,7 +664,7 @@ impl Kernel {
             }
             if let Some(mc) = self.memcheck.as_mut() {
                 mc.heap_extent(pid, base, brk);
-                mc.heap_call(pid, entry, call, a, &allocated, &freed, ra);
+                mc.heap_call(pid, entry, call, a, &allocated, &freed, front, ra);
             }
         }
         if let Some(pi) = self.index(pid) {

@@ -26,6 +26,7 @@
 //! Each error is reported once per context (its kind and the innermost four frames of its
 //! call stack); later occurrences are counted.
 
+pub mod redzone;
 pub mod shadow;
 pub mod vbits;
 
@@ -141,6 +142,11 @@ pub enum Func {
 pub trait Peek {
     /// Fill `buf` from `va`.
     fn peek(&mut self, va: u64, buf: &mut [u8]) -> bool;
+    /// Store `bytes` at `va` (the checker correcting a pointer the C library's
+    /// `posix_memalign` stored, past the redzone it added); false if it cannot.
+    fn poke(&mut self, _va: u64, _bytes: &[u8]) -> bool {
+        false
+    }
 }
 
 /// What the hart must do after an instruction, when memcheck changes a call to the
@@ -153,9 +159,12 @@ pub enum Redirect {
         /// The value `a0` returns with (None: left alone).
         a0: Option<u64>,
     },
-    /// The call goes on with this `a0`: `free` releases the quarantine's oldest block
-    /// instead of the one it was given, which takes its place in the quarantine.
-    Arg0(u64),
+    /// The call goes on with these `a0..a2`: `free` releases the quarantine's oldest
+    /// block instead of the one it was given (which takes its place in the quarantine),
+    /// or an allocation asks for its redzones too.
+    Args([u64; 3]),
+    /// A call returns this in `a0` (its pointer moved past the front redzone).
+    SetA0(u64),
 }
 
 /// What happens to a `free` the kernel's allocator is about to serve (see
@@ -194,6 +203,8 @@ type Stack = Vec<u64>;
 struct Block {
     size: u64,
     alloc: Stack,
+    /// The redzone before it that the checker added (0 without `os.memcheck_redzone`).
+    front: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -201,6 +212,7 @@ struct Freed {
     size: u64,
     alloc: Stack,
     free: Stack,
+    front: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -212,6 +224,8 @@ enum Action {
         stack: Stack,
         /// `realloc`'s old block: start and size.
         old: Option<(u64, u64)>,
+        /// The front redzone the checker added to the new block.
+        front: u64,
     },
     /// A string function under way: whether its result is defined.
     Str { defined: bool },
@@ -248,8 +262,10 @@ struct ProcCheck {
     /// The end of the kernel's allocator's heap as the checker last saw it.
     heap_hi: u64,
     /// Freed blocks held back from the allocator, oldest first, and their bytes.
-    held: VecDeque<(u64, u64)>,
+    held: VecDeque<(u64, u64, u64)>,
     held_bytes: u64,
+    /// The block that last left the quarantine (its front redzone is still needed).
+    releasing: Option<(u64, u64, u64)>,
     not_roots: Vec<(u64, u64)>,
     allocs: u64,
     frees: u64,
@@ -269,6 +285,8 @@ pub struct Memcheck {
     out: Vec<String>,
     /// Bytes of freed blocks held back from the allocator (0: none).
     quarantine: u64,
+    /// Bytes of redzone around each block (0: none).
+    redzone: u64,
 }
 
 /// Kinds of error (for contexts).
@@ -321,6 +339,7 @@ impl Memcheck {
             lost_blocks: 0,
             out: Vec::new(),
             quarantine: 0,
+            redzone: 0,
         }
     }
 
@@ -350,6 +369,7 @@ impl Memcheck {
                 heap_hi: 0,
                 held: VecDeque::new(),
                 held_bytes: 0,
+                releasing: None,
                 not_roots: info.not_roots,
                 allocs: 0,
                 frees: 0,
@@ -575,7 +595,7 @@ impl Memcheck {
                     }
                 }
                 if let Some(action) = done {
-                    self.finish(pid, action, post, mem);
+                    return self.finish(pid, action, post, mem);
                 }
             }
             return None;
@@ -628,15 +648,15 @@ impl Memcheck {
                         }
                     }
                 }
-                let limit = self.quarantine;
+                let (limit, rz) = (self.quarantine, self.redzone);
                 let p = self.procs.get_mut(&pid)?;
-                let mut redirect = None;
+                let mut args = [a[0], a[1], a[2]];
                 if call == Call::Free {
                     if let Some((ptr, size)) = old {
                         p.release(ptr, stack.clone());
                         if limit > 0 {
                             match p.quarantine(ptr, size, limit) {
-                                Some(oldest) => redirect = Some(Redirect::Arg0(oldest)),
+                                Some(oldest) => args[0] = oldest,
                                 None => {
                                     // Held: the allocator does not see this free yet.
                                     if p.frames.last().is_some_and(|f| f.ret == post[1]) {
@@ -648,26 +668,40 @@ impl Memcheck {
                         }
                     }
                 }
+                // Redzones: the allocator is asked for them too.
+                let mut front = 0;
+                let mut inner = args;
+                if rz > 0 {
+                    let old_front = p.front(args[0]);
+                    if let Some((i, f)) = redzone::args(call, args, rz, old_front, 4096) {
+                        (inner, front) = (i, f);
+                    }
+                }
                 if let Some(top) = p.frames.last_mut() {
                     top.action = Some(Action::Alloc {
                         call,
                         args: [a[0], a[1], a[2]],
                         stack,
                         old,
+                        front,
                     });
                     p.quiet += 1;
                     p.in_alloc += 1;
                 }
-                redirect
+                (inner != [a[0], a[1], a[2]]).then_some(Redirect::Args(inner))
             }
         }
     }
 
     /// A watched function returned.
-    fn finish(&mut self, pid: Pid, action: Action, post: &[u64; 32], mem: &mut dyn Peek) {
-        let Some(p) = self.procs.get_mut(&pid) else {
-            return;
-        };
+    fn finish(
+        &mut self,
+        pid: Pid,
+        action: Action,
+        post: &[u64; 32],
+        mem: &mut dyn Peek,
+    ) -> Option<Redirect> {
+        let p = self.procs.get_mut(&pid)?;
         match action {
             Action::Str { defined } => {
                 p.v.x[10] = if defined { 0 } else { u64::MAX };
@@ -677,26 +711,37 @@ impl Memcheck {
                 args,
                 stack,
                 old,
+                front,
             } => {
                 p.v.x[10] = 0;
-                let r = post[10];
+                // The program's pointer is past the front redzone.
+                let inner = post[10];
+                let r = if inner != 0 && redzone::returns_pointer(call) {
+                    inner + front
+                } else {
+                    inner
+                };
+                let mut result = (r != inner).then_some(Redirect::SetA0(r));
                 let total = |n: u64, m: u64| n.checked_mul(m);
                 match call {
                     Call::Malloc | Call::Valloc | Call::Pvalloc if r != 0 => {
-                        p.allocate(r, args[0], false, stack)
+                        p.allocate(r, args[0], false, stack, front)
                     }
                     Call::Calloc if r != 0 => {
                         let n = total(args[0], args[1]).unwrap_or(0);
-                        p.allocate(r, n, true, stack)
+                        p.allocate(r, n, true, stack, front)
                     }
                     Call::Memalign | Call::AlignedAlloc if r != 0 => {
-                        p.allocate(r, args[1], false, stack)
+                        p.allocate(r, args[1], false, stack, front)
                     }
                     Call::PosixMemalign if r == 0 => {
                         let mut b = [0u8; 8];
                         if mem.peek(args[0], &mut b) {
-                            let q = u64::from_le_bytes(b);
-                            p.allocate(q, args[2], false, stack);
+                            let q = u64::from_le_bytes(b) + front;
+                            if front > 0 {
+                                mem.poke(args[0], &q.to_le_bytes());
+                            }
+                            p.allocate(q, args[2], false, stack, front);
                         }
                         p.shadow.set_range(args[0], args[0] + 8, DEFINED);
                     }
@@ -708,14 +753,14 @@ impl Memcheck {
                         };
                         let n = n.unwrap_or(u64::MAX);
                         match old {
-                            None if r != 0 => p.allocate(r, n, false, stack),
+                            None if r != 0 => p.allocate(r, n, false, stack, front),
                             Some((q, size)) if r != 0 => {
                                 // The old block's definedness moves with its bytes.
                                 let keep = size.min(n);
                                 let defined: Vec<bool> =
                                     (0..keep).map(|k| p.shadow.byte(q + k).defined).collect();
                                 p.release(q, stack.clone());
-                                p.allocate(r, n, false, stack);
+                                p.allocate(r, n, false, stack, front);
                                 for (k, d) in defined.into_iter().enumerate() {
                                     if d {
                                         let at = r + k as u64;
@@ -727,10 +772,18 @@ impl Memcheck {
                             _ => {}
                         }
                     }
+                    // With redzones the usable size is the size asked for.
+                    Call::UsableSize if front > 0 || self.redzone > 0 => {
+                        if let Some(b) = p.blocks.get(&args[0]) {
+                            result = Some(Redirect::SetA0(b.size));
+                        }
+                    }
                     _ => {}
                 }
+                return result;
             }
         }
+        None
     }
 
     /// The call stack at `pc`: `pc`, then each caller's call site, innermost first.
@@ -782,6 +835,7 @@ impl Memcheck {
         a: [u64; 3],
         allocated: &[(u64, u64)],
         freed: &[u64],
+        front: u64,
         ra: u64,
     ) {
         let stack = self.stack_at(pid, pc);
@@ -802,7 +856,7 @@ impl Memcheck {
             p.release(q, stack.clone());
         }
         for &(q, n) in allocated {
-            p.allocate(q, n, call == Call::Calloc, stack.clone());
+            p.allocate(q, n, call == Call::Calloc, stack.clone(), front);
         }
         if let Some(&(q, _)) = allocated.first() {
             for (k, d) in moved.into_iter().enumerate() {
@@ -861,6 +915,28 @@ impl Memcheck {
                 FreeVerdict::Return
             }
         }
+    }
+
+    /// Redzones of `bytes` (rounded up to 16) around each block the kernel's allocators
+    /// or the C library's give out (0: none; the default, which leaves the heap's layout
+    /// and the cycles as without the checker).
+    pub fn set_redzone(&mut self, bytes: u64) {
+        self.redzone = bytes.next_multiple_of(16);
+    }
+
+    /// The redzone size.
+    pub fn redzone(&self) -> u64 {
+        self.redzone
+    }
+
+    /// The redzone before `pid`'s block at `ptr` (0 if none).
+    pub fn front(&self, pid: Pid, ptr: u64) -> u64 {
+        self.procs.get(&pid).map_or(0, |p| p.front(ptr))
+    }
+
+    /// The size the program asked for of `pid`'s block at `ptr`.
+    pub fn block_size(&self, pid: Pid, ptr: u64) -> Option<u64> {
+        self.procs.get(&pid)?.blocks.get(&ptr).map(|b| b.size)
     }
 
     /// Freed blocks are held back from the allocator until `bytes` of them wait (0: none
@@ -1541,14 +1617,32 @@ impl ProcCheck {
     /// The block `q` (`size` bytes, freed) joins the quarantine; once more than `limit`
     /// bytes wait, the oldest leaves it, to be freed for real.
     fn quarantine(&mut self, q: u64, size: u64, limit: u64) -> Option<u64> {
-        self.held.push_back((q, size));
+        let front = self.freed.get(&q).map_or(0, |f| f.front);
+        self.held.push_back((q, size, front));
         self.held_bytes += size.max(1);
         if self.held_bytes <= limit {
             return None;
         }
-        let (oldest, n) = self.held.pop_front()?;
+        let (oldest, n, _) = self.held.front().copied()?;
         self.held_bytes -= n.max(1);
+        // Its front is still wanted, to give the allocator its own pointer back.
+        self.releasing = self.held.pop_front();
         Some(oldest)
+    }
+
+    /// The redzone the checker put before the block at `q` (live, freed, or leaving the
+    /// quarantine); 0 if it knows none.
+    fn front(&self, q: u64) -> u64 {
+        if let Some(b) = self.blocks.get(&q) {
+            return b.front;
+        }
+        if let Some((_, _, f)) = self.releasing.filter(|r| r.0 == q) {
+            return f;
+        }
+        if let Some(f) = self.freed.get(&q) {
+            return f.front;
+        }
+        self.held.iter().find(|h| h.0 == q).map_or(0, |h| h.2)
     }
 
     /// A call the kernel served returned to `ra` without a `ret`: its frame goes.
@@ -1559,7 +1653,7 @@ impl ProcCheck {
         self.v.x[10] = 0;
     }
 
-    fn allocate(&mut self, q: u64, n: u64, zeroed: bool, stack: Stack) {
+    fn allocate(&mut self, q: u64, n: u64, zeroed: bool, stack: Stack, front: u64) {
         self.allocs += 1;
         self.allocated_bytes += n;
         let end = q.saturating_add(n);
@@ -1580,6 +1674,7 @@ impl ProcCheck {
             Block {
                 size: n,
                 alloc: stack,
+                front,
             },
         );
     }
@@ -1596,6 +1691,7 @@ impl ProcCheck {
                 size: b.size,
                 alloc: b.alloc,
                 free: stack,
+                front: b.front,
             },
         );
         self.freed_order.push_back(q);
@@ -1700,7 +1796,16 @@ mod tests {
     #[test]
     fn an_undefined_load_is_reported_only_where_it_decides_a_branch() {
         let (mut mc, mut mem) = (checker(), Mem::default());
-        mc.heap_call(1, 0x100, Call::Malloc, [16, 0, 0], &[(0x9000, 16)], &[], 0);
+        mc.heap_call(
+            1,
+            0x100,
+            Call::Malloc,
+            [16, 0, 0],
+            &[(0x9000, 16)],
+            &[],
+            0,
+            0,
+        );
         let mut regs = [0u64; 32];
         regs[10] = 0x9000;
         // ld a1, 0(a0): undefined, but only a copy
@@ -1761,7 +1866,16 @@ mod tests {
     fn accesses_outside_blocks_name_the_nearest_block() {
         let (mut mc, mut mem) = (checker(), Mem::default());
         mc.heap_extent(1, 0x9000, 0xa000);
-        mc.heap_call(1, 0x100, Call::Malloc, [13, 0, 0], &[(0x9010, 13)], &[], 0);
+        mc.heap_call(
+            1,
+            0x100,
+            Call::Malloc,
+            [13, 0, 0],
+            &[(0x9010, 13)],
+            &[],
+            0,
+            0,
+        );
         let mut regs = [0u64; 32];
         regs[10] = 0x9010;
         // Each access at a pc of its own (reports are once per place).
@@ -1798,7 +1912,7 @@ mod tests {
             ],
         );
         // a free, then a read inside: use after free
-        mc.heap_call(1, 0x110, Call::Free, [0x9010, 0, 0], &[], &[0x9010], 0);
+        mc.heap_call(1, 0x110, Call::Free, [0x9010, 0, 0], &[], &[0x9010], 0, 0);
         check(
             &mut mc,
             &mut mem,
@@ -1831,7 +1945,7 @@ mod tests {
         let (mut mc, mut mem) = (checker(), Mem::default());
         mc.heap_extent(1, 0x9000, 0xa000);
         // a 5-byte block for "hello" (6 bytes with its NUL)
-        mc.heap_call(1, 0x100, Call::Malloc, [5, 0, 0], &[(0x9010, 5)], &[], 0);
+        mc.heap_call(1, 0x100, Call::Malloc, [5, 0, 0], &[(0x9010, 5)], &[], 0, 0);
         mem.put(0x7000, b"hello\0");
         let mut regs = [0u64; 32];
         (regs[1], regs[10], regs[11]) = (0x404, 0x9010, 0x7000);
@@ -1885,7 +1999,7 @@ mod tests {
         // A (0x9100) is pointed to by the data word at 0x6000, and points to B (0x9200).
         // C (0x9300) is pointed to by nothing, and points to D (0x9400).
         for (q, n) in [(0x9100, 40), (0x9200, 24), (0x9300, 40), (0x9400, 16)] {
-            mc.heap_call(1, 0x100, Call::Malloc, [n, 0, 0], &[(q, n)], &[], 0);
+            mc.heap_call(1, 0x100, Call::Malloc, [n, 0, 0], &[(q, n)], &[], 0, 0);
             mem.put(q, &vec![0u8; n as usize]);
         }
         mem.word(0x6000, 0x9100);
@@ -1913,7 +2027,7 @@ mod tests {
         let mut mc = checker();
         mc.set_quarantine(64);
         for q in [0x9000u64, 0x9100, 0x9200] {
-            mc.heap_call(1, 0x100, Call::Malloc, [40, 0, 0], &[(q, 40)], &[], 0);
+            mc.heap_call(1, 0x100, Call::Malloc, [40, 0, 0], &[(q, 40)], &[], 0, 0);
         }
         assert_eq!(
             mc.heap_free(1, 0x110, 0x9000, Call::Free, 0),
