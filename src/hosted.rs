@@ -308,8 +308,9 @@ impl Hosted {
         }
         let mut first = cfg.clone();
         first.os.policy = Policy::Fifo;
-        // The checker reports in the run that counts.
-        first.os.memcheck = false;
+        // (Under --memcheck the first pass is checked too, so that redzones and the
+        // quarantine lay the heap out as in the second; only the second's reports are
+        // shown.)
         let mut pass = Hosted::with_setup(first, programs, files.clone(), false, &setup)?;
         pass.kernel.set_recording(true);
         // Recording needs every reference reported, whatever else wants them.

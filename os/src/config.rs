@@ -354,6 +354,63 @@ impl OsConfig {
                 crate::asid::MAX_ASID_BITS
             ));
         }
+        if self.memcheck_redzone > MAX_REDZONE {
+            return Err(format!(
+                "os.memcheck_redzone = {}; a redzone of at most {MAX_REDZONE} bytes (1 MiB) on each side of a block, e.g. 16 or 64",
+                self.memcheck_redzone
+            ));
+        }
+        if !self.memcheck && (self.memcheck_redzone != 0 || self.memcheck_quarantine != 0) {
+            return Err(format!(
+                "os.memcheck_{} is set but the memory checker is off; add --memcheck (os.memcheck = true)",
+                if self.memcheck_redzone != 0 { "redzone" } else { "quarantine" }
+            ));
+        }
         Ok(())
+    }
+}
+
+/// The largest `os.memcheck_redzone`.
+pub const MAX_REDZONE: u64 = 1 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each impossible setting is refused with a message naming the key.
+    #[test]
+    fn impossible_settings_are_refused() {
+        let check = |change: &dyn Fn(&mut OsConfig), want: Option<&str>| {
+            let mut c = OsConfig::default();
+            change(&mut c);
+            match (c.validate(), want) {
+                (Ok(()), None) => {}
+                (Err(e), Some(w)) => assert!(e.contains(w), "{e:?} should name {w:?}"),
+                (got, want) => panic!("got {got:?}, wanted an error naming {want:?}"),
+            }
+        };
+        check(&|_| {}, None);
+        check(&|c| c.time_slice = 0, Some("os.time_slice"));
+        check(&|c| c.stack_limit = 1, Some("os.stack_limit"));
+        check(&|c| c.memcheck_redzone = 16, Some("--memcheck"));
+        check(
+            &|c| c.memcheck_quarantine = 1,
+            Some("os.memcheck_quarantine"),
+        );
+        check(
+            &|c| {
+                c.memcheck = true;
+                c.memcheck_redzone = MAX_REDZONE + 1;
+            },
+            Some("os.memcheck_redzone"),
+        );
+        check(
+            &|c| {
+                c.memcheck = true;
+                c.memcheck_redzone = 64;
+                c.memcheck_quarantine = 1 << 20;
+            },
+            None,
+        );
     }
 }
