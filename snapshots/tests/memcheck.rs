@@ -219,7 +219,7 @@ fn a_correct_program_reports_nothing_under_every_allocator() {
             "{m}:\n{report}"
         );
         // The same run without the checker: the same cycles, instructions and output.
-        let cfg = apply_set_all("", "(defaults)", &[set.clone()]).expect("config");
+        let cfg = apply_set_all("", "(defaults)", std::slice::from_ref(&set)).expect("config");
         let elf = Elf::open(&root().join("programs/linux/bin/mc_clean")).expect("elf");
         let mut plain = Hosted::with_setup(
             cfg,

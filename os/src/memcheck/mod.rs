@@ -527,7 +527,10 @@ impl Memcheck {
                         } else {
                             vbits::pcast((old | src_v) & mask_of(size))
                         };
-                        p.shadow.store(addr, size, new & mask_of(size));
+                        let bad = p.shadow.store(addr, size, new & mask_of(size));
+                        if sc && bad != 0 && p.quiet == 0 {
+                            errs.push(Err::Write { addr, size });
+                        }
                     }
                     if rd != 0 {
                         let mut v = if sc { 0 } else { old & mask_of(size) };

@@ -42,6 +42,8 @@ pub struct ByteState {
 pub struct Shadow {
     pages: Vec<Page>,
     index: HashMap<u64, u32>,
+    /// Slots of `pages` that forgotten pages left, for new ones.
+    spare: Vec<u32>,
     /// Ranges whose unshadowed bytes are not addressable (half-open, sorted, disjoint).
     noaccess: Vec<(u64, u64)>,
     /// The last page looked up and its index ([`NONE`]: not shadowed).
@@ -94,8 +96,16 @@ impl Shadow {
                 p.defined[(s - base) as usize..(e - base) as usize].fill(false);
             }
         }
-        let i = self.pages.len() as u32;
-        self.pages.push(p);
+        let i = match self.spare.pop() {
+            Some(i) => {
+                self.pages[i as usize] = p;
+                i
+            }
+            None => {
+                self.pages.push(p);
+                self.pages.len() as u32 - 1
+            }
+        };
         self.index.insert(page, i);
         self.last = Some((page, i));
         i
@@ -203,7 +213,9 @@ impl Shadow {
     pub fn forget(&mut self, lo: u64, hi: u64) {
         let mut page = lo / PAGE;
         while page * PAGE < hi {
-            self.index.remove(&page);
+            if let Some(i) = self.index.remove(&page) {
+                self.spare.push(i);
+            }
             page += 1;
         }
         self.last = None;
@@ -329,6 +341,18 @@ mod tests {
         assert_eq!(s.check(0x10_1000, 0x1000), (None, None));
         s.forget(0x10_0000, 0x10_3000);
         assert_eq!(s.byte(0x10_1800), NOACCESS, "forgotten: the default again");
+    }
+
+    #[test]
+    fn forgotten_pages_are_reused() {
+        let mut s = Shadow::default();
+        for round in 0..3u64 {
+            s.set_range(0x40_0000, 0x40_4000, UNDEF);
+            assert_eq!(s.byte(0x40_2000), UNDEF, "round {round}");
+            s.forget(0x40_0000, 0x40_4000);
+            assert_eq!(s.byte(0x40_2000), OK);
+        }
+        assert_eq!(s.pages.len(), 4, "the four slots are used again");
     }
 
     #[test]
