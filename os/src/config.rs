@@ -105,7 +105,9 @@ pub struct Costs {
     /// Each element the allocator's search looks at (a free-list block, a size class, a
     /// buddy order): default 4.
     pub malloc_step: u64,
-    /// Each word of the allocator's metadata it reads or writes in the heap: default 1.
+    /// Each word of the allocator's metadata it reads or writes in the heap, the
+    /// instruction's own cost (the access's TLB and cache cycles are charged on top, as
+    /// the machine times it): default 1.
     pub malloc_word: u64,
 }
 

@@ -75,6 +75,16 @@ pub trait Hw {
     /// stores of 8 bytes through the caches, and charges the cycles they take; returns them.
     fn copy_phys_timed(&mut self, from: u64, to: u64, len: u64) -> u64;
 
+    /// The timing of an 8-byte load (or store, `write`) the running process makes at `va`,
+    /// for work the kernel does in the process's place (the allocators of `os.malloc`
+    /// reading and writing their metadata in the process's heap): through the TLB (a miss
+    /// walks the page table) and the caches, with the cycles charged and returned. No data
+    /// moves (the kernel reads and writes the bytes untimed); a translation that faults
+    /// charges what the walk took and nothing more. The default charges nothing.
+    fn user_access_timed(&mut self, _va: u64, _write: bool) -> u64 {
+        0
+    }
+
     /// A timed 8-byte load from a device register; the access's cycles are charged.
     fn mmio_read(&mut self, pa: u64) -> u64;
     /// A timed 8-byte store to a device register; the access's cycles are charged.

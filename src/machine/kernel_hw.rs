@@ -170,6 +170,36 @@ impl Hw for Machine {
         self.now - start
     }
 
+    fn user_access_timed(&mut self, va: u64, write: bool) -> u64 {
+        let start = self.now;
+        let kind = if write {
+            vmlab_mmu::AccessKind::Store
+        } else {
+            vmlab_mmu::AccessKind::Load
+        };
+        let mut ctx = self.hart.csrs.mmu_context(Privilege::User, kind);
+        ctx.privilege = Privilege::User;
+        self.mem.set_now(Cycle(self.now));
+        let req = vmlab_mmu::Request::new(va & !7, kind, 8, ctx);
+        match self.mmu.translate(req, &mut self.mem) {
+            Ok(t) => {
+                self.pass(t.cycles.0);
+                if write {
+                    // A store of the bytes already there: the line is brought in and
+                    // dirtied as the real store would, and the data stays the kernel's.
+                    let mut old = [0u8; 8];
+                    if self.mem.ram().peek_bytes(t.pa, &mut old).is_ok() {
+                        self.kernel_access(AccessKind::Store, t.pa, u64::from_le_bytes(old));
+                    }
+                } else {
+                    self.kernel_access(AccessKind::Load, t.pa, 0);
+                }
+            }
+            Err(f) => self.pass(f.cycles.0),
+        }
+        self.now - start
+    }
+
     fn mmio_read(&mut self, pa: u64) -> u64 {
         self.kernel_access(AccessKind::Load, pa, 0)
     }

@@ -152,10 +152,15 @@ impl HeapMem for GuestHeap<'_> {
     fn load(&mut self, addr: u64) -> Result<u64, Stop> {
         self.words += 1;
         if let Some(v) = self.journal.get(addr) {
+            self.hw.user_access_timed(addr, false);
             return Ok(v);
         }
         match self.k.copy_from_user(self.hw, self.pid, addr, 8) {
-            Ok(b) => Ok(u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
+            Ok(b) => {
+                // The access as the process would make it: TLB, page walk, caches.
+                self.hw.user_access_timed(addr, false);
+                Ok(u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            }
             Err(CopyFault::Restart) => {
                 self.restart = true;
                 Err(Stop)
@@ -188,6 +193,9 @@ impl HeapMem for GuestHeap<'_> {
         self.words += len / 8;
         match self.k.copy_from_user(self.hw, self.pid, addr, len) {
             Ok(mut b) => {
+                for w in (0..len).step_by(8) {
+                    self.hw.user_access_timed(addr + w, false);
+                }
                 self.journal.overlay(addr, &mut b);
                 Ok(b)
             }
@@ -241,6 +249,16 @@ impl<'a> GuestHeap<'a> {
                 Some(p) => words.push((p, v)),
                 None => return false,
             }
+        }
+        // The stores' timing, as the process's own stores would take it now that every
+        // page is there: TLB, page walk, caches (each word stored once).
+        for (addr, bytes) in &journal.runs {
+            for w in (0..bytes.len() as u64).step_by(8) {
+                self.hw.user_access_timed(addr + w, true);
+            }
+        }
+        for &addr in journal.stores.keys() {
+            self.hw.user_access_timed(addr, true);
         }
         for (pieces, (_, bytes)) in runs.into_iter().zip(&journal.runs) {
             Self::write(self.hw, &pieces, bytes);

@@ -1660,13 +1660,14 @@ impl ProcCheck {
         self.allocs += 1;
         self.allocated_bytes += n;
         let end = q.saturating_add(n);
-        // Any freed block it reuses is forgotten.
-        let stale: Vec<u64> = self
-            .freed
-            .range(..end)
-            .filter(|(&s, f)| s + f.size > q)
-            .map(|(&s, _)| s)
-            .collect();
+        // Any freed block it reuses is forgotten (freed blocks never overlap: the older of
+        // two was forgotten when the memory was given out again).
+        let mut stale: Vec<u64> = self.freed.range(q..end).map(|(&s, _)| s).collect();
+        if let Some((&s, f)) = self.freed.range(..q).next_back() {
+            if s + f.size.max(1) > q {
+                stale.push(s);
+            }
+        }
         for s in stale {
             self.freed.remove(&s);
         }
