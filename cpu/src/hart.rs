@@ -650,18 +650,7 @@ impl Hart {
             AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW | AmominW | AmomaxW | AmominuW
             | AmomaxuW | AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD | AmominD | AmomaxD
             | AmominuD | AmomaxuD => {
-                let word = matches!(
-                    i.op,
-                    AmoswapW
-                        | AmoaddW
-                        | AmoxorW
-                        | AmoandW
-                        | AmoorW
-                        | AmominW
-                        | AmomaxW
-                        | AmominuW
-                        | AmomaxuW
-                );
+                let word = i.op.is_word_amo();
                 let size = if word { 4 } else { 8 };
                 if a & (u64::from(size) - 1) != 0 {
                     return Err(Exception::StoreAddressMisaligned { addr: a });

@@ -255,6 +255,20 @@ pub enum ErrnoAt {
 }
 
 impl Image {
+    /// Why the program's own `malloc` and `free` cannot be found by symbol (for
+    /// `os.malloc` and `--memcheck`, which need them), or `None` when they can.
+    pub fn missing_malloc(&self) -> Option<&'static str> {
+        use crate::heap::alloc::Call;
+        let has = |c: Call| self.alloc_calls.iter().any(|&(_, x)| x == c);
+        if has(Call::Malloc) && has(Call::Free) {
+            None
+        } else if self.interp.is_some() {
+            Some("it is dynamically linked, and its malloc is in the C library's shared object; link it with -static")
+        } else {
+            Some("its symbol table has no malloc and free (stripped? build it without -s)")
+        }
+    }
+
     /// The image of a parsed static ELF executable (an `ET_EXEC` at its link addresses, or
     /// a static `ET_DYN` placed as [`Placement::paged`] places it in a window ending at
     /// `limit`), checked for what a user process needs: at least one segment, segments that

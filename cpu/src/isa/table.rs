@@ -501,6 +501,23 @@ impl Op {
         TABLE.get(self as usize)
     }
 
+    /// Whether this is one of the 32-bit AMOs (`amoswap.w` ... `amomaxu.w`).
+    pub fn is_word_amo(self) -> bool {
+        use Op::*;
+        matches!(
+            self,
+            AmoswapW
+                | AmoaddW
+                | AmoxorW
+                | AmoandW
+                | AmoorW
+                | AmominW
+                | AmomaxW
+                | AmominuW
+                | AmomaxuW
+        )
+    }
+
     /// The mnemonic (`"illegal"` for [`Op::Illegal`]).
     pub fn name(self) -> &'static str {
         self.def().map_or("illegal", |d| d.name)

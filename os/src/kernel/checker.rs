@@ -84,14 +84,7 @@ impl Kernel {
         if self.memcheck.is_none() {
             return Ok(None);
         }
-        use crate::heap::alloc::Call;
-        let has = |c: Call| image.alloc_calls.iter().any(|&(_, x)| x == c);
-        if !has(Call::Malloc) || !has(Call::Free) {
-            let why = if image.interp.is_some() {
-                "it is dynamically linked, and its malloc is in the C library's shared object; link it with -static"
-            } else {
-                "its symbol table has no malloc and free (stripped? build it without -s)"
-            };
+        if let Some(why) = image.missing_malloc() {
             return Err(format!(
                 "{}: --memcheck watches the program's malloc and free, but {why}",
                 image.name

@@ -307,15 +307,14 @@ impl Kernel {
         if self.cfg.malloc == MallocKind::Libc {
             return Ok(None);
         }
-        let has = |c: Call| image.alloc_calls.iter().any(|&(_, x)| x == c);
-        if !has(Call::Malloc) || !has(Call::Free) {
-            let why = if image.interp.is_some() {
-                "it is dynamically linked, and its malloc is in the C library's shared object; link it with -static"
+        if let Some(why) = image.missing_malloc() {
+            let or_libc = if image.interp.is_none() {
+                "; or run it with os.malloc = \"libc\""
             } else {
-                "its symbol table has no malloc and free (stripped? build it without -s, or run it with os.malloc = \"libc\")"
+                ""
             };
             return Err(format!(
-                "{}: os.malloc = {:?} replaces the program's malloc, but {why}",
+                "{}: os.malloc = {:?} replaces the program's malloc, but {why}{or_libc}",
                 image.name,
                 self.cfg.malloc.name()
             ));

@@ -222,18 +222,7 @@ pub fn step(r: &mut VRegs, insn: &Insn, pre: &[u64; 32]) -> (Effect, Uses) {
         | AmomaxuW | AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD | AmominD | AmomaxD
         | AmominuD | AmomaxuD => {
             uses.address = va != 0;
-            let word = matches!(
-                insn.op,
-                AmoswapW
-                    | AmoaddW
-                    | AmoxorW
-                    | AmoandW
-                    | AmoorW
-                    | AmominW
-                    | AmomaxW
-                    | AmominuW
-                    | AmomaxuW
-            );
+            let word = insn.op.is_word_amo();
             effect = Effect::Atomic {
                 addr: a,
                 size: if word { 4 } else { 8 },
