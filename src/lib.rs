@@ -11,6 +11,7 @@ pub mod bench_cmd;
 pub mod cli;
 pub mod commit_log;
 pub mod disk_cmd;
+pub mod expect;
 pub mod hosted;
 pub mod machine;
 pub mod malloc_cmd;

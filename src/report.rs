@@ -122,11 +122,7 @@ pub fn run(s: &mut Scenario) -> Run {
                     }
                 };
                 let expect = a.expect.map(|e| {
-                    let ok = match (e, &outcome) {
-                        (Expect::Pa(pa), Outcome::Ok { translation, .. }) => translation.pa == pa,
-                        (Expect::Fault, Outcome::Fault { .. }) => true,
-                        _ => false,
-                    };
+                    let ok = e.matches(&outcome);
                     (e, ok)
                 });
                 results.push(OpResult::Access {
@@ -970,10 +966,7 @@ pub fn human(s: &Scenario, run: &Run) -> String {
                     }
                 }
                 if let Some((e, ok)) = expect {
-                    let what = match e {
-                        Expect::Pa(pa) => format!("PA {}", style.n(*pa)),
-                        Expect::Fault => "a fault".to_string(),
-                    };
+                    let what = e.describe(&|n| style.n(n));
                     let _ = writeln!(
                         out,
                         "    expected {what}: {}",

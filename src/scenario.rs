@@ -32,7 +32,7 @@
 //! [[access]]
 //! va = "0x40201234"
 //! kind = "load"         # load | store | fetch (default load); size = 1 (default)
-//! expect = "0x80005234" # optional: the expected PA, or "fault"; checked and reported
+//! expect = "0x80005234" # optional: the expected PA (and value), or the fault; checked
 //!
 //! [[access]]
 //! flush = "all"         # or { asid = 1 }, { va = "0x..." }, { va = "0x...", asid = 1 }
@@ -222,6 +222,10 @@ struct RawScenario {
     write: Vec<Spanned<RawWrite>>,
     #[serde(default)]
     access: Vec<Spanned<RawAccess>>,
+    /// A compact list of loads (after the `[[access]]` entries): `trace = [0x1cc4, ...]`.
+    trace: Option<Spanned<Vec<Spanned<Num>>>>,
+    /// The expected answers of `trace`, one per address.
+    trace_expect: Option<Spanned<Vec<Expect>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -320,44 +324,7 @@ struct RawAccess {
     flush: Option<Spanned<RawFlush>>,
 }
 
-/// The answer an access is expected to give (`expect` in an `[[access]]`), so that a
-/// scenario can check a student's answers or serve as a test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Expect {
-    /// The access translates to this physical address (`expect = "0x6229"`).
-    Pa(u64),
-    /// The access faults, for whatever reason (`expect = "fault"`).
-    Fault,
-}
-
-impl<'de> Deserialize<'de> for Expect {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Expect;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a physical address such as \"0x6229\", or \"fault\"")
-            }
-            fn visit_i64<Er: serde::de::Error>(self, v: i64) -> Result<Expect, Er> {
-                u64::try_from(v).map(Expect::Pa).map_err(|_| {
-                    Er::custom(format!("{v} is negative; a physical address is unsigned"))
-                })
-            }
-            fn visit_str<Er: serde::de::Error>(self, v: &str) -> Result<Expect, Er> {
-                if v.eq_ignore_ascii_case("fault") {
-                    return Ok(Expect::Fault);
-                }
-                crate::num::parse_num(v).map(Expect::Pa).map_err(|e| {
-                    Er::custom(format!(
-                        "{e}; or write expect = \"fault\" for an access that must fault"
-                    ))
-                })
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+pub use crate::expect::Expect;
 
 /// `flush = "all"` or `flush = { va = ..., asid = ... }` (either or both).
 enum RawFlush {
@@ -768,6 +735,33 @@ fn build(text: &str, path: &str) -> R<Scenario> {
     let mut ops = Vec::new();
     for a in &raw.access {
         ops.push(build_op(a, &context, limit.as_ref())?);
+    }
+    // The trace: one-byte loads in the default context, each with its expected answer.
+    let trace: Vec<Spanned<Num>> = raw.trace.map(|t| t.into_inner()).unwrap_or_default();
+    if let Some(answers) = &raw.trace_expect {
+        if answers.get_ref().len() != trace.len() {
+            return Err(e_at(
+                answers.span(),
+                format!(
+                    "trace_expect has {} answers for the {} addresses of trace",
+                    answers.get_ref().len(),
+                    trace.len()
+                ),
+            )
+            .help("give one answer per address, in order (a physical address, \"fault\", \"fault:pte\", ...)"));
+        }
+    }
+    for (i, v) in trace.iter().enumerate() {
+        let va = check_va(v, limit.as_ref())?;
+        ops.push(Op::Access(Access {
+            req: Request::new(va, AccessKind::Load, 1, context),
+            probe: false,
+            note: None,
+            expect: raw
+                .trace_expect
+                .as_ref()
+                .and_then(|a| a.get_ref().get(i).copied()),
+        }));
     }
 
     Ok(Scenario {

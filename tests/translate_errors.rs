@@ -306,3 +306,24 @@ fn a_wrong_expect_exits_1_after_the_report() {
         &["bad-expect.toml:4:10:", "or write expect = \"fault\""],
     );
 }
+
+/// `trace` and `trace_expect`: one answer per address, answers in the forms `expect` takes.
+#[test]
+fn trace_answers_must_match_the_trace() {
+    let base = "mode = \"base-bounds\"\n";
+    check(
+        "trace-count",
+        &format!("trace = [1, 2, 3]\ntrace_expect = [\"fault\", \"0x10\"]\n{base}[base_bounds]\nbase = 0\nbounds = 16\n"),
+        &["trace_expect has 2 answers for the 3 addresses of trace", "one answer per address"],
+    );
+    check(
+        "trace-bad-fault",
+        &format!("trace = [1]\ntrace_expect = [\"fault:sideways\"]\n{base}[base_bounds]\nbase = 0\nbounds = 16\n"),
+        &["unknown fault `sideways`", "pde", "segment_limit"],
+    );
+    check(
+        "expect-both",
+        &format!("{base}[base_bounds]\nbase = 0\nbounds = 16\n[[access]]\nva = 1\nexpect = {{ pa = 1, fault = \"bounds\" }}\n"),
+        &["not both"],
+    );
+}
