@@ -123,8 +123,8 @@ kernel's own replacement code: a reference string (--refs, or drawn from --seed 
 policy: fifo, lru, mru, opt, unopt (evict the page used soonest), clock (a hand over use \
 bits, or use counters up to --clockbits), random (seeded by --policy-seed or --seed) or \
 enhanced-clock. For each access vmlab prints hit or miss, the victim and memory after it, \
-then the hits, misses and hit rate, in paging-policy.py -c's format; for the deterministic \
-policies the answers are paging-policy.py's with the same parameters. Its short flags \
+then the hits, misses and hit rate, in paging-policy.py -c's format; for fifo, lru, mru, \
+opt and unopt the answers are paging-policy.py's with the same parameters. Its short flags \
 (-p -C -a -s -n -m -b -N -c) work too.\n\n\
 docs/policy.md describes every policy, the output and the correspondence.",
         after_help = "Exit status: 0 when the references ran; 2 for an unknown policy, \
