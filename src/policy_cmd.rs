@@ -31,20 +31,19 @@ pub struct PolicyArgs {
         long,
         visible_alias = "addresses",
         value_name = "LIST",
-        allow_hyphen_values = true,
-        conflicts_with_all = ["numaddrs", "maxpage"]
+        allow_hyphen_values = true
     )]
     pub refs: Option<String>,
     /// The seed the reference string is drawn from (without --refs), as paging-policy.py -s
     /// draws it; also the random policy's seed unless --policy-seed is given.
     #[arg(short = 's', long, default_value = "0", value_name = "SEED", value_parser = crate::num::parse_num)]
     pub seed: u64,
-    /// How many references to draw (without --refs).
-    #[arg(short = 'n', long, default_value = "10", value_name = "N", value_parser = crate::num::parse_num)]
-    pub numaddrs: u64,
-    /// Drawn pages are 0 to MAXPAGE-1 (without --refs).
-    #[arg(short = 'm', long, default_value = "10", value_name = "MAXPAGE", value_parser = crate::num::parse_num)]
-    pub maxpage: u64,
+    /// How many references to draw (without --refs; default 10).
+    #[arg(short = 'n', long, value_name = "N", value_parser = crate::num::parse_num)]
+    pub numaddrs: Option<u64>,
+    /// Drawn pages are 0 to MAXPAGE-1 (without --refs; default 10).
+    #[arg(short = 'm', long, value_name = "MAXPAGE", value_parser = crate::num::parse_num)]
+    pub maxpage: Option<u64>,
     /// Clock only: give each page a use counter from 0 to K (1 to 16) instead of a single
     /// use bit (paging-policy.py -b K; its default is 2, vmlab's 1).
     #[arg(short = 'b', long, value_name = "K", value_parser = crate::num::parse_num)]
@@ -149,6 +148,13 @@ pub fn exercise(args: &PolicyArgs) -> Result<Exercise, String> {
     }
     let (refs, source) = match args.refs.as_deref().map(str::trim) {
         Some(list) if list != "-1" => {
+            if args.numaddrs.is_some() || args.maxpage.is_some() {
+                return Err(
+                    "--numaddrs and --maxpage shape a drawn reference string, and --refs gives \
+                     one: leave them out, or leave --refs out (or give --refs -1) to draw"
+                        .to_owned(),
+                );
+            }
             let refs = parse_refs(list).map_err(|e| format!("--refs: {e}"))?;
             if refs.is_empty() {
                 return Err(
@@ -160,23 +166,24 @@ pub fn exercise(args: &PolicyArgs) -> Result<Exercise, String> {
             (refs, Source::Given)
         }
         _ => {
-            if args.numaddrs == 0 || args.numaddrs > MAX_NUMADDRS {
+            let numaddrs = args.numaddrs.unwrap_or(10);
+            let maxpage = args.maxpage.unwrap_or(10);
+            if numaddrs == 0 || numaddrs > MAX_NUMADDRS {
                 return Err(format!(
-                    "--numaddrs {}: give 1 to {MAX_NUMADDRS} references to draw",
-                    args.numaddrs
+                    "--numaddrs {numaddrs}: give 1 to {MAX_NUMADDRS} references to draw"
                 ));
             }
-            if args.maxpage == 0 {
+            if maxpage == 0 {
                 return Err(
                     "--maxpage 0: pages are drawn from 0 to MAXPAGE-1, so give 1 or more"
                         .to_owned(),
                 );
             }
-            let refs = draw(args.seed, args.numaddrs, args.maxpage);
+            let refs = draw(args.seed, numaddrs, maxpage);
             let source = Source::Drawn {
                 seed: args.seed,
-                numaddrs: args.numaddrs,
-                maxpage: args.maxpage,
+                numaddrs,
+                maxpage,
             };
             (refs, source)
         }

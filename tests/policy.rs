@@ -381,7 +381,7 @@ FINALSTATS hits 4   misses 6   hitrate 40.00
     );
     assert_eq!(
         json(&["-p", "opt", "--refs", "-1", "-s", "0"]),
-        json(&["-p", "opt", "-s", "0"])
+        json(&["-p", "opt", "-s", "0", "-n", "10", "-m", "10"])
     );
 }
 
@@ -454,7 +454,7 @@ fn bad_input_is_refused_with_status_2() {
     refused(&["--maxpage", "0"], &["--maxpage 0", "give 1 or more"]);
     refused(
         &["--refs", "1,2", "--numaddrs", "4"],
-        &["cannot be used with"],
+        &["--numaddrs and --maxpage shape a drawn reference string"],
     );
 }
 
