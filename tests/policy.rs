@@ -479,3 +479,23 @@ fn kernel_refuses_string_only_policies() {
         assert!(err.contains(why), "{err}");
     }
 }
+
+/// The worked examples of docs/policy.md are what the command prints.
+#[test]
+fn the_documented_examples() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/policy.md"))
+        .expect("docs/policy.md");
+    for command in [
+        "vmlab policy --policy fifo --frames 3 --refs 1,2,3,4,1,2,5,1,2,3,4,5",
+        "vmlab policy --policy fifo --frames 4 --refs 1,2,3,4,1,2,5,1,2,3,4,5",
+        "vmlab policy --policy clock --clockbits 2 --refs 1,1,2,3,4,1,5",
+    ] {
+        let start = doc
+            .find(&format!("$ {command}\n"))
+            .unwrap_or_else(|| panic!("docs/policy.md shows `{command}`"));
+        let body = doc[start..].split_once('\n').expect("a line").1;
+        let shown = &body[..body.find("```").expect("the block ends")];
+        let args: Vec<&str> = command.split(' ').skip(2).collect();
+        assert_eq!(shown, ok(&args), "{command}");
+    }
+}
