@@ -27,7 +27,7 @@ the OSTEP teaching formats, or a format of your own), a physical-memory image an
 of virtual addresses, and shows how the MMU translates each one, step by step; \
 `vmlab disk`, which runs a list of requests on a modelled disk and shows where each \
 request's time goes: queueing, seek, rotation and transfer; and `vmlab malloc`, the \
-free-list exercise of OSTEP's malloc.py.",
+free-list exercise of OSTEP's malloc.py. `vmlab policy` is the page-replacement exercise of OSTEP's paging-policy.py.",
     after_help = "Examples:\n  vmlab translate programs/translate/sv39.toml\n  vmlab translate programs/translate/ostep-2level.toml --json\n  vmlab -v translate programs/translate/segments.toml\n  vmlab disk programs/disk/ostep.toml\n  vmlab disk programs/disk/schedulers.toml --compare\n  vmlab malloc -n 5 --answers"
 )]
 pub struct Cli {
@@ -115,6 +115,25 @@ vmlab malloc --ops +10,+20,-0,+5 --policy first --list-order insert-front --answ
 vmlab malloc --seed 3 --coalesce --answers --json"
     )]
     Malloc(crate::malloc_cmd::MallocArgs),
+    /// The page-replacement exercise: hits, misses, victims and memory for a reference string.
+    #[command(
+        long_about = "The page-replacement exercise of OSTEP's paging-policy.py, run by the \
+kernel's own replacement code: a reference string (--refs, or drawn from --seed with \
+--numaddrs and --maxpage exactly as paging-policy.py draws it), --frames page frames and a \
+policy: fifo, lru, mru, opt, unopt (evict the page used soonest), clock (a hand over use \
+bits, or use counters up to --clockbits), random (seeded by --policy-seed or --seed) or \
+enhanced-clock. For each access vmlab prints hit or miss, the victim and memory after it, \
+then the hits, misses and hit rate, in paging-policy.py -c's format; for fifo, lru, mru, \
+opt and unopt the answers are paging-policy.py's with the same parameters. Its short flags \
+(-p -C -a -s -n -m -b -N -c) work too.\n\n\
+docs/policy.md describes every policy, the output and the correspondence.",
+        after_help = "Exit status: 0 when the references ran; 2 for an unknown policy, \
+impossible parameters or a reference string that does not parse.\n\nExamples:\n  \
+vmlab policy --policy fifo --frames 3 --refs 1,2,3,4,1,2,5,1,2,3,4,5\n  \
+vmlab policy --policy opt --frames 3 --refs 0,1,2,0,1,3,0,3,1,2,1 --json\n  \
+vmlab policy --policy clock --clockbits 2 --seed 5 --numaddrs 20 --maxpage 6"
+    )]
+    Policy(crate::policy_cmd::PolicyArgs),
     /// Run RISC-V programs: as processes under the modelled kernel, or one on the bare machine.
     #[command(
         long_about = "Run RISC-V programs on one RV64IMAC hart with M, S and U modes, the MMU, \
@@ -344,6 +363,7 @@ pub fn main() -> ExitCode {
             compare,
         } => crate::disk_cmd::main(&requests, json, scheduler.as_deref(), compare),
         Command::Malloc(args) => crate::malloc_cmd::main(&args),
+        Command::Policy(args) => crate::policy_cmd::main(&args),
         Command::Bench {
             programs,
             sets,

@@ -1,18 +1,22 @@
 //! Page replacement: which resident page to evict when a fault needs a frame.
 //!
 //! A [`Replacer`] tracks a set of resident pages, each named by an opaque [`PageKey`], and
-//! chooses victims under one of six [`Policy`]s. The kernel keeps one per process (fixed
-//! allocation) or one for the whole machine (global replacement) and tells it what happens:
-//! [`Replacer::inserted`] after a fault brought a page in, [`Replacer::referenced`] on every
-//! reference (only LRU looks at it), [`Replacer::removed`] when a page leaves other than by
-//! eviction, and [`Replacer::victim`] when a frame is needed. The Accessed (A) and Dirty (D)
-//! bits live in page-table entries the hardware writes; the Clock policies read and clear
-//! them through the [`PageBits`] trait the kernel implements, and OPT asks a [`Future`] for
-//! each page's next use.
+//! chooses victims under one of eight [`Policy`]s. The kernel runs six of them
+//! ([`Policy::ALL`]); it keeps one replacer per process (fixed allocation) or one for the
+//! whole machine (global replacement) and tells it what happens: [`Replacer::inserted`]
+//! after a fault brought a page in, [`Replacer::referenced`] on every reference (only LRU
+//! looks at it there), [`Replacer::removed`] when a page leaves other than by eviction, and
+//! [`Replacer::victim`] when a frame is needed. The Accessed (A) and Dirty (D) bits live in
+//! page-table entries the hardware writes; the Clock policies read and clear them through
+//! the [`PageBits`] trait the kernel implements, and OPT asks a [`Future`] for each page's
+//! next use.
 //!
 //! [`simulate`] drives the same [`Replacer`] over a reference string (see [`parse_refs`]) and
-//! records every step, for textbook exercises and for checking the policies against each
-//! other.
+//! records every step, for textbook exercises (`vmlab policy`, `docs/policy.md`) and for
+//! checking the policies against each other. Reference strings may also use MRU and UNOPT
+//! ([`Policy::STRING_ONLY`]), and [`simulate_with`] the variations of
+//! [`ReplacerOptions`]: Clock over use counters of several levels, and OPT breaking ties
+//! as OSTEP's `paging-policy.py` does.
 //!
 //! Every choice is deterministic: it depends only on the sequence of calls (and the seed for
 //! [`Policy::Random`]), never on hash-table iteration order.
@@ -34,6 +38,20 @@
 //! [`Replacer::inserted`] appends the page at the back, [`Replacer::referenced`] moves a
 //! resident page to the back (O(1): a hash lookup and a doubly-linked-list splice), and the
 //! victim is the front page, the one whose last reference is oldest.
+//!
+//! ## MRU (reference strings only)
+//!
+//! The same list as LRU, least recently used first, with the same updates; the victim is
+//! the *back* page, the most recently used. In a reference string that is always the page
+//! of the previous reference. Worked example (3 frames; listed least recently used first):
+//!
+//! | ref | result | victim | list after |
+//! |-----|--------|--------|------------|
+//! | 1, 2, 3 | faults |   | `1 2 3`    |
+//! | 4   | fault  | 3      | `1 2 4`    |
+//! | 1   | hit    |        | `2 4 1`    |
+//! | 2   | hit    |        | `4 1 2`    |
+//! | 5   | fault  | 2      | `4 1 5`    |
 //!
 //! ## Clock (second chance)
 //!
@@ -71,6 +89,32 @@
 //! | 6   | fault  | clears 4; 2 has A clear: take it            | 2      | `5* 4 6*`    |
 //!
 //! FIFO on the same string evicts 1, 2, 3 instead: the reference to 2 saved it.
+//!
+//! ## Clock with use counters (reference strings only)
+//!
+//! With [`ReplacerOptions::clock_counter_max`] set to `K`, Clock keeps its own use counter
+//! for each page instead of reading A bits, as OSTEP's `paging-policy.py` does with `-b K`:
+//! a page enters with the counter at 1, each reference to it adds 1 up to `K`
+//! ([`Replacer::referenced`]), and the hand, looking at a page, takes 1 from a non-zero
+//! counter and moves on (counted in [`ReplaceStats::skipped`], not in
+//! [`ReplaceStats::accessed_cleared`]), or takes the page if its counter is 0. The circle,
+//! the insertion rule and removal are Clock's. So a page referenced `k` times since it was
+//! last passed survives `min(k, K)` passes of the hand, and `K = 1` is Clock on A bits
+//! exactly. (`paging-policy.py` has no hand: each look picks a page at random, which the
+//! documentation of `vmlab policy` discusses.) Worked example, `K = 2`, 3 frames, string
+//! `1,1,2,3,4,1,5` (counters in brackets, listed from the hand):
+//!
+//! | ref | result | hand                                             | victim | circle after      |
+//! |-----|--------|--------------------------------------------------|--------|-------------------|
+//! | 1   | fault  |                                                  |        | `1[1]`            |
+//! | 1   | hit    |                                                  |        | `1[2]`            |
+//! | 2, 3 | faults |                                                 |        | `1[2] 2[1] 3[1]`  |
+//! | 4   | fault  | 1 to 1, 2 to 0, 3 to 0, 1 to 0; 2 is at 0: take it | 2    | `3[0] 1[0] 4[1]`  |
+//! | 1   | hit    |                                                  |        | `3[0] 1[1] 4[1]`  |
+//! | 5   | fault  | 3 is at 0: take it                               | 3      | `1[1] 4[1] 5[1]`  |
+//!
+//! Clock on A bits (`K = 1`) makes 6 faults instead of 5: at reference 4 it evicts 1,
+//! used twice, whose second use bought it no more than the first.
 //!
 //! ## Enhanced Clock (A, D classes)
 //!
@@ -129,15 +173,31 @@
 //! among several pages never used again the oldest goes first. Without a [`Future`]
 //! (`victim(bits, None)`) OPT falls back to FIFO: the earliest inserted page.
 //!
+//! With [`ReplacerOptions::opt_ties_to_latest`] ties go to the *latest* inserted page
+//! instead, as in OSTEP's `paging-policy.py`: among several pages never used again the
+//! newest goes first. Either choice is optimal; only the victims and the resident set
+//! differ, never the number of faults.
+//!
+//! ## UNOPT (reference strings only)
+//!
+//! OPT turned round, the farthest-from-optimal choice that OSTEP's `paging-policy.py`
+//! calls UNOPT: pages kept in insertion order, the victim is the resident page whose next
+//! use is *soonest*; pages never used again come after every position, so one of them is
+//! taken only when no resident page is used again, and then the earliest inserted. Ties
+//! (a [`Future`] may report equal positions) go to the earliest inserted. Without a
+//! [`Future`] it falls back to FIFO, as OPT does. Worked example (3 frames, Belady's string
+//! `1,2,3,4,1,2,5,1,2,3,4,5`): every reference faults, and the victims are
+//! 1, 2, 1, 2, 3, 4, 5, 1, 2.
+//!
 //! # The reference-string simulator
 //!
 //! [`simulate`] plays the hardware and the kernel: for each reference, a resident page is a
 //! hit (the policy is told it was referenced); otherwise it is a fault, and if the frames
 //! are all in use a victim is chosen, then the page is inserted. The hardware then sets the
 //! page's A bit, and its D bit on a write. An evicted page that was dirty counts a
-//! writeback; its A and D bits are forgotten with it. For OPT the future is computed from
-//! the string itself (a [`Lookahead`]): the next use of a page is the 0-based position of
-//! its next occurrence after the current reference. With `frames == 0` nothing can be
+//! writeback; its A and D bits are forgotten with it. For OPT and UNOPT the future is
+//! computed from the string itself (a [`Lookahead`]): the next use of a page is the 0-based
+//! position of its next occurrence after the current reference. With `frames == 0` nothing can be
 //! resident: every reference is a fault, nothing is evicted and nothing written back.
 //!
 //! ```
@@ -161,7 +221,12 @@ use serde::{Deserialize, Serialize};
 pub type PageKey = u64;
 
 /// A page-replacement policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// The first six ([`Policy::ALL`]) are the kernel's: the values of `os.policy`. MRU and
+/// UNOPT ([`Policy::STRING_ONLY`]) run only over reference strings ([`simulate`], `vmlab
+/// policy`); a configuration naming them is refused with a message saying so (see the
+/// `Deserialize` implementation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Policy {
     /// First in, first out: the oldest inserted page.
@@ -176,13 +241,22 @@ pub enum Policy {
     Random,
     /// Belady's optimal policy: the page used farthest in the future.
     Opt,
+    /// Most recently used: the page whose last reference is newest (reference strings only).
+    Mru,
+    /// The farthest-from-optimal choice: the page used soonest in the future (reference
+    /// strings only).
+    Unopt,
 }
 
 /// The valid policy names, as [`UnknownPolicy`] lists them.
 const VALID_POLICIES: &str = "fifo, lru, clock, enhanced-clock, random, opt";
 
+/// The names of the kernel's policies, as a configuration spells them.
+const KERNEL_NAMES: &[&str] = &["fifo", "lru", "clock", "enhanced-clock", "random", "opt"];
+
 impl Policy {
-    /// Every policy, in the order of the documentation.
+    /// Every policy the kernel runs (the values of `os.policy`), in the order of the
+    /// documentation.
     pub const ALL: [Policy; 6] = [
         Policy::Fifo,
         Policy::Lru,
@@ -190,6 +264,21 @@ impl Policy {
         Policy::EnhancedClock,
         Policy::Random,
         Policy::Opt,
+    ];
+
+    /// The policies that run only over reference strings, not in the kernel.
+    pub const STRING_ONLY: [Policy; 2] = [Policy::Mru, Policy::Unopt];
+
+    /// Every policy: [`Policy::ALL`], then [`Policy::STRING_ONLY`].
+    pub const EVERY: [Policy; 8] = [
+        Policy::Fifo,
+        Policy::Lru,
+        Policy::Clock,
+        Policy::EnhancedClock,
+        Policy::Random,
+        Policy::Opt,
+        Policy::Mru,
+        Policy::Unopt,
     ];
 
     /// The policy's name, as configuration files and the command line spell it.
@@ -201,7 +290,25 @@ impl Policy {
             Policy::EnhancedClock => "enhanced-clock",
             Policy::Random => "random",
             Policy::Opt => "opt",
+            Policy::Mru => "mru",
+            Policy::Unopt => "unopt",
         }
+    }
+
+    /// The policy of any of [`Policy::EVERY`]'s names, spelt exactly as [`Policy::name`]
+    /// spells it; [`FromStr`] knows only the kernel's.
+    pub fn from_any_name(name: &str) -> Option<Policy> {
+        Policy::EVERY.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Whether the kernel runs this policy (it is one of [`Policy::ALL`]).
+    pub fn in_kernel(self) -> bool {
+        !Policy::STRING_ONLY.contains(&self)
+    }
+
+    /// Whether the policy asks a [`Future`] for next uses (OPT and UNOPT).
+    pub fn needs_future(self) -> bool {
+        matches!(self, Policy::Opt | Policy::Unopt)
     }
 }
 
@@ -222,12 +329,52 @@ pub struct UnknownPolicy {
 impl FromStr for Policy {
     type Err = UnknownPolicy;
 
-    /// Parses a policy name exactly as [`Policy::name`] spells it.
+    /// Parses a kernel policy name ([`Policy::ALL`]) exactly as [`Policy::name`] spells it.
     fn from_str(s: &str) -> Result<Policy, UnknownPolicy> {
         Policy::ALL
             .into_iter()
             .find(|p| p.name() == s)
             .ok_or_else(|| UnknownPolicy { name: s.to_owned() })
+    }
+}
+
+/// Reads a kernel policy ([`Policy::ALL`]) from its name: a configuration's `os.policy`.
+///
+/// An unknown name gets serde's usual "unknown variant" error listing the kernel's names.
+/// MRU and UNOPT get their own message: the kernel cannot run them, because MRU needs to
+/// hear of every reference (the paging scheme reports references to its replacer only
+/// under LRU) and UNOPT needs the recorded future that the hosted run's first pass makes
+/// only for OPT.
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Policy, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = Policy;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "a replacement policy name ({VALID_POLICIES})")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Policy, E> {
+                match Policy::from_any_name(s) {
+                    Some(p) if p.in_kernel() => Ok(p),
+                    Some(p) => Err(E::custom(format_args!(
+                        "the `{p}` policy runs only over reference strings (`vmlab policy`), \
+                         not in the kernel: {why}; the kernel's policies are: {VALID_POLICIES}",
+                        why = match p {
+                            Policy::Mru =>
+                                "MRU must hear of every reference, and the paging \
+                                            scheme reports references only under lru",
+                            _ =>
+                                "UNOPT needs the recorded future that a hosted run \
+                                  makes only for opt",
+                        }
+                    ))),
+                    None => Err(E::unknown_variant(s, KERNEL_NAMES)),
+                }
+            }
+        }
+        deserializer.deserialize_str(Name)
     }
 }
 
@@ -357,20 +504,41 @@ pub struct ReplaceStats {
     pub passes: u64,
 }
 
+/// Variations of a [`Replacer`]'s rules that the kernel leaves at their defaults and the
+/// reference-string exercises (`vmlab policy`) may choose; the module documentation
+/// describes each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplacerOptions {
+    /// Clock only: keep a use counter per page, saturating at this value (at least 1),
+    /// instead of reading the A bits; `None` (the default) reads the A bits through
+    /// [`PageBits`]. With 1 the choices are exactly those of the A-bit Clock under
+    /// [`simulate`].
+    pub clock_counter_max: Option<u8>,
+    /// OPT only: among pages whose next uses tie (in a reference string, only pages never
+    /// used again), take the latest inserted, as OSTEP's `paging-policy.py` does, rather
+    /// than the earliest (the default).
+    pub opt_ties_to_latest: bool,
+}
+
 /// The replacement state of a set of resident pages under one [`Policy`].
 #[derive(Clone, Debug)]
 pub struct Replacer {
     policy: Policy,
+    options: ReplacerOptions,
     store: Store,
     rng: Rng,
     stats: ReplaceStats,
+    /// Each resident page's use counter, under Clock with
+    /// [`ReplacerOptions::clock_counter_max`] (empty otherwise).
+    counters: KeyMap<u8>,
 }
 
 /// How the resident pages are kept.
 #[derive(Clone, Debug)]
 enum Store {
-    /// FIFO, LRU, Clock, enhanced Clock, OPT: a circular list whose head is the front of the
-    /// queue (FIFO, OPT), the least recently used page (LRU) or the hand (the Clocks).
+    /// FIFO, LRU, MRU, Clock, enhanced Clock, OPT, UNOPT: a circular list whose head is the
+    /// front of the queue (FIFO, OPT, UNOPT), the least recently used page (LRU, MRU) or
+    /// the hand (the Clocks).
     Ring(Ring),
     /// Random: a dense array.
     Dense(Dense),
@@ -380,16 +548,43 @@ impl Replacer {
     /// An empty replacer; `seed` seeds the generator of [`Policy::Random`] (the other
     /// policies ignore it).
     pub fn new(policy: Policy, seed: u64) -> Replacer {
+        Replacer::with_options(policy, seed, ReplacerOptions::default())
+    }
+
+    /// An empty replacer with `options` (options that do not concern `policy` are ignored).
+    pub fn with_options(policy: Policy, seed: u64, options: ReplacerOptions) -> Replacer {
         let store = match policy {
             Policy::Random => Store::Dense(Dense::default()),
             _ => Store::Ring(Ring::default()),
         };
         Replacer {
             policy,
+            options,
             store,
             rng: Rng::new(seed),
             stats: ReplaceStats::default(),
+            counters: KeyMap::default(),
         }
+    }
+
+    /// The options.
+    pub fn options(&self) -> ReplacerOptions {
+        self.options
+    }
+
+    /// The cap of the use counters, when this replacer keeps them (Clock with
+    /// [`ReplacerOptions::clock_counter_max`]).
+    fn counter_max(&self) -> Option<u8> {
+        match self.policy {
+            Policy::Clock => self.options.clock_counter_max.map(|m| m.max(1)),
+            _ => None,
+        }
+    }
+
+    /// A resident page's use counter (Clock with counters only; `None` otherwise).
+    pub fn use_counter(&self, page: PageKey) -> Option<u8> {
+        self.counter_max()?;
+        self.counters.get(&page).copied()
     }
 
     /// The policy.
@@ -408,6 +603,9 @@ impl Replacer {
         };
         if fresh {
             self.stats.inserted += 1;
+            if self.counter_max().is_some() {
+                self.counters.insert(page, 1);
+            }
         } else {
             self.referenced(page);
         }
@@ -415,14 +613,25 @@ impl Replacer {
 
     /// Records a reference to `page`.
     ///
-    /// Only LRU uses it (O(1): the page moves to the most recently used end); the other
+    /// LRU and MRU use it (O(1): the page moves to the most recently used end), and Clock
+    /// with use counters (the page's counter goes up by one, up to its cap); the other
     /// policies return at once, and a page that is not resident is ignored.
     #[inline]
     pub fn referenced(&mut self, page: PageKey) {
-        if self.policy == Policy::Lru {
-            if let Store::Ring(ring) = &mut self.store {
-                ring.move_to_back(page);
+        match self.policy {
+            Policy::Lru | Policy::Mru => {
+                if let Store::Ring(ring) = &mut self.store {
+                    ring.move_to_back(page);
+                }
             }
+            Policy::Clock => {
+                if let Some(max) = self.counter_max() {
+                    if let Some(c) = self.counters.get_mut(&page) {
+                        *c = c.saturating_add(1).min(max);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -435,6 +644,7 @@ impl Replacer {
         };
         if was {
             self.stats.removed += 1;
+            self.counters.remove(&page);
         }
     }
 
@@ -442,15 +652,20 @@ impl Replacer {
     /// returns it; `None` when nothing is resident.
     ///
     /// Clock and enhanced Clock read and clear A bits (and enhanced Clock reads D bits)
-    /// through `bits`; the other policies do not touch it. OPT asks `future` for next uses
-    /// and, when it is `None`, falls back to FIFO (the earliest inserted page). The module
-    /// documentation gives each policy's exact rule.
+    /// through `bits` (Clock with use counters reads its own counters instead); the other
+    /// policies do not touch it. OPT and UNOPT ask `future` for next uses and, when it is
+    /// `None`, fall back to FIFO (the earliest inserted page). The module documentation
+    /// gives each policy's exact rule.
     pub fn victim(
         &mut self,
         bits: &mut dyn PageBits,
         future: Option<&dyn Future>,
     ) -> Option<PageKey> {
         let stats = &mut self.stats;
+        let counter_max = match self.policy {
+            Policy::Clock => self.options.clock_counter_max.map(|m| m.max(1)),
+            _ => None,
+        };
         let victim = match &mut self.store {
             Store::Dense(dense) => {
                 if dense.pages.is_empty() {
@@ -461,14 +676,23 @@ impl Replacer {
                 }
             }
             Store::Ring(ring) => match (self.policy, future) {
-                (Policy::Clock, _) => ring.clock_victim(bits, stats),
+                (Policy::Clock, _) => match counter_max {
+                    Some(max) => ring.counter_victim(&mut self.counters, max, stats),
+                    None => ring.clock_victim(bits, stats),
+                },
                 (Policy::EnhancedClock, _) => ring.enhanced_victim(bits, stats),
+                (Policy::Opt, Some(future)) if self.options.opt_ties_to_latest => {
+                    ring.opt_victim_latest(future)
+                }
                 (Policy::Opt, Some(future)) => ring.opt_victim(future),
+                (Policy::Unopt, Some(future)) => ring.unopt_victim(future),
+                (Policy::Mru, _) => ring.pop_back(),
                 _ => ring.pop_front(),
             },
         };
-        if victim.is_some() {
+        if let Some(v) = victim {
             self.stats.victims += 1;
+            self.counters.remove(&v);
         }
         victim
     }
@@ -489,9 +713,9 @@ impl Replacer {
         }
     }
 
-    /// The resident pages in the policy's own order: FIFO and OPT oldest inserted first, LRU
-    /// least recently used first, the Clocks round the circle starting at the hand, Random
-    /// in candidate-array order.
+    /// The resident pages in the policy's own order: FIFO, OPT and UNOPT oldest inserted
+    /// first, LRU and MRU least recently used first, the Clocks round the circle starting
+    /// at the hand, Random in candidate-array order.
     pub fn resident_pages(&self) -> Vec<PageKey> {
         match &self.store {
             Store::Ring(ring) => ring.pages(),
@@ -687,6 +911,12 @@ impl Ring {
         Some(self.take(head))
     }
 
+    /// Removes the last page (just before the head).
+    fn pop_back(&mut self) -> Option<PageKey> {
+        let head = self.head?;
+        Some(self.take(self.nodes[head].prev))
+    }
+
     /// Moves `page`, if present, to just before the head (the back of the queue).
     fn move_to_back(&mut self, page: PageKey) {
         let (Some(&idx), Some(head)) = (self.index.get(&page), self.head) else {
@@ -739,6 +969,34 @@ impl Ring {
         Some(self.take_passing(hand))
     }
 
+    /// Clock's victim search over use counters capped at `max`, with the hand at the head.
+    fn counter_victim(
+        &mut self,
+        counters: &mut KeyMap<u8>,
+        max: u8,
+        stats: &mut ReplaceStats,
+    ) -> Option<PageKey> {
+        // Every look but the last takes one from a counter, and the counters add up to at
+        // most `max * n`.
+        let looks = usize::from(max) * self.len() + 1;
+        for _ in 0..looks {
+            let hand = self.head?;
+            let page = self.nodes[hand].page;
+            stats.examined += 1;
+            match counters.get_mut(&page) {
+                Some(c) if *c > 0 => {
+                    *c -= 1;
+                    stats.skipped += 1;
+                    self.head = Some(self.nodes[hand].next);
+                }
+                _ => return Some(self.take_passing(hand)),
+            }
+        }
+        // Unreachable while the counters stay within their cap.
+        let hand = self.head?;
+        Some(self.take_passing(hand))
+    }
+
     /// Enhanced Clock's victim search, with the hand at the head.
     fn enhanced_victim(
         &mut self,
@@ -785,6 +1043,52 @@ impl Ring {
                 _ => false,
             };
             if farther {
+                best = cur;
+                best_use = next_use;
+            }
+            cur = self.nodes[cur].next;
+        }
+        Some(self.take(best))
+    }
+
+    /// OPT's choice with ties to the latest inserted: the farthest next use, never used
+    /// again first, among equals the last from the head.
+    fn opt_victim_latest(&mut self, future: &dyn Future) -> Option<PageKey> {
+        let head = self.head?;
+        let mut best = head;
+        let mut best_use = future.next_use(self.nodes[head].page);
+        let mut cur = self.nodes[head].next;
+        while cur != head {
+            let next_use = future.next_use(self.nodes[cur].page);
+            let as_far = match (next_use, best_use) {
+                (None, _) => true,
+                (Some(a), Some(b)) => a >= b,
+                (Some(_), None) => false,
+            };
+            if as_far {
+                best = cur;
+                best_use = next_use;
+            }
+            cur = self.nodes[cur].next;
+        }
+        Some(self.take(best))
+    }
+
+    /// UNOPT's choice: the soonest next use (pages never used again last), ties to the
+    /// earliest inserted (the first from the head).
+    fn unopt_victim(&mut self, future: &dyn Future) -> Option<PageKey> {
+        let head = self.head?;
+        let mut best = head;
+        let mut best_use = future.next_use(self.nodes[head].page);
+        let mut cur = self.nodes[head].next;
+        while cur != head {
+            let next_use = future.next_use(self.nodes[cur].page);
+            let sooner = match (next_use, best_use) {
+                (Some(_), None) => true,
+                (Some(a), Some(b)) => a < b,
+                (None, _) => false,
+            };
+            if sooner {
                 best = cur;
                 best_use = next_use;
             }
@@ -1015,9 +1319,24 @@ impl PageBits for SimBits {
 /// See the module documentation for what each step does. With `frames == 0` every
 /// reference is a fault and nothing is ever resident.
 pub fn simulate(policy: Policy, frames: usize, refs: &[Ref], seed: u64) -> Sim {
-    let mut replacer = Replacer::new(policy, seed);
+    simulate_with(policy, frames, refs, seed, ReplacerOptions::default())
+}
+
+/// [`simulate`] with a [`Replacer`] made with `options`.
+///
+/// The simulated hardware is the same: A and D bits for the Clocks, the string's own
+/// future for OPT and UNOPT. Under Clock with [`ReplacerOptions::clock_counter_max`] every
+/// hit is reported to the replacer ([`Replacer::referenced`]), which counts it.
+pub fn simulate_with(
+    policy: Policy,
+    frames: usize,
+    refs: &[Ref],
+    seed: u64,
+    options: ReplacerOptions,
+) -> Sim {
+    let mut replacer = Replacer::with_options(policy, seed, options);
     let mut bits = SimBits::default();
-    let mut future = (policy == Policy::Opt).then(|| {
+    let mut future = policy.needs_future().then(|| {
         let pages: Vec<PageKey> = refs.iter().map(|r| r.page).collect();
         Lookahead::new(&pages)
     });
@@ -1408,6 +1727,364 @@ mod tests {
             assert_eq!(sim.stats, ReplaceStats::default());
         }
         assert_eq!(simulate(Policy::Opt, 3, &[], 0).steps, []);
+    }
+
+    // ---- The reference-string-only policies and options ------------------------------------
+
+    #[test]
+    fn string_only_policy_names() {
+        check_name(Policy::Fifo, "fifo");
+        for (policy, name) in [(Policy::Mru, "mru"), (Policy::Unopt, "unopt")] {
+            assert_eq!(policy.name(), name);
+            assert_eq!(policy.to_string(), name);
+            assert_eq!(Policy::from_any_name(name), Some(policy));
+            assert!(!policy.in_kernel());
+            // FromStr reads kernel names only.
+            assert!(name.parse::<Policy>().is_err());
+        }
+        assert_eq!(Policy::from_any_name("MRU"), None);
+        let every: Vec<Policy> = Policy::ALL.into_iter().chain(Policy::STRING_ONLY).collect();
+        assert_eq!(every, Policy::EVERY);
+        assert!(Policy::ALL.iter().all(|p| p.in_kernel()));
+        let future: Vec<Policy> = Policy::EVERY
+            .into_iter()
+            .filter(|p| p.needs_future())
+            .collect();
+        assert_eq!(future, [Policy::Opt, Policy::Unopt]);
+    }
+
+    /// `os.policy` reads the kernel's names; MRU and UNOPT are refused saying why.
+    #[test]
+    fn configuration_reads_kernel_policies_only() {
+        use serde::de::value::{Error, StrDeserializer};
+        let read = |s: &str| {
+            Policy::deserialize(StrDeserializer::<Error>::new(s)).map_err(|e| e.to_string())
+        };
+        for p in Policy::ALL {
+            assert_eq!(read(p.name()), Ok(p));
+        }
+        let mru = read("mru").unwrap_err();
+        assert!(mru.starts_with("the `mru` policy runs only over reference strings (`vmlab policy`), not in the kernel"), "{mru}");
+        assert!(
+            mru.ends_with(
+                "the kernel's policies are: fifo, lru, clock, enhanced-clock, random, opt"
+            ),
+            "{mru}"
+        );
+        let unopt = read("unopt").unwrap_err();
+        assert!(unopt.contains("UNOPT needs the recorded future"), "{unopt}");
+        assert_eq!(
+            read("lfu"),
+            Err(
+                "unknown variant `lfu`, expected one of `fifo`, `lru`, `clock`, \
+                 `enhanced-clock`, `random`, `opt`"
+                    .to_owned()
+            )
+        );
+    }
+
+    /// Simulates `string` with `options` and checks the resident list after each reference,
+    /// and the victims.
+    fn check_steps(
+        policy: Policy,
+        options: ReplacerOptions,
+        frames: usize,
+        string: &str,
+        lists: &[&[PageKey]],
+        victims: &[PageKey],
+    ) -> Sim {
+        let sim = simulate_with(policy, frames, &refs(string), 0, options);
+        let got: Vec<Vec<PageKey>> = sim.steps.iter().map(|s| s.resident.clone()).collect();
+        let want: Vec<Vec<PageKey>> = lists.iter().map(|l| l.to_vec()).collect();
+        assert_eq!(got, want, "{policy} {options:?} over {string}");
+        assert_eq!(sim.victims(), victims, "{policy} {options:?} over {string}");
+        sim
+    }
+
+    #[test]
+    fn mru_worked_by_hand() {
+        // The module docs' example, then Belady's string through: the list least recently
+        // used first, the victim always the page of the previous reference.
+        let sim = check_steps(
+            Policy::Mru,
+            ReplacerOptions::default(),
+            3,
+            BELADY,
+            &[
+                &[1],
+                &[1, 2],
+                &[1, 2, 3],
+                &[1, 2, 4],
+                &[2, 4, 1],
+                &[4, 1, 2],
+                &[4, 1, 5],
+                &[4, 5, 1],
+                &[4, 5, 2],
+                &[4, 5, 3],
+                &[5, 3, 4],
+                &[3, 4, 5],
+            ],
+            &[3, 2, 1, 2],
+        );
+        assert_eq!((sim.hits, sim.faults), (5, 7));
+        check_sim(Policy::Mru, 3, "1,2,3,4,1,2,5", 5, 0, Some(&[3, 2]));
+    }
+
+    #[test]
+    fn unopt_worked_by_hand() {
+        // Belady's string: at each fault the page used soonest goes; from reference 10 on
+        // no resident page is used again and the earliest inserted goes.
+        let sim = check_steps(
+            Policy::Unopt,
+            ReplacerOptions::default(),
+            3,
+            BELADY,
+            &[
+                &[1],
+                &[1, 2],
+                &[1, 2, 3],
+                &[2, 3, 4],
+                &[3, 4, 1],
+                &[3, 4, 2],
+                &[3, 4, 5],
+                &[4, 5, 1],
+                &[5, 1, 2],
+                &[1, 2, 3],
+                &[2, 3, 4],
+                &[3, 4, 5],
+            ],
+            &[1, 2, 1, 2, 3, 4, 5, 1, 2],
+        );
+        assert_eq!((sim.hits, sim.faults), (0, 12));
+        // OSTEP's chapter 22 string: UNOPT keeps evicting what comes next.
+        check_sim(Policy::Unopt, 3, OSTEP, 9, 0, Some(&[0, 3, 1, 2, 1, 0]));
+        // Without a future UNOPT is FIFO, as OPT is.
+        let mut r = Replacer::new(Policy::Unopt, 0);
+        for p in [4, 9, 2] {
+            r.inserted(p);
+        }
+        assert_eq!(r.victim(&mut NoBits, None), Some(4));
+        // Equal positions: the earliest inserted.
+        let same = |_: PageKey| Some(5);
+        assert_eq!(r.victim(&mut NoBits, Some(&same)), Some(9));
+    }
+
+    /// OSTEP, *Operating Systems: Three Easy Pieces*, chapter 22: the string of figures
+    /// 22.1 (OPT), 22.2 (FIFO) and 22.5 (LRU), 3 frames.
+    const OSTEP: &str = "0,1,2,0,1,3,0,3,1,2,1";
+
+    #[test]
+    fn ostep_chapter_22() {
+        // Figure 22.5: LRU, 6 hits and 5 misses; the cache least recently used first.
+        let lru = check_steps(
+            Policy::Lru,
+            ReplacerOptions::default(),
+            3,
+            OSTEP,
+            &[
+                &[0],
+                &[0, 1],
+                &[0, 1, 2],
+                &[1, 2, 0],
+                &[2, 0, 1],
+                &[0, 1, 3],
+                &[1, 3, 0],
+                &[1, 0, 3],
+                &[0, 3, 1],
+                &[3, 1, 2],
+                &[3, 2, 1],
+            ],
+            &[2, 0],
+        );
+        assert_eq!((lru.hits, lru.faults), (6, 5));
+        // Figure 22.2: FIFO, 4 hits and 7 misses.
+        check_sim(Policy::Fifo, 3, OSTEP, 7, 0, Some(&[0, 1, 2, 3]));
+        // Figure 22.1: OPT, 6 hits and 5 misses. At the last fault 0 and 3 are never used
+        // again: the figure (and paging-policy.py) evicts 3, the later inserted; the
+        // kernel's rule evicts 0, the earlier. Both are optimal.
+        let latest = ReplacerOptions {
+            opt_ties_to_latest: true,
+            ..ReplacerOptions::default()
+        };
+        let mut lists: [&[PageKey]; 11] = [
+            &[0],
+            &[0, 1],
+            &[0, 1, 2],
+            &[0, 1, 2],
+            &[0, 1, 2],
+            &[0, 1, 3],
+            &[0, 1, 3],
+            &[0, 1, 3],
+            &[0, 1, 3],
+            &[0, 1, 2],
+            &[0, 1, 2],
+        ];
+        let opt = check_steps(Policy::Opt, latest, 3, OSTEP, &lists, &[2, 3]);
+        assert_eq!((opt.hits, opt.faults), (6, 5));
+        lists[9] = &[1, 3, 2];
+        lists[10] = &[1, 3, 2];
+        let opt = check_steps(
+            Policy::Opt,
+            ReplacerOptions::default(),
+            3,
+            OSTEP,
+            &lists,
+            &[2, 0],
+        );
+        assert_eq!((opt.hits, opt.faults), (6, 5));
+    }
+
+    #[test]
+    fn counter_clock_worked_by_hand() {
+        let two = ReplacerOptions {
+            clock_counter_max: Some(2),
+            ..ReplacerOptions::default()
+        };
+        // The module docs' example: listed from the hand.
+        let sim = check_steps(
+            Policy::Clock,
+            two,
+            3,
+            "1,1,2,3,4,1,5",
+            &[
+                &[1],
+                &[1],
+                &[1, 2],
+                &[1, 2, 3],
+                &[3, 1, 4],
+                &[3, 1, 4],
+                &[1, 4, 5],
+            ],
+            &[2, 3],
+        );
+        assert_eq!((sim.hits, sim.faults), (2, 5));
+        // Reference 4: four decrements, then the victim; 5: one look.
+        assert_eq!(sim.stats.examined, 6);
+        assert_eq!(sim.stats.skipped, 4);
+        assert_eq!(sim.stats.accessed_cleared, 0);
+        // A bits (one level) evict 1 first, and fault on it again.
+        check_sim(Policy::Clock, 3, "1,1,2,3,4,1,5", 6, 0, Some(&[1, 2, 3]));
+
+        // The counters as the replacer keeps them: capped at K, down by one per pass.
+        let mut r = Replacer::with_options(Policy::Clock, 0, two);
+        r.inserted(7);
+        r.inserted(8);
+        assert_eq!(r.use_counter(7), Some(1));
+        for _ in 0..5 {
+            r.referenced(7);
+        }
+        assert_eq!(r.use_counter(7), Some(2));
+        // 7: 2 to 1; 8: 1 to 0; 7: 1 to 0; 8 taken.
+        assert_eq!(r.victim(&mut NoBits, None), Some(8));
+        assert_eq!(r.use_counter(7), Some(0));
+        assert_eq!(r.use_counter(8), None);
+        r.removed(7);
+        assert_eq!(r.use_counter(7), None);
+        assert_eq!(Replacer::new(Policy::Clock, 0).use_counter(7), None);
+        // A cap of 0 counts as 1; the option means nothing to other policies.
+        let zero = ReplacerOptions {
+            clock_counter_max: Some(0),
+            ..ReplacerOptions::default()
+        };
+        let r = refs("1,2,3,1,4,2,5,1,2,3");
+        assert_eq!(
+            simulate_with(Policy::Clock, 3, &r, 0, zero).steps,
+            simulate(Policy::Clock, 3, &r, 0).steps
+        );
+        assert_eq!(
+            simulate_with(Policy::Fifo, 3, &r, 0, two),
+            simulate(Policy::Fifo, 3, &r, 0)
+        );
+    }
+
+    /// Clock over one-level counters is Clock over A bits; more levels never leave a
+    /// counter above its cap, and the search ends within `K * n + 1` looks.
+    #[test]
+    fn counter_clock_properties() {
+        let mut rng = Rng::new(7);
+        for case in 0..1500 {
+            let r = random_refs(&mut rng, 10, 80, true);
+            let frames = rng.below(6) as usize;
+            let one = ReplacerOptions {
+                clock_counter_max: Some(1),
+                ..ReplacerOptions::default()
+            };
+            let a = simulate(Policy::Clock, frames, &r, case);
+            let c = simulate_with(Policy::Clock, frames, &r, case, one);
+            assert_eq!(a.steps, c.steps, "{frames} frames over {r:?}");
+            assert_eq!(
+                (a.stats.examined, a.stats.skipped, a.stats.victims),
+                (c.stats.examined, c.stats.skipped, c.stats.victims)
+            );
+            let max = 1 + rng.below(16) as u8;
+            let opts = ReplacerOptions {
+                clock_counter_max: Some(max),
+                ..ReplacerOptions::default()
+            };
+            let mut rep = Replacer::with_options(Policy::Clock, 0, opts);
+            for rf in &r {
+                if rep.contains(rf.page) {
+                    rep.referenced(rf.page);
+                } else if frames > 0 {
+                    if rep.resident() >= frames {
+                        let before = rep.stats().examined;
+                        assert!(rep.victim(&mut NoBits, None).is_some());
+                        let looks = rep.stats().examined - before;
+                        assert!(looks <= u64::from(max) * frames as u64 + 1);
+                    }
+                    rep.inserted(rf.page);
+                }
+                for p in rep.resident_pages() {
+                    assert!(rep.use_counter(p).is_some_and(|c| c <= max));
+                }
+            }
+        }
+    }
+
+    /// Invariants of the string-only policies and the options, as `simulation_invariants`
+    /// checks the kernel's; and OPT with either tie rule makes the fewest faults.
+    #[test]
+    fn string_only_invariants() {
+        let mut rng = Rng::new(4);
+        let latest = ReplacerOptions {
+            opt_ties_to_latest: true,
+            ..ReplacerOptions::default()
+        };
+        for case in 0..1500 {
+            let r = random_refs(&mut rng, 12, 80, false);
+            let frames = rng.below(7) as usize;
+            let max = 1 + rng.below(16) as u8;
+            let counters = ReplacerOptions {
+                clock_counter_max: Some(max),
+                ..ReplacerOptions::default()
+            };
+            let opt = simulate(Policy::Opt, frames, &r, 0);
+            let runs = [
+                simulate(Policy::Mru, frames, &r, case),
+                simulate(Policy::Unopt, frames, &r, case),
+                simulate_with(Policy::Opt, frames, &r, case, latest),
+                simulate_with(Policy::Clock, frames, &r, case, counters),
+            ];
+            for (i, sim) in runs.iter().enumerate() {
+                let what = format!("run {i}, {frames} frames, {r:?}");
+                let mut prev: Vec<PageKey> = Vec::new();
+                for (step, rf) in sim.steps.iter().zip(&r) {
+                    assert_eq!(step.hit, prev.contains(&rf.page), "{what}");
+                    if let Some(v) = step.evicted {
+                        assert!(prev.contains(&v) && v != rf.page, "{what}");
+                        assert!(!step.resident.contains(&v), "{what}");
+                        assert_eq!(prev.len(), frames, "evicted before full: {what}");
+                    }
+                    if frames > 0 {
+                        assert!(step.resident.contains(&rf.page), "{what}");
+                    }
+                    assert!(step.resident.len() <= frames, "{what}");
+                    prev.clone_from(&step.resident);
+                }
+                assert!(opt.faults <= sim.faults, "{what}");
+            }
+            assert_eq!(runs[2].faults, opt.faults, "OPT's tie rule, {r:?}");
+        }
     }
 
     // ---- Replacer scripts with explicit bits -----------------------------------------------
