@@ -1028,73 +1028,69 @@ impl Ring {
         Some(self.take_passing(start))
     }
 
-    /// OPT's choice: the farthest next use, never used again first, ties to the earliest
-    /// inserted (the first from the head).
-    fn opt_victim(&mut self, future: &dyn Future) -> Option<PageKey> {
+    /// The page from the head on whose next use `better` prefers to the best so far
+    /// (`None`: never used again); the scan stops early once `done` holds of the best.
+    fn future_victim(
+        &mut self,
+        future: &dyn Future,
+        better: impl Fn(Option<u64>, Option<u64>) -> bool,
+        done: impl Fn(Option<u64>) -> bool,
+    ) -> Option<PageKey> {
         let head = self.head?;
         let mut best = head;
         let mut best_use = future.next_use(self.nodes[head].page);
         let mut cur = self.nodes[head].next;
-        while cur != head && best_use.is_some() {
+        while cur != head && !done(best_use) {
             let next_use = future.next_use(self.nodes[cur].page);
-            let farther = match (next_use, best_use) {
-                (None, Some(_)) => true,
-                (Some(a), Some(b)) => a > b,
-                _ => false,
-            };
-            if farther {
+            if better(next_use, best_use) {
                 best = cur;
                 best_use = next_use;
             }
             cur = self.nodes[cur].next;
         }
         Some(self.take(best))
+    }
+
+    /// OPT's choice: the farthest next use, never used again first, ties to the earliest
+    /// inserted (the first from the head).
+    fn opt_victim(&mut self, future: &dyn Future) -> Option<PageKey> {
+        self.future_victim(
+            future,
+            |next, best| match (next, best) {
+                (None, Some(_)) => true,
+                (Some(a), Some(b)) => a > b,
+                _ => false,
+            },
+            |best| best.is_none(),
+        )
     }
 
     /// OPT's choice with ties to the latest inserted: the farthest next use, never used
     /// again first, among equals the last from the head.
     fn opt_victim_latest(&mut self, future: &dyn Future) -> Option<PageKey> {
-        let head = self.head?;
-        let mut best = head;
-        let mut best_use = future.next_use(self.nodes[head].page);
-        let mut cur = self.nodes[head].next;
-        while cur != head {
-            let next_use = future.next_use(self.nodes[cur].page);
-            let as_far = match (next_use, best_use) {
+        self.future_victim(
+            future,
+            |next, best| match (next, best) {
                 (None, _) => true,
                 (Some(a), Some(b)) => a >= b,
                 (Some(_), None) => false,
-            };
-            if as_far {
-                best = cur;
-                best_use = next_use;
-            }
-            cur = self.nodes[cur].next;
-        }
-        Some(self.take(best))
+            },
+            |_| false,
+        )
     }
 
     /// UNOPT's choice: the soonest next use (pages never used again last), ties to the
     /// earliest inserted (the first from the head).
     fn unopt_victim(&mut self, future: &dyn Future) -> Option<PageKey> {
-        let head = self.head?;
-        let mut best = head;
-        let mut best_use = future.next_use(self.nodes[head].page);
-        let mut cur = self.nodes[head].next;
-        while cur != head {
-            let next_use = future.next_use(self.nodes[cur].page);
-            let sooner = match (next_use, best_use) {
+        self.future_victim(
+            future,
+            |next, best| match (next, best) {
                 (Some(_), None) => true,
                 (Some(a), Some(b)) => a < b,
                 (None, _) => false,
-            };
-            if sooner {
-                best = cur;
-                best_use = next_use;
-            }
-            cur = self.nodes[cur].next;
-        }
-        Some(self.take(best))
+            },
+            |_| false,
+        )
     }
 }
 
