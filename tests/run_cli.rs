@@ -177,7 +177,7 @@ fn bad_set_options() {
     check(
         &["run", "programs/asm/sum.elf", "--set", "run.max_insns=abc"],
         2,
-        &["invalid type", "expected u64"],
+        &["--set run.max_insns=abc", "`abc` is not a number"],
         &[],
     );
     check(
@@ -223,6 +223,40 @@ fn stops() {
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim_end(),
         "hello, world"
+    );
+}
+
+/// `--max-insns`, `--max-cycles` and their `run.*` keys take any u64 (documented as u64),
+/// beyond TOML's signed integers too.
+#[test]
+fn limits_take_any_u64() {
+    for args in [
+        &["--max-insns", "9223372036854775808"][..],
+        &["--max-insns", "18446744073709551615"],
+        &["--max-cycles", "18446744073709551615"],
+        &["--set", "run.max_insns=18446744073709551615"],
+        &["--set", "run.max_cycles=0xffffffffffffffff"],
+    ] {
+        let mut a = vec!["run", "programs/asm/sum.elf"];
+        a.extend_from_slice(args);
+        check(&a, 36, &[], &[]);
+    }
+    check(
+        &["config", "--set", "run.max_insns=18446744073709551615"],
+        0,
+        &[],
+        &["max_insns = \"18446744073709551615\""],
+    );
+    check(
+        &[
+            "run",
+            "programs/asm/sum.elf",
+            "--max-insns",
+            "18446744073709551616",
+        ],
+        2,
+        &["18446744073709551616"],
+        &[],
     );
 }
 
