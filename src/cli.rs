@@ -21,14 +21,25 @@ pub const EXIT_EXPECT: u8 = 1;
     version,
     about,
     long_about = "vmlab: a cycle-level RISC-V machine for studying memory management.\n\n\
-Today it offers `vmlab translate`, which loads a translation mode with its registers \
-(bare, base and bounds, segments, paged segments, or page tables in Sv32/Sv39/Sv48/Sv57, \
-the OSTEP teaching formats, or a format of your own), a physical-memory image and a list \
-of virtual addresses, and shows how the MMU translates each one, step by step; \
-`vmlab disk`, which runs a list of requests on a modelled disk and shows where each \
-request's time goes: queueing, seek, rotation and transfer; and `vmlab malloc`, the \
-free-list exercise of OSTEP's malloc.py.",
-    after_help = "Examples:\n  vmlab translate programs/translate/sv39.toml\n  vmlab translate programs/translate/ostep-2level.toml --json\n  vmlab -v translate programs/translate/segments.toml\n  vmlab disk programs/disk/ostep.toml\n  vmlab disk programs/disk/schedulers.toml --compare\n  vmlab malloc -n 5 --answers"
+`vmlab run` runs RISC-V programs: ordinary static or dynamic Linux programs as processes \
+under a modelled kernel that pages, swaps and schedules them, or bare-metal programs on the \
+machine alone, with an exact cycle count and every statistic (--stats). \
+`vmlab bench` measures simulation speed; `vmlab config` prints the machine configuration a \
+run would use; `vmlab asm` assembles GNU as syntax into an ELF and `vmlab disasm` prints \
+what objdump -d prints. `vmlab translate` shows how the MMU translates a scenario's \
+addresses, step by step, in any translation mode (bare, base and bounds, segments, paged \
+segments, Sv32/Sv39/Sv48/Sv57, the OSTEP formats or your own); `vmlab disk` shows where a \
+modelled disk's time goes for a list of requests (queueing, seek, rotation, transfer) under \
+each scheduler; `vmlab malloc` is the free-list exercise of OSTEP's malloc.py; and \
+`vmlab policy` replays a reference string under page-replacement policies. \
+`vmlab COMMAND --help` says more about each.",
+    after_help = "Examples:\n  vmlab run programs/os/touch.s programs/os/hello.s --set os.user_frames=32 --stats\n  \
+vmlab run programs/linux/bin/printf_float\n  \
+vmlab run --bare programs/asm/sv39.s --stats\n  \
+vmlab translate programs/translate/sv39.toml\n  \
+vmlab -v translate programs/translate/segments.toml\n  \
+vmlab disk programs/disk/schedulers.toml --compare\n  \
+vmlab malloc -n 5 --answers"
 )]
 pub struct Cli {
     /// Log the unit's debug events (TLB misses, walk steps, faults) to stderr; -vv for trace
@@ -137,8 +148,8 @@ failing process's exit code (128 + the signal when it was killed); bare, the gue
 code; 124 when a limit stopped the run; 125 for a double fault, a wfi nothing can wake, or \
 processes that can never run; 2 for a usage error, a bad machine file or a program that \
 cannot be loaded.\n\nExamples:\n  vmlab run programs/os/hello.s\n  \
-vmlab run programs/os/touch.s programs/os/touch.s --set os.user_frames=8 --stats\n  \
-vmlab run programs/linux/bin/args_env --env A=1 -- one two\n  \
+vmlab run programs/os/touch.s programs/os/touch.s --set os.user_frames=32 --stats\n  \
+vmlab run programs/linux/bin/args_env --env A=1 --env B=hello -- one two three\n  \
 vmlab run --bare programs/asm/sv39.s --stats\n  \
 vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
     )]
