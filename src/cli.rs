@@ -145,7 +145,8 @@ Console and HTIF output goes to stdout; the final report to stderr. docs/run.md 
 details and docs/config.md every machine key.",
         after_help = "Exit status: hosted, 0 when every process exited 0, else the first \
 failing process's exit code (128 + the signal when it was killed); bare, the guest's exit \
-code; 124 when a limit stopped the run; 125 for a double fault, a wfi nothing can wake, or \
+code; 124 when a limit stopped the run; 130 when Ctrl-C interrupted it (the report and \
+statistics so far are still given); 125 for a double fault, a wfi nothing can wake, or \
 processes that can never run; 2 for a usage error, a bad machine file or a program that \
 cannot be loaded.\n\nExamples:\n  vmlab run programs/os/hello.s\n  \
 vmlab run programs/os/touch.s programs/os/touch.s --set os.user_frames=32 --stats\n  \
@@ -190,6 +191,10 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         /// object keyed by dotted names.
         #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text")]
         stats: Option<crate::run_cmd::StatsFormat>,
+        /// Also write every statistic to FILE, for scripts: one JSON object (as --stats
+        /// json) when FILE ends in .json, the table otherwise.
+        #[arg(long, value_name = "FILE")]
+        stats_file: Option<PathBuf>,
         /// Write a commit log in Spike's --log-commits format to FILE.
         #[arg(long, value_name = "FILE")]
         log_commits: Option<PathBuf>,
@@ -409,6 +414,7 @@ pub fn main() -> ExitCode {
             max_insns,
             max_cycles,
             stats,
+            stats_file,
             log_commits,
             env,
             strict_syscalls,
@@ -426,6 +432,7 @@ pub fn main() -> ExitCode {
                 max_insns,
                 max_cycles,
                 stats,
+                stats_file,
                 log_commits,
                 bare,
                 hosted,

@@ -25,6 +25,8 @@ pub enum End {
     Kernel(Finish),
     /// The machine reached a limit (`run.max_insns`, `run.max_cycles`).
     Limit(Stop),
+    /// The user interrupted the run (Ctrl-C): [`Hosted::interrupt`].
+    Interrupted,
 }
 
 impl End {
@@ -34,9 +36,14 @@ impl End {
             End::Kernel(Finish::AllEnded { status }) => *status,
             End::Kernel(Finish::Stuck(_)) => EXIT_FAULT,
             End::Limit(s) => s.exit_code(),
+            End::Interrupted => EXIT_INTERRUPTED,
         }
     }
 }
+
+/// vmlab's exit status when the user interrupted the run (Ctrl-C): 128 + SIGINT, as a
+/// shell reports a program SIGINT ended.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// How the processes start: their arguments and environment, and the guest's standard
 /// streams (as `vmlab run PROG -- ARG... --env K=V` gives them).
@@ -446,6 +453,15 @@ impl Hosted {
     pub fn run(&mut self) -> &End {
         while self.step() {}
         self.end.as_ref().expect("ended")
+    }
+
+    /// Ends the run where it is, as the user asked (Ctrl-C): the processes that have not
+    /// finished are reported as such, and the statistics are those so far. Nothing happens
+    /// when the run has already ended.
+    pub fn interrupt(&mut self) {
+        if self.end.is_none() {
+            self.end = Some(End::Interrupted);
+        }
     }
 
     /// How the run ended, once it has.
