@@ -21,14 +21,26 @@ pub const EXIT_EXPECT: u8 = 1;
     version,
     about,
     long_about = "vmlab: a cycle-level RISC-V machine for studying memory management.\n\n\
-Today it offers `vmlab translate`, which loads a translation mode with its registers \
-(bare, base and bounds, segments, paged segments, or page tables in Sv32/Sv39/Sv48/Sv57, \
-the OSTEP teaching formats, or a format of your own), a physical-memory image and a list \
-of virtual addresses, and shows how the MMU translates each one, step by step; \
-`vmlab disk`, which runs a list of requests on a modelled disk and shows where each \
-request's time goes: queueing, seek, rotation and transfer; and `vmlab malloc`, the \
-free-list exercise of OSTEP's malloc.py. `vmlab policy` is the page-replacement exercise of OSTEP's paging-policy.py.",
-    after_help = "Examples:\n  vmlab translate programs/translate/sv39.toml\n  vmlab translate programs/translate/ostep-2level.toml --json\n  vmlab -v translate programs/translate/segments.toml\n  vmlab disk programs/disk/ostep.toml\n  vmlab disk programs/disk/schedulers.toml --compare\n  vmlab malloc -n 5 --answers"
+`vmlab run` runs RISC-V programs: ordinary static or dynamic Linux programs as processes \
+under a modelled kernel that pages, swaps and schedules them, or bare-metal programs on the \
+machine alone, with an exact cycle count and every statistic (--stats). \
+`vmlab bench` measures simulation speed; `vmlab config` prints the machine configuration a \
+run would use; `vmlab asm` assembles GNU as syntax into an ELF and `vmlab disasm` prints \
+what objdump -d prints. `vmlab translate` shows how the MMU translates a scenario's \
+addresses, step by step, in any translation mode (bare, base and bounds, segments, paged \
+segments, Sv32/Sv39/Sv48/Sv57, the OSTEP formats or your own); `vmlab disk` shows where a \
+modelled disk's time goes for a list of requests (queueing, seek, rotation, transfer) under \
+each scheduler; `vmlab malloc` is the free-list exercise of OSTEP's malloc.py; and \
+`vmlab policy` is the page-replacement exercise of OSTEP's paging-policy.py: each access's hit or miss, victim and memory under FIFO, LRU, MRU, OPT, UNOPT, Clock or Random. \
+`vmlab COMMAND --help` says more about each.",
+    after_help = "Examples:\n  vmlab run programs/os/touch.s programs/os/hello.s --set os.user_frames=32 --stats\n  \
+vmlab run programs/linux/bin/printf_float\n  \
+vmlab run --bare programs/asm/sv39.s --stats\n  \
+vmlab translate programs/translate/sv39.toml\n  \
+vmlab -v translate programs/translate/segments.toml\n  \
+vmlab disk programs/disk/schedulers.toml --compare\n  \
+vmlab malloc -n 5 --answers\n  \
+vmlab policy --policy fifo --frames 3 --refs 1,2,3,4,1,2,5,1,2,3,4,5"
 )]
 pub struct Cli {
     /// Log the unit's debug events (TLB misses, walk steps, faults) to stderr; -vv for trace
@@ -153,11 +165,12 @@ Console and HTIF output goes to stdout; the final report to stderr. docs/run.md 
 details and docs/config.md every machine key.",
         after_help = "Exit status: hosted, 0 when every process exited 0, else the first \
 failing process's exit code (128 + the signal when it was killed); bare, the guest's exit \
-code; 124 when a limit stopped the run; 125 for a double fault, a wfi nothing can wake, or \
+code; 124 when a limit stopped the run; 130 when Ctrl-C interrupted it (the report and \
+statistics so far are still given); 125 for a double fault, a wfi nothing can wake, or \
 processes that can never run; 2 for a usage error, a bad machine file or a program that \
 cannot be loaded.\n\nExamples:\n  vmlab run programs/os/hello.s\n  \
-vmlab run programs/os/touch.s programs/os/touch.s --set os.user_frames=8 --stats\n  \
-vmlab run programs/linux/bin/args_env --env A=1 -- one two\n  \
+vmlab run programs/os/touch.s programs/os/touch.s --set os.user_frames=32 --stats\n  \
+vmlab run programs/linux/bin/args_env --env A=1 --env B=hello -- one two three\n  \
 vmlab run --bare programs/asm/sv39.s --stats\n  \
 vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
     )]
@@ -198,6 +211,10 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         /// object keyed by dotted names.
         #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text")]
         stats: Option<crate::run_cmd::StatsFormat>,
+        /// Also write every statistic to FILE, for scripts: one JSON object (as --stats
+        /// json) when FILE ends in .json, the table otherwise.
+        #[arg(long, value_name = "FILE")]
+        stats_file: Option<PathBuf>,
         /// Write a commit log in Spike's --log-commits format to FILE.
         #[arg(long, value_name = "FILE")]
         log_commits: Option<PathBuf>,
@@ -418,6 +435,7 @@ pub fn main() -> ExitCode {
             max_insns,
             max_cycles,
             stats,
+            stats_file,
             log_commits,
             env,
             strict_syscalls,
@@ -435,6 +453,7 @@ pub fn main() -> ExitCode {
                 max_insns,
                 max_cycles,
                 stats,
+                stats_file,
                 log_commits,
                 bare,
                 hosted,

@@ -25,6 +25,8 @@ pub enum End {
     Kernel(Finish),
     /// The machine reached a limit (`run.max_insns`, `run.max_cycles`).
     Limit(Stop),
+    /// The user interrupted the run (Ctrl-C): [`Hosted::interrupt`].
+    Interrupted,
 }
 
 impl End {
@@ -34,9 +36,14 @@ impl End {
             End::Kernel(Finish::AllEnded { status }) => *status,
             End::Kernel(Finish::Stuck(_)) => EXIT_FAULT,
             End::Limit(s) => s.exit_code(),
+            End::Interrupted => EXIT_INTERRUPTED,
         }
     }
 }
+
+/// vmlab's exit status when the user interrupted the run (Ctrl-C): 128 + SIGINT, as a
+/// shell reports a program SIGINT ended.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// How the processes start: their arguments and environment, and the guest's standard
 /// streams (as `vmlab run PROG -- ARG... --env K=V` gives them).
@@ -448,6 +455,15 @@ impl Hosted {
         self.end.as_ref().expect("ended")
     }
 
+    /// Ends the run where it is, as the user asked (Ctrl-C): the processes that have not
+    /// finished are reported as such, and the statistics are those so far. Nothing happens
+    /// when the run has already ended.
+    pub fn interrupt(&mut self) {
+        if self.end.is_none() {
+            self.end = Some(End::Interrupted);
+        }
+    }
+
     /// How the run ended, once it has.
     pub fn end(&self) -> Option<&End> {
         self.end.as_ref()
@@ -504,23 +520,48 @@ impl Hosted {
         v
     }
 
+    /// Whether a kill suggests a program written for the bare machine that ran under the
+    /// kernel: it touched a physical RAM address or ran a privileged instruction, and the
+    /// program itself was made for the bare machine (it defines `tohost`, its entry point
+    /// or a segment lies in RAM, or its code holds M- or S-mode instructions: `mret`,
+    /// `sret`, `wfi`, `sfence.vma`, a CSR access above the user CSRs). An ordinary Linux
+    /// program's wild pointer that happens to fall in RAM's range gets no such hint.
+    fn looks_bare(&self, image: &vmlab_os::image::Image, k: &vmlab_os::process::Kill) -> bool {
+        let ram = &self.machine.config().memory.ram;
+        let in_ram = |a: u64| a >= ram.base && a - ram.base < ram.size;
+        let physical = k.access.is_some() && in_ram(k.addr);
+        let privileged = k.detail.contains("privileged instruction");
+        if !physical && !privileged {
+            return false;
+        }
+        in_ram(image.entry)
+            || image.segments.iter().any(|s| in_ram(s.vaddr))
+            || vmlab_cpu::elf::Elf::parse(&image.file.0, &image.name)
+                .is_ok_and(|e| e.tohost.is_some())
+            || match code_sections(&image.file.0) {
+                Some(code) => code.into_iter().any(has_privileged_code),
+                // No section headers: the executable segments (data in them may count).
+                None => image
+                    .segments
+                    .iter()
+                    .filter(|s| s.perm.exec)
+                    .any(|s| has_privileged_code(&s.data)),
+            }
+    }
+
     /// One line per process that did not exit normally, as a shell reports it.
     pub fn process_reports(&self) -> Vec<String> {
         let mut out = Vec::new();
         for p in self.kernel.processes() {
             match &p.state {
                 State::Killed(k) => {
-                    let ram = &self.machine.config().memory.ram;
-                    let physical =
-                        k.access.is_some() && k.addr >= ram.base && k.addr - ram.base < ram.size;
-                    let privileged = k.detail.contains("privileged instruction");
-                    let hint = if physical || privileged {
+                    let hint = if self.looks_bare(&p.image, k) {
                         " (a program written for M-mode on the bare machine? run it with --bare)"
                     } else {
                         ""
                     };
                     out.push(format!(
-                        "process {} ({}) killed: {k}{hint}",
+                        "process {} ({}) killed by {k}{hint}",
                         p.pid, p.image.name
                     ))
                 }
@@ -547,4 +588,69 @@ impl Hosted {
         }
         out
     }
+}
+
+/// Whether `code` holds an instruction only M or S mode may run: `mret`, `sret`, `wfi`,
+/// `sfence.vma`, or a CSR access to a CSR whose number says M or S mode (bits 9:8 not 0).
+/// Compressed parcels are skipped: none of these has a 16-bit form.
+fn has_privileged_code(code: &[u8]) -> bool {
+    use vmlab_cpu::isa::Op;
+    let mut i = 0;
+    while i + 2 <= code.len() {
+        let lo = u16::from_le_bytes([code[i], code[i + 1]]);
+        if lo & 3 != 3 {
+            i += 2;
+            continue;
+        }
+        let Some(hi) = code.get(i + 2..i + 4) else {
+            break;
+        };
+        let word = u32::from(lo) | u32::from(u16::from_le_bytes([hi[0], hi[1]])) << 16;
+        let insn = vmlab_cpu::isa::decode(word);
+        match insn.op {
+            Op::Mret | Op::Sret | Op::Wfi | Op::SfenceVma => return true,
+            Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci
+                if insn.csr & 0x300 != 0 =>
+            {
+                return true
+            }
+            _ => {}
+        }
+        i += 4;
+    }
+    false
+}
+
+/// The contents of the code sections (`SHF_EXECINSTR`, with contents) of the ELF file
+/// `elf`, or `None` when it has no section headers to say which they are (read-only data
+/// that shares the text segment is not code, and must not be decoded as if it were).
+fn code_sections(elf: &[u8]) -> Option<Vec<&[u8]>> {
+    let u16_at = |o: usize| elf.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u64_at = |o: usize| {
+        elf.get(o..o + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+    };
+    let shoff = usize::try_from(u64_at(0x28)?).ok()?;
+    let shentsize = usize::from(u16_at(0x3a)?);
+    let shnum = usize::from(u16_at(0x3c)?);
+    if shoff == 0 || shnum == 0 || shentsize < 0x40 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for i in 0..shnum {
+        let h = shoff.checked_add(i.checked_mul(shentsize)?)?;
+        let kind = elf.get(h + 4..h + 8)?;
+        let flags = u64_at(h + 8)?;
+        const SHT_NOBITS: u32 = 8;
+        const SHF_EXECINSTR: u64 = 4;
+        if flags & SHF_EXECINSTR == 0
+            || u32::from_le_bytes([kind[0], kind[1], kind[2], kind[3]]) == SHT_NOBITS
+        {
+            continue;
+        }
+        let off = usize::try_from(u64_at(h + 0x18)?).ok()?;
+        let size = usize::try_from(u64_at(h + 0x20)?).ok()?;
+        out.push(elf.get(off..off.checked_add(size)?)?);
+    }
+    Some(out)
 }

@@ -113,6 +113,29 @@ impl<'de> Deserialize<'de> for Num {
     }
 }
 
+/// A `u64` field of a TOML file that may hold any `u64`: read as [`Num`] (an integer, or a
+/// string such as `"18446744073709551615"` or `"0xffffffffffffffff"` for values TOML's
+/// signed integers cannot hold), written as an integer when it fits in one and as a decimal
+/// string otherwise, so `vmlab config`'s output reads back. Use with
+/// `#[serde(with = "crate::num::any_u64")]`.
+pub mod any_u64 {
+    use super::Num;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `v`.
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        match i64::try_from(*v) {
+            Ok(i) => s.serialize_i64(i),
+            Err(_) => s.serialize_str(&v.to_string()),
+        }
+    }
+
+    /// Reads a `u64`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        Num::deserialize(d).map(Num::get)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

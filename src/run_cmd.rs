@@ -6,6 +6,7 @@ use crate::machine::{apply_set_all, Machine, MachineConfig, MachineError, Stop};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use vmlab_cpu::elf::Elf;
 
 /// How `--stats` prints.
@@ -30,6 +31,8 @@ pub struct RunOptions {
     pub max_cycles: Option<u64>,
     /// `--stats`.
     pub stats: Option<StatsFormat>,
+    /// `--stats-file FILE`: the statistics written to FILE (JSON when it ends in `.json`).
+    pub stats_file: Option<PathBuf>,
     /// `--log-commits FILE`.
     pub log_commits: Option<PathBuf>,
     /// `--bare`.
@@ -115,6 +118,94 @@ pub enum Target {
     Bare,
     /// Under the kernel, as a process.
     Hosted,
+}
+
+/// Set by SIGINT (Ctrl-C) once [`catch_interrupts`] has run: the run loops end the run
+/// cleanly between chunks of instructions.
+static INTERRUPTED: std::sync::OnceLock<std::sync::Arc<AtomicBool>> = std::sync::OnceLock::new();
+
+/// From now on Ctrl-C (SIGINT) ends `vmlab run` cleanly: the loop stops at its next check,
+/// and the report so far, the statistics asked for and the stop reason `interrupted` follow
+/// (exit status 130). A second Ctrl-C before the loop has seen the first ends vmlab at once.
+/// When the handler cannot be installed, Ctrl-C keeps its default effect.
+pub fn catch_interrupts() {
+    INTERRUPTED.get_or_init(|| {
+        use signal_hook::consts::SIGINT;
+        let flag = std::sync::Arc::new(AtomicBool::new(false));
+        // Registered first, so it sees the flag as the earlier Ctrl-C left it.
+        let _ = signal_hook::flag::register_conditional_shutdown(
+            SIGINT,
+            i32::from(crate::hosted::EXIT_INTERRUPTED),
+            std::sync::Arc::clone(&flag),
+        );
+        let _ = signal_hook::flag::register(SIGINT, std::sync::Arc::clone(&flag));
+        flag
+    });
+}
+
+/// Whether the user has pressed Ctrl-C since [`catch_interrupts`].
+fn interrupted() -> bool {
+    INTERRUPTED
+        .get()
+        .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// The line that says the user interrupted the run, and where it was.
+fn interrupted_line(stats: &[(String, u64)]) -> String {
+    let first = |name: &str| stats.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v);
+    format!(
+        "interrupted (Ctrl-C) at cycle {} after {} instructions",
+        first("cycles"),
+        first("instret")
+    )
+}
+
+/// The stop reason `--stats json` gives an interrupted run.
+const STOP_INTERRUPTED: &str = "interrupted";
+
+/// `--stats-file FILE`, created before the run (so a bad path fails at once): the file, its
+/// path, and the format its name asks for (JSON for `.json`, text otherwise).
+type StatsFile = (std::fs::File, PathBuf, StatsFormat);
+
+/// Creates the `--stats-file`, if one is given.
+fn create_stats_file(opts: &RunOptions) -> Result<Option<StatsFile>, String> {
+    let Some(p) = &opts.stats_file else {
+        return Ok(None);
+    };
+    let format = match p.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("json") => StatsFormat::Json,
+        _ => StatsFormat::Text,
+    };
+    let f = std::fs::File::create(p).map_err(|e| {
+        format!(
+            "--stats-file {}: cannot create the file: {e} (give a path in a folder you can write)",
+            p.display()
+        )
+    })?;
+    Ok(Some((f, p.clone(), format)))
+}
+
+/// Prints the statistics `--stats` asks for to stderr and writes those `--stats-file` asks
+/// for; `render` makes them in a format. False when the file could not be written (the
+/// error is printed).
+fn emit_stats(
+    stats: Option<StatsFormat>,
+    file: Option<StatsFile>,
+    render: &dyn Fn(StatsFormat) -> String,
+) -> bool {
+    if let Some(f) = stats {
+        eprint!("{}", render(f));
+    }
+    if let Some((mut f, p, format)) = file {
+        if let Err(e) = f
+            .write_all(render(format).as_bytes())
+            .and_then(|()| f.flush())
+        {
+            eprintln!("error: cannot write the statistics to {}: {e}", p.display());
+            return false;
+        }
+    }
+    true
 }
 
 /// Reads the machine configuration: the file (if any), then each `--set`, then the limits.
@@ -253,6 +344,7 @@ fn hosted_main(
     programs: &[(String, Elf)],
     argv0: &[String],
     opts: &RunOptions,
+    stats_file: Option<StatsFile>,
 ) -> ExitCode {
     if opts.log_commits.is_some() {
         eprintln!("error: --log-commits is for the bare machine; a hosted run writes its kernel events with --trace");
@@ -354,6 +446,10 @@ fn hosted_main(
         if ended {
             break;
         }
+        if interrupted() {
+            h.interrupt();
+            break;
+        }
     }
     if let Some((mut w, p)) = trace {
         if let Err(e) = w.flush() {
@@ -382,6 +478,9 @@ fn hosted_main(
         crate::hosted::End::Kernel(vmlab_os::Finish::AllEnded { .. }) => {}
         crate::hosted::End::Kernel(vmlab_os::Finish::Stuck(why)) => eprintln!("vmlab: {why}"),
         crate::hosted::End::Limit(s) => eprintln!("vmlab: {s}"),
+        crate::hosted::End::Interrupted => {
+            eprintln!("vmlab: {}", interrupted_line(&h.stat_list()))
+        }
     }
     let mut status = end.exit_code();
     if let Some(mc) = h.kernel.memcheck() {
@@ -393,28 +492,29 @@ fn hosted_main(
             status = n;
         }
     }
-    if let Some(f) = opts.stats {
-        let stats = h.stat_list();
-        let text = match f {
-            StatsFormat::Text => stats_text_of(&stats) + &timeline_text(h.kernel.timeline()),
-            StatsFormat::Json => {
-                let stop = match &end {
-                    crate::hosted::End::Kernel(vmlab_os::Finish::AllEnded { status }) => {
-                        format!("every process ended (status {status})")
-                    }
-                    crate::hosted::End::Kernel(vmlab_os::Finish::Stuck(w)) => w.clone(),
-                    crate::hosted::End::Limit(s) => s.to_string(),
-                };
-                let mut j = stats_json_of(&stats, Some((stop, end.exit_code())));
-                // The timeline, as one more key: an array of samples.
-                if let Ok(t) = serde_json::to_string(h.kernel.timeline()) {
-                    j.truncate(j.len() - 2);
-                    j.push_str(&format!(",\n  \"os.timeline\": {t}\n}}"));
+    let stats = h.stat_list();
+    let render = |f: StatsFormat| match f {
+        StatsFormat::Text => stats_text_of(&stats) + &timeline_text(h.kernel.timeline()),
+        StatsFormat::Json => {
+            let stop = match &end {
+                crate::hosted::End::Kernel(vmlab_os::Finish::AllEnded { status }) => {
+                    format!("every process ended (status {status})")
                 }
-                j + "\n"
+                crate::hosted::End::Kernel(vmlab_os::Finish::Stuck(w)) => w.clone(),
+                crate::hosted::End::Limit(s) => s.to_string(),
+                crate::hosted::End::Interrupted => STOP_INTERRUPTED.to_string(),
+            };
+            let mut j = stats_json_of(&stats, Some((stop, end.exit_code())));
+            // The timeline, as one more key: an array of samples.
+            if let Ok(t) = serde_json::to_string(h.kernel.timeline()) {
+                j.truncate(j.len() - 2);
+                j.push_str(&format!(",\n  \"os.timeline\": {t}\n}}"));
             }
-        };
-        eprint!("{text}");
+            j + "\n"
+        }
+    };
+    if !emit_stats(opts.stats, stats_file, &render) {
+        return ExitCode::FAILURE;
     }
     ExitCode::from(status)
 }
@@ -620,6 +720,11 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
         Ok(c) => c,
         Err(e) => return input_error(e),
     };
+    let stats_file = match create_stats_file(opts) {
+        Ok(f) => f,
+        Err(e) => return input_error(e),
+    };
+    catch_interrupts();
     let want = if opts.bare {
         Some(Target::Bare)
     } else if opts.hosted || programs.len() > 1 {
@@ -654,7 +759,7 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
             .into_iter()
             .map(|(p, (e, _))| (display_name(p), e))
             .collect();
-        return hosted_main(cfg, &progs, &argv0, opts);
+        return hosted_main(cfg, &progs, &argv0, opts, stats_file);
     }
     if opts.trace.is_some() {
         return input_error(
@@ -696,6 +801,7 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
         None => None,
     };
     let mut out = std::io::stdout().lock();
+    let mut was_interrupted = false;
     loop {
         let stopped = match log.as_mut() {
             Some((w, p)) => {
@@ -726,22 +832,41 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
         if stopped {
             break;
         }
+        if interrupted() {
+            was_interrupted = true;
+            break;
+        }
     }
     if let Some((mut w, p)) = log {
         if let Err(e) = w.flush() {
             eprintln!("error: cannot write {}: {e}", p.display());
         }
     }
-    let stop = m.stop_reason().cloned().expect("stopped");
-    if !matches!(stop, Stop::Tohost { .. } | Stop::Ecall { .. }) {
-        eprintln!("vmlab: {stop}");
+    let stop = if was_interrupted {
+        eprintln!("vmlab: {}", interrupted_line(&m.stat_list()));
+        None
+    } else {
+        let stop = m.stop_reason().cloned().expect("stopped");
+        if !matches!(stop, Stop::Tohost { .. } | Stop::Ecall { .. }) {
+            eprintln!("vmlab: {stop}");
+        }
+        Some(stop)
+    };
+    let status = stop
+        .as_ref()
+        .map_or(crate::hosted::EXIT_INTERRUPTED, Stop::exit_code);
+    let render = |f: StatsFormat| match f {
+        StatsFormat::Text => stats_text(&m),
+        StatsFormat::Json => {
+            let reason = match &stop {
+                Some(s) => s.to_string(),
+                None => STOP_INTERRUPTED.to_string(),
+            };
+            stats_json_of(&m.stat_list(), Some((reason, status))) + "\n"
+        }
+    };
+    if !emit_stats(opts.stats, stats_file, &render) {
+        return ExitCode::FAILURE;
     }
-    if let Some(f) = opts.stats {
-        let text = match f {
-            StatsFormat::Text => stats_text(&m),
-            StatsFormat::Json => stats_json(&m) + "\n",
-        };
-        eprint!("{text}");
-    }
-    ExitCode::from(stop.exit_code())
+    ExitCode::from(status)
 }

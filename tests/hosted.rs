@@ -898,20 +898,73 @@ fn cli(args: &[&str], status: i32, stderr: &[&str], stdout: &str) -> Output {
     out
 }
 
+const BARE_HINT: &str = "run it with --bare";
+
+/// The `--bare` hint is for programs written for the bare machine, not for every fault.
+#[test]
+fn bare_hint_only_for_bare_programs() {
+    // A Linux program's null store: no hint.
+    let out = cli(
+        &["run", "programs/linux/bin/segv_null"],
+        139,
+        &["vmlab: process 1 (segv_null) killed by SIGSEGV (segmentation fault) at pc 0x"],
+        "before crash (write)\nbefore crash (printf, flushed)\n",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains(BARE_HINT), "{err}");
+    // A hosted program with no privileged code whose wild pointer lands in RAM's range:
+    // no hint either.
+    let wild = std::env::temp_dir().join(format!("vmlab-hosted-{}-wild.s", std::process::id()));
+    std::fs::write(
+        &wild,
+        "    .text\n    .globl _start\n_start:\n    li t0, 0x80000000\n    ld t1, 0(t0)\n",
+    )
+    .unwrap();
+    let out = cli(
+        &["run", wild.to_str().unwrap()],
+        139,
+        &["killed by SIGSEGV (segmentation fault) at pc 0x1006: load at 0x80000000: no-mapping"],
+        "",
+    );
+    let _ = std::fs::remove_file(&wild);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains(BARE_HINT), "{err}");
+    // A bare-machine program (it builds page tables in physical memory and runs mret) run
+    // under the kernel by mistake: the hint.
+    cli(
+        &["run", "programs/asm/sv39.s"],
+        139,
+        &[
+            "killed by SIGSEGV (segmentation fault) at pc 0x100e: store at 0x80010000",
+            "(a program written for M-mode on the bare machine? run it with --bare)",
+        ],
+        "",
+    );
+    // A process the kernel kills with SIGKILL says so once, not "killed: killed".
+    let out = cli(
+        &["run", "--hosted", "programs/asm/sum.s"],
+        137,
+        &["vmlab: process 1 (sum.s) killed by SIGKILL at pc 0x102a: infinite loop"],
+        "",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains(BARE_HINT), "{err}");
+}
+
 #[test]
 fn cli_reports_killed_processes() {
     let table: [(&str, &str); 3] = [
         (
             "segv-text",
-            "vmlab: process 1 (segv-text.s) killed: segmentation fault: store at 0x1000 (pc 0x1008): permission: write in text [0x1000, ",
+            "vmlab: process 1 (segv-text.s) killed by SIGSEGV (segmentation fault) at pc 0x1008: store at 0x1000: permission: write in text [0x1000, ",
         ),
         (
             "segv-null",
-            "vmlab: process 1 (segv-null.s) killed: segmentation fault: load at 0x8 (pc 0x1002): no-mapping: no area of the address space holds it",
+            "vmlab: process 1 (segv-null.s) killed by SIGSEGV (segmentation fault) at pc 0x1002: load at 0x8: no-mapping: no area of the address space holds it",
         ),
         (
             "exec-data",
-            "vmlab: process 1 (exec-data.s) killed: segmentation fault: fetch at 0x2000 (pc 0x2000): permission: execute in data [0x2000, ",
+            "vmlab: process 1 (exec-data.s) killed by SIGSEGV (segmentation fault) at pc 0x2000: fetch at 0x2000: permission: execute in data [0x2000, ",
         ),
     ];
     for (bad, line) in table {
@@ -935,8 +988,8 @@ fn cli_reports_killed_processes() {
         ],
         139,
         &[
-            "vmlab: process 1 (stack.s) killed: segmentation fault: store at 0x3ffefff0",
-            "stack-limit",
+            "vmlab: process 1 (stack.s) killed by SIGSEGV (segmentation fault) at pc ",
+            ": store at 0x3ffefff0: stack-limit",
         ],
         "",
     );

@@ -177,7 +177,7 @@ fn bad_set_options() {
     check(
         &["run", "programs/asm/sum.elf", "--set", "run.max_insns=abc"],
         2,
-        &["invalid type", "expected u64"],
+        &["--set run.max_insns=abc", "`abc` is not a number"],
         &[],
     );
     check(
@@ -223,6 +223,40 @@ fn stops() {
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim_end(),
         "hello, world"
+    );
+}
+
+/// `--max-insns`, `--max-cycles` and their `run.*` keys take any u64 (documented as u64),
+/// beyond TOML's signed integers too.
+#[test]
+fn limits_take_any_u64() {
+    for args in [
+        &["--max-insns", "9223372036854775808"][..],
+        &["--max-insns", "18446744073709551615"],
+        &["--max-cycles", "18446744073709551615"],
+        &["--set", "run.max_insns=18446744073709551615"],
+        &["--set", "run.max_cycles=0xffffffffffffffff"],
+    ] {
+        let mut a = vec!["run", "programs/asm/sum.elf"];
+        a.extend_from_slice(args);
+        check(&a, 36, &[], &[]);
+    }
+    check(
+        &["config", "--set", "run.max_insns=18446744073709551615"],
+        0,
+        &[],
+        &["max_insns = \"18446744073709551615\""],
+    );
+    check(
+        &[
+            "run",
+            "programs/asm/sum.elf",
+            "--max-insns",
+            "18446744073709551616",
+        ],
+        2,
+        &["18446744073709551616"],
+        &[],
     );
 }
 
@@ -290,4 +324,97 @@ fn commit_log() {
         &["cannot create /nonexistent-dir-for-vmlab/log.txt"],
         &[],
     );
+}
+
+/// `--stats-file FILE`: the statistics in FILE, JSON for `.json` and the table otherwise,
+/// with stderr left to the program and the report.
+#[test]
+fn stats_file() {
+    let json = Temp::new("stats.json", b"");
+    let out = check(
+        &["run", "programs/asm/sum.elf", "--stats-file", json.path()],
+        36,
+        &[],
+        &[],
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json.0).unwrap()).expect("the file is JSON");
+    assert_eq!(v["cycles"], 384, "{v}");
+    assert_eq!(v["exit_code"], 36, "{v}");
+    let text = Temp::new("stats.txt", b"");
+    check(
+        &[
+            "run",
+            "programs/os/hello.s",
+            "--stats-file",
+            text.path(),
+            "--stats",
+            "json",
+        ],
+        0,
+        &["\"cycles\""],
+        &["hello from process 1"],
+    );
+    let t = std::fs::read_to_string(&text.0).unwrap();
+    assert!(t.starts_with("cycles "), "{t}");
+    assert!(t.contains("instret"), "{t}");
+    check(
+        &[
+            "run",
+            "programs/asm/sum.elf",
+            "--stats-file",
+            "/nonexistent-dir/s.json",
+        ],
+        2,
+        &["--stats-file /nonexistent-dir/s.json: cannot create the file"],
+        &[],
+    );
+}
+
+/// Ctrl-C (SIGINT) ends a long run cleanly, bare and hosted: status 130, the stop reason
+/// `interrupted`, the statistics so far.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_interrupts_cleanly() {
+    // About 2^40 iterations: it would run for days.
+    let spin = Temp::new(
+        "spin.s",
+        b"    .text\n    .globl _start\n_start:\n    li t0, 0x10000000000\n1:  addi t0, t0, -1\n    bnez t0, 1b\n    li a0, 0\n    li a7, 93\n    ecall\n",
+    );
+    for mode in ["--bare", "--hosted"] {
+        let stats = Temp::new(&format!("int{mode}.json"), b"");
+        let child = Command::new(env!("CARGO_BIN_EXE_vmlab"))
+            .args(["run", mode, spin.path(), "--stats-file", stats.path()])
+            .current_dir(root())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the vmlab binary runs");
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{mode}: {err}");
+        assert!(
+            err.contains("vmlab: interrupted (Ctrl-C) at cycle "),
+            "{mode}: {err}"
+        );
+        if mode == "--hosted" {
+            assert!(err.contains("did not finish (running)"), "{err}");
+        }
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&stats.0).unwrap()).expect("JSON");
+        assert_eq!(v["stop"], "interrupted", "{mode}");
+        assert_eq!(v["exit_code"], 130, "{mode}");
+        assert!(v["instret"].as_u64().unwrap() > 0, "{mode}");
+    }
 }

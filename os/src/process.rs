@@ -241,41 +241,46 @@ impl Kill {
     }
 }
 
+/// A kill as a report names it, to follow "process 1 (prog) killed by ": the signal by
+/// name and what it means, the pc, the access and the cause, e.g. `SIGSEGV (segmentation
+/// fault) at pc 0x1008: store at 0x1000: permission: write in text [0x1000, 0x1016), which
+/// is r-x [vm-paging]`.
 impl fmt::Display for Kill {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.cause == "out-of-memory" {
-            write!(f, "out of memory: {}", self.detail)?;
-            if let Some(a) = self.access {
-                write!(
-                    f,
-                    " (at a {} of {:#x}, pc {:#x})",
-                    a.name(),
-                    self.addr,
-                    self.pc
-                )?;
-            }
-            return write!(f, " [{}]", self.scheme);
+        write!(f, "{}", crate::linux::sig::name(u64::from(self.signal())))?;
+        let meaning = if self.cause == "out-of-memory" {
+            "out of memory"
+        } else {
+            self.signal_name()
+        };
+        // "killed by SIGKILL (killed)" says nothing twice.
+        if !meaning.starts_with("killed") {
+            write!(f, " ({meaning})")?;
         }
+        if self.cause == "out-of-memory" && self.access.is_none() {
+            // Refused before it ran: there is no pc worth naming.
+            return write!(f, ": {} [{}]", self.detail, self.scheme);
+        }
+        write!(f, " at pc {:#x}: ", self.pc)?;
         match self.access {
-            Some(a) => write!(
+            Some(a) if self.cause == "out-of-memory" => write!(
                 f,
-                "{}: {} at {:#x} (pc {:#x}): {}: {} [{}]",
-                self.signal_name(),
+                "{} of {:#x}: {} [{}]",
                 a.name(),
                 self.addr,
-                self.pc,
+                self.detail,
+                self.scheme
+            ),
+            Some(a) => write!(
+                f,
+                "{} at {:#x}: {}: {} [{}]",
+                a.name(),
+                self.addr,
                 self.cause,
                 self.detail,
                 self.scheme
             ),
-            None => write!(
-                f,
-                "{} at pc {:#x}: {} [{}]",
-                self.signal_name(),
-                self.pc,
-                self.detail,
-                self.scheme
-            ),
+            None => write!(f, "{} [{}]", self.detail, self.scheme),
         }
     }
 }

@@ -27,9 +27,13 @@ pub enum EcallExit {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunConfig {
-    /// Stop after this many instructions have retired (default 0 = no limit).
+    /// Stop after this many instructions have retired (default 0 = no limit). Any `u64`:
+    /// a value above TOML's integers (2^63 - 1) is written as a string.
+    #[serde(with = "crate::num::any_u64")]
     pub max_insns: u64,
-    /// Stop when the modelled clock reaches this cycle (default 0 = no limit).
+    /// Stop when the modelled clock reaches this cycle (default 0 = no limit). Any `u64`,
+    /// as `max_insns`.
+    #[serde(with = "crate::num::any_u64")]
     pub max_cycles: u64,
     /// The `ecall` exit convention (default `unhandled`).
     pub ecall_exit: EcallExit,
@@ -298,5 +302,33 @@ mod tests {
             Err("is a value"),
         );
         check("", &["timing.mul_latency=\"x\""], Err("invalid type"));
+    }
+
+    /// The run limits take any u64, beyond TOML's signed integers too, and what
+    /// `vmlab config` writes for them reads back.
+    #[test]
+    fn limits_take_any_u64() {
+        let c = check(
+            "",
+            &[
+                "run.max_insns=18446744073709551615",
+                "run.max_cycles=9223372036854775808",
+            ],
+            Ok(()),
+        )
+        .unwrap();
+        assert_eq!(c.run.max_insns, u64::MAX);
+        assert_eq!(c.run.max_cycles, 1 << 63);
+        let text = toml::to_string(&c).unwrap();
+        assert!(
+            text.contains("max_insns = \"18446744073709551615\""),
+            "{text}"
+        );
+        let back = MachineConfig::parse(&text, "config").unwrap();
+        assert_eq!(back, c);
+        let c = check("[run]\nmax_insns = 5\n", &[], Ok(())).unwrap();
+        assert_eq!(c.run.max_insns, 5);
+        assert!(toml::to_string(&c).unwrap().contains("max_insns = 5\n"));
+        check("", &["run.max_insns=-1"], Err("negative"));
     }
 }
