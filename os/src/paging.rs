@@ -953,13 +953,14 @@ impl Paging {
         if let Some(frame) = page.frame {
             // Resident: the hardware wants A or D set (Svade: after Clock cleared A, or the
             // first store to a page mapped clean), or the PTE is stale. D stays if it was set.
+            let ad = self.ad_only(cx.hw, pid, vpn, store);
             let dirty = store || self.page_dirty(cx.hw, pid, vpn);
             let perm = cx
                 .mm(pid)
                 .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
             let _ = self.map(cx, pid, vpn, frame, perm, dirty);
             self.flush_page(cx.sv, cx.hw, pid, vpn);
-            cx.fault(pi, pid, va, access, "minor");
+            cx.fault(pi, pid, va, access, if ad { "ad" } else { "minor" });
             return Outcome::Resume;
         }
         if self.simple {
@@ -1094,6 +1095,26 @@ impl Paging {
             }
         }
         None
+    }
+
+    /// Whether a fault on the resident page `vpn` only asked for its A or D bit (Svade):
+    /// its leaf PTE is valid, and A is clear, or the access is a store and D is clear.
+    fn ad_only(&self, hw: &dyn Hw, pid: Pid, vpn: u64, store: bool) -> bool {
+        let Some(s) = self.spaces.get(&pid) else {
+            return false;
+        };
+        let (a, d) = (self.format.a_mask(), self.format.d_mask());
+        if a == 0 && d == 0 {
+            return false;
+        }
+        let va = vpn << self.page_bits;
+        let Some(pte) =
+            leaf_addr(hw, &self.format, s.root, va).and_then(|pa| read_pte(hw, &self.format, pa))
+        else {
+            return false;
+        };
+        let valid = pte >> self.format.spec().valid & 1 == 1;
+        valid && ((a != 0 && pte & a == 0) || (store && d != 0 && pte & d == 0))
     }
 
     fn page_dirty(&self, hw: &dyn Hw, pid: Pid, vpn: u64) -> bool {

@@ -292,10 +292,13 @@ pub struct ProcStats {
     pub cycles: u64,
     /// Instructions it retired.
     pub instret: u64,
-    /// Faults served without the disk (a zero page, a stack page, an A/D update).
+    /// Faults served without the disk (a zero page, a stack page, a page still in memory).
     pub minor_faults: u64,
     /// Faults that read the disk.
     pub major_faults: u64,
+    /// Faults that only asked for a resident page's A or D bit (Svade: after Clock cleared
+    /// A, or the first store to a page mapped clean), counted apart from the minor ones.
+    pub ad_faults: u64,
     /// Pages read in for it.
     pub pages_in: u64,
     /// Its pages written out to make room.
@@ -335,6 +338,7 @@ impl ProcStats {
             ("instret", self.instret),
             ("faults.minor", self.minor_faults),
             ("faults.major", self.major_faults),
+            ("faults.ad", self.ad_faults),
             ("pages_in", self.pages_in),
             ("pages_out", self.pages_out),
             ("syscalls", self.syscalls),

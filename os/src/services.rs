@@ -206,6 +206,9 @@ pub struct KernelStats {
     pub minor_faults: u64,
     /// Major faults.
     pub major_faults: u64,
+    /// Faults that only asked for a resident page's A or D bit (Svade), counted apart from
+    /// the minor faults.
+    pub ad_faults: u64,
     /// Pages read from the disk.
     pub pages_in: u64,
     /// Pages written to the disk.
@@ -258,6 +261,7 @@ impl KernelStats {
             ("interrupts.disk", self.disk_interrupts),
             ("faults.minor", self.minor_faults),
             ("faults.major", self.major_faults),
+            ("faults.ad", self.ad_faults),
             ("pages_in", self.pages_in),
             ("pages_out", self.pages_out),
             ("disk.reads", self.disk_reads),
@@ -619,9 +623,9 @@ impl Services {
         }
     }
 
-    /// Counts a `minor` or `major` fault of `pid` (in the kernel's and the process's
-    /// counters) and records its trace event; other kinds (`stack`, `busy`) are only
-    /// recorded.
+    /// Counts a `minor`, `major` or `ad` (A/D-bit) fault of `pid` (in the kernel's and the
+    /// process's counters) and records its trace event; other kinds (`stack`, `busy`) are
+    /// only recorded.
     pub fn fault(
         &mut self,
         hw: &dyn Hw,
@@ -639,6 +643,10 @@ impl Services {
             "major" => {
                 self.stats.major_faults += 1;
                 ps.major_faults += 1;
+            }
+            "ad" => {
+                self.stats.ad_faults += 1;
+                ps.ad_faults += 1;
             }
             _ => {}
         }
