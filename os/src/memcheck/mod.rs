@@ -759,17 +759,10 @@ impl Memcheck {
                             None if r != 0 => p.allocate(r, n, false, stack, front),
                             Some((q, size)) if r != 0 => {
                                 // The old block's definedness moves with its bytes.
-                                let keep = size.min(n);
-                                let defined: Vec<bool> =
-                                    (0..keep).map(|k| p.shadow.byte(q + k).defined).collect();
+                                let bits = p.shadow.defined_bits(q, size.min(n));
                                 p.release(q, stack.clone());
                                 p.allocate(r, n, false, stack, front);
-                                for (k, d) in defined.into_iter().enumerate() {
-                                    if d {
-                                        let at = r + k as u64;
-                                        p.shadow.set_range(at, at + 1, DEFINED);
-                                    }
-                                }
+                                p.shadow.put_defined_bits(r, &bits);
                             }
                             Some((q, _)) if n == 0 => p.release(q, stack),
                             _ => {}
@@ -849,9 +842,7 @@ impl Memcheck {
         let moved: Vec<bool> = match (call, allocated.first()) {
             (Call::Realloc | Call::Reallocarray, Some(&(_, n))) if a[0] != 0 => {
                 let old = p.blocks.get(&a[0]).map_or(0, |b| b.size);
-                (0..old.min(n))
-                    .map(|k| p.shadow.byte(a[0] + k).defined)
-                    .collect()
+                p.shadow.defined_bits(a[0], old.min(n))
             }
             _ => Vec::new(),
         };
@@ -862,12 +853,7 @@ impl Memcheck {
             p.allocate(q, n, call == Call::Calloc, stack.clone(), front);
         }
         if let Some(&(q, _)) = allocated.first() {
-            for (k, d) in moved.into_iter().enumerate() {
-                if d {
-                    let at = q + k as u64;
-                    p.shadow.set_range(at, at + 1, DEFINED);
-                }
-            }
+            p.shadow.put_defined_bits(q, &moved);
         }
         if call == Call::PosixMemalign {
             p.shadow.set_range(a[0], a[0] + 8, DEFINED);
@@ -1085,9 +1071,7 @@ impl Memcheck {
                 // mremap: the old range goes, the new one is the allocator's or the program's.
                 let old = a[1].next_multiple_of(4096);
                 let len = a[2].next_multiple_of(4096);
-                let moved: Vec<bool> = (0..a[1].min(a[2]))
-                    .map(|k| p.shadow.byte(a[0] + k).defined)
-                    .collect();
+                let moved = p.shadow.defined_bits(a[0], a[1].min(a[2]));
                 p.shadow.forget(a[0], a[0] + old);
                 p.arenas.retain(|&(lo, hi)| hi <= a[0] || lo >= a[0] + old);
                 if own {
@@ -1095,12 +1079,7 @@ impl Memcheck {
                     p.arenas.push((r, r + len));
                 } else {
                     p.shadow.forget(r, r + len);
-                    for (k, d) in moved.into_iter().enumerate() {
-                        if !d {
-                            let at = r + k as u64;
-                            p.shadow.set_range(at, at + 1, UNDEFINED);
-                        }
-                    }
+                    p.shadow.put_defined_bits(r, &moved);
                 }
             }
             (215, Some(0)) => {

@@ -221,18 +221,25 @@ impl Shadow {
         self.last = None;
     }
 
-    /// Copies the defined bits of `len` bytes from `from` to `to` (a `realloc`'s move),
-    /// for the bytes that are addressable at both ends.
-    pub fn copy_defined(&mut self, from: u64, to: u64, len: u64) {
-        for k in 0..len {
-            let d = self.byte(from + k).defined;
-            if self.byte(to + k).addressable {
+    /// The defined bits of the `len` bytes at `from`, to move with them (a `realloc` or an
+    /// `mremap`, whose old bytes stop being addressable before the new ones are made).
+    pub fn defined_bits(&mut self, from: u64, len: u64) -> Vec<bool> {
+        (0..len).map(|k| self.byte(from + k).defined).collect()
+    }
+
+    /// Gives the bytes from `to` on the defined bits `bits` (from [`Shadow::defined_bits`]),
+    /// for those that are addressable.
+    pub fn put_defined_bits(&mut self, to: u64, bits: &[bool]) {
+        for (k, &defined) in bits.iter().enumerate() {
+            let at = to + k as u64;
+            let b = self.byte(at);
+            if b.addressable && b.defined != defined {
                 self.set_range(
-                    to + k,
-                    to + k + 1,
+                    at,
+                    at + 1,
                     ByteState {
                         addressable: true,
-                        defined: d,
+                        defined,
                     },
                 );
             }
@@ -356,12 +363,20 @@ mod tests {
     }
 
     #[test]
-    fn copy_defined_moves_definedness() {
+    fn defined_bits_move_with_their_bytes() {
         let mut s = Shadow::default();
         s.set_range(0x5000, 0x5010, UNDEF);
         s.set_range(0x6000, 0x6010, UNDEF);
         s.store(0x5000, 2, 0);
-        s.copy_defined(0x5000, 0x6000, 4);
+        let bits = s.defined_bits(0x5000, 4);
+        s.set_range(0x5000, 0x5010, NOACCESS);
+        s.put_defined_bits(0x6000, &bits);
         assert_eq!(s.load(0x6000, 4), (0xffff_0000, 0));
+        // an undefined byte moved into defined memory makes it undefined
+        s.put_defined_bits(0x7000, &bits);
+        assert_eq!(s.load(0x7000, 4), (0xffff_0000, 0));
+        // unaddressable bytes are left alone
+        s.put_defined_bits(0x5000, &bits);
+        assert_eq!(s.load(0x5000, 4), (u64::MAX & 0xffff_ffff, 0x0f));
     }
 }
