@@ -146,6 +146,24 @@ vmlab policy --policy opt --frames 3 --refs 0,1,2,0,1,3,0,3,1,2,1 --json\n  \
 vmlab policy --policy clock --clockbits 2 --seed 5 --numaddrs 20 --maxpage 6"
     )]
     Policy(crate::policy_cmd::PolicyArgs),
+    /// Problem generators with worked answers: translation, TLBs, replacement, disks, malloc.
+    #[command(
+        subcommand_value_name = "KIND",
+        subcommand_help_heading = "Kinds",
+        long_about = "Problem generators with worked answers, after OSTEP's homework \
+simulators: `vmlab quiz KIND` draws a problem from --seed and prints it as a student sees \
+it; --answers (-c) adds the worked answer step by step; --scenario FILE writes the problem \
+with its answers as a file that `vmlab translate` (or `vmlab disk`) runs and grades; --json \
+prints both as one JSON document. The same seed gives the same problem everywhere. \
+KIND is relocation, segmentation, paging (a linear table), multilevel (OSTEP's two-level \
+format or Sv39), tlb, replacement, disk or malloc; `vmlab quiz KIND --help` lists its knobs. \
+docs/quiz.md describes every kind.",
+        after_help = "Exit status: 0 when the problem was made; 2 for impossible \
+parameters.\n\nExamples:\n  vmlab quiz relocation --seed 1\n  \
+vmlab quiz paging --seed 2 --answers\n  \
+vmlab quiz multilevel --seed 3 --scenario quiz.toml\n  vmlab translate quiz.toml"
+    )]
+    Quiz(crate::quiz::QuizArgs),
     /// Run RISC-V programs: as processes under the modelled kernel, or one on the bare machine.
     #[command(
         long_about = "Run RISC-V programs on one RV64IMAC hart with M, S and U modes, the MMU, \
@@ -381,6 +399,7 @@ pub fn main() -> ExitCode {
         } => crate::disk_cmd::main(&requests, json, scheduler.as_deref(), compare),
         Command::Malloc(args) => crate::malloc_cmd::main(&args),
         Command::Policy(args) => crate::policy_cmd::main(&args),
+        Command::Quiz(args) => crate::quiz::main(&args),
         Command::Bench {
             programs,
             sets,

@@ -35,10 +35,11 @@ fn help(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("help is UTF-8")
 }
 
-/// The subcommands `vmlab --help` lists under `Commands:` (without `help`).
+/// The subcommands a help text lists under `Commands:` (or `Kinds:`, as `vmlab quiz`
+/// calls them), without `help`.
 fn subcommands(top: &str) -> Vec<String> {
     top.lines()
-        .skip_while(|l| l.trim() != "Commands:")
+        .skip_while(|l| l.trim() != "Commands:" && l.trim() != "Kinds:")
         .skip(1)
         .take_while(|l| l.starts_with("  "))
         .filter_map(|l| l.split_whitespace().next())
@@ -171,12 +172,19 @@ fn every_help_example_works() {
         "translate",
         "disk",
         "malloc",
+        "policy",
+        "quiz",
     ] {
         assert!(subs.iter().any(|s| s == want), "`{want}` in {subs:?}");
     }
     let mut helps = vec![("vmlab".to_string(), top.clone())];
     for s in &subs {
-        helps.push((format!("vmlab {s}"), help(&[s, "--help"])));
+        let text = help(&[s, "--help"]);
+        // One level down too: `vmlab quiz KIND --help`.
+        for k in subcommands(&text) {
+            helps.push((format!("vmlab {s} {k}"), help(&[s, &k, "--help"])));
+        }
+        helps.push((format!("vmlab {s}"), text));
     }
     // The top-level help starts its examples with the main job.
     let first = examples(&top);
