@@ -8,7 +8,7 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator for `seed`.
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5eed_0f_7a1a_b000)
+        Rng(seed ^ 0x005e_ed0f_7a1a_b000)
     }
 
     /// The next 64 random bits.
