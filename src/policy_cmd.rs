@@ -34,6 +34,17 @@ pub struct PolicyArgs {
         allow_hyphen_values = true
     )]
     pub refs: Option<String>,
+    /// Read the reference string from FILE instead: page numbers one per line (or several
+    /// per line, separated by spaces or commas), `#` starting a comment, as
+    /// paging-policy.py -f reads its address file.
+    #[arg(
+        short = 'f',
+        long,
+        visible_alias = "addressfile",
+        value_name = "FILE",
+        conflicts_with = "refs"
+    )]
+    pub file: Option<std::path::PathBuf>,
     /// The seed the reference string is drawn from (without --refs), as paging-policy.py -s
     /// draws it; also the random policy's seed unless --policy-seed is given.
     #[arg(short = 's', long, default_value = "0", value_name = "SEED", value_parser = crate::num::parse_num)]
@@ -101,6 +112,35 @@ pub struct Exercise {
     pub memory: Vec<Vec<PageKey>>,
 }
 
+/// The reference string of an address file (`-f`), joined with commas for
+/// [`parse_refs`]; an item that does not parse is reported with the file and line.
+fn read_refs_file(path: &std::path::Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--file {}: cannot read it: {e}", path.display()))?;
+    let mut items = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("");
+        for item in line.split([',', ' ', '\t']).filter(|i| !i.is_empty()) {
+            parse_refs(item).map_err(|e| {
+                format!(
+                    "{}:{}: `{item}` is not a page number ({e}); give one number per line, \
+                     e.g. 7 or 0x1f (7w marks a write)",
+                    path.display(),
+                    n + 1
+                )
+            })?;
+            items.push(item.to_owned());
+        }
+    }
+    if items.is_empty() {
+        return Err(format!(
+            "{}: no page numbers in the file; give one per line",
+            path.display()
+        ));
+    }
+    Ok(items.join(","))
+}
+
 /// Parses `--policy`: any case, and `rand` for random.
 fn parse_policy(name: &str) -> Result<Policy, String> {
     let lower = name.trim().to_ascii_lowercase();
@@ -146,12 +186,17 @@ pub fn exercise(args: &PolicyArgs) -> Result<Exercise, String> {
              choose random"
         ));
     }
-    let (refs, source) = match args.refs.as_deref().map(str::trim) {
+    let from_file = match &args.file {
+        Some(path) => Some(read_refs_file(path)?),
+        None => None,
+    };
+    let (refs, source) = match from_file.as_deref().or(args.refs.as_deref()).map(str::trim) {
         Some(list) if list != "-1" => {
             if args.numaddrs.is_some() || args.maxpage.is_some() {
                 return Err(
-                    "--numaddrs and --maxpage shape a drawn reference string, and --refs gives \
-                     one: leave them out, or leave --refs out (or give --refs -1) to draw"
+                    "--numaddrs and --maxpage shape a drawn reference string, and --refs (or \
+                     --file) gives one: leave them out, or leave --refs out (or give --refs -1) \
+                     to draw"
                         .to_owned(),
                 );
             }

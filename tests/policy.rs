@@ -499,3 +499,39 @@ fn the_documented_examples() {
         assert_eq!(shown, ok(&args), "{command}");
     }
 }
+
+/// `-f FILE` reads the string as paging-policy.py's address file: one page per line
+/// (comments and commas allowed); the answers are the --refs answers.
+#[test]
+fn address_file() {
+    let dir = std::env::temp_dir().join(format!("vmlab-policy-f-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("refs.txt");
+    std::fs::write(
+        &good,
+        "# Belady's string\n1\n2\n3\n4\n1, 2\n5\n1 2 3\n4\n5\n",
+    )
+    .unwrap();
+    let from_file = json(&["-p", "fifo", "-C", "3", "-f", good.to_str().unwrap()]);
+    let given = json(&["-p", "fifo", "-C", "3", "--refs", "1,2,3,4,1,2,5,1,2,3,4,5"]);
+    assert_eq!(from_file, given);
+    let bad = dir.join("bad.txt");
+    std::fs::write(&bad, "1\n2\nthree\n").unwrap();
+    refused(
+        &["-f", bad.to_str().unwrap()],
+        &[
+            "bad.txt:3:",
+            "`three` is not a page number",
+            "one number per line",
+        ],
+    );
+    let empty = dir.join("empty.txt");
+    std::fs::write(&empty, "# nothing\n\n").unwrap();
+    refused(&["-f", empty.to_str().unwrap()], &["no page numbers"]);
+    refused(&["-f", "/nonexistent/refs.txt"], &["cannot read it"]);
+    refused(
+        &["-f", good.to_str().unwrap(), "--refs", "1,2"],
+        &["cannot be used with"],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -165,6 +165,7 @@ impl Generator for Args {
             policy: self.policy.clone(),
             frames: self.frames,
             refs: refs_text,
+            file: None,
             seed,
             numaddrs: drawn.is_none().then_some(self.numaddrs),
             maxpage: drawn.is_none().then_some(self.maxpage),
