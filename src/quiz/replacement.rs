@@ -130,12 +130,67 @@ fn why(ex: &Exercise, t: usize, victim: u64) -> String {
             Some(n) => format!("{victim} is needed again soonest (access {n})"),
             None => format!("{victim}: no resident page is needed again"),
         },
-        Policy::Clock => format!("the hand found {victim}'s use count at 0"),
+        Policy::Clock => clock_sweeps(ex)
+            .get(t)
+            .cloned()
+            .flatten()
+            .filter(|(v, _)| *v == victim)
+            .map_or(
+                format!("the hand found {victim}'s use count at 0"),
+                |(_, s)| s,
+            ),
         Policy::EnhancedClock => {
             format!("the hand found {victim} in the lowest (use, dirty) class")
         }
         Policy::Random => format!("{victim} drawn at random (seed {})", ex.policy_seed),
     }
+}
+
+/// Clock's sweeps, replayed from the string to explain each victim: for each step that
+/// evicts, the victim and what the hand did (`None` for the other steps). The counters work
+/// as the kernel's: 1 on the way in, +1 per hit up to the cap, the hand takes 1 off each
+/// non-zero counter it passes and evicts the first page at 0, leaving the new page in its
+/// frame and moving on. (The caller checks the replayed victim against the kernel's.)
+fn clock_sweeps(ex: &Exercise) -> Vec<Option<(u64, String)>> {
+    let cap = ex.clockbits.map_or(1, u32::from);
+    let frames = usize::try_from(ex.frames).unwrap_or(usize::MAX);
+    let mut ring: Vec<(u64, u32)> = Vec::new();
+    let mut hand = 0usize;
+    let mut out = Vec::new();
+    for r in &ex.refs {
+        if let Some(slot) = ring.iter_mut().find(|(p, _)| *p == r.page) {
+            slot.1 = (slot.1 + 1).min(cap);
+            out.push(None);
+            continue;
+        }
+        if ring.len() < frames {
+            ring.push((r.page, 1));
+            out.push(None);
+            continue;
+        }
+        let mut passed = Vec::new();
+        let victim = loop {
+            let (p, c) = ring[hand];
+            if c == 0 {
+                ring[hand] = (r.page, 1);
+                hand = (hand + 1) % frames;
+                break p;
+            }
+            ring[hand].1 = c - 1;
+            passed.push(format!("{p} {c}->{}", c - 1));
+            hand = (hand + 1) % frames;
+        };
+        let text = if passed.is_empty() {
+            format!("the hand points at {victim}, whose count is 0")
+        } else {
+            format!(
+                "the hand passes {} and stops at {victim} (count 0)",
+                passed.join(", ")
+            )
+        };
+        out.push(Some((victim, text)));
+    }
+    out
 }
 
 fn list(pages: &[u64]) -> String {
