@@ -6,9 +6,10 @@ use serde::Serialize;
 use std::process::ExitCode;
 use vmlab_os::heap::{Chunk, Exercise, Generator, HeapConfig, ListOrder, Policy, StepKind};
 
-/// The options of `vmlab malloc` (`malloc.py`'s short flags work too).
+/// The heap and the random operations: the knobs `vmlab malloc` and `vmlab quiz malloc`
+/// share (`malloc.py`'s short flags).
 #[derive(Debug, Clone, clap::Args)]
-pub struct MallocArgs {
+pub struct HeapKnobs {
     /// The heap's size in bytes.
     #[arg(short = 'S', long, default_value = "100", value_name = "BYTES", value_parser = crate::num::parse_num)]
     pub size: u64,
@@ -43,6 +44,23 @@ pub struct MallocArgs {
     /// Merge free chunks that are neighbours in the list and in memory after each free.
     #[arg(short = 'C', long)]
     pub coalesce: bool,
+    /// How many random operations to make (without --ops).
+    #[arg(short = 'n', long = "num-ops", default_value = "10", value_name = "N", value_parser = crate::num::parse_num)]
+    pub num_ops: u64,
+    /// The largest random allocation (sizes are 1 to RANGE).
+    #[arg(short = 'r', long, default_value = "10", value_name = "RANGE", value_parser = crate::num::parse_num)]
+    pub range: u64,
+    /// The percentage of random operations that allocate (1 to 100).
+    #[arg(short = 'P', long = "percent-alloc", default_value = "50", value_name = "PERCENT", value_parser = crate::num::parse_num)]
+    pub percent_alloc: u64,
+}
+
+/// The options of `vmlab malloc` (`malloc.py`'s short flags work too).
+#[derive(Debug, Clone, clap::Args)]
+pub struct MallocArgs {
+    /// The heap and the random operations.
+    #[command(flatten)]
+    pub knobs: HeapKnobs,
     /// The operations instead of random ones: +SIZE allocates, -N frees the N-th
     /// allocation (from 0), e.g. +10,+20,-0.
     #[arg(
@@ -53,15 +71,6 @@ pub struct MallocArgs {
         allow_hyphen_values = true
     )]
     pub ops: Option<String>,
-    /// How many random operations to make (without --ops).
-    #[arg(short = 'n', long = "num-ops", default_value = "10", value_name = "N", value_parser = crate::num::parse_num)]
-    pub num_ops: u64,
-    /// The largest random allocation (sizes are 1 to RANGE).
-    #[arg(short = 'r', long, default_value = "10", value_name = "RANGE", value_parser = crate::num::parse_num)]
-    pub range: u64,
-    /// The percentage of random operations that allocate (1 to 100).
-    #[arg(short = 'P', long = "percent-alloc", default_value = "50", value_name = "PERCENT", value_parser = crate::num::parse_num)]
-    pub percent_alloc: u64,
     /// The seed of the random operations.
     #[arg(short = 's', long, default_value = "0", value_name = "SEED", value_parser = crate::num::parse_num)]
     pub seed: u64,
@@ -91,23 +100,24 @@ fn parse_align(text: &str) -> Result<Option<u64>, String> {
 
 /// The exercise the options describe, run; or what is wrong with them.
 pub fn exercise(args: &MallocArgs) -> Result<Exercise, String> {
-    let align = parse_align(&args.align).map_err(|e| format!("--align: {e}"))?;
-    let policy = Policy::from_name(&args.policy).map_err(|e| format!("--policy: {e}"))?;
-    let order = ListOrder::from_name(&args.order).map_err(|e| format!("--list-order: {e}"))?;
+    let knobs = &args.knobs;
+    let align = parse_align(&knobs.align).map_err(|e| format!("--align: {e}"))?;
+    let policy = Policy::from_name(&knobs.policy).map_err(|e| format!("--policy: {e}"))?;
+    let order = ListOrder::from_name(&knobs.order).map_err(|e| format!("--list-order: {e}"))?;
     let config = HeapConfig {
-        base: args.base,
-        size: args.size,
-        header: args.header,
+        base: knobs.base,
+        size: knobs.size,
+        header: knobs.header,
         align,
         policy,
         order,
-        coalesce: args.coalesce,
+        coalesce: knobs.coalesce,
     };
     let generator = Generator {
         seed: args.seed,
-        ops: args.num_ops,
-        range: args.range,
-        percent_alloc: args.percent_alloc,
+        ops: knobs.num_ops,
+        range: knobs.range,
+        percent_alloc: knobs.percent_alloc,
     };
     let run = match &args.ops {
         Some(ops) => Exercise::explicit(config, generator, ops),

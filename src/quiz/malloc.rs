@@ -4,7 +4,7 @@
 //! returns and the free list after it; for each free the chunk that goes back and where.
 
 use super::{Common, Generator, Quiz};
-use crate::malloc_cmd::{self, MallocArgs};
+use crate::malloc_cmd::{self, HeapKnobs, MallocArgs};
 use std::fmt::Write as _;
 use vmlab_os::heap::{Chunk, Policy, StepKind};
 
@@ -18,49 +18,9 @@ vmlab quiz malloc --seed 1 --answers\n  \
 vmlab quiz malloc -n 8 -H 4 -a 4 -p first -l insert-front -C -s 5 -c\n  \
 vmlab quiz malloc --seed 2 --answers --json")]
 pub struct Args {
-    /// The heap's size in bytes.
-    #[arg(short = 'S', long, default_value = "100", value_name = "BYTES", value_parser = crate::num::parse_num)]
-    pub size: u64,
-    /// The heap's first address.
-    #[arg(short = 'b', long, default_value = "1000", value_name = "ADDR", value_parser = crate::num::parse_num)]
-    pub base: u64,
-    /// The bytes of header in front of each allocation.
-    #[arg(short = 'H', long = "header-size", default_value = "0", value_name = "BYTES", value_parser = crate::num::parse_num)]
-    pub header: u64,
-    /// Round each request up to a multiple of this power of two (before the header is
-    /// added); -1 or none for no rounding.
-    #[arg(
-        short = 'a',
-        long = "align",
-        default_value = "-1",
-        value_name = "BYTES",
-        allow_hyphen_values = true
-    )]
-    pub align: String,
-    /// How an allocation picks its chunk: BEST, WORST or FIRST (any case).
-    #[arg(short = 'p', long, default_value = "BEST", value_name = "POLICY")]
-    pub policy: String,
-    /// How the free list is kept: ADDRSORT, SIZESORT+, SIZESORT-, INSERT-FRONT or
-    /// INSERT-BACK (any case).
-    #[arg(
-        short = 'l',
-        long = "list-order",
-        default_value = "ADDRSORT",
-        value_name = "ORDER"
-    )]
-    pub order: String,
-    /// Merge free chunks that are neighbours in the list and in memory after each free.
-    #[arg(short = 'C', long)]
-    pub coalesce: bool,
-    /// How many operations.
-    #[arg(short = 'n', long = "num-ops", default_value = "10", value_name = "N", value_parser = crate::num::parse_num)]
-    pub num_ops: u64,
-    /// The largest allocation (sizes are 1 to RANGE).
-    #[arg(short = 'r', long, default_value = "10", value_name = "RANGE", value_parser = crate::num::parse_num)]
-    pub range: u64,
-    /// The percentage of operations that allocate (1 to 100).
-    #[arg(short = 'P', long = "percent-alloc", default_value = "50", value_name = "PERCENT", value_parser = crate::num::parse_num)]
-    pub percent_alloc: u64,
+    /// The heap and the random operations (as `vmlab malloc`'s).
+    #[command(flatten)]
+    pub knobs: HeapKnobs,
     /// The options every kind has.
     #[command(flatten)]
     pub common: Common,
@@ -78,24 +38,15 @@ fn list(chunks: &[Chunk]) -> String {
 
 impl Generator for Args {
     fn generate(&self, seed: u64) -> Result<Quiz, String> {
-        if self.num_ops == 0 || self.num_ops > MAX_OPS {
+        if self.knobs.num_ops == 0 || self.knobs.num_ops > MAX_OPS {
             return Err(format!(
                 "--num-ops {}: give 1 to {MAX_OPS} operations",
-                self.num_ops
+                self.knobs.num_ops
             ));
         }
         let margs = MallocArgs {
-            size: self.size,
-            base: self.base,
-            header: self.header,
-            align: self.align.clone(),
-            policy: self.policy.clone(),
-            order: self.order.clone(),
-            coalesce: self.coalesce,
+            knobs: self.knobs.clone(),
             ops: None,
-            num_ops: self.num_ops,
-            range: self.range,
-            percent_alloc: self.percent_alloc,
             seed,
             answers: false,
             json: false,
@@ -237,16 +188,18 @@ mod tests {
 
     fn args() -> Args {
         Args {
-            size: 100,
-            base: 1000,
-            header: 4,
-            align: "4".into(),
-            policy: "best".into(),
-            order: "addrsort".into(),
-            coalesce: false,
-            num_ops: 10,
-            range: 10,
-            percent_alloc: 50,
+            knobs: HeapKnobs {
+                size: 100,
+                base: 1000,
+                header: 4,
+                align: "4".into(),
+                policy: "best".into(),
+                order: "addrsort".into(),
+                coalesce: false,
+                num_ops: 10,
+                range: 10,
+                percent_alloc: 50,
+            },
             common: Common {
                 seed: 0,
                 answers: true,
@@ -273,10 +226,10 @@ mod tests {
             let e = a.generate(1).unwrap_err();
             assert!(e.contains(want), "{e} lacks {want}");
         };
-        check(&|a| a.num_ops = 0, "--num-ops 0");
-        check(&|a| a.policy = "nope".into(), "--policy");
-        check(&|a| a.order = "nope".into(), "--list-order");
-        check(&|a| a.align = "3".into(), "power of two");
-        check(&|a| a.percent_alloc = 0, "percent");
+        check(&|a| a.knobs.num_ops = 0, "--num-ops 0");
+        check(&|a| a.knobs.policy = "nope".into(), "--policy");
+        check(&|a| a.knobs.order = "nope".into(), "--list-order");
+        check(&|a| a.knobs.align = "3".into(), "power of two");
+        check(&|a| a.knobs.percent_alloc = 0, "percent");
     }
 }
