@@ -447,6 +447,7 @@ fn hosted_main(
             for r in h.take_trace() {
                 let line = serde_json::to_string(&r).unwrap_or_default();
                 if let Err(e) = writeln!(w, "{line}") {
+                    progress.clear();
                     eprintln!("error: cannot write {}: {e}", p.display());
                     return ExitCode::FAILURE;
                 }
@@ -773,6 +774,7 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
                     match m.step() {
                         Some(info) => {
                             if let Err(e) = crate::commit_log::write(w, &m, &info) {
+                                progress.clear();
                                 eprintln!("error: cannot write {}: {e}", p.display());
                                 return ExitCode::FAILURE;
                             }
