@@ -86,6 +86,15 @@ fn rate(hz: u64) -> String {
     format!("{hz} Hz")
 }
 
+/// `n thing` or `n things`, as `n` asks (`1 page`, `2 pages`, `1 process`, `0 processes`).
+fn plural(n: u64, thing: &str) -> String {
+    match (n, thing.ends_with('s')) {
+        (1, _) => format!("1 {thing}"),
+        (_, true) => format!("{n} {thing}es"),
+        _ => format!("{n} {thing}s"),
+    }
+}
+
 /// `part` of `whole` as a percentage with one decimal.
 fn percent(part: u64, whole: u64) -> String {
     format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
@@ -166,11 +175,12 @@ pub fn headline(stats: &[(String, u64)], info: &RunInfo) -> String {
             stat(stats, "os.faults.ad"),
         );
         add(
-            "page faults",
+            "faults",
             format!(
-                "{} ({minor} minor, {major} major), {ad} A/D-bit faults, {} killed",
-                minor + major,
-                stat(stats, "os.processes.killed")
+                "{} ({minor} minor, {major} major), {}, {} killed",
+                plural(minor + major, "page fault"),
+                plural(ad, "A/D-bit fault"),
+                plural(stat(stats, "os.processes.killed"), "process"),
             ),
         );
     } else {
@@ -216,17 +226,25 @@ pub fn headline(stats: &[(String, u64)], info: &RunInfo) -> String {
     for p in info.processes.iter().take(MAX_PROCESS_LINES) {
         let n = |k: &str| stat(stats, &format!("os.proc.{}.{k}", p.pid));
         let (minor, major) = (n("faults.minor"), n("faults.major"));
-        add(
-            &format!("process {}", p.pid),
-            format!(
-                "{}: {}; {} instructions, {} faults ({minor} minor, {major} major), working set peak {} pages",
-                p.name,
-                p.end,
-                n("instret"),
-                minor + major,
-                n("working_set_peak")
-            ),
+        let mut line = format!(
+            "{}: {}; {}",
+            p.name,
+            p.end,
+            plural(n("instret"), "instruction")
         );
+        if minor + major > 0 {
+            line.push_str(&format!(
+                ", {} ({minor} minor, {major} major)",
+                plural(minor + major, "page fault")
+            ));
+        }
+        if n("working_set_peak") > 0 {
+            line.push_str(&format!(
+                ", working set peak {}",
+                plural(n("working_set_peak"), "page")
+            ));
+        }
+        add(&format!("process {}", p.pid), line);
     }
     if info.processes.len() > MAX_PROCESS_LINES {
         add(
@@ -407,6 +425,9 @@ mod tests {
         assert_eq!(modelled_time(17_704_511, 1_000_000_000), "17.705 ms");
         assert_eq!(rate(1_000_000_000), "1 GHz");
         assert_eq!(rate(1000), "1 kHz");
+        assert_eq!(plural(1, "page"), "1 page");
+        assert_eq!(plural(0, "process"), "0 processes");
+        assert_eq!(plural(3, "page fault"), "3 page faults");
     }
 
     #[test]
