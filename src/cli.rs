@@ -225,12 +225,13 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         /// Stop when the clock reaches this cycle (exit status 124).
         #[arg(long, value_name = "N")]
         max_cycles: Option<u64>,
-        /// Print every statistic at the end (to stderr): a table, or with `json` one JSON
-        /// object keyed by dotted names.
+        /// Print the statistics at the end (to stderr): a short summary (`text`), the summary
+        /// and every counter under its dotted name (`full`), or one JSON object keyed by the
+        /// same names (`json`).
         #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text")]
         stats: Option<crate::run_cmd::StatsFormat>,
         /// Also write every statistic to FILE, for scripts: one JSON object (as --stats
-        /// json) when FILE ends in .json, the table otherwise.
+        /// json) when FILE ends in .json, the full table (as --stats full) otherwise.
         #[arg(long, value_name = "FILE")]
         stats_file: Option<PathBuf>,
         /// Write a commit log in Spike's --log-commits format to FILE.
@@ -372,9 +373,14 @@ fn init_tracing(verbose: u8) {
             _ => EnvFilter::new("trace"),
         },
     };
+    // Colours only on a terminal, and not when NO_COLOR is set (no-color.org).
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .without_time()
         .try_init();
 }

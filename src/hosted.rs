@@ -549,6 +549,32 @@ impl Hosted {
             }
     }
 
+    /// Every process, for the headline of `--stats`: its pid, name, and how it ended in a
+    /// few words (`exited 0`, `killed by SIGSEGV (permission)`, `did not finish (ready)`).
+    pub fn process_infos(&self) -> Vec<crate::run_report::ProcInfo> {
+        self.kernel
+            .processes()
+            .iter()
+            .map(|p| crate::run_report::ProcInfo {
+                pid: u64::from(p.pid),
+                name: p.image.name.clone(),
+                end: match &p.state {
+                    State::Exited(c) => format!("exited {c}"),
+                    State::Killed(k) => format!(
+                        "killed by {} ({})",
+                        vmlab_os::linux::sig::name(u64::from(k.signal())),
+                        k.cause
+                    ),
+                    State::WaitingForMemory => "did not finish (waiting for memory)".into(),
+                    State::Loading => "did not finish (loading)".into(),
+                    State::Ready => "did not finish (ready)".into(),
+                    State::Running => "did not finish (running)".into(),
+                    State::Blocked => "did not finish (blocked on the disk)".into(),
+                },
+            })
+            .collect()
+    }
+
     /// One line per process that did not exit normally, as a shell reports it.
     pub fn process_reports(&self) -> Vec<String> {
         let mut out = Vec::new();

@@ -20,5 +20,6 @@ pub mod policy_cmd;
 pub mod quiz;
 pub mod report;
 pub mod run_cmd;
+pub mod run_report;
 pub mod scenario;
 pub mod sysroot;

@@ -12,8 +12,11 @@ use vmlab_cpu::elf::Elf;
 /// How `--stats` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatsFormat {
-    /// A readable table.
+    /// The headline: what ran, the time, the faults, the hit rates, each process.
     Text,
+    /// The headline, then every counter under its dotted name (as JSON names it), then the
+    /// timeline.
+    Full,
     /// One JSON object keyed by the dotted names.
     Json,
 }
@@ -164,7 +167,7 @@ fn interrupted_line(stats: &[(String, u64)]) -> String {
 const STOP_INTERRUPTED: &str = "interrupted";
 
 /// `--stats-file FILE`, created before the run (so a bad path fails at once): the file, its
-/// path, and the format its name asks for (JSON for `.json`, text otherwise).
+/// path, and the format its name asks for (JSON for `.json`, the full table otherwise).
 type StatsFile = (std::fs::File, PathBuf, StatsFormat);
 
 /// Creates the `--stats-file`, if one is given.
@@ -174,7 +177,7 @@ fn create_stats_file(opts: &RunOptions) -> Result<Option<StatsFile>, String> {
     };
     let format = match p.extension().and_then(|e| e.to_str()) {
         Some(e) if e.eq_ignore_ascii_case("json") => StatsFormat::Json,
-        _ => StatsFormat::Text,
+        _ => StatsFormat::Full,
     };
     let f = std::fs::File::create(p).map_err(|e| {
         format!(
@@ -417,27 +420,34 @@ fn hosted_main(
         None => None,
     };
     let mut out = std::io::stdout().lock();
+    let mut progress = crate::run_report::Progress::for_stderr();
     loop {
         let ended = h.run_for(1 << 16);
         let o = h.machine.take_output();
         if !o.is_empty() {
-            let _ = out.write_all(&o);
-            let _ = out.flush();
+            progress.suspend(|| {
+                let _ = out.write_all(&o);
+                let _ = out.flush();
+            });
         }
         let e = h.machine.take_errors();
         let checked = h.take_memcheck();
         if !e.is_empty() || !checked.is_empty() {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(&e);
-            for l in checked {
-                let _ = writeln!(err, "{l}");
-            }
-            let _ = err.flush();
+            progress.suspend(|| {
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(&e);
+                for l in checked {
+                    let _ = writeln!(err, "{l}");
+                }
+                let _ = err.flush();
+            });
         }
+        progress.tick(h.machine.retired(), h.machine.now());
         if let Some((w, p)) = trace.as_mut() {
             for r in h.take_trace() {
                 let line = serde_json::to_string(&r).unwrap_or_default();
                 if let Err(e) = writeln!(w, "{line}") {
+                    progress.clear();
                     eprintln!("error: cannot write {}: {e}", p.display());
                     return ExitCode::FAILURE;
                 }
@@ -451,6 +461,7 @@ fn hosted_main(
             break;
         }
     }
+    progress.clear();
     if let Some((mut w, p)) = trace {
         if let Err(e) = w.flush() {
             eprintln!("error: cannot write {}: {e}", p.display());
@@ -493,18 +504,36 @@ fn hosted_main(
         }
     }
     let stats = h.stat_list();
+    let stop = match &end {
+        crate::hosted::End::Kernel(vmlab_os::Finish::AllEnded { status }) => {
+            format!("every process ended (status {status})")
+        }
+        crate::hosted::End::Kernel(vmlab_os::Finish::Stuck(w)) => w.clone(),
+        crate::hosted::End::Limit(s) => s.to_string(),
+        crate::hosted::End::Interrupted => STOP_INTERRUPTED.to_string(),
+    };
+    let info = crate::run_report::RunInfo {
+        programs: programs.iter().map(|(n, _)| n.clone()).collect(),
+        hosted: Some(crate::run_report::HostedInfo {
+            scheme: h.machine.config().os.scheme.name().to_string(),
+            policy: h.machine.config().os.policy.name().to_string(),
+            user_frames: h.machine.config().os.user_frames,
+            frames_per_process: h.machine.config().os.frames_per_process,
+        }),
+        clock_hz: h.machine.config().memory.diskctl.disk.clock_hz,
+        stop: stop.clone(),
+        processes: h.process_infos(),
+    };
     let render = |f: StatsFormat| match f {
-        StatsFormat::Text => stats_text_of(&stats) + &timeline_text(h.kernel.timeline()),
+        StatsFormat::Text => headline_text(&stats, &info),
+        StatsFormat::Full => {
+            crate::run_report::headline(&stats, &info)
+                + "\n"
+                + &crate::run_report::counters_table(&stats, Some((&stop, end.exit_code())))
+                + &timeline_text(h.kernel.timeline())
+        }
         StatsFormat::Json => {
-            let stop = match &end {
-                crate::hosted::End::Kernel(vmlab_os::Finish::AllEnded { status }) => {
-                    format!("every process ended (status {status})")
-                }
-                crate::hosted::End::Kernel(vmlab_os::Finish::Stuck(w)) => w.clone(),
-                crate::hosted::End::Limit(s) => s.to_string(),
-                crate::hosted::End::Interrupted => STOP_INTERRUPTED.to_string(),
-            };
-            let mut j = stats_json_of(&stats, Some((stop, end.exit_code())));
+            let mut j = stats_json_of(&stats, Some((stop.clone(), end.exit_code())));
             // The timeline, as one more key: an array of samples.
             if let Ok(t) = serde_json::to_string(h.kernel.timeline()) {
                 j.truncate(j.len() - 2);
@@ -601,76 +630,10 @@ pub fn timeline_text(t: &[vmlab_os::kernel::Sample]) -> String {
     s
 }
 
-/// The readable statistics table: the run's totals and derived rates, then every non-zero
-/// counter grouped by unit (`--stats json` lists the zero ones too).
-pub fn stats_text(m: &Machine) -> String {
-    stats_text_of(&m.stat_list())
-}
-
-/// [`stats_text`] of a statistics list that starts with `cycles` and `instret`.
-pub fn stats_text_of(stats: &[(String, u64)]) -> String {
-    let get = |prefix: &str| -> u64 {
-        stats
-            .iter()
-            .filter(|(n, _)| n.starts_with(prefix))
-            .map(|(_, v)| v)
-            .sum()
-    };
-    let first = |name: &str| stats.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v);
-    let cycles = first("cycles");
-    let insns = first("instret");
-    let mut s = String::new();
-    s.push_str(&format!("{:<34}{cycles}\n", "cycles"));
-    s.push_str(&format!("{:<34}{insns}\n", "instret"));
-    if cycles > 0 {
-        s.push_str(&format!(
-            "{:<34}{:.3}\n",
-            "ipc",
-            insns as f64 / cycles as f64
-        ));
-    }
-    if insns > 0 {
-        s.push_str(&format!(
-            "{:<34}{:.3}\n",
-            "cpi",
-            cycles as f64 / insns as f64
-        ));
-    }
-    for (name, prefix) in [
-        ("itlb", "mmu.itlb"),
-        ("dtlb", "mmu.dtlb"),
-        ("l2tlb", "mmu.l2tlb"),
-        ("l1i", "cache.l1i"),
-        ("l1d", "cache.l1d"),
-        ("l2", "cache.l2"),
-    ] {
-        let hits = get(&format!("{prefix}.hits."));
-        let misses = get(&format!("{prefix}.misses."));
-        if hits + misses > 0 {
-            s.push_str(&format!(
-                "{:<34}{:.1}% of {}\n",
-                format!("{name} hit rate"),
-                100.0 * hits as f64 / (hits + misses) as f64,
-                hits + misses
-            ));
-        }
-    }
-    let mut group = "";
-    for (n, v) in stats.iter().skip(2) {
-        if *v == 0 {
-            continue;
-        }
-        let g = n.split('.').next().unwrap_or("");
-        if g != group {
-            s.push_str(&format!("{g}\n"));
-            group = g;
-        }
-        // A name as long as the column still gets a space before its value.
-        let name = &n[g.len() + 1..];
-        s.push_str(&format!("  {name:<31} {v}\n"));
-    }
-    s.push_str("(counters that are zero are not shown; --stats json lists every one)\n");
-    s
+/// `--stats` (text): the headline, and where the counters are.
+fn headline_text(stats: &[(String, u64)], info: &crate::run_report::RunInfo) -> String {
+    crate::run_report::headline(stats, info)
+        + "(every counter: --stats full, or --stats json; docs/run.md)\n"
 }
 
 /// The statistics as one JSON object keyed by the dotted names, in the machine's stable
@@ -802,6 +765,7 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
     };
     let mut out = std::io::stdout().lock();
     let mut was_interrupted = false;
+    let mut progress = crate::run_report::Progress::for_stderr();
     loop {
         let stopped = match log.as_mut() {
             Some((w, p)) => {
@@ -810,6 +774,7 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
                     match m.step() {
                         Some(info) => {
                             if let Err(e) = crate::commit_log::write(w, &m, &info) {
+                                progress.clear();
                                 eprintln!("error: cannot write {}: {e}", p.display());
                                 return ExitCode::FAILURE;
                             }
@@ -826,9 +791,12 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
         };
         let o = m.take_output();
         if !o.is_empty() {
-            let _ = out.write_all(&o);
-            let _ = out.flush();
+            progress.suspend(|| {
+                let _ = out.write_all(&o);
+                let _ = out.flush();
+            });
         }
+        progress.tick(m.retired(), m.now());
         if stopped {
             break;
         }
@@ -837,6 +805,7 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
             break;
         }
     }
+    progress.clear();
     if let Some((mut w, p)) = log {
         if let Err(e) = w.flush() {
             eprintln!("error: cannot write {}: {e}", p.display());
@@ -855,15 +824,26 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
     let status = stop
         .as_ref()
         .map_or(crate::hosted::EXIT_INTERRUPTED, Stop::exit_code);
+    let reason = match &stop {
+        Some(s) => s.to_string(),
+        None => STOP_INTERRUPTED.to_string(),
+    };
+    let stats = m.stat_list();
+    let info = crate::run_report::RunInfo {
+        programs: programs.iter().map(|p| display_name(p)).collect(),
+        hosted: None,
+        clock_hz: m.config().memory.diskctl.disk.clock_hz,
+        stop: reason.clone(),
+        processes: Vec::new(),
+    };
     let render = |f: StatsFormat| match f {
-        StatsFormat::Text => stats_text(&m),
-        StatsFormat::Json => {
-            let reason = match &stop {
-                Some(s) => s.to_string(),
-                None => STOP_INTERRUPTED.to_string(),
-            };
-            stats_json_of(&m.stat_list(), Some((reason, status))) + "\n"
+        StatsFormat::Text => headline_text(&stats, &info),
+        StatsFormat::Full => {
+            crate::run_report::headline(&stats, &info)
+                + "\n"
+                + &crate::run_report::counters_table(&stats, Some((&reason, status)))
         }
+        StatsFormat::Json => stats_json_of(&stats, Some((reason.clone(), status))) + "\n",
     };
     if !emit_stats(opts.stats, stats_file, &render) {
         return ExitCode::FAILURE;
