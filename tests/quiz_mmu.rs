@@ -158,3 +158,24 @@ fn the_same_seed_gives_the_same_problem() {
         m.generate(7).unwrap().scenario
     );
 }
+
+#[test]
+fn tlb_none_in_a_scenario() {
+    let base = "mode = \"paged\"\n[paging]\nformat = \"ostep-2level\"\npdbr = 0\n[[access]]\nva = 0\n[[access]]\nva = 1\n";
+    for text in [
+        format!("tlb = \"none\"\n{base}"),
+        base.replace("[paging]", "[mmu]\ntlb = \"none\"\n[paging]"),
+    ] {
+        let mut s = vmlab::scenario::Scenario::parse(&text, "t.toml").unwrap();
+        let run = vmlab::report::run(&mut s);
+        assert!(run.stats.iter().all(|(n, _)| !n.contains("tlb")), "{text}");
+        assert!(vmlab::report::human(&s, &run).contains("TLBs     none"));
+    }
+    let e = vmlab::scenario::Scenario::parse(&format!("tlb = \"off\"\n{base}"), "t.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("t.toml:1:7") && e.contains("write tlb = \"none\""),
+        "{e}"
+    );
+}
