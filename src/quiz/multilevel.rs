@@ -302,7 +302,8 @@ fn ostep(args: &Args, seed: u64) -> Quiz {
         "format": "ostep",
         "seed": seed,
         "pdbr": pdbr,
-        "memory": mem.chunks(PAGE).map(|c| c.to_vec()).collect::<Vec<_>>(),
+        // One string per physical page, its 32 bytes as hex pairs (as the dump prints them).
+        "memory": mem.chunks(PAGE).map(|c| c.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>(),
         "addresses": vas,
         "answers": janswers,
     });
