@@ -17,11 +17,19 @@
 //!   `permission` (a permission check of a page or a segment). `@N` is the PTE's level for
 //!   page faults (the root is `levels - 1`, the leaf level 0) and the segment register for
 //!   segment faults (OSTEP's `SEG0`/`SEG1` are `@0`/`@1`).
+//!
+//! An answer may also grade the TLB ([`Expectation`]): `expect = { pa = "0x1234", tlb =
+//! "hit" }`, `{ tlb = "miss", set = 1, evicts = "vpn:0x5" }` (or `evicts = "none"`), or only
+//! `{ tlb = "miss" }`. The TLB is the first-level one the access uses (the dTLB for loads and
+//! stores, the iTLB for fetches): `hit` means its lookup hit; `set` is the set it hit in or
+//! filled; `evicts` the VPN (in units of its own page size) of the valid entry the miss's fill
+//! replaced, or `none`.
 
 use crate::report::Outcome;
 use serde::Deserialize;
 use std::fmt;
-use vmlab_mmu::{Fault, FaultCause, PageFaultReason};
+use std::fmt::Write as _;
+use vmlab_mmu::{Fault, FaultCause, PageFaultReason, Step};
 
 /// The expected answer of one access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,55 +311,331 @@ impl<'de> Deserialize<'de> for Expect {
                         ))
                     })
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Expect, A::Error> {
-                let (mut pa, mut value, mut fault, mut at) = (None, None, None, None);
-                while let Some(k) = m.next_key::<String>()? {
-                    match k.as_str() {
-                        "pa" => pa = Some(m.next_value::<crate::num::Num>()?.get()),
-                        "value" => value = Some(m.next_value::<crate::num::Num>()?.get()),
-                        "fault" => fault = Some(m.next_value::<String>()?),
-                        "level" | "segment" => {
-                            let n = m.next_value::<crate::num::Num>()?.get();
-                            at = Some(u8::try_from(n).map_err(|_| {
-                                serde::de::Error::custom(format!("{k} {n} is too large"))
-                            })?);
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<Expect, A::Error> {
+                let raw = RawTable::read(m)?;
+                if raw.tlb.is_some() || raw.set.is_some() || raw.evicts.is_some() {
+                    return Err(serde::de::Error::custom(
+                        "`tlb`, `set` and `evicts` are not allowed here",
+                    ));
+                }
+                raw.answer(false)?.ok_or_else(|| {
+                    serde::de::Error::custom("an expect table needs `pa` or `fault`")
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The TLB part of an answer: whether the access's first-level TLB hit, in which set, and
+/// what a miss's fill evicted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TlbExpect {
+    /// True for a hit, false for a miss.
+    pub hit: bool,
+    /// The set the access hit in or filled, if the answer names it.
+    pub set: Option<u32>,
+    /// What the miss's fill evicted, if the answer names it.
+    pub evicts: Option<Evicts>,
+}
+
+/// What a TLB fill evicted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evicts {
+    /// Nothing valid (the way was free, or the access hit or faulted).
+    Nothing,
+    /// The valid entry of this VPN (in units of the entry's page size).
+    Vpn(u64),
+}
+
+/// An access's full expected answer: the physical address or fault ([`Expect`]), the TLB's
+/// behaviour ([`TlbExpect`]), or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    /// The translation or fault, if the answer names one.
+    pub answer: Option<Expect>,
+    /// The TLB's behaviour, if the answer names it.
+    pub tlb: Option<TlbExpect>,
+}
+
+impl From<Expect> for Expectation {
+    fn from(e: Expect) -> Expectation {
+        Expectation {
+            answer: Some(e),
+            tlb: None,
+        }
+    }
+}
+
+/// What the access's first-level TLB did, read from its recorded steps: (hit, set, evicted
+/// VPN), or `None` if no TLB was looked up.
+fn tlb_seen(steps: &[Step]) -> Option<(bool, u32, Option<u64>)> {
+    let (l1, hit) = steps.iter().find_map(|s| match s {
+        Step::TlbLookup { tlb, hit, .. } => Some((*tlb, *hit)),
+        _ => None,
+    })?;
+    if let Some(slot) = hit {
+        return Some((true, slot.set, None));
+    }
+    let fill = steps.iter().find_map(|s| match s {
+        Step::TlbFill { tlb, slot, evicted } if *tlb == l1 => Some((*slot, *evicted)),
+        _ => None,
+    });
+    match fill {
+        Some((slot, ev)) => Some((false, slot.set, ev.map(|e| e.vpn))),
+        // A miss that faulted fills nothing: name the set the page maps to as unknown.
+        None => Some((false, u32::MAX, None)),
+    }
+}
+
+impl TlbExpect {
+    /// Whether the recorded steps of an access show this TLB behaviour.
+    pub fn matches(&self, steps: &[Step]) -> bool {
+        let Some((hit, set, ev)) = tlb_seen(steps) else {
+            return false;
+        };
+        hit == self.hit
+            && self.set.is_none_or(|s| s == set)
+            && self.evicts.is_none_or(|e| match e {
+                Evicts::Nothing => ev.is_none(),
+                Evicts::Vpn(v) => ev == Some(v),
+            })
+    }
+
+    fn describe(&self) -> String {
+        let mut out = format!("a TLB {}", if self.hit { "hit" } else { "miss" });
+        if let Some(s) = self.set {
+            let _ = write!(out, " in set {s}");
+        }
+        match self.evicts {
+            Some(Evicts::Nothing) => out.push_str(" evicting nothing"),
+            Some(Evicts::Vpn(v)) => {
+                let _ = write!(out, " evicting VPN {v:#x}");
+            }
+            None => {}
+        }
+        out
+    }
+}
+
+impl Expectation {
+    /// Whether the access's outcome and recorded steps give this answer.
+    pub fn matches(&self, outcome: &Outcome, steps: &[Step]) -> bool {
+        self.answer.is_none_or(|a| a.matches(outcome)) && self.tlb.is_none_or(|t| t.matches(steps))
+    }
+
+    /// The answer in words, for the report; `num` writes a number as the report does.
+    pub fn describe(&self, num: &dyn Fn(u64) -> String) -> String {
+        match (&self.answer, &self.tlb) {
+            (Some(a), None) => a.describe(num),
+            (Some(a), Some(t)) => format!("{}, {}", a.describe(num), t.describe()),
+            (None, Some(t)) => t.describe(),
+            (None, None) => "anything".to_string(),
+        }
+    }
+}
+
+impl serde::Serialize for Expectation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(t) = &self.tlb else {
+            return match &self.answer {
+                Some(a) => a.serialize(s),
+                None => s.serialize_map(Some(0))?.end(),
+            };
+        };
+        let mut map = s.serialize_map(None)?;
+        match &self.answer {
+            Some(Expect::Pa { pa, value }) => {
+                map.serialize_entry("pa", pa)?;
+                if let Some(v) = value {
+                    map.serialize_entry("value", v)?;
+                }
+            }
+            Some(Expect::Fault(None)) => map.serialize_entry("fault", "fault")?,
+            Some(Expect::Fault(Some(m))) => {
+                let at = m.at.map(|n| format!("@{n}")).unwrap_or_default();
+                map.serialize_entry("fault", &format!("{}{at}", m.what.name()))?;
+            }
+            None => {}
+        }
+        map.serialize_entry("tlb", if t.hit { "hit" } else { "miss" })?;
+        if let Some(set) = t.set {
+            map.serialize_entry("set", &set)?;
+        }
+        match t.evicts {
+            Some(Evicts::Nothing) => map.serialize_entry("evicts", "none")?,
+            Some(Evicts::Vpn(v)) => map.serialize_entry("evicts", &format!("vpn:{v:#x}"))?,
+            None => {}
+        }
+        map.end()
+    }
+}
+
+/// An expect table's keys as written.
+#[derive(Default)]
+struct RawTable {
+    pa: Option<u64>,
+    value: Option<u64>,
+    fault: Option<String>,
+    at: Option<u8>,
+    tlb: Option<String>,
+    set: Option<u64>,
+    evicts: Option<u64>,
+    evicts_text: Option<String>,
+}
+
+impl RawTable {
+    fn read<'de, A: serde::de::MapAccess<'de>>(mut m: A) -> Result<RawTable, A::Error> {
+        let mut r = RawTable::default();
+        while let Some(k) = m.next_key::<String>()? {
+            match k.as_str() {
+                "pa" => r.pa = Some(m.next_value::<crate::num::Num>()?.get()),
+                "value" => r.value = Some(m.next_value::<crate::num::Num>()?.get()),
+                "fault" => r.fault = Some(m.next_value::<String>()?),
+                "level" | "segment" => {
+                    let n = m.next_value::<crate::num::Num>()?.get();
+                    r.at = Some(u8::try_from(n).map_err(|_| {
+                        serde::de::Error::custom(format!("{k} {n} is too large"))
+                    })?);
+                }
+                "tlb" => r.tlb = Some(m.next_value::<String>()?),
+                "set" => r.set = Some(m.next_value::<crate::num::Num>()?.get()),
+                "evicts" => {
+                    let v = m.next_value::<toml::Value>()?;
+                    match v {
+                        toml::Value::String(t) => r.evicts_text = Some(t),
+                        toml::Value::Integer(i) if i >= 0 => {
+                            r.evicts = Some(i as u64)
                         }
                         other => {
                             return Err(serde::de::Error::custom(format!(
-                                "unknown expect field `{other}`; an expect table has `pa` and `value`, or `fault` and `level`/`segment`"
+                                "evicts = {other} is not a VPN; write evicts = \"vpn:0x5\", a number, or \"none\""
                             )))
                         }
                     }
                 }
-                match (pa, fault) {
-                    (Some(_), Some(_)) => Err(serde::de::Error::custom(
-                        "an expect table has `pa` (a translation) or `fault`, not both",
-                    )),
-                    (Some(pa), None) if at.is_none() => Ok(Expect::Pa { pa, value }),
-                    (Some(_), None) => Err(serde::de::Error::custom(
-                        "`level` and `segment` go with `fault`, not with `pa`",
-                    )),
-                    (None, Some(f)) if value.is_none() => {
-                        let what = if f.eq_ignore_ascii_case("fault") || f.is_empty() {
-                            None
-                        } else {
-                            Some(FaultWhat::parse(&f).map_err(serde::de::Error::custom)?)
-                        };
-                        match (what, at) {
-                            (None, None) => Ok(Expect::Fault(None)),
-                            (None, Some(_)) => Err(serde::de::Error::custom(
-                                "name the fault to give its level or segment, e.g. { fault = \"pde\", level = 1 }",
-                            )),
-                            (Some(what), at) => Ok(Expect::Fault(Some(FaultMatch { what, at }))),
-                        }
-                    }
-                    (None, Some(_)) => Err(serde::de::Error::custom(
-                        "`value` goes with `pa`: a fault reads nothing",
-                    )),
-                    (None, None) => Err(serde::de::Error::custom(
-                        "an expect table needs `pa` (and `value`) or `fault` (and `level`/`segment`)",
-                    )),
+                other => {
+                    return Err(serde::de::Error::custom(format!(
+                        "unknown expect field `{other}`; an expect table has `pa` and `value`, or `fault` and `level`/`segment`, and optionally `tlb` (\"hit\"/\"miss\"), `set` and `evicts`"
+                    )))
                 }
+            }
+        }
+        Ok(r)
+    }
+
+    /// The PA-or-fault part; `None` when the table names neither (allowed only when
+    /// `tlb_given`).
+    fn answer<E: serde::de::Error>(&self, tlb_given: bool) -> Result<Option<Expect>, E> {
+        let (pa, value, at) = (self.pa, self.value, self.at);
+        match (pa, &self.fault) {
+            (Some(_), Some(_)) => Err(E::custom(
+                "an expect table has `pa` (a translation) or `fault`, not both",
+            )),
+            (Some(pa), None) if at.is_none() => Ok(Some(Expect::Pa { pa, value })),
+            (Some(_), None) => Err(E::custom(
+                "`level` and `segment` go with `fault`, not with `pa`",
+            )),
+            (None, Some(f)) if value.is_none() => {
+                let what = if f.eq_ignore_ascii_case("fault") || f.is_empty() {
+                    None
+                } else {
+                    Some(FaultWhat::parse(f).map_err(E::custom)?)
+                };
+                match (what, at) {
+                    (None, None) => Ok(Some(Expect::Fault(None))),
+                    (None, Some(_)) => Err(E::custom(
+                        "name the fault to give its level or segment, e.g. { fault = \"pde\", level = 1 }",
+                    )),
+                    (Some(what), at) => Ok(Some(Expect::Fault(Some(FaultMatch { what, at })))),
+                }
+            }
+            (None, Some(_)) => Err(E::custom("`value` goes with `pa`: a fault reads nothing")),
+            (None, None) if tlb_given && value.is_none() && at.is_none() => Ok(None),
+            (None, None) => Err(E::custom(
+                "an expect table needs `pa` (and `value`) or `fault` (and `level`/`segment`)",
+            )),
+        }
+    }
+
+    fn tlb<E: serde::de::Error>(&self) -> Result<Option<TlbExpect>, E> {
+        let Some(t) = &self.tlb else {
+            if self.set.is_some() || self.evicts.is_some() || self.evicts_text.is_some() {
+                return Err(E::custom(
+                    "`set` and `evicts` go with `tlb`: write e.g. { tlb = \"miss\", set = 1, evicts = \"vpn:0x5\" }",
+                ));
+            }
+            return Ok(None);
+        };
+        let hit = match t.trim().to_ascii_lowercase().as_str() {
+            "hit" => true,
+            "miss" => false,
+            other => {
+                return Err(E::custom(format!(
+                    "tlb = \"{other}\"; write tlb = \"hit\" or tlb = \"miss\""
+                )))
+            }
+        };
+        let set = self
+            .set
+            .map(|s| u32::try_from(s).map_err(|_| E::custom(format!("set {s} is too large"))))
+            .transpose()?;
+        let evicts = match (&self.evicts, &self.evicts_text) {
+            (Some(n), _) => Some(Evicts::Vpn(*n)),
+            (None, Some(text)) => {
+                let t = text.trim();
+                if t.eq_ignore_ascii_case("none") || t.eq_ignore_ascii_case("nothing") {
+                    Some(Evicts::Nothing)
+                } else {
+                    let n = t
+                        .strip_prefix("vpn:")
+                        .or_else(|| t.strip_prefix("VPN:"))
+                        .unwrap_or(t)
+                        .trim();
+                    let v = crate::num::parse_num(n).map_err(|e| {
+                        E::custom(format!(
+                            "evicts = \"{t}\": {e}; write evicts = \"vpn:0x5\" or \"none\""
+                        ))
+                    })?;
+                    Some(Evicts::Vpn(v))
+                }
+            }
+            (None, None) => None,
+        };
+        if hit && matches!(evicts, Some(Evicts::Vpn(_))) {
+            return Err(E::custom(
+                "a TLB hit evicts nothing: give `evicts` with tlb = \"miss\"",
+            ));
+        }
+        Ok(Some(TlbExpect { hit, set, evicts }))
+    }
+}
+
+impl<'de> Deserialize<'de> for Expectation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Expectation;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a physical address such as \"0x6229\", \"fault\", \"fault:pte\", or a table { pa = ..., value = ..., tlb = \"hit\" } / { fault = ..., level = N } / { tlb = \"miss\", evicts = \"vpn:0x5\" }",
+                )
+            }
+            fn visit_i64<Er: serde::de::Error>(self, v: i64) -> Result<Expectation, Er> {
+                Expect::deserialize(serde::de::value::I64Deserializer::<Er>::new(v)).map(Into::into)
+            }
+            fn visit_str<Er: serde::de::Error>(self, v: &str) -> Result<Expectation, Er> {
+                Expect::deserialize(serde::de::value::StrDeserializer::<Er>::new(v)).map(Into::into)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                m: A,
+            ) -> Result<Expectation, A::Error> {
+                let raw = RawTable::read(m)?;
+                let tlb = raw.tlb()?;
+                let answer = raw.answer(tlb.is_some())?;
+                Ok(Expectation { answer, tlb })
             }
         }
         d.deserialize_any(V)
@@ -498,5 +782,116 @@ mod tests {
             },
             true,
         );
+    }
+
+    fn parse_full(s: &str) -> Result<Expectation, String> {
+        #[derive(Deserialize)]
+        struct F {
+            expect: Expectation,
+        }
+        toml::from_str::<F>(&format!("expect = {s}"))
+            .map(|t| t.expect)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn tlb_answers_parse_and_say_what_is_wrong() {
+        let tlb = |hit, set, evicts| Some(TlbExpect { hit, set, evicts });
+        let check = |s: &str, want: Expectation| assert_eq!(parse_full(s), Ok(want), "{s}");
+        check(
+            "{ pa = \"0x1234\", tlb = \"hit\" }",
+            Expectation {
+                answer: Some(Expect::Pa {
+                    pa: 0x1234,
+                    value: None,
+                }),
+                tlb: tlb(true, None, None),
+            },
+        );
+        check(
+            "{ tlb = \"miss\", set = 1, evicts = \"vpn:0x5\" }",
+            Expectation {
+                answer: None,
+                tlb: tlb(false, Some(1), Some(Evicts::Vpn(5))),
+            },
+        );
+        check(
+            "{ tlb = \"miss\", evicts = \"none\", fault = \"pte\" }",
+            Expectation {
+                answer: Some(Expect::Fault(Some(FaultMatch {
+                    what: FaultWhat::Pte,
+                    at: None,
+                }))),
+                tlb: tlb(false, None, Some(Evicts::Nothing)),
+            },
+        );
+        check(
+            "{ tlb = \"miss\", evicts = 7 }",
+            Expectation {
+                answer: None,
+                tlb: tlb(false, None, Some(Evicts::Vpn(7))),
+            },
+        );
+        check(
+            "\"0x10\"",
+            Expect::Pa {
+                pa: 16,
+                value: None,
+            }
+            .into(),
+        );
+        let bad = |s: &str, want: &str| {
+            let e = parse_full(s).expect_err(s);
+            assert!(e.contains(want), "{s}: {e}");
+        };
+        bad(
+            "{ tlb = \"maybe\" }",
+            "write tlb = \"hit\" or tlb = \"miss\"",
+        );
+        bad("{ set = 1 }", "go with `tlb`");
+        bad(
+            "{ tlb = \"hit\", evicts = \"vpn:3\" }",
+            "a TLB hit evicts nothing",
+        );
+        bad("{ tlb = \"miss\", evicts = \"five\" }", "vpn:0x5");
+        bad("{ tlb = \"miss\", evicts = true }", "not a VPN");
+        bad("{ tlb = \"miss\", color = 1 }", "unknown expect field");
+        // A plain expect (an [[access]] of an older form) still refuses TLB keys.
+        assert!(parse("{ pa = 1, tlb = \"hit\" }").is_err());
+    }
+
+    #[test]
+    fn tlb_answers_match_the_recorded_steps() {
+        use vmlab_mmu::tlb::Slot;
+        let entry = |vpn| vmlab_mmu::TlbEntry {
+            valid: true,
+            vpn,
+            ..Default::default()
+        };
+        let lookup = |tlb, hit: Option<Slot>| Step::TlbLookup {
+            tlb,
+            hit,
+            entry: hit.map(|_| entry(1)),
+            cycles: vmlab_mmu::Cycle(0),
+        };
+        let slot = |set, way| Slot { set, way };
+        let hit = [lookup(vmlab_mmu::TlbId::Dtlb, Some(slot(2, 0)))];
+        let miss = [
+            lookup(vmlab_mmu::TlbId::Dtlb, None),
+            Step::TlbFill {
+                tlb: vmlab_mmu::TlbId::Dtlb,
+                slot: slot(1, 1),
+                evicted: Some(entry(5)),
+            },
+        ];
+        let t = |s: &str| parse_full(s).unwrap().tlb.unwrap();
+        assert!(t("{ tlb = \"hit\", set = 2 }").matches(&hit));
+        assert!(!t("{ tlb = \"hit\", set = 1 }").matches(&hit));
+        assert!(!t("{ tlb = \"miss\" }").matches(&hit));
+        assert!(t("{ tlb = \"miss\", set = 1, evicts = \"vpn:5\" }").matches(&miss));
+        assert!(!t("{ tlb = \"miss\", evicts = \"none\" }").matches(&miss));
+        assert!(!t("{ tlb = \"miss\", evicts = \"vpn:6\" }").matches(&miss));
+        // No TLB looked up (a machine without TLBs): no TLB answer is right.
+        assert!(!t("{ tlb = \"miss\" }").matches(&[]));
     }
 }

@@ -3,7 +3,7 @@
 //! [`run`] executes every operation of a [`Scenario`] against its translation unit and
 //! memory, recording the steps of each translation; [`human`] and [`json`] render the result.
 
-use crate::scenario::{Expect, Op, Scenario};
+use crate::scenario::{Expectation, Op, Scenario};
 use serde::ser::SerializeMap;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -50,7 +50,7 @@ pub enum OpResult {
         /// The physical address or the fault.
         outcome: Outcome,
         /// The expected answer from the scenario, and whether the outcome matches it.
-        expect: Option<(Expect, bool)>,
+        expect: Option<(Expectation, bool)>,
     },
     /// A TLB flush.
     Flush {
@@ -122,7 +122,7 @@ pub fn run(s: &mut Scenario) -> Run {
                     }
                 };
                 let expect = a.expect.map(|e| {
-                    let ok = e.matches(&outcome);
+                    let ok = e.matches(&outcome, &steps);
                     (e, ok)
                 });
                 results.push(OpResult::Access {
@@ -426,6 +426,9 @@ fn header(s: &Scenario, style: Style, out: &mut String) {
         let mut tl = vec![tlb_line("itlb", &cfg.itlb), tlb_line("dtlb", &cfg.dtlb)];
         if let Some(l2) = &cfg.l2tlb {
             tl.push(tlb_line("l2tlb", l2));
+        }
+        if !cfg.has_tlb() {
+            tl = vec!["none (tlb = \"none\"): every access walks the page table".to_string()];
         }
         let _ = writeln!(out, "TLBs     {}", tl.join("\n         "));
         let _ = writeln!(
@@ -1065,7 +1068,7 @@ enum JsonOp<'a> {
 
 #[derive(Serialize)]
 struct JsonExpect {
-    answer: Expect,
+    answer: Expectation,
     correct: bool,
 }
 

@@ -209,6 +209,8 @@ struct RawScenario {
     // Not `Spanned`: toml 0.8 cannot span a table created implicitly by a dotted header such
     // as `[mmu.l2tlb]` or `[[segments.register]]`; `header_span` finds these tables instead.
     mmu: Option<MmuConfig>,
+    /// `tlb = "none"`: a machine without TLBs (the same as `[mmu] tlb = "none"`).
+    tlb: Option<Spanned<String>>,
     #[serde(default)]
     memory: Option<Spanned<RawMemory>>,
     base_bounds: Option<Spanned<RawBaseBounds>>,
@@ -225,7 +227,7 @@ struct RawScenario {
     /// A compact list of loads (after the `[[access]]` entries): `trace = [0x1cc4, ...]`.
     trace: Option<Spanned<Vec<Spanned<Num>>>>,
     /// The expected answers of `trace`, one per address.
-    trace_expect: Option<Spanned<Vec<Expect>>>,
+    trace_expect: Option<Spanned<Vec<Expectation>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -320,11 +322,11 @@ struct RawAccess {
     #[serde(default)]
     probe: bool,
     note: Option<String>,
-    expect: Option<Expect>,
+    expect: Option<Expectation>,
     flush: Option<Spanned<RawFlush>>,
 }
 
-pub use crate::expect::Expect;
+pub use crate::expect::{Expect, Expectation};
 
 /// `flush = "all"` or `flush = { va = ..., asid = ... }` (either or both).
 enum RawFlush {
@@ -392,7 +394,7 @@ pub struct Access {
     /// A note shown next to the access.
     pub note: Option<String>,
     /// The expected answer, if the scenario gives one.
-    pub expect: Option<Expect>,
+    pub expect: Option<Expectation>,
 }
 
 /// One operation of the scenario, in file order.
@@ -498,7 +500,20 @@ fn build(text: &str, path: &str) -> R<Scenario> {
 
     // [mmu] (a `[mmu.l2tlb]` table takes the documented L2 defaults for keys it leaves out).
     let mmu_span = header_span(text, "mmu");
-    let cfg = raw.mmu.unwrap_or_default();
+    let mut cfg = raw.mmu.unwrap_or_default();
+    if let Some(t) = &raw.tlb {
+        cfg.tlb = match t.get_ref().trim() {
+            "none" => vmlab_mmu::TlbPresence::None,
+            "on" => vmlab_mmu::TlbPresence::On,
+            other => {
+                return Err(e_at(
+                    t.span(),
+                    format!("unknown tlb `{other}`; write tlb = \"none\" (no TLB: every access walks) or \"on\""),
+                )
+                .help("the TLBs' geometry goes in [mmu]: dtlb = { sets = 4, ways = 2, policy = \"lru\" }"))
+            }
+        };
+    }
     let mut mmu = Mmu::new(cfg).map_err(|e| E {
         span: mmu_span.clone(),
         message: e.to_string(),

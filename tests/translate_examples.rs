@@ -167,7 +167,7 @@ fn ostep_two_level_numbers() {
     // Worked by hand from the dump: PDBR 30 -> page directory at 30 * 32 = 0x3c0.
     let o = outcomes("ostep-2level");
     assert_eq!(pa(&o[0].1).0, 0x051); // PDE[20] = 0xf3 -> page 0x73; PTE[14] = 0x82 -> PFN 2
-    assert_eq!(pa(&o[1].1), (0x040, 0)); // TLB hit (0-cycle lookup)
+    assert_eq!(pa(&o[1].1), (0x040, 41)); // no TLB (tlb = "none"): a walk again, 1 + 2 x 20
     assert!(matches!(
         fault(&o[2].1),
         Fault::Page {

@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MmuConfig {
+    /// Whether the unit has TLBs at all: `"none"` gives a machine without any (every access
+    /// walks the page table, as in OSTEP's homework), whose `itlb`, `dtlb` and `l2tlb` are
+    /// then unused. Default `"on"` (left out when written, so configurations without the key
+    /// print as before).
+    #[serde(skip_serializing_if = "TlbPresence::is_on")]
+    pub tlb: TlbPresence,
     /// The instruction TLB (default: 32 entries, fully associative, LRU, 0-cycle lookup).
     pub itlb: TlbConfig,
     /// The data TLB (default: as the instruction TLB).
@@ -31,6 +37,7 @@ pub struct MmuConfig {
 impl Default for MmuConfig {
     fn default() -> Self {
         MmuConfig {
+            tlb: TlbPresence::On,
             itlb: TlbConfig::default(),
             dtlb: TlbConfig::default(),
             l2tlb: None,
@@ -38,6 +45,25 @@ impl Default for MmuConfig {
             ad: AdPolicy::Svade,
             flush_on_root_change: false,
         }
+    }
+}
+
+/// Whether a translation unit has TLBs (`tlb = "on"`, the default) or none (`tlb = "none"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlbPresence {
+    /// The instruction and data TLBs (and the L2 TLB, if configured) cache translations.
+    #[default]
+    On,
+    /// No TLB at all: every translated access walks the page table, nothing is cached,
+    /// `sfence.vma` has nothing to flush, and no TLB counters exist.
+    None,
+}
+
+impl TlbPresence {
+    /// Whether the TLBs are there (the default).
+    pub fn is_on(&self) -> bool {
+        *self == TlbPresence::On
     }
 }
 
@@ -83,8 +109,20 @@ impl MmuConfig {
         }
     }
 
+    /// Whether the unit has TLBs (`tlb` is not `"none"`).
+    pub fn has_tlb(&self) -> bool {
+        self.tlb == TlbPresence::On
+    }
+
     /// Checks every part.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.tlb == TlbPresence::None && self.l2tlb.is_some() {
+            return Err(ConfigError(
+                "mmu.l2tlb with tlb = \"none\": a machine without TLBs has no L2 TLB either; \
+                 remove [mmu.l2tlb] or the `tlb = \"none\"`"
+                    .into(),
+            ));
+        }
         self.itlb.validate("mmu.itlb").map_err(ConfigError)?;
         self.dtlb.validate("mmu.dtlb").map_err(ConfigError)?;
         if let Some(l2) = &self.l2tlb {

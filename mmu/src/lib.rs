@@ -24,7 +24,7 @@ pub mod types;
 mod unit;
 pub mod walker;
 
-pub use config::{ConfigError, MmuConfig};
+pub use config::{ConfigError, MmuConfig, TlbPresence};
 pub use fault::{Fault, FaultCause, FaultClass, PageFaultReason, SegmentProtection};
 pub use format::{AdPolicy, Format, FormatError, FormatSpec};
 pub use mode::{Mode, ModeError, SegmentRegister, Segmentation};

@@ -1362,6 +1362,7 @@ impl<'a> Runner<'a> {
         let (b, spaces) = build(s, size);
         let mem = b.mem;
         let cfg = MmuConfig {
+            tlb: Default::default(),
             itlb: s.itlb.config(),
             dtlb: s.dtlb.config(),
             l2tlb: s.l2tlb.map(|t| {

@@ -180,7 +180,10 @@ impl Mmu {
 
     fn fast_path_of(&self, mode: &Mode) -> FastPath {
         if self.shortcuts {
-            FastPath::of(mode)
+            let mut fast = FastPath::of(mode);
+            // Without TLBs there is no L1 hit for the fast path to serve.
+            fast.paged &= self.cfg.has_tlb();
+            fast
         } else {
             FastPath::default()
         }
@@ -243,6 +246,10 @@ impl Mmu {
 
     /// Flushes TLB entries with the semantics of `sfence.vma` (see [`Flush`]).
     pub fn flush(&mut self, flush: Flush) {
+        if !self.cfg.has_tlb() {
+            tracing::debug!(?flush, "tlb flush: no TLB, nothing to flush");
+            return;
+        }
         let key = match flush {
             Flush::Addr { va } | Flush::AddrAsid { va, .. } => self.tlb_key(va),
             _ => None,
@@ -258,8 +265,11 @@ impl Mmu {
         &self.stats
     }
 
-    /// A TLB, if configured.
+    /// A TLB, if configured (none of them with `tlb = "none"`).
     pub fn tlb(&self, id: TlbId) -> Option<&Tlb> {
+        if !self.cfg.has_tlb() {
+            return None;
+        }
         match id {
             TlbId::Itlb => Some(&self.itlb),
             TlbId::Dtlb => Some(&self.dtlb),
@@ -278,13 +288,16 @@ impl Mmu {
     }
 
     /// Calls `f` with every counter under its stable dotted name, in a stable order:
-    /// requests, the TLBs (itlb, dtlb, l2tlb if configured), the walker, faults by cause.
+    /// requests, the TLBs (itlb, dtlb, l2tlb if configured; none with `tlb = "none"`), the
+    /// walker, faults by cause.
     pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
         self.stats.for_each_head(f);
-        self.itlb.stats().for_each("mmu.itlb", f);
-        self.dtlb.stats().for_each("mmu.dtlb", f);
-        if let Some(l2) = &self.l2tlb {
-            l2.stats().for_each("mmu.l2tlb", f);
+        if self.cfg.has_tlb() {
+            self.itlb.stats().for_each("mmu.itlb", f);
+            self.dtlb.stats().for_each("mmu.dtlb", f);
+            if let Some(l2) = &self.l2tlb {
+                l2.stats().for_each("mmu.l2tlb", f);
+            }
         }
         self.stats.for_each_tail(f);
     }
@@ -514,9 +527,14 @@ impl Tlbs<'_> {
         } else {
             &mut self.dtlb
         };
-        let mut cycles = l1.latency();
-        let hit = l1.lookup(seg, va, asid, req.kind);
-        if t.on() {
+        let has_tlb = self.cfg.has_tlb();
+        let mut cycles = if has_tlb { l1.latency() } else { Cycle(0) };
+        let hit = if has_tlb {
+            l1.lookup(seg, va, asid, req.kind)
+        } else {
+            None
+        };
+        if has_tlb && t.on() {
             t.push(Step::TlbLookup {
                 tlb: l1_id,
                 hit: hit.map(|h| h.0),
@@ -525,7 +543,7 @@ impl Tlbs<'_> {
             });
         }
         let mut found = hit.map(|(_, e)| (e, l1_id));
-        if found.is_none() {
+        if found.is_none() && has_tlb {
             tracing::debug!(tlb = l1_id.name(), va = req.va, "tlb miss");
             if let Some(l2) = &mut self.l2tlb {
                 cycles += l2.latency();
@@ -629,6 +647,17 @@ impl Tlbs<'_> {
             pte: leaf.pte,
             flags: leaf.flags,
         };
+        if !has_tlb {
+            if t.on() {
+                t.push(Step::Physical { pa: leaf.pa });
+            }
+            return Ok(Translation {
+                pa: leaf.pa,
+                cycles,
+                source: Source::Walk { level: leaf.level },
+                page_bits: leaf.page_bits,
+            });
+        }
         if let Some(l2) = &mut self.l2tlb {
             let (slot, evicted) = l2.fill(entry);
             if t.on() {

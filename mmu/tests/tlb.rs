@@ -607,3 +607,57 @@ fn dirty_rewalk_of_a_global_page_replaces_its_entry() {
     assert_eq!(stat(&m, "mmu.walker.dirty_rewalks"), 1);
     assert_eq!(stat(&m, "mmu.dtlb.evictions"), 0);
 }
+
+#[test]
+fn without_tlbs_every_access_walks_and_no_tlb_is_counted() {
+    let mut mem = memory();
+    let pt = tables(&mut mem);
+    let cfg = MmuConfig {
+        tlb: TlbPresence::None,
+        ..MmuConfig::default()
+    };
+    for shortcuts in [true, false] {
+        let mut m = mmu_in(cfg.clone(), pt.mode());
+        m.set_host_shortcuts(shortcuts);
+        m.reset_stats();
+        for (kind, va) in [
+            (Fetch, 0x1000),
+            (Fetch, 0x1004),
+            (Load, 0x1000),
+            (Store, 0x1008),
+        ] {
+            let t = m
+                .translate(Request::new(va, kind, 4, s(0)), &mut mem)
+                .unwrap();
+            assert_eq!(t.source, Source::Walk { level: 0 }, "{va:#x}");
+            // A walk's start and three PTE reads; no lookup is paid.
+            assert_eq!(t.cycles, Cycle(1 + 3 * MEM_LAT), "{va:#x}");
+        }
+        // sfence.vma has nothing to flush; the next access walks again.
+        m.flush(Flush::All);
+        let t = m
+            .translate(Request::new(0x1000, Load, 4, s(0)), &mut mem)
+            .unwrap();
+        assert_eq!(t.source, Source::Walk { level: 0 });
+        assert!(m.tlb(TlbId::Dtlb).is_none() && m.tlb(TlbId::Itlb).is_none());
+        let stats = m.stat_list();
+        assert!(
+            stats.iter().all(|(n, _)| !n.contains("tlb")),
+            "no TLB counters: {stats:?}"
+        );
+        let walks: u64 = stats
+            .iter()
+            .filter(|(n, _)| n.starts_with("mmu.walker.pte_reads"))
+            .map(|(_, v)| v)
+            .sum();
+        assert_eq!(walks, 5 * 3, "{stats:?}");
+    }
+    // An L2 TLB in a machine without TLBs is a configuration error that says what to do.
+    let bad = MmuConfig {
+        tlb: TlbPresence::None,
+        l2tlb: Some(MmuConfig::default_l2tlb()),
+        ..MmuConfig::default()
+    };
+    let e = Mmu::new(bad).unwrap_err().to_string();
+    assert!(e.contains("remove [mmu.l2tlb]"), "{e}");
+}

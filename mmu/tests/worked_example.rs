@@ -194,6 +194,7 @@ fn same_walk_with_an_l2_tlb_and_svadu() {
         ..tlb::TlbConfig::default()
     };
     let cfg = MmuConfig {
+        tlb: Default::default(),
         itlb: l1,
         dtlb: l1,
         l2tlb: Some(MmuConfig::default_l2tlb()),
