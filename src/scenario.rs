@@ -60,7 +60,7 @@ use std::sync::Arc;
 use toml::Spanned;
 use vmlab_mmu::{
     AccessKind, Context, Cycle, Flush, Format, FormatSpec, MemoryPort, Mmu, MmuConfig, Mode,
-    Privilege, Request, SegmentRegister, Segmentation, SparseMemory,
+    Privilege, Request, SegmentRegister, SegmentSelect, Segmentation, SparseMemory,
 };
 
 /// The default physical-memory size: 4 GiB.
@@ -928,6 +928,9 @@ fn build_segments(
             }
             b as u8
         }
+        (None, Some(a)) if !a.get_ref().get().is_power_of_two() && a.get_ref().get() >= 2 => {
+            return build_segment_halves(r, a, span, paged);
+        }
         (None, Some(a)) => {
             let b = log2_exact(a, "the address space")?;
             if b > 63 {
@@ -1023,6 +1026,71 @@ fn build_segments(
             None
         }
     };
+    let registers = segment_registers(r, paged)?;
+    Ok((
+        Segmentation {
+            va_bits,
+            selector_bits,
+            registers,
+            format: format.clone(),
+            select: SegmentSelect::TopBits,
+        },
+        format,
+    ))
+}
+
+/// `[segments]` with an `address_space` that is not a power of two (segmentation.py's
+/// `-a 1000`): two registers that split the address space at its middle.
+fn build_segment_halves(
+    r: &RawSegments,
+    a: &Spanned<Num>,
+    span: Range<usize>,
+    paged: bool,
+) -> R<(Segmentation, Option<Arc<Format>>)> {
+    let asize = a.get_ref().get();
+    if paged || r.format.is_some() || r.page_size.is_some() {
+        return Err(e_at(
+            a.span(),
+            format!("address_space = {asize} is not a power of two, which only plain segments (mode = \"segments\") allow"),
+        )
+        .help("paged segments need a power-of-two address space such as \"16k\""));
+    }
+    if let Some(b) = &r.selector_bits {
+        if b.get_ref().get() != 1 {
+            return Err(e_at(
+                b.span(),
+                format!("an address space of {asize} bytes (not a power of two) is split in two halves by its middle, not by selector bits"),
+            )
+            .help("remove selector_bits (or write selector_bits = 1) and give two registers"));
+        }
+    }
+    if r.register.len() != 2 {
+        return Err(e_at(
+            span,
+            format!(
+                "{} [[segments.register]] entries given; an address space of {asize} bytes (not a power of two) has exactly 2 segments",
+                r.register.len()
+            ),
+        )
+        .help(format!("give two registers: segment 0 for VA 0 .. {}, segment 1 (usually grows_down = true) above", asize.div_ceil(2) - 1)));
+    }
+    let registers = segment_registers(r, false)?;
+    let va_bits = (64 - (asize - 1).leading_zeros()).max(2) as u8;
+    Ok((
+        Segmentation {
+            va_bits,
+            selector_bits: 1,
+            registers,
+            format: None,
+            select: SegmentSelect::Halves {
+                address_space: asize,
+            },
+        },
+        None,
+    ))
+}
+
+fn segment_registers(r: &RawSegments, paged: bool) -> R<Vec<SegmentRegister>> {
     let mut registers = Vec::new();
     for (i, reg) in r.register.iter().enumerate() {
         let g = reg.get_ref();
@@ -1054,15 +1122,7 @@ fn build_segments(
             page_table,
         });
     }
-    Ok((
-        Segmentation {
-            va_bits,
-            selector_bits,
-            registers,
-            format: format.clone(),
-        },
-        format,
-    ))
+    Ok(registers)
 }
 
 fn parse_perms(p: &Spanned<String>) -> R<(bool, bool, bool)> {
@@ -1103,24 +1163,44 @@ fn parse_kind(k: &Spanned<String>) -> R<AccessKind> {
     }
 }
 
+/// The widest address in bits, the thing that has it, and the size of an address space that
+/// is not a power of two.
+type VaLimit = (u8, String, Option<u64>);
+
 /// The widest virtual address a mode accepts as input, as a bit count, when addresses above
 /// it are an input error rather than an architectural fault (formats whose upper bits must
 /// be zero, and segments). `None`: any 64-bit address is a valid input.
-fn va_limit(mode: &Mode) -> Option<(u8, String)> {
+fn va_limit(mode: &Mode) -> Option<VaLimit> {
     match mode {
         Mode::Paged { format, .. }
             if format.spec().va_check == vmlab_mmu::format::VaCheck::Zero =>
         {
-            Some((format.va_bits(), format!("format {}", format.name())))
+            Some((format.va_bits(), format!("format {}", format.name()), None))
         }
-        Mode::Segmented(s) => Some((s.va_bits, "the segmented address space".to_string())),
+        Mode::Segmented(s) => {
+            let size = match s.select {
+                SegmentSelect::Halves { address_space } => Some(address_space),
+                SegmentSelect::TopBits => None,
+            };
+            Some((s.va_bits, "the segmented address space".to_string(), size))
+        }
         _ => None,
     }
 }
 
-fn check_va(v: &Spanned<Num>, limit: Option<&(u8, String)>) -> R<u64> {
+fn check_va(v: &Spanned<Num>, limit: Option<&VaLimit>) -> R<u64> {
     let va = v.get_ref().get();
-    if let Some((bits, what)) = limit {
+    if let Some((_, _, Some(size))) = limit {
+        if va >= *size {
+            return Err(e_at(
+                v.span(),
+                format!(
+                    "virtual address {va:#x} ({va}) is outside the address space of {size} bytes"
+                ),
+            )
+            .help(format!("use an address from 0 to {}", size - 1)));
+        }
+    } else if let Some((bits, what, _)) = limit {
         if *bits < 64 && va >> bits != 0 {
             return Err(e_at(
                 v.span(),
@@ -1135,7 +1215,7 @@ fn check_va(v: &Spanned<Num>, limit: Option<&(u8, String)>) -> R<u64> {
     Ok(va)
 }
 
-fn build_op(a: &Spanned<RawAccess>, ctx: &Context, limit: Option<&(u8, String)>) -> R<Op> {
+fn build_op(a: &Spanned<RawAccess>, ctx: &Context, limit: Option<&VaLimit>) -> R<Op> {
     let r = a.get_ref();
     match (&r.va, &r.flush) {
         (Some(_), Some(f)) => Err(e_at(

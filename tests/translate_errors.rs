@@ -327,3 +327,43 @@ fn trace_answers_must_match_the_trace() {
         &["not both"],
     );
 }
+
+#[test]
+fn segments_in_halves_of_an_address_space() {
+    let two = "[[segments.register]]\nlimit = 100\n[[segments.register]]\nbase = 900\nlimit = 100\ngrows_down = true\n";
+    check(
+        "halves-three-registers",
+        &format!(
+            "mode = \"segments\"\n[segments]\naddress_space = 1000\n{two}[[segments.register]]\n"
+        ),
+        &[
+            "3 [[segments.register]] entries given",
+            "exactly 2 segments",
+            "VA 0 .. 499",
+        ],
+    );
+    check(
+        "halves-selector-bits",
+        &format!("mode = \"segments\"\n[segments]\naddress_space = 1000\nselector_bits = 2\n{two}"),
+        &["halves-selector-bits.toml:4:17:", "split in two halves"],
+    );
+    check(
+        "halves-paged",
+        "mode = \"paged-segments\"\n[segments]\naddress_space = 1000\nformat = \"sv39\"\n[[segments.register]]\n[[segments.register]]\n",
+        &["halves-paged.toml:3:17:", "not a power of two", "only plain segments"],
+    );
+    check(
+        "halves-limit",
+        "mode = \"segments\"\n[segments]\naddress_space = 1000\n[[segments.register]]\nlimit = 501\n[[segments.register]]\n",
+        &["limit 501 exceeds its half of the address space (500 bytes)"],
+    );
+    check(
+        "halves-address",
+        &format!("trace = [1000]\nmode = \"segments\"\n[segments]\naddress_space = 1000\n{two}"),
+        &[
+            "halves-address.toml:1:10:",
+            "outside the address space of 1000 bytes",
+            "from 0 to 999",
+        ],
+    );
+}

@@ -18,6 +18,7 @@ const EXAMPLES: &[&str] = &[
     "ostep-2level",
     "paged-segments",
     "segments",
+    "segments-halves",
     "sv39",
     "sv39-svadu",
 ];
@@ -67,6 +68,7 @@ examples! {
     example_ostep_2level => "ostep-2level",
     example_paged_segments => "paged-segments",
     example_segments => "segments",
+    example_segments_halves => "segments-halves",
     example_sv39 => "sv39",
     example_sv39_svadu => "sv39-svadu",
 }
