@@ -434,6 +434,14 @@ fn header(s: &Scenario, style: Style, out: &mut String) {
                     ""
                 }
             );
+            if let Some((at, bytes)) = s.table_placed {
+                let _ = writeln!(
+                    out,
+                    "         (given inline as `table`: vmlab placed its {} bytes at {}, the lowest page-aligned place clear of every [[write]] and every page the table maps)",
+                    style.n(bytes),
+                    style.n(at)
+                );
+            }
         }
     }
     if mmu.mode().uses_tlb() {

@@ -281,6 +281,8 @@ struct RawPaging {
     asid: Option<Spanned<Num>>,
     address_space: Option<Spanned<Num>>,
     page_size: Option<Spanned<Num>>,
+    /// A linear table given inline, one PTE per VPN; vmlab places it ([`place_table`]).
+    table: Option<Spanned<Vec<Spanned<Num>>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -430,6 +432,38 @@ pub struct Scenario {
     pub ops: Vec<Op>,
     /// The `name` of each segment register (segmented modes), for reports.
     pub segment_names: Vec<Option<String>>,
+    /// Where vmlab placed a page table given inline (`table` in `[paging]`), and its size in
+    /// bytes.
+    pub table_placed: Option<(u64, u64)>,
+}
+
+/// Where `vmlab translate` places a linear page table given inline (`table = [...]` in
+/// `[paging]`): the lowest page-aligned physical address from which `table_bytes` bytes fit
+/// in memory (`memory_size`) without overlapping any of the `used` ranges (the bytes of every
+/// `[[write]]`, and every page a valid entry of the table maps). `None` when there is no room.
+pub fn place_table(
+    memory_size: u64,
+    page_size: u64,
+    table_bytes: u64,
+    used: &[Range<u64>],
+) -> Option<u64> {
+    let page = page_size.max(1);
+    let mut at = 0u64;
+    loop {
+        let end = at.checked_add(table_bytes)?;
+        if end > memory_size {
+            return None;
+        }
+        let blocking = used
+            .iter()
+            .filter(|r| r.start < end && at < r.end && r.start < r.end)
+            .map(|r| r.end)
+            .max();
+        match blocking {
+            None => return Some(at),
+            Some(e) => at = e.checked_next_multiple_of(page)?,
+        }
+    }
 }
 
 /// Feeds arbitrary bytes through the scenario loader, as the `config` fuzz target does: bytes
@@ -609,7 +643,23 @@ fn build(text: &str, path: &str) -> R<Scenario> {
                 pg.page_size.as_ref(),
                 &customs,
             )?;
+            if let Some(t) = &pg.table {
+                if let Some(r) = pg.root.as_ref().or(pg.root_pfn.as_ref()) {
+                    return Err(e_at(r.span(), "give either `table` (placed by vmlab) or the root (`root`, `root_pfn`, `pdbr`) of a table written with [[write]], not both")
+                        .help("with `table`, vmlab chooses the table's place and the report shows it; remove `root` (or remove `table` and write the entries with [[write]] ptes)"));
+                }
+                if fmt.levels() != 1 {
+                    return Err(e_at(t.span(), format!("`table` lists a linear (one-level) page table, but format `{}` has {} levels", fmt.name(), fmt.levels()))
+                        .help("write multi-level tables with [[write]] `ptes` and give `root`; `table` suits format = \"ostep-linear\""));
+                }
+                let entries = 1u64 << fmt.index_bits(0);
+                if t.get_ref().len() as u64 > entries {
+                    return Err(e_at(t.span(), format!("`table` has {} entries, but this table has only {entries} (one per virtual page)", t.get_ref().len()))
+                        .help("give one PTE per VPN, from VPN 0"));
+                }
+            }
             let root = match (&pg.root, &pg.root_pfn) {
+                _ if pg.table.is_some() => 0,
                 (Some(r), None) => r.get_ref().get(),
                 (None, Some(pfn)) => {
                     let ob = fmt.page_offset_bits() as u32;
@@ -691,9 +741,22 @@ fn build(text: &str, path: &str) -> R<Scenario> {
         load_dump(text, dump, fmt, &mut memory)?;
     }
     let _ = mem_span;
+    let mut written = Vec::new();
     for w in &raw.write {
-        apply_write(w, format.as_deref(), &mut memory)?;
+        written.push(apply_write(w, format.as_deref(), &mut memory)?);
     }
+    let table_placed = match raw.paging.as_ref().map(|p| p.get_ref()) {
+        Some(RawPaging { table: Some(t), .. }) if raw.mode.get_ref() == "paged" => {
+            let fmt = format.clone().ok_or_else(|| e_at(t.span(), "no format"))?;
+            let dump = mem_raw.is_some_and(|m| m.ostep_dump.is_some());
+            let (root, bytes) = place_inline_table(t, &fmt, &written, &mut memory, dump)?;
+            mmu.set_mode(Mode::Paged { format: fmt, root })
+                .map_err(|e| e_at(t.span(), e.to_string()))?;
+            mmu.reset_stats();
+            Some((root, bytes))
+        }
+        _ => None,
+    };
 
     // Context defaults.
     let ctx_raw = raw.context.as_ref().map(|c| c.get_ref());
@@ -774,6 +837,7 @@ fn build(text: &str, path: &str) -> R<Scenario> {
         context,
         ops,
         segment_names,
+        table_placed,
     })
 }
 
@@ -1339,7 +1403,52 @@ fn values(v: &[Spanned<Num>], width: u8) -> R<Vec<u8>> {
     Ok(out)
 }
 
-fn apply_write(w: &Spanned<RawWrite>, format: Option<&Format>, mem: &mut SparseMemory) -> R<()> {
+/// Places a table given inline ([`place_table`]) and writes its entries; returns its address
+/// and size in bytes.
+fn place_inline_table(
+    t: &Spanned<Vec<Spanned<Num>>>,
+    fmt: &Format,
+    written: &[Range<u64>],
+    mem: &mut SparseMemory,
+    dump: bool,
+) -> R<(u64, u64)> {
+    if dump {
+        return Err(
+            e_at(t.span(), "`table` cannot be combined with `ostep_dump`")
+                .help("a dump already gives the memory: put the table in it and give `root`"),
+        );
+    }
+    let page = 1u64 << fmt.page_offset_bits();
+    let bytes = (1u64 << fmt.index_bits(0)) * fmt.pte_bytes() as u64;
+    let data = values(t.get_ref(), fmt.pte_bytes())?;
+    let mut used = written.to_vec();
+    for v in t.get_ref() {
+        let pte = v.get_ref().get();
+        if fmt.flags(pte).v {
+            let pa = fmt.pfn_address(pte);
+            used.push(pa..pa.saturating_add(page));
+        }
+    }
+    let at = place_table(mem.size(), page, bytes, &used).ok_or_else(|| {
+        e_at(
+            t.span(),
+            format!(
+                "no room for the {bytes}-byte table in {} bytes of memory: every page-aligned place overlaps a [[write]] or a page the table maps",
+                mem.size()
+            ),
+        )
+        .help("make [memory] size larger, or write the table yourself with [[write]] ptes and give `root`")
+    })?;
+    mem.write_bytes(at, &data)
+        .map_err(|e| e_at(t.span(), e.to_string()))?;
+    Ok((at, bytes))
+}
+
+fn apply_write(
+    w: &Spanned<RawWrite>,
+    format: Option<&Format>,
+    mem: &mut SparseMemory,
+) -> R<Range<u64>> {
     let r = w.get_ref();
     let given = [
         r.bytes.is_some(),
@@ -1387,7 +1496,8 @@ fn apply_write(w: &Spanned<RawWrite>, format: Option<&Format>, mem: &mut SparseM
     };
     let at = write_range(mem, &r.at, data.len() as u64)?;
     mem.write_bytes(at, &data)
-        .map_err(|e| e_at(r.at.span(), e.to_string()))
+        .map_err(|e| e_at(r.at.span(), e.to_string()))?;
+    Ok(at..at + data.len() as u64)
 }
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {

@@ -367,3 +367,40 @@ fn segments_in_halves_of_an_address_space() {
         ],
     );
 }
+
+#[test]
+fn inline_linear_tables() {
+    let head = "mode = \"paged\"\n[paging]\nformat = \"ostep-linear\"\naddress_space = \"16k\"\npage_size = \"4k\"\n";
+    check(
+        "table-and-root",
+        &format!("{head}table = [0]\nroot = \"0x1000\"\n"),
+        &[
+            "table-and-root.toml:7:8:",
+            "either `table` (placed by vmlab) or the root",
+        ],
+    );
+    check(
+        "table-multilevel",
+        "mode = \"paged\"\n[paging]\nformat = \"sv39\"\ntable = [0]\n",
+        &[
+            "table-multilevel.toml:4:9:",
+            "linear (one-level)",
+            "has 3 levels",
+        ],
+    );
+    check(
+        "table-too-long",
+        &format!("{head}table = [0, 0, 0, 0, 0]\n"),
+        &["`table` has 5 entries, but this table has only 4"],
+    );
+    check(
+        "table-no-room",
+        &format!("{head}table = [\"0x80000000\", \"0x80000001\", \"0x80000002\", \"0x80000003\"]\n[memory]\nsize = \"16k\"\n"),
+        &["no room for the 16-byte table in 16384 bytes", "make [memory] size larger"],
+    );
+    check(
+        "table-pte-too-wide",
+        &format!("{head}table = [\"0x100000000\"]\n"),
+        &["table-pte-too-wide.toml:6:10:", "does not fit in 32 bits"],
+    );
+}
