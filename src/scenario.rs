@@ -992,7 +992,11 @@ fn build_segments(
             }
             b as u8
         }
-        (None, Some(a)) if !a.get_ref().get().is_power_of_two() && a.get_ref().get() >= 2 => {
+        // Not a power of two (or 2, too small for a selector bit and an offset): halves.
+        (None, Some(a))
+            if a.get_ref().get() >= 2
+                && (a.get_ref().get() == 2 || !a.get_ref().get().is_power_of_two()) =>
+        {
             return build_segment_halves(r, a, span, paged);
         }
         (None, Some(a)) => {
