@@ -237,9 +237,9 @@ impl Generator for Args {
                     it.va,
                     match it.pa {
                         Some(pa) => format!(
-                            "-{neg} >= -limit -{len1}: PA = base 1 - {neg} = {base1} - {neg} = {pa}"
+                            "-{neg} >= -{len1} (minus limit 1): PA = base 1 - {neg} = {base1} - {neg} = {pa}"
                         ),
-                        None => format!("-{neg} < -limit -{len1}: out of bounds"),
+                        None => format!("-{neg} < -{len1} (minus limit 1): out of bounds"),
                     }
                 );
             }
