@@ -21,6 +21,7 @@
 //! format = "sv39"       # sv32 sv39 sv48 sv57 ostep-2level ostep-linear, or a [[format]] name
 //! root = "0x80001000"   # physical address of the root table (or root_pfn / pdbr = page number)
 //! asid = 1              # satp.ASID: the default ASID of every access
+//! # table = ["0x8000000c", 0]   a one-level table inline, instead of root: vmlab places it
 //!
 //! [context]             # defaults for every access
 //! priv = "u"            # u | s | m
@@ -39,7 +40,7 @@
 //! ```
 //!
 //! Other modes use `[base_bounds]` (`base`, `bounds`) or `[segments]` (`va_bits` or
-//! `address_space`, `selector_bits`, `format` for paged segments, and `[[segments.register]]`
+//! `address_space`, which may be any size for two segments split in halves, `selector_bits`, `format` for paged segments, and `[[segments.register]]`
 //! entries with `base`, `limit`, `grows_down`, `perms = "rw-"`, `user`, `present`,
 //! `page_table`). Custom page-table formats are `[[format]]` entries
 //! ([`vmlab_mmu::FormatSpec`]).

@@ -83,7 +83,7 @@ pub fn addresses(
 /// A size as the user wrote it and in bytes: `1k (1024)`, or just `1000`.
 pub fn size(v: u64) -> String {
     for (unit, s) in [(1u64 << 30, "g"), (1 << 20, "m"), (1 << 10, "k")] {
-        if v >= unit && v % unit == 0 {
+        if v >= unit && v & (unit - 1) == 0 {
             return format!("{}{s} ({v})", v / unit);
         }
     }
