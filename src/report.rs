@@ -362,7 +362,20 @@ fn header(s: &Scenario, style: Style, out: &mut String) {
             );
         }
         Mode::Segmented(seg) => {
-            let _ = writeln!(
+            if let vmlab_mmu::SegmentSelect::Halves { address_space } = seg.select {
+                let half = address_space.div_ceil(2);
+                let _ = writeln!(
+                    out,
+                    "mode     {}: an address space of {} bytes, split at its middle {}: VA < {} is segment 0 (offset = VA), VA >= {} is segment 1 (offset = VA - {})",
+                    mmu.mode().name(),
+                    style.n(address_space),
+                    style.n(half),
+                    style.n(half),
+                    style.n(half),
+                    style.n(half)
+                );
+            } else {
+                let _ = writeln!(
                 out,
                 "mode     {}: {}-bit VA, the top {} bit{} select{} one of {} segments, {}-bit offset (segments up to {} bytes)",
                 mmu.mode().name(),
@@ -374,6 +387,7 @@ fn header(s: &Scenario, style: Style, out: &mut String) {
                 seg.offset_bits(),
                 style.n(seg.max_segment())
             );
+            }
             for (i, r) in seg.registers.iter().enumerate() {
                 let label = segment_label(s, i as u8);
                 let sel = format!("{:0w$b}", i, w = seg.selector_bits as usize);
@@ -420,6 +434,14 @@ fn header(s: &Scenario, style: Style, out: &mut String) {
                     ""
                 }
             );
+            if let Some((at, bytes)) = s.table_placed {
+                let _ = writeln!(
+                    out,
+                    "         (given inline as `table`: vmlab placed its {} bytes at {}, the lowest page-aligned place clear of every [[write]] and every page the table maps)",
+                    style.n(bytes),
+                    style.n(at)
+                );
+            }
         }
     }
     if mmu.mode().uses_tlb() {
@@ -609,21 +631,49 @@ impl AccessView<'_> {
             } => {
                 let seg = self.seg.expect("segment step in a segmented mode");
                 let sel = format!("{:0w$b}", segment, w = seg.selector_bits as usize);
-                out.push(format!(
-                    "top {} bit{} = {sel}: {}; offset {}",
-                    seg.selector_bits,
-                    if seg.selector_bits == 1 { "" } else { "s" },
-                    segment_label(self.s, *segment),
-                    n(*offset)
-                ));
+                if let vmlab_mmu::SegmentSelect::Halves { address_space } = seg.select {
+                    let half = address_space.div_ceil(2);
+                    out.push(if *segment == 0 {
+                        format!(
+                            "VA {} < {}: {}; offset = VA = {}",
+                            n(self.req.va),
+                            n(half),
+                            segment_label(self.s, *segment),
+                            n(*offset)
+                        )
+                    } else {
+                        format!(
+                            "VA {} >= {}: {}; offset = VA - {} = {}",
+                            n(self.req.va),
+                            n(half),
+                            segment_label(self.s, *segment),
+                            n(half),
+                            n(*offset)
+                        )
+                    });
+                } else {
+                    out.push(format!(
+                        "top {} bit{} = {sel}: {}; offset {}",
+                        seg.selector_bits,
+                        if seg.selector_bits == 1 { "" } else { "s" },
+                        segment_label(self.s, *segment),
+                        n(*offset)
+                    ));
+                }
                 if register.grows_down && register.page_table.is_none() {
-                    let max = seg.max_segment();
+                    let max = seg.span(*segment);
                     self.grows_down_base = Some((register.base, max, *offset));
                     let neg = max - offset;
+                    let (what, a, b) = match seg.select {
+                        vmlab_mmu::SegmentSelect::Halves { address_space } => {
+                            ("VA - address space", self.req.va, address_space)
+                        }
+                        _ => ("offset - max segment size", *offset, max),
+                    };
                     out.push(format!(
-                        "grows down: negative offset = offset - max segment size = {} - {} = {}",
-                        n(*offset),
-                        n(max),
+                        "grows down: negative offset = {what} = {} - {} = {}",
+                        n(a),
+                        n(b),
                         if self.style.decimal {
                             format!("-{neg:#x} (-{neg})")
                         } else {
@@ -642,8 +692,8 @@ impl AccessView<'_> {
                             format!(
                                 " (the top {} bytes are valid: offset {} .. {})",
                                 n(r.limit),
-                                n(seg.max_segment() - r.limit),
-                                n(seg.max_segment() - 1)
+                                n(seg.span(s) - r.limit),
+                                n(seg.span(s) - 1)
                             )
                         } else {
                             format!(" (offset + size <= limit {})", n(r.limit))

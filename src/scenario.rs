@@ -21,6 +21,7 @@
 //! format = "sv39"       # sv32 sv39 sv48 sv57 ostep-2level ostep-linear, or a [[format]] name
 //! root = "0x80001000"   # physical address of the root table (or root_pfn / pdbr = page number)
 //! asid = 1              # satp.ASID: the default ASID of every access
+//! # table = ["0x8000000c", 0]   a one-level table inline, instead of root: vmlab places it
 //!
 //! [context]             # defaults for every access
 //! priv = "u"            # u | s | m
@@ -39,7 +40,7 @@
 //! ```
 //!
 //! Other modes use `[base_bounds]` (`base`, `bounds`) or `[segments]` (`va_bits` or
-//! `address_space`, `selector_bits`, `format` for paged segments, and `[[segments.register]]`
+//! `address_space`, which may be any size for two segments split in halves, `selector_bits`, `format` for paged segments, and `[[segments.register]]`
 //! entries with `base`, `limit`, `grows_down`, `perms = "rw-"`, `user`, `present`,
 //! `page_table`). Custom page-table formats are `[[format]]` entries
 //! ([`vmlab_mmu::FormatSpec`]).
@@ -60,7 +61,7 @@ use std::sync::Arc;
 use toml::Spanned;
 use vmlab_mmu::{
     AccessKind, Context, Cycle, Flush, Format, FormatSpec, MemoryPort, Mmu, MmuConfig, Mode,
-    Privilege, Request, SegmentRegister, Segmentation, SparseMemory,
+    Privilege, Request, SegmentRegister, SegmentSelect, Segmentation, SparseMemory,
 };
 
 /// The default physical-memory size: 4 GiB.
@@ -283,6 +284,8 @@ struct RawPaging {
     asid: Option<Spanned<Num>>,
     address_space: Option<Spanned<Num>>,
     page_size: Option<Spanned<Num>>,
+    /// A linear table given inline, one PTE per VPN; vmlab places it ([`place_table`]).
+    table: Option<Spanned<Vec<Spanned<Num>>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -432,6 +435,38 @@ pub struct Scenario {
     pub ops: Vec<Op>,
     /// The `name` of each segment register (segmented modes), for reports.
     pub segment_names: Vec<Option<String>>,
+    /// Where vmlab placed a page table given inline (`table` in `[paging]`), and its size in
+    /// bytes.
+    pub table_placed: Option<(u64, u64)>,
+}
+
+/// Where `vmlab translate` places a linear page table given inline (`table = [...]` in
+/// `[paging]`): the lowest page-aligned physical address from which `table_bytes` bytes fit
+/// in memory (`memory_size`) without overlapping any of the `used` ranges (the bytes of every
+/// `[[write]]`, and every page a valid entry of the table maps). `None` when there is no room.
+pub fn place_table(
+    memory_size: u64,
+    page_size: u64,
+    table_bytes: u64,
+    used: &[Range<u64>],
+) -> Option<u64> {
+    let page = page_size.max(1);
+    let mut at = 0u64;
+    loop {
+        let end = at.checked_add(table_bytes)?;
+        if end > memory_size {
+            return None;
+        }
+        let blocking = used
+            .iter()
+            .filter(|r| r.start < end && at < r.end && r.start < r.end)
+            .map(|r| r.end)
+            .max();
+        match blocking {
+            None => return Some(at),
+            Some(e) => at = e.checked_next_multiple_of(page)?,
+        }
+    }
 }
 
 /// Feeds arbitrary bytes through the scenario loader, as the `config` fuzz target does: bytes
@@ -624,7 +659,23 @@ fn build(text: &str, path: &str) -> R<Scenario> {
                 pg.page_size.as_ref(),
                 &customs,
             )?;
+            if let Some(t) = &pg.table {
+                if let Some(r) = pg.root.as_ref().or(pg.root_pfn.as_ref()) {
+                    return Err(e_at(r.span(), "give either `table` (placed by vmlab) or the root (`root`, `root_pfn`, `pdbr`) of a table written with [[write]], not both")
+                        .help("with `table`, vmlab chooses the table's place and the report shows it; remove `root` (or remove `table` and write the entries with [[write]] ptes)"));
+                }
+                if fmt.levels() != 1 {
+                    return Err(e_at(t.span(), format!("`table` lists a linear (one-level) page table, but format `{}` has {} levels", fmt.name(), fmt.levels()))
+                        .help("write multi-level tables with [[write]] `ptes` and give `root`; `table` suits format = \"ostep-linear\""));
+                }
+                let entries = 1u64 << fmt.index_bits(0);
+                if t.get_ref().len() as u64 > entries {
+                    return Err(e_at(t.span(), format!("`table` has {} entries, but this table has only {entries} (one per virtual page)", t.get_ref().len()))
+                        .help("give one PTE per VPN, from VPN 0"));
+                }
+            }
             let root = match (&pg.root, &pg.root_pfn) {
+                _ if pg.table.is_some() => 0,
                 (Some(r), None) => r.get_ref().get(),
                 (None, Some(pfn)) => {
                     let ob = fmt.page_offset_bits() as u32;
@@ -706,9 +757,22 @@ fn build(text: &str, path: &str) -> R<Scenario> {
         load_dump(text, dump, fmt, &mut memory)?;
     }
     let _ = mem_span;
+    let mut written = Vec::new();
     for w in &raw.write {
-        apply_write(w, format.as_deref(), &mut memory)?;
+        written.push(apply_write(w, format.as_deref(), &mut memory)?);
     }
+    let table_placed = match raw.paging.as_ref().map(|p| p.get_ref()) {
+        Some(RawPaging { table: Some(t), .. }) if raw.mode.get_ref() == "paged" => {
+            let fmt = format.clone().ok_or_else(|| e_at(t.span(), "no format"))?;
+            let dump = mem_raw.is_some_and(|m| m.ostep_dump.is_some());
+            let (root, bytes) = place_inline_table(t, &fmt, &written, &mut memory, dump)?;
+            mmu.set_mode(Mode::Paged { format: fmt, root })
+                .map_err(|e| e_at(t.span(), e.to_string()))?;
+            mmu.reset_stats();
+            Some((root, bytes))
+        }
+        _ => None,
+    };
 
     // Context defaults.
     let ctx_raw = raw.context.as_ref().map(|c| c.get_ref());
@@ -789,6 +853,7 @@ fn build(text: &str, path: &str) -> R<Scenario> {
         context,
         ops,
         segment_names,
+        table_placed,
     })
 }
 
@@ -943,6 +1008,13 @@ fn build_segments(
             }
             b as u8
         }
+        // Not a power of two (or 2, too small for a selector bit and an offset): halves.
+        (None, Some(a))
+            if a.get_ref().get() >= 2
+                && (a.get_ref().get() == 2 || !a.get_ref().get().is_power_of_two()) =>
+        {
+            return build_segment_halves(r, a, span, paged);
+        }
         (None, Some(a)) => {
             let b = log2_exact(a, "the address space")?;
             if b > 63 {
@@ -1038,6 +1110,71 @@ fn build_segments(
             None
         }
     };
+    let registers = segment_registers(r, paged)?;
+    Ok((
+        Segmentation {
+            va_bits,
+            selector_bits,
+            registers,
+            format: format.clone(),
+            select: SegmentSelect::TopBits,
+        },
+        format,
+    ))
+}
+
+/// `[segments]` with an `address_space` that is not a power of two (segmentation.py's
+/// `-a 1000`): two registers that split the address space at its middle.
+fn build_segment_halves(
+    r: &RawSegments,
+    a: &Spanned<Num>,
+    span: Range<usize>,
+    paged: bool,
+) -> R<(Segmentation, Option<Arc<Format>>)> {
+    let asize = a.get_ref().get();
+    if paged || r.format.is_some() || r.page_size.is_some() {
+        return Err(e_at(
+            a.span(),
+            format!("address_space = {asize} is not a power of two, which only plain segments (mode = \"segments\") allow"),
+        )
+        .help("paged segments need a power-of-two address space such as \"16k\""));
+    }
+    if let Some(b) = &r.selector_bits {
+        if b.get_ref().get() != 1 {
+            return Err(e_at(
+                b.span(),
+                format!("an address space of {asize} bytes (not a power of two) is split in two halves by its middle, not by selector bits"),
+            )
+            .help("remove selector_bits (or write selector_bits = 1) and give two registers"));
+        }
+    }
+    if r.register.len() != 2 {
+        return Err(e_at(
+            span,
+            format!(
+                "{} [[segments.register]] entries given; an address space of {asize} bytes (not a power of two) has exactly 2 segments",
+                r.register.len()
+            ),
+        )
+        .help(format!("give two registers: segment 0 for VA 0 .. {}, segment 1 (usually grows_down = true) above", asize.div_ceil(2) - 1)));
+    }
+    let registers = segment_registers(r, false)?;
+    let va_bits = (64 - (asize - 1).leading_zeros()).max(2) as u8;
+    Ok((
+        Segmentation {
+            va_bits,
+            selector_bits: 1,
+            registers,
+            format: None,
+            select: SegmentSelect::Halves {
+                address_space: asize,
+            },
+        },
+        None,
+    ))
+}
+
+fn segment_registers(r: &RawSegments, paged: bool) -> R<Vec<SegmentRegister>> {
     let mut registers = Vec::new();
     for (i, reg) in r.register.iter().enumerate() {
         let g = reg.get_ref();
@@ -1069,15 +1206,7 @@ fn build_segments(
             page_table,
         });
     }
-    Ok((
-        Segmentation {
-            va_bits,
-            selector_bits,
-            registers,
-            format: format.clone(),
-        },
-        format,
-    ))
+    Ok(registers)
 }
 
 fn parse_perms(p: &Spanned<String>) -> R<(bool, bool, bool)> {
@@ -1118,24 +1247,44 @@ fn parse_kind(k: &Spanned<String>) -> R<AccessKind> {
     }
 }
 
+/// The widest address in bits, the thing that has it, and the size of an address space that
+/// is not a power of two.
+type VaLimit = (u8, String, Option<u64>);
+
 /// The widest virtual address a mode accepts as input, as a bit count, when addresses above
 /// it are an input error rather than an architectural fault (formats whose upper bits must
 /// be zero, and segments). `None`: any 64-bit address is a valid input.
-fn va_limit(mode: &Mode) -> Option<(u8, String)> {
+fn va_limit(mode: &Mode) -> Option<VaLimit> {
     match mode {
         Mode::Paged { format, .. }
             if format.spec().va_check == vmlab_mmu::format::VaCheck::Zero =>
         {
-            Some((format.va_bits(), format!("format {}", format.name())))
+            Some((format.va_bits(), format!("format {}", format.name()), None))
         }
-        Mode::Segmented(s) => Some((s.va_bits, "the segmented address space".to_string())),
+        Mode::Segmented(s) => {
+            let size = match s.select {
+                SegmentSelect::Halves { address_space } => Some(address_space),
+                SegmentSelect::TopBits => None,
+            };
+            Some((s.va_bits, "the segmented address space".to_string(), size))
+        }
         _ => None,
     }
 }
 
-fn check_va(v: &Spanned<Num>, limit: Option<&(u8, String)>) -> R<u64> {
+fn check_va(v: &Spanned<Num>, limit: Option<&VaLimit>) -> R<u64> {
     let va = v.get_ref().get();
-    if let Some((bits, what)) = limit {
+    if let Some((_, _, Some(size))) = limit {
+        if va >= *size {
+            return Err(e_at(
+                v.span(),
+                format!(
+                    "virtual address {va:#x} ({va}) is outside the address space of {size} bytes"
+                ),
+            )
+            .help(format!("use an address from 0 to {}", size - 1)));
+        }
+    } else if let Some((bits, what, _)) = limit {
         if *bits < 64 && va >> bits != 0 {
             return Err(e_at(
                 v.span(),
@@ -1150,7 +1299,7 @@ fn check_va(v: &Spanned<Num>, limit: Option<&(u8, String)>) -> R<u64> {
     Ok(va)
 }
 
-fn build_op(a: &Spanned<RawAccess>, ctx: &Context, limit: Option<&(u8, String)>) -> R<Op> {
+fn build_op(a: &Spanned<RawAccess>, ctx: &Context, limit: Option<&VaLimit>) -> R<Op> {
     let r = a.get_ref();
     match (&r.va, &r.flush) {
         (Some(_), Some(f)) => Err(e_at(
@@ -1274,7 +1423,52 @@ fn values(v: &[Spanned<Num>], width: u8) -> R<Vec<u8>> {
     Ok(out)
 }
 
-fn apply_write(w: &Spanned<RawWrite>, format: Option<&Format>, mem: &mut SparseMemory) -> R<()> {
+/// Places a table given inline ([`place_table`]) and writes its entries; returns its address
+/// and size in bytes.
+fn place_inline_table(
+    t: &Spanned<Vec<Spanned<Num>>>,
+    fmt: &Format,
+    written: &[Range<u64>],
+    mem: &mut SparseMemory,
+    dump: bool,
+) -> R<(u64, u64)> {
+    if dump {
+        return Err(
+            e_at(t.span(), "`table` cannot be combined with `ostep_dump`")
+                .help("a dump already gives the memory: put the table in it and give `root`"),
+        );
+    }
+    let page = 1u64 << fmt.page_offset_bits();
+    let bytes = (1u64 << fmt.index_bits(0)) * fmt.pte_bytes() as u64;
+    let data = values(t.get_ref(), fmt.pte_bytes())?;
+    let mut used = written.to_vec();
+    for v in t.get_ref() {
+        let pte = v.get_ref().get();
+        if fmt.flags(pte).v {
+            let pa = fmt.pfn_address(pte);
+            used.push(pa..pa.saturating_add(page));
+        }
+    }
+    let at = place_table(mem.size(), page, bytes, &used).ok_or_else(|| {
+        e_at(
+            t.span(),
+            format!(
+                "no room for the {bytes}-byte table in {} bytes of memory: every page-aligned place overlaps a [[write]] or a page the table maps",
+                mem.size()
+            ),
+        )
+        .help("make [memory] size larger, or write the table yourself with [[write]] ptes and give `root`")
+    })?;
+    mem.write_bytes(at, &data)
+        .map_err(|e| e_at(t.span(), e.to_string()))?;
+    Ok((at, bytes))
+}
+
+fn apply_write(
+    w: &Spanned<RawWrite>,
+    format: Option<&Format>,
+    mem: &mut SparseMemory,
+) -> R<Range<u64>> {
     let r = w.get_ref();
     let given = [
         r.bytes.is_some(),
@@ -1322,7 +1516,8 @@ fn apply_write(w: &Spanned<RawWrite>, format: Option<&Format>, mem: &mut SparseM
     };
     let at = write_range(mem, &r.at, data.len() as u64)?;
     mem.write_bytes(at, &data)
-        .map_err(|e| e_at(r.at.span(), e.to_string()))
+        .map_err(|e| e_at(r.at.span(), e.to_string()))?;
+    Ok(at..at + data.len() as u64)
 }
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {

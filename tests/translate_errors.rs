@@ -327,3 +327,80 @@ fn trace_answers_must_match_the_trace() {
         &["not both"],
     );
 }
+
+#[test]
+fn segments_in_halves_of_an_address_space() {
+    let two = "[[segments.register]]\nlimit = 100\n[[segments.register]]\nbase = 900\nlimit = 100\ngrows_down = true\n";
+    check(
+        "halves-three-registers",
+        &format!(
+            "mode = \"segments\"\n[segments]\naddress_space = 1000\n{two}[[segments.register]]\n"
+        ),
+        &[
+            "3 [[segments.register]] entries given",
+            "exactly 2 segments",
+            "VA 0 .. 499",
+        ],
+    );
+    check(
+        "halves-selector-bits",
+        &format!("mode = \"segments\"\n[segments]\naddress_space = 1000\nselector_bits = 2\n{two}"),
+        &["halves-selector-bits.toml:4:17:", "split in two halves"],
+    );
+    check(
+        "halves-paged",
+        "mode = \"paged-segments\"\n[segments]\naddress_space = 1000\nformat = \"sv39\"\n[[segments.register]]\n[[segments.register]]\n",
+        &["halves-paged.toml:3:17:", "not a power of two", "only plain segments"],
+    );
+    check(
+        "halves-limit",
+        "mode = \"segments\"\n[segments]\naddress_space = 1000\n[[segments.register]]\nlimit = 501\n[[segments.register]]\n",
+        &["limit 501 exceeds its half of the address space (500 bytes)"],
+    );
+    check(
+        "halves-address",
+        &format!("trace = [1000]\nmode = \"segments\"\n[segments]\naddress_space = 1000\n{two}"),
+        &[
+            "halves-address.toml:1:10:",
+            "outside the address space of 1000 bytes",
+            "from 0 to 999",
+        ],
+    );
+}
+
+#[test]
+fn inline_linear_tables() {
+    let head = "mode = \"paged\"\n[paging]\nformat = \"ostep-linear\"\naddress_space = \"16k\"\npage_size = \"4k\"\n";
+    check(
+        "table-and-root",
+        &format!("{head}table = [0]\nroot = \"0x1000\"\n"),
+        &[
+            "table-and-root.toml:7:8:",
+            "either `table` (placed by vmlab) or the root",
+        ],
+    );
+    check(
+        "table-multilevel",
+        "mode = \"paged\"\n[paging]\nformat = \"sv39\"\ntable = [0]\n",
+        &[
+            "table-multilevel.toml:4:9:",
+            "linear (one-level)",
+            "has 3 levels",
+        ],
+    );
+    check(
+        "table-too-long",
+        &format!("{head}table = [0, 0, 0, 0, 0]\n"),
+        &["`table` has 5 entries, but this table has only 4"],
+    );
+    check(
+        "table-no-room",
+        &format!("{head}table = [\"0x80000000\", \"0x80000001\", \"0x80000002\", \"0x80000003\"]\n[memory]\nsize = \"16k\"\n"),
+        &["no room for the 16-byte table in 16384 bytes", "make [memory] size larger"],
+    );
+    check(
+        "table-pte-too-wide",
+        &format!("{head}table = [\"0x100000000\"]\n"),
+        &["table-pte-too-wide.toml:6:10:", "does not fit in 32 bits"],
+    );
+}

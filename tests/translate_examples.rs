@@ -15,9 +15,11 @@ const EXAMPLES: &[&str] = &[
     "base-bounds",
     "custom-format",
     "linear",
+    "linear-inline",
     "ostep-2level",
     "paged-segments",
     "segments",
+    "segments-halves",
     "sv39",
     "sv39-svadu",
 ];
@@ -64,9 +66,11 @@ examples! {
     example_base_bounds => "base-bounds",
     example_custom_format => "custom-format",
     example_linear => "linear",
+    example_linear_inline => "linear-inline",
     example_ostep_2level => "ostep-2level",
     example_paged_segments => "paged-segments",
     example_segments => "segments",
+    example_segments_halves => "segments-halves",
     example_sv39 => "sv39",
     example_sv39_svadu => "sv39-svadu",
 }

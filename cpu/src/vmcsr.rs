@@ -236,6 +236,7 @@ pub fn translation_mode(
                 selector_bits,
                 registers,
                 format,
+                select: Default::default(),
             }))
         }
         3 => Ok(Mode::Paged {

@@ -27,7 +27,7 @@ pub mod walker;
 pub use config::{ConfigError, MmuConfig, TlbPresence};
 pub use fault::{Fault, FaultCause, FaultClass, PageFaultReason, SegmentProtection};
 pub use format::{AdPolicy, Format, FormatError, FormatSpec};
-pub use mode::{Mode, ModeError, SegmentRegister, Segmentation};
+pub use mode::{Mode, ModeError, SegmentRegister, SegmentSelect, Segmentation};
 pub use port::{MemoryPort, PortError, SparseMemory};
 pub use stats::MmuStats;
 pub use tlb::{Flush, Policy, Tlb, TlbConfig, TlbEntry};

@@ -56,6 +56,34 @@ impl SegmentRegister {
     }
 }
 
+/// How a virtual address selects its segment register.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "select", rename_all = "kebab-case")]
+pub enum SegmentSelect {
+    /// The top [`Segmentation::selector_bits`] bits select the register; the rest is the
+    /// offset, and every segment spans [`Segmentation::max_segment`] bytes.
+    #[default]
+    TopBits,
+    /// Two registers split an address space of any size (at least 2 bytes, not necessarily a
+    /// power of two) at its middle, as OSTEP's `segmentation.py -a 1000` does: a VA below
+    /// `half = ceil(address_space / 2)` selects segment 0 with offset VA; a VA from `half` to
+    /// `address_space - 1` selects segment 1 with offset `VA - half`. Segment 0 spans `half`
+    /// bytes and segment 1 `address_space - half`, so a grows-down segment 1 maps
+    /// `PA = base + (VA - address_space)` for its top `limit` bytes. Addresses at or above
+    /// `address_space` fault as out of range. Paged segments are not supported in this mode.
+    Halves {
+        /// The size of the virtual address space in bytes.
+        address_space: u64,
+    },
+}
+
+impl SegmentSelect {
+    /// Whether this is the default, [`SegmentSelect::TopBits`].
+    pub fn is_top_bits(&self) -> bool {
+        *self == SegmentSelect::TopBits
+    }
+}
+
 /// The segment-register file: how a virtual address selects a segment, and the registers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Segmentation {
@@ -68,6 +96,11 @@ pub struct Segmentation {
     /// The page-table format of paged segments (required if any register is paged).
     #[serde(serialize_with = "ser_format_name")]
     pub format: Option<Arc<Format>>,
+    /// How an address selects its register (the top bits unless given otherwise). With
+    /// [`SegmentSelect::Halves`], `selector_bits` must be 1 and `va_bits` the width of
+    /// `address_space - 1`.
+    #[serde(flatten, skip_serializing_if = "SegmentSelect::is_top_bits")]
+    pub select: SegmentSelect,
 }
 
 fn ser_format_name<S: serde::Serializer>(f: &Option<Arc<Format>>, s: S) -> Result<S::Ok, S::Error> {
@@ -88,11 +121,50 @@ impl Segmentation {
         1u64 << self.offset_bits()
     }
 
-    /// Splits a virtual address (already checked to fit `va_bits`) into segment and offset.
+    /// Splits a virtual address (already checked with [`Segmentation::va_ok`]) into segment
+    /// and offset.
     #[inline]
     pub fn split(&self, va: u64) -> (u8, u64) {
-        let ob = self.offset_bits();
-        ((va >> ob) as u8, va & ((1u64 << ob) - 1))
+        match self.select {
+            SegmentSelect::TopBits => {
+                let ob = self.offset_bits();
+                ((va >> ob) as u8, va & ((1u64 << ob) - 1))
+            }
+            SegmentSelect::Halves { address_space } => {
+                let half = address_space.div_ceil(2);
+                if va < half {
+                    (0, va)
+                } else {
+                    (1, va - half)
+                }
+            }
+        }
+    }
+
+    /// Whether a virtual address lies in the address space.
+    #[inline]
+    pub fn va_ok(&self, va: u64) -> bool {
+        match self.select {
+            SegmentSelect::TopBits => self.va_bits >= 64 || va >> self.va_bits == 0,
+            SegmentSelect::Halves { address_space } => va < address_space,
+        }
+    }
+
+    /// The range of offsets of `segment`: [`Segmentation::max_segment`] with the top bits
+    /// selecting, the size of the segment's half with [`SegmentSelect::Halves`]. A grows-down
+    /// segment's valid offsets are the top `limit` of them.
+    pub fn span(&self, segment: u8) -> u64 {
+        match self.select {
+            SegmentSelect::TopBits => self.max_segment(),
+            SegmentSelect::Halves { address_space } => {
+                let half = address_space.div_ceil(2);
+                if segment == 0 {
+                    half
+                } else {
+                    address_space - half
+                }
+            }
+        }
     }
 
     /// Whether any register is paged.
@@ -201,14 +273,34 @@ impl Mode {
                         s.registers.len()
                     )));
                 }
-                let max = s.max_segment();
-                for (i, r) in s.registers.iter().enumerate() {
-                    if r.limit > max {
+                if let SegmentSelect::Halves { address_space } = s.select {
+                    let bits = (64 - address_space.saturating_sub(1).leading_zeros()) as u8;
+                    if address_space < 2 || s.selector_bits != 1 || s.va_bits != bits.max(2) {
                         return Err(ModeError(format!(
-                            "segment {i}: limit {:#x} exceeds the largest segment a {}-bit offset can address ({max:#x})",
-                            r.limit,
-                            s.offset_bits()
+                            "an address space of {address_space} bytes split in halves needs at least 2 bytes, selector_bits = 1 and va_bits = {}",
+                            bits.max(2)
                         )));
+                    }
+                    if s.any_paged() {
+                        return Err(ModeError(
+                            "segments split in halves of an address space cannot be paged".into(),
+                        ));
+                    }
+                }
+                for (i, r) in s.registers.iter().enumerate() {
+                    let max = s.span(i as u8);
+                    if r.limit > max {
+                        return Err(ModeError(match s.select {
+                            SegmentSelect::TopBits => format!(
+                                "segment {i}: limit {:#x} exceeds the largest segment a {}-bit offset can address ({max:#x})",
+                                r.limit,
+                                s.offset_bits()
+                            ),
+                            SegmentSelect::Halves { .. } => format!(
+                                "segment {i}: limit {} exceeds its half of the address space ({max} bytes)",
+                                r.limit
+                            ),
+                        }));
                     }
                     if r.page_table.is_none() {
                         if r.grows_down && r.base < r.limit {

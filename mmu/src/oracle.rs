@@ -1599,6 +1599,7 @@ impl<'a> Runner<'a> {
             selector_bits,
             registers,
             format: any_paged.then_some(f),
+            select: Default::default(),
         }
     }
 

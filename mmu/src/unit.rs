@@ -234,12 +234,7 @@ impl Mmu {
     fn tlb_key(&self, va: u64) -> Option<(u8, u64)> {
         match &self.mode {
             Mode::Paged { format, .. } => format.va_ok(va).then(|| (0, va & format.va_mask())),
-            Mode::Segmented(s) if s.any_paged() => {
-                if s.va_bits < 64 && va >> s.va_bits != 0 {
-                    return None;
-                }
-                Some(s.split(va))
-            }
+            Mode::Segmented(s) if s.any_paged() => s.va_ok(va).then(|| s.split(va)),
             _ => None,
         }
     }
@@ -794,7 +789,7 @@ fn front_segment<'a, T: Tracer>(s: &'a Segmentation, req: &Request, t: &mut T) -
             cycles: Cycle(0),
         }))
     };
-    if s.va_bits < 64 && req.va >> s.va_bits != 0 {
+    if !s.va_ok(req.va) {
         if t.on() {
             t.push(Step::Check {
                 what: "address width",
@@ -825,7 +820,7 @@ fn front_segment<'a, T: Tracer>(s: &'a Segmentation, req: &Request, t: &mut T) -
         return done(Err(Fault::SegmentNotPresent { segment }));
     }
     let size = req.size as u64;
-    let max = s.max_segment();
+    let max = s.span(segment);
     let in_limit = if r.grows_down {
         offset >= max - r.limit && offset + size <= max
     } else {

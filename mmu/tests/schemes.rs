@@ -130,6 +130,7 @@ fn segmented(va_bits: u8, selector_bits: u8, registers: Vec<SegmentRegister>) ->
         selector_bits,
         registers,
         format: None,
+        select: Default::default(),
     })
 }
 
@@ -182,6 +183,66 @@ fn two_segments_ostep_style() {
             ),
         ],
     );
+}
+
+#[test]
+fn segments_split_in_halves_of_any_size() {
+    // segmentation.py -a 1000: VA < 500 is segment 0 (offset = VA), VA >= 500 segment 1,
+    // growing down: PA = base + (VA - 1000) for the top `limit` addresses.
+    let halves = |asize: u64, bits: u8, regs| {
+        Mode::Segmented(Segmentation {
+            va_bits: bits,
+            selector_bits: 1,
+            registers: regs,
+            format: None,
+            select: SegmentSelect::Halves {
+                address_space: asize,
+            },
+        })
+    };
+    let mode = halves(1000, 10, vec![seg(3000, 300, "rwx"), stack(9000, 200)]);
+    mode.validate().unwrap();
+    check(
+        mode,
+        &[
+            (ld(0, 1), at(3000, 0)),
+            (ld(299, 1), at(3299, 0)),
+            (ld(300, 1), limit(0, 300, 1, 300, false)),
+            (ld(499, 1), limit(0, 499, 1, 300, false)),
+            (ld(500, 1), limit(1, 0, 1, 200, true)),
+            (ld(799, 1), limit(1, 299, 1, 200, true)),
+            (ld(800, 1), at(8800, 1)),
+            (ld(999, 1), at(8999, 1)),
+            (ld(996, 4), at(8996, 1)),
+            (ld(999, 2), limit(1, 499, 2, 200, true)),
+            (
+                ld(1000, 1),
+                Err(Fault::AddressOutOfRange {
+                    va: 1000,
+                    va_bits: 10,
+                }),
+            ),
+        ],
+    );
+    // An odd size: VA 3 and 4 (>= 5/2) are segment 1; segment 0 spans 0 to 2.
+    let mode = halves(5, 3, vec![seg(100, 2, "rwx"), stack(200, 2)]);
+    mode.validate().unwrap();
+    check(
+        mode,
+        &[
+            (ld(1, 1), at(101, 0)),
+            (ld(2, 1), limit(0, 2, 1, 2, false)),
+            (ld(3, 1), at(198, 1)),
+            (ld(4, 1), at(199, 1)),
+        ],
+    );
+    // A limit larger than the segment's half, paging, or inconsistent widths are refused.
+    let bad = halves(1000, 10, vec![seg(0, 501, "rwx"), stack(900, 10)]);
+    assert!(bad.validate().unwrap_err().0.contains("exceeds its half"));
+    let bad = halves(1000, 12, vec![seg(0, 1, "rwx"), stack(900, 10)]);
+    assert!(bad.validate().unwrap_err().0.contains("va_bits = 10"));
+    let bad = halves(1, 2, vec![seg(0, 1, "rwx"), stack(900, 10)]);
+    assert!(bad.validate().is_err());
 }
 
 #[test]
@@ -346,6 +407,7 @@ fn paged_segments(mem: &mut SparseMemory) -> (Mode, Pt, Pt) {
             SegmentRegister::absent(),
         ],
         format: Some(Arc::new(Format::sv39())),
+        select: Default::default(),
     });
     (mode, pt1, pt2)
 }

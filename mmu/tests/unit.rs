@@ -399,6 +399,7 @@ fn segs(va_bits: u8, selector_bits: u8, registers: Vec<SegmentRegister>, paged: 
         selector_bits,
         registers,
         format: paged.then(|| Arc::new(Format::sv39())),
+        select: Default::default(),
     })
 }
 
@@ -465,6 +466,7 @@ fn mode_errors() {
                 selector_bits: 1,
                 registers: vec![r(), paged.clone()],
                 format: Some(Arc::new(Format::sv39())),
+                select: Default::default(),
             }),
             "47-bit offsets but format `sv39` translates only 39 bits",
         ),

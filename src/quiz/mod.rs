@@ -21,6 +21,7 @@ pub mod replacement;
 pub mod rng;
 pub mod segmentation;
 pub mod tlb;
+pub mod translate_common;
 
 pub use rng::Rng;
 
