@@ -252,7 +252,10 @@ fn out_of_range(e: ConfigError, sets: &[String]) -> ConfigError {
     let number = |rest: &str, close: char| -> Option<(String, String)> {
         let (n, rest) = rest.split_once(close)?;
         let ty = rest.strip_prefix(", expected ")?;
-        let ty: String = ty.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let ty: String = ty
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
         (n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty()).then(|| (n.to_string(), ty))
     };
     let found = msg
