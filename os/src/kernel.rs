@@ -338,7 +338,10 @@ impl Kernel {
         };
         let (ram_base, ram_size) = hw.ram();
         let page = 1u64 << format.page_offset_bits();
-        let reserve = cfg.kernel_reserve.next_multiple_of(page);
+        let reserve = cfg
+            .kernel_reserve
+            .checked_next_multiple_of(page)
+            .unwrap_or(u64::MAX);
         if reserve >= ram_size {
             return Err(format!(
                 "os.kernel_reserve = {} leaves no RAM for processes (memory.ram.size = {ram_size})",

@@ -2088,7 +2088,7 @@ impl Scheme for Paging {
         }
         Ok(Layout {
             heap_start,
-            brk_limit: (heap_start + cfg.heap_limit).min(stack_floor),
+            brk_limit: heap_start.saturating_add(cfg.heap_limit).min(stack_floor),
             stack_top,
             stack_start: stack_top - cfg.stack_size.next_multiple_of(self.page),
             stack_floor,

@@ -393,7 +393,7 @@ mod tests {
             &["run.max_insns=1", "run.max_insns.x=2"],
             Err("is a value"),
         );
-        check("", &["timing.mul_latency=\"x\""], Err("invalid type"));
+        check("", &["timing.mul_latency=\"x\""], Err("is not a number"));
     }
 
     /// The run limits take any u64, beyond TOML's signed integers too, and what
