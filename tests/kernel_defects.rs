@@ -306,3 +306,48 @@ fn disk_request_ids_come_from_the_controller() {
     assert_eq!(sv.stats.disk_failures, 2);
     assert_eq!(sv.stats.disk_reads, 2);
 }
+
+/// Issue 12: eight copies of hello on 32 frames. Their page tables (three frames each)
+/// would leave too few frames for their pages, and they evicted each other's pages until
+/// the livelock guard killed one; now a process whose page table would leave fewer than
+/// two frames of pages per process waits for a frame (another process's exit), and every
+/// process exits 0.
+#[test]
+fn page_tables_wait_for_frames_instead_of_killing() {
+    let programs: Vec<_> = (0..8).map(|_| os_program("hello")).collect();
+    let mut h = boot(&["os.user_frames=32"], &programs, Vec::new());
+    let end = h.run().clone();
+    assert_eq!(
+        end,
+        End::Kernel(Finish::AllEnded { status: 0 }),
+        "{:?}",
+        states(&h)
+    );
+    assert!(states(&h).iter().all(|s| *s == State::Exited(0)));
+    assert!(stat(&h, "os.paging.waits.page_table") > 0, "nothing waited");
+    assert_eq!(stat(&h, "os.processes.killed"), 0);
+}
+
+/// Issue 12: when no process could ever free a frame for a page table, the process is
+/// killed with a report that says so, and the run ends (it never hangs).
+#[test]
+fn a_page_table_that_can_never_fit_is_a_clear_kill() {
+    let programs: Vec<_> = (0..2).map(|_| os_program("hello")).collect();
+    let mut h = boot(&["os.user_frames=2"], &programs, Vec::new());
+    let end = h.run().clone();
+    assert!(
+        matches!(end, End::Kernel(Finish::AllEnded { .. })),
+        "{end:?}"
+    );
+    for s in states(&h) {
+        let State::Killed(k) = s else { panic!("{s:?}") };
+        assert_eq!(k.cause, "out-of-memory");
+        assert!(
+            k.detail.contains("needs one more frame for a page table")
+                && k.detail.contains("of the 2 user frames")
+                && k.detail.contains("no other process holds frames"),
+            "{}",
+            k.detail
+        );
+    }
+}

@@ -8,6 +8,7 @@
 //! ([`replacement::Replacer`], used by the TLBs and the caches alike).
 #![warn(missing_docs)]
 
+pub mod num;
 pub mod replacement;
 
 pub use replacement::{Policy, Replacer};

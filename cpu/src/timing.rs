@@ -35,52 +35,70 @@ pub enum Predictor {
 pub struct TimingConfig {
     /// Cycles to fill the empty pipeline at reset: the first instruction leaves WB after
     /// `1 + pipeline_fill` cycles (default 4).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub pipeline_fill: u64,
     /// Stall of an instruction that uses the result of the load (or LR, SC, AMO) just before
     /// it (default 1).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub load_use_penalty: u64,
     /// Cycles lost to a branch resolved wrongly in EX: a taken branch predicted not taken,
     /// or a not-taken branch predicted taken (default 2).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub branch_penalty: u64,
     /// Cycles lost to a taken branch predicted taken (the target is computed in ID; there is
     /// no branch target buffer) (default 1).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub predicted_taken_penalty: u64,
     /// Cycles lost to `jal` (the target is known in ID) (default 1).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub jal_penalty: u64,
     /// Cycles lost to `jalr` (the target is known in EX) (default 2).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub jalr_penalty: u64,
     /// The branch predictor (default `not_taken`).
     pub predictor: Predictor,
     /// Counters in the bimodal predictor's table (default 64; a power of two).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub predictor_entries: u64,
     /// Cycles a multiply occupies EX (default 3): it stalls the pipeline `mul_latency - 1`.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub mul_latency: u64,
     /// Cycles a divide or remainder occupies EX (default 20).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub div_latency: u64,
     /// Cycles an FP add or subtract (`fadd`, `fsub`, single or double) occupies EX
     /// (default 4).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fp_add_latency: u64,
     /// Cycles an FP multiply (`fmul`) occupies EX (default 4).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fp_mul_latency: u64,
     /// Cycles a fused multiply-add (`fmadd`, `fmsub`, `fnmsub`, `fnmadd`) occupies EX
     /// (default 5).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fp_fma_latency: u64,
     /// Cycles an FP divide (`fdiv`) occupies EX (default 20).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fp_div_latency: u64,
     /// Cycles an FP square root (`fsqrt`) occupies EX (default 20).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fp_sqrt_latency: u64,
     /// Cycles a conversion (every `fcvt`) occupies EX (default 3).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fp_convert_latency: u64,
     /// Cycles of the other FP operations: moves (`fmv`), sign injection, `fmin`/`fmax`,
     /// comparisons and `fclass` (default 1: no stall).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fp_misc_latency: u64,
     /// Extra cycles of a serialising instruction (every Zicsr instruction, `fence`,
     /// `fence.i`, `sfence.vma`, `mret`, `sret`, `wfi`): it waits for the older instructions
     /// to drain and the younger ones are refetched after it (default 4).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub serialize_penalty: u64,
     /// Cycles of taking a trap (an exception or an interrupt): flushing the pipeline and
     /// fetching from the trap vector, counted instead of the faulting instruction's own
     /// cycle (default 5).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub trap_penalty: u64,
 }
 

@@ -74,19 +74,24 @@ pub struct CacheConfig {
     pub enabled: bool,
     /// Capacity in bytes: must equal sets x ways x line, with sets a power of two
     /// (default 32 KiB for an L1, 256 KiB for the L2).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub size: u64,
     /// Line size in bytes, a power of two from 8 to 4096 (default 64).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub line: u64,
     /// Associativity (default 8; 1 = direct-mapped; size / line = fully associative).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub ways: u64,
     /// Cycles every access to this level costs, hit or miss (default 1 for an L1, 10 for
     /// the L2).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub hit_latency: u64,
     /// Replacement policy (default `lru`).
     pub replacement: Replacement,
     /// Write policy (default `write-back`).
     pub write_policy: WritePolicy,
     /// Seed of the `random` policy (default 1).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub seed: u64,
 }
 

@@ -36,8 +36,10 @@ pub struct ClintConfig {
     /// Whether the CLINT is on the bus (default true).
     pub enabled: bool,
     /// The base address (default `0x0200_0000`).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub base: u64,
     /// Modelled CPU cycles per `mtime` tick (default 10). At least 1.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub divider: u64,
 }
 

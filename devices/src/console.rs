@@ -37,6 +37,7 @@ pub struct ConsoleConfig {
     /// Whether the console is on the bus (default true).
     pub enabled: bool,
     /// The base address (default `0x1000_0000`).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub base: u64,
 }
 

@@ -133,6 +133,7 @@ pub struct DiskCtlConfig {
     /// Whether the controller is on the bus (default true).
     pub enabled: bool,
     /// The base address (default `0x1000_1000`).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub base: u64,
     /// The `mip` bit the completion interrupt drives (default 11, MEIP; 9 is SEIP).
     pub irq_bit: u32,

@@ -31,16 +31,22 @@ pub struct DramConfig {
     /// The model (default `fixed`).
     pub model: DramModel,
     /// Cycles per access in the fixed model (default 100).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub latency: u64,
     /// Banks in the open-row model (default 8), 1 to 1024.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub banks: u64,
     /// Bytes per row in the open-row model (default 2048), a power of two of at least 64.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub row_size: u64,
     /// Cycles for an access to the open row (default 60).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub row_hit: u64,
     /// Cycles for an access to a bank with no open row (default 100).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub row_miss: u64,
     /// Cycles for an access to a bank with another row open (default 140).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub row_conflict: u64,
 }
 

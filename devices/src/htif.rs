@@ -30,11 +30,14 @@ pub struct HtifConfig {
     /// The physical address of the 8-byte `tohost` word (default `0x0100_0000`). A loader
     /// that finds an ELF symbol `tohost` moves it there with [`crate::Bus::set_htif`].
     /// It may lie inside RAM: the word then shadows those RAM bytes.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub tohost: u64,
     /// The physical address of the 8-byte `fromhost` word (default `0x0100_0008`).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fromhost: u64,
     /// Cycles from a write of `tohost` until the host takes the command (default 0: at the
     /// next tick).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub latency: u64,
 }
 

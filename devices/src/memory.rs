@@ -72,6 +72,7 @@ pub struct MemoryConfig {
     /// DRAM timing (default fixed, 100 cycles).
     pub dram: DramConfig,
     /// Cycles of an uncached access to a device register or an HTIF word (default 10).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub mmio_latency: u64,
     /// The console (default at `0x1000_0000`).
     pub console: ConsoleConfig,
@@ -106,12 +107,17 @@ impl Default for MemoryConfig {
 #[serde(deny_unknown_fields)]
 struct PartialCache {
     enabled: Option<bool>,
+    #[serde(default, with = "vmlab_common::num::any_u64_opt")]
     size: Option<u64>,
+    #[serde(default, with = "vmlab_common::num::any_u64_opt")]
     line: Option<u64>,
+    #[serde(default, with = "vmlab_common::num::any_u64_opt")]
     ways: Option<u64>,
+    #[serde(default, with = "vmlab_common::num::any_u64_opt")]
     hit_latency: Option<u64>,
     replacement: Option<crate::cache::Replacement>,
     write_policy: Option<WritePolicy>,
+    #[serde(default, with = "vmlab_common::num::any_u64_opt")]
     seed: Option<u64>,
 }
 

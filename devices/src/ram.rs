@@ -18,9 +18,11 @@ pub const MAX_RAM: u64 = 1 << 40;
 pub struct RamConfig {
     /// The physical address of the first byte (default `0x8000_0000`, where RISC-V programs
     /// are linked). Must be a multiple of 4096.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub base: u64,
     /// The size in bytes (default 128 MiB). A multiple of 4096, at most 1 TiB. Memory is
     /// allocated only as it is written, so a large size costs nothing until it is used.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub size: u64,
 }
 

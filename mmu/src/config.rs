@@ -74,7 +74,9 @@ struct PartialTlb {
     sets: Option<u32>,
     ways: Option<u32>,
     policy: Option<crate::tlb::Policy>,
+    #[serde(default, with = "vmlab_common::num::any_u64_opt")]
     hit_latency: Option<u64>,
+    #[serde(default, with = "vmlab_common::num::any_u64_opt")]
     seed: Option<u64>,
 }
 

@@ -23,8 +23,10 @@ pub struct TlbConfig {
     /// Replacement policy.
     pub policy: Policy,
     /// Cycles a lookup costs (paid on hits and misses alike).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub hit_latency: u64,
     /// Seed of the random policy.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub seed: u64,
 }
 

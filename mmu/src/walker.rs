@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct WalkerConfig {
     /// Cycles to start a walk after a TLB miss.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub start_latency: u64,
     /// Cycles per level on top of the PTE read (index arithmetic, checks).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub level_latency: u64,
 }
 

@@ -61,53 +61,73 @@ impl SchemeKind {
 pub struct Costs {
     /// Every entry into the kernel (saving and restoring registers, dispatch, the `mret`
     /// back): default 60.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub handler: u64,
     /// A system call, on top of `handler`: default 20.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub syscall: u64,
     /// A page fault or segment fault, on top of `handler` (finding the area, choosing what
     /// to do): default 150.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fault: u64,
     /// Each page-table entry the kernel writes or clears: default 8.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub pte_write: u64,
     /// An `sfence.vma` the kernel issues: default 10.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub tlb_flush: u64,
     /// Switching to another process (scheduler, translation registers): default 120.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub context_switch: u64,
     /// Filling a frame with zeros, per page: default 128.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub zero_page: u64,
     /// Copying a page from one frame to another (a private file mapping's page taken from
     /// the page cache), per page: default 256.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub copy_page: u64,
     /// Choosing a replacement victim (one policy decision): default 40.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub replace: u64,
     /// Each page the victim search looks at (a Clock hand step): default 4.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub replace_step: u64,
     /// Starting a disk request (programming the controller is also charged as the MMIO
     /// accesses it makes): default 50.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub disk_request: u64,
     /// Each byte a `write` system call copies to the console: default 1.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub write_byte: u64,
     /// Creating a process (reading its program header, building its tables): default 2000.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub spawn: u64,
     /// Each byte compaction copies, on top of the memory accesses it makes: default 0.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub copy_byte: u64,
     /// Emulating one misaligned load or store (reading the instruction, decoding it, moving
     /// the bytes one at a time, as Linux's handler does), on top of `handler`: default 200.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub misaligned: u64,
     /// Saving a process's 32 floating-point registers and `fcsr` at a switch (only when it
     /// changed them): default 40.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fp_save: u64,
     /// Loading a process's floating-point registers at a switch: default 40.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fp_restore: u64,
     /// A call of the program's `malloc`, `free`, ... that `os.malloc` serves (the trap, the
     /// dispatch and the return), on top of `handler`: default 30.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub malloc_call: u64,
     /// Each element the allocator's search looks at (a free-list block, a size class, a
     /// buddy order): default 4.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub malloc_step: u64,
     /// Each word of the allocator's metadata it reads or writes in the heap, the
     /// instruction's own cost (the access's TLB and cache cycles are charged on top, as
     /// the machine times it): default 1.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub malloc_word: u64,
 }
 
@@ -208,18 +228,23 @@ pub struct OsConfig {
     /// When the free-list allocators merge free neighbours (default `immediate`).
     pub malloc_coalesce: MallocCoalesce,
     /// The seed of the random policy (default 1).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub seed: u64,
     /// Frames each process may hold under `vm-paging`: 0 (the default) replaces globally
     /// among all user frames; n gives every process a fixed allocation of n frames and
     /// replaces among its own.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub frames_per_process: u64,
     /// How many frames of RAM the kernel gives to user pages and page tables: 0 (the default)
     /// takes all RAM above the kernel's reservation; n limits it to n frames (small memories
     /// make replacement visible).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub user_frames: u64,
     /// Bytes at the bottom of RAM the kernel keeps for itself (default 64 KiB).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub kernel_reserve: u64,
     /// The round-robin time slice in cycles (default 20000).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub time_slice: u64,
     /// Tag each process's translations with its own ASID, so that a context switch need not
     /// flush the TLB (default true). Off, every switch flushes every TLB entry.
@@ -229,20 +254,26 @@ pub struct OsConfig {
     /// `2^bits - 1` ASIDs, the allocator's generation rolls over and the TLB is flushed.
     pub asid_bits: u32,
     /// The stack a process starts with, in bytes (default 16 KiB).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub stack_size: u64,
     /// The largest the stack may grow to on faults just below it, in bytes (default 1 MiB).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub stack_limit: u64,
     /// The top of the user stack (one past its highest byte) in the paging schemes
     /// (default 0x4000_0000).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub stack_top: u64,
     /// The most a process's heap may grow by `brk`, in bytes (default 16 MiB); the contiguous
     /// schemes reserve `heap_reserve` instead.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub heap_limit: u64,
     /// Heap bytes a contiguous scheme (partitions, segmentation) reserves for a process
     /// beyond its program (default 16 KiB).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub heap_reserve: u64,
     /// Fixed partitioning: the partition sizes in bytes, laid out from the bottom of user
     /// memory (default: four equal partitions of the user memory).
+    #[serde(with = "vmlab_common::num::any_u64_vec")]
     pub partitions: Vec<u64>,
     /// The placement policy of dynamic partitioning and segmentation (default `first`).
     pub fit: crate::placement::Fit,
@@ -253,9 +284,11 @@ pub struct OsConfig {
     /// statistics off, and with them the kernel's following of every page reference (a
     /// hosted run then simulates faster, unless the policy itself needs the references:
     /// LRU, OPT).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub working_set_window: u64,
     /// Sample the fault-rate timeline every this many retired instructions (default
     /// 100000; 0: no timeline).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub timeline_interval: u64,
     /// How many times the kernel retries a disk request that failed (a read or write error,
     /// a timeout) before it gives up on it (default 3): a page-in then kills its process
@@ -272,20 +305,24 @@ pub struct OsConfig {
     /// give their memory out again, so a use after free is caught even after later
     /// allocations (default 0: none, which keeps the heap's layout and the cycles exactly
     /// as without the checker; a quarantine changes both, as Valgrind's does).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub memcheck_quarantine: u64,
     /// With `memcheck`: bytes of redzone the checker adds before and after each heap
     /// block (rounded up to 16; more before a block aligned more strictly), so an overflow
     /// past a block is caught even where the allocator would put the next block right
     /// after it (default 0: none; the allocator's own headers and slack are the redzones,
     /// and the heap's layout and the cycles stay exactly as without the checker).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub memcheck_redzone: u64,
     /// Frames of RAM (at its top) the page cache holds file pages in (default 64); each is
     /// a page, or a disk block if that is larger.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub page_cache_frames: u64,
     /// Disk blocks for the file system's data (files of mounts once read, `/tmp`, new
     /// files), at the end of the disk (the swap area stays right after the programs'
     /// images and ends where these begin): 0 (the default) takes half of what the images
     /// leave.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fs_blocks: u64,
     /// The kernel's costs.
     pub cost: Costs,

@@ -230,7 +230,11 @@ impl Contig {
                 .hw
                 .write_phys(base + image_bytes, &vec![0; (size - image_bytes) as usize]);
             debug_assert!(ok, "partitions lie in RAM");
-            let c = cx.sv.cost().zero_page * (size - image_bytes).div_ceil(GRANULE);
+            let c = cx
+                .sv
+                .cost()
+                .zero_page
+                .saturating_mul((size - image_bytes).div_ceil(GRANULE));
             cx.sv.charge(cx.hw, c);
         }
         // The initial stack (above the image, which the read does not reach).
@@ -276,7 +280,7 @@ impl Contig {
         let mut bytes = 0;
         for m in &plan {
             hw.copy_phys_timed(m.from, m.to, m.size);
-            let c = sv.cost().copy_byte * m.size;
+            let c = sv.cost().copy_byte.saturating_mul(m.size);
             sv.charge(hw, c);
             bytes += m.size;
             if let Some(p) = self.places.get_mut(&(m.owner as Pid)) {

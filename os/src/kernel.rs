@@ -30,7 +30,7 @@ use crate::process::{
 use crate::scheme::{Cx, Layout, Scheme};
 use crate::seg::Segments;
 use crate::services::{DiskDriver, Event, KernelStats, Record, Services};
-use crate::wait::WaitQueues;
+use crate::wait::{WaitOn, WaitQueues};
 use crate::workingset::{WorkingSet, NOT_IN_BATCH, RECENT};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -338,7 +338,10 @@ impl Kernel {
         };
         let (ram_base, ram_size) = hw.ram();
         let page = 1u64 << format.page_offset_bits();
-        let reserve = cfg.kernel_reserve.next_multiple_of(page);
+        let reserve = cfg
+            .kernel_reserve
+            .checked_next_multiple_of(page)
+            .unwrap_or(u64::MAX);
         if reserve >= ram_size {
             return Err(format!(
                 "os.kernel_reserve = {} leaves no RAM for processes (memory.ram.size = {ram_size})",
@@ -1322,7 +1325,11 @@ impl Kernel {
             let space = self.procs[i].space;
             self.asids.release(space);
         }
-        // Memory came free: a process waiting for it may fit now.
+        // Memory came free: processes waiting for a frame for a page table try again, in
+        // the order they began to wait, and a process waiting for admission may fit now.
+        for w in self.waits.wake_all(WaitOn::Frame) {
+            self.wake(hw, w);
+        }
         let waiting: Vec<Pid> = self
             .procs
             .iter()
@@ -1452,6 +1459,28 @@ impl Kernel {
                     self.kill(hw, pid, k);
                 }
                 continue;
+            }
+            if self.disk.outstanding() == 0 && self.sleepers.is_empty() {
+                // Nothing will wake anyone: a process waiting for a frame for a page table
+                // waits for processes that wait for something that cannot happen. The
+                // first to wait goes, and frees its frames for the others.
+                let frame_waiter = self
+                    .procs
+                    .iter()
+                    .find(|p| self.waits.waiting_on(p.pid).contains(&WaitOn::Frame))
+                    .map(|p| (p.pid, p.pc));
+                if let Some((pid, pc)) = frame_waiter {
+                    let k = Kill {
+                        addr: 0,
+                        pc,
+                        access: None,
+                        cause: "out-of-memory",
+                        scheme: self.cfg.scheme.name(),
+                        detail: "it waited for a frame for a page table, and every process holding frames waits for something that cannot happen (a deadlock)".into(),
+                    };
+                    self.kill(hw, pid, k);
+                    continue;
+                }
             }
             if let Some(tick) = self.next_wake_tick() {
                 // The timer wakes the CPU for the earliest sleeper.

@@ -199,6 +199,24 @@ pub struct PagingStats {
     pub internal_fragmentation_peak: u64,
     /// A bits the policy cleared.
     pub a_cleared: u64,
+    /// Faults that waited for a frame to come free for a page table (no frame could be
+    /// taken for it now, and another process will free some).
+    pub table_waits: u64,
+}
+
+/// Frames of data pages kept for each process that has page tables (beyond its root): an
+/// instruction needs its fetch page and its data page at once, so a page table that would
+/// leave less than this per process waits for a frame rather than let the processes evict
+/// each other's pages for ever.
+const DATA_RESERVE: u64 = 2;
+
+/// Why no frame could be had for a page table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum NoTable {
+    /// Another process holds frames it will free when it ends: wait for a frame.
+    Wait,
+    /// No process could ever free one: the detail says why.
+    Never(String),
 }
 
 /// The swap area: page-sized slots on the disk after the images.
@@ -314,6 +332,8 @@ pub struct Paging {
     stats: PagingStats,
     /// OPT's future, in the second pass.
     future: Option<OptFuture>,
+    /// Why the last page-table frame could not be had (set when `leaf_build` fails for it).
+    no_table: Option<NoTable>,
 }
 
 /// The A and D bits of resident frames, read from (and A cleared in) the PTE that maps
@@ -453,6 +473,7 @@ impl Paging {
                 ..PagingStats::default()
             },
             future: None,
+            no_table: None,
         })
     }
 
@@ -590,22 +611,99 @@ impl Paging {
         sv.charge(hw, c);
     }
 
-    /// A table frame (zeroed), evicting a user page if none is free.
+    /// A table frame (zeroed), evicting a clean user page if none is free (page tables
+    /// themselves are never evicted: they go when their process ends). Under demand paging
+    /// a table that would leave fewer than [`DATA_RESERVE`] frames of pages per process
+    /// with tables, or that finds no frame at all, waits for one while another process
+    /// holds frames it will free; `None` records why in `no_table`.
     fn table_frame(&mut self, cx: &mut Cx, pid: Pid) -> Option<u64> {
-        let f = match self
-            .frame_alloc(Use::Table { pid })
-            .or_else(|| self.reclaim_cache(cx, Use::Table { pid }))
-        {
-            Some(f) => f,
-            None => {
-                let f = self.evict_any(cx, pid)?;
-                self.table.claim(f, Use::Table { pid });
-                f
+        self.no_table = None;
+        // The processes that will free frames when they end: those with an address space
+        // that do not themselves wait for a frame.
+        let holders = self
+            .spaces
+            .keys()
+            .filter(|&&p| p != pid)
+            .filter(|&&p| cx.procs.iter().any(|q| q.pid == p && !q.state.ended()))
+            .filter(|&&p| !cx.waits.waiting_on(p).contains(&WaitOn::Frame))
+            .count();
+        let room = self.simple || holders == 0 || self.room_for_table(pid);
+        let got = if room {
+            match self
+                .frame_alloc(Use::Table { pid })
+                .or_else(|| self.reclaim_cache(cx, Use::Table { pid }))
+            {
+                Some(f) => Some(f),
+                None => self.evict_any(cx, pid).inspect(|&f| {
+                    self.table.claim(f, Use::Table { pid });
+                }),
             }
+        } else {
+            None
+        };
+        let Some(f) = got else {
+            self.no_table = Some(if holders > 0 {
+                NoTable::Wait
+            } else {
+                let own = self.spaces.get(&pid).map_or(0, |s| s.tables.len());
+                NoTable::Never(format!(
+                    "process {pid} needs one more frame for a page table than the {own} its tables \
+                     hold, and page tables hold {} of the {} user frames: no frame is free, no clean \
+                     page can be evicted, and no other process holds frames it could free (raise \
+                     os.user_frames)",
+                    self.stats.table_frames, self.stats.frames
+                ))
+            });
+            return None;
         };
         self.zero(cx.sv, cx.hw, f);
         self.stats.table_frames += 1;
         Some(f)
+    }
+
+    /// Whether one more page-table frame for `pid` still leaves [`DATA_RESERVE`] frames of
+    /// pages for each process with page tables beyond its root (`pid` among them).
+    fn room_for_table(&self, pid: Pid) -> bool {
+        let active = self
+            .spaces
+            .iter()
+            .filter(|&(&p, s)| p == pid || s.tables.len() > 1)
+            .count() as u64;
+        self.stats.table_frames + 1 + DATA_RESERVE * active <= self.stats.frames
+    }
+
+    /// What a fault does when `leaf_build` found no frame for a page table: wait for one
+    /// on the frame queue, or die when none can ever come.
+    fn no_table(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access) -> Outcome {
+        match self.no_table.take() {
+            Some(NoTable::Wait) => {
+                self.stats.table_waits += 1;
+                cx.waits.wait(pid, WaitOn::Frame);
+                cx.sv.event(
+                    cx.hw,
+                    Event::Fault {
+                        pid,
+                        va,
+                        access,
+                        kind: "frame-wait",
+                    },
+                );
+                Outcome::Block
+            }
+            why => Outcome::Kill(Kill {
+                addr: va,
+                pc: cx.procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc),
+                access: Some(access),
+                cause: "out-of-memory",
+                scheme: self.scheme(),
+                detail: match why {
+                    Some(NoTable::Never(d)) => d,
+                    _ => {
+                        "no frame is free for a page table, and no clean page can be evicted".into()
+                    }
+                },
+            }),
+        }
     }
 
     /// The leaf PTE address for `va` in `pid`'s tables, building missing tables.
@@ -972,10 +1070,7 @@ impl Paging {
         // The page-table path first: a table frame may cost an eviction, and must never take
         // the frame this page is about to get (tables stay until the process ends).
         if self.leaf_build(cx, pid, va).is_none() {
-            return kill(
-                "out-of-memory",
-                "no frame is free for a page table, and no clean page can be evicted".into(),
-            );
+            return self.no_table(cx, pid, va, access);
         }
         // A frame: a free one within the allocation, else a victim.
         let pending = Pending {
@@ -1684,18 +1779,6 @@ impl Paging {
             .is_none_or(|p| p.frame.is_none() && p.swap.is_none() && !p.busy)
     }
 
-    /// The kill for a fault the kernel cannot serve because a page table cannot be built.
-    fn no_table(&self, cx: &Cx, pid: Pid, va: u64, access: Access) -> Outcome {
-        Outcome::Kill(Kill {
-            addr: va,
-            pc: cx.procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc),
-            access: Some(access),
-            cause: "out-of-memory",
-            scheme: self.scheme(),
-            detail: "no frame is free for a page table, and no clean page can be evicted".into(),
-        })
-    }
-
     /// Maps the page-cache frame `frame` at `va` of `pid` ([`Scheme::map_cached`]).
     pub fn map_cached(
         &mut self,
@@ -1937,6 +2020,7 @@ impl Paging {
             ("evictions", s.evictions),
             ("writebacks", s.writebacks),
             ("a_cleared", s.a_cleared),
+            ("waits.page_table", s.table_waits),
             ("swap_slots", self.swap.slots),
             ("swap_used", s.swap_used),
             ("swap_peak", s.swap_peak),
@@ -2004,7 +2088,7 @@ impl Scheme for Paging {
         }
         Ok(Layout {
             heap_start,
-            brk_limit: (heap_start + cfg.heap_limit).min(stack_floor),
+            brk_limit: heap_start.saturating_add(cfg.heap_limit).min(stack_floor),
             stack_top,
             stack_start: stack_top - cfg.stack_size.next_multiple_of(self.page),
             stack_floor,
@@ -2162,5 +2246,38 @@ impl Scheme for Paging {
 
     fn set_future(&mut self, future: OptFuture) {
         Paging::set_future(self, future)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page table is built only while the frames that are not page tables still give
+    /// each process with tables [`DATA_RESERVE`] frames of pages.
+    #[test]
+    fn a_page_table_leaves_room_for_pages() {
+        let cfg = OsConfig::default();
+        let mut p = Paging::new(&cfg, Arc::new(Format::sv39()), 0x8000_0000, 32).unwrap();
+        // Eight processes admitted (a root each); six built their two tables below it.
+        for pid in 1..=8 {
+            let tables = if pid <= 6 { vec![0; 3] } else { vec![0] };
+            p.spaces.insert(
+                pid,
+                Space {
+                    tables,
+                    ..Space::default()
+                },
+            );
+        }
+        p.stats.table_frames = 8 + 6 * 2;
+        // 20 table frames + 1 + 2 x 7 processes = 35 > 32: the seventh waits.
+        assert!(!p.room_for_table(7));
+        // Nor one of the six: 20 + 1 + 2 x 6 = 33 > 32.
+        assert!(!p.room_for_table(1));
+        // With the sixth gone (its three frames free) the seventh fits: 17 + 1 + 2 x 6 = 30.
+        p.spaces.remove(&6);
+        p.stats.table_frames -= 3;
+        assert!(p.room_for_table(7));
     }
 }

@@ -367,7 +367,10 @@ impl Segments {
         if g.alloc > filled {
             let ok = hw.write_phys(block + filled, &vec![0; (g.alloc - filled) as usize]);
             debug_assert!(ok);
-            let c = sv.cost().zero_page * (g.alloc - filled).div_ceil(4096);
+            let c = sv
+                .cost()
+                .zero_page
+                .saturating_mul((g.alloc - filled).div_ceil(4096));
             sv.charge(hw, c);
         }
         let Some((first, count)) = from else {

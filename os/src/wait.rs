@@ -48,6 +48,9 @@ pub enum WaitOn {
         /// The sleeping process.
         pid: Pid,
     },
+    /// A frame of user memory to come free (another process ends): a page table waits for
+    /// one when none may be taken now.
+    Frame,
 }
 
 /// The kernel's wait queues.

@@ -86,8 +86,10 @@ impl Default for HostConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct CpuConfig {
     /// `mhartid` (default 0).
+    #[serde(with = "crate::num::any_u64")]
     pub hartid: u64,
     /// Start here instead of at the program's entry point (default: the entry point).
+    #[serde(default, with = "crate::num::any_u64_opt")]
     pub reset_pc: Option<u64>,
     /// The extensions the hart has, as an ISA string (default `rv64imafdc`; `rv64imac`
     /// leaves out F and D: `vmlab_cpu::march::parse_isa`).
@@ -197,6 +199,92 @@ pub fn apply_set_all(
         table,
         &format!("{path} with --set {}", sets.join(" --set ")),
     )
+    .map_err(|e| out_of_range(e, sets))
+}
+
+/// `value` with each bare decimal integer too large for TOML (above 2^63 - 1) quoted, so
+/// `[18446744073709551615, 4096]` reads as an array for a key of `u64`s.
+fn quote_big_integers(value: &str) -> String {
+    let mut out = String::new();
+    let mut in_str = false;
+    let mut chars = value.char_indices().peekable();
+    let mut prev = ' ';
+    while let Some((i, c)) = chars.next() {
+        if c == '"' {
+            in_str = !in_str;
+        }
+        let starts = !in_str && c.is_ascii_digit() && !(prev.is_alphanumeric() || prev == '_');
+        if !starts {
+            out.push(c);
+            prev = c;
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, d)) = chars.peek() {
+            if !(d.is_ascii_digit() || d == '_') {
+                break;
+            }
+            end = j + 1;
+            chars.next();
+        }
+        let run = &value[i..end];
+        let big = run
+            .replace('_', "")
+            .parse::<u64>()
+            .map_or(true, |v| v > i64::MAX as u64);
+        if big {
+            out.push('"');
+            out.push_str(run);
+            out.push('"');
+        } else {
+            out.push_str(run);
+        }
+        prev = '0';
+    }
+    out
+}
+
+/// serde's words for a `--set` number too large for a key narrower than `u64` ("invalid
+/// type: string \"18446744073709551615\", expected u32": a number past TOML's integers is
+/// kept as a string), as a range message naming the key.
+fn out_of_range(e: ConfigError, sets: &[String]) -> ConfigError {
+    let msg = &e.0;
+    let number = |rest: &str, close: char| -> Option<(String, String)> {
+        let (n, rest) = rest.split_once(close)?;
+        let ty = rest.strip_prefix(", expected ")?;
+        let ty: String = ty
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        (n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty()).then(|| (n.to_string(), ty))
+    };
+    let found = msg
+        .split_once("invalid type: string \"")
+        .and_then(|(_, r)| number(r, '"'))
+        .or_else(|| {
+            msg.split_once("invalid value: integer `")
+                .and_then(|(_, r)| number(r, '`'))
+        });
+    let Some((n, ty)) = found else {
+        return e;
+    };
+    let max = match ty.as_str() {
+        "u8" => u64::from(u8::MAX),
+        "u16" => u64::from(u16::MAX),
+        "u32" => u64::from(u32::MAX),
+        "i64" => i64::MAX as u64,
+        _ => return e,
+    };
+    let key = sets.iter().rev().find_map(|s| {
+        let (k, v) = s.split_once('=')?;
+        (v.trim().trim_matches('"') == n).then(|| k.trim().to_string())
+    });
+    match key {
+        Some(k) => ConfigError(format!(
+            "--set {k}={n}: {k} = {n} is out of range: it is at most {max}"
+        )),
+        None => e,
+    }
 }
 
 /// A TOML parse error with the file name, line and column.
@@ -227,7 +315,11 @@ pub fn apply_set(table: &mut toml::Table, assignment: &str) -> Result<(), Config
     })?;
     let key = key.trim();
     let value = value.trim();
-    let parsed: toml::Value = match format!("v = {value}").parse::<toml::Table>() {
+    // (Integers past TOML's, in an array too, are quoted: the keys read them as strings.)
+    let parsed: toml::Value = match format!("v = {value}")
+        .parse::<toml::Table>()
+        .or_else(|_| format!("v = {}", quote_big_integers(value)).parse::<toml::Table>())
+    {
         Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(value.into())),
         Err(_) => toml::Value::String(value.into()),
     };
@@ -301,7 +393,7 @@ mod tests {
             &["run.max_insns=1", "run.max_insns.x=2"],
             Err("is a value"),
         );
-        check("", &["timing.mul_latency=\"x\""], Err("invalid type"));
+        check("", &["timing.mul_latency=\"x\""], Err("is not a number"));
     }
 
     /// The run limits take any u64, beyond TOML's signed integers too, and what

@@ -29,9 +29,11 @@ pub const DEFAULT_TIMEOUT: Time = Time::ms(100);
 #[serde(deny_unknown_fields, default)]
 pub struct DiskConfig {
     /// The clock that converts durations to cycles, in Hz (default 1 GHz).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub clock_hz: u64,
     /// The unit of requests, in bytes (default 4096). On a spinning disk it must be a multiple
     /// of the sector size.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub block_size: u64,
     /// The order in which queued requests are served (default FCFS).
     pub scheduler: Scheduler,
@@ -47,6 +49,7 @@ pub struct DiskConfig {
     pub fault_rate: f64,
     /// The seed of the generator that chooses the failing requests (default 0).
     #[serde(skip_serializing_if = "is_default_seed")]
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub fault_seed: u64,
     /// The kinds of fault that may be injected (default all three: read errors, write
     /// errors, timeouts). A list in a file (`["read", "timeout"]`), or one comma-separated
@@ -108,14 +111,19 @@ fn is_default_timeout(t: &Time) -> bool {
 #[serde(deny_unknown_fields, default)]
 pub struct HddConfig {
     /// Cylinders (default 1024). Cylinder 0 is the outermost.
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub cylinders: u64,
     /// Heads, one per surface (default 4).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub heads: u64,
     /// Sectors on every track (default 128).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub sectors_per_track: u64,
     /// Bytes per sector (default 512).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub sector_size: u64,
     /// Revolutions per minute (default 7200 unless `rotation` is given).
+    #[serde(default, with = "vmlab_common::num::any_u64_opt")]
     pub rpm: Option<u64>,
     /// The time of one revolution, instead of `rpm` (e.g. `"360cyc"` for OSTEP's disk).
     pub rotation: Option<Time>,
@@ -124,15 +132,19 @@ pub struct HddConfig {
     /// The time to switch to another head on the same cylinder (default 0).
     pub head_switch: Time,
     /// Sectors by which each track's sector 0 is shifted from the previous track's (default 0).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub track_skew: u64,
     /// Extra sectors of shift at each new cylinder (default 0).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub cylinder_skew: u64,
     /// The interface rate in bytes per second. Default: none, so a sector takes exactly the
     /// time it takes to pass under the head (rotation ÷ sectors per track).
     pub transfer_rate: Option<Rate>,
     /// The cylinder the arm starts on (default 0).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub start_cylinder: u64,
     /// The head selected at the start (default 0).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub start_head: u64,
     /// Where the platter is at cycle 0, in degrees past the start of sector 0 (default 0).
     pub start_angle: f64,
@@ -230,6 +242,7 @@ impl SeekCurve {
 #[serde(deny_unknown_fields, default)]
 pub struct SsdConfig {
     /// Capacity in blocks (default 65536).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub blocks: u64,
     /// The fixed cost of a read (default 25 µs).
     pub read_latency: Time,
@@ -238,6 +251,7 @@ pub struct SsdConfig {
     /// The transfer rate of one channel (default 500 MB/s).
     pub bandwidth: Rate,
     /// How many requests may be served at once (default 1).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub channels: u64,
 }
 

@@ -219,7 +219,8 @@ impl fmt::Display for Time {
 impl Serialize for Time {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match *self {
-            Time::Cycles(c) => s.serialize_u64(c),
+            // (Past TOML's integers, as a string: vmlab_common::num::any_u64.)
+            Time::Cycles(c) => vmlab_common::num::any_u64::serialize(&c, s),
             Time::Picos(_) => s.serialize_str(&self.to_string()),
         }
     }

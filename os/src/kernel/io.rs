@@ -111,7 +111,7 @@ impl Kernel {
             Ok(out) => out,
             Err(f) => return f.into(),
         };
-        let c = self.sv.cost().write_byte * out.len() as u64;
+        let c = self.sv.cost().write_byte.saturating_mul(out.len() as u64);
         self.sv.charge(hw, c);
         hw.output(out_fd, &out);
         SysResult::Ret(out.len() as u64)
@@ -198,7 +198,7 @@ impl Kernel {
     fn write_bytes(&mut self, hw: &mut dyn Hw, pid: Pid, fd: u64, data: &[u8]) -> SysResult {
         match self.fd(pid, fd) {
             Ok(OpenFile::Console(c @ (1 | 2))) => {
-                let c2 = self.sv.cost().write_byte * data.len() as u64;
+                let c2 = self.sv.cost().write_byte.saturating_mul(data.len() as u64);
                 self.sv.charge(hw, c2);
                 hw.output(u64::from(c), data);
                 SysResult::Ret(data.len() as u64)
