@@ -14,6 +14,23 @@ pub mod replacement;
 pub use replacement::{Policy, Replacer};
 
 use serde::{Deserialize, Serialize};
+
+/// The largest value a latency key of the configuration accepts, in cycles (`docs/config.md`,
+/// "Ranges"): generous for any real study, and small enough that the sums the models form
+/// per access and per instruction cannot overflow.
+pub const MAX_LATENCY: u64 = 1_000_000;
+
+/// `Err` with a message naming `key` when `value` (a latency in cycles) is above
+/// [`MAX_LATENCY`].
+pub fn check_latency(key: &str, value: u64) -> Result<(), String> {
+    if value > MAX_LATENCY {
+        Err(format!(
+            "`{key}` = {value} is too large: a latency is at most {MAX_LATENCY} cycles"
+        ))
+    } else {
+        Ok(())
+    }
+}
 use std::fmt;
 use std::ops::{Add, AddAssign};
 

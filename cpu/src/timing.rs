@@ -134,7 +134,9 @@ impl Default for TimingConfig {
 pub struct TimingError(pub String);
 
 impl TimingConfig {
-    /// Checks the parameters, with a message that says what would be right.
+    /// Checks the parameters, with a message that says what would be right. Every latency
+    /// and penalty is at most [`vmlab_common::MAX_LATENCY`] cycles, so the cost sums of
+    /// [`Pipeline::retire`] and [`Pipeline::trap`] cannot overflow.
     pub fn validate(&self) -> Result<(), TimingError> {
         if self.mul_latency == 0 {
             return Err(TimingError(
@@ -160,6 +162,30 @@ impl TimingConfig {
                     "timing.{name} = 0: a floating-point operation needs at least 1 cycle in EX"
                 )));
             }
+        }
+        for (key, v) in [
+            ("timing.pipeline_fill", self.pipeline_fill),
+            ("timing.load_use_penalty", self.load_use_penalty),
+            ("timing.branch_penalty", self.branch_penalty),
+            (
+                "timing.predicted_taken_penalty",
+                self.predicted_taken_penalty,
+            ),
+            ("timing.jal_penalty", self.jal_penalty),
+            ("timing.jalr_penalty", self.jalr_penalty),
+            ("timing.mul_latency", self.mul_latency),
+            ("timing.div_latency", self.div_latency),
+            ("timing.fp_add_latency", self.fp_add_latency),
+            ("timing.fp_mul_latency", self.fp_mul_latency),
+            ("timing.fp_fma_latency", self.fp_fma_latency),
+            ("timing.fp_div_latency", self.fp_div_latency),
+            ("timing.fp_sqrt_latency", self.fp_sqrt_latency),
+            ("timing.fp_convert_latency", self.fp_convert_latency),
+            ("timing.fp_misc_latency", self.fp_misc_latency),
+            ("timing.serialize_penalty", self.serialize_penalty),
+            ("timing.trap_penalty", self.trap_penalty),
+        ] {
+            vmlab_common::check_latency(key, v).map_err(TimingError)?;
         }
         let e = self.predictor_entries;
         if !e.is_power_of_two() || e > 1 << 20 {
@@ -755,6 +781,20 @@ mod tests {
                     ..TimingConfig::default()
                 },
                 "predictor_entries = 12",
+            ),
+            (
+                TimingConfig {
+                    pipeline_fill: u64::MAX,
+                    ..TimingConfig::default()
+                },
+                "`timing.pipeline_fill` = 18446744073709551615 is too large: a latency is at most 1000000 cycles",
+            ),
+            (
+                TimingConfig {
+                    trap_penalty: 1_000_001,
+                    ..TimingConfig::default()
+                },
+                "`timing.trap_penalty` = 1000001 is too large",
             ),
         ] {
             let e = Pipeline::new(cfg).unwrap_err();

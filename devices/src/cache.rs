@@ -95,6 +95,9 @@ pub struct CacheConfig {
     pub seed: u64,
 }
 
+/// The largest cache `size`, in bytes (1 GiB).
+pub const MAX_CACHE_SIZE: u64 = 1 << 30;
+
 impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig::l1()
@@ -132,7 +135,9 @@ impl CacheConfig {
         self.size / (self.line * self.ways).max(1)
     }
 
-    /// Checks the geometry, naming the cache (`cache.l1d`...) in the message.
+    /// Checks the geometry (a size of at most [`MAX_CACHE_SIZE`]) and the hit latency (at
+    /// most [`vmlab_common::MAX_LATENCY`] cycles), naming the cache (`cache.l1d`...) in the
+    /// message.
     pub fn validate(&self, name: &str) -> Result<(), ConfigError> {
         let err = |m: String| Err(ConfigError::invalid(name, m));
         if !self.line.is_power_of_two() || !(8..=4096).contains(&self.line) {
@@ -147,6 +152,13 @@ impl CacheConfig {
                 self.ways
             ));
         }
+        if self.size > MAX_CACHE_SIZE {
+            return err(format!(
+                "`size` = {} is too large: a cache is at most {MAX_CACHE_SIZE} bytes (1 GiB)",
+                self.size
+            ));
+        }
+        vmlab_common::check_latency("hit_latency", self.hit_latency).or_else(err)?;
         let way_bytes = self.line * self.ways;
         let sets = self.size / way_bytes;
         if self.size == 0 || sets * way_bytes != self.size || !sets.is_power_of_two() {
@@ -492,6 +504,36 @@ mod tests {
         }
         assert!(CacheConfig::l1().validate("x").is_ok());
         assert!(CacheConfig::l2().validate("x").is_ok());
+    }
+
+    #[test]
+    fn sizes_and_latencies_have_a_maximum() {
+        for (c, want) in [
+            (
+                CacheConfig {
+                    size: u64::MAX,
+                    ..CacheConfig::l1()
+                },
+                "invalid cache.l1d configuration: `size` = 18446744073709551615 is too large: \
+                 a cache is at most 1073741824 bytes (1 GiB)",
+            ),
+            (
+                CacheConfig {
+                    hit_latency: 1 << 32,
+                    ..CacheConfig::l1()
+                },
+                "invalid cache.l1d configuration: `hit_latency` = 4294967296 is too large: \
+                 a latency is at most 1000000 cycles",
+            ),
+        ] {
+            assert_eq!(c.validate("cache.l1d").unwrap_err().to_string(), want);
+        }
+        let big = CacheConfig {
+            size: MAX_CACHE_SIZE,
+            hit_latency: vmlab_common::MAX_LATENCY,
+            ..CacheConfig::l1()
+        };
+        assert!(big.validate("cache.l2").is_ok());
     }
 
     #[test]

@@ -65,7 +65,8 @@ impl Default for DramConfig {
 }
 
 impl DramConfig {
-    /// Checks the open-row geometry.
+    /// Checks the open-row geometry and the latencies (each at most
+    /// [`vmlab_common::MAX_LATENCY`] cycles).
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |m: String| Err(ConfigError::invalid("dram", m));
         if self.banks == 0 || self.banks > 1024 {
@@ -76,6 +77,14 @@ impl DramConfig {
                 "`row_size` = {}; a row must be a power of two of at least 64 bytes (e.g. 2048)",
                 self.row_size
             ));
+        }
+        for (key, v) in [
+            ("latency", self.latency),
+            ("row_hit", self.row_hit),
+            ("row_miss", self.row_miss),
+            ("row_conflict", self.row_conflict),
+        ] {
+            vmlab_common::check_latency(key, v).or_else(err)?;
         }
         Ok(())
     }
@@ -234,5 +243,16 @@ mod tests {
             ..DramConfig::default()
         })
         .is_err());
+        let e = Dram::new(DramConfig {
+            row_conflict: u64::MAX,
+            ..DramConfig::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "invalid dram configuration: `row_conflict` = 18446744073709551615 is too large: \
+             a latency is at most 1000000 cycles"
+        );
     }
 }

@@ -71,7 +71,8 @@ pub struct MemoryConfig {
     pub l2: CacheConfig,
     /// DRAM timing (default fixed, 100 cycles).
     pub dram: DramConfig,
-    /// Cycles of an uncached access to a device register or an HTIF word (default 10).
+    /// Cycles of an uncached access to a device register or an HTIF word (default 10; at most
+    /// [`vmlab_common::MAX_LATENCY`]).
     #[serde(with = "vmlab_common::num::any_u64")]
     pub mmio_latency: u64,
     /// The console (default at `0x1000_0000`).
@@ -222,6 +223,8 @@ impl MemorySystem {
     /// devices and HTIF are kept; `cfg.ram`, `console`, `clint`, `htif` and `diskctl` are
     /// ignored).
     pub fn with_bus(bus: Bus, cfg: &MemoryConfig) -> Result<MemorySystem, ConfigError> {
+        vmlab_common::check_latency("mmio_latency", cfg.mmio_latency)
+            .map_err(|m| ConfigError::invalid("memory", m))?;
         let cache = |c: &CacheConfig, name: &str| -> Result<Option<Cache>, ConfigError> {
             if c.enabled {
                 Cache::new(*c, name).map(Some)

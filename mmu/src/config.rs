@@ -116,7 +116,7 @@ impl MmuConfig {
         self.tlb == TlbPresence::On
     }
 
-    /// Checks every part.
+    /// Checks every part; every latency is at most [`vmlab_common::MAX_LATENCY`] cycles.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.tlb == TlbPresence::None && self.l2tlb.is_some() {
             return Err(ConfigError(
@@ -130,6 +130,40 @@ impl MmuConfig {
         if let Some(l2) = &self.l2tlb {
             l2.validate("mmu.l2tlb").map_err(ConfigError)?;
         }
+        vmlab_common::check_latency("mmu.walker.start_latency", self.walker.start_latency)
+            .map_err(ConfigError)?;
+        vmlab_common::check_latency("mmu.walker.level_latency", self.walker.level_latency)
+            .map_err(ConfigError)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A huge latency is refused with a message naming the key.
+    #[test]
+    fn latencies_have_a_maximum() {
+        assert!(MmuConfig::default().validate().is_ok());
+        let mut c = MmuConfig::default();
+        c.walker.level_latency = vmlab_common::MAX_LATENCY;
+        assert!(c.validate().is_ok());
+        c.walker.level_latency = u64::MAX;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("`mmu.walker.level_latency` = 18446744073709551615 is too large"),
+            "{e}"
+        );
+        let mut c = MmuConfig::default();
+        c.l2tlb = Some(TlbConfig {
+            hit_latency: 1 << 63,
+            ..MmuConfig::default_l2tlb()
+        });
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("`mmu.l2tlb.hit_latency` = 9223372036854775808"),
+            "{e}"
+        );
     }
 }

@@ -43,7 +43,8 @@ impl Default for TlbConfig {
 }
 
 impl TlbConfig {
-    /// Checks the geometry, naming the TLB in the message.
+    /// Checks the geometry and the latency (at most [`vmlab_common::MAX_LATENCY`]), naming
+    /// the TLB in the message.
     pub fn validate(&self, name: &str) -> Result<(), String> {
         if self.sets == 0 {
             return Err(format!("{name}: `sets` = 0; a TLB needs at least one set"));
@@ -57,6 +58,7 @@ impl TlbConfig {
                 self.sets, self.ways
             ));
         }
+        vmlab_common::check_latency(&format!("{name}.hit_latency"), self.hit_latency)?;
         self.policy
             .check_ways(self.ways as u64)
             .map_err(|e| format!("{name}: {e}"))
@@ -759,5 +761,13 @@ mod tests {
             let e = c.validate("dtlb").unwrap_err();
             assert!(e.contains(needle) && e.starts_with("dtlb"), "{e}");
         }
+        let slow = TlbConfig {
+            hit_latency: u64::MAX,
+            ..ok
+        };
+        assert_eq!(
+            slow.validate("mmu.dtlb").unwrap_err(),
+            "`mmu.dtlb.hit_latency` = 18446744073709551615 is too large: a latency is at most 1000000 cycles"
+        );
     }
 }

@@ -393,6 +393,57 @@ impl OsConfig {
                 crate::asid::MAX_ASID_BITS
             ));
         }
+        // Every field, so that a new cost cannot be left out.
+        let Costs {
+            handler,
+            syscall,
+            fault,
+            pte_write,
+            tlb_flush,
+            context_switch,
+            zero_page,
+            copy_page,
+            replace,
+            replace_step,
+            disk_request,
+            write_byte,
+            spawn,
+            copy_byte,
+            misaligned,
+            fp_save,
+            fp_restore,
+            malloc_call,
+            malloc_step,
+            malloc_word,
+        } = self.cost;
+        for (name, v) in [
+            ("handler", handler),
+            ("syscall", syscall),
+            ("fault", fault),
+            ("pte_write", pte_write),
+            ("tlb_flush", tlb_flush),
+            ("context_switch", context_switch),
+            ("zero_page", zero_page),
+            ("copy_page", copy_page),
+            ("replace", replace),
+            ("replace_step", replace_step),
+            ("disk_request", disk_request),
+            ("write_byte", write_byte),
+            ("spawn", spawn),
+            ("copy_byte", copy_byte),
+            ("misaligned", misaligned),
+            ("fp_save", fp_save),
+            ("fp_restore", fp_restore),
+            ("malloc_call", malloc_call),
+            ("malloc_step", malloc_step),
+            ("malloc_word", malloc_word),
+        ] {
+            if v > MAX_COST {
+                return Err(format!(
+                    "`os.cost.{name}` = {v} is too large: a cost is at most {MAX_COST} cycles (2^32)"
+                ));
+            }
+        }
         if self.memcheck_redzone > MAX_REDZONE {
             return Err(format!(
                 "os.memcheck_redzone = {}; a redzone of at most {MAX_REDZONE} bytes (1 MiB) on each side of a block, e.g. 16 or 64",
@@ -408,6 +459,9 @@ impl OsConfig {
         Ok(())
     }
 }
+
+/// The largest value of an `os.cost.*` key, in cycles (2^32).
+pub const MAX_COST: u64 = 1 << 32;
 
 /// The largest `os.memcheck_redzone`.
 pub const MAX_REDZONE: u64 = 1 << 20;
@@ -450,6 +504,12 @@ mod tests {
                 c.memcheck_quarantine = 1 << 20;
             },
             None,
+        );
+        check(&|c| c.cost.malloc_word = MAX_COST, None);
+        check(&|c| c.cost.handler = u64::MAX, Some("`os.cost.handler` = 18446744073709551615 is too large: a cost is at most 4294967296 cycles"));
+        check(
+            &|c| c.cost.malloc_word = MAX_COST + 1,
+            Some("`os.cost.malloc_word`"),
         );
     }
 }
