@@ -145,6 +145,9 @@ pub struct MachineConfig {
     pub os: vmlab_os::OsConfig,
 }
 
+/// The largest duration of the machine's disk, in cycles (2^40: about 18 minutes at 1 GHz).
+pub const MAX_DISK_CYCLES: u64 = 1 << 40;
+
 /// A configuration problem: which key, what is wrong, what would be right.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -162,6 +165,77 @@ impl MachineConfig {
         toml::Value::Table(table)
             .try_into::<MachineConfig>()
             .map_err(|e| ConfigError(format!("{path}: {}", e.message().trim_end())))
+    }
+
+    /// Checks the ranges that span units: each duration of the machine's disk
+    /// (`memory.diskctl.disk.*`), in the machine's cycles, is at most [`MAX_DISK_CYCLES`],
+    /// so a request's completion time cannot reach the end of the clock (the request would
+    /// never finish). The units check their own keys when they are built.
+    pub fn check_ranges(&self) -> Result<(), ConfigError> {
+        use vmlab_devices::disk::{SeekCurve, Time};
+        let disk = &self.memory.diskctl.disk;
+        let mut times: Vec<(&str, Time)> = vec![("overhead", disk.overhead)];
+        if disk.faults_enabled() {
+            times.push(("timeout", disk.timeout));
+        }
+        if let Some(s) = &disk.ssd {
+            times.push(("ssd.read_latency", s.read_latency));
+            times.push(("ssd.write_latency", s.write_latency));
+        }
+        if let Some(h) = &disk.hdd {
+            if let Some(r) = h.rotation {
+                times.push(("hdd.rotation", r));
+            }
+            times.push(("hdd.head_switch", h.head_switch));
+            match &h.seek {
+                SeekCurve::Constant { time } => times.push(("hdd.seek.time", *time)),
+                SeekCurve::Linear {
+                    settle,
+                    per_cylinder,
+                } => {
+                    times.push(("hdd.seek.settle", *settle));
+                    times.push(("hdd.seek.per_cylinder", *per_cylinder));
+                }
+                SeekCurve::SqrtLinear {
+                    settle,
+                    sqrt,
+                    long_settle,
+                    per_cylinder,
+                    ..
+                } => {
+                    times.push(("hdd.seek.settle", *settle));
+                    times.push(("hdd.seek.sqrt", *sqrt));
+                    times.push(("hdd.seek.long_settle", *long_settle));
+                    times.push(("hdd.seek.per_cylinder", *per_cylinder));
+                }
+                SeekCurve::ThreePoint {
+                    single,
+                    average,
+                    full,
+                } => {
+                    times.push(("hdd.seek.single", *single));
+                    times.push(("hdd.seek.average", *average));
+                    times.push(("hdd.seek.full", *full));
+                }
+            }
+        }
+        for (key, t) in times {
+            let c = t.cycles(disk.clock_hz);
+            if c > MAX_DISK_CYCLES {
+                let at = match t {
+                    Time::Cycles(_) => String::new(),
+                    Time::Picos(_) => format!(
+                        " ({c} cycles at `memory.diskctl.disk.clock_hz` = {})",
+                        disk.clock_hz
+                    ),
+                };
+                return Err(ConfigError(format!(
+                    "`memory.diskctl.disk.{key}` = {t}{at} is too large: \
+                     a disk duration is at most {MAX_DISK_CYCLES} cycles (2^40)"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The custom formats, built (each checked).
@@ -422,5 +496,35 @@ mod tests {
         assert_eq!(c.run.max_insns, 5);
         assert!(toml::to_string(&c).unwrap().contains("max_insns = 5\n"));
         check("", &["run.max_insns=-1"], Err("negative"));
+    }
+
+    /// The disk's durations, in the machine's cycles, have a maximum.
+    #[test]
+    fn disk_durations_have_a_maximum() {
+        let c = check("", &["memory.diskctl.disk.overhead=1099511627776"], Ok(())).unwrap();
+        assert!(c.check_ranges().is_ok());
+        let c = check(
+            "",
+            &["memory.diskctl.disk.overhead=18446744073709551615"],
+            Ok(()),
+        )
+        .unwrap();
+        assert_eq!(
+            c.check_ranges().unwrap_err().0,
+            "`memory.diskctl.disk.overhead` = 18446744073709551615cyc is too large: \
+             a disk duration is at most 1099511627776 cycles (2^40)"
+        );
+        let c = check(
+            "",
+            &["memory.diskctl.disk.ssd.read_latency=\"1000000s\""],
+            Ok(()),
+        )
+        .unwrap();
+        let e = c.check_ranges().unwrap_err().0;
+        assert!(
+            e.contains("`memory.diskctl.disk.ssd.read_latency` = 1000000s (1000000000000000 cycles at `memory.diskctl.disk.clock_hz` = 1000000000) is too large"),
+            "{e}"
+        );
+        assert!(MachineConfig::default().check_ranges().is_ok());
     }
 }

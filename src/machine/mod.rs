@@ -231,6 +231,7 @@ impl Machine {
     /// Builds a machine (every unit validated) with the hart at `0x8000_0000` in M-mode.
     pub fn new(cfg: MachineConfig) -> Result<Machine, MachineError> {
         let bad = |e: String| MachineError::Config(ConfigError(e));
+        cfg.check_ranges()?;
         let mut mmu = Mmu::new(cfg.mmu.clone()).map_err(|e| bad(format!("mmu: {e}")))?;
         let mut mem = MemorySystem::new(cfg.memory.clone()).map_err(|e| bad(e.to_string()))?;
         mmu.set_host_shortcuts(cfg.host.fast_paths);

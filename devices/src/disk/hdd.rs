@@ -268,7 +268,8 @@ impl Hdd {
     pub(crate) fn wait(&self, t: u64, slot: u64) -> u64 {
         let b = self.boundary(slot);
         let a = self.angle(t);
-        (b + self.period - a) % self.period
+        // (In u128: a period near 2^64 cycles must not overflow.)
+        ((b as u128 + self.period as u128 - a as u128) % self.period as u128) as u64
     }
 
     /// The cycles to transfer `n` sectors starting at `slot`.
