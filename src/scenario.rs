@@ -742,9 +742,14 @@ fn build(text: &str, path: &str) -> R<Scenario> {
     let size = mem_raw
         .and_then(|m| m.size.as_ref())
         .map_or(DEFAULT_MEMORY_SIZE, |s| s.get_ref().get());
-    let latency = mem_raw
-        .and_then(|m| m.latency.as_ref())
-        .map_or(DEFAULT_MEMORY_LATENCY, |s| s.get_ref().get());
+    let latency = match mem_raw.and_then(|m| m.latency.as_ref()) {
+        None => DEFAULT_MEMORY_LATENCY,
+        Some(l) => {
+            let v = l.get_ref().get();
+            vmlab_common::check_latency("memory.latency", v).map_err(|m| e_at(l.span(), m))?;
+            v
+        }
+    };
     let mut memory = SparseMemory::new(size, Cycle(latency));
     if let Some(dump) = mem_raw.and_then(|m| m.ostep_dump.as_ref()) {
         let fmt = format.as_ref().ok_or_else(|| {
@@ -1636,6 +1641,21 @@ mod tests {
         assert!(e.message.contains("address width"), "{e}");
         assert_eq!(header_span("x = 1\n [ mmu ]\n", "mmu"), Some(7..14));
         assert_eq!(header_span("[mmux]\n", "mmu"), None);
+    }
+
+    #[test]
+    fn a_huge_memory_latency_is_refused() {
+        let e = Scenario::parse(
+            "mode = \"bare\"\n[memory]\nlatency = \"18446744073709551615\"\n",
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains(
+                "`memory.latency` = 18446744073709551615 is too large: a latency is at most 1000000 cycles"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
