@@ -155,11 +155,13 @@ mod tests {
             e.contains("`mmu.walker.level_latency` = 18446744073709551615 is too large"),
             "{e}"
         );
-        let mut c = MmuConfig::default();
-        c.l2tlb = Some(TlbConfig {
-            hit_latency: 1 << 63,
-            ..MmuConfig::default_l2tlb()
-        });
+        let c = MmuConfig {
+            l2tlb: Some(TlbConfig {
+                hit_latency: 1 << 63,
+                ..MmuConfig::default_l2tlb()
+            }),
+            ..MmuConfig::default()
+        };
         let e = c.validate().unwrap_err().to_string();
         assert!(
             e.contains("`mmu.l2tlb.hit_latency` = 9223372036854775808"),
