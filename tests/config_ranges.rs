@@ -171,6 +171,7 @@ fn huge_values_of_every_integer_key_never_crash_a_run() {
             cases.push(([bare.to_vec(), set].concat(), key.clone()));
         }
     }
+    assert!(cases.len() > 250, "only {} runs", cases.len());
     let failures = run_all(cases);
     assert!(
         failures.is_empty(),
