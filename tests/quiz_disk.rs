@@ -51,9 +51,18 @@ fn answers(extra: &[(&str, &str)]) -> String {
 fn disk_py_readme_examples() {
     // OSTEP's homework answers (disk.py -c), default disk.
     let cases: &[(&[(&str, &str)], &str)] = &[
-        (&[("a", "0")], "Block:   0  Seek:  0  Rotate:165  Transfer: 30  Total: 195"),
-        (&[("a", "6")], "Block:   6  Seek:  0  Rotate:345  Transfer: 30  Total: 375"),
-        (&[("a", "30")], "Block:  30  Seek: 80  Rotate:265  Transfer: 30  Total: 375"),
+        (
+            &[("a", "0")],
+            "Block:   0  Seek:  0  Rotate:165  Transfer: 30  Total: 195",
+        ),
+        (
+            &[("a", "6")],
+            "Block:   6  Seek:  0  Rotate:345  Transfer: 30  Total: 375",
+        ),
+        (
+            &[("a", "30")],
+            "Block:  30  Seek: 80  Rotate:265  Transfer: 30  Total: 375",
+        ),
         (
             &[("a", "7,30,8")],
             "TOTALS      Seek:160  Rotate:545  Transfer: 90  Total: 795",
@@ -85,7 +94,12 @@ fn snapshots() {
         (
             "sstf_zoned",
             2,
-            vec![("A", "6,-1,0"), ("p", "SSTF"), ("z", "30,20,10"), ("o", "1")],
+            vec![
+                ("A", "6,-1,0"),
+                ("p", "SSTF"),
+                ("z", "30,20,10"),
+                ("o", "1"),
+            ],
         ),
         ("clook", 4, vec![("p", "C-LOOK")]),
     ] {
@@ -103,7 +117,14 @@ fn snapshots() {
 #[test]
 fn the_disk_model_gives_the_quiz_answers() {
     let policies = ["FIFO", "SSTF", "SATF", "SCAN", "C-SCAN", "LOOK", "C-LOOK"];
-    let zonings = ["30,30,30", "30,20,10", "36,30,20", "60,30", "20,36,12,10", "30"];
+    let zonings = [
+        "30,30,30",
+        "30,20,10",
+        "36,30,20",
+        "60,30",
+        "20,36,12,10",
+        "30",
+    ];
     let mut checked = 0;
     for seed in 0..300u64 {
         let policy = policies[(seed % 7) as usize];
@@ -129,7 +150,11 @@ fn the_disk_model_gives_the_quiz_answers() {
         let file = DiskFile::parse(&text, "quiz.toml").unwrap_or_else(|e| panic!("{e}\n{text}"));
         let run = disk_cmd::run(&file, None).unwrap();
         let want = &q.json["answers"]["requests"];
-        assert_eq!(run.completions.len(), want.as_array().unwrap().len(), "{text}");
+        assert_eq!(
+            run.completions.len(),
+            want.as_array().unwrap().len(),
+            "{text}"
+        );
         for (c, w) in run.completions.iter().zip(want.as_array().unwrap()) {
             let got = (c.id, c.block, c.seek.0, c.rotation.0, c.transfer.0);
             let exp = (
@@ -184,6 +209,9 @@ fn the_command_line_writes_a_scenario_vmlab_disk_runs() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("ticks 120 | 0 + 80 + 205 + 90 = 375"), "{text}");
+    assert!(
+        text.contains("ticks 120 | 0 + 80 + 205 + 90 = 375"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
