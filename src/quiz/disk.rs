@@ -189,7 +189,7 @@ impl Geometry {
             ));
         }
         for &d in &degrees {
-            if d == 0 || d % 2 != 0 || 360 % d != 0 {
+            if d == 0 || !d.is_multiple_of(2) || !360u64.is_multiple_of(d) {
                 return Err(format!(
                     "-z {}: {d} degrees per sector; use an even number that divides 360 (2, 4, 6, 10, 12, 20, 30, 36, 60, 90, ...)",
                     a.zoning
@@ -197,7 +197,7 @@ impl Geometry {
             }
         }
         let d0 = degrees[0];
-        if (180 - d0 / 2) % d0 == 0 {
+        if (180 - d0 / 2).is_multiple_of(d0) {
             return Err(format!(
                 "-z {}: with {d0} degrees per sector on the outer track the head starts exactly at a sector boundary, where disk.py waits a whole revolution for a sector the textbook reaches at once; use e.g. 30, 36, 20 or 60 for the outer track",
                 a.zoning

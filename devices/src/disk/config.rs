@@ -500,7 +500,7 @@ impl DiskConfig {
                 }
             };
             let per_s: u128 = 1_000_000_000_000;
-            if per_s % ps != 0 {
+            if !per_s.is_multiple_of(ps) {
                 return Err(bad(format!(
                     "disk.tick = {t} does not divide one second; use e.g. \"1ms\", \"100us\" or \"1us\""
                 )));
