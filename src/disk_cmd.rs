@@ -65,6 +65,33 @@ struct RawRequest {
     block: Spanned<Num>,
     count: Option<Spanned<Num>>,
     note: Option<String>,
+    expect: Option<RawExpect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    order: Option<Num>,
+    seek: Option<Time>,
+    #[serde(alias = "rotate")]
+    rotation: Option<Time>,
+    transfer: Option<Time>,
+}
+
+/// A request's expected answer (`expect = { order = 2, seek = 40, rotation = 260,
+/// transfer = 30 }`): its place in the service order (from 1) and its times in cycles
+/// (ticks); each part is optional. `vmlab disk` grades it and exits with status 1 when a
+/// part is wrong.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expect {
+    /// The place in the order the disk serves the requests, from 1.
+    pub order: Option<u64>,
+    /// The seek, in cycles.
+    pub seek: Option<u64>,
+    /// The rotational wait, in cycles.
+    pub rotation: Option<u64>,
+    /// The transfer, in cycles.
+    pub transfer: Option<u64>,
 }
 
 /// One request of the file.
@@ -74,6 +101,8 @@ pub struct FileRequest {
     pub req: DiskRequest,
     /// A note shown next to it.
     pub note: Option<String>,
+    /// The expected answer, if the file grades one.
+    pub expect: Option<Expect>,
 }
 
 /// A loaded, fully checked requests file.
@@ -263,6 +292,12 @@ impl DiskFile {
             requests.push(FileRequest {
                 req,
                 note: r.note.clone(),
+                expect: r.expect.as_ref().map(|e| Expect {
+                    order: e.order.map(|n| n.get()),
+                    seek: e.seek.map(|t| t.cycles(hz)),
+                    rotation: e.rotation.map(|t| t.cycles(hz)),
+                    transfer: e.transfer.map(|t| t.cycles(hz)),
+                }),
             });
         }
         Ok(DiskFile {
@@ -336,6 +371,37 @@ pub fn run(file: &DiskFile, scheduler: Option<Scheduler>) -> Result<DiskRun, Str
         faults: disk.faults_enabled(),
         completions,
     })
+}
+
+/// Each wrong part of the file's expected answers against a run: `(request id, what, expected,
+/// got)`, in service order; and how many parts were graded.
+pub fn grade(file: &DiskFile, run: &DiskRun) -> (Vec<(u64, &'static str, u64, u64)>, usize) {
+    let mut wrong = Vec::new();
+    let mut graded = 0;
+    for (i, c) in run.completions.iter().enumerate() {
+        let Some(e) = file
+            .requests
+            .iter()
+            .find(|r| r.req.id == c.id)
+            .and_then(|r| r.expect.as_ref())
+        else {
+            continue;
+        };
+        for (what, want, got) in [
+            ("order", e.order, i as u64 + 1),
+            ("seek", e.seek, c.seek.0),
+            ("rotation", e.rotation, c.rotation.0),
+            ("transfer", e.transfer, c.transfer.0),
+        ] {
+            if let Some(w) = want {
+                graded += 1;
+                if w != got {
+                    wrong.push((c.id, what, w, got));
+                }
+            }
+        }
+    }
+    (wrong, graded)
 }
 
 /// Runs the file under every scheduler, in the order of [`Scheduler::ALL`].
@@ -1226,8 +1292,42 @@ pub fn main(
         }
     } else {
         match run(&file, sched) {
-            Ok(r) if json_out => json(&file, &r),
-            Ok(r) => human(&file, &r),
+            Ok(r) => {
+                let (wrong, graded) = grade(&file, &r);
+                let mut text = if json_out {
+                    json(&file, &r)
+                } else {
+                    human(&file, &r)
+                };
+                if graded > 0 && !json_out {
+                    let _ = writeln!(text);
+                    let _ = writeln!(
+                        text,
+                        "expect     {} of {graded} expected answers right",
+                        graded - wrong.len()
+                    );
+                    for (id, what, want, got) in &wrong {
+                        let _ = writeln!(
+                            text,
+                            "           WRONG: request {id}: {what} expected {want}, the disk gives {got}"
+                        );
+                    }
+                }
+                if !wrong.is_empty() {
+                    let code = crate::cli::write_out(&text);
+                    if code != std::process::ExitCode::SUCCESS {
+                        return code;
+                    }
+                    for (id, what, want, got) in &wrong {
+                        eprintln!(
+                            "error: {}: request {id}: {what} expected {want}, the disk gives {got}",
+                            file.path
+                        );
+                    }
+                    return ExitCode::from(crate::cli::EXIT_EXPECT);
+                }
+                text
+            }
             Err(e) => {
                 eprintln!("error: {}: {e}", file.path);
                 return input;

@@ -380,6 +380,16 @@ fn textbook_key_errors() {
             hdd("sectors_per_track = 12\nstart_sector = 12"),
             &["start-sector-past-the-track.toml:10:1:", "start_sector = 12 is past the end of the start track, which has 12 sectors"],
         ),
+        (
+            "expect-unknown-part",
+            hdd("").replace("block = 1\n", "block = 1\nexpect = { seek = 0, wait = 3 }\n"),
+            &["expect-unknown-part.toml:", "unknown field `wait`", "rotation"],
+        ),
+        (
+            "expect-unknown-part",
+            hdd("").replace("block = 1\n", "block = 1\nexpect = { seek = 0, wait = 3 }\n"),
+            &["expect-unknown-part.toml:", "unknown field `wait`", "rotation"],
+        ),
     ];
     for (name, input, fragments) in cases {
         check(name, input, fragments);

@@ -166,6 +166,12 @@ fn the_disk_model_gives_the_quiz_answers() {
             );
             assert_eq!(got, exp, "seed {seed} {knobs:?}\n{text}");
         }
+        // The file grades itself: every expected answer is right.
+        let (wrong, graded) = disk_cmd::grade(&file, &run);
+        assert!(
+            wrong.is_empty() && graded == 4 * run.completions.len(),
+            "{wrong:?}\n{text}"
+        );
         checked += 1;
     }
     assert!(checked > 250, "only {checked} problems were clear-cut");

@@ -554,7 +554,7 @@ fn scenario(
     );
     let _ = writeln!(
         s,
-        "# `vmlab disk` on this file serves the requests in the order and with the times below."
+        "# `vmlab disk` on this file grades each request's expected answer (its place in the order,\n# its seek, rotation and transfer in ticks) and exits with status 1 if one is wrong."
     );
     if let Some(d) = doubt {
         let _ = writeln!(s, "# NOTE: {d}; the disk model may differ from here on.");
@@ -618,7 +618,7 @@ fn scenario(
         if let Some((n, p)) = served.iter().enumerate().find(|(_, p)| p.index == i) {
             let _ = writeln!(
                 s,
-                "note = \"served {}: seek {}, rotate {}, transfer {}\"",
+                "expect = {{ order = {}, seek = {}, rotation = {}, transfer = {} }}",
                 n + 1,
                 p.seek,
                 p.rotate,
