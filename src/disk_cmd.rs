@@ -65,6 +65,33 @@ struct RawRequest {
     block: Spanned<Num>,
     count: Option<Spanned<Num>>,
     note: Option<String>,
+    expect: Option<RawExpect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    order: Option<Num>,
+    seek: Option<Time>,
+    #[serde(alias = "rotate")]
+    rotation: Option<Time>,
+    transfer: Option<Time>,
+}
+
+/// A request's expected answer (`expect = { order = 2, seek = 40, rotation = 260,
+/// transfer = 30 }`): its place in the service order (from 1) and its times in cycles
+/// (ticks); each part is optional. `vmlab disk` grades it and exits with status 1 when a
+/// part is wrong.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expect {
+    /// The place in the order the disk serves the requests, from 1.
+    pub order: Option<u64>,
+    /// The seek, in cycles.
+    pub seek: Option<u64>,
+    /// The rotational wait, in cycles.
+    pub rotation: Option<u64>,
+    /// The transfer, in cycles.
+    pub transfer: Option<u64>,
 }
 
 /// One request of the file.
@@ -74,6 +101,8 @@ pub struct FileRequest {
     pub req: DiskRequest,
     /// A note shown next to it.
     pub note: Option<String>,
+    /// The expected answer, if the file grades one.
+    pub expect: Option<Expect>,
 }
 
 /// A loaded, fully checked requests file.
@@ -197,6 +226,8 @@ impl DiskFile {
                 .unwrap_or(&msg);
             err(path, text, config_span(text, inner), msg.clone())
         })?;
+        // The textbook keys become the ordinary ones (validated just above).
+        let config = config.resolved().unwrap_or(config);
         let hz = config.clock_hz;
         let mut requests = Vec::new();
         let mut ids = std::collections::BTreeMap::new();
@@ -261,6 +292,12 @@ impl DiskFile {
             requests.push(FileRequest {
                 req,
                 note: r.note.clone(),
+                expect: r.expect.as_ref().map(|e| Expect {
+                    order: e.order.map(|n| n.get()),
+                    seek: e.seek.map(|t| t.cycles(hz)),
+                    rotation: e.rotation.map(|t| t.cycles(hz)),
+                    transfer: e.transfer.map(|t| t.cycles(hz)),
+                }),
             });
         }
         Ok(DiskFile {
@@ -334,6 +371,37 @@ pub fn run(file: &DiskFile, scheduler: Option<Scheduler>) -> Result<DiskRun, Str
         faults: disk.faults_enabled(),
         completions,
     })
+}
+
+/// Each wrong part of the file's expected answers against a run: `(request id, what, expected,
+/// got)`, in service order; and how many parts were graded.
+pub fn grade(file: &DiskFile, run: &DiskRun) -> (Vec<(u64, &'static str, u64, u64)>, usize) {
+    let mut wrong = Vec::new();
+    let mut graded = 0;
+    for (i, c) in run.completions.iter().enumerate() {
+        let Some(e) = file
+            .requests
+            .iter()
+            .find(|r| r.req.id == c.id)
+            .and_then(|r| r.expect.as_ref())
+        else {
+            continue;
+        };
+        for (what, want, got) in [
+            ("order", e.order, i as u64 + 1),
+            ("seek", e.seek, c.seek.0),
+            ("rotation", e.rotation, c.rotation.0),
+            ("transfer", e.transfer, c.transfer.0),
+        ] {
+            if let Some(w) = want {
+                graded += 1;
+                if w != got {
+                    wrong.push((c.id, what, w, got));
+                }
+            }
+        }
+    }
+    (wrong, graded)
 }
 
 /// Runs the file under every scheduler, in the order of [`Scheduler::ALL`].
@@ -449,18 +517,46 @@ fn header(file: &DiskFile, disk: &Disk, scheduler: Scheduler, out: &mut String) 
             );
         }
         (None, Some(h)) => {
-            let sectors = h.cylinders * h.heads * h.sectors_per_track;
+            let sectors = h.total_sectors().unwrap_or(0);
             let spb = bs / h.sector_size;
-            let _ = writeln!(
-                out,
-                "disk       {} x {} x {} of {} bytes = {} ({})",
-                plural(h.cylinders, "cylinder"),
-                plural(h.heads, "head"),
-                plural(h.sectors_per_track, "sector"),
-                h.sector_size,
-                plural(sectors, "sector"),
-                size_name(sectors.saturating_mul(h.sector_size))
-            );
+            if h.zones.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "disk       {} x {} x {} of {} bytes = {} ({})",
+                    plural(h.cylinders, "cylinder"),
+                    plural(h.heads, "head"),
+                    plural(h.sectors_per_track, "sector"),
+                    h.sector_size,
+                    plural(sectors, "sector"),
+                    size_name(sectors.saturating_mul(h.sector_size))
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "disk       {} x {}, zoned, sectors of {} bytes: {} ({})",
+                    plural(h.cylinders, "cylinder"),
+                    plural(h.heads, "head"),
+                    h.sector_size,
+                    plural(sectors, "sector"),
+                    size_name(sectors.saturating_mul(h.sector_size))
+                );
+                let mut first = 0u64;
+                for (i, z) in h.zones.iter().enumerate() {
+                    let last = first + z.cylinders - 1;
+                    let cyls = if last == first {
+                        format!("cylinder {first}")
+                    } else {
+                        format!("cylinders {first}-{last}")
+                    };
+                    let _ = writeln!(
+                        out,
+                        "           zone {}: {cyls}, {} per track",
+                        i + 1,
+                        plural(z.sectors_per_track, "sector")
+                    );
+                    first = last + 1;
+                }
+            }
             let _ = writeln!(
                 out,
                 "           {bs}-byte blocks ({} each): {}, 0..{}",
@@ -477,8 +573,26 @@ fn header(file: &DiskFile, disk: &Disk, scheduler: Scheduler, out: &mut String) 
                     .trim_end_matches('0')
                     .to_string()
             };
-            let spt = h.sectors_per_track;
-            let sector = if p.is_multiple_of(spt) {
+            let spt = h.track_sectors(h.start_cylinder);
+            let sector = if !h.zones.is_empty() {
+                let each: Vec<String> = h
+                    .zones
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| {
+                        let s = z.sectors_per_track;
+                        if p.is_multiple_of(s) {
+                            format!("zone {}: {}", i + 1, tc(p / s, hz))
+                        } else {
+                            format!("zone {}: {} or {} cycles", i + 1, p / s, p / s + 1)
+                        }
+                    })
+                    .collect();
+                format!(
+                    "a sector passes under the head in {} (each zone's sector 0 is centred where zone 1's is)",
+                    each.join(", ")
+                )
+            } else if p.is_multiple_of(spt) {
                 format!("a sector passes under the head in {}", tc(p / spt, hz))
             } else {
                 format!(
@@ -554,14 +668,27 @@ fn header(file: &DiskFile, disk: &Disk, scheduler: Scheduler, out: &mut String) 
                 plural(h.track_skew, "sector"),
                 plural(h.cylinder_skew, "sector")
             );
-            let _ = writeln!(
-                out,
-                "start      arm on cylinder {}, head {}; at cycle 0 the platter is {} degrees ({}) past the start of sector slot 0",
-                h.start_cylinder,
-                h.start_head,
-                h.start_angle,
-                plural(disk.phase_cycles().unwrap_or(0), "cycle")
-            );
+            match h.start_sector {
+                Some(x) => {
+                    let _ = writeln!(
+                        out,
+                        "start      arm on cylinder {}, head {}; at cycle 0 the head is {x} sectors past the start of sector 0 of that track (the platter {} into its revolution)",
+                        h.start_cylinder,
+                        h.start_head,
+                        plural(disk.phase_cycles().unwrap_or(0), "cycle")
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "start      arm on cylinder {}, head {}; at cycle 0 the platter is {} degrees ({}) past the start of sector slot 0",
+                        h.start_cylinder,
+                        h.start_head,
+                        h.start_angle,
+                        plural(disk.phase_cycles().unwrap_or(0), "cycle")
+                    );
+                }
+            }
         }
         (None, None) => {}
     }
@@ -570,15 +697,27 @@ fn header(file: &DiskFile, disk: &Disk, scheduler: Scheduler, out: &mut String) 
         "controller overhead {} per request",
         tc(cfg.overhead.cycles(hz), hz)
     );
+    let tick = if cfg.tick.is_some() {
+        "1 tick (the time unit) = "
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "clock      {}: 1 cycle = {}",
+        "clock      {}: 1 cycle = {tick}{}",
         hz_name(hz),
         show_cycles(1, hz)
     );
+    let window = match cfg.window {
+        Some(w) => format!(
+            "; it chooses among the first {} in arrival order (window {w})",
+            plural(w, "waiting request")
+        ),
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
-        "scheduler  {}: {}",
+        "scheduler  {}: {}{window}",
         scheduler.name(),
         scheduler.description()
     );
@@ -633,6 +772,12 @@ pub fn human(file: &DiskFile, run: &DiskRun) -> String {
     };
     header(file, &disk, run.scheduler, &mut out);
     let ssd = disk.is_ssd();
+    // With a textbook time unit, a cycle is a tick.
+    let word = if file.config.tick.is_some() {
+        "ticks"
+    } else {
+        "cycles"
+    };
     let _ = writeln!(out);
     if run.completions.is_empty() {
         let _ = writeln!(out, "no requests");
@@ -715,13 +860,13 @@ pub fn human(file: &DiskFile, run: &DiskRun) -> String {
         };
         let _ = writeln!(
             out,
-            "    cycles {} | {} = {}{arm}",
+            "    {word} {} | {} = {}{arm}",
             c.queue,
             cyc.join(" + "),
             c.service()
         );
     }
-    totals(run, ssd, hz, &mut out);
+    totals(run, ssd, hz, word, &mut out);
     let _ = writeln!(out);
     let _ = writeln!(out, "statistics (non-zero counters)");
     let w = run
@@ -737,7 +882,7 @@ pub fn human(file: &DiskFile, run: &DiskRun) -> String {
     out
 }
 
-fn totals(run: &DiskRun, ssd: bool, hz: u64, out: &mut String) {
+fn totals(run: &DiskRun, ssd: bool, hz: u64, word: &str, out: &mut String) {
     let s = &run.stats;
     let all = s.all();
     let end = run.end().0;
@@ -785,7 +930,7 @@ fn totals(run: &DiskRun, ssd: bool, hz: u64, out: &mut String) {
     let cyc: Vec<String> = parts.iter().map(|(_, v)| v.to_string()).collect();
     let _ = writeln!(
         out,
-        "           cycles {} | {} = {}",
+        "           {word} {} | {} = {}",
         all.queue_cycles,
         cyc.join(" + "),
         all.service_cycles
@@ -1147,8 +1292,42 @@ pub fn main(
         }
     } else {
         match run(&file, sched) {
-            Ok(r) if json_out => json(&file, &r),
-            Ok(r) => human(&file, &r),
+            Ok(r) => {
+                let (wrong, graded) = grade(&file, &r);
+                let mut text = if json_out {
+                    json(&file, &r)
+                } else {
+                    human(&file, &r)
+                };
+                if graded > 0 && !json_out {
+                    let _ = writeln!(text);
+                    let _ = writeln!(
+                        text,
+                        "expect     {} of {graded} expected answers right",
+                        graded - wrong.len()
+                    );
+                    for (id, what, want, got) in &wrong {
+                        let _ = writeln!(
+                            text,
+                            "           WRONG: request {id}: {what} expected {want}, the disk gives {got}"
+                        );
+                    }
+                }
+                if !wrong.is_empty() {
+                    let code = crate::cli::write_out(&text);
+                    if code != std::process::ExitCode::SUCCESS {
+                        return code;
+                    }
+                    for (id, what, want, got) in &wrong {
+                        eprintln!(
+                            "error: {}: request {id}: {what} expected {want}, the disk gives {got}",
+                            file.path
+                        );
+                    }
+                    return ExitCode::from(crate::cli::EXIT_EXPECT);
+                }
+                text
+            }
             Err(e) => {
                 eprintln!("error: {}: {e}", file.path);
                 return input;

@@ -311,3 +311,87 @@ fn fault_configuration_errors() {
         vmlab::disk_cmd::check_requests_bytes(input);
     }
 }
+
+/// The textbook keys: zones, the scheduling window, the time unit, degrees per tick, the
+/// start sector.
+#[test]
+fn textbook_key_errors() {
+    const OSTEP: &str = "[disk]\ntick = \"1ms\"\nblock_size = 512\n";
+    let hdd = |extra: &str| {
+        format!(
+            "{OSTEP}[disk.hdd]\ncylinders = 3\nheads = 1\nrotate_degrees_per_tick = 1\nseek_ticks_per_track = 40\n{extra}\n[[request]]\nblock = 1\n"
+        )
+    };
+    let cases: &[(&str, String, &[&str])] = &[
+        (
+            "zones-do-not-add-up",
+            hdd("zones = [{ cylinders = 1, sectors_per_track = 12 }, { cylinders = 1, sectors_per_track = 18 }]"),
+            &[
+                "zones-do-not-add-up.toml:9:1:",
+                "disk.hdd.zones cover 2 cylinders but disk.hdd.cylinders = 3",
+                "set cylinders = 2",
+            ],
+        ),
+        (
+            "zone-without-sectors",
+            hdd("zones = [{ cylinders = 2, sectors_per_track = 12 }, { cylinders = 1, sectors_per_track = 0 }]"),
+            &[
+                "zone-without-sectors.toml:9:1:",
+                "zone 2 has sectors_per_track = 0; a zone needs at least one",
+            ],
+        ),
+        (
+            "zone-unknown-key",
+            hdd("zones = [{ cylinders = 3, sectors = 12 }]"),
+            &["zone-unknown-key.toml:9:", "unknown field `sectors`", "sectors_per_track"],
+        ),
+        (
+            "window-zero",
+            hdd("").replace("tick = \"1ms\"", "window = 0\ntick = \"1ms\""),
+            &["window-zero.toml:2:1:", "disk.window = 0", "at least one request"],
+        ),
+        (
+            "tick-without-unit",
+            hdd("").replace("tick = \"1ms\"", "tick = 5"),
+            &["tick-without-unit.toml:2:1:", "disk.tick = 5cyc is not a length of time", "tick = \"1ms\""],
+        ),
+        (
+            "tick-not-dividing-a-second",
+            hdd("").replace("tick = \"1ms\"", "tick = \"7ms\""),
+            &["tick-not-dividing-a-second.toml:2:1:", "does not divide one second"],
+        ),
+        (
+            "tick-and-clock",
+            hdd("").replace("tick = \"1ms\"", "tick = \"1ms\"\nclock_hz = 2000"),
+            &["tick-and-clock.toml:", "makes the clock 1000 Hz, but disk.clock_hz = 2000"],
+        ),
+        (
+            "degrees-not-dividing-360",
+            hdd("").replace("rotate_degrees_per_tick = 1", "rotate_degrees_per_tick = 7"),
+            &["degrees-not-dividing-360.toml:7:1:", "rotate_degrees_per_tick = 7", "divides 360"],
+        ),
+        (
+            "degrees-and-rpm",
+            hdd("rpm = 7200"),
+            &["degrees-and-rpm.toml:", "give one of rotate_degrees_per_tick, rpm and rotation"],
+        ),
+        (
+            "start-sector-past-the-track",
+            hdd("sectors_per_track = 12\nstart_sector = 12"),
+            &["start-sector-past-the-track.toml:10:1:", "start_sector = 12 is past the end of the start track, which has 12 sectors"],
+        ),
+        (
+            "expect-unknown-part",
+            hdd("").replace("block = 1\n", "block = 1\nexpect = { seek = 0, wait = 3 }\n"),
+            &["expect-unknown-part.toml:", "unknown field `wait`", "rotation"],
+        ),
+        (
+            "expect-unknown-part",
+            hdd("").replace("block = 1\n", "block = 1\nexpect = { seek = 0, wait = 3 }\n"),
+            &["expect-unknown-part.toml:", "unknown field `wait`", "rotation"],
+        ),
+    ];
+    for (name, input, fragments) in cases {
+        check(name, input, fragments);
+    }
+}

@@ -19,6 +19,7 @@ const EXAMPLES: &[&str] = &[
     "sptf",
     "ssd",
     "tracks",
+    "zoned",
 ];
 
 fn vmlab(args: &[&str]) -> String {
@@ -59,6 +60,28 @@ examples! {
     example_sptf => "sptf",
     example_ssd => "ssd",
     example_tracks => "tracks",
+    example_zoned => "zoned",
+}
+
+#[test]
+fn zoned_example_by_hand() {
+    // disk.py -z 30,20,10 -o 1 -a 5,40,12,20 -p SATF -w 2, worked with disk.py's rules:
+    // blocks 0-11 (30 degrees), 12-29 (20), 30-65 (10); each sector 0 centred at 180 and
+    // skewed one sector per track; the head at angle 0 on the outer track.
+    // Window {5, 40}: 5 starts at 315 (seek 0 + wait 315); 40 (track 2, sector 10 + skew 2,
+    // centred at 300, starting at 295) after a seek of 80: wait 215. 40 first.
+    // Window {5, 12} at 305: 12 (centred at 200, starting at 190) from 345: 205. Then
+    // {5, 20} at 570 (angle 210): 5 after a seek of 40 waits 65; 20 (starting at 350)
+    // waits 140. Last 20 from 705 + 40 (angle 25): 325.
+    assert_eq!(
+        split(&run("zoned", None)),
+        [
+            (40, 80, 215, 10, 305),
+            (12, 40, 205, 20, 570),
+            (5, 40, 65, 30, 705),
+            (20, 40, 325, 20, 1090)
+        ]
+    );
 }
 
 #[test]

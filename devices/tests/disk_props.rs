@@ -119,6 +119,7 @@ fn config(u: &mut Unstructured) -> arbitrary::Result<DiskConfig> {
             start_cylinder: u.int_in_range(0..=cylinders - 1)?,
             start_head: u.int_in_range(0..=heads - 1)?,
             start_angle: u.int_in_range(0..=359u32)? as f64,
+            ..HddConfig::default()
         }),
         ..DiskConfig::default()
     })

@@ -180,3 +180,22 @@ pub fn main(args: &QuizArgs) -> ExitCode {
     }
     crate::cli::write_out(&render(&quiz, common))
 }
+
+/// For the kinds' unit tests: their options parsed from a command line.
+#[cfg(test)]
+pub(crate) mod testing {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli<A: clap::Args> {
+        #[command(flatten)]
+        args: A,
+    }
+
+    /// The options `args` (a kind's flags, without the kind) give, or clap's message.
+    pub fn parse<A: clap::Args>(args: &[&str]) -> Result<A, String> {
+        Cli::<A>::try_parse_from(std::iter::once("quiz").chain(args.iter().copied()))
+            .map(|c| c.args)
+            .map_err(|e| e.to_string())
+    }
+}

@@ -609,16 +609,10 @@ fn sv39(args: &Args, seed: u64) -> Quiz {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn args(line: &str) -> Args {
-        Cli::parse_from(std::iter::once("multilevel").chain(line.split_whitespace())).args
+        let words: Vec<&str> = line.split_whitespace().collect();
+        crate::quiz::testing::parse(&words).expect(line)
     }
 
     #[test]

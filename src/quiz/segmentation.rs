@@ -320,19 +320,10 @@ impl Generator for Args {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn gen(args: &[&str]) -> Result<Quiz, String> {
-        let mut v = vec!["x"];
-        v.extend_from_slice(args);
-        let cli = Cli::try_parse_from(v).map_err(|e| e.to_string())?;
-        cli.args.generate(cli.args.common.seed)
+        let a: Args = crate::quiz::testing::parse(args)?;
+        a.generate(a.common.seed)
     }
 
     #[test]

@@ -70,6 +70,15 @@ pub struct DiskConfig {
     /// A disk image file holding the data (default: an in-memory image of zeros). Reads see
     /// the file; writes stay in memory until [`crate::disk::Disk::flush`].
     pub image: Option<PathBuf>,
+    /// The textbook's time unit (`"1ms"`): one cycle is one tick of this length, so the
+    /// clock is `1 s / tick` and `clock_hz` need not be given. Default: none (cycles of
+    /// `clock_hz`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tick: Option<Time>,
+    /// The scheduling window (OSTEP's `disk.py -w`): the scheduler chooses only among the
+    /// first `window` waiting requests in arrival order. Default: none (all of them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<u64>,
 }
 
 impl Default for DiskConfig {
@@ -86,6 +95,8 @@ impl Default for DiskConfig {
             hdd: None,
             ssd: None,
             image: None,
+            tick: None,
+            window: None,
         }
     }
 }
@@ -148,6 +159,66 @@ pub struct HddConfig {
     pub start_head: u64,
     /// Where the platter is at cycle 0, in degrees past the start of sector 0 (default 0).
     pub start_angle: f64,
+    /// Zoned recording: the zones from the outside in, each some cylinders with its own
+    /// sectors per track (which then replace `sectors_per_track`). Default: none, every
+    /// track has `sectors_per_track`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<Zone>,
+    /// The rotation as a textbook gives it: degrees the platter turns per cycle (tick), so a
+    /// revolution takes `360 / rotate_degrees_per_tick` cycles; instead of `rpm`/`rotation`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotate_degrees_per_tick: Option<f64>,
+    /// The seek as a textbook gives it: cycles (ticks) per track crossed, with no settle
+    /// time; instead of `seek`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seek_ticks_per_track: Option<u64>,
+    /// The start position as a textbook gives it: sectors past the start of sector 0 of the
+    /// start track (`6.5` is the middle of sector 6); instead of `start_angle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_sector: Option<f64>,
+}
+
+impl HddConfig {
+    /// The sectors on each track of cylinder `c` (its zone's, or `sectors_per_track`).
+    pub fn track_sectors(&self, c: u64) -> u64 {
+        let mut first = 0u64;
+        for z in &self.zones {
+            if c < first.saturating_add(z.cylinders) {
+                return z.sectors_per_track;
+            }
+            first = first.saturating_add(z.cylinders);
+        }
+        self.zones
+            .last()
+            .map_or(self.sectors_per_track, |z| z.sectors_per_track)
+    }
+
+    /// Every sector of the disk, if the count fits in 64 bits.
+    pub fn total_sectors(&self) -> Option<u64> {
+        if self.zones.is_empty() {
+            return self
+                .cylinders
+                .checked_mul(self.heads)
+                .and_then(|v| v.checked_mul(self.sectors_per_track));
+        }
+        self.zones.iter().try_fold(0u64, |acc, z| {
+            z.cylinders
+                .checked_mul(self.heads)
+                .and_then(|v| v.checked_mul(z.sectors_per_track))
+                .and_then(|v| acc.checked_add(v))
+        })
+    }
+}
+
+/// One zone of a zoned disk: `cylinders` consecutive cylinders whose tracks all hold
+/// `sectors_per_track` sectors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    /// How many cylinders the zone has.
+    pub cylinders: u64,
+    /// Sectors on each of its tracks.
+    pub sectors_per_track: u64,
 }
 
 impl Default for HddConfig {
@@ -167,6 +238,10 @@ impl Default for HddConfig {
             start_cylinder: 0,
             start_head: 0,
             start_angle: 0.0,
+            zones: Vec::new(),
+            rotate_degrees_per_tick: None,
+            seek_ticks_per_track: None,
+            start_sector: None,
         }
     }
 }
@@ -420,6 +495,96 @@ impl DiskConfig {
 
     /// Checks every field, naming it in the message and saying what would be right.
     pub fn validate(&self) -> Result<(), DiskError> {
+        self.resolved()?.validate_resolved()
+    }
+
+    /// The configuration with its textbook keys (`tick`, `rotate_degrees_per_tick`,
+    /// `seek_ticks_per_track`) turned into the ordinary ones (`clock_hz`, `rotation`,
+    /// `seek`), after checking them; a configuration without them is returned unchanged.
+    /// (`start_sector` and `zones` stay: the disk needs its geometry to place them.)
+    pub fn resolved(&self) -> Result<DiskConfig, DiskError> {
+        let mut c = self.clone();
+        if let Some(t) = self.tick {
+            let ps = match t {
+                Time::Picos(p) if p > 0 => p as u128,
+                _ => {
+                    return Err(bad(format!(
+                        "disk.tick = {t} is not a length of time; give the textbook's time unit with a unit, e.g. tick = \"1ms\""
+                    )))
+                }
+            };
+            let per_s: u128 = 1_000_000_000_000;
+            if !per_s.is_multiple_of(ps) {
+                return Err(bad(format!(
+                    "disk.tick = {t} does not divide one second; use e.g. \"1ms\", \"100us\" or \"1us\""
+                )));
+            }
+            let hz = (per_s / ps) as u64;
+            if self.clock_hz != DEFAULT_CLOCK_HZ && self.clock_hz != hz {
+                return Err(bad(format!(
+                    "disk.tick = {t} makes the clock {hz} Hz, but disk.clock_hz = {}; give one of them",
+                    self.clock_hz
+                )));
+            }
+            c.clock_hz = hz;
+        }
+        if self.window == Some(0) {
+            return Err(bad(
+                "disk.window = 0; the scheduler needs at least one request to choose from (leave window out for all of them)"
+                    .into(),
+            ));
+        }
+        if let Some(h) = c.hdd.as_mut() {
+            if let Some(r) = h.rotate_degrees_per_tick {
+                if h.rpm.is_some() || h.rotation.is_some() {
+                    return Err(bad(
+                        "disk.hdd: give one of rotate_degrees_per_tick, rpm and rotation, not several"
+                            .into(),
+                    ));
+                }
+                let ticks = 360.0 / r;
+                if !(r.is_finite() && r > 0.0 && ticks.is_finite())
+                    || (ticks - ticks.round()).abs() > 1e-9 * ticks.max(1.0)
+                    || ticks.round() < 1.0
+                    || ticks > 1e15
+                {
+                    return Err(bad(format!(
+                        "disk.hdd.rotate_degrees_per_tick = {r}; a revolution must be a whole number of ticks, so use a number that divides 360 (1, 2, 3, 0.5, ...)"
+                    )));
+                }
+                h.rotation = Some(Time::Cycles(ticks.round() as u64));
+                h.rotate_degrees_per_tick = None;
+            }
+            if let Some(n) = h.seek_ticks_per_track {
+                if h.seek != SeekCurve::default() {
+                    return Err(bad(
+                        "disk.hdd: give seek_ticks_per_track or seek, not both".into()
+                    ));
+                }
+                h.seek = SeekCurve::Linear {
+                    settle: Time::ZERO,
+                    per_cylinder: Time::Cycles(n),
+                };
+                h.seek_ticks_per_track = None;
+            }
+            if let Some(s) = h.start_sector {
+                if h.start_angle != 0.0 {
+                    return Err(bad(
+                        "disk.hdd: give start_sector or start_angle, not both".into()
+                    ));
+                }
+                if !(s.is_finite() && s >= 0.0) {
+                    return Err(bad(format!(
+                        "disk.hdd.start_sector = {s} is not a position; use a number of sectors from 0, e.g. 6.5 for the middle of sector 6"
+                    )));
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    /// The checks of [`DiskConfig::validate`] on a resolved configuration.
+    fn validate_resolved(&self) -> Result<(), DiskError> {
         if self.clock_hz == 0 {
             return Err(bad(
                 "disk.clock_hz = 0; the clock needs a frequency, e.g. 1000000000 (1 GHz)".into(),
@@ -485,10 +650,36 @@ impl DiskConfig {
                 )));
             }
         }
-        let sectors = h
-            .cylinders
-            .checked_mul(h.heads)
-            .and_then(|v| v.checked_mul(h.sectors_per_track));
+        if !h.zones.is_empty() {
+            let mut total = 0u64;
+            for (i, z) in h.zones.iter().enumerate() {
+                for (name, v) in [
+                    ("cylinders", z.cylinders),
+                    ("sectors_per_track", z.sectors_per_track),
+                ] {
+                    if v == 0 {
+                        return Err(bad(format!(
+                            "disk.hdd.zones: zone {} has {name} = 0; a zone needs at least one",
+                            i + 1
+                        )));
+                    }
+                    if v > MAX_GEOMETRY {
+                        return Err(bad(format!(
+                            "disk.hdd.zones: zone {} has {name} = {v}, too large; use at most {MAX_GEOMETRY}",
+                            i + 1
+                        )));
+                    }
+                }
+                total = total.saturating_add(z.cylinders);
+            }
+            if total != h.cylinders {
+                return Err(bad(format!(
+                    "disk.hdd.zones cover {total} cylinders but disk.hdd.cylinders = {} (1024 unless given); the zones must add up to the cylinders, so set cylinders = {total}",
+                    h.cylinders
+                )));
+            }
+        }
+        let sectors = h.total_sectors();
         if sectors.and_then(|s| s.checked_mul(h.sector_size)).is_none() {
             return Err(bad(format!(
                 "disk.hdd: {} x {} x {} sectors of {} bytes do not fit in 64 bits",
@@ -558,6 +749,14 @@ impl DiskConfig {
                 h.start_cylinder,
                 h.cylinders - 1
             )));
+        }
+        if let Some(s) = h.start_sector {
+            let spt = h.track_sectors(h.start_cylinder);
+            if s >= spt as f64 {
+                return Err(bad(format!(
+                    "disk.hdd.start_sector = {s} is past the end of the start track, which has {spt} sectors; use 0 up to (not including) {spt}"
+                )));
+            }
         }
         if h.start_head >= h.heads {
             return Err(bad(format!(

@@ -175,12 +175,23 @@ pub struct Chs {
     pub sector: u64,
 }
 
+/// One zone of a validated disk: its cylinders, sectors per track, first sector, and the
+/// shift (in cycles) that centres its sector 0 where the outermost zone's sector 0 is centred.
+#[derive(Clone, Debug)]
+pub(crate) struct ZoneGeom {
+    pub first_cyl: u64,
+    pub cylinders: u64,
+    pub spt: u64,
+    pub first_lba: u64,
+    pub shift: u64,
+}
+
 /// A validated spinning disk, with every time in cycles.
 #[derive(Clone, Debug)]
 pub(crate) struct Hdd {
     pub cylinders: u64,
     pub heads: u64,
-    pub spt: u64,
+    pub zones: Vec<ZoneGeom>,
     pub sector_size: u64,
     pub sectors_per_block: u64,
     pub period: u64,
@@ -209,37 +220,96 @@ pub(crate) struct Plan {
 
 impl Hdd {
     pub(crate) fn new(h: &HddConfig, block_size: u64, clock_hz: u64) -> Result<Hdd, DiskError> {
-        let period = rotation_cycles(h, clock_hz);
-        let phase = round_f64(h.start_angle * period as f64 / 360.0) % period.max(1);
-        Ok(Hdd {
+        let period = rotation_cycles(h, clock_hz).max(1);
+        let list: Vec<(u64, u64)> = if h.zones.is_empty() {
+            vec![(h.cylinders, h.sectors_per_track)]
+        } else {
+            h.zones
+                .iter()
+                .map(|z| (z.cylinders, z.sectors_per_track))
+                .collect()
+        };
+        let half = |spt: u64| period / (2 * spt.max(1));
+        let outer = half(list[0].1);
+        let (mut first_cyl, mut first_lba) = (0u64, 0u64);
+        let mut zones = Vec::new();
+        for (cyls, spt) in list {
+            zones.push(ZoneGeom {
+                first_cyl,
+                cylinders: cyls,
+                spt,
+                first_lba,
+                shift: (outer + period - half(spt) % period) % period,
+            });
+            first_cyl = first_cyl.saturating_add(cyls);
+            first_lba = first_lba.saturating_add(cyls.saturating_mul(h.heads).saturating_mul(spt));
+        }
+        let mut d = Hdd {
             cylinders: h.cylinders,
             heads: h.heads,
-            spt: h.sectors_per_track,
+            zones,
             sector_size: h.sector_size,
             sectors_per_block: block_size / h.sector_size,
             period,
-            phase,
+            phase: 0,
             seek: SeekModel::new(&h.seek, h.cylinders, clock_hz)?,
             head_switch: h.head_switch.cycles(clock_hz),
             track_skew: h.track_skew,
             cylinder_skew: h.cylinder_skew,
             rate: h.transfer_rate.map(|r| r.0),
             clock_hz,
-        })
+        };
+        d.phase = match h.start_sector {
+            None => round_f64(h.start_angle * period as f64 / 360.0) % period,
+            Some(x) => {
+                // `x` sectors past sector 0 of the start track: the slot of sector ⌊x⌋, and
+                // the fraction of that slot's length.
+                let (c, hd) = (h.start_cylinder, h.start_head);
+                let spt = d.zone(c).spt;
+                let k = d.slot(c, hd, (x.floor() as u64).min(spt - 1));
+                let len = d.boundary(c, k + 1) - d.boundary(c, k);
+                let frac = round_f64((x - x.floor()) * len as f64);
+                (d.boundary(c, k) + frac) % period
+            }
+        };
+        Ok(d)
+    }
+
+    /// The zone cylinder `c` lies in.
+    pub(crate) fn zone(&self, c: u64) -> &ZoneGeom {
+        let i = self
+            .zones
+            .partition_point(|z| z.first_cyl + z.cylinders <= c)
+            .min(self.zones.len() - 1);
+        &self.zones[i]
+    }
+
+    /// The sectors on a track of cylinder `c`.
+    pub(crate) fn spt(&self, c: u64) -> u64 {
+        self.zone(c).spt
     }
 
     /// Total sectors.
     pub(crate) fn sectors(&self) -> u64 {
-        self.cylinders * self.heads * self.spt
+        self.zones
+            .iter()
+            .map(|z| z.cylinders * self.heads * z.spt)
+            .sum()
     }
 
     /// The position of sector `lba`.
     pub(crate) fn chs(&self, lba: u64) -> Chs {
-        let per_cyl = self.heads * self.spt;
+        let i = self
+            .zones
+            .partition_point(|z| z.first_lba <= lba)
+            .saturating_sub(1);
+        let z = &self.zones[i];
+        let (l, spt) = (lba - z.first_lba, z.spt);
+        let per_cyl = self.heads * spt;
         Chs {
-            cylinder: lba / per_cyl,
-            head: lba % per_cyl / self.spt,
-            sector: lba % self.spt,
+            cylinder: z.first_cyl + l / per_cyl,
+            head: l % per_cyl / spt,
+            sector: l % spt,
         }
     }
 
@@ -247,15 +317,17 @@ impl Hdd {
     pub(crate) fn slot(&self, c: u64, h: u64, s: u64) -> u64 {
         let track = c as u128 * self.heads as u128 + h as u128;
         let skew = track * self.track_skew as u128 + c as u128 * self.cylinder_skew as u128;
-        ((s as u128 + skew) % self.spt as u128) as u64
+        ((s as u128 + skew) % self.spt(c) as u128) as u64
     }
 
-    /// Cycles from the start of a revolution to the start of slot `k` (which may exceed the
-    /// sectors per track: slot `S + j` is slot `j` one revolution later).
-    pub(crate) fn boundary(&self, k: u64) -> u64 {
-        let (p, s) = (self.period as u128, self.spt as u128);
+    /// Cycles from the start of a revolution to the start of slot `k` of a track on cylinder
+    /// `c` (which may exceed the sectors per track: slot `S + j` is slot `j` one revolution
+    /// later), including the zone's shift.
+    pub(crate) fn boundary(&self, c: u64, k: u64) -> u64 {
+        let z = self.zone(c);
+        let (p, s) = (self.period as u128, z.spt as u128);
         let k = k as u128;
-        let v = k / s * p + (k % s) * p / s;
+        let v = k / s * p + (k % s) * p / s + z.shift as u128;
         u64::try_from(v).unwrap_or(u64::MAX)
     }
 
@@ -264,16 +336,17 @@ impl Hdd {
         ((t as u128 + self.phase as u128) % self.period as u128) as u64
     }
 
-    /// The cycles from `t` until the start of `slot` is under the head.
-    pub(crate) fn wait(&self, t: u64, slot: u64) -> u64 {
-        let b = self.boundary(slot);
+    /// The cycles from `t` until the start of `slot` of a track on cylinder `c` is under
+    /// the head.
+    pub(crate) fn wait(&self, t: u64, c: u64, slot: u64) -> u64 {
+        let b = self.boundary(c, slot) % self.period;
         let a = self.angle(t);
         // (In u128: a period near 2^64 cycles must not overflow.)
         ((b as u128 + self.period as u128 - a as u128) % self.period as u128) as u64
     }
 
     /// The cycles to transfer `n` sectors starting at `slot`.
-    fn transfer(&self, slot: u64, n: u64) -> u64 {
+    fn transfer(&self, c: u64, slot: u64, n: u64) -> u64 {
         match self.rate {
             Some(rate) => {
                 let bytes = n as u128 * self.sector_size as u128;
@@ -281,7 +354,7 @@ impl Hdd {
                 let v = (bytes * self.clock_hz as u128 + r / 2) / r;
                 u64::try_from(v).unwrap_or(u64::MAX)
             }
-            None => self.boundary(slot + n) - self.boundary(slot),
+            None => self.boundary(c, slot + n) - self.boundary(c, slot),
         }
     }
 
@@ -317,15 +390,15 @@ impl Hdd {
         let mut first_track = true;
         loop {
             let slot = self.slot(c, h, s);
-            let w = self.wait(t, slot);
+            let w = self.wait(t, c, slot);
             if first_track {
                 p.positioning = p.seek.saturating_add(w);
                 first_track = false;
             }
             p.rotation = p.rotation.saturating_add(w);
             t = t.saturating_add(w);
-            let n = remaining.min(self.spt - s);
-            let x = self.transfer(slot, n);
+            let n = remaining.min(self.spt(c) - s);
+            let x = self.transfer(c, slot, n);
             p.transfer = p.transfer.saturating_add(x);
             t = t.saturating_add(x);
             remaining -= n;
@@ -482,6 +555,7 @@ mod tests {
     fn multi_track_transfer_pays_the_switch() {
         let mut d = ostep();
         d.heads = 2;
+        d.zones[0].cylinders = 3;
         d.head_switch = 5;
         d.track_skew = 1;
         // Sectors 11 and 12: slot 11 on track 0, then sector 0 of head 1, which lies under

@@ -35,8 +35,8 @@ mod storage;
 pub mod time;
 
 pub use config::{
-    DiskConfig, HddConfig, Scheduler, SeekCurve, SsdConfig, DEFAULT_BLOCK_SIZE, DEFAULT_CLOCK_HZ,
-    DEFAULT_RPM, DEFAULT_TIMEOUT, MAX_GEOMETRY,
+    DiskConfig, HddConfig, Scheduler, SeekCurve, SsdConfig, Zone, DEFAULT_BLOCK_SIZE,
+    DEFAULT_CLOCK_HZ, DEFAULT_RPM, DEFAULT_TIMEOUT, MAX_GEOMETRY,
 };
 pub use fault::{DiskFault, FaultInjector};
 pub use hdd::Chs;
@@ -270,6 +270,8 @@ struct Engine {
     /// The cycles a timed-out request occupies the disk.
     timeout: u64,
     scheduler: Scheduler,
+    /// The scheduling window: choose among the first `window` waiting requests only.
+    window: Option<usize>,
     pending: Vec<Queued>,
     servers: Vec<Server>,
     cyl: u64,
@@ -539,9 +541,14 @@ impl Engine {
                     if t > now {
                         break;
                     }
-                    let cands: Vec<usize> = (0..self.pending.len())
+                    let mut cands: Vec<usize> = (0..self.pending.len())
                         .filter(|&k| self.pending[k].req.arrival.0 <= t)
                         .collect();
+                    if let Some(w) = self.window {
+                        // The first `w` waiting requests in arrival order.
+                        cands.sort_by_key(|&k| (self.pending[k].req.arrival, self.pending[k].seq));
+                        cands.truncate(w);
+                    }
                     let choice = self.choose(&cands, t);
                     self.start(i, t, choice);
                 }
@@ -567,6 +574,7 @@ impl Disk {
     /// Builds a disk, checking the configuration (and opening the image file, if one is given).
     pub fn new(cfg: DiskConfig) -> Result<Disk, DiskError> {
         cfg.validate()?;
+        let cfg = cfg.resolved()?;
         let faults = cfg.fault_injector()?;
         let hz = cfg.clock_hz;
         let (model, blocks, servers, cyl, head) = match (&cfg.ssd, cfg.hdd_or_default()) {
@@ -601,6 +609,7 @@ impl Disk {
                 overhead: cfg.overhead.cycles(hz),
                 timeout: cfg.timeout.cycles(hz),
                 scheduler: cfg.scheduler,
+                window: cfg.window.map(|w| w as usize),
                 pending: Vec::new(),
                 servers: vec![Server::default(); servers],
                 cyl,
@@ -620,7 +629,7 @@ impl Disk {
         })
     }
 
-    /// The configuration.
+    /// The configuration, resolved (see [`DiskConfig::resolved`]).
     pub fn config(&self) -> &DiskConfig {
         &self.cfg
     }
@@ -691,7 +700,7 @@ impl Disk {
     /// The cycle at which sector slot `slot` (0-based, after skew) begins, within a revolution.
     pub fn slot_start_cycles(&self, slot: u64) -> Option<u64> {
         match &self.engine.model {
-            Model::Hdd(h) => Some(h.boundary(slot)),
+            Model::Hdd(h) => Some(h.boundary(0, slot)),
             Model::Ssd { .. } => None,
         }
     }
@@ -865,5 +874,140 @@ impl Disk {
     /// The fault injector: how many draws it has made.
     pub fn fault_injector(&self) -> &FaultInjector {
         &self.faults
+    }
+}
+
+#[cfg(test)]
+mod textbook_tests {
+    //! Zones, the scheduling window and the textbook's units (OSTEP's disk.py).
+    use super::*;
+
+    /// disk.py's disk in textbook units: 1 ms ticks, 1 degree a tick, 40 ticks a track, the
+    /// head in the middle of sector 6; `zones` sectors per track from the outside in.
+    fn ostep(zones: &[u64], scheduler: Scheduler, window: Option<u64>) -> DiskConfig {
+        DiskConfig {
+            tick: Some(Time::ms(1)),
+            block_size: 512,
+            scheduler,
+            window,
+            hdd: Some(HddConfig {
+                cylinders: zones.len() as u64,
+                heads: 1,
+                sectors_per_track: 12,
+                zones: zones
+                    .iter()
+                    .map(|&s| Zone {
+                        cylinders: 1,
+                        sectors_per_track: s,
+                    })
+                    .collect(),
+                rotate_degrees_per_tick: Some(1.0),
+                seek_ticks_per_track: Some(40),
+                start_sector: Some(6.5),
+                ..HddConfig::default()
+            }),
+            ..DiskConfig::default()
+        }
+    }
+
+    /// (block, seek, rotation, transfer) of each request in service order.
+    fn serve(cfg: DiskConfig, blocks: &[u64]) -> Vec<(u64, u64, u64, u64)> {
+        let mut d = Disk::new(cfg).unwrap();
+        for (i, &b) in blocks.iter().enumerate() {
+            d.submit(DiskRequest {
+                id: i as u64,
+                op: DiskOp::Read,
+                block: b,
+                count: 1,
+                arrival: Cycle(0),
+            })
+            .unwrap();
+        }
+        let mut done = d.drain();
+        done.sort_by_key(|c| c.start);
+        done.iter()
+            .map(|c| (c.block, c.seek.0, c.rotation.0, c.transfer.0))
+            .collect()
+    }
+
+    #[test]
+    fn units_give_the_old_ostep_disk() {
+        let d = Disk::new(ostep(&[12, 12, 12], Scheduler::Fcfs, None)).unwrap();
+        assert_eq!(d.clock_hz(), 1000);
+        assert_eq!(d.rotation_cycles(), Some(360));
+        assert_eq!(d.phase_cycles(), Some(195));
+        assert_eq!(d.seek_cycles(2), Some(80));
+        // disk.py -a 10,18: 0/105/30 and 40/170/30.
+        assert_eq!(
+            serve(ostep(&[12, 12, 12], Scheduler::Fcfs, None), &[10, 18]),
+            [(10, 0, 105, 30), (18, 40, 170, 30)]
+        );
+        // Unzoned, the same: sectors_per_track 12 without zones.
+        let mut c = ostep(&[12, 12, 12], Scheduler::Fcfs, None);
+        c.hdd.as_mut().unwrap().zones.clear();
+        assert_eq!(serve(c, &[10, 18]), [(10, 0, 105, 30), (18, 40, 170, 30)]);
+    }
+
+    #[test]
+    fn zones_place_blocks_and_centre_sector_zero() {
+        // disk.py -z 30,20,10: 12, 18 and 36 sectors; blocks 0-11, 12-29, 30-65.
+        let cfg = ostep(&[12, 18, 36], Scheduler::Fcfs, None);
+        let d = Disk::new(cfg.clone()).unwrap();
+        assert_eq!(d.blocks(), 66);
+        assert_eq!(
+            d.position(29),
+            Some(Chs {
+                cylinder: 1,
+                head: 0,
+                sector: 17
+            })
+        );
+        assert_eq!(d.position(30).map(|p| p.cylinder), Some(2));
+        // Block 12 (sector 0 of the middle track, centred at disk.py's 180, so starting at
+        // 170): seek 40, wait from 40 to 170, a 20-degree sector. Then block 30 (starting
+        // at 175) from 230 after a 40 seek: 305, and a 10-degree sector.
+        assert_eq!(
+            serve(cfg, &[12, 30]),
+            [(12, 40, 130, 20), (30, 40, 305, 10)]
+        );
+    }
+
+    #[test]
+    fn window_limits_the_choice() {
+        // disk.py -a 7,30,8 -p SATF: 7, 8, 30 with a full window. With -w 1 the scheduler
+        // sees one request at a time: arrival order. With -w 2 it chooses 7 among 7 and 30,
+        // then 8 (right after 7) among 30 and 8.
+        let all = serve(ostep(&[12, 12, 12], Scheduler::Sptf, None), &[7, 30, 8]);
+        assert_eq!(all.iter().map(|x| x.0).collect::<Vec<_>>(), [7, 8, 30]);
+        let one = serve(ostep(&[12, 12, 12], Scheduler::Sptf, Some(1)), &[7, 30, 8]);
+        assert_eq!(one.iter().map(|x| x.0).collect::<Vec<_>>(), [7, 30, 8]);
+        let two = serve(ostep(&[12, 12, 12], Scheduler::Sptf, Some(2)), &[7, 30, 8]);
+        assert_eq!(two.iter().map(|x| x.0).collect::<Vec<_>>(), [7, 8, 30]);
+    }
+
+    #[test]
+    fn bad_textbook_keys_are_refused() {
+        let msg = |c: DiskConfig| Disk::new(c).unwrap_err().to_string();
+        assert!(msg(ostep(&[12, 12, 12], Scheduler::Fcfs, Some(0))).contains("disk.window = 0"));
+        let mut c = ostep(&[12, 12], Scheduler::Fcfs, None);
+        c.hdd.as_mut().unwrap().cylinders = 3;
+        assert!(msg(c).contains("zones cover 2 cylinders"));
+        let mut c = ostep(&[12, 0, 12], Scheduler::Fcfs, None);
+        c.hdd.as_mut().unwrap().cylinders = 3;
+        assert!(msg(c).contains("zone 2 has sectors_per_track = 0"));
+        let mut c = ostep(&[12, 12, 12], Scheduler::Fcfs, None);
+        c.hdd.as_mut().unwrap().rotate_degrees_per_tick = Some(7.0);
+        assert!(msg(c).contains("divides 360"));
+        let mut c = ostep(&[12, 12, 12], Scheduler::Fcfs, None);
+        c.tick = Some(Time::Cycles(3));
+        assert!(msg(c).contains("disk.tick"));
+        let mut c = ostep(&[12, 12, 12], Scheduler::Fcfs, None);
+        c.hdd.as_mut().unwrap().start_sector = Some(12.0);
+        assert!(msg(c).contains("start_sector = 12"));
+        // Resolving twice changes nothing.
+        let r = ostep(&[12, 12, 12], Scheduler::Fcfs, None)
+            .resolved()
+            .unwrap();
+        assert_eq!(r.resolved().unwrap(), r);
     }
 }
