@@ -239,7 +239,9 @@ impl Hdd {
                 cylinders: cyls,
                 spt,
                 first_lba,
-                shift: (outer + period - half(spt) % period) % period,
+                // (In u128: a period near 2^64 cycles must not overflow.)
+                shift: ((outer as u128 + period as u128 - (half(spt) % period) as u128)
+                    % period as u128) as u64,
             });
             first_cyl = first_cyl.saturating_add(cyls);
             first_lba = first_lba.saturating_add(cyls.saturating_mul(h.heads).saturating_mul(spt));
