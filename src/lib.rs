@@ -16,6 +16,7 @@ pub mod hosted;
 pub mod machine;
 pub mod malloc_cmd;
 pub mod num;
+pub mod pictures;
 pub mod policy_cmd;
 pub mod quiz;
 pub mod report;
