@@ -270,6 +270,36 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         #[arg(last = true, value_name = "ARG")]
         args: Vec<String>,
     },
+    /// Draw a run's pictures from its trace: the same HTML report `vmlab run --report` writes.
+    #[command(
+        long_about = "Draw the pictures of a hosted run from the trace `vmlab run --trace \
+FILE` wrote: one self-contained HTML file (inline SVG and a little plain JavaScript, nothing \
+fetched from the network) with physical memory over time, each process's address space, its \
+page table (or segment table, or base and bounds), the TLBs at the end, timelines of the \
+processes, the CPU and the disk, the fault rate, and the fault curve of the run's reference \
+string under FIFO, LRU, Clock and OPT. `vmlab run ... --report FILE.html` makes the same page \
+without the trace file. docs/pictures.md describes every figure; docs/trace.md the trace.",
+        after_help = "Exit status: 0 when the report was written; 2 for a trace that cannot be \
+read (the file, the line and what is wrong) or a report that cannot be written.\n\n\
+Examples:\n  vmlab run programs/os/touch.s --trace /tmp/touch.jsonl\n  \
+vmlab report /tmp/touch.jsonl -o /tmp/touch.html\n  \
+vmlab report /tmp/touch.jsonl -o /tmp/touch.html --svg /tmp/touch-figures"
+    )]
+    Report {
+        /// The trace (`vmlab run --trace FILE`).
+        #[arg(value_name = "TRACE.jsonl")]
+        trace: PathBuf,
+        /// The HTML file to write.
+        #[arg(short, long, value_name = "FILE.html")]
+        output: Option<PathBuf>,
+        /// Also write each figure as its own SVG file into DIR (made if missing).
+        #[arg(long, value_name = "DIR")]
+        svg: Option<PathBuf>,
+        /// The most moments the page's slider offers (points of the run where memory
+        /// changed; a longer run's are evenly sampled).
+        #[arg(long, value_name = "N", default_value_t = 120)]
+        moments: usize,
+    },
     /// Measure simulation speed: simulated instructions per host second.
     #[command(
         long_about = "Measure simulation speed: run each program to completion on the full \
@@ -449,6 +479,12 @@ pub fn main() -> ExitCode {
             no_aliases,
             disassemble_zeroes,
         } => disasm(&file, no_aliases, disassemble_zeroes),
+        Command::Report {
+            trace,
+            output,
+            svg,
+            moments,
+        } => crate::report_cmd::main(&trace, output.as_deref(), svg.as_deref(), moments),
         Command::Run {
             programs,
             bare,

@@ -20,6 +20,7 @@ pub mod pictures;
 pub mod policy_cmd;
 pub mod quiz;
 pub mod report;
+pub mod report_cmd;
 pub mod run_cmd;
 pub mod run_report;
 pub mod scenario;

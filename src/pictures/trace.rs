@@ -558,49 +558,74 @@ pub fn parse_line(line: &str) -> Result<Record, String> {
     })
 }
 
-/// Reads a trace from its text; `file` names it in errors.
-pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
-    let err = |line: usize, message: String| TraceError {
-        file: file.to_string(),
-        line,
-        message,
-    };
-    let mut machine = None;
-    let mut records = Vec::new();
-    let mut last = 0;
-    let mut ended = false;
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
-        if line.trim().is_empty() {
-            continue;
+/// Builds a [`Trace`] line by line, checking the format's rules as it goes (the report of a
+/// run is built this way from the lines the run writes, so it reads exactly what a trace file
+/// holds).
+#[derive(Debug)]
+pub struct Builder {
+    file: String,
+    line: usize,
+    machine: Option<Machine>,
+    records: Vec<Record>,
+    last: u64,
+    ended: bool,
+}
+
+impl Builder {
+    /// A builder for the trace named `file` (in errors).
+    pub fn new(file: &str) -> Builder {
+        Builder {
+            file: file.to_string(),
+            line: 0,
+            machine: None,
+            records: Vec::new(),
+            last: 0,
+            ended: false,
         }
-        if ended {
-            return Err(err(
+    }
+
+    fn err(&self, line: usize, message: String) -> TraceError {
+        TraceError {
+            file: self.file.clone(),
+            line,
+            message,
+        }
+    }
+
+    /// Takes the next line.
+    pub fn push_line(&mut self, line: &str) -> Result<(), TraceError> {
+        self.line += 1;
+        let n = self.line;
+        if line.trim().is_empty() {
+            return Ok(());
+        }
+        if self.ended {
+            return Err(self.err(
                 n,
                 "a record after `end`: `end` must be the last record".into(),
             ));
         }
-        let r = parse_line(line).map_err(|m| err(n, m))?;
-        if r.cycle < last {
-            return Err(err(
+        let r = parse_line(line).map_err(|m| self.err(n, m))?;
+        if r.cycle < self.last {
+            return Err(self.err(
                 n,
                 format!(
-                    "cycle {} comes after cycle {last}: records must be in cycle order",
-                    r.cycle
+                    "cycle {} comes after cycle {}: records must be in cycle order",
+                    r.cycle, self.last
                 ),
             ));
         }
-        last = r.cycle;
+        self.last = r.cycle;
         match r.event {
             Event::Machine(m) => {
-                if machine.is_some() {
-                    return Err(err(
+                if self.machine.is_some() {
+                    return Err(self.err(
                         n,
                         "a second `machine` record: a trace has one, first".into(),
                     ));
                 }
                 if m.version != VERSION {
-                    return Err(err(
+                    return Err(self.err(
                         n,
                         format!(
                             "trace format version {} — this vmlab reads version {VERSION}; write the trace again with this vmlab",
@@ -608,54 +633,87 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
                         ),
                     ));
                 }
-                machine = Some(m);
+                self.machine = Some(m);
             }
             ev => {
-                if machine.is_none() {
-                    return Err(err(
+                if self.machine.is_none() {
+                    return Err(self.err(
                         n,
                         "the first record must be `machine` (the header): is this a vmlab trace (`vmlab run --trace FILE`)?"
                             .into(),
                     ));
                 }
-                ended = matches!(ev, Event::End { .. });
-                records.push(Record {
+                self.ended = matches!(ev, Event::End { .. });
+                self.records.push(Record {
                     cycle: r.cycle,
                     event: ev,
                 });
             }
         }
+        Ok(())
     }
-    let Some(machine) = machine else {
-        return Err(err(
-            0,
-            "the trace is empty: expected the `machine` record first".into(),
-        ));
-    };
-    if !ended {
-        return Err(err(
-            0,
-            "the trace has no `end` record: it was cut short (or its run is still writing it)"
-                .into(),
-        ));
+
+    /// The whole trace, once its `end` has been read.
+    pub fn finish(self) -> Result<Trace, TraceError> {
+        let Some(machine) = self.machine.clone() else {
+            return Err(self.err(
+                0,
+                "the trace is empty: expected the `machine` record first".into(),
+            ));
+        };
+        if !self.ended {
+            return Err(self.err(
+                0,
+                "the trace has no `end` record: it was cut short (or its run is still writing it)"
+                    .into(),
+            ));
+        }
+        Ok(Trace {
+            machine,
+            records: self.records,
+        })
     }
-    Ok(Trace { machine, records })
 }
 
-/// Reads a trace file.
+/// Reads a trace from its text; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
+    let mut b = Builder::new(file);
+    for line in text.lines() {
+        b.push_line(line)?;
+    }
+    b.finish()
+}
+
+/// Reads a trace file, line by line.
 pub fn read(path: &Path) -> Result<Trace, TraceError> {
+    use std::io::BufRead;
     let file = path.display().to_string();
-    let text = std::fs::read(path).map_err(|e| TraceError {
+    let f = std::fs::File::open(path).map_err(|e| TraceError {
         file: file.clone(),
         line: 0,
         message: format!("cannot read it: {e}"),
     })?;
-    let text = String::from_utf8(text).map_err(|e| TraceError {
-        file: file.clone(),
-        line: 0,
-        message: format!("not a trace: it is not UTF-8 text ({e})"),
-    })?;
-    parse(&file, &text)
+    let mut b = Builder::new(&file);
+    let mut buf = Vec::new();
+    let mut r = std::io::BufReader::with_capacity(1 << 16, f);
+    loop {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf).map_err(|e| TraceError {
+            file: file.clone(),
+            line: b.line + 1,
+            message: format!("cannot read it: {e}"),
+        })?;
+        if n == 0 {
+            break;
+        }
+        let text = std::str::from_utf8(&buf).map_err(|_| TraceError {
+            file: file.clone(),
+            line: b.line + 1,
+            message: "not a trace: this line is not UTF-8 text".into(),
+        })?;
+        b.push_line(text.trim_end_matches(['\n', '\r']))?;
+    }
+    b.finish()
 }
 
 #[cfg(test)]

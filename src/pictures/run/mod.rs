@@ -208,3 +208,14 @@ mod tests {
         assert_eq!(m.list.iter().map(|x| x.0).collect::<Vec<_>>(), vec![5]);
     }
 }
+
+/// The report page of `trace`.
+pub fn build(trace: &Trace, opts: &Options) -> super::html::Page {
+    let m = moments(trace, opts.moments);
+    let mut page = super::html::Page {
+        title: format!("vmlab run: {}", trace.machine.programs.join(" ")),
+        ..Default::default()
+    };
+    page.moments = m.list.iter().map(|(_, x)| x.clone()).collect();
+    page
+}
