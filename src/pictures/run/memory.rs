@@ -394,10 +394,19 @@ fn draw_grid(m: &MemoryModel, prefix: &str) -> String {
         }
     }
     let mut y = y0 + rows as f64 * cs + 14.0;
-    let mut items = legend_items(m, true);
-    items.push((FREE.into(), None, "thick outline: shared".into()));
-    y = g.legend(8.0, y, &items);
-    g.set_height(y + 4.0);
+    y = g.legend(8.0, y, &legend_items(m, true));
+    // A key the legend's swatches cannot show: the thick outline.
+    g.rect(8.0, y, 14.0, 12.0, FREE, Some(INK), None);
+    outline(&mut g, 9.0, y + 1.0, 12.0, 10.0, 2.0, false);
+    g.text(
+        27.0,
+        y + 10.5,
+        "thick outline: a frame shared by several mappings",
+        11.0,
+        Anchor::Start,
+        false,
+    );
+    g.set_height(y + 22.0);
     g.finish()
 }
 
@@ -442,14 +451,13 @@ fn draw_bar(m: &MemoryModel, prefix: &str) -> String {
             let tw = (xs(mv.to.saturating_add(mv.size)) - tx).max(2.0);
             let oy = 46.0;
             outline(&mut g, fx, oy, w, lane, 1.25, true);
-            g.text_coloured(
+            g.text(
                 fx + w / 2.0,
                 oy + 17.0,
                 &format!("P{}", mv.pid),
                 10.0,
                 Anchor::Middle,
                 true,
-                process_colour(mv.pid),
             );
             g.line(
                 fx + w / 2.0,
@@ -544,7 +552,7 @@ fn draw_bar(m: &MemoryModel, prefix: &str) -> String {
     for k in 0..=4u64 {
         let a = m.base.saturating_add(m.bytes / 4 * k);
         let x = x0 + bw * k as f64 / 4.0;
-        g.line(x, bar_y + bh, x, bar_y + bh + 16.0, svg::GRID, 1.0, false);
+        g.line(x, bar_y + bh, x, bar_y + bh + 4.0, INK, 1.0, false);
         let anchor = match k {
             0 => Anchor::Start,
             4 => Anchor::End,
@@ -552,14 +560,19 @@ fn draw_bar(m: &MemoryModel, prefix: &str) -> String {
         };
         g.text(x, ty, &format!("{a:#x}"), 10.0, anchor, false);
     }
-    let mut items = legend_items(m, false);
-    items.push((
-        FREE.into(),
-        None,
-        "dashed white tail: unused inside a block".into(),
-    ));
-    let y = g.legend(8.0, ty + 12.0, &items);
-    g.set_height(y + 4.0);
+    let y = g.legend(8.0, ty + 12.0, &legend_items(m, false));
+    // A key the legend's swatches cannot show: the unused tail of a block.
+    g.rect(8.0, y, 14.0, 12.0, FREE, Some(INK), None);
+    g.line(8.0, y + 6.0, 22.0, y + 6.0, INK, 0.75, true);
+    g.text(
+        27.0,
+        y + 10.5,
+        "white with a dashed line: unused inside a block (internal fragmentation)",
+        11.0,
+        Anchor::Start,
+        false,
+    );
+    g.set_height(y + 22.0);
     g.finish()
 }
 
@@ -729,7 +742,21 @@ pub fn draw_fragmentation(points: &[FragPoint], prefix: &str) -> String {
             Anchor::Start,
             true,
         );
-        let ticks = svg::ticks(*max, 4);
+        // Bytes tick in whole units (B, KiB, MiB, ...); counts in whole numbers.
+        let unit = if *is_bytes {
+            let mut u = 1.0f64;
+            while *max / u >= 1024.0 && u < 1e15 {
+                u *= 1024.0;
+            }
+            u
+        } else {
+            1.0
+        };
+        let ticks: Vec<f64> = svg::ticks(*max / unit, 4)
+            .into_iter()
+            .filter(|t| *is_bytes || t.fract() == 0.0)
+            .map(|t| t * unit)
+            .collect();
         let top = ticks.last().copied().unwrap_or(1.0).max(*max).max(1.0);
         let ys = |v: u64| y0 + ph - v as f64 / top * ph;
         for t in &ticks {
