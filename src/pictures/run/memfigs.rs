@@ -36,6 +36,12 @@ impl<M: PartialEq> Frames<M> {
     }
 }
 
+/// About the most frame-grid cells the memory figure's drawings hold together.
+const MEMORY_BUDGET: u64 = 1 << 15;
+
+/// About the most cells an area of an address-space figure holds over all its drawings.
+const SPACE_BUDGET: u64 = 1 << 13;
+
 fn contiguous(scheme: &str) -> bool {
     !is_paging(scheme)
 }
@@ -82,15 +88,20 @@ pub fn sections(trace: &Trace, moments: &Moments) -> Vec<Section> {
         with_table.iter().map(|p| (*p, Frames::new())).collect();
     let mut final_tables: BTreeMap<u32, Table> = BTreeMap::new();
     let last_k = moments.len().saturating_sub(1);
+    // The page's size: a figure redrawn at many moments gets coarser cells (the same for
+    // all its drawings), so its drawings together hold about `BUDGET` cells.
+    let n = moments.len().max(1) as u64;
+    let mem_cells = (MEMORY_BUDGET / n).clamp(256, memory::MAX_CELLS);
+    let area_cells = (SPACE_BUDGET / n).clamp(64, space::MAX_AREA_CELLS);
     replay(trace, moments, |k, s: &State, ch| {
         if k == 0 || ch.memory {
-            mem.push(k, memory::model(s), |m| {
+            mem.push(k, memory::model_capped(s, mem_cells), |m| {
                 memory::draw(m, &format!("memory-f{k}"))
             });
         }
         for (pid, f) in spaces.iter_mut() {
             if k == 0 || ch.spaces.contains(pid) {
-                f.push(k, space::model(s, *pid), |m| {
+                f.push(k, space::model_capped(s, *pid, area_cells), |m| {
                     space::draw(m, &format!("space-{pid}-f{k}"))
                 });
             }
@@ -377,5 +388,67 @@ mod tests {
         let s = sections(&t, &moments(&t, 100));
         assert_eq!(ids(&s), vec!["memory", "space-3"]);
         check(&s);
+    }
+
+    /// A big paging run (100,000 frames, 300,000 records) replays once: every drawing is
+    /// capped, and the page stays a few megabytes.
+    #[test]
+    fn big_run_stays_small() {
+        use std::fmt::Write;
+        let frames = 100_000u64;
+        let mut body = String::new();
+        let _ = writeln!(
+            body,
+            r#"{{"cycle":1,"event":"spawn","pid":1,"name":"big"}}"#
+        );
+        let _ = writeln!(
+            body,
+            r#"{{"cycle":1,"event":"layout","pid":1,"areas":[{{"kind":"heap","start":"0x100000","end":"{:#x}","perms":"rw-"}}]}}"#,
+            0x10_0000 + frames * 4096
+        );
+        for i in 0..frames {
+            let pa = 0x8000_0000 + i * 4096;
+            let va = 0x10_0000 + i * 4096;
+            let c = 2 + i;
+            let _ = writeln!(
+                body,
+                r#"{{"cycle":{c},"event":"frame","pa":"{pa:#x}","holds":"page","pid":1,"va":"{va:#x}"}}"#
+            );
+            let _ = writeln!(
+                body,
+                r#"{{"cycle":{c},"event":"pte","pid":1,"level":2,"va":"{va:#x}","span":4096,"at":"{:#x}","value":"0x1","kind":"leaf","target":"{pa:#x}","flags":"rw-u-a-"}}"#,
+                0x1_0000_0000u64 + i * 8
+            );
+            if i % 2 == 1 {
+                let _ = writeln!(
+                    body,
+                    r#"{{"cycle":{c},"event":"evict","pid":1,"va":"{va:#x}","pa":"{pa:#x}","dirty":false}}"#
+                );
+            }
+        }
+        let _ = write!(
+            body,
+            r#"{{"cycle":{},"event":"end","status":0}}"#,
+            frames + 10
+        );
+        let t = st::trace(
+            "vm-paging",
+            &format!(
+                r#","page_size":4096,"format":"sv39","table_bytes":4096,"levels":3,"user_bytes":{},"frames":{frames}"#,
+                frames * 4096
+            ),
+            &body,
+        );
+        let m = moments(&t, 120);
+        let s = sections(&t, &m);
+        let size: usize = s
+            .iter()
+            .flat_map(|s| s.figures.iter())
+            .flat_map(|f| f.frames.iter())
+            .map(|(_, svg)| svg.len())
+            .sum();
+        assert!(size < 12 << 20, "{size} bytes of SVG");
+        let table = &s[2].figures[0].tables[0];
+        assert_eq!(table.rows.len(), frames as usize);
     }
 }

@@ -181,8 +181,13 @@ fn hole(base: u64, size: u64) -> Piece {
     }
 }
 
-/// The memory figure's model for the state `s`.
+/// The memory figure's model for the state `s` (at most [`MAX_CELLS`] cells).
 pub fn model(s: &State) -> MemoryModel {
+    model_capped(s, MAX_CELLS)
+}
+
+/// The memory figure's model for the state `s`, with at most `max_cells` cells.
+pub fn model_capped(s: &State, max_cells: u64) -> MemoryModel {
     let m = &s.machine;
     let mut out = MemoryModel {
         scheme: m.scheme.clone(),
@@ -197,7 +202,7 @@ pub fn model(s: &State) -> MemoryModel {
             .filter(|f| *f > 0)
             .unwrap_or(m.user_bytes / ps)
             .min(1 << 40);
-        let per = frames.div_ceil(MAX_CELLS).max(1);
+        let per = frames.div_ceil(max_cells.max(1)).max(1);
         out.frames_per_cell = per;
         let cells = frames.div_ceil(per);
         for c in 0..cells {

@@ -81,8 +81,15 @@ fn cell_state(s: &State, pid: u32, a: u64, len: u64) -> &'static str {
     "untouched"
 }
 
-/// The address-space model of process `pid` in state `s`.
+/// The address-space model of process `pid` in state `s` (at most [`MAX_AREA_CELLS`]
+/// cells an area).
 pub fn model(s: &State, pid: u32) -> SpaceModel {
+    model_capped(s, pid, MAX_AREA_CELLS)
+}
+
+/// The address-space model of process `pid` in state `s`, with at most `max_cells` cells
+/// an area.
+pub fn model_capped(s: &State, pid: u32, max_cells: u64) -> SpaceModel {
     let paging = is_paging(&s.machine.scheme);
     let ps = s.page_size();
     let mut m = SpaceModel {
@@ -115,7 +122,7 @@ pub fn model(s: &State, pid: u32) -> SpaceModel {
         if paging {
             let first = start - start % ps;
             let pages = (end - first).div_ceil(ps).max(1);
-            let per = pages.div_ceil(MAX_AREA_CELLS).max(1);
+            let per = pages.div_ceil(max_cells.max(1)).max(1);
             v.pages_per_cell = per;
             let len = per.saturating_mul(ps);
             for c in 0..pages.div_ceil(per) {
