@@ -302,7 +302,9 @@ pub fn entries_table(s: &State, pid: u32) -> Table {
 }
 
 const ROW_H: f64 = 15.0;
-const COL_W: f64 = 290.0;
+/// The headings' fill.
+const HEAD: &str = "#EEEEEE";
+const COL_W: f64 = 320.0;
 const COL_GAP: f64 = 60.0;
 
 /// Draws the model; `prefix` makes the drawing's ids unique.
@@ -356,7 +358,7 @@ fn draw_tree(m: &TableModel, prefix: &str) -> String {
                 format!("[{}] {:#x} → table {:#x}", e.index, e.va, e.target)
             } else if e.superpage {
                 format!(
-                    "[{}] {:#x} → {:#x} {} ★{} superpage",
+                    "[{}] {:#x} → {:#x} {} ★ {} page",
                     e.index,
                     e.va,
                     e.target,
@@ -389,23 +391,24 @@ fn draw_tree(m: &TableModel, prefix: &str) -> String {
         let rows = &rows_of[ti];
         let h = (rows.len() as f64 + 1.0) * ROW_H + 4.0;
         g.rect(x, y, COL_W, h, FREE, Some(INK), None);
+        // The heading: the owner's colour as a stripe, so the text stays on light grey.
+        g.rect(x, y, COL_W, ROW_H + 2.0, HEAD, Some(INK), None);
         g.rect(
             x,
             y,
-            COL_W,
+            8.0,
             ROW_H + 2.0,
             process_colour(m.pid),
             Some(INK),
             None,
         );
-        g.text_coloured(
-            x + 4.0,
+        g.text(
+            x + 12.0,
             y + 12.0,
             &format!("level {} table @ {:#x}", t.level, t.base),
             11.0,
             Anchor::Start,
             true,
-            "#ffffff",
         );
         for (r, (text, entry)) in rows.iter().enumerate() {
             let ry = y + (r as f64 + 1.0) * ROW_H + 2.0;
@@ -511,17 +514,18 @@ fn draw_segments(m: &TableModel, prefix: &str) -> String {
         ]
     };
     let y0 = 30.0;
+    g.rect(8.0, y0, 620.0, ROW_H + 2.0, HEAD, Some(INK), None);
     g.rect(
         8.0,
         y0,
-        620.0,
+        6.0,
         ROW_H + 2.0,
         process_colour(m.pid),
         Some(INK),
         None,
     );
     for (c, x) in cols {
-        g.text_coloured(*x + 2.0, y0 + 12.0, c, 11.0, Anchor::Start, true, "#ffffff");
+        g.text(*x + 6.0, y0 + 12.0, c, 11.0, Anchor::Start, true);
     }
     if m.segments.is_empty() {
         g.text(
@@ -560,7 +564,7 @@ fn draw_segments(m: &TableModel, prefix: &str) -> String {
         g.open_group(None, Some(&tip));
         g.rect(8.0, y, 620.0, ROW_H + 2.0, FREE, Some(GRID), None);
         for ((_, x), v) in cols.iter().zip(cells.iter()) {
-            g.text(*x + 2.0, y + 12.0, v, 11.0, Anchor::Start, false);
+            g.text(*x + 6.0, y + 12.0, v, 11.0, Anchor::Start, false);
         }
         g.close_group();
     }
@@ -636,7 +640,7 @@ mod tests {
         let svg = draw(&m, "t");
         roxmltree::Document::parse(&svg).unwrap();
         assert!(svg.contains("and 36 more valid entries"));
-        assert!(svg.contains("1 GiB superpage"));
+        assert!(svg.contains("★ 1 GiB page"));
     }
 
     #[test]
