@@ -451,4 +451,47 @@ mod tests {
         let table = &s[2].figures[0].tables[0];
         assert_eq!(table.rows.len(), frames as usize);
     }
+
+    /// Odd values (huge addresses and sizes, inverted areas, a table pointing to itself,
+    /// entries at absurd levels, TLB entries outside their sets) never panic, in any scheme.
+    #[test]
+    fn odd_values_never_panic() {
+        let body = r#"{"cycle":1,"event":"spawn","pid":4294967295,"name":"<&>"}
+{"cycle":1,"event":"layout","pid":4294967295,"areas":[{"kind":"weird","start":"0xffffffffffffffff","end":"0x0","perms":""},{"kind":"stack","start":"0x0","end":"0xffffffffffffffff","perms":"rw-"}]}
+{"cycle":1,"event":"space","pid":4294967295,"asid":18446744073709551615,"root":"0xfffffffffffff000"}
+{"cycle":1,"event":"pte","pid":4294967295,"level":18446744073709551615,"va":"0xffffffffffffffff","span":18446744073709551615,"at":"0xfffffffffffff000","value":"0x1","kind":"table","target":"0xfffffffffffff000"}
+{"cycle":1,"event":"pte","pid":4294967295,"level":0,"va":"0x0","span":0,"at":"0xfffffffffffffff8","value":"0x1","kind":"leaf","target":"0xffffffffffffffff","flags":"rwxugad"}
+{"cycle":2,"event":"frame","pa":"0xffffffffffffffff","holds":"page","pid":4294967295,"va":"0xffffffffffffffff","maps":18446744073709551615}
+{"cycle":2,"event":"place","pid":4294967295,"what":"stack","base":"0xfffffffffffffff0","size":18446744073709551615}
+{"cycle":2,"event":"place","pid":1,"what":"block","base":"0x0","size":0}
+{"cycle":3,"event":"evict","pid":4294967295,"va":"0x0","pa":"0xfffffffffffffff0","dirty":true}
+{"cycle":3,"event":"compact","moves":1,"bytes":1,"blocks":[{"pid":7,"what":"block","from":"0x1","to":"0xffffffffffffffff","size":18446744073709551615}]}
+{"cycle":3,"event":"release","pid":9,"what":"block","base":"0x5","size":1}
+{"cycle":4,"event":"tlb","name":"l2tlb","sets":18446744073709551615,"ways":0,"entries":[{"set":99999,"way":99,"va":"0x0","pa":"0x0","size":0,"asid":1,"global":false,"perms":""},{"set":0,"way":0,"va":"0xffffffffffffffff","pa":"0xffffffffffffffff","size":18446744073709551615,"asid":18446744073709551615,"global":true,"perms":"rwxu","seg":3}]}
+{"cycle":4,"event":"exit","pid":4294967295,"code":1}
+{"cycle":5,"event":"end","status":0}"#;
+        for scheme in [
+            "fixed-partitions",
+            "dynamic-partitions",
+            "simple-segmentation",
+            "vm-segmentation",
+            "simple-paging",
+            "vm-paging",
+            "",
+        ] {
+            for extra in [
+                r#","user_base":"0xffffffffffff0000","user_bytes":18446744073709551615,"page_size":1,"table_bytes":1,"levels":18446744073709551615,"frames":18446744073709551615,"format":"sv32","partitions":[{"base":"0xffffffffffffffff","size":18446744073709551615},{"base":"0x0","size":0}]"#,
+                r#","user_bytes":0,"page_size":0,"table_bytes":0,"levels":0,"frames":0"#,
+            ] {
+                let text = format!(
+                    r#"{{"cycle":0,"event":"machine","version":1,"scheme":"{scheme}"{extra}}}"#
+                );
+                let t = crate::pictures::trace::parse("t", &format!("{text}\n{body}")).unwrap();
+                for cap in [1, 3, 100] {
+                    let s = sections(&t, &moments(&t, cap));
+                    check(&s);
+                }
+            }
+        }
+    }
 }
