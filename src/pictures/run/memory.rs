@@ -335,7 +335,12 @@ pub fn draw(m: &MemoryModel, prefix: &str) -> String {
 fn draw_grid(m: &MemoryModel, prefix: &str) -> String {
     let cols = (m.cells.len() as u64).clamp(1, ROW);
     let rows = (m.cells.len() as u64).div_ceil(cols).max(1);
-    let cs = 14.0;
+    // Bigger cells for a small memory, so each reads.
+    let cs = match m.cells.len() {
+        0..=128 => 22.0,
+        129..=512 => 17.0,
+        _ => 14.0,
+    };
     let x0 = 96.0;
     let y0 = 28.0;
     let width = (x0 + cols as f64 * cs + 20.0).max(640.0);
