@@ -7,6 +7,13 @@
 //! points than [`Options::moments`] gets that many, evenly spaced over them (the last point
 //! always among them), so the page stays small however long the run.
 
+pub mod memfigs;
+pub mod memory;
+pub mod space;
+pub mod state;
+pub mod tables;
+pub mod tlb;
+
 use super::html::Moment;
 use super::trace::{Event, Record, Trace};
 
