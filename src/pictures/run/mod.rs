@@ -7,6 +7,11 @@
 //! points than [`Options::moments`] gets that many, evenly spaced over them (the last point
 //! always among them), so the page stays small however long the run.
 
+pub mod curve;
+pub mod header;
+pub mod timefigs;
+pub mod timeline;
+
 use super::html::Moment;
 use super::trace::{Event, Record, Trace};
 
