@@ -195,12 +195,10 @@ pub fn opt_faults(ids: &[u32], distinct: usize, max: usize) -> Vec<u64> {
         stack[0] = p;
         depth[pi] = 0;
         let mut carried = top;
-        for i in 1..end {
-            let here = stack[i];
-            if prio[carried as usize] < prio[here as usize] {
-                stack[i] = carried;
+        for (i, here) in stack.iter_mut().enumerate().take(end).skip(1) {
+            if prio[carried as usize] < prio[*here as usize] {
                 depth[carried as usize] = i as u32;
-                carried = here;
+                std::mem::swap(here, &mut carried);
             }
         }
         if d != OUT {
@@ -390,11 +388,11 @@ pub fn curve_of<K: Ord + Copy>(refs: &[K], run: Option<u64>) -> Curve {
     for &n in &counts {
         c.sampled.push(n as u64);
         c.fifo.push(replay_faults(Policy::Fifo, n, &ids, distinct));
-        c.clock.push(replay_faults(Policy::Clock, n, &ids, distinct));
+        c.clock
+            .push(replay_faults(Policy::Clock, n, &ids, distinct));
     }
     c.anomalies = anomalies("fifo", &c.sampled, &c.fifo);
-    c.anomalies
-        .extend(anomalies("clock", &c.sampled, &c.clock));
+    c.anomalies.extend(anomalies("clock", &c.sampled, &c.clock));
     c
 }
 
@@ -671,9 +669,7 @@ mod tests {
     }
 
     fn as_refs(s: &[u64]) -> Vec<Ref> {
-        s.iter()
-            .map(|&page| Ref { page, write: false })
-            .collect()
+        s.iter().map(|&page| Ref { page, write: false }).collect()
     }
 
     /// Checks every way of counting against the kernel's simulator on `string`, for
@@ -833,6 +829,10 @@ mod tests {
             .collect();
         let c = curve_of(&s, Some(256));
         assert_eq!(c.references, 1_000_000);
+        // No locality at all: OPT's carries go deep.
+        let s: Vec<u64> = (0..1_000_000u64).map(|_| g.below(3000)).collect();
+        let c = curve_of(&s, Some(256));
+        assert_eq!(c.distinct, 3000);
         assert!(c.sampled.len() <= MIN_COUNTS + 2);
     }
 

@@ -6,7 +6,7 @@
 //! frames* (figure `fault-curve`).
 
 use crate::pictures::html::{Figure, Page, Section};
-use crate::pictures::svg::{num, ticks, thousands, Anchor, Svg, GRID, INK};
+use crate::pictures::svg::{num, thousands, ticks, Anchor, Svg, GRID, INK};
 use crate::pictures::trace::Trace;
 
 use super::{curve, header as head, timeline};
@@ -145,6 +145,41 @@ pub fn cycles(from: u64, to: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pictures::trace::parse;
+
+    #[test]
+    fn the_sections_and_the_header() {
+        let text = r#"{"cycle":0,"event":"machine","version":1,"programs":["a"],"scheme":"vm-paging","policy":"fifo","page_size":4096,"user_base":"0x80000000","user_bytes":16384,"frames":3,"clock_hz":1000000,"timeline_interval":10}
+{"cycle":0,"event":"spawn","pid":1,"name":"a"}
+{"cycle":1,"event":"switch","to":1}
+{"cycle":2,"event":"refs","pid":1,"vpns":[1,2,3,4,1,2,5,1,2,3,4,5]}
+{"cycle":3,"event":"fault","pid":1,"va":"0x1000","access":"load","kind":"major"}
+{"cycle":50,"event":"sample","instret":30,"faults":1,"major":1,"idle":0,"kernel":20,"working_set":3,"procs":[{"pid":1,"cycles":50,"instret":30,"resident":12288}]}
+{"cycle":60,"event":"exit","pid":1,"code":0}
+{"cycle":60,"event":"end","status":0,"instret":35,"reason":"all processes ended"}"#;
+        let t = parse("t", text).unwrap();
+        let mut page = Page::default();
+        header(&t, &mut page);
+        page.sections = sections(&t);
+        let ids: Vec<&str> = page.figures().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["timeline", "fault-rate", "fault-curve"]);
+        for f in page.figures() {
+            roxmltree::Document::parse(f.last().unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", f.id));
+            assert!(!f.caption.is_empty() && !f.tables.is_empty());
+        }
+        let html = page.render();
+        assert!(html.contains("Belady (fifo): 4 frames"));
+        assert!(page
+            .notes
+            .iter()
+            .any(|n| n.contains("FIFO and Clock replayed")));
+        // The same trace gives the same bytes.
+        let mut again = Page::default();
+        header(&t, &mut again);
+        again.sections = sections(&t);
+        assert_eq!(again.render(), html);
+    }
 
     #[test]
     fn formats() {

@@ -13,9 +13,7 @@ use serde::Serialize;
 
 use super::timefigs::{cycles, line_legend, short, x_axis, y_axis, Scale};
 use crate::pictures::html::{Figure, Table};
-use crate::pictures::svg::{
-    process_colour, thousands, Anchor, Pattern, Svg, GRID, INK,
-};
+use crate::pictures::svg::{process_colour, thousands, Anchor, Pattern, Svg, GRID, INK};
 use crate::pictures::trace::{Event, Trace};
 
 /// The most spans a lane is drawn from before it is drawn per pixel column.
@@ -167,7 +165,10 @@ fn state_name(state: &str, on: Option<&str>) -> String {
 fn per_column(spans: &[Span], end: u64) -> Vec<Span> {
     let mut cols: BTreeMap<u64, Vec<(String, u64)>> = BTreeMap::new();
     for s in spans {
-        let (a, b) = (column(s.from, end), column(s.to.saturating_sub(1).max(s.from), end));
+        let (a, b) = (
+            column(s.from, end),
+            column(s.to.saturating_sub(1).max(s.from), end),
+        );
         for k in a..=b {
             let lo = s.from.max(column_start(k, end));
             let hi = s.to.min(column_start(k + 1, end));
@@ -522,7 +523,11 @@ pub fn draw(t: &Timeline) -> String {
                 "process {}: {}{}, {}",
                 lane.pid,
                 s.state,
-                if lane.merged { " (most of this stretch)" } else { "" },
+                if lane.merged {
+                    " (most of this stretch)"
+                } else {
+                    ""
+                },
                 cycles(s.from, s.to)
             );
             svg.patterned(a, bar, (b - a).max(0.5), h, fill, pat, Some(&tip));
@@ -531,7 +536,14 @@ pub fn draw(t: &Timeline) -> String {
         if let Some((c, how)) = &lane.ended {
             let e = px(*c);
             svg.line(e, bar - 2.0, e, bar + h + 2.0, INK, 2.0, false);
-            svg.open_group(None, Some(&format!("process {}: {how} at cycle {}", lane.pid, thousands(*c))));
+            svg.open_group(
+                None,
+                Some(&format!(
+                    "process {}: {how} at cycle {}",
+                    lane.pid,
+                    thousands(*c)
+                )),
+            );
             svg.text(
                 (e + 3.0).min(LEFT + COLUMNS as f64 - 40.0),
                 bar + h - 3.0,
@@ -545,7 +557,12 @@ pub fn draw(t: &Timeline) -> String {
         for f in &lane.faults {
             let (shape, fill) = fault_marker(&f.kind);
             let tip = if f.count == 1 {
-                format!("{} fault, process {}, cycle {}", f.kind, lane.pid, thousands(f.first))
+                format!(
+                    "{} fault, process {}, cycle {}",
+                    f.kind,
+                    lane.pid,
+                    thousands(f.first)
+                )
             } else {
                 format!(
                     "{} {} faults, process {}, {}",
@@ -564,7 +581,14 @@ pub fn draw(t: &Timeline) -> String {
     let h = 26.0;
     svg.rect(LEFT, y, COLUMNS as f64, h, "#FAFAFA", Some(GRID), None);
     if t.cpu.is_empty() {
-        svg.text(LEFT + 6.0, y + 17.0, "no counter samples", 10.0, Anchor::Start, false);
+        svg.text(
+            LEFT + 6.0,
+            y + 17.0,
+            "no counter samples",
+            10.0,
+            Anchor::Start,
+            false,
+        );
     }
     for b in &t.cpu {
         let total = (b.user + b.kernel + b.idle).max(1) as f64;
@@ -609,14 +633,26 @@ pub fn draw(t: &Timeline) -> String {
             d.count,
             d.pid,
             cycles(d.from, d.to),
-            if d.done { "" } else { ", unfinished at the end" },
+            if d.done {
+                ""
+            } else {
+                ", unfinished at the end"
+            },
             d.error
                 .as_ref()
                 .map(|e| format!(", failed: {e}"))
                 .unwrap_or_default()
         );
         let ry = y + rh * f64::from(d.row);
-        svg.patterned(a, ry + 1.0, (e - a).max(1.0), rh - 2.0, fill, pat, Some(&tip));
+        svg.patterned(
+            a,
+            ry + 1.0,
+            (e - a).max(1.0),
+            rh - 2.0,
+            fill,
+            pat,
+            Some(&tip),
+        );
     }
     for b in &t.disk_bins {
         let op = if b.reads >= b.writes { "read" } else { "write" };
@@ -630,10 +666,25 @@ pub fn draw(t: &Timeline) -> String {
             cycles(b.from, b.to),
             thousands(b.busy)
         );
-        svg.patterned(a, y + 1.0, (e - a).max(1.0), rh - 2.0, fill, pat, Some(&tip));
+        svg.patterned(
+            a,
+            y + 1.0,
+            (e - a).max(1.0),
+            rh - 2.0,
+            fill,
+            pat,
+            Some(&tip),
+        );
     }
     if t.disk.is_empty() && t.disk_bins.is_empty() {
-        svg.text(LEFT + 6.0, y + 10.0, "no disk requests", 10.0, Anchor::Start, false);
+        svg.text(
+            LEFT + 6.0,
+            y + 10.0,
+            "no disk requests",
+            10.0,
+            Anchor::Start,
+            false,
+        );
     }
     y += dh + 6.0;
     x_axis(&mut svg, x, y, top, "cycle", true);
@@ -722,7 +773,9 @@ pub fn tables(t: &Timeline) -> Vec<Table> {
     }
     let mut disk = Table::new(
         "disk",
-        &["id", "op", "block", "count", "pid", "from", "to", "done", "error"],
+        &[
+            "id", "op", "block", "count", "pid", "from", "to", "done", "error",
+        ],
     );
     for d in &t.disk {
         disk.row(vec![
@@ -739,7 +792,10 @@ pub fn tables(t: &Timeline) -> Vec<Table> {
     }
     let mut v = vec![states, faults, cpu, disk];
     if !t.disk_bins.is_empty() {
-        let mut b = Table::new("disk-per-column", &["from", "to", "reads", "writes", "busy"]);
+        let mut b = Table::new(
+            "disk-per-column",
+            &["from", "to", "reads", "writes", "busy"],
+        );
         for d in &t.disk_bins {
             b.row(
                 [d.from, d.to, d.reads, d.writes, d.busy]
@@ -848,7 +904,10 @@ pub fn rates(trace: &Trace) -> Rates {
         {
             samples.push((r.cycle, *instret, *faults, *major, *working_set));
             for p in procs {
-                resident.entry(p.pid).or_default().push((r.cycle, p.resident));
+                resident
+                    .entry(p.pid)
+                    .or_default()
+                    .push((r.cycle, p.resident));
             }
         }
     }
@@ -896,14 +955,11 @@ pub fn rates(trace: &Trace) -> Rates {
     }
 }
 
-/// Draws one panel of line series: `(label, colour, shape, dashed, points)`.
-fn panel(
-    svg: &mut Svg,
-    x: Scale,
-    top: f64,
-    title: &str,
-    series: &[(String, &str, u8, bool, Vec<(u64, f64)>)],
-) -> f64 {
+/// A line series: `(label, colour, marker shape, dashed, (cycle, value) points)`.
+type Series<'a> = (String, &'a str, u8, bool, Vec<(u64, f64)>);
+
+/// Draws one panel of line series.
+fn panel(svg: &mut Svg, x: Scale, top: f64, title: &str, series: &[Series]) -> f64 {
     let items: Vec<(&str, u8, bool, String)> = series
         .iter()
         .map(|(l, c, s, d, _)| (*c, *s, *d, l.clone()))
@@ -921,9 +977,20 @@ fn panel(
         len: -h,
     };
     y_axis(svg, y, LEFT, LEFT + COLUMNS as f64, title);
-    svg.line(LEFT, top + h, LEFT + COLUMNS as f64, top + h, INK, 1.0, false);
+    svg.line(
+        LEFT,
+        top + h,
+        LEFT + COLUMNS as f64,
+        top + h,
+        INK,
+        1.0,
+        false,
+    );
     for (label, colour, shape, dashed, pts) in series {
-        let p: Vec<(f64, f64)> = pts.iter().map(|&(c, v)| (x.at(c as f64), y.at(v))).collect();
+        let p: Vec<(f64, f64)> = pts
+            .iter()
+            .map(|&(c, v)| (x.at(c as f64), y.at(v)))
+            .collect();
         svg.polyline(&p, colour, 1.5, *dashed, Some(label));
         let every = pts.len().div_ceil(40).max(1);
         for (i, (&(c, v), &(a, b))) in pts.iter().zip(&p).enumerate() {
@@ -934,14 +1001,26 @@ fn panel(
         }
     }
     if series.iter().all(|s| s.4.is_empty()) {
-        svg.text(LEFT + 6.0, top + h / 2.0, "no samples", 10.0, Anchor::Start, false);
+        svg.text(
+            LEFT + 6.0,
+            top + h / 2.0,
+            "no samples",
+            10.0,
+            Anchor::Start,
+            false,
+        );
     }
     top + h
 }
 
 /// Draws the rates: three panels on the timeline's cycle axis.
 pub fn draw_rates(r: &Rates) -> String {
-    let mut svg = Svg::new("fault-rate", WIDTH, 700.0, "Fault rate, working set and resident memory");
+    let mut svg = Svg::new(
+        "fault-rate",
+        WIDTH,
+        700.0,
+        "Fault rate, working set and resident memory",
+    );
     let x = Scale {
         max: r.end.max(1) as f64,
         from: LEFT,
@@ -961,8 +1040,20 @@ pub fn draw_rates(r: &Rates) -> String {
         8.0,
         "faults per 1000 instructions",
         &[
-            ("minor faults / 1000 instructions".into(), "#0072B2", 0, false, minor),
-            ("major faults / 1000 instructions".into(), "#D55E00", 1, true, major),
+            (
+                "minor faults / 1000 instructions".into(),
+                "#0072B2",
+                0,
+                false,
+                minor,
+            ),
+            (
+                "major faults / 1000 instructions".into(),
+                "#D55E00",
+                1,
+                true,
+                major,
+            ),
         ],
     );
     y = panel(
@@ -972,7 +1063,7 @@ pub fn draw_rates(r: &Rates) -> String {
         "working set (pages)",
         &[("working set (pages)".into(), "#009E73", 2, false, ws)],
     );
-    let res: Vec<(String, &str, u8, bool, Vec<(u64, f64)>)> = r
+    let res: Vec<Series> = r
         .resident
         .iter()
         .map(|(pid, v)| {
@@ -986,7 +1077,14 @@ pub fn draw_rates(r: &Rates) -> String {
         })
         .collect();
     y = panel(&mut svg, x, y + 14.0, "resident memory (KiB)", &res);
-    x_axis(&mut svg, x, y, y, "cycle (at the end of each sample interval)", false);
+    x_axis(
+        &mut svg,
+        x,
+        y,
+        y,
+        "cycle (at the end of each sample interval)",
+        false,
+    );
     svg.set_height(y + 40.0);
     svg.finish()
 }
@@ -1096,7 +1194,9 @@ mod tests {
             .filter(|n| n.has_tag_name("title"))
             .filter_map(|n| n.text())
             .collect();
-        assert!(titles.iter().any(|t| t.starts_with("process 1: blocked: disk")));
+        assert!(titles
+            .iter()
+            .any(|t| t.starts_with("process 1: blocked: disk")));
         assert!(titles.iter().any(|t| t.starts_with("disk write #2")));
         assert!(titles.iter().any(|t| t.starts_with("cow fault, process 2")));
         assert!(titles.iter().any(|t| t.starts_with("CPU, cycles 0–60")));
@@ -1105,7 +1205,15 @@ mod tests {
             .filter(|n| n.has_tag_name("text"))
             .filter_map(|n| n.text())
             .collect();
-        for want in ["1 a", "2 b", "CPU", "disk", "blocked: disk", "major fault", "cycle"] {
+        for want in [
+            "1 a",
+            "2 b",
+            "CPU",
+            "disk",
+            "blocked: disk",
+            "major fault",
+            "cycle",
+        ] {
             assert!(texts.contains(&want), "{want} missing from {texts:?}");
         }
         let f = timeline_figure(&t);
@@ -1166,7 +1274,10 @@ mod tests {
         assert!(tl.lanes[0].merged);
         assert!(tl.lanes[0].spans.len() <= COLUMNS as usize);
         assert!(tl.lanes[0].faults.len() <= COLUMNS as usize);
-        assert_eq!(tl.lanes[0].faults.iter().map(|f| f.count).sum::<u64>(), n / 5);
+        assert_eq!(
+            tl.lanes[0].faults.iter().map(|f| f.count).sum::<u64>(),
+            n / 5
+        );
         assert!(tl.cpu_merged && tl.cpu.len() <= COLUMNS as usize);
         assert!(tl.disk.is_empty() && tl.disk_bins.len() <= COLUMNS as usize);
         // Blocked on disk fills most of each column.
