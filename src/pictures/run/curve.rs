@@ -492,7 +492,10 @@ pub fn draw(c: &Curve) -> String {
         );
         svg.close_group();
     }
-    for (k, a) in c.anomalies.iter().take(8).enumerate() {
+    // Belady's anomalies: a numbered circle at each point, the numbers explained in a list
+    // at the top right (labels beside the points would overlap where they crowd).
+    let shown = c.anomalies.len().min(8);
+    for (k, a) in c.anomalies.iter().take(shown).enumerate() {
         let (px, py) = (x.at(a.frames as f64), y.at(a.faults as f64));
         let tip = format!(
             "Belady's anomaly ({}): {} faults with {} frames, {} with {}",
@@ -505,25 +508,39 @@ pub fn draw(c: &Curve) -> String {
         svg.open_group(Some("anomaly"), Some(&tip));
         svg.marker(px, py, 7.0, 0, "none", None);
         svg.text(
-            px + 9.0,
-            py - 8.0 - 13.0 * (k % 3) as f64,
+            px,
+            py - 10.0 - 10.0 * (k % 2) as f64,
+            &(k + 1).to_string(),
+            10.0,
+            Anchor::Middle,
+            true,
+        );
+        svg.text(
+            width - 20.0,
+            top + 8.0 + 14.0 * k as f64,
             &format!(
-                "Belady ({}): {} frames → {} faults",
+                "{}: Belady ({}): {} frames → {} faults (> {} with {})",
+                k + 1,
                 a.policy,
                 a.frames,
-                thousands(a.faults)
+                thousands(a.faults),
+                thousands(a.fewer_faults),
+                a.fewer
             ),
             10.0,
-            Anchor::Start,
+            Anchor::End,
             false,
         );
         svg.close_group();
     }
-    if c.anomalies.len() > 8 {
+    if c.anomalies.len() > shown {
         svg.text(
             width - 20.0,
-            top + 8.0,
-            &format!("{} anomalies in all (see the table)", c.anomalies.len()),
+            top + 8.0 + 14.0 * shown as f64,
+            &format!(
+                "… {} anomalies in all (the table has every point)",
+                c.anomalies.len()
+            ),
             10.0,
             Anchor::End,
             false,
@@ -594,7 +611,7 @@ fn caption(c: &Curve) -> String {
     } else {
         let _ = write!(
             s,
-            "Circled points: Belady's anomaly, {} places where FIFO or Clock faults more with \
+            "Numbered circles: Belady's anomaly (listed at the top right), {} places where FIFO or Clock faults more with \
              more frames.",
             c.anomalies.len()
         );
@@ -779,8 +796,8 @@ mod tests {
             .collect();
         for want in [
             "this run (3 frames)",
-            "Belady (fifo): 4 frames → 10 faults",
-            "Belady (clock): 4 frames → 10 faults",
+            "1: Belady (fifo): 4 frames → 10 faults (> 9 with 3)",
+            "2: Belady (clock): 4 frames → 10 faults (> 9 with 3)",
             "FIFO",
             "LRU",
             "Clock",

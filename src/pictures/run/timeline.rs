@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::timefigs::{cycles, line_legend, short, x_axis, y_axis, Scale};
 use crate::pictures::html::{Figure, Table};
-use crate::pictures::svg::{process_colour, thousands, Anchor, Pattern, Svg, GRID, INK};
+use crate::pictures::svg::{process_colour, thousands, Anchor, Pattern, Svg, GRID, INK, KERNEL};
 use crate::pictures::trace::{Event, Trace};
 
 /// The most spans a lane is drawn from before it is drawn per pixel column.
@@ -485,9 +485,12 @@ fn disk_style(op: &str) -> (&'static str, Option<Pattern>) {
 }
 
 /// CPU shares: user, kernel, idle.
+///
+/// Greys, so they never look like a process's colour: user light, kernel dark (as the
+/// kernel's memory is drawn elsewhere), idle white and dotted.
 const CPU: [(&str, &str, Option<Pattern>); 3] = [
-    ("user", "#0072B2", None),
-    ("kernel", "#E69F00", Some(Pattern::Diagonal)),
+    ("user", "#BBBBBB", None),
+    ("kernel", KERNEL, None),
     ("idle", "#FFFFFF", Some(Pattern::Dots)),
 ];
 
@@ -530,7 +533,18 @@ pub fn draw(t: &Timeline) -> String {
                 },
                 cycles(s.from, s.to)
             );
-            svg.patterned(a, bar, (b - a).max(0.5), h, fill, pat, Some(&tip));
+            if b - a >= 3.0 {
+                svg.patterned(a, bar, b - a, h, fill, pat, Some(&tip));
+            } else {
+                // Too thin for an outline: the colour and the pattern alone.
+                svg.open_group(None, Some(&tip));
+                svg.rect(a, bar, (b - a).max(0.5), h, fill, None, None);
+                if let Some(p) = pat {
+                    let f = svg.pattern(p);
+                    svg.rect(a, bar, (b - a).max(0.5), h, &f, None, None);
+                }
+                svg.close_group();
+            }
         }
         svg.close_group();
         if let Some((c, how)) = &lane.ended {
@@ -544,14 +558,9 @@ pub fn draw(t: &Timeline) -> String {
                     thousands(*c)
                 )),
             );
-            svg.text(
-                (e + 3.0).min(LEFT + COLUMNS as f64 - 40.0),
-                bar + h - 3.0,
-                how,
-                9.0,
-                Anchor::Start,
-                false,
-            );
+            // How it ended, under its name (a label on the lane would hide the states).
+            let how: String = how.chars().take(24).collect();
+            svg.text(LEFT - 6.0, bar + h + 7.0, &how, 9.0, Anchor::End, false);
             svg.close_group();
         }
         for f in &lane.faults {
