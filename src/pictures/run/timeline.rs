@@ -244,7 +244,11 @@ pub fn timeline(trace: &Trace) -> Timeline {
         p.since = c;
     }
     fn finish(p: &mut P, c: u64, how: String) {
-        if p.ended.is_some() {
+        if let Some((_, was)) = &mut p.ended {
+            // A bare `state: exited` first, the `exit` record with its code after it.
+            if (was == "exited" || was == "killed") && how.starts_with(was.as_str()) {
+                *was = how;
+            }
             return;
         }
         set(p, String::new(), c);
@@ -1176,6 +1180,7 @@ mod tests {
 {"cycle":50,"event":"state","pid":1,"state":"ready"}
 {"cycle":60,"event":"sample","instret":40,"faults":3,"major":1,"idle":5,"kernel":15,"working_set":3,"runnable":2,"blocked":0,"procs":[{"pid":1,"cycles":20,"instret":10,"resident":8192},{"pid":2,"cycles":30,"instret":30,"resident":4096}]}
 {"cycle":70,"event":"switch","from":2,"to":1}
+{"cycle":80,"event":"state","pid":2,"state":"exited"}
 {"cycle":80,"event":"exit","pid":2,"code":0}
 {"cycle":90,"event":"fault","pid":1,"va":"0x4000","access":"store","kind":"stack"}
 {"cycle":100,"event":"kill","pid":1,"addr":"0x0","cause":"segfault","detail":"x"}
