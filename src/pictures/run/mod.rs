@@ -7,11 +7,15 @@
 //! points than [`Options::moments`] gets that many, evenly spaced over them (the last point
 //! always among them), so the page stays small however long the run.
 
+pub mod curve;
+pub mod header;
 pub mod memfigs;
 pub mod memory;
 pub mod space;
 pub mod state;
 pub mod tables;
+pub mod timefigs;
+pub mod timeline;
 pub mod tlb;
 
 use super::html::Moment;
@@ -216,13 +220,15 @@ mod tests {
     }
 }
 
-/// The report page of `trace`.
+/// The report page of `trace`: the header, then memory (physical memory over time, the
+/// address spaces, the tables, the TLBs), then time (timelines, fault rate) and the fault
+/// curve.
 pub fn build(trace: &Trace, opts: &Options) -> super::html::Page {
     let m = moments(trace, opts.moments);
-    let mut page = super::html::Page {
-        title: format!("vmlab run: {}", trace.machine.programs.join(" ")),
-        ..Default::default()
-    };
+    let mut page = super::html::Page::default();
+    timefigs::header(trace, &mut page);
     page.moments = m.list.iter().map(|(_, x)| x.clone()).collect();
+    page.sections = memfigs::sections(trace, &m);
+    page.sections.extend(timefigs::sections(trace));
     page
 }
