@@ -796,3 +796,87 @@ pub fn page(file: &DiskFile, runs: &[DiskRun]) -> Page {
         ],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk_cmd;
+    use std::path::Path;
+
+    fn load(name: &str) -> DiskFile {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("programs/disk")
+            .join(name);
+        DiskFile::load(&p).expect("the file loads")
+    }
+
+    #[test]
+    fn schedulers_model() {
+        let f = load("schedulers.toml");
+        let runs = disk_cmd::compare(&f).expect("it runs");
+        let m = model(&f, &runs);
+        // The textbook's head movements.
+        let moved: Vec<(&str, u64)> = m
+            .policies
+            .iter()
+            .map(|p| (p.scheduler.as_str(), p.seek_distance))
+            .collect();
+        assert_eq!(moved[0], ("fcfs", 640));
+        assert_eq!(moved[2], ("scan", 331));
+        // SCAN's arm reaches the last cylinder; C-SCAN's returns to cylinder 0.
+        assert!(m.policies[2].path.iter().any(|&(_, c)| c == 199));
+        assert!(m.policies[4].path.iter().any(|&(_, c)| c == 0));
+        insta::assert_json_snapshot!("disk_schedulers", m);
+    }
+
+    #[test]
+    fn every_file_draws_valid_svg() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/disk");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .expect("programs/disk reads")
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        names.sort();
+        for n in names {
+            let f = load(&n);
+            for runs in [
+                vec![disk_cmd::run(&f, None).expect("it runs")],
+                disk_cmd::compare(&f).expect("it runs"),
+            ] {
+                let p = page(&f, &runs);
+                assert_eq!(p.figures().count(), 3, "{n}");
+                for fig in p.figures() {
+                    let doc = roxmltree::Document::parse(fig.last().expect("a drawing"))
+                        .unwrap_or_else(|e| panic!("{n} {}: {e}", fig.id));
+                    if fig.id == "head-path" {
+                        let points = doc
+                            .descendants()
+                            .filter(|d| {
+                                matches!(d.tag_name().name(), "circle" | "rect" | "path")
+                                    && d.children().any(|c| c.tag_name().name() == "title")
+                            })
+                            .count();
+                        let served: usize = runs.iter().map(|r| r.completions.len()).sum();
+                        assert_eq!(points, served, "{n}: one point per request served");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn empty_runs_do_not_panic() {
+        let f = load("ostep.toml");
+        let p = page(&f, &[]);
+        for fig in p.figures() {
+            roxmltree::Document::parse(fig.last().expect("a drawing")).expect("valid SVG");
+        }
+        assert_eq!(lerp(5, 1, 3, 0), 5);
+    }
+}

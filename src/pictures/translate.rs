@@ -1703,3 +1703,123 @@ pub fn page(s: &Scenario, run: &Run, file: &str) -> Page {
         ],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn scenario(name: &str) -> (Scenario, Run) {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("programs/translate")
+            .join(name);
+        let mut s = Scenario::load(&p).expect("the scenario loads");
+        let run = report::run(&mut s);
+        (s, run)
+    }
+
+    #[test]
+    fn sv39_models() {
+        let (s, run) = scenario("sv39.toml");
+        let models = access_models(&s, &run);
+        assert!(!models.is_empty());
+        insta::assert_json_snapshot!("sv39_accesses", models);
+        insta::assert_json_snapshot!("sv39_tlb", tlb_model(&s));
+        insta::assert_json_snapshot!("sv39_totals", totals(&run));
+    }
+
+    #[test]
+    fn sv39_first_access_fields() {
+        let (s, run) = scenario("sv39.toml");
+        let m = &access_models(&s, &run)[0];
+        let names: Vec<&str> = m.va.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["sign extension", "VPN[2]", "VPN[1]", "VPN[0]", "offset"]
+        );
+        assert_eq!((m.va.fields[1].hi, m.va.fields[1].lo), (38, 30));
+        assert_eq!(m.va.fields[4].value, 0x234);
+        let pa = m.outcome.pa.as_ref().expect("it translates");
+        assert_eq!(pa.fields[0].value, 0x80005);
+        assert_eq!(pa.fields[0].part, Part::Page);
+        assert_eq!(pa.fields[1].part, Part::Offset);
+    }
+
+    #[test]
+    fn every_scenario_draws_valid_svg() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/translate");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .expect("programs/translate reads")
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        names.sort();
+        for n in names {
+            let (s, run) = scenario(&n);
+            let p = page(&s, &run, &n);
+            let accesses = run
+                .results
+                .iter()
+                .filter(|r| matches!(r, OpResult::Access { .. }))
+                .count();
+            assert_eq!(p.figures().count(), accesses + 1, "{n}");
+            for f in p.figures() {
+                let svg = f.last().expect("a drawing");
+                let doc =
+                    roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("{n} {}: {e}", f.id));
+                if f.id.starts_with("access-") {
+                    // One box per step, and the outcome.
+                    let groups = doc
+                        .descendants()
+                        .filter(|d| {
+                            d.attribute("class")
+                                .is_some_and(|c| c.starts_with("step") || c.starts_with("outcome"))
+                        })
+                        .count();
+                    assert!(groups >= 1, "{n} {}", f.id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn badge_shows_the_grade() {
+        let (s, run) = scenario("ostep-2level.toml");
+        let models = access_models(&s, &run);
+        if let Some(m) = models.iter().find(|m| m.expect.is_some()) {
+            let svg = access_svg(m);
+            let doc = roxmltree::Document::parse(&svg).expect("valid SVG");
+            assert!(doc
+                .descendants()
+                .any(|d| d.attribute("class").is_some_and(|c| c.starts_with("badge"))));
+        }
+    }
+
+    #[test]
+    fn odd_fields_do_not_panic() {
+        let line = BitLine {
+            caption: "x".into(),
+            fields: vec![BitField {
+                name: "all".into(),
+                hi: 63,
+                lo: 0,
+                value: u64::MAX,
+                part: Part::Address,
+            }],
+        };
+        let mut svg = Svg::new("t", 100.0, 100.0, "t");
+        draw_bits(&mut svg, 0.0, 0.0, 10.0, &line);
+        let empty = BitLine {
+            caption: String::new(),
+            fields: Vec::new(),
+        };
+        draw_bits(&mut svg, 0.0, 0.0, 10.0, &empty);
+        roxmltree::Document::parse(&svg.finish()).expect("valid SVG");
+        assert!(!tlb_svg(&TlbModel { tlbs: Vec::new() }).is_empty());
+    }
+}
