@@ -28,7 +28,12 @@ fn scratch(name: &str) -> PathBuf {
 fn tomls(dir: &str) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(root().join(dir))
         .expect("the folder reads")
-        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|n| n.ends_with(".toml"))
         .map(|n| format!("{dir}/{n}"))
         .collect();
@@ -53,7 +58,11 @@ fn svgs(dir: &Path) -> Vec<String> {
 fn every_translate_scenario() {
     let dir = scratch("translate");
     for f in tomls("programs/translate") {
-        let stem = Path::new(&f).file_stem().unwrap().to_string_lossy().into_owned();
+        let stem = Path::new(&f)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let html = dir.join(format!("{stem}.html"));
         let sd = dir.join(&stem);
         let plain = vmlab(&["translate", &f]);
@@ -66,7 +75,10 @@ fn every_translate_scenario() {
             sd.to_str().unwrap(),
         ]);
         assert_eq!(out.status.code(), plain.status.code(), "{f}");
-        assert_eq!(out.stdout, plain.stdout, "{f}: the text report is unchanged");
+        assert_eq!(
+            out.stdout, plain.stdout,
+            "{f}: the text report is unchanged"
+        );
         let page = std::fs::read_to_string(&html).expect("the report was written");
         // One figure per access: the text report numbers them `[N] `.
         let text = String::from_utf8_lossy(&plain.stdout);
@@ -92,7 +104,11 @@ fn every_translate_scenario() {
 fn every_disk_file() {
     let dir = scratch("disk");
     for f in tomls("programs/disk") {
-        let stem = Path::new(&f).file_stem().unwrap().to_string_lossy().into_owned();
+        let stem = Path::new(&f)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         for compare in [false, true] {
             let html = dir.join(format!("{stem}-{compare}.html"));
             let sd = dir.join(format!("{stem}-{compare}"));
@@ -101,13 +117,24 @@ fn every_disk_file() {
                 args.push("--compare");
             }
             let plain = vmlab(&args);
-            args.extend(["--report", html.to_str().unwrap(), "--svg", sd.to_str().unwrap()]);
+            args.extend([
+                "--report",
+                html.to_str().unwrap(),
+                "--svg",
+                sd.to_str().unwrap(),
+            ]);
             let out = vmlab(&args);
             assert_eq!(out.status.code(), plain.status.code(), "{f}");
-            assert_eq!(out.stdout, plain.stdout, "{f}: the text report is unchanged");
+            assert_eq!(
+                out.stdout, plain.stdout,
+                "{f}: the text report is unchanged"
+            );
             let page = std::fs::read_to_string(&html).expect("the report was written");
             for id in ["head-path", "time-split", "totals"] {
-                assert!(page.contains(&format!("<figure id=\"fig-{id}\">")), "{f} {id}");
+                assert!(
+                    page.contains(&format!("<figure id=\"fig-{id}\">")),
+                    "{f} {id}"
+                );
             }
             assert_eq!(svgs(&sd), ["head-path", "time-split", "totals"], "{f}");
         }
@@ -120,14 +147,22 @@ fn unwritable(args: &[&str], what: &str) {
     assert_eq!(out.status.code(), Some(2), "{args:?}");
     assert_eq!(out.stdout, plain.stdout, "{args:?}: the text still prints");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with(&format!("error: {what}")), "{args:?}: {err}");
+    assert!(
+        err.starts_with(&format!("error: {what}")),
+        "{args:?}: {err}"
+    );
 }
 
 #[test]
 fn unwritable_paths_are_clear_errors() {
     let missing = "/nonexistent-vmlab-folder/x.html";
     unwritable(
-        &["translate", "programs/translate/sv39.toml", "--report", missing],
+        &[
+            "translate",
+            "programs/translate/sv39.toml",
+            "--report",
+            missing,
+        ],
         &format!("cannot write the report {missing}: "),
     );
     unwritable(
@@ -135,11 +170,21 @@ fn unwritable_paths_are_clear_errors() {
         &format!("cannot write the report {missing}: "),
     );
     unwritable(
-        &["translate", "programs/translate/sv39.toml", "--svg", "/proc/vmlab-svg"],
+        &[
+            "translate",
+            "programs/translate/sv39.toml",
+            "--svg",
+            "/proc/vmlab-svg",
+        ],
         "cannot make the folder /proc/vmlab-svg: ",
     );
     unwritable(
-        &["disk", "programs/disk/ostep.toml", "--svg", "/proc/vmlab-svg"],
+        &[
+            "disk",
+            "programs/disk/ostep.toml",
+            "--svg",
+            "/proc/vmlab-svg",
+        ],
         "cannot make the folder /proc/vmlab-svg: ",
     );
 }
