@@ -120,9 +120,14 @@ fn arm_path(run: &DiskRun, start: u64, last: u64) -> Vec<(u64, u64)> {
         let d = c.seek_distance;
         if to != pos || d > 0 {
             path.push((s0, pos));
-            let up = last.saturating_sub(pos) + last.saturating_sub(to);
-            let down = pos + to;
-            let circ = last.saturating_sub(pos) + last + to;
+            let up = last
+                .saturating_sub(pos)
+                .saturating_add(last.saturating_sub(to));
+            let down = pos.saturating_add(to);
+            let circ = last
+                .saturating_sub(pos)
+                .saturating_add(last)
+                .saturating_add(to);
             if d == pos.abs_diff(to) || d == 0 {
                 path.push((s1, to));
             } else if d == up {
@@ -134,7 +139,7 @@ fn arm_path(run: &DiskRun, start: u64, last: u64) -> Vec<(u64, u64)> {
             } else if d == circ {
                 let a = last.saturating_sub(pos);
                 path.push((lerp(s0, s1, a, d), last));
-                path.push((lerp(s0, s1, a + last, d), 0));
+                path.push((lerp(s0, s1, a.saturating_add(last), d), 0));
                 path.push((s1, to));
             } else {
                 path.push((s1, to));

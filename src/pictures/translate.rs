@@ -339,10 +339,11 @@ fn paged_fields(f: &Format, addr: u64, width: u8, upper: Option<&str>) -> Vec<Bi
         if lo >= width {
             continue;
         }
-        let hi = (lo as u32 + f.index_bits(level) as u32).min(width as u32) as u8 - 1;
-        if hi < lo {
+        let top = (lo as u32 + f.index_bits(level) as u32).min(width as u32);
+        if top <= lo as u32 {
             continue;
         }
+        let hi = (top - 1) as u8;
         let name = if f.levels() == 1 {
             "VPN".to_string()
         } else if ostep2 {
