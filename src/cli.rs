@@ -68,9 +68,12 @@ address (and the byte there) or the fault and why, with the cycles it cost. The 
 of the unit follow.\n\n\
 The file format is described in docs/translate.md; examples for every mode are in \
 programs/translate/.",
-        after_help = "Exit status: 0 when the scenario ran (faults are results, not errors); \
+        after_help = "Examples:\n  vmlab translate programs/translate/sv39.toml\n  \
+vmlab translate programs/translate/sv39.toml --report sv39.html --svg sv39-svg\n\n\
+Exit status: 0 when the scenario ran (faults are results, not errors); \
 1 when an access's answer differs from the `expect` the scenario gives it; \
-2 for a usage error or a bad scenario (the message names the file, line and column)."
+2 for a usage error, a bad scenario (the message names the file, line and column) or a \
+report or SVG folder that cannot be written."
     )]
     Translate {
         /// The scenario file, e.g. programs/translate/sv39.toml.
@@ -78,6 +81,12 @@ programs/translate/.",
         /// Print one JSON document (configuration, every step, results, all counters) instead of text.
         #[arg(long)]
         json: bool,
+        /// Also write a self-contained HTML report with pictures to FILE: each access's address split into its fields, its path (TLB probes, page-table reads, checks) and its physical address or fault, and the TLBs' final contents.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// Also write each figure of the report as an SVG file into DIR (made if needed).
+        #[arg(long, value_name = "DIR")]
+        svg: Option<PathBuf>,
     },
     /// Run a list of disk requests and show where each one's time goes.
     #[command(
@@ -91,8 +100,11 @@ transfer, in time units and in cycles; then the totals and the disk's counters. 
 fault_rate set, some requests fail on purpose (read errors, write errors, timeouts, chosen by \
 fault_seed) and the report says which and how.\n\n\
 The file format and the model are described in docs/disk.md; examples are in programs/disk/.",
-        after_help = "Exit status: 0 when the requests ran; 2 for a usage error or a bad \
-requests file (the message names the file, line and column)."
+        after_help = "Examples:\n  vmlab disk programs/disk/schedulers.toml --compare\n  \
+vmlab disk programs/disk/schedulers.toml --compare --report disk.html --svg disk-svg\n\n\
+Exit status: 0 when the requests ran; 1 when an answer differs from the `expect` the file \
+gives it; 2 for a usage error, a bad requests file (the message names the file, line and \
+column) or a report or SVG folder that cannot be written."
     )]
     Disk {
         /// The requests file, e.g. programs/disk/ostep.toml.
@@ -106,6 +118,12 @@ requests file (the message names the file, line and column)."
         /// Run the requests under every scheduler and print a table comparing them.
         #[arg(long, conflicts_with = "scheduler")]
         compare: bool,
+        /// Also write a self-contained HTML report with pictures to FILE: the head's path across the cylinders over time (one panel per scheduler with --compare) and where each request's time goes.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// Also write each figure of the report as an SVG file into DIR (made if needed).
+        #[arg(long, value_name = "DIR")]
+        svg: Option<PathBuf>,
     },
     /// The free-list exercise: allocations and frees on a heap, with or without the answers.
     #[command(
@@ -426,13 +444,27 @@ pub fn main() -> ExitCode {
     };
     init_tracing(cli.verbose);
     match cli.command {
-        Command::Translate { scenario, json } => translate(&scenario, json),
+        Command::Translate {
+            scenario,
+            json,
+            report,
+            svg,
+        } => translate(&scenario, json, report.as_deref(), svg.as_deref()),
         Command::Disk {
             requests,
             json,
             scheduler,
             compare,
-        } => crate::disk_cmd::main(&requests, json, scheduler.as_deref(), compare),
+            report,
+            svg,
+        } => crate::disk_cmd::main(
+            &requests,
+            json,
+            scheduler.as_deref(),
+            compare,
+            report.as_deref(),
+            svg.as_deref(),
+        ),
         Command::Malloc(args) => crate::malloc_cmd::main(&args),
         Command::Policy(args) => crate::policy_cmd::main(&args),
         Command::Quiz(args) => crate::quiz::main(&args),
@@ -591,7 +623,12 @@ pub(crate) fn write_out(text: &str) -> ExitCode {
     }
 }
 
-fn translate(path: &std::path::Path, json: bool) -> ExitCode {
+fn translate(
+    path: &std::path::Path,
+    json: bool,
+    report_to: Option<&std::path::Path>,
+    svg: Option<&std::path::Path>,
+) -> ExitCode {
     let mut s = match Scenario::load(path) {
         Ok(s) => s,
         Err(e) => {
@@ -608,6 +645,13 @@ fn translate(path: &std::path::Path, json: bool) -> ExitCode {
     let written = write_out(&text);
     if written != ExitCode::SUCCESS {
         return written;
+    }
+    if report_to.is_some() || svg.is_some() {
+        let page = crate::pictures::translate::page(&s, &run, &path.display().to_string());
+        if let Err(e) = crate::pictures::html::write_outputs(&page, report_to, svg) {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
     }
     let (wrong, all) = run.expectations();
     if wrong > 0 {

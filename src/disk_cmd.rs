@@ -1258,12 +1258,16 @@ pub fn check_requests_bytes(data: &[u8]) {
 // The command
 
 /// Runs `vmlab disk`: loads the file, runs it (or every scheduler with `compare`), prints
-/// the report, and returns the exit code (2 for bad input).
+/// the report, writes the pictures (`report`: an HTML page; `svg`: a folder of SVG files) of
+/// the runs printed, and returns the exit code (2 for bad input or a report that cannot be
+/// written, 1 for a wrong expected answer).
 pub fn main(
     path: &Path,
     json_out: bool,
     scheduler: Option<&str>,
     compare_all: bool,
+    report: Option<&Path>,
+    svg: Option<&Path>,
 ) -> std::process::ExitCode {
     use std::process::ExitCode;
     let input = ExitCode::from(crate::cli::EXIT_INPUT);
@@ -1281,58 +1285,80 @@ pub fn main(
             return input;
         }
     };
-    let text = if compare_all {
-        match compare(&file) {
-            Ok(runs) if json_out => json_compare(&file, &runs),
-            Ok(runs) => human_compare(&file, &runs),
-            Err(e) => {
-                eprintln!("error: {}: {e}", file.path);
-                return input;
-            }
-        }
+    let runs = if compare_all {
+        compare(&file)
     } else {
-        match run(&file, sched) {
-            Ok(r) => {
-                let (wrong, graded) = grade(&file, &r);
-                let mut text = if json_out {
-                    json(&file, &r)
-                } else {
-                    human(&file, &r)
-                };
-                if graded > 0 && !json_out {
-                    let _ = writeln!(text);
-                    let _ = writeln!(
-                        text,
-                        "expect     {} of {graded} expected answers right",
-                        graded - wrong.len()
-                    );
-                    for (id, what, want, got) in &wrong {
-                        let _ = writeln!(
-                            text,
-                            "           WRONG: request {id}: {what} expected {want}, the disk gives {got}"
-                        );
-                    }
-                }
-                if !wrong.is_empty() {
-                    let code = crate::cli::write_out(&text);
-                    if code != std::process::ExitCode::SUCCESS {
-                        return code;
-                    }
-                    for (id, what, want, got) in &wrong {
-                        eprintln!(
-                            "error: {}: request {id}: {what} expected {want}, the disk gives {got}",
-                            file.path
-                        );
-                    }
-                    return ExitCode::from(crate::cli::EXIT_EXPECT);
-                }
-                text
-            }
-            Err(e) => {
-                eprintln!("error: {}: {e}", file.path);
-                return input;
-            }
+        run(&file, sched).map(|r| vec![r])
+    };
+    let runs = match runs {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.path);
+            return input;
         }
     };
-    crate::cli::write_out(&text)
+    let pictures = || -> Result<(), String> {
+        if report.is_none() && svg.is_none() {
+            return Ok(());
+        }
+        let page = crate::pictures::disk::page(&file, &runs);
+        crate::pictures::html::write_outputs(&page, report, svg)
+    };
+    if compare_all {
+        let text = if json_out {
+            json_compare(&file, &runs)
+        } else {
+            human_compare(&file, &runs)
+        };
+        let code = crate::cli::write_out(&text);
+        if code != ExitCode::SUCCESS {
+            return code;
+        }
+        if let Err(e) = pictures() {
+            eprintln!("error: {e}");
+            return input;
+        }
+        return ExitCode::SUCCESS;
+    }
+    let Some(r) = runs.first() else {
+        return input;
+    };
+    let (wrong, graded) = grade(&file, r);
+    let mut text = if json_out {
+        json(&file, r)
+    } else {
+        human(&file, r)
+    };
+    if graded > 0 && !json_out {
+        let _ = writeln!(text);
+        let _ = writeln!(
+            text,
+            "expect     {} of {graded} expected answers right",
+            graded - wrong.len()
+        );
+        for (id, what, want, got) in &wrong {
+            let _ = writeln!(
+                text,
+                "           WRONG: request {id}: {what} expected {want}, the disk gives {got}"
+            );
+        }
+    }
+    let code = crate::cli::write_out(&text);
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    if let Err(e) = pictures() {
+        eprintln!("error: {e}");
+        return input;
+    }
+    if !wrong.is_empty() {
+        for (id, what, want, got) in &wrong {
+            eprintln!(
+                "error: {}: request {id}: {what} expected {want}, the disk gives {got}",
+                file.path
+            );
+        }
+        return ExitCode::from(crate::cli::EXIT_EXPECT);
+    }
+    ExitCode::SUCCESS
 }

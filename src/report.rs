@@ -210,20 +210,20 @@ impl Style {
     }
 }
 
-fn is_riscv(f: &Format) -> bool {
+pub(crate) fn is_riscv(f: &Format) -> bool {
     f.name().starts_with("sv")
         && f.spec().read.is_some()
         && f.spec().exec.is_some()
         && f.spec().valid == 0
 }
 
-fn is_ostep(f: &Format) -> bool {
+pub(crate) fn is_ostep(f: &Format) -> bool {
     f.name().starts_with("ostep")
 }
 
 /// The flags of a PTE as the format defines them: `DAGUXWRV` letters (with `-` for clear
 /// bits) for the bits the format has, or `valid 1` for a format with only a valid bit.
-fn pte_flags(f: &Format, pte: u64) -> String {
+pub(crate) fn pte_flags(f: &Format, pte: u64) -> String {
     let s = f.spec();
     let bits = [
         ('D', s.dirty),
@@ -243,7 +243,7 @@ fn pte_flags(f: &Format, pte: u64) -> String {
         .collect()
 }
 
-fn page_word(f: &Format, level: u8) -> String {
+pub(crate) fn page_word(f: &Format, level: u8) -> String {
     let size = size_name(f.page_bits(level));
     if level == 0 || !is_riscv(f) {
         return format!("{size} page");
@@ -257,7 +257,7 @@ fn page_word(f: &Format, level: u8) -> String {
     format!("{size} {w}")
 }
 
-fn level_name(f: &Format, level: u8) -> String {
+pub(crate) fn level_name(f: &Format, level: u8) -> String {
     if f.levels() == 1 {
         return "PTE".into();
     }
@@ -275,7 +275,7 @@ fn hexw(v: u64, bytes: u8) -> String {
     format!("{v:#0w$x}", w = 2 + 2 * bytes as usize)
 }
 
-fn priv_name(p: Privilege) -> &'static str {
+pub(crate) fn priv_name(p: Privilege) -> &'static str {
     match p {
         Privilege::User => "U-mode",
         Privilege::Supervisor => "S-mode",
@@ -283,7 +283,7 @@ fn priv_name(p: Privilege) -> &'static str {
     }
 }
 
-fn perms(r: &vmlab_mmu::SegmentRegister) -> String {
+pub(crate) fn perms(r: &vmlab_mmu::SegmentRegister) -> String {
     format!(
         "{}{}{}",
         if r.read { 'r' } else { '-' },
@@ -292,7 +292,7 @@ fn perms(r: &vmlab_mmu::SegmentRegister) -> String {
     )
 }
 
-fn format_line(f: &Format) -> String {
+pub(crate) fn format_line(f: &Format) -> String {
     let s = f.spec();
     let idx: Vec<String> = s.index_bits.iter().map(|b| b.to_string()).collect();
     let va = match s.va_check {
@@ -318,7 +318,7 @@ fn format_line(f: &Format) -> String {
     )
 }
 
-fn tlb_line(name: &str, c: &vmlab_mmu::TlbConfig) -> String {
+pub(crate) fn tlb_line(name: &str, c: &vmlab_mmu::TlbConfig) -> String {
     let shape = if c.sets == 1 {
         format!("{} entries, fully associative", c.ways)
     } else {
@@ -334,7 +334,7 @@ fn tlb_line(name: &str, c: &vmlab_mmu::TlbConfig) -> String {
     )
 }
 
-fn segment_label(s: &Scenario, i: u8) -> String {
+pub(crate) fn segment_label(s: &Scenario, i: u8) -> String {
     match s.segment_names.get(i as usize).and_then(|n| n.as_deref()) {
         Some(n) => format!("segment {i} ({n})"),
         None => format!("segment {i}"),
@@ -870,7 +870,7 @@ impl AccessView<'_> {
     }
 }
 
-fn source_text(t: &Translation, f: Option<&Format>) -> String {
+pub(crate) fn source_text(t: &Translation, f: Option<&Format>) -> String {
     match t.source {
         Source::Untranslated => "untranslated".into(),
         Source::Relocated => "relocated by base and bounds".into(),

@@ -352,6 +352,18 @@ pub fn write_page(page: &Page, path: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot write the report {}: {e}", path.display()))
 }
 
+/// Writes `page` to `report` and its figures into `svg`, whichever are given (the
+/// `--report FILE` and `--svg DIR` of a command), with a clear error naming the path.
+pub fn write_outputs(page: &Page, report: Option<&Path>, svg: Option<&Path>) -> Result<(), String> {
+    if let Some(p) = report {
+        write_page(page, p)?;
+    }
+    if let Some(d) = svg {
+        page.write_svgs(d)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

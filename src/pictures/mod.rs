@@ -6,7 +6,9 @@
 //! [`html`] assembles the page.
 #![allow(clippy::too_many_arguments)]
 
+pub mod disk;
 pub mod html;
 pub mod run;
 pub mod svg;
 pub mod trace;
+pub mod translate;
