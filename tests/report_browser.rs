@@ -7,89 +7,15 @@
 //! `VMLAB_REQUIRE_CHROMIUM=1`, which makes a missing browser a failure); without it, and
 //! without that variable, the test says so and passes.
 
+#[path = "common/browser.rs"]
+mod browser;
+
+use browser::{chromium, render};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chromium() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var("VMLAB_CHROMIUM").unwrap_or_default(),
-        "/usr/bin/chromium".into(),
-        "/usr/bin/chromium-browser".into(),
-        "/usr/bin/google-chrome".into(),
-    ];
-    let found = candidates
-        .iter()
-        .filter(|c| !c.is_empty())
-        .map(PathBuf::from)
-        .find(|p| p.exists());
-    if found.is_none() {
-        assert!(
-            std::env::var("VMLAB_REQUIRE_CHROMIUM").is_err(),
-            "VMLAB_REQUIRE_CHROMIUM is set and no Chromium was found (install Debian's chromium)"
-        );
-        eprintln!("note: no Chromium (/usr/bin/chromium): the browser checks are skipped");
-    }
-    found
-}
-
-/// What the browser made of a page.
-#[derive(Debug)]
-struct Rendered {
-    /// Figures drawn with a non-empty box.
-    ready: usize,
-    /// The script's error, if any.
-    error: Option<String>,
-}
-
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let key = format!("{name}=\"");
-    let i = tag.find(&key)? + key.len();
-    let j = tag[i..].find('"')? + i;
-    Some(tag[i..j].to_string())
-}
-
-/// Renders `page` headless; `shot` also takes a screenshot of the given size.
-fn render(browser: &Path, page: &Path, profile: &Path) -> Rendered {
-    let url = format!("file://{}", page.canonicalize().unwrap().display());
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=5000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .expect("chromium starts");
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let body = dom
-        .find("<body")
-        .and_then(|i| dom[i..].find('>').map(|j| dom[i..i + j].to_string()))
-        .unwrap_or_else(|| {
-            panic!(
-                "{}: no <body> in Chromium's DOM (status {:?}); stderr:\n{}",
-                page.display(),
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    Rendered {
-        ready: attr(&body, "data-ready")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0),
-        error: attr(&body, "data-error"),
-    }
 }
 
 /// Runs vmlab with `args`; it must succeed (or end with one of `ok` statuses).

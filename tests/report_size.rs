@@ -3,6 +3,10 @@
 //! a page under 20 MB, which Chromium opens and draws (when it is there; see
 //! tests/report_browser.rs).
 
+#[path = "common/browser.rs"]
+mod browser;
+
+use browser::{chromium, render};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -149,5 +153,14 @@ fn a_million_events_give_a_small_report() {
         size < 20 << 20,
         "the report is {size} bytes: more than 20 MB"
     );
+    if let Some(browser) = chromium() {
+        let r = render(&browser, &page, &dir.join("profile"));
+        eprintln!("Chromium: {r:?}");
+        assert!(r.error.is_none() && r.ready > 0, "{r:?}");
+        // The browser's own clock, from the navigation's start to the end of the script:
+        // the page must open in under 3 seconds.
+        let ms = r.ms.expect("the page's script records data-ms");
+        assert!(ms < 3000, "the page took {ms} ms to open");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

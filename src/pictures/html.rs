@@ -3,8 +3,9 @@
 //! slider. Nothing is fetched from the network; the file opens from disk in any browser.
 //!
 //! The script marks the page when it has run (`data-ready` on `<body>`: the number of
-//! figures that rendered with a non-empty box) and records any error (`data-error`), which
-//! the browser test reads.
+//! figures that rendered with a non-empty box, and `data-ms`: milliseconds from the start of
+//! the navigation until then) and records any error (`data-error`), which the browser tests
+//! read.
 
 use super::svg::esc;
 use std::fmt::Write;
@@ -174,6 +175,7 @@ const SCRIPT: &str = r#"
     var b=s.getBBox();if(b.width>0&&b.height>0&&s.childElementCount>1){n++;}
   }
   body.setAttribute('data-ready',String(n));
+  body.setAttribute('data-ms',String(Math.round(performance.now())));
 })();
 "#;
 
