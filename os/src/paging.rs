@@ -373,9 +373,12 @@ impl PageBits for Bits<'_> {
         let Some((pid, vpn)) = self.table.owner(frame) else {
             return;
         };
-        write_pte(self.hw, self.format, pa, pte & !self.format.a_mask());
+        let value = pte & !self.format.a_mask();
+        write_pte(self.hw, self.format, pa, value);
         self.stats.a_cleared += 1;
         self.sv.stats.pte_writes += 1;
+        let va = vpn << self.format.page_offset_bits();
+        trace_pte(self.sv, self.hw, self.format, pid, (0, va, pa, value));
         let c = self.sv.cost().pte_write + self.sv.cost().tlb_flush;
         self.sv.charge(self.hw, c);
         // The TLB may hold the entry with A set; without a flush the hardware would never
@@ -392,6 +395,53 @@ impl PageBits for Bits<'_> {
         self.pte(page)
             .is_some_and(|(_, p)| p & self.format.d_mask() != 0)
     }
+}
+
+/// Records the `pte` event of the kernel writing `value` at `at`: the entry for `va` of
+/// `pid`'s table at `level` (counted from the leaf, as the format counts; the event counts
+/// from the root).
+fn trace_pte(sv: &mut Services, hw: &dyn Hw, f: &Format, pid: Pid, pte: (u8, u64, u64, u64)) {
+    if sv.trace.is_none() {
+        return;
+    }
+    let (level, va, at, value) = pte;
+    let shift = u32::from(f.page_bits(level));
+    let span = 1u64.checked_shl(shift).unwrap_or(0);
+    let va = va & !span.wrapping_sub(1);
+    let fl = f.flags(value);
+    let (kind, target, flags) = if !fl.v {
+        ("invalid", None, None)
+    } else if f.is_leaf(value, level) {
+        let b = |on: bool, c: char| if on { c } else { '-' };
+        let text: String = [
+            b(fl.r, 'r'),
+            b(fl.w, 'w'),
+            b(fl.x, 'x'),
+            b(fl.u, 'u'),
+            b(fl.g, 'g'),
+            b(fl.a, 'a'),
+            b(fl.d, 'd'),
+        ]
+        .into_iter()
+        .collect();
+        ("leaf", Some(f.pfn_address(value)), Some(text))
+    } else {
+        ("table", Some(f.pfn_address(value)), None)
+    };
+    sv.event(
+        hw,
+        Event::Pte {
+            pid,
+            level: f.levels().saturating_sub(1).saturating_sub(level),
+            va,
+            span,
+            at,
+            value,
+            kind,
+            target,
+            flags,
+        },
+    );
 }
 
 fn read_pte(hw: &dyn Hw, f: &Format, pa: u64) -> Option<u64> {
@@ -721,8 +771,10 @@ impl Paging {
                 continue;
             }
             let t = self.table_frame(cx, pid)?;
-            write_pte(cx.hw, &f, pa, f.make_pointer(t)?);
+            let value = f.make_pointer(t)?;
+            write_pte(cx.hw, &f, pa, value);
             cx.sv.stats.pte_writes += 1;
+            trace_pte(cx.sv, cx.hw, &f, pid, (level, va, pa, value));
             let c = cx.sv.cost().pte_write;
             cx.sv.charge(cx.hw, c);
             if let Some(s) = self.spaces.get_mut(&pid) {
@@ -770,6 +822,7 @@ impl Paging {
         };
         write_pte(cx.hw, &self.format, pa, pte);
         cx.sv.stats.pte_writes += 1;
+        trace_pte(cx.sv, cx.hw, &self.format, pid, (0, va, pa, pte));
         let c = cx.sv.cost().pte_write;
         cx.sv.charge(cx.hw, c);
         true
@@ -1231,9 +1284,11 @@ impl Paging {
         let Some(root) = self.spaces.get(&pid).map(|s| s.root) else {
             return;
         };
-        if let Some(pa) = leaf_addr(hw, &self.format, root, vpn << self.page_bits) {
+        let va = vpn << self.page_bits;
+        if let Some(pa) = leaf_addr(hw, &self.format, root, va) {
             write_pte(hw, &self.format, pa, 0);
             sv.stats.pte_writes += 1;
+            trace_pte(sv, hw, &self.format, pid, (0, va, pa, 0));
             let c = sv.cost().pte_write;
             sv.charge(hw, c);
         }
@@ -1278,6 +1333,7 @@ impl Paging {
             Event::Evict {
                 pid: vpid,
                 va,
+                pa: frame,
                 dirty,
                 for_pid,
             },
@@ -2065,6 +2121,46 @@ fn page_perm(mm: &AddressSpace, vpn: u64, page_bits: u32) -> Perm {
 }
 
 impl Scheme for Paging {
+    fn resident_bytes(&self, pid: Pid) -> u64 {
+        self.spaces
+            .get(&pid)
+            .map_or(0, |s| s.resident.saturating_mul(self.page))
+    }
+
+    fn root(&self, pid: Pid) -> Option<u64> {
+        self.spaces.get(&pid).map(|s| s.root)
+    }
+
+    fn set_frame_log(&mut self, on: bool) {
+        self.table.set_log(on);
+    }
+
+    fn take_frame_events(&mut self) -> Vec<Event> {
+        let bits = self.page_bits;
+        self.table
+            .take_log()
+            .into_iter()
+            .map(|c| {
+                let page = c.holds == Use::Page;
+                Event::Frame {
+                    pa: c.pa,
+                    holds: c.holds.name(),
+                    pid: match c.holds {
+                        Use::Table { pid } => Some(pid),
+                        _ if page => c.first.map(|m| m.0),
+                        _ => None,
+                    },
+                    va: c.first.filter(|_| page).map(|m| m.1 << bits),
+                    maps: (c.maps > 1).then_some(c.maps),
+                }
+            })
+            .collect()
+    }
+
+    fn frame_census(&self) -> Option<[u64; 5]> {
+        Some(self.table.census())
+    }
+
     fn kind(&self) -> SchemeKind {
         if self.simple {
             SchemeKind::SimplePaging
