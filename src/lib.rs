@@ -23,3 +23,4 @@ pub mod run_cmd;
 pub mod run_report;
 pub mod scenario;
 pub mod sysroot;
+pub mod trace;

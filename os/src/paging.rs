@@ -2120,6 +2120,20 @@ fn page_perm(mm: &AddressSpace, vpn: u64, page_bits: u32) -> Perm {
     perm
 }
 
+impl Paging {
+    /// Runs `f`, then records the frame table's changes it made (while tracing) as
+    /// `frame` events, stamped with the clock when it returns.
+    fn traced<R>(&mut self, cx: &mut Cx, f: impl FnOnce(&mut Paging, &mut Cx) -> R) -> R {
+        let r = f(self, cx);
+        if cx.sv.trace.is_some() {
+            for e in self.take_frame_events() {
+                cx.sv.event(cx.hw, e);
+            }
+        }
+        r
+    }
+}
+
 impl Scheme for Paging {
     fn resident_bytes(&self, pid: Pid) -> u64 {
         self.spaces
@@ -2211,7 +2225,7 @@ impl Scheme for Paging {
     }
 
     fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
-        Paging::admit(self, cx, pid)
+        self.traced(cx, |s, cx| Paging::admit(s, cx, pid))
     }
 
     fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, asid: u16) -> Result<(), String> {
@@ -2222,15 +2236,15 @@ impl Scheme for Paging {
     }
 
     fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {
-        Paging::fault(self, cx, pid, va, access, pc)
+        self.traced(cx, |s, cx| Paging::fault(s, cx, pid, va, access, pc))
     }
 
     fn disk_done(&mut self, cx: &mut Cx, done: Done<Tag>) -> Finished {
-        Paging::disk_done(self, cx, done)
+        self.traced(cx, |s, cx| Paging::disk_done(s, cx, done))
     }
 
     fn release(&mut self, cx: &mut Cx, pid: Pid) {
-        Paging::release(self, cx.mm(pid), pid)
+        self.traced(cx, |s, cx| Paging::release(s, cx.mm(pid), pid))
     }
 
     fn user_addr(
@@ -2259,14 +2273,16 @@ impl Scheme for Paging {
     fn set_brk(&mut self, cx: &mut Cx, pid: Pid, old: u64, new: u64) -> Option<u64> {
         let old_end = old.next_multiple_of(self.page);
         let new_end = new.next_multiple_of(self.page);
-        if new_end > old_end {
-            if !Paging::populate(self, cx, pid, old_end, new_end, Perm::RW) {
-                return None;
+        self.traced(cx, |s, cx| {
+            if new_end > old_end {
+                if !Paging::populate(s, cx, pid, old_end, new_end, Perm::RW) {
+                    return None;
+                }
+            } else if new_end < old_end {
+                Paging::unmap(s, cx.sv, cx.hw, pid, new_end, old_end);
             }
-        } else if new_end < old_end {
-            Paging::unmap(self, cx.sv, cx.hw, pid, new_end, old_end);
-        }
-        Some(new_end)
+            Some(new_end)
+        })
     }
 
     fn heap_end(&self, brk: u64) -> u64 {
@@ -2290,15 +2306,15 @@ impl Scheme for Paging {
     }
 
     fn populate(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) -> bool {
-        Paging::populate(self, cx, pid, start, end, perm)
+        self.traced(cx, |s, cx| Paging::populate(s, cx, pid, start, end, perm))
     }
 
     fn unmap(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64) {
-        Paging::unmap(self, cx.sv, cx.hw, pid, start, end)
+        self.traced(cx, |s, cx| Paging::unmap(s, cx.sv, cx.hw, pid, start, end))
     }
 
     fn protect(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) {
-        Paging::protect(self, cx, pid, start, end, perm)
+        self.traced(cx, |s, cx| Paging::protect(s, cx, pid, start, end, perm))
     }
 
     fn wants_references(&self) -> bool {
@@ -2310,11 +2326,11 @@ impl Scheme for Paging {
     }
 
     fn lend_frame(&mut self, cx: &mut Cx, must: bool) -> Option<u64> {
-        Paging::lend_frame(self, cx, must)
+        self.traced(cx, |s, cx| Paging::lend_frame(s, cx, must))
     }
 
     fn map_cached(&mut self, cx: &mut Cx, pid: Pid, va: u64, frame: u64, store: bool) -> Outcome {
-        Paging::map_cached(self, cx, pid, va, frame, store)
+        self.traced(cx, |s, cx| Paging::map_cached(s, cx, pid, va, frame, store))
     }
 
     fn copy_cached(
@@ -2325,15 +2341,15 @@ impl Scheme for Paging {
         frame: u64,
         access: Access,
     ) -> Outcome {
-        Paging::copy_cached(self, cx, pid, va, frame, access)
+        self.traced(cx, |s, cx| Paging::copy_cached(s, cx, pid, va, frame, access))
     }
 
     fn drop_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> Option<bool> {
-        Paging::drop_cached(self, cx, pid, vpn)
+        self.traced(cx, |s, cx| Paging::drop_cached(s, cx, pid, vpn))
     }
 
     fn clean_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> bool {
-        Paging::clean_cached(self, cx, pid, vpn)
+        self.traced(cx, |s, cx| Paging::clean_cached(s, cx, pid, vpn))
     }
 
     fn referenced(&mut self, pid: Pid, va: u64) {

@@ -68,6 +68,7 @@ pub enum Event {
     /// The CPU went to another process.
     Switch {
         /// The process that had it (none after an exit or when idle).
+        #[serde(skip_serializing_if = "Option::is_none")]
         from: Option<Pid>,
         /// The process that has it now.
         to: Pid,
