@@ -181,18 +181,16 @@ fn bytes(n: u64) -> String {
 /// says `info`.
 pub fn machine_record(machine: &Machine, info: &TraceInfo, programs: Vec<String>) -> MachineRecord {
     let cfg = machine.config();
-    let format = info
-        .page_size
-        .and_then(|_| {
-            vmlab_mmu::Format::builtin(&cfg.os.format)
-                .map(std::sync::Arc::new)
-                .or_else(|| {
-                    cfg.custom_formats()
-                        .ok()?
-                        .into_iter()
-                        .find(|f| f.name() == cfg.os.format)
-                })
-        });
+    let format = info.page_size.and_then(|_| {
+        vmlab_mmu::Format::builtin(&cfg.os.format)
+            .map(std::sync::Arc::new)
+            .or_else(|| {
+                cfg.custom_formats()
+                    .ok()?
+                    .into_iter()
+                    .find(|f| f.name() == cfg.os.format)
+            })
+    });
     let levels = format.as_ref().map(|f| f.levels());
     let table_bytes = format.as_ref().map(|f| {
         let top = f.levels().saturating_sub(1);

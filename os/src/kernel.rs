@@ -16,8 +16,8 @@ mod syscalls;
 mod time;
 mod trace;
 
-pub use trace::{TraceInfo, REFS_BATCH};
 pub use syscalls::{lookup as syscall, CopyFault, Handler, SysResult, Syscall, TABLE as SYSCALLS};
+pub use trace::{TraceInfo, REFS_BATCH};
 
 use crate::asid::AsidAllocator;
 use crate::config::{OsConfig, SchemeKind};

@@ -2341,7 +2341,9 @@ impl Scheme for Paging {
         frame: u64,
         access: Access,
     ) -> Outcome {
-        self.traced(cx, |s, cx| Paging::copy_cached(s, cx, pid, va, frame, access))
+        self.traced(cx, |s, cx| {
+            Paging::copy_cached(s, cx, pid, va, frame, access)
+        })
     }
 
     fn drop_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> Option<bool> {

@@ -223,10 +223,7 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         asid: Option<u16>,
         /// Its root page table's physical address (paging).
-        #[serde(
-            skip_serializing_if = "Option::is_none",
-            serialize_with = "hex::opt"
-        )]
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "hex::opt")]
         root: Option<u64>,
     },
     /// A frame of user memory changed (paging schemes).
@@ -240,10 +237,7 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         pid: Option<Pid>,
         /// The virtual address of its first mapping (a page).
-        #[serde(
-            skip_serializing_if = "Option::is_none",
-            serialize_with = "hex::opt"
-        )]
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "hex::opt")]
         va: Option<u64>,
         /// How many mappings it has, when more than one.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -269,10 +263,7 @@ pub enum Event {
         /// `invalid`, `table` or `leaf`.
         kind: &'static str,
         /// The next table (`table`) or the frame (`leaf`).
-        #[serde(
-            skip_serializing_if = "Option::is_none",
-            serialize_with = "hex::opt"
-        )]
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "hex::opt")]
         target: Option<u64>,
         /// A leaf's flags, `rwxugad` with `-` for each clear bit.
         #[serde(skip_serializing_if = "Option::is_none")]

@@ -89,9 +89,13 @@ fn area_record(a: &Area) -> AreaRecord {
         kind,
         start: a.start,
         end: a.end,
-        perms: [b(a.perm.read, 'r'), b(a.perm.write, 'w'), b(a.perm.exec, 'x')]
-            .into_iter()
-            .collect(),
+        perms: [
+            b(a.perm.read, 'r'),
+            b(a.perm.write, 'w'),
+            b(a.perm.exec, 'x'),
+        ]
+        .into_iter()
+        .collect(),
     }
 }
 
