@@ -39,6 +39,7 @@ struct Outcome {
     lines: Vec<String>,
     census: Option<[u64; 5]>,
     samples: usize,
+    timeline: Vec<vmlab_os::kernel::Sample>,
 }
 
 /// Runs `paths` (programs) on the default machine with `sets`, to the end, with the trace
@@ -75,6 +76,7 @@ fn run(sets: &[&str], paths: &[&str], trace: bool) -> Outcome {
         lines,
         census: h.kernel.frame_census(),
         samples: h.kernel.timeline().len(),
+        timeline: h.kernel.timeline().to_vec(),
     }
 }
 
@@ -279,6 +281,7 @@ fn same_with_trace(sets: &[&str], paths: &[&str]) -> Outcome {
     assert_eq!(off.instret, on.instret, "{what}: instructions");
     assert_eq!(off.output, on.output, "{what}: output");
     assert_eq!(off.stats, on.stats, "{what}: statistics");
+    assert_eq!(off.timeline, on.timeline, "{what}: the timeline");
     let paged = sets
         .iter()
         .all(|s| !s.starts_with("os.scheme=") || s.ends_with("paging"));
