@@ -96,6 +96,8 @@ pub struct Hosted {
     /// from before it (`pre`).
     memcheck: bool,
     pre: [u64; 32],
+    /// Where [`Hosted::trace_lines`] is: the header written, the end written.
+    trace_state: (bool, bool),
 }
 
 /// The page-table format `name` names: a built-in one or a `[[formats]]` entry.
@@ -266,6 +268,7 @@ impl Hosted {
             end: None,
             memcheck,
             pre: [0; 32],
+            trace_state: (false, false),
         };
         h.check_end();
         Ok(h)
@@ -492,6 +495,51 @@ impl Hosted {
         self.kernel.take_trace()
     }
 
+    /// The trace's lines (JSON, format v1: `docs/trace.md`) since the last call: the
+    /// `machine` record on the first call, then the kernel's records, and once the run has
+    /// ended (however it ended) the `tlb` records and `end`, once. Nothing when the trace
+    /// is off.
+    pub fn trace_lines(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.kernel.trace_on() || self.trace_state.1 {
+            return out;
+        }
+        if !self.trace_state.0 {
+            self.trace_state.0 = true;
+            let programs = self
+                .kernel
+                .processes()
+                .iter()
+                .map(|p| p.image.name.clone())
+                .collect();
+            let info = self.kernel.trace_info();
+            out.push(json_line(&crate::trace::machine_record(
+                &self.machine,
+                &info,
+                programs,
+            )));
+        }
+        let ended = self.end.clone();
+        if ended.is_some() {
+            self.kernel.trace_flush(&self.machine);
+        }
+        for r in self.kernel.take_trace() {
+            out.push(json_line(&r));
+        }
+        if let Some(end) = ended {
+            self.trace_state.1 = true;
+            let segments = matches!(
+                self.kernel.trace_info().scheme,
+                "simple-segmentation" | "vm-segmentation"
+            );
+            for t in crate::trace::tlb_records(&self.machine, segments) {
+                out.push(json_line(&t));
+            }
+            out.push(json_line(&crate::trace::end_record(&self.machine, &end)));
+        }
+        out
+    }
+
     /// The report of system calls the processes made that the kernel does not serve: one
     /// line naming each, with its number and count (empty when every call was served).
     pub fn unserved_report(&self) -> Option<String> {
@@ -679,4 +727,9 @@ fn code_sections(elf: &[u8]) -> Option<Vec<&[u8]>> {
         out.push(elf.get(off..off.checked_add(size)?)?);
     }
     Some(out)
+}
+
+/// A trace record as one line of JSON.
+fn json_line<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }

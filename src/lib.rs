@@ -25,3 +25,4 @@ pub mod run_cmd;
 pub mod run_report;
 pub mod scenario;
 pub mod sysroot;
+pub mod trace;

@@ -444,8 +444,7 @@ fn hosted_main(
         }
         progress.tick(h.machine.retired(), h.machine.now());
         if let Some((w, p)) = trace.as_mut() {
-            for r in h.take_trace() {
-                let line = serde_json::to_string(&r).unwrap_or_default();
+            for line in h.trace_lines() {
                 if let Err(e) = writeln!(w, "{line}") {
                     progress.clear();
                     eprintln!("error: cannot write {}: {e}", p.display());
@@ -463,7 +462,13 @@ fn hosted_main(
     }
     progress.clear();
     if let Some((mut w, p)) = trace {
-        if let Err(e) = w.flush() {
+        // The rest: after an interruption, the kernel's last records; always the `tlb`
+        // records and `end`.
+        let mut written = Ok(());
+        for line in h.trace_lines() {
+            written = written.and_then(|()| writeln!(w, "{line}"));
+        }
+        if let Err(e) = written.and_then(|()| w.flush()) {
             eprintln!("error: cannot write {}: {e}", p.display());
         }
     }

@@ -1092,7 +1092,7 @@ fn cli_trace_is_json_lines() {
         .expect("a kill event");
     assert_eq!(kill["pid"], 2);
     assert_eq!(kill["cause"], "no-mapping");
-    assert_eq!(kill["addr"], 8);
+    assert_eq!(kill["addr"], "0x8");
     assert_eq!(kill["access"], "load");
     assert!(kinds.contains(&"fault") && kinds.contains(&"disk") && kinds.contains(&"switch"));
 }

@@ -22,7 +22,7 @@ use crate::partition::Partitions;
 use crate::placement::{FragmentationPeaks, Memory};
 use crate::process::{Access, AddressSpace, Kill, Pid, Process};
 use crate::scheme::{Cx, Layout, Scheme, UserAddr};
-use crate::services::{DiskDriver, DiskOp, Done, Event, Request, Services};
+use crate::services::{DiskDriver, DiskOp, Done, Event, Moved, Request, Services};
 use std::collections::BTreeMap;
 use vmlab_cpu::vmcsr::addr as vm;
 
@@ -296,6 +296,16 @@ impl Contig {
             Event::Compact {
                 moves: plan.len() as u64,
                 bytes,
+                blocks: plan
+                    .iter()
+                    .map(|m| Moved {
+                        pid: m.owner as Pid,
+                        what: "block",
+                        from: m.from,
+                        to: m.to,
+                        size: m.size,
+                    })
+                    .collect(),
             },
         );
         let _ = procs;
@@ -511,8 +521,40 @@ impl Scheme for Contig {
         Contig::disk_done(self, done)
     }
 
-    fn release(&mut self, _cx: &mut Cx, pid: Pid) {
+    fn release(&mut self, cx: &mut Cx, pid: Pid) {
+        if let Some(p) = self.places.get(&pid) {
+            let what = if p.partition.is_some() {
+                "partition"
+            } else {
+                "block"
+            };
+            let (base, size) = (p.base, p.size);
+            cx.sv.event(
+                cx.hw,
+                Event::Release {
+                    pid,
+                    what,
+                    base,
+                    size,
+                },
+            );
+        }
         Contig::release(self, pid)
+    }
+
+    fn resident_bytes(&self, pid: Pid) -> u64 {
+        self.places.get(&pid).map_or(0, |p| p.size)
+    }
+
+    fn partitions(&self) -> Vec<(u64, u64)> {
+        match &self.pool {
+            Pool::Fixed(parts) => parts
+                .partitions()
+                .iter()
+                .map(|p| (p.base, p.size))
+                .collect(),
+            Pool::Dynamic(_) => Vec::new(),
+        }
     }
 
     /// Base and bounds has no per-area permissions: everything below the bound is the

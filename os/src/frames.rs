@@ -72,6 +72,21 @@ pub struct FrameTable<T> {
     first: u64,
     page_bits: u32,
     frames: Vec<Frame<T>>,
+    /// The changes since the log was last drained (only while logging, for the trace).
+    log: Option<Vec<FrameChange>>,
+}
+
+/// A frame as one change left it (the trace's `frame` event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameChange {
+    /// The frame's physical address.
+    pub pa: u64,
+    /// What it holds now.
+    pub holds: Use,
+    /// Its first mapping, process and page number (a page).
+    pub first: Option<(Pid, u64)>,
+    /// How many mappings it has.
+    pub maps: u32,
 }
 
 impl<T> FrameTable<T> {
@@ -82,6 +97,51 @@ impl<T> FrameTable<T> {
             first,
             page_bits,
             frames: (0..count).map(|_| Frame::empty()).collect(),
+            log: None,
+        }
+    }
+
+    /// Starts (or stops) logging changes; starting logs every frame that is not free as
+    /// it is now, so that replaying the log from an all-free table gives the table.
+    pub fn set_log(&mut self, on: bool) {
+        if !on {
+            self.log = None;
+            return;
+        }
+        let mut log = Vec::new();
+        for i in 0..self.frames.len() {
+            if self.frames[i].holds != Use::Free {
+                log.push(self.change_at(i));
+            }
+        }
+        self.log = Some(log);
+    }
+
+    /// The changes logged since the last call, oldest first.
+    pub fn take_log(&mut self) -> Vec<FrameChange> {
+        self.log.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn change_at(&self, i: usize) -> FrameChange {
+        let f = &self.frames[i];
+        FrameChange {
+            pa: (self.first + i as u64) << self.page_bits,
+            holds: f.holds,
+            first: f.rmap.first().copied(),
+            maps: f.refs,
+        }
+    }
+
+    /// Logs the frame at `pa` as it is now (when logging).
+    fn note(&mut self, pa: u64) {
+        if self.log.is_none() {
+            return;
+        }
+        if let Some(i) = self.index(pa) {
+            let c = self.change_at(i);
+            if let Some(l) = self.log.as_mut() {
+                l.push(c);
+            }
         }
     }
 
@@ -106,6 +166,7 @@ impl<T> FrameTable<T> {
             *f = Frame::empty();
             f.holds = holds;
         }
+        self.note(pa);
     }
 
     /// The frame went back to the allocator.
@@ -113,6 +174,7 @@ impl<T> FrameTable<T> {
         if let Some(f) = self.get_mut(pa) {
             *f = Frame::empty();
         }
+        self.note(pa);
     }
 
     /// `(pid, vpn)` maps the frame (a page frame).
@@ -124,6 +186,7 @@ impl<T> FrameTable<T> {
                 f.refs += 1;
             }
         }
+        self.note(pa);
     }
 
     /// `(pid, vpn)` no longer maps the frame.
@@ -134,6 +197,7 @@ impl<T> FrameTable<T> {
                 f.refs = f.refs.saturating_sub(1);
             }
         }
+        self.note(pa);
     }
 
     /// Marks the frame as being filled by a transfer (or not).

@@ -14,8 +14,10 @@ mod proc;
 mod signal;
 mod syscalls;
 mod time;
+mod trace;
 
 pub use syscalls::{lookup as syscall, CopyFault, Handler, SysResult, Syscall, TABLE as SYSCALLS};
+pub use trace::{TraceInfo, REFS_BATCH};
 
 use crate::asid::AsidAllocator;
 use crate::config::{OsConfig, SchemeKind};
@@ -277,6 +279,12 @@ pub struct Kernel {
     clock_hz: u64,
     /// The bytes of RAM given to user memory.
     user_bytes: u64,
+    /// The first byte of user memory.
+    user_base: u64,
+    /// Page references not yet in a `refs` trace record (only while tracing).
+    trace_refs: Vec<(Pid, u64)>,
+    /// What the trace last said of each process's areas and address space.
+    trace_seen: BTreeMap<Pid, trace::Seen>,
     /// `getrandom`'s generator state (seeded from `os.seed`).
     rng: u64,
     /// Sleeping processes by the cycle they wake at.
@@ -464,6 +472,9 @@ impl Kernel {
             hwcap: crate::exec::hwcap_from_misa(hw.read_csr(csr::MISA)),
             clock_hz: dev.clock_hz.max(1),
             user_bytes: frames * page,
+            user_base: ram_base + reserve,
+            trace_refs: Vec::new(),
+            trace_seen: BTreeMap::new(),
             rng: cfg_seed ^ 0x005e_ed0f_6e74_7261,
             sleepers: std::collections::BTreeSet::new(),
             unserved: BTreeMap::new(),
@@ -552,6 +563,7 @@ impl Kernel {
     /// Turns the trace of kernel events on (drain it with [`Kernel::take_trace`]).
     pub fn set_trace(&mut self, on: bool) {
         self.sv.trace = on.then(Vec::new);
+        self.mem.set_frame_log(on);
     }
 
     /// The events recorded since the last call.
@@ -721,6 +733,9 @@ impl Kernel {
             self.sv.stats.spawned += 1;
             let name = self.procs[i].image.name.clone();
             self.sv.event(hw, Event::Spawn { pid, name });
+            if self.tracing() {
+                self.trace_state(hw, i);
+            }
             self.admit(hw, pid);
         }
         self.dispatch(hw);
@@ -733,11 +748,11 @@ impl Kernel {
         let Some(pi) = self.index(pid) else { return };
         match outcome {
             Admit::Ready => {
-                self.procs[pi].state = State::Ready;
+                self.set_state(hw, pi, State::Ready);
                 self.ready.push_back(pid);
             }
-            Admit::Loading => self.procs[pi].state = State::Loading,
-            Admit::Wait => self.procs[pi].state = State::WaitingForMemory,
+            Admit::Loading => self.set_state(hw, pi, State::Loading),
+            Admit::Wait => self.set_state(hw, pi, State::WaitingForMemory),
             Admit::Refuse(why) => {
                 let kill = Kill {
                     addr: 0,
@@ -820,6 +835,7 @@ impl Kernel {
         self.mem.page_size().is_some()
             && (self.mem.wants_references()
                 || self.recording.is_some()
+                || self.sv.trace.is_some()
                 || self.cfg.working_set_window > 0)
     }
 
@@ -874,7 +890,8 @@ impl Kernel {
         let vpn = va >> shift;
         self.settle_references();
         self.last_fast = vpn;
-        let batch = !self.scheme_refs && self.recording.is_none();
+        // (Batching is off while recording or tracing: both need every reference in order.)
+        let batch = !self.scheme_refs && self.recording.is_none() && self.sv.trace.is_none();
         let i = pid as usize;
         let r = match self.refs.get_mut(i) {
             Some(Some(r)) => r,
@@ -919,6 +936,7 @@ impl Kernel {
         if let Some(rec) = self.recording.as_mut() {
             rec.entry(pid).or_default().push(vpn);
         }
+        self.trace_reference(pid, vpn);
     }
 
     /// The reference state of `pid`, if it referenced anything.
@@ -963,6 +981,9 @@ impl Kernel {
     /// Handles a trap the hart took into M-mode at `epc` (the pc of the trapping instruction,
     /// or of the interrupted one).
     pub fn trap(&mut self, hw: &mut dyn Hw, trap: Trap, epc: u64) {
+        if self.trace_refs.len() >= REFS_BATCH {
+            self.flush_refs(hw);
+        }
         self.sample(hw, false);
         self.entered = hw.now();
         self.idle_in_entry = 0;
@@ -1006,6 +1027,7 @@ impl Kernel {
 
     /// Accounts the kernel time of this entry.
     fn leave(&mut self, hw: &mut dyn Hw) {
+        self.trace_sync(hw);
         let spent = hw.now().saturating_sub(self.entered);
         self.sv.stats.kernel_cycles += spent.saturating_sub(self.idle_in_entry);
     }
@@ -1271,6 +1293,7 @@ impl Kernel {
         if self.current == Some(pid) {
             self.save_fp(hw, pid);
             self.switch_references();
+            self.flush_refs(hw);
         }
         if let Some(pi) = self.index(pid) {
             let p = &mut self.procs[pi];
@@ -1280,7 +1303,7 @@ impl Kernel {
                 p.stats.switches += 1;
                 self.current = None;
             }
-            p.state = state;
+            self.set_state(hw, pi, state);
         }
     }
 
@@ -1372,11 +1395,11 @@ impl Kernel {
         match p.state {
             State::Blocked if !self.waits.waits(pid) => {
                 p.stats.blocked_cycles += hw.now().saturating_sub(p.blocked_at);
-                p.state = State::Ready;
+                self.set_state(hw, pi, State::Ready);
                 self.ready.push_back(pid);
             }
             State::Loading => {
-                p.state = State::Ready;
+                self.set_state(hw, pi, State::Ready);
                 self.ready.push_back(pid);
             }
             _ => {}
@@ -1486,6 +1509,7 @@ impl Kernel {
                 // The timer wakes the CPU for the earliest sleeper.
                 hw.mmio_write(self.clint + CLINT_MTIMECMP, tick);
             }
+            self.trace_sync(hw);
             match hw.idle() {
                 Some(c) => {
                     self.sv.stats.idle_cycles += c;
@@ -1547,8 +1571,9 @@ impl Kernel {
             return false;
         };
         self.switch_references();
+        self.flush_refs(hw);
+        self.set_state(hw, pi, State::Running);
         let p = &mut self.procs[pi];
-        p.state = State::Running;
         p.since = hw.now();
         p.insns_since = hw.retired();
         // (The last page each process referenced is kept across switches: a process's
@@ -1693,6 +1718,7 @@ impl Kernel {
             return;
         }
         self.timeline.push(s);
+        self.trace_sample(hw, &s);
     }
 
     /// The timeline samples (the last one taken when the run ended).

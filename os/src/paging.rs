@@ -373,9 +373,12 @@ impl PageBits for Bits<'_> {
         let Some((pid, vpn)) = self.table.owner(frame) else {
             return;
         };
-        write_pte(self.hw, self.format, pa, pte & !self.format.a_mask());
+        let value = pte & !self.format.a_mask();
+        write_pte(self.hw, self.format, pa, value);
         self.stats.a_cleared += 1;
         self.sv.stats.pte_writes += 1;
+        let va = vpn << self.format.page_offset_bits();
+        trace_pte(self.sv, self.hw, self.format, pid, (0, va, pa, value));
         let c = self.sv.cost().pte_write + self.sv.cost().tlb_flush;
         self.sv.charge(self.hw, c);
         // The TLB may hold the entry with A set; without a flush the hardware would never
@@ -392,6 +395,53 @@ impl PageBits for Bits<'_> {
         self.pte(page)
             .is_some_and(|(_, p)| p & self.format.d_mask() != 0)
     }
+}
+
+/// Records the `pte` event of the kernel writing `value` at `at`: the entry for `va` of
+/// `pid`'s table at `level` (counted from the leaf, as the format counts; the event counts
+/// from the root).
+fn trace_pte(sv: &mut Services, hw: &dyn Hw, f: &Format, pid: Pid, pte: (u8, u64, u64, u64)) {
+    if sv.trace.is_none() {
+        return;
+    }
+    let (level, va, at, value) = pte;
+    let shift = u32::from(f.page_bits(level));
+    let span = 1u64.checked_shl(shift).unwrap_or(0);
+    let va = va & !span.wrapping_sub(1);
+    let fl = f.flags(value);
+    let (kind, target, flags) = if !fl.v {
+        ("invalid", None, None)
+    } else if f.is_leaf(value, level) {
+        let b = |on: bool, c: char| if on { c } else { '-' };
+        let text: String = [
+            b(fl.r, 'r'),
+            b(fl.w, 'w'),
+            b(fl.x, 'x'),
+            b(fl.u, 'u'),
+            b(fl.g, 'g'),
+            b(fl.a, 'a'),
+            b(fl.d, 'd'),
+        ]
+        .into_iter()
+        .collect();
+        ("leaf", Some(f.pfn_address(value)), Some(text))
+    } else {
+        ("table", Some(f.pfn_address(value)), None)
+    };
+    sv.event(
+        hw,
+        Event::Pte {
+            pid,
+            level: f.levels().saturating_sub(1).saturating_sub(level),
+            va,
+            span,
+            at,
+            value,
+            kind,
+            target,
+            flags,
+        },
+    );
 }
 
 fn read_pte(hw: &dyn Hw, f: &Format, pa: u64) -> Option<u64> {
@@ -721,8 +771,10 @@ impl Paging {
                 continue;
             }
             let t = self.table_frame(cx, pid)?;
-            write_pte(cx.hw, &f, pa, f.make_pointer(t)?);
+            let value = f.make_pointer(t)?;
+            write_pte(cx.hw, &f, pa, value);
             cx.sv.stats.pte_writes += 1;
+            trace_pte(cx.sv, cx.hw, &f, pid, (level, va, pa, value));
             let c = cx.sv.cost().pte_write;
             cx.sv.charge(cx.hw, c);
             if let Some(s) = self.spaces.get_mut(&pid) {
@@ -770,6 +822,7 @@ impl Paging {
         };
         write_pte(cx.hw, &self.format, pa, pte);
         cx.sv.stats.pte_writes += 1;
+        trace_pte(cx.sv, cx.hw, &self.format, pid, (0, va, pa, pte));
         let c = cx.sv.cost().pte_write;
         cx.sv.charge(cx.hw, c);
         true
@@ -1231,9 +1284,11 @@ impl Paging {
         let Some(root) = self.spaces.get(&pid).map(|s| s.root) else {
             return;
         };
-        if let Some(pa) = leaf_addr(hw, &self.format, root, vpn << self.page_bits) {
+        let va = vpn << self.page_bits;
+        if let Some(pa) = leaf_addr(hw, &self.format, root, va) {
             write_pte(hw, &self.format, pa, 0);
             sv.stats.pte_writes += 1;
+            trace_pte(sv, hw, &self.format, pid, (0, va, pa, 0));
             let c = sv.cost().pte_write;
             sv.charge(hw, c);
         }
@@ -1278,6 +1333,7 @@ impl Paging {
             Event::Evict {
                 pid: vpid,
                 va,
+                pa: frame,
                 dirty,
                 for_pid,
             },
@@ -2064,7 +2120,61 @@ fn page_perm(mm: &AddressSpace, vpn: u64, page_bits: u32) -> Perm {
     perm
 }
 
+impl Paging {
+    /// Runs `f`, then records the frame table's changes it made (while tracing) as
+    /// `frame` events, stamped with the clock when it returns.
+    fn traced<R>(&mut self, cx: &mut Cx, f: impl FnOnce(&mut Paging, &mut Cx) -> R) -> R {
+        let r = f(self, cx);
+        if cx.sv.trace.is_some() {
+            for e in self.take_frame_events() {
+                cx.sv.event(cx.hw, e);
+            }
+        }
+        r
+    }
+}
+
 impl Scheme for Paging {
+    fn resident_bytes(&self, pid: Pid) -> u64 {
+        self.spaces
+            .get(&pid)
+            .map_or(0, |s| s.resident.saturating_mul(self.page))
+    }
+
+    fn root(&self, pid: Pid) -> Option<u64> {
+        self.spaces.get(&pid).map(|s| s.root)
+    }
+
+    fn set_frame_log(&mut self, on: bool) {
+        self.table.set_log(on);
+    }
+
+    fn take_frame_events(&mut self) -> Vec<Event> {
+        let bits = self.page_bits;
+        self.table
+            .take_log()
+            .into_iter()
+            .map(|c| {
+                let page = c.holds == Use::Page;
+                Event::Frame {
+                    pa: c.pa,
+                    holds: c.holds.name(),
+                    pid: match c.holds {
+                        Use::Table { pid } => Some(pid),
+                        _ if page => c.first.map(|m| m.0),
+                        _ => None,
+                    },
+                    va: c.first.filter(|_| page).map(|m| m.1 << bits),
+                    maps: (c.maps > 1).then_some(c.maps),
+                }
+            })
+            .collect()
+    }
+
+    fn frame_census(&self) -> Option<[u64; 5]> {
+        Some(self.table.census())
+    }
+
     fn kind(&self) -> SchemeKind {
         if self.simple {
             SchemeKind::SimplePaging
@@ -2115,7 +2225,7 @@ impl Scheme for Paging {
     }
 
     fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
-        Paging::admit(self, cx, pid)
+        self.traced(cx, |s, cx| Paging::admit(s, cx, pid))
     }
 
     fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, asid: u16) -> Result<(), String> {
@@ -2126,15 +2236,15 @@ impl Scheme for Paging {
     }
 
     fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {
-        Paging::fault(self, cx, pid, va, access, pc)
+        self.traced(cx, |s, cx| Paging::fault(s, cx, pid, va, access, pc))
     }
 
     fn disk_done(&mut self, cx: &mut Cx, done: Done<Tag>) -> Finished {
-        Paging::disk_done(self, cx, done)
+        self.traced(cx, |s, cx| Paging::disk_done(s, cx, done))
     }
 
     fn release(&mut self, cx: &mut Cx, pid: Pid) {
-        Paging::release(self, cx.mm(pid), pid)
+        self.traced(cx, |s, cx| Paging::release(s, cx.mm(pid), pid))
     }
 
     fn user_addr(
@@ -2163,14 +2273,16 @@ impl Scheme for Paging {
     fn set_brk(&mut self, cx: &mut Cx, pid: Pid, old: u64, new: u64) -> Option<u64> {
         let old_end = old.next_multiple_of(self.page);
         let new_end = new.next_multiple_of(self.page);
-        if new_end > old_end {
-            if !Paging::populate(self, cx, pid, old_end, new_end, Perm::RW) {
-                return None;
+        self.traced(cx, |s, cx| {
+            if new_end > old_end {
+                if !Paging::populate(s, cx, pid, old_end, new_end, Perm::RW) {
+                    return None;
+                }
+            } else if new_end < old_end {
+                Paging::unmap(s, cx.sv, cx.hw, pid, new_end, old_end);
             }
-        } else if new_end < old_end {
-            Paging::unmap(self, cx.sv, cx.hw, pid, new_end, old_end);
-        }
-        Some(new_end)
+            Some(new_end)
+        })
     }
 
     fn heap_end(&self, brk: u64) -> u64 {
@@ -2194,15 +2306,15 @@ impl Scheme for Paging {
     }
 
     fn populate(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) -> bool {
-        Paging::populate(self, cx, pid, start, end, perm)
+        self.traced(cx, |s, cx| Paging::populate(s, cx, pid, start, end, perm))
     }
 
     fn unmap(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64) {
-        Paging::unmap(self, cx.sv, cx.hw, pid, start, end)
+        self.traced(cx, |s, cx| Paging::unmap(s, cx.sv, cx.hw, pid, start, end))
     }
 
     fn protect(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) {
-        Paging::protect(self, cx, pid, start, end, perm)
+        self.traced(cx, |s, cx| Paging::protect(s, cx, pid, start, end, perm))
     }
 
     fn wants_references(&self) -> bool {
@@ -2214,11 +2326,11 @@ impl Scheme for Paging {
     }
 
     fn lend_frame(&mut self, cx: &mut Cx, must: bool) -> Option<u64> {
-        Paging::lend_frame(self, cx, must)
+        self.traced(cx, |s, cx| Paging::lend_frame(s, cx, must))
     }
 
     fn map_cached(&mut self, cx: &mut Cx, pid: Pid, va: u64, frame: u64, store: bool) -> Outcome {
-        Paging::map_cached(self, cx, pid, va, frame, store)
+        self.traced(cx, |s, cx| Paging::map_cached(s, cx, pid, va, frame, store))
     }
 
     fn copy_cached(
@@ -2229,15 +2341,17 @@ impl Scheme for Paging {
         frame: u64,
         access: Access,
     ) -> Outcome {
-        Paging::copy_cached(self, cx, pid, va, frame, access)
+        self.traced(cx, |s, cx| {
+            Paging::copy_cached(s, cx, pid, va, frame, access)
+        })
     }
 
     fn drop_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> Option<bool> {
-        Paging::drop_cached(self, cx, pid, vpn)
+        self.traced(cx, |s, cx| Paging::drop_cached(s, cx, pid, vpn))
     }
 
     fn clean_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> bool {
-        Paging::clean_cached(self, cx, pid, vpn)
+        self.traced(cx, |s, cx| Paging::clean_cached(s, cx, pid, vpn))
     }
 
     fn referenced(&mut self, pid: Pid, va: u64) {

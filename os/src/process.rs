@@ -176,10 +176,13 @@ const SIGNAL_CAUSES: [&str; 32] = crate::linux::sig::NAMES;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Kill {
     /// The faulting address (or the pc for an illegal instruction).
+    #[serde(serialize_with = "crate::services::hex::u64")]
     pub addr: u64,
     /// The pc of the instruction.
+    #[serde(serialize_with = "crate::services::hex::u64")]
     pub pc: u64,
     /// The access that faulted, if it was a memory access.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<Access>,
     /// The cause in one word: `no-mapping`, `bounds`, `segment-limit`, `permission`,
     /// `illegal-instruction`, `misaligned`, `breakpoint`, `stack-limit`, `out-of-memory`,

@@ -16,7 +16,7 @@ use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::paging::{Admit, Finished, OptFuture, Outcome, Tag};
 use crate::process::{Access, AddressSpace, AreaKind, Pid, ProcStats, Process, Spaces};
-use crate::services::{DiskDriver, Done, Services};
+use crate::services::{DiskDriver, Done, Event, Services};
 use crate::wait::WaitQueues;
 
 /// What a scheme may use while it works: the kernel's services, the machine, the disk
@@ -310,4 +310,35 @@ pub trait Scheme {
 
     /// Gives OPT the future (its second pass).
     fn set_future(&mut self, _future: OptFuture) {}
+
+    /// The bytes of memory `pid` holds now: its resident pages, its partition or block,
+    /// its segments in memory (the trace's samples).
+    fn resident_bytes(&self, _pid: Pid) -> u64 {
+        0
+    }
+
+    /// The fixed partitions, base and size each, in order (empty under other schemes).
+    fn partitions(&self) -> Vec<(u64, u64)> {
+        Vec::new()
+    }
+
+    /// The physical address of `pid`'s root page table (paging schemes).
+    fn root(&self, _pid: Pid) -> Option<u64> {
+        None
+    }
+
+    /// Starts (or stops) logging the frame table's changes for the trace; starting logs
+    /// every frame that is not free as it is now.
+    fn set_frame_log(&mut self, _on: bool) {}
+
+    /// The `frame` events of the frame table's changes since the last call, oldest first.
+    fn take_frame_events(&mut self) -> Vec<Event> {
+        Vec::new()
+    }
+
+    /// How many user frames are free, hold a page, a page table, kernel data, the page
+    /// cache (paging schemes).
+    fn frame_census(&self) -> Option<[u64; 5]> {
+        None
+    }
 }

@@ -347,12 +347,7 @@ impl Segments {
         g.block = Some(block);
         let blocks = g.alloc.div_ceil(self.block_size.max(1));
         let from = g.swap.map(|b| (b, blocks)).or(g.image);
-        let what = match s {
-            TEXT => "text",
-            DATA => "data",
-            HEAP => "heap",
-            _ => "stack",
-        };
+        let what = seg_name(s);
         sv.event(
             hw,
             Event::Place {
@@ -623,6 +618,7 @@ impl Segments {
             Event::Evict {
                 pid: vpid,
                 va: vs as u64 * SEGMENT_SIZE,
+                pa: block,
                 dirty: g.perm.write,
                 for_pid: then.0,
             },
@@ -631,7 +627,7 @@ impl Segments {
             p.stats.pages_out += u64::from(g.perm.write);
         }
         if !g.perm.write {
-            let _ = self.mem.free(block);
+            self.free_seg(cx.sv, cx.hw, vpid, vs, block);
             if let Some(x) = self.spaces.get_mut(&vpid).map(|sp| &mut sp.segs[vs]) {
                 x.present = false;
                 x.block = None;
@@ -755,7 +751,7 @@ impl Segments {
                     woken.extend(cx.waits.wake_all(seg_wait(pid, seg)));
                 }
                 None => {
-                    let _ = self.mem.free(block);
+                    self.free_seg(cx.sv, cx.hw, pid, seg, block);
                 }
             },
             SegTag::Out {
@@ -764,7 +760,7 @@ impl Segments {
                 block,
                 then,
             } => {
-                let _ = self.mem.free(block);
+                self.free_seg(cx.sv, cx.hw, pid, seg, block);
                 if let Some(sp) = self.spaces.get_mut(&pid) {
                     let g = &mut sp.segs[seg];
                     g.busy = false;
@@ -867,8 +863,23 @@ impl Segments {
         true
     }
 
+    /// Frees segment `s` of `pid` at `block`, with its `release` event.
+    fn free_seg(&mut self, sv: &mut Services, hw: &dyn Hw, pid: Pid, s: usize, block: u64) {
+        if let Ok(r) = self.mem.free(block) {
+            sv.event(
+                hw,
+                Event::Release {
+                    pid,
+                    what: seg_name(s),
+                    base: r.base,
+                    size: r.size,
+                },
+            );
+        }
+    }
+
     /// Frees everything `pid` holds.
-    pub fn release(&mut self, pid: Pid) {
+    pub fn release(&mut self, sv: &mut Services, hw: &dyn Hw, pid: Pid) {
         let Some(sp) = self.spaces.remove(&pid) else {
             return;
         };
@@ -877,7 +888,7 @@ impl Segments {
             self.repl.removed(seg_owner(pid, s));
             // A block with a transfer under way is freed when the transfer completes.
             if let (Some(b), false) = (g.block, g.busy) {
-                let _ = self.mem.free(b);
+                self.free_seg(sv, hw, pid, s, b);
             }
             if let (Some(slot), Some(swap)) = (g.swap, self.swap.as_mut()) {
                 if !g.busy {
@@ -920,6 +931,16 @@ fn seg_wait(pid: Pid, s: usize) -> WaitOn {
     WaitOn::Segment {
         space: u64::from(pid),
         seg: s,
+    }
+}
+
+/// The name of segment `s` in the trace (`text`, `data`, `heap`, `stack`).
+fn seg_name(s: usize) -> &'static str {
+    match s {
+        TEXT => "text",
+        DATA => "data",
+        HEAP => "heap",
+        _ => "stack",
     }
 }
 
@@ -989,8 +1010,18 @@ impl Scheme for Segments {
         Segments::disk_done(self, cx, done)
     }
 
-    fn release(&mut self, _cx: &mut Cx, pid: Pid) {
-        Segments::release(self, pid)
+    fn release(&mut self, cx: &mut Cx, pid: Pid) {
+        Segments::release(self, cx.sv, cx.hw, pid)
+    }
+
+    fn resident_bytes(&self, pid: Pid) -> u64 {
+        self.spaces.get(&pid).map_or(0, |sp| {
+            sp.segs
+                .iter()
+                .filter(|g| g.block.is_some())
+                .map(|g| g.alloc)
+                .sum()
+        })
     }
 
     fn user_addr(

@@ -48,6 +48,7 @@ pub enum Event {
         /// The bytes asked for.
         size: u64,
         /// The block (0: the call failed).
+        #[serde(serialize_with = "hex::u64")]
         ptr: u64,
         /// The heap bytes the block takes (header and padding included).
         granted: u64,
@@ -59,6 +60,7 @@ pub enum Event {
         /// The process.
         pid: Pid,
         /// The block.
+        #[serde(serialize_with = "hex::u64")]
         ptr: u64,
         /// The heap bytes it took.
         granted: u64,
@@ -66,6 +68,7 @@ pub enum Event {
     /// The CPU went to another process.
     Switch {
         /// The process that had it (none after an exit or when idle).
+        #[serde(skip_serializing_if = "Option::is_none")]
         from: Option<Pid>,
         /// The process that has it now.
         to: Pid,
@@ -84,6 +87,7 @@ pub enum Event {
         /// Its name, or `?` for a call the kernel does not serve.
         name: &'static str,
         /// Its arguments, `a0` to `a5`.
+        #[serde(serialize_with = "hex::array")]
         args: [u64; 6],
         /// What it returned (a negative error number on failure); none when it blocked,
         /// will run again, or ended the process.
@@ -95,6 +99,7 @@ pub enum Event {
         /// The faulting process.
         pid: Pid,
         /// The address.
+        #[serde(serialize_with = "hex::u64")]
         va: u64,
         /// The access.
         access: Access,
@@ -107,7 +112,11 @@ pub enum Event {
         /// Its owner.
         pid: Pid,
         /// Its virtual address.
+        #[serde(serialize_with = "hex::u64")]
         va: u64,
+        /// The frame (or the segment's base) it leaves.
+        #[serde(serialize_with = "hex::u64")]
+        pa: u64,
         /// It was dirty and is written out first.
         dirty: bool,
         /// The process whose fault needed the room.
@@ -124,6 +133,7 @@ pub enum Event {
         /// How many blocks.
         count: u64,
         /// The RAM buffer.
+        #[serde(serialize_with = "hex::u64")]
         pa: u64,
         /// The process it is for.
         pid: Pid,
@@ -156,9 +166,23 @@ pub enum Event {
     Place {
         /// The process.
         pid: Pid,
-        /// What (`partition`, `text`, `stack`, ...).
+        /// What (`partition`, `block`, `text`, `stack`, ...).
         what: &'static str,
         /// The physical base.
+        #[serde(serialize_with = "hex::u64")]
+        base: u64,
+        /// The size in bytes.
+        size: u64,
+    },
+    /// Memory a [`Event::Place`] gave was given back (the process ended, or its segment
+    /// left memory).
+    Release {
+        /// The process.
+        pid: Pid,
+        /// What (`partition`, `block`, `text`, `stack`, ...).
+        what: &'static str,
+        /// The physical base.
+        #[serde(serialize_with = "hex::u64")]
         base: u64,
         /// The size in bytes.
         size: u64,
@@ -169,7 +193,183 @@ pub enum Event {
         moves: u64,
         /// How many bytes were copied.
         bytes: u64,
+        /// Each block it moved.
+        blocks: Vec<Moved>,
     },
+    /// A process's state changed.
+    State {
+        /// The process.
+        pid: Pid,
+        /// Its new state (`waiting-memory`, `loading`, `ready`, `running`, `blocked`,
+        /// `sleeping`, `exited`, `killed`).
+        state: &'static str,
+        /// What a blocked process waits for (`disk`, `frame`, `segment`, `file`,
+        /// `writeback`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        on: Option<&'static str>,
+    },
+    /// A process's list of areas, whole, after it changed.
+    Layout {
+        /// The process.
+        pid: Pid,
+        /// Its areas, in address order.
+        areas: Vec<AreaRecord>,
+    },
+    /// A process's address space got an ASID or a page-table root, or either changed.
+    Space {
+        /// The process.
+        pid: Pid,
+        /// Its ASID (paging).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        asid: Option<u16>,
+        /// Its root page table's physical address (paging).
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "hex::opt")]
+        root: Option<u64>,
+    },
+    /// A frame of user memory changed (paging schemes).
+    Frame {
+        /// The frame's physical address.
+        #[serde(serialize_with = "hex::u64")]
+        pa: u64,
+        /// What it holds now (`free`, `page`, `page-table`, `kernel`, `page-cache`).
+        holds: &'static str,
+        /// The process of its first mapping (a page), or whose table it is.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pid: Option<Pid>,
+        /// The virtual address of its first mapping (a page).
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "hex::opt")]
+        va: Option<u64>,
+        /// How many mappings it has, when more than one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        maps: Option<u32>,
+    },
+    /// The kernel wrote a page-table entry.
+    Pte {
+        /// The process whose tables hold it.
+        pid: Pid,
+        /// Its table's level, from the root (0).
+        level: u8,
+        /// The first virtual address it covers.
+        #[serde(serialize_with = "hex::u64")]
+        va: u64,
+        /// The bytes it covers.
+        span: u64,
+        /// The entry's physical address.
+        #[serde(serialize_with = "hex::u64")]
+        at: u64,
+        /// The value written.
+        #[serde(serialize_with = "hex::u64")]
+        value: u64,
+        /// `invalid`, `table` or `leaf`.
+        kind: &'static str,
+        /// The next table (`table`) or the frame (`leaf`).
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "hex::opt")]
+        target: Option<u64>,
+        /// A leaf's flags, `rwxugad` with `-` for each clear bit.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        flags: Option<String>,
+    },
+    /// A process's page references since its last `refs` record, repeats collapsed.
+    Refs {
+        /// The process.
+        pid: Pid,
+        /// The virtual page numbers, in order (at most 1024).
+        vpns: Vec<u64>,
+    },
+    /// A timeline sample (one per `os.timeline_interval` instructions).
+    Sample {
+        /// Instructions retired so far.
+        instret: u64,
+        /// Page and segment faults so far.
+        faults: u64,
+        /// Major faults so far.
+        major: u64,
+        /// Idle cycles so far.
+        idle: u64,
+        /// Kernel cycles so far.
+        kernel: u64,
+        /// The live processes' working sets, added up (pages).
+        working_set: u64,
+        /// Processes ready or running.
+        runnable: u64,
+        /// Processes blocked or loading.
+        blocked: u64,
+        /// The heaps under `os.malloc`, added up.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        heap: Option<crate::kernel::HeapSample>,
+        /// Each live process.
+        procs: Vec<ProcSample>,
+    },
+}
+
+/// One block compaction moved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    /// Its process.
+    pub pid: Pid,
+    /// What it is (`block`).
+    pub what: &'static str,
+    /// Where it was.
+    #[serde(serialize_with = "hex::u64")]
+    pub from: u64,
+    /// Where it is now.
+    #[serde(serialize_with = "hex::u64")]
+    pub to: u64,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// One area of a [`Event::Layout`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AreaRecord {
+    /// `text`, `data`, `heap`, `stack`, `anon`, `file` or `shared-file`.
+    pub kind: &'static str,
+    /// Its first address.
+    #[serde(serialize_with = "hex::u64")]
+    pub start: u64,
+    /// One past its last address.
+    #[serde(serialize_with = "hex::u64")]
+    pub end: u64,
+    /// `rwx` with `-` for each permission it lacks.
+    pub perms: String,
+}
+
+/// One process of a [`Event::Sample`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProcSample {
+    /// The process.
+    pub pid: Pid,
+    /// Cycles it has run.
+    pub cycles: u64,
+    /// Instructions it has retired.
+    pub instret: u64,
+    /// Bytes of memory it holds (its resident pages, its partition, its segments).
+    pub resident: u64,
+}
+
+/// Serializers that write addresses as lower-case hex strings (`"0x1f000"`), as the trace
+/// format asks; the values stay `u64` in memory.
+pub mod hex {
+    use serde::Serializer;
+
+    /// Writes `v` as `"0x..."`.
+    pub fn u64<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{v:#x}"))
+    }
+
+    /// Writes `Some(v)` as `"0x..."` and `None` as null (pair it with
+    /// `skip_serializing_if = "Option::is_none"`).
+    pub fn opt<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => u64(v, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Writes each value as `"0x..."`.
+    pub fn array<S: Serializer, const N: usize>(v: &[u64; N], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|x| format!("{x:#x}")))
+    }
 }
 
 /// A trace record: the cycle and the event.
