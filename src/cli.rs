@@ -225,6 +225,18 @@ vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
         /// to FILE as JSON lines with the cycle each happened at (hosted runs).
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
+        /// Draw the run's pictures into FILE.html: one self-contained page (memory over time,
+        /// address spaces, page tables, TLBs, timelines, the fault curve; docs/pictures.md).
+        /// Hosted runs; the cycles do not change.
+        #[arg(long, value_name = "FILE.html")]
+        report: Option<PathBuf>,
+        /// Also write each of the report's figures as its own SVG file into DIR.
+        #[arg(long, value_name = "DIR")]
+        svg: Option<PathBuf>,
+        /// The most moments the report's slider offers (points where memory changed; a
+        /// longer run's are evenly sampled).
+        #[arg(long, value_name = "N", default_value_t = 120)]
+        moments: usize,
         /// Copy the host file PATH into the guest file system as /NAME (a writable file on
         /// the modelled disk, read and mapped through the page cache; repeatable; the host
         /// file itself is never changed).
@@ -522,6 +534,9 @@ pub fn main() -> ExitCode {
             bare,
             hosted,
             trace,
+            report,
+            svg,
+            moments,
             files,
             machine,
             sets,
@@ -551,6 +566,9 @@ pub fn main() -> ExitCode {
                 bare,
                 hosted,
                 trace,
+                report,
+                svg,
+                moments,
                 files,
                 args,
                 env,

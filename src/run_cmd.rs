@@ -44,6 +44,12 @@ pub struct RunOptions {
     pub hosted: bool,
     /// `--trace FILE` (hosted runs).
     pub trace: Option<PathBuf>,
+    /// `--report FILE.html` (hosted runs).
+    pub report: Option<PathBuf>,
+    /// `--svg DIR` (hosted runs).
+    pub svg: Option<PathBuf>,
+    /// `--moments N`: the most moments the report's slider offers (0: the default, 120).
+    pub moments: usize,
     /// `--file NAME=PATH`, in order.
     pub files: Vec<String>,
     /// The arguments after `--`, given to every hosted program after its `argv[0]`.
@@ -354,7 +360,16 @@ fn hosted_main(
         return ExitCode::from(crate::cli::EXIT_INPUT);
     }
     let opt = cfg.os.policy == vmlab_os::replace::Policy::Opt;
-    let tracing = opts.trace.is_some();
+    let drawing = opts.report.is_some() || opts.svg.is_some();
+    let tracing = opts.trace.is_some() || drawing;
+    // The report's file is made now, so that a path that cannot be written is said before
+    // the run rather than after it.
+    if let Some(p) = &opts.report {
+        if let Err(e) = std::fs::File::create(p) {
+            eprintln!("error: cannot write the report {}: {e}", p.display());
+            return ExitCode::from(crate::cli::EXIT_INPUT);
+        }
+    }
     let files = match read_files(&opts.files) {
         Ok(f) => f,
         Err(e) => {
@@ -419,6 +434,16 @@ fn hosted_main(
         },
         None => None,
     };
+    // The report reads the very lines the trace holds.
+    let mut pictures = drawing.then(|| crate::pictures::trace::Builder::new("the run's trace"));
+    let mut picture_error: Option<String> = None;
+    let mut draw = |line: &str, pictures: &mut Option<crate::pictures::trace::Builder>| {
+        if let Some(b) = pictures.as_mut() {
+            if let Err(e) = b.push_line(line) {
+                picture_error.get_or_insert(e.to_string());
+            }
+        }
+    };
     let mut out = std::io::stdout().lock();
     let mut progress = crate::run_report::Progress::for_stderr();
     loop {
@@ -443,12 +468,15 @@ fn hosted_main(
             });
         }
         progress.tick(h.machine.retired(), h.machine.now());
-        if let Some((w, p)) = trace.as_mut() {
+        if tracing {
             for line in h.trace_lines() {
-                if let Err(e) = writeln!(w, "{line}") {
-                    progress.clear();
-                    eprintln!("error: cannot write {}: {e}", p.display());
-                    return ExitCode::FAILURE;
+                draw(&line, &mut pictures);
+                if let Some((w, p)) = trace.as_mut() {
+                    if let Err(e) = writeln!(w, "{line}") {
+                        progress.clear();
+                        eprintln!("error: cannot write {}: {e}", p.display());
+                        return ExitCode::FAILURE;
+                    }
                 }
             }
         }
@@ -461,15 +489,35 @@ fn hosted_main(
         }
     }
     progress.clear();
+    // The rest: after an interruption, the kernel's last records; always the `tlb` records
+    // and `end`.
+    let rest = if tracing { h.trace_lines() } else { Vec::new() };
+    for line in &rest {
+        draw(line, &mut pictures);
+    }
     if let Some((mut w, p)) = trace {
-        // The rest: after an interruption, the kernel's last records; always the `tlb`
-        // records and `end`.
         let mut written = Ok(());
-        for line in h.trace_lines() {
+        for line in &rest {
             written = written.and_then(|()| writeln!(w, "{line}"));
         }
         if let Err(e) = written.and_then(|()| w.flush()) {
             eprintln!("error: cannot write {}: {e}", p.display());
+        }
+    }
+    let mut report_failed = false;
+    if let Some(b) = pictures {
+        let built = match picture_error {
+            Some(e) => Err(e),
+            None => b.finish().map_err(|e| e.to_string()),
+        };
+        let moments = if opts.moments == 0 { 120 } else { opts.moments };
+        let written = built.and_then(|t| {
+            let page = crate::pictures::run::build(&t, &crate::pictures::run::Options { moments });
+            crate::report_cmd::write(&page, opts.report.as_deref(), opts.svg.as_deref())
+        });
+        if let Err(e) = written {
+            eprintln!("error: {e}");
+            report_failed = true;
         }
     }
     for line in h.kernel.messages() {
@@ -549,6 +597,9 @@ fn hosted_main(
     };
     if !emit_stats(opts.stats, stats_file, &render) {
         return ExitCode::FAILURE;
+    }
+    if report_failed {
+        return ExitCode::from(crate::cli::EXIT_INPUT);
     }
     ExitCode::from(status)
 }
@@ -732,6 +783,11 @@ pub fn main(programs: &[PathBuf], opts: &RunOptions) -> ExitCode {
     if opts.trace.is_some() {
         return input_error(
             "--trace records the kernel's events, and this program runs on the bare machine; use --log-commits for its instructions".into(),
+        );
+    }
+    if opts.report.is_some() || opts.svg.is_some() {
+        return input_error(
+            "--report and --svg draw the kernel's memory management, and this program runs on the bare machine (run it under the kernel, or draw one translation with `vmlab translate SCENARIO --report FILE.html`)".into(),
         );
     }
     if !opts.files.is_empty() {

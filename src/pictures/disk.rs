@@ -780,6 +780,7 @@ pub fn page(file: &DiskFile, runs: &[DiskRun]) -> Page {
         headline,
         notes,
         moments: Vec::new(),
+        current: 0,
         sections: vec![
             Section {
                 id: "path".into(),

@@ -85,9 +85,22 @@ impl Figure {
         }
     }
 
-    /// The drawing at the last moment (the one `--svg` writes).
+    /// The drawing at the last moment.
     pub fn last(&self) -> Option<&str> {
         self.frames.last().map(|(_, s)| s.as_str())
+    }
+
+    /// The index in `frames` of the drawing shown at moment `m`.
+    pub fn frame_at(&self, m: usize) -> usize {
+        self.frames
+            .iter()
+            .rposition(|(from, _)| *from <= m)
+            .unwrap_or(0)
+    }
+
+    /// The drawing shown at moment `m` (the one `--svg` writes for the page's first moment).
+    pub fn at(&self, m: usize) -> Option<&str> {
+        self.frames.get(self.frame_at(m)).map(|(_, s)| s.as_str())
     }
 }
 
@@ -126,6 +139,8 @@ pub struct Page {
     pub notes: Vec<String>,
     /// The moments of the slider (none: the page has no slider).
     pub moments: Vec<Moment>,
+    /// The moment the page opens at (and the one `--svg` draws); past the last: the last.
+    pub current: usize,
     /// The sections.
     pub sections: Vec<Section>,
 }
@@ -268,9 +283,10 @@ impl Page {
         }
         if !self.moments.is_empty() {
             let last = self.moments.len() - 1;
+            let cur = self.current_moment();
             let _ = write!(
                 o,
-                r#"<div id="moment"><label for="moment-slider">Moment: </label><input id="moment-slider" type="range" min="0" max="{last}" value="{last}"> <span id="moment-label"></span></div>"#
+                r#"<div id="moment"><label for="moment-slider">Moment: </label><input id="moment-slider" type="range" min="0" max="{last}" value="{cur}"> <span id="moment-label"></span></div>"#
             );
             let list: Vec<(u64, &str)> = self
                 .moments
@@ -300,16 +316,16 @@ impl Page {
                 let _ = write!(o, "<figure id=\"fig-{}\">", esc(&f.id));
                 if f.frames.len() > 1 {
                     o.push_str("<div data-frames>");
-                    let last = f.frames.len() - 1;
+                    let shown = f.frame_at(self.current_moment());
                     for (i, (from, svg)) in f.frames.iter().enumerate() {
                         let _ = write!(
                             o,
                             r#"<div class="frame" data-from="{from}"{}>{svg}</div>"#,
-                            if i == last { "" } else { " hidden" }
+                            if i == shown { "" } else { " hidden" }
                         );
                     }
                     o.push_str("</div>");
-                } else if let Some(svg) = f.last() {
+                } else if let Some(svg) = f.at(self.current_moment()) {
                     o.push_str(svg);
                 }
                 if !f.caption.is_empty() {
@@ -326,19 +342,26 @@ impl Page {
         o
     }
 
+    /// The moment the page opens at.
+    pub fn current_moment(&self) -> usize {
+        self.current.min(self.moments.len().saturating_sub(1))
+    }
+
     /// Every figure, in page order.
     pub fn figures(&self) -> impl Iterator<Item = &Figure> {
         self.sections.iter().flat_map(|s| s.figures.iter())
     }
 
-    /// Writes each figure's drawing (its last moment's) as `DIR/ID.svg`, making `dir` if
-    /// needed; returns the files written.
+    /// Writes each figure's drawing (at the moment the page opens at) as `DIR/ID.svg`,
+    /// making `dir` if needed; returns the files written.
     pub fn write_svgs(&self, dir: &Path) -> Result<Vec<PathBuf>, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot make the folder {}: {e}", dir.display()))?;
         let mut out = Vec::new();
         for f in self.figures() {
-            let Some(svg) = f.last() else { continue };
+            let Some(svg) = f.at(self.current_moment()) else {
+                continue;
+            };
             let p = dir.join(format!("{}.svg", f.id));
             let doc = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}\n");
             std::fs::write(&p, doc).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
@@ -392,6 +415,7 @@ mod tests {
                     label: "</script>".into(),
                 },
             ],
+            current: 1,
             ..Page::default()
         };
         let mut f = Figure::fixed("f", "cap", "<svg></svg>".into());

@@ -1688,6 +1688,7 @@ pub fn page(s: &Scenario, run: &Run, file: &str) -> Page {
         headline,
         notes,
         moments: Vec::new(),
+        current: 0,
         sections: vec![
             Section {
                 id: "accesses".into(),

@@ -61,6 +61,7 @@ pub fn sections(trace: &Trace, moments: &Moments) -> Vec<Section> {
                     label: "the end".into(),
                 },
             )],
+            busiest: 0,
         };
         &single
     } else {

@@ -39,6 +39,9 @@ impl Default for Options {
 pub struct Moments {
     /// `(index of the last record included, the moment)`, in order.
     pub list: Vec<(usize, Moment)>,
+    /// The moment the page opens at: the last one with the most memory in use (at the end
+    /// of a run every process has given its memory back, which is not worth a first look).
+    pub busiest: usize,
 }
 
 impl Moments {
@@ -159,6 +162,51 @@ pub fn moments(trace: &Trace, cap: usize) -> Moments {
         v.dedup();
         v
     };
+    // Memory in use after each record: frames that hold something, and placed blocks.
+    let busiest = {
+        let mut used_frames: std::collections::BTreeSet<u64> = Default::default();
+        let mut placed: std::collections::BTreeMap<(u32, u64), u64> = Default::default();
+        let page = trace.machine.page_size.unwrap_or(4096);
+        let mut best = (0u64, 0usize);
+        let mut k = 0;
+        for (i, r) in recs.iter().enumerate() {
+            match &r.event {
+                Event::Frame { pa, holds, .. } => {
+                    if holds == "free" {
+                        used_frames.remove(pa);
+                    } else {
+                        used_frames.insert(*pa);
+                    }
+                }
+                Event::Place {
+                    pid, base, size, ..
+                } => {
+                    placed.insert((*pid, *base), *size);
+                }
+                Event::Release { pid, base, .. } => {
+                    placed.remove(&(*pid, *base));
+                }
+                Event::Compact { blocks, .. } => {
+                    for b in blocks {
+                        if let Some(s) = placed.remove(&(b.pid, b.from)) {
+                            placed.insert((b.pid, b.to), s);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if chosen.get(k) == Some(&i) {
+                let used = (used_frames.len() as u64)
+                    .saturating_mul(page)
+                    .saturating_add(placed.values().fold(0u64, |a, s| a.saturating_add(*s)));
+                if used >= best.0 {
+                    best = (used, k);
+                }
+                k += 1;
+            }
+        }
+        best.1
+    };
     let list = chosen
         .into_iter()
         .map(|i| {
@@ -186,7 +234,7 @@ pub fn moments(trace: &Trace, cap: usize) -> Moments {
             )
         })
         .collect();
-    Moments { list }
+    Moments { list, busiest }
 }
 
 #[cfg(test)]
@@ -228,6 +276,7 @@ pub fn build(trace: &Trace, opts: &Options) -> super::html::Page {
     let mut page = super::html::Page::default();
     timefigs::header(trace, &mut page);
     page.moments = m.list.iter().map(|(_, x)| x.clone()).collect();
+    page.current = m.busiest;
     page.sections = memfigs::sections(trace, &m);
     page.sections.extend(timefigs::sections(trace));
     page

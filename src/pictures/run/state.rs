@@ -210,10 +210,13 @@ impl State {
                         ch.spaces.insert(p);
                     }
                 }
-                // Whatever the frame held before, its old page-table entries are gone (a
-                // new table starts zeroed).
+                // A frame that stops being a table loses its entries. One that becomes a
+                // table keeps what was written in it: its entries were dropped when it was
+                // last freed, and the kernel's `frame` record can follow the first `pte`
+                // writes into a new table (frame records are stamped when the kernel's call
+                // returns, entries when they are written).
                 let ps = self.page_size();
-                let stale: Vec<u64> = if same_table {
+                let stale: Vec<u64> = if same_table || holds == "page-table" {
                     Vec::new()
                 } else {
                     self.ptes
