@@ -531,13 +531,20 @@ impl fmt::Display for TraceError {
 
 impl std::error::Error for TraceError {}
 
+/// The most page references a [`Trace`] keeps (the first ones of the run): the reference
+/// string of a long run can hold billions, and the report's memory must stay bounded.
+pub const MAX_REFS: usize = 1 << 22;
+
 /// A whole trace.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trace {
     /// The header.
     pub machine: Machine,
-    /// Every record after the header, `end` included, in order.
+    /// Every record after the header, `end` included, in order (`refs` records only up to
+    /// [`MAX_REFS`] references).
     pub records: Vec<Record>,
+    /// Page references of `refs` records left out after the first [`MAX_REFS`].
+    pub refs_left_out: u64,
 }
 
 impl Trace {
@@ -569,9 +576,18 @@ pub struct Builder {
     records: Vec<Record>,
     last: u64,
     ended: bool,
+    refs_kept: usize,
+    refs_left_out: u64,
+    max_refs: usize,
 }
 
 impl Builder {
+    /// Keeps at most `n` page references instead of [`MAX_REFS`].
+    pub fn max_refs(mut self, n: usize) -> Builder {
+        self.max_refs = n;
+        self
+    }
+
     /// A builder for the trace named `file` (in errors).
     pub fn new(file: &str) -> Builder {
         Builder {
@@ -581,6 +597,9 @@ impl Builder {
             records: Vec::new(),
             last: 0,
             ended: false,
+            refs_kept: 0,
+            refs_left_out: 0,
+            max_refs: MAX_REFS,
         }
     }
 
@@ -644,6 +663,21 @@ impl Builder {
                     ));
                 }
                 self.ended = matches!(ev, Event::End { .. });
+                let ev = match ev {
+                    Event::Refs { pid, mut vpns } => {
+                        let room = self.max_refs.saturating_sub(self.refs_kept);
+                        if vpns.len() > room {
+                            self.refs_left_out += (vpns.len() - room) as u64;
+                            vpns.truncate(room);
+                        }
+                        if vpns.is_empty() {
+                            return Ok(());
+                        }
+                        self.refs_kept += vpns.len();
+                        Event::Refs { pid, vpns }
+                    }
+                    ev => ev,
+                };
                 self.records.push(Record {
                     cycle: r.cycle,
                     event: ev,
@@ -671,6 +705,7 @@ impl Builder {
         Ok(Trace {
             machine,
             records: self.records,
+            refs_left_out: self.refs_left_out,
         })
     }
 }
@@ -768,6 +803,26 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("first record must be `machine`"));
+        let mut b = Builder::new("t").max_refs(3);
+        for l in [
+            HEAD,
+            r#"{"cycle":1,"event":"refs","pid":1,"vpns":[1,2]}"#,
+            r#"{"cycle":1,"event":"refs","pid":2,"vpns":[3,4,5]}"#,
+            r#"{"cycle":1,"event":"refs","pid":1,"vpns":[6]}"#,
+            r#"{"cycle":2,"event":"end"}"#,
+        ] {
+            b.push_line(l).unwrap();
+        }
+        let t = b.finish().unwrap();
+        assert_eq!(t.refs_left_out, 3);
+        assert_eq!(t.records.len(), 3);
+        assert_eq!(
+            t.records[1].event,
+            Event::Refs {
+                pid: 2,
+                vpns: vec![3]
+            }
+        );
         let f = parse("t", &format!("{HEAD}\n{{\"cycle\":1,\"event\":\"end\"}}")).unwrap();
         assert_eq!(f.machine.user_base, 0x8040_0000);
         assert_eq!(f.machine.frames, Some(32));

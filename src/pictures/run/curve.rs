@@ -645,7 +645,17 @@ pub fn section(trace: &Trace) -> Section {
         return s;
     }
     let c = curve_of(&refs, trace.machine.frames);
-    let mut f = Figure::fixed("fault-curve", &caption(&c), draw(&c));
+    let mut cap = caption(&c);
+    if trace.refs_left_out > 0 {
+        cap = format!(
+            "{cap} The string is the run's first {} references: the {} after them are left \
+             out to keep the report's memory bounded, so this is the curve of the run's \
+             beginning.",
+            refs.len(),
+            trace.refs_left_out
+        );
+    }
+    let mut f = Figure::fixed("fault-curve", &cap, draw(&c));
     f.tables.push(table(&c));
     s.figures.push(f);
     s

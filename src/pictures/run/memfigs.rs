@@ -88,7 +88,15 @@ pub fn sections(trace: &Trace, moments: &Moments) -> Vec<Section> {
     let mut tabs: BTreeMap<u32, Frames<tables::TableModel>> =
         with_table.iter().map(|p| (*p, Frames::new())).collect();
     let mut final_tables: BTreeMap<u32, Table> = BTreeMap::new();
-    let last_k = moments.len().saturating_sub(1);
+    // The numbers of each table: at the moment the page opens at.
+    let table_k = moments.busiest.min(moments.len().saturating_sub(1));
+    let at_open = moments.list.get(table_k).map_or(String::new(), |(_, m)| {
+        format!(
+            "at moment {} (cycle {}), where the page opens",
+            table_k + 1,
+            m.cycle
+        )
+    });
     // The page's size: a figure redrawn at many moments gets coarser cells (the same for
     // all its drawings), so its drawings together hold about `BUDGET` cells.
     let n = moments.len().max(1) as u64;
@@ -113,7 +121,7 @@ pub fn sections(trace: &Trace, moments: &Moments) -> Vec<Section> {
                     tables::draw(m, &format!("table-{pid}-f{k}"))
                 });
             }
-            if k == last_k {
+            if k == table_k {
                 final_tables.insert(*pid, tables::entries_table(s, *pid));
             }
         }
@@ -226,13 +234,13 @@ pub fn sections(trace: &Trace, moments: &Moments) -> Vec<Section> {
                          entries (index, virtual address, target, flags rwxugad) with a line to \
                          the table an entry points to; runs of invalid entries are collapsed, \
                          at most {} entries are drawn per table; ★ marks a superpage. The \
-                         numbers: every valid entry at the end.",
+                         numbers: every valid entry {at_open}.",
                         name(pid),
                         tables::MAX_SHOWN
                     )
                 } else {
                     format!(
-                        "The {what} of {} at the chosen moment. The numbers: at the end.",
+                        "The {what} of {} at the chosen moment. The numbers: {at_open}.",
                         name(pid)
                     )
                 },

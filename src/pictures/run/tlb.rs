@@ -180,7 +180,11 @@ pub fn draw(m: &TlbModel, prefix: &str) -> String {
     let (cw, ch) = (210.0, 30.0);
     let x0 = 60.0;
     let ways = m.rows.first().map_or(1, |r| r.len()).max(1);
-    let width = (x0 + ways as f64 * cw + 20.0).max(480.0);
+    // A set of many ways (a fully associative TLB is one set) wraps into lines of at most
+    // `per` ways, so the figure stays readable on a page.
+    let per = ways.min(8);
+    let lines = ways.div_ceil(per);
+    let width = (x0 + per as f64 * cw + 20.0).max(480.0);
     let mut g = Svg::new(prefix, width, 100.0, &format!("{} at the end", m.name));
     g.text(
         8.0,
@@ -194,28 +198,34 @@ pub fn draw(m: &TlbModel, prefix: &str) -> String {
         true,
     );
     let y0 = 40.0;
-    for w in 0..ways {
+    for w in 0..per {
         g.text(
             x0 + w as f64 * cw + cw / 2.0,
             y0 - 6.0,
-            &format!("way {w}"),
+            &if lines > 1 {
+                format!("ways {w}, {}, …", w + per)
+            } else {
+                format!("way {w}")
+            },
             10.0,
             Anchor::Middle,
             false,
         );
     }
+    let set_h = lines as f64 * ch + if lines > 1 { 6.0 } else { 0.0 };
     for (s, row) in m.rows.iter().enumerate() {
-        let y = y0 + s as f64 * ch;
+        let top = y0 + s as f64 * set_h;
         g.text(
             x0 - 6.0,
-            y + ch / 2.0 + 4.0,
+            top + ch / 2.0 + 4.0,
             &format!("set {s}"),
             10.0,
             Anchor::End,
             false,
         );
         for (w, way) in row.iter().enumerate() {
-            let x = x0 + w as f64 * cw;
+            let x = x0 + (w % per) as f64 * cw;
+            let y = top + (w / per) as f64 * ch;
             match &way.entry {
                 None => g.rect(
                     x,
@@ -275,7 +285,7 @@ pub fn draw(m: &TlbModel, prefix: &str) -> String {
             }
         }
     }
-    let mut y = y0 + m.rows.len() as f64 * ch + 16.0;
+    let mut y = y0 + m.rows.len() as f64 * set_h + 16.0;
     if m.sets > m.rows.len() as u64 || m.hidden > 0 {
         g.text(
             8.0,
