@@ -123,8 +123,9 @@ fn every_example_renders_in_chromium() {
         vmlab(&a, &ok);
         let r = render(&browser, &page, &profile);
         eprintln!(
-            "{name}: {} figures drawn{}",
+            "{name}: {} figures drawn in {} ms{}",
             r.ready,
+            r.ms.unwrap_or(0),
             r.error
                 .as_deref()
                 .map(|e| format!(", error: {e}"))

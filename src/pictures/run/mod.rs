@@ -237,6 +237,20 @@ pub fn moments(trace: &Trace, cap: usize) -> Moments {
     Moments { list, busiest }
 }
 
+/// The report page of `trace`: the header, then memory (physical memory over time, the
+/// address spaces, the tables, the TLBs), then time (timelines, fault rate) and the fault
+/// curve.
+pub fn build(trace: &Trace, opts: &Options) -> super::html::Page {
+    let m = moments(trace, opts.moments);
+    let mut page = super::html::Page::default();
+    timefigs::header(trace, &mut page);
+    page.moments = m.list.iter().map(|(_, x)| x.clone()).collect();
+    page.current = m.busiest;
+    page.sections = memfigs::sections(trace, &m);
+    page.sections.extend(timefigs::sections(trace));
+    page
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,18 +280,4 @@ mod tests {
         let m = moments(&t, 1);
         assert_eq!(m.list.iter().map(|x| x.0).collect::<Vec<_>>(), vec![5]);
     }
-}
-
-/// The report page of `trace`: the header, then memory (physical memory over time, the
-/// address spaces, the tables, the TLBs), then time (timelines, fault rate) and the fault
-/// curve.
-pub fn build(trace: &Trace, opts: &Options) -> super::html::Page {
-    let m = moments(trace, opts.moments);
-    let mut page = super::html::Page::default();
-    timefigs::header(trace, &mut page);
-    page.moments = m.list.iter().map(|(_, x)| x.clone()).collect();
-    page.current = m.busiest;
-    page.sections = memfigs::sections(trace, &m);
-    page.sections.extend(timefigs::sections(trace));
-    page
 }
