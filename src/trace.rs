@@ -61,6 +61,9 @@ pub struct MachineRecord {
     /// The user frames (paging schemes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frames: Option<u64>,
+    /// Each process's frames under local allocation (`os.frames_per_process`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames_per_process: Option<u64>,
     /// The fixed partitions (fixed-partitions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partitions: Option<Vec<PartitionRecord>>,
@@ -214,6 +217,10 @@ pub fn machine_record(machine: &Machine, info: &TraceInfo, programs: Vec<String>
             .page_size
             .filter(|&p| p > 0)
             .map(|p| info.user_bytes / p),
+        frames_per_process: info
+            .page_size
+            .and(Some(machine.config().os.frames_per_process))
+            .filter(|&n| n > 0),
         partitions: (!info.partitions.is_empty()).then(|| {
             info.partitions
                 .iter()

@@ -97,6 +97,8 @@ pub struct Machine {
     pub user_bytes: u64,
     /// Frames of user memory (paging).
     pub frames: Option<u64>,
+    /// Each process's frames under local allocation (paging with `os.frames_per_process`).
+    pub frames_per_process: Option<u64>,
     /// The fixed partitions.
     pub partitions: Vec<Partition>,
     /// Cycles per second of modelled time.

@@ -359,9 +359,16 @@ fn anomalies(policy: &str, counts: &[u64], faults: &[u64]) -> Vec<Anomaly> {
 /// faults only on cold misses, but the curve goes a little past the run's own frame count
 /// `run` so its line shows; never past [`CAP`].
 pub fn plan(distinct: usize, len: usize, run: Option<u64>) -> (usize, Vec<usize>) {
+    // Past the distinct pages every policy makes only the cold misses: the curve goes a
+    // little further, and on to the run's own count when that is not far off (a run with
+    // far more frames than pages is marked in the caption instead).
+    let natural = distinct + (distinct / 8).max(2);
     let run = run.map(|r| r.min(CAP as u64) as usize);
-    let margin = run.map_or(0, |r| r + (r / 8).max(2));
-    let max = distinct.max(margin).min(CAP);
+    let max = match run {
+        Some(r) if r <= natural.saturating_mul(2) => natural.max(r + (r / 8).max(2)),
+        _ => natural,
+    }
+    .min(CAP);
     if len == 0 {
         return (max, Vec::new());
     }
@@ -599,12 +606,23 @@ fn caption(c: &Curve) -> String {
         }
     }
     s.push_str("; markers show some of the points, the table has them all). ");
-    if let Some(r) = c.run_frames {
-        let _ = write!(
-            s,
-            "The dashed line marks this run's {r} frames (the curve treats them as one pool \
-             shared by every process, with the interleaving this run had). "
-        );
+    match c.run_frames {
+        Some(r) if r <= c.max_frames => {
+            let _ = write!(
+                s,
+                "The dashed line marks this run's {r} frames (the curve treats them as one \
+                 pool shared by every process, with the interleaving this run had). "
+            );
+        }
+        Some(r) => {
+            let _ = write!(
+                s,
+                "This run had {r} frames, more than the {} distinct pages it touched: there \
+                 every policy makes only the cold misses, as at the right end of the curve. ",
+                c.distinct
+            );
+        }
+        None => {}
     }
     if c.anomalies.is_empty() {
         s.push_str("Neither FIFO nor Clock shows Belady's anomaly at the counts replayed.");
@@ -644,7 +662,10 @@ pub fn section(trace: &Trace) -> Section {
         );
         return s;
     }
-    let c = curve_of(&refs, trace.machine.frames);
+    let c = curve_of(
+        &refs,
+        trace.machine.frames_per_process.or(trace.machine.frames),
+    );
     let mut cap = caption(&c);
     if trace.refs_left_out > 0 {
         cap = format!(
@@ -782,7 +803,10 @@ mod tests {
         assert_eq!(c.max_frames, 12);
         assert_eq!(c.lru.len(), 12);
         assert_eq!(c.lru[11], 3);
+        // A run with far more frames than pages: the curve stops a little past the pages.
         let c = curve_of(&[1u64, 2], Some(u64::MAX));
+        assert_eq!(c.max_frames, 4);
+        let c = curve_of(&(0..10_000u64).collect::<Vec<_>>(), Some(9_000));
         assert_eq!(c.max_frames, CAP as u64);
         assert_eq!(page_key(1, 5), (1 << 52) | 5);
     }
@@ -823,14 +847,14 @@ mod tests {
             .count();
         assert_eq!(anomalies, 2);
         let t = table(&c);
-        assert_eq!(t.rows.len(), 5);
+        assert_eq!(t.rows.len(), 7);
         assert_eq!(t.rows[3], vec!["4", "10", "8", "10", "6"]);
         // A sampled curve leaves FIFO and Clock blank where they were not replayed.
         let s: Vec<u64> = (0..3000).map(|i| i % 400).collect();
         let c = curve_of(&s, Some(5));
-        assert_eq!(c.max_frames, 400);
+        assert_eq!(c.max_frames, 450);
         let t = table(&c);
-        assert_eq!(t.rows.len(), 400);
+        assert_eq!(t.rows.len(), 450);
         assert!(c.sampled.len() <= MAX_COUNTS + 1 && c.sampled.contains(&5));
         assert!(t.rows.iter().any(|r| r[1].is_empty()));
         assert!(caption(&c).contains("evenly spaced"));
