@@ -206,6 +206,7 @@ statistics so far are still given); 125 for a double fault, a wfi nothing can wa
 processes that can never run; 2 for a usage error, a bad machine file or a program that \
 cannot be loaded.\n\nExamples:\n  vmlab run programs/os/hello.s\n  \
 vmlab run programs/os/touch.s programs/os/touch.s --set os.user_frames=32 --stats\n  \
+vmlab run programs/os/belady.s --set os.frames_per_process=4 --report /tmp/belady.html\n  \
 vmlab run programs/linux/bin/args_env --env A=1 --env B=hello -- one two three\n  \
 vmlab run --bare programs/asm/sv39.s --stats\n  \
 vmlab run programs/c/sort.elf --set memory.l1d.size=4096 --stats json"
