@@ -587,22 +587,7 @@ impl AccessView<'_> {
     }
 
     fn entry(&self, e: &TlbEntry) -> String {
-        let who = if e.global {
-            "global".to_string()
-        } else {
-            format!("ASID {}", e.asid)
-        };
-        let seg = if self.seg.is_some() {
-            format!("segment {}, ", e.seg)
-        } else {
-            String::new()
-        };
-        format!(
-            "{seg}VPN {:#x} ({}, {who}) -> page {:#x}",
-            e.vpn,
-            size_name(e.page_bits),
-            e.pa_page
-        )
+        tlb_entry_text(e, self.seg.is_some())
     }
 
     fn step(&mut self, st: &Step, out: &mut Vec<String>) {
@@ -1250,4 +1235,25 @@ pub fn json(s: &Scenario, run: &Run) -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialize the report: {e}\"}}"));
     text.push('\n');
     text
+}
+
+/// A TLB entry in words: its segment (under segmentation), VPN, page size, ASID or global,
+/// and the physical page (`vmlab translate`'s text and its picture say it alike).
+pub(crate) fn tlb_entry_text(e: &TlbEntry, segmented: bool) -> String {
+    let who = if e.global {
+        "global".to_string()
+    } else {
+        format!("ASID {}", e.asid)
+    };
+    let seg = if segmented {
+        format!("segment {}, ", e.seg)
+    } else {
+        String::new()
+    };
+    format!(
+        "{seg}VPN {:#x} ({}, {who}) -> page {:#x}",
+        e.vpn,
+        size_name(e.page_bits),
+        e.pa_page
+    )
 }

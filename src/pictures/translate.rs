@@ -8,11 +8,11 @@
 
 use super::html::{Figure, Page, Section, Table};
 use super::svg::{Anchor, Pattern, Svg, CACHE, GRID, INK};
-use crate::report::{self, OpResult, Outcome, Run};
+use crate::report::{self, tlb_entry_text, OpResult, Outcome, Run};
 use crate::scenario::Scenario;
 use serde::Serialize;
 use vmlab_mmu::walker::size_name;
-use vmlab_mmu::{AccessKind, Format, Mode, Request, SegmentSelect, Step, TlbEntry, TlbId};
+use vmlab_mmu::{AccessKind, Format, Mode, Request, SegmentSelect, Step, TlbId};
 
 /// Which part of an address a bit field is, and so its colour and pattern.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -488,25 +488,6 @@ fn va_line(s: &Scenario, req: &Request) -> BitLine {
             }
         }
     }
-}
-
-fn tlb_entry_text(e: &TlbEntry, segmented: bool) -> String {
-    let who = if e.global {
-        "global".to_string()
-    } else {
-        format!("ASID {}", e.asid)
-    };
-    let seg = if segmented {
-        format!("segment {}, ", e.seg)
-    } else {
-        String::new()
-    };
-    format!(
-        "{seg}VPN {:#x} ({}, {who}) -> page {:#x}",
-        e.vpn,
-        size_name(e.page_bits),
-        e.pa_page
-    )
 }
 
 /// The boxes of an access's path, from its recorded steps.
