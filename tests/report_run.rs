@@ -113,6 +113,15 @@ fn drawing_changes_no_cycle_and_the_trace_rebuilds_the_page() {
             assert!(!html.contains(bad), "{run:?}: the page refers to {bad}");
         }
         assert!(html.contains("<svg"), "{run:?}: no figure");
+        // Every figure gives its numbers (a table with a CSV download).
+        for fig in html.split("<figure ").skip(1) {
+            let fig = &fig[..fig.find("</figure>").unwrap_or(fig.len())];
+            let id = &fig[..fig.find('>').unwrap_or(0)];
+            assert!(
+                fig.contains("<summary>numbers: ") && fig.contains("data:text/csv"),
+                "{run:?}: figure {id} has no numbers"
+            );
+        }
         // Every figure file is well-formed XML whose root is an SVG element.
         let mut n = 0;
         for e in std::fs::read_dir(&svg).unwrap() {

@@ -1324,7 +1324,9 @@ pub fn tlb_svg(m: &TlbModel) -> String {
     const COLS: usize = 4;
     const CW: f64 = 196.0;
     const CH: f64 = 46.0;
-    let mut svg = Svg::new("tlb", WIDTH, 100.0, "The TLBs after the last access");
+    // Wide enough for a row of COLS ways after the set labels.
+    let width = WIDTH.max(MARGIN + 52.0 + COLS as f64 * (CW + 4.0) + MARGIN);
+    let mut svg = Svg::new("tlb", width, 100.0, "The TLBs after the last access");
     let mut y = MARGIN;
     if m.tlbs.is_empty() {
         svg.text(

@@ -46,6 +46,85 @@ fn contiguous(scheme: &str) -> bool {
     !is_paging(scheme)
 }
 
+/// The numbers behind the memory figure at a moment: every frame that holds something
+/// (paging), or every placed block.
+fn memory_numbers(s: &State) -> Table {
+    if !s.frames.is_empty() || s.blocks.is_empty() {
+        let mut t = Table::new(
+            "frames",
+            &["frame", "holds", "process", "page", "area", "mappings"],
+        );
+        for (pa, f) in &s.frames {
+            let area = match (f.pid, f.va) {
+                (Some(p), Some(v)) => s
+                    .layouts
+                    .get(&p)
+                    .and_then(|a| a.iter().find(|x| (x.start..x.end).contains(&v)))
+                    .map_or(String::new(), |x| x.kind.clone()),
+                _ => String::new(),
+            };
+            t.row(vec![
+                format!("{pa:#x}"),
+                f.holds.clone(),
+                f.pid.map_or(String::new(), |p| p.to_string()),
+                f.va.map_or(String::new(), |v| format!("{v:#x}")),
+                area,
+                f.maps.to_string(),
+            ]);
+        }
+        t
+    } else {
+        let mut t = Table::new("blocks", &["base", "size", "process", "what"]);
+        for (base, b) in &s.blocks {
+            t.row(vec![
+                format!("{base:#x}"),
+                b.size.to_string(),
+                b.pid.to_string(),
+                b.what.clone(),
+            ]);
+        }
+        t
+    }
+}
+
+/// The numbers behind a process's address space at a moment: its areas, with how many of
+/// their pages are resident and swapped out (paging).
+fn space_numbers(s: &State, pid: u32) -> Table {
+    let mut t = Table::new(
+        "areas",
+        &[
+            "area",
+            "start",
+            "end",
+            "perms",
+            "resident pages",
+            "swapped-out pages",
+        ],
+    );
+    for a in s.layouts.get(&pid).into_iter().flatten() {
+        let (lo, hi) = ((pid, a.start), (pid, a.end));
+        let resident = if a.start < a.end {
+            s.pages.range(lo..hi).count()
+        } else {
+            0
+        };
+        let swapped = if a.start < a.end {
+            s.swapped.range(lo..hi).count()
+        } else {
+            0
+        };
+        t.row(vec![
+            a.kind.clone(),
+            format!("{:#x}", a.start),
+            format!("{:#x}", a.end),
+            a.perms.clone(),
+            resident.to_string(),
+            swapped.to_string(),
+        ]);
+    }
+    t
+}
+
 /// The memory sections of the report of `trace`, at the slider's `moments`.
 pub fn sections(trace: &Trace, moments: &Moments) -> Vec<Section> {
     let scheme = trace.machine.scheme.clone();
@@ -88,6 +167,8 @@ pub fn sections(trace: &Trace, moments: &Moments) -> Vec<Section> {
     let mut tabs: BTreeMap<u32, Frames<tables::TableModel>> =
         with_table.iter().map(|p| (*p, Frames::new())).collect();
     let mut final_tables: BTreeMap<u32, Table> = BTreeMap::new();
+    let mut memory_table: Option<Table> = None;
+    let mut space_tables: BTreeMap<u32, Table> = BTreeMap::new();
     // The numbers of each table: at the moment the page opens at.
     let table_k = moments.busiest.min(moments.len().saturating_sub(1));
     let at_open = moments.list.get(table_k).map_or(String::new(), |(_, m)| {
@@ -125,6 +206,12 @@ pub fn sections(trace: &Trace, moments: &Moments) -> Vec<Section> {
                 final_tables.insert(*pid, tables::entries_table(s, *pid));
             }
         }
+        if k == table_k {
+            memory_table = Some(memory_numbers(s));
+            for pid in procs.keys() {
+                space_tables.insert(*pid, space_numbers(s, *pid));
+            }
+        }
     });
     let name = |pid: u32| match procs.get(&pid).map(String::as_str) {
         Some(n) if !n.is_empty() => format!("process {pid} ({n})"),
@@ -151,7 +238,7 @@ pub fn sections(trace: &Trace, moments: &Moments) -> Vec<Section> {
                 .into()
         },
         frames: mem.frames,
-        tables: Vec::new(),
+        tables: memory_table.into_iter().collect(),
     }];
     if contiguous(&scheme) {
         let pts = memory::fragmentation(trace);
@@ -203,7 +290,7 @@ pub fn sections(trace: &Trace, moments: &Moments) -> Vec<Section> {
                     )
                 },
                 frames: f.frames,
-                tables: Vec::new(),
+                tables: space_tables.remove(&pid).into_iter().collect(),
             })
             .collect();
         out.push(Section {

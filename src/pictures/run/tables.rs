@@ -352,7 +352,7 @@ fn draw_tree(m: &TableModel, prefix: &str) -> String {
         let mut next = 0u64;
         for (i, e) in t.entries.iter().enumerate() {
             if e.index > next {
-                rows.push((format!("… {} invalid entries", e.index - next), None));
+                rows.push((invalid_run(e.index - next), None));
             }
             let text = if e.kind == "table" {
                 format!("[{}] {:#x} → table {:#x}", e.index, e.va, e.target)
@@ -378,7 +378,7 @@ fn draw_tree(m: &TableModel, prefix: &str) -> String {
             .per_table
             .saturating_sub(next.max(t.entries.last().map_or(0, |e| e.index.saturating_add(1))));
         if t.more == 0 && tail > 0 {
-            rows.push((format!("… {tail} invalid entries"), None));
+            rows.push((invalid_run(tail), None));
         }
         let x = 10.0 + c as f64 * (COL_W + COL_GAP);
         let y = col_y[c];
@@ -667,5 +667,14 @@ mod tests {
         let svg = draw(&m, "table-1-0");
         roxmltree::Document::parse(&svg).unwrap();
         assert!(svg.contains("0x800007ff"));
+    }
+}
+
+/// The line standing for `n` invalid entries in a row.
+fn invalid_run(n: u64) -> String {
+    if n == 1 {
+        "… 1 invalid entry".into()
+    } else {
+        format!("… {n} invalid entries")
     }
 }

@@ -479,12 +479,13 @@ fn fault_marker(kind: &str) -> (u8, &'static str) {
     }
 }
 
-/// The fill and pattern of a disk operation.
+/// The fill and pattern of a disk operation: white and grey with patterns, never a colour a
+/// process has (the process a request is for is in its tooltip).
 fn disk_style(op: &str) -> (&'static str, Option<Pattern>) {
     if op == "read" {
-        ("#56B4E9", Some(Pattern::Horizontal))
+        ("#FFFFFF", Some(Pattern::Horizontal))
     } else {
-        ("#E69F00", Some(Pattern::Diagonal))
+        ("#A0A0A0", Some(Pattern::Diagonal))
     }
 }
 
@@ -1115,6 +1116,21 @@ pub fn rate_figure(trace: &Trace) -> Figure {
         cap.push_str(&format!(
             " Aggregated: each point merges {} sample intervals (at most {MAX_POINTS} points).",
             r.merged
+        ));
+    }
+    let samples = trace
+        .records
+        .iter()
+        .filter(|x| matches!(x.event, Event::Sample { .. }))
+        .count();
+    if samples < 10 {
+        cap.push_str(&format!(
+            " This run has only {samples} sample{}: the kernel samples every \
+             os.timeline_interval instructions ({} here); run it again with a smaller one \
+             (for example --set os.timeline_interval=100) for a finer line — sampling never \
+             changes a cycle.",
+            if samples == 1 { "" } else { "s" },
+            trace.machine.timeline_interval
         ));
     }
     let mut f = Figure::fixed("fault-rate", &cap, draw_rates(&r));

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 pub const MAX_SETS: u64 = 256;
 
 /// The most ways drawn.
-pub const MAX_WAYS: u64 = 16;
+pub const MAX_WAYS: u64 = 64;
 
 /// A way of a set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -190,8 +190,12 @@ pub fn draw(m: &TlbModel, prefix: &str) -> String {
         8.0,
         16.0,
         &format!(
-            "{}: {} sets × {} ways, {} valid entries at the end",
-            m.name, m.sets, m.ways, m.valid
+            "{}: {} × {}, {} valid {} at the end",
+            m.name,
+            plural(m.sets, "set"),
+            plural(m.ways, "way"),
+            m.valid,
+            if m.valid == 1 { "entry" } else { "entries" }
         ),
         12.0,
         Anchor::Start,
@@ -291,10 +295,11 @@ pub fn draw(m: &TlbModel, prefix: &str) -> String {
             8.0,
             y,
             &format!(
-                "only the first {} sets and {} ways are drawn; {} valid entries not shown",
-                m.rows.len(),
-                ways,
-                m.hidden
+                "only the first {} and {} are drawn; {} valid {} not shown",
+                plural(m.rows.len() as u64, "set"),
+                plural(ways as u64, "way"),
+                m.hidden,
+                if m.hidden == 1 { "entry" } else { "entries" }
             ),
             11.0,
             Anchor::Start,
@@ -338,5 +343,14 @@ mod tests {
         // Odd sizes: no sets, entries out of range.
         let m = model("x", 0, 0, &[], &BTreeMap::new());
         roxmltree::Document::parse(&draw(&m, "x")).unwrap();
+    }
+}
+
+/// `n` and the noun, plural when `n` is not 1 (`1 set`, `4 sets`).
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
