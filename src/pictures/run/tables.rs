@@ -572,6 +572,15 @@ fn draw_segments(m: &TableModel, prefix: &str) -> String {
     g.finish()
 }
 
+/// The line standing for `n` invalid entries in a row.
+fn invalid_run(n: u64) -> String {
+    if n == 1 {
+        "… 1 invalid entry".into()
+    } else {
+        format!("… {n} invalid entries")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -667,14 +676,5 @@ mod tests {
         let svg = draw(&m, "table-1-0");
         roxmltree::Document::parse(&svg).unwrap();
         assert!(svg.contains("0x800007ff"));
-    }
-}
-
-/// The line standing for `n` invalid entries in a row.
-fn invalid_run(n: u64) -> String {
-    if n == 1 {
-        "… 1 invalid entry".into()
-    } else {
-        format!("… {n} invalid entries")
     }
 }

@@ -319,6 +319,15 @@ pub fn draw(m: &TlbModel, prefix: &str) -> String {
     g.finish()
 }
 
+/// `n` and the noun, plural when `n` is not 1 (`1 set`, `4 sets`).
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,14 +352,5 @@ mod tests {
         // Odd sizes: no sets, entries out of range.
         let m = model("x", 0, 0, &[], &BTreeMap::new());
         roxmltree::Document::parse(&draw(&m, "x")).unwrap();
-    }
-}
-
-/// `n` and the noun, plural when `n` is not 1 (`1 set`, `4 sets`).
-fn plural(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
