@@ -245,6 +245,11 @@ pub struct Kernel {
     /// Clock time when the current kernel entry began.
     entered: u64,
     idle_in_entry: u64,
+    /// The process that was running when the current kernel entry began (its kernel time is
+    /// charged to it, as Linux charges system time to the current task).
+    entry_pid: Option<Pid>,
+    /// Each process's kernel cycles so far, for the trace's samples (host-side accounting).
+    kernel_of: BTreeMap<Pid, u64>,
     /// The last page the running process referenced ([`NO_PAGE`] when none since it was
     /// switched in): the common case of a reference, the same page as the one before, is
     /// answered with one compare.
@@ -457,6 +462,8 @@ impl Kernel {
             finish: None,
             entered: 0,
             idle_in_entry: 0,
+            entry_pid: None,
+            kernel_of: BTreeMap::new(),
             recording: None,
             refs: Vec::new(),
             last_fast: NO_PAGE,
@@ -726,6 +733,7 @@ impl Kernel {
     pub fn start(&mut self, hw: &mut dyn Hw) {
         self.entered = hw.now();
         self.idle_in_entry = 0;
+        self.entry_pid = None;
         for i in 0..self.procs.len() {
             let pid = self.procs[i].pid;
             let c = self.sv.cost().spawn;
@@ -961,6 +969,7 @@ impl Kernel {
         }
         self.entered = hw.now();
         self.idle_in_entry = 0;
+        self.entry_pid = self.current;
         let k = Kill {
             addr: pc,
             pc,
@@ -987,6 +996,7 @@ impl Kernel {
         self.sample(hw, false);
         self.entered = hw.now();
         self.idle_in_entry = 0;
+        self.entry_pid = self.current;
         self.sv.stats.entries += 1;
         let c = self.sv.cost().handler;
         self.sv.charge(hw, c);
@@ -1029,7 +1039,11 @@ impl Kernel {
     fn leave(&mut self, hw: &mut dyn Hw) {
         self.trace_sync(hw);
         let spent = hw.now().saturating_sub(self.entered);
-        self.sv.stats.kernel_cycles += spent.saturating_sub(self.idle_in_entry);
+        let kernel = spent.saturating_sub(self.idle_in_entry);
+        self.sv.stats.kernel_cycles += kernel;
+        if let Some(pid) = self.entry_pid.take() {
+            *self.kernel_of.entry(pid).or_default() += kernel;
+        }
     }
 
     fn exception(&mut self, hw: &mut dyn Hw, pid: Pid, e: Exception, epc: u64) {

@@ -345,6 +345,8 @@ pub struct ProcSample {
     pub instret: u64,
     /// Bytes of memory it holds (its resident pages, its partition, its segments).
     pub resident: u64,
+    /// Kernel cycles charged to it so far (the kernel entries that began while it ran).
+    pub kernel: u64,
 }
 
 /// Serializers that write addresses as lower-case hex strings (`"0x1f000"`), as the trace

@@ -184,6 +184,8 @@ pub struct ProcSample {
     pub instret: u64,
     /// Bytes of memory it holds.
     pub resident: u64,
+    /// Kernel cycles charged to it so far.
+    pub kernel: u64,
 }
 
 /// The heaps at a sample (`os.malloc`).

@@ -238,6 +238,7 @@ impl Kernel {
                             0
                         },
                     resident: self.mem.resident_bytes(p.pid),
+                    kernel: self.kernel_of.get(&p.pid).copied().unwrap_or(0),
                 }
             })
             .collect();

@@ -64,6 +64,9 @@ pub struct Lane {
     pub faults: Vec<FaultMark>,
     /// When and how it ended.
     pub ended: Option<(u64, String)>,
+    /// Its time in the kernel per sample interval (or per pixel column, merged):
+    /// `(from, to, kernel cycles charged to it)`.
+    pub kernel: Vec<(u64, u64, u64)>,
 }
 
 /// The CPU over one sample interval (or several merged).
@@ -218,6 +221,9 @@ pub fn timeline(trace: &Trace) -> Timeline {
         faults: BTreeMap<(u64, String), FaultMark>,
     }
     let mut procs: BTreeMap<u32, P> = BTreeMap::new();
+    // Each process's kernel cycles at the last sample, and its kernel bars.
+    let mut kernel_at: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut kernel_bars: BTreeMap<u32, Vec<(u64, u64, u64)>> = BTreeMap::new();
     fn get(procs: &mut BTreeMap<u32, P>, pid: u32, c: u64) -> &mut P {
         procs.entry(pid).or_insert_with(|| P {
             name: String::new(),
@@ -301,7 +307,27 @@ pub fn timeline(trace: &Trace) -> Timeline {
                 m.last = c;
                 m.count += 1;
             }
-            Event::Sample { kernel, idle, .. } => {
+            Event::Sample {
+                kernel,
+                idle,
+                procs: samples,
+                ..
+            } => {
+                for ps in samples {
+                    let before = kernel_at.insert(ps.pid, ps.kernel).unwrap_or(0);
+                    let d = ps.kernel.saturating_sub(before);
+                    if d > 0 && c > last_c {
+                        let bars = kernel_bars.entry(ps.pid).or_default();
+                        match bars.last_mut() {
+                            // One bar per pixel column at most.
+                            Some(l) if column(l.0, end) == column(last_c, end) => {
+                                l.1 = c;
+                                l.2 = l.2.saturating_add(d);
+                            }
+                            _ => bars.push((last_c, c, d)),
+                        }
+                    }
+                }
                 let dt = c.saturating_sub(last_c);
                 let dk = kernel.saturating_sub(last_k).min(dt);
                 let di = idle.saturating_sub(last_i).min(dt - dk);
@@ -377,6 +403,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
             merged,
             faults: p.faults.into_values().collect(),
             ended: p.ended,
+            kernel: kernel_bars.remove(&pid).unwrap_or_default(),
         });
     }
     let mut t = Timeline {
@@ -552,6 +579,30 @@ pub fn draw(t: &Timeline) -> String {
             }
         }
         svg.close_group();
+        // Its time in the kernel: a dark strip under the lane, as tall as the share of each
+        // sample interval the kernel spent on it.
+        for &(from, to, k) in &lane.kernel {
+            let (a, b) = (px(from), px(to));
+            let share = k as f64 / to.saturating_sub(from).max(1) as f64;
+            let hk = (5.0 * share.min(1.0)).max(0.8);
+            let tip = format!(
+                "process {} in the kernel: {} cycles of {} ({:.1}%), {}",
+                lane.pid,
+                thousands(k),
+                thousands(to.saturating_sub(from)),
+                100.0 * share.min(1.0),
+                cycles(from, to)
+            );
+            svg.rect(
+                a,
+                bar + h + 6.0 - hk,
+                (b - a).max(0.8),
+                hk,
+                KERNEL,
+                None,
+                Some(&tip),
+            );
+        }
         if let Some((c, how)) = &lane.ended {
             let e = px(*c);
             svg.line(e, bar - 2.0, e, bar + h + 2.0, INK, 2.0, false);
@@ -725,6 +776,13 @@ pub fn draw(t: &Timeline) -> String {
             (fill.to_string(), pat, label)
         })
         .collect();
+    if t.lanes.iter().any(|l| !l.kernel.is_empty()) {
+        items.push((
+            KERNEL.to_string(),
+            None,
+            "in the kernel (strip under a lane: its share of each interval)".to_string(),
+        ));
+    }
     for (n, fill, pat) in CPU {
         items.push((fill.to_string(), pat, format!("CPU {n}")));
     }
@@ -1249,6 +1307,24 @@ mod tests {
         let f = timeline_figure(&t);
         assert_eq!(f.tables.len(), 4);
         assert!(!f.caption.contains("Aggregated"));
+    }
+
+    #[test]
+    fn each_process_kernel_time_per_interval() {
+        let t = trace(
+            r#"{"cycle":0,"event":"spawn","pid":1,"name":"a"}
+{"cycle":0,"event":"switch","to":1}
+{"cycle":100,"event":"sample","instret":10,"kernel":30,"idle":0,"procs":[{"pid":1,"cycles":100,"instret":10,"resident":0,"kernel":30}]}
+{"cycle":200,"event":"sample","instret":20,"kernel":30,"idle":0,"procs":[{"pid":1,"cycles":200,"instret":20,"resident":0,"kernel":30}]}
+{"cycle":400,"event":"sample","instret":30,"kernel":80,"idle":0,"procs":[{"pid":1,"cycles":400,"instret":30,"resident":0,"kernel":80}]}
+{"cycle":500,"event":"end","status":0}"#,
+        );
+        let m = timeline(&t);
+        // No kernel time in 100..200: no bar there.
+        assert_eq!(m.lanes[0].kernel, vec![(0, 100, 30), (200, 400, 50)]);
+        let svg = draw(&m);
+        assert!(svg.contains("process 1 in the kernel: 50 cycles of 200 (25.0%)"));
+        roxmltree::Document::parse(&svg).unwrap();
     }
 
     #[test]
