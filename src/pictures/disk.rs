@@ -837,18 +837,7 @@ mod tests {
 
     #[test]
     fn every_file_draws_valid_svg() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/disk");
-        let mut names: Vec<_> = std::fs::read_dir(&dir)
-            .expect("programs/disk reads")
-            .map(|e| {
-                e.expect("an entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .filter(|n| n.ends_with(".toml"))
-            .collect();
-        names.sort();
+        let names = crate::pictures::testing::examples("disk");
         for n in names {
             let f = load(&n);
             for runs in [

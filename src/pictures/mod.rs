@@ -10,5 +10,7 @@ pub mod disk;
 pub mod html;
 pub mod run;
 pub mod svg;
+#[cfg(test)]
+pub mod testing;
 pub mod trace;
 pub mod translate;

@@ -1732,18 +1732,7 @@ mod tests {
 
     #[test]
     fn every_scenario_draws_valid_svg() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/translate");
-        let mut names: Vec<_> = std::fs::read_dir(&dir)
-            .expect("programs/translate reads")
-            .map(|e| {
-                e.expect("an entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .filter(|n| n.ends_with(".toml"))
-            .collect();
-        names.sort();
+        let names = crate::pictures::testing::examples("translate");
         for n in names {
             let (s, run) = scenario(&n);
             let p = page(&s, &run, &n);

@@ -823,11 +823,7 @@ mod tests {
                 .count(),
             4
         );
-        let texts: Vec<&str> = doc
-            .descendants()
-            .filter(|n| n.has_tag_name("text"))
-            .filter_map(|n| n.text())
-            .collect();
+        let texts = crate::pictures::testing::texts(&doc);
         for want in [
             "this run (3 frames)",
             "1: Belady (fifo): 4 frames → 10 faults (> 9 with 3)",

@@ -607,11 +607,7 @@ mod tests {
         assert_eq!(tab.rows.len(), 2);
         let svg = draw(&m, "table-1-0");
         let d = roxmltree::Document::parse(&svg).unwrap();
-        let texts: Vec<&str> = d
-            .descendants()
-            .filter(|n| n.has_tag_name("text"))
-            .filter_map(|n| n.text())
-            .collect();
+        let texts = crate::pictures::testing::texts(&d);
         assert!(texts.contains(&"… 16 invalid entries"), "{texts:?}");
         assert!(texts.contains(&"[16] 0x10000 → 0x80002000 r-xu-a-"));
         assert!(texts.contains(&"… 495 invalid entries"));

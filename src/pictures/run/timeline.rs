@@ -1288,11 +1288,7 @@ mod tests {
         assert!(titles.iter().any(|t| t.starts_with("disk write #2")));
         assert!(titles.iter().any(|t| t.starts_with("cow fault, process 2")));
         assert!(titles.iter().any(|t| t.starts_with("CPU, cycles 0–60")));
-        let texts: Vec<&str> = doc
-            .descendants()
-            .filter(|n| n.has_tag_name("text"))
-            .filter_map(|n| n.text())
-            .collect();
+        let texts = crate::pictures::testing::texts(&doc);
         for want in [
             "1 a",
             "2 b",
@@ -1335,11 +1331,7 @@ mod tests {
         let svg = draw_rates(&r);
         let doc = roxmltree::Document::parse(&svg).unwrap();
         // Three panels: three y axes' titles.
-        let texts: Vec<&str> = doc
-            .descendants()
-            .filter(|n| n.has_tag_name("text"))
-            .filter_map(|n| n.text())
-            .collect();
+        let texts = crate::pictures::testing::texts(&doc);
         for want in [
             "faults per 1000 instructions",
             "working set (pages)",
