@@ -488,30 +488,24 @@ pub fn split_svg(m: &DiskModel) -> String {
                 Anchor::End,
                 false,
             );
-            let mut cx = l;
-            for &i in &comps {
-                let v = s.parts[i];
-                if v == 0 {
-                    continue;
-                }
-                let w = (r - l) * v as f64 / t_max;
-                svg.patterned(
-                    cx,
-                    y,
-                    w,
-                    bh,
-                    fill(i),
-                    pattern(i),
-                    Some(&format!(
+            stacked(
+                &mut svg,
+                l,
+                y,
+                (r - l) / t_max,
+                bh,
+                &comps,
+                &s.parts,
+                |i, v| {
+                    format!(
                         "{} request {}: {} {} ({v} cycles)",
                         p.scheduler,
                         s.id,
                         COMPONENTS[i],
                         show_cycles(v, m.hz)
-                    )),
-                );
-                cx += w;
-            }
+                    )
+                },
+            );
             y += bh + 3.0;
         }
         if p.served.len() > MAX_BARS {
@@ -566,29 +560,23 @@ pub fn totals_svg(m: &DiskModel) -> String {
     y += 8.0;
     for p in &m.policies {
         svg.text(l - 6.0, y + bh - 5.0, &p.scheduler, 11.0, Anchor::End, true);
-        let mut cx = l;
-        for &i in &comps {
-            let v = p.totals[i];
-            if v == 0 {
-                continue;
-            }
-            let w = (r - l) * v as f64 / t_max;
-            svg.patterned(
-                cx,
-                y,
-                w,
-                bh,
-                fill(i),
-                pattern(i),
-                Some(&format!(
+        let cx = stacked(
+            &mut svg,
+            l,
+            y,
+            (r - l) / t_max,
+            bh,
+            &comps,
+            &p.totals,
+            |i, v| {
+                format!(
                     "{}: {} {} in all",
                     p.scheduler,
                     COMPONENTS[i],
                     show_cycles(v, m.hz)
-                )),
-            );
-            cx += w;
-        }
+                )
+            },
+        );
         svg.text(
             cx + 6.0,
             y + bh - 5.0,
@@ -801,6 +789,32 @@ pub fn page(file: &DiskFile, runs: &[DiskRun]) -> Page {
             },
         ],
     }
+}
+
+/// One stacked bar from `x` at `y`: the components `comps` of `parts`, each `scale` pixels
+/// a cycle, in its fill and pattern, with the tooltip `tip(component, cycles)`; returns
+/// where the bar ends.
+fn stacked(
+    svg: &mut Svg,
+    x: f64,
+    y: f64,
+    scale: f64,
+    h: f64,
+    comps: &[usize],
+    parts: &[u64],
+    tip: impl Fn(usize, u64) -> String,
+) -> f64 {
+    let mut cx = x;
+    for &i in comps {
+        let v = parts.get(i).copied().unwrap_or(0);
+        if v == 0 {
+            continue;
+        }
+        let w = scale * v as f64;
+        svg.patterned(cx, y, w, h, fill(i), pattern(i), Some(&tip(i, v)));
+        cx += w;
+    }
+    cx
 }
 
 #[cfg(test)]
