@@ -1042,7 +1042,10 @@ impl Kernel {
         let kernel = spent.saturating_sub(self.idle_in_entry);
         self.sv.stats.kernel_cycles += kernel;
         if let Some(pid) = self.entry_pid.take() {
-            *self.kernel_of.entry(pid).or_default() += kernel;
+            // (Only the trace's samples use it.)
+            if self.sv.trace.is_some() {
+                *self.kernel_of.entry(pid).or_default() += kernel;
+            }
         }
     }
 

@@ -123,6 +123,10 @@ impl Kernel {
 
     /// Records process `pi`'s state as it is.
     pub(super) fn trace_state(&mut self, hw: &dyn Hw, pi: usize) {
+        // (The wait reason is looked up in the wait queues: only when tracing.)
+        if self.sv.trace.is_none() {
+            return;
+        }
         let Some(p) = self.procs.get(pi) else {
             return;
         };
