@@ -53,8 +53,8 @@ impl Use {
 pub struct Frame<T> {
     /// What it holds.
     pub holds: Use,
-    /// Every mapping of it: (process, virtual page number).
-    pub rmap: Vec<(Pid, u64)>,
+    /// Every mapping of it: (address space, virtual page number).
+    pub rmap: Vec<(u64, u64)>,
     /// References that keep it allocated (mappings, and transfers in flight).
     pub refs: u32,
     /// A transfer is filling it (a page-in): its bytes are not yet valid.
@@ -83,8 +83,8 @@ pub struct FrameChange {
     pub pa: u64,
     /// What it holds now.
     pub holds: Use,
-    /// Its first mapping, process and page number (a page).
-    pub first: Option<(Pid, u64)>,
+    /// Its first mapping, address space and page number (a page).
+    pub first: Option<(u64, u64)>,
     /// How many mappings it has.
     pub maps: u32,
 }
@@ -177,22 +177,22 @@ impl<T> FrameTable<T> {
         self.note(pa);
     }
 
-    /// `(pid, vpn)` maps the frame (a page frame).
-    pub fn map(&mut self, pa: u64, pid: Pid, vpn: u64) {
+    /// Page `vpn` of address space `space` maps the frame (a page frame).
+    pub fn map(&mut self, pa: u64, space: u64, vpn: u64) {
         if let Some(f) = self.get_mut(pa) {
             f.holds = Use::Page;
-            if !f.rmap.contains(&(pid, vpn)) {
-                f.rmap.push((pid, vpn));
+            if !f.rmap.contains(&(space, vpn)) {
+                f.rmap.push((space, vpn));
                 f.refs += 1;
             }
         }
         self.note(pa);
     }
 
-    /// `(pid, vpn)` no longer maps the frame.
-    pub fn unmap(&mut self, pa: u64, pid: Pid, vpn: u64) {
+    /// Page `vpn` of address space `space` no longer maps the frame.
+    pub fn unmap(&mut self, pa: u64, space: u64, vpn: u64) {
         if let Some(f) = self.get_mut(pa) {
-            if let Some(i) = f.rmap.iter().position(|&m| m == (pid, vpn)) {
+            if let Some(i) = f.rmap.iter().position(|&m| m == (space, vpn)) {
                 f.rmap.remove(i);
                 f.refs = f.refs.saturating_sub(1);
             }
@@ -240,16 +240,22 @@ impl<T> FrameTable<T> {
     }
 
     /// The frames holding process pages, in address order, each with its first mapping.
-    pub fn pages(&self) -> impl Iterator<Item = (u64, (Pid, u64))> + '_ {
+    pub fn pages(&self) -> impl Iterator<Item = (u64, (u64, u64))> + '_ {
         self.frames.iter().enumerate().filter_map(move |(i, f)| {
             let m = *f.rmap.first()?;
             (f.holds == Use::Page).then_some(((self.first + i as u64) << self.page_bits, m))
         })
     }
 
-    /// The first mapping of the frame at `pa` (its owner), if it holds a page.
-    pub fn owner(&self, pa: u64) -> Option<(Pid, u64)> {
+    /// The first mapping of the frame at `pa` (its owner: address space and page), if it
+    /// holds a page.
+    pub fn owner(&self, pa: u64) -> Option<(u64, u64)> {
         self.get(pa).and_then(|f| f.rmap.first().copied())
+    }
+
+    /// How many mappings the frame at `pa` has (more than one: address spaces share it).
+    pub fn maps(&self, pa: u64) -> u32 {
+        self.get(pa).map_or(0, |f| f.refs)
     }
 
     /// Frames by what they hold: free, page, page-table, kernel, page cache.

@@ -19,7 +19,7 @@ use crate::config::{OsConfig, SchemeKind};
 use crate::frames::{FrameTable, Use};
 use crate::hw::Hw;
 use crate::image::{Image, Perm};
-use crate::process::{Access, AddressSpace, AreaKind, Kill, Pid};
+use crate::process::{Access, AddressSpace, AreaKind, Kill, Pid, SpaceId as Sid};
 use crate::replace::{Future, PageBits, PageKey, Policy, Replacer};
 use crate::scheme::{Cx, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskError, DiskOp, Done, Event, Request, Services};
@@ -33,10 +33,10 @@ use vmlab_mmu::{Flush, Format};
 /// What a finished disk transfer was for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Tag {
-    /// A page read into `frame` for `(pid, vpn)`.
+    /// A page read into `frame` for page `vpn` of address space `space`.
     PageIn {
-        /// The owner.
-        pid: Pid,
+        /// The address space.
+        space: Sid,
         /// The page.
         vpn: u64,
         /// The frame it goes to.
@@ -44,17 +44,21 @@ pub enum Tag {
         /// The fault was a store (the page is mapped dirty).
         store: bool,
     },
-    /// A page of `pid` written out of `frame` as it was evicted; what the frame serves
-    /// next waits in the frame table until the write completes.
+    /// A page of address space `space` written out of `frame` as it was evicted; what the
+    /// frame serves next waits in the frame table until the write completes.
     PageOut {
-        /// The owner of the page written out.
-        pid: Pid,
+        /// The address space of the page written out (every space that mapped the frame
+        /// now has the page in the same swap slot).
+        space: Sid,
         /// The page written out.
         vpn: u64,
         /// The frame it left.
         frame: u64,
         /// The swap slot it goes to (none: a shared file page goes back to its file).
         slot: Option<u64>,
+        /// The other pages that mapped the frame (copy-on-write sharers): they hold the
+        /// same slot and wait for the same write.
+        others: Vec<(Sid, u64)>,
     },
     /// A segmentation scheme's transfer.
     Seg(crate::seg::SegTag),
@@ -85,6 +89,8 @@ pub enum Tag {
 pub struct Pending {
     /// The faulting process.
     pub pid: Pid,
+    /// The address space it runs in.
+    pub space: Sid,
     /// Its page.
     pub vpn: u64,
     /// The access that faulted was a store (the page is mapped dirty).
@@ -119,11 +125,18 @@ struct Page {
     /// `frame` is a page-cache frame a shared file mapping maps ([`Paging::map_cached`]):
     /// the cache owns it, so it is never freed, evicted or swapped here.
     cached: bool,
+    /// Copy-on-write: the page's frame or swap slot may be shared with other address
+    /// spaces (after a fork), so it is mapped without W whatever its area allows; a store
+    /// faults, and the fault copies the page (or takes it over when no other space holds
+    /// it any more).
+    cow: bool,
 }
 
-/// One process's address space.
+/// One address space's translation (the processes that run in it share it).
 #[derive(Clone, Debug, Default)]
 struct Space {
+    /// The process that made it (the pid reports and trace events name).
+    owner: Pid,
     /// The root table's physical address.
     root: u64,
     /// Every page-table frame (the root first).
@@ -202,6 +215,14 @@ pub struct PagingStats {
     /// Faults that waited for a frame to come free for a page table (no frame could be
     /// taken for it now, and another process will free some).
     pub table_waits: u64,
+    /// Copy-on-write faults that copied the page into a frame of its own.
+    pub cow_copies: u64,
+    /// Copy-on-write faults that found no other space mapping the frame and took it over
+    /// without a copy.
+    pub cow_reused: u64,
+    /// Pages that forks shared copy-on-write (each page of the parent counted once per
+    /// fork).
+    pub cow_shared: u64,
 }
 
 /// Frames of data pages kept for each process that has page tables (beyond its root): an
@@ -226,9 +247,35 @@ struct Swap {
     slots: u64,
     next: u64,
     free: Vec<u64>,
+    /// Slots more than one page holds (copy-on-write pages evicted while shared): the
+    /// number of holders beyond the first.
+    shared: BTreeMap<u64, u32>,
 }
 
 impl Swap {
+    /// Another page holds `slot`.
+    fn share(&mut self, slot: u64) {
+        *self.shared.entry(slot).or_default() += 1;
+    }
+
+    /// A page lets go of `slot`: true if that was the last holder (the slot is free).
+    fn put(&mut self, slot: u64) -> bool {
+        match self.shared.get_mut(&slot) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            Some(_) => {
+                self.shared.remove(&slot);
+                false
+            }
+            None => {
+                self.free.push(slot);
+                true
+            }
+        }
+    }
+
     fn alloc(&mut self) -> Option<u64> {
         if let Some(s) = self.free.pop() {
             return Some(s);
@@ -285,12 +332,9 @@ impl OptFuture {
     }
 }
 
-/// The wait-queue event of page `vpn` of `pid`'s address space.
-fn page_wait(pid: Pid, vpn: u64) -> WaitOn {
-    WaitOn::Page {
-        space: u64::from(pid),
-        vpn,
-    }
+/// The wait-queue event of page `vpn` of address space `space`.
+fn page_wait(space: Sid, vpn: u64) -> WaitOn {
+    WaitOn::Page { space, vpn }
 }
 
 /// OPT's future as the replacer sees it: a resident frame's next use is that of the page
@@ -298,12 +342,20 @@ fn page_wait(pid: Pid, vpn: u64) -> WaitOn {
 struct FrameFuture<'a> {
     future: &'a OptFuture,
     table: &'a FrameTable<AfterWrite>,
+    spaces: &'a BTreeMap<Sid, Space>,
 }
 
 impl Future for FrameFuture<'_> {
     fn next_use(&self, frame: PageKey) -> Option<u64> {
-        let (pid, vpn) = self.table.owner(frame)?;
-        self.future.next_use_of(pid, vpn)
+        // A frame several spaces share is next used when the first of them uses it.
+        let f = self.table.get(frame)?;
+        f.rmap
+            .iter()
+            .filter_map(|&(sid, vpn)| {
+                let owner = self.spaces.get(&sid).map_or(sid as Pid, |s| s.owner);
+                self.future.next_use_of(owner, vpn)
+            })
+            .min()
     }
 }
 
@@ -315,7 +367,9 @@ pub struct Paging {
     page_bits: u32,
     page: u64,
     frames: Buddy,
-    spaces: BTreeMap<Pid, Space>,
+    spaces: BTreeMap<Sid, Space>,
+    /// The address space each process runs in (set when it is admitted or forked).
+    sid_of: BTreeMap<Pid, Sid>,
     /// One record per user frame: what it holds, who maps it, its write-backs.
     table: FrameTable<AfterWrite>,
     global: Option<Replacer>,
@@ -342,58 +396,80 @@ struct Bits<'a> {
     hw: &'a mut dyn Hw,
     sv: &'a mut Services,
     format: &'a Format,
-    spaces: &'a BTreeMap<Pid, Space>,
+    spaces: &'a BTreeMap<Sid, Space>,
     table: &'a FrameTable<AfterWrite>,
     stats: &'a mut PagingStats,
 }
 
 impl Bits<'_> {
-    fn pte(&mut self, frame: PageKey) -> Option<(u64, u64)> {
-        let (pid, vpn) = self.table.owner(frame)?;
-        let s = self.spaces.get(&pid)?;
-        let va = vpn << self.format.page_offset_bits();
-        let pa = leaf_addr(self.hw, self.format, s.root, va)?;
-        let pte = read_pte(self.hw, self.format, pa)?;
-        let step = self.sv.cost().replace_step;
-        self.sv.charge(self.hw, step);
-        Some((pa, pte))
+    /// The leaf PTE (its address and value) of each mapping of `frame` (one, unless
+    /// address spaces share it after a fork), with the space and page; each read costs a
+    /// replacement step.
+    fn ptes(&mut self, frame: PageKey) -> Vec<(u64, u64, Sid, u64)> {
+        let Some(f) = self.table.get(frame) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(f.rmap.len());
+        for &(sid, vpn) in &f.rmap {
+            let Some(s) = self.spaces.get(&sid) else {
+                continue;
+            };
+            let va = vpn << self.format.page_offset_bits();
+            let Some(pa) = leaf_addr(self.hw, self.format, s.root, va) else {
+                continue;
+            };
+            let Some(pte) = read_pte(self.hw, self.format, pa) else {
+                continue;
+            };
+            let step = self.sv.cost().replace_step;
+            self.sv.charge(self.hw, step);
+            out.push((pa, pte, sid, vpn));
+        }
+        out
     }
 }
 
 impl PageBits for Bits<'_> {
     fn accessed(&mut self, page: PageKey) -> bool {
-        self.pte(page)
-            .is_some_and(|(_, p)| p & self.format.a_mask() != 0)
+        let a = self.format.a_mask();
+        self.ptes(page).iter().any(|&(_, p, _, _)| p & a != 0)
     }
 
     fn clear_accessed(&mut self, frame: PageKey) {
-        let Some((pa, pte)) = self.pte(frame) else {
-            return;
-        };
-        let Some((pid, vpn)) = self.table.owner(frame) else {
-            return;
-        };
-        let value = pte & !self.format.a_mask();
-        write_pte(self.hw, self.format, pa, value);
-        self.stats.a_cleared += 1;
-        self.sv.stats.pte_writes += 1;
-        let va = vpn << self.format.page_offset_bits();
-        trace_pte(self.sv, self.hw, self.format, pid, (0, va, pa, value));
-        let c = self.sv.cost().pte_write + self.sv.cost().tlb_flush;
-        self.sv.charge(self.hw, c);
-        // The TLB may hold the entry with A set; without a flush the hardware would never
-        // set A again.
-        let asid = self.spaces.get(&pid).map_or(0, |s| s.asid);
-        self.hw.sfence(Flush::AddrAsid {
-            va: vpn << self.format.page_offset_bits(),
-            asid,
-        });
-        self.sv.stats.tlb_flushes += 1;
+        for (pa, pte, sid, vpn) in self.ptes(frame) {
+            let value = pte & !self.format.a_mask();
+            write_pte(self.hw, self.format, pa, value);
+            self.stats.a_cleared += 1;
+            self.sv.stats.pte_writes += 1;
+            let va = vpn << self.format.page_offset_bits();
+            let (owner, asid) = self
+                .spaces
+                .get(&sid)
+                .map_or((sid as Pid, 0), |s| (s.owner, s.asid));
+            trace_pte(self.sv, self.hw, self.format, owner, (0, va, pa, value));
+            let c = self.sv.cost().pte_write + self.sv.cost().tlb_flush;
+            self.sv.charge(self.hw, c);
+            // The TLB may hold the entry with A set; without a flush the hardware would
+            // never set A again.
+            self.hw.sfence(Flush::AddrAsid { va, asid });
+            self.sv.stats.tlb_flushes += 1;
+        }
     }
 
     fn dirty(&mut self, page: PageKey) -> bool {
-        self.pte(page)
-            .is_some_and(|(_, p)| p & self.format.d_mask() != 0)
+        let d = self.format.d_mask();
+        let in_pte = self.ptes(page).iter().any(|&(_, p, _, _)| p & d != 0);
+        // A copy-on-write page remembers being dirty (its PTE was rewritten clean when it
+        // was shared).
+        in_pte
+            || self.table.get(page).is_some_and(|f| {
+                f.rmap.iter().any(|(sid, vpn)| {
+                    self.spaces
+                        .get(sid)
+                        .and_then(|s| s.pages.get(vpn))
+                        .is_some_and(|p| p.dirty && p.cow)
+                })
+            })
     }
 }
 
@@ -509,6 +585,7 @@ impl Paging {
             page,
             frames,
             spaces: BTreeMap::new(),
+            sid_of: BTreeMap::new(),
             table: FrameTable::new(first >> page_bits, count, page_bits),
             global,
             policy: cfg.policy,
@@ -563,7 +640,9 @@ impl Paging {
                 page[(va & (self.page - 1)) as usize] = b;
             }
         }
-        let space = self.spaces.entry(pid).or_default();
+        // (A process started at boot runs in the space whose id is its pid.)
+        let space = self.spaces.entry(Sid::from(pid)).or_default();
+        space.owner = pid;
         for (vpn, bytes) in pages {
             let block = self.next_block;
             if block + self.blocks_per_page > disk.blocks {
@@ -579,12 +658,12 @@ impl Paging {
         Ok(())
     }
 
-    /// The resident pages of `pid` in `[start, end)` with no transfer under way: page
-    /// numbers and frames, in address order.
-    fn resident_in(&self, pid: Pid, start: u64, end: u64) -> Vec<(u64, u64)> {
+    /// The resident pages of space `sid` in `[start, end)` with no transfer under way:
+    /// page numbers and frames, in address order.
+    fn resident_in(&self, sid: Sid, start: u64, end: u64) -> Vec<(u64, u64)> {
         let first = start >> self.page_bits;
         let last = end.div_ceil(self.page);
-        self.spaces.get(&pid).map_or_else(Vec::new, |s| {
+        self.spaces.get(&sid).map_or_else(Vec::new, |s| {
             s.pages
                 .range(first..last)
                 .filter(|(_, p)| !p.busy)
@@ -605,6 +684,7 @@ impl Paging {
                 / bpp,
             next: 0,
             free: Vec::new(),
+            shared: BTreeMap::new(),
         };
     }
 
@@ -638,7 +718,7 @@ impl Paging {
             return None;
         }
         // The cache holds nothing and no frame is free: a clean process page makes room.
-        let f = self.evict_any(cx, 0)?;
+        let f = self.evict_any(cx)?;
         self.table.claim(f, Use::Cache);
         Some(f)
     }
@@ -666,26 +746,31 @@ impl Paging {
     /// a table that would leave fewer than [`DATA_RESERVE`] frames of pages per process
     /// with tables, or that finds no frame at all, waits for one while another process
     /// holds frames it will free; `None` records why in `no_table`.
-    fn table_frame(&mut self, cx: &mut Cx, pid: Pid) -> Option<u64> {
+    fn table_frame(&mut self, cx: &mut Cx, sid: Sid) -> Option<u64> {
         self.no_table = None;
         // The processes that will free frames when they end: those with an address space
-        // that do not themselves wait for a frame.
-        let holders = self
-            .spaces
-            .keys()
-            .filter(|&&p| p != pid)
-            .filter(|&&p| cx.procs.iter().any(|q| q.pid == p && !q.state.ended()))
-            .filter(|&&p| !cx.waits.waiting_on(p).contains(&WaitOn::Frame))
+        // (another than this one) that do not themselves wait for a frame.
+        let holders = cx
+            .procs
+            .iter()
+            .filter(|q| !q.state.ended())
+            .filter(|q| {
+                self.sid_of
+                    .get(&q.pid)
+                    .is_some_and(|&s| s != sid && self.spaces.contains_key(&s))
+            })
+            .filter(|q| !cx.waits.waiting_on(q.pid).contains(&WaitOn::Frame))
             .count();
-        let room = self.simple || holders == 0 || self.room_for_table(pid);
+        let room = self.simple || holders == 0 || self.room_for_table(sid);
+        let owner = self.owner(sid);
         let got = if room {
             match self
-                .frame_alloc(Use::Table { pid })
-                .or_else(|| self.reclaim_cache(cx, Use::Table { pid }))
+                .frame_alloc(Use::Table { pid: owner })
+                .or_else(|| self.reclaim_cache(cx, Use::Table { pid: owner }))
             {
                 Some(f) => Some(f),
-                None => self.evict_any(cx, pid).inspect(|&f| {
-                    self.table.claim(f, Use::Table { pid });
+                None => self.evict_any(cx).inspect(|&f| {
+                    self.table.claim(f, Use::Table { pid: owner });
                 }),
             }
         } else {
@@ -695,9 +780,9 @@ impl Paging {
             self.no_table = Some(if holders > 0 {
                 NoTable::Wait
             } else {
-                let own = self.spaces.get(&pid).map_or(0, |s| s.tables.len());
+                let own = self.spaces.get(&sid).map_or(0, |s| s.tables.len());
                 NoTable::Never(format!(
-                    "process {pid} needs one more frame for a page table than the {own} its tables \
+                    "process {owner} needs one more frame for a page table than the {own} its tables \
                      hold, and page tables hold {} of the {} user frames: no frame is free, no clean \
                      page can be evicted, and no other process holds frames it could free (raise \
                      os.user_frames)",
@@ -711,13 +796,13 @@ impl Paging {
         Some(f)
     }
 
-    /// Whether one more page-table frame for `pid` still leaves [`DATA_RESERVE`] frames of
-    /// pages for each process with page tables beyond its root (`pid` among them).
-    fn room_for_table(&self, pid: Pid) -> bool {
+    /// Whether one more page-table frame for space `sid` still leaves [`DATA_RESERVE`]
+    /// frames of pages for each space with page tables beyond its root (`sid` among them).
+    fn room_for_table(&self, sid: Sid) -> bool {
         let active = self
             .spaces
             .iter()
-            .filter(|&(&p, s)| p == pid || s.tables.len() > 1)
+            .filter(|&(&p, s)| p == sid || s.tables.len() > 1)
             .count() as u64;
         self.stats.table_frames + 1 + DATA_RESERVE * active <= self.stats.frames
     }
@@ -756,10 +841,11 @@ impl Paging {
         }
     }
 
-    /// The leaf PTE address for `va` in `pid`'s tables, building missing tables.
-    fn leaf_build(&mut self, cx: &mut Cx, pid: Pid, va: u64) -> Option<u64> {
+    /// The leaf PTE address for `va` in space `sid`'s tables, building missing tables.
+    fn leaf_build(&mut self, cx: &mut Cx, sid: Sid, va: u64) -> Option<u64> {
         let f = self.format.clone();
-        let mut table = self.spaces.get(&pid)?.root;
+        let owner = self.owner(sid);
+        let mut table = self.spaces.get(&sid)?.root;
         for level in (0..f.levels()).rev() {
             let pa = table + f.index(va, level) * u64::from(f.pte_bytes());
             if level == 0 {
@@ -770,14 +856,14 @@ impl Paging {
                 table = f.pfn_address(pte);
                 continue;
             }
-            let t = self.table_frame(cx, pid)?;
+            let t = self.table_frame(cx, sid)?;
             let value = f.make_pointer(t)?;
             write_pte(cx.hw, &f, pa, value);
             cx.sv.stats.pte_writes += 1;
-            trace_pte(cx.sv, cx.hw, &f, pid, (level, va, pa, value));
+            trace_pte(cx.sv, cx.hw, &f, owner, (level, va, pa, value));
             let c = cx.sv.cost().pte_write;
             cx.sv.charge(cx.hw, c);
-            if let Some(s) = self.spaces.get_mut(&pid) {
+            if let Some(s) = self.spaces.get_mut(&sid) {
                 s.tables.push(t);
             }
             table = t;
@@ -804,16 +890,21 @@ impl Paging {
     fn map(
         &mut self,
         cx: &mut Cx,
-        pid: Pid,
+        sid: Sid,
         vpn: u64,
         frame: u64,
         perm: Perm,
         store: bool,
     ) -> bool {
         let va = vpn << self.page_bits;
-        let Some(pa) = self.leaf_build(cx, pid, va) else {
+        let Some(pa) = self.leaf_build(cx, sid, va) else {
             return false;
         };
+        // A copy-on-write page is mapped read-only whatever its area allows.
+        let mut perm = perm;
+        if self.page(sid, vpn).is_some_and(|p| p.cow) {
+            perm.write = false;
+        }
         let Some(pte) = self
             .format
             .make_leaf(frame, 0, Self::leaf_flags(perm, store))
@@ -822,27 +913,44 @@ impl Paging {
         };
         write_pte(cx.hw, &self.format, pa, pte);
         cx.sv.stats.pte_writes += 1;
-        trace_pte(cx.sv, cx.hw, &self.format, pid, (0, va, pa, pte));
+        trace_pte(
+            cx.sv,
+            cx.hw,
+            &self.format,
+            self.owner(sid),
+            (0, va, pa, pte),
+        );
         let c = cx.sv.cost().pte_write;
         cx.sv.charge(cx.hw, c);
         true
     }
 
-    /// The kernel's record of page `vpn` of `pid`.
-    fn page(&self, pid: Pid, vpn: u64) -> Option<&Page> {
-        self.spaces.get(&pid)?.pages.get(&vpn)
+    /// The address space `pid` runs in (a process started at boot: the one whose id is
+    /// its pid, until it is admitted).
+    fn sid(&self, pid: Pid) -> Sid {
+        self.sid_of.get(&pid).copied().unwrap_or(Sid::from(pid))
     }
 
-    /// The kernel's record of page `vpn` of `pid`, to change.
-    fn page_mut(&mut self, pid: Pid, vpn: u64) -> Option<&mut Page> {
-        self.spaces.get_mut(&pid)?.pages.get_mut(&vpn)
+    /// The process reports and trace events name for space `sid`: the one that made it.
+    fn owner(&self, sid: Sid) -> Pid {
+        self.spaces.get(&sid).map_or(sid as Pid, |s| s.owner)
     }
 
-    fn replacer(&mut self, pid: Pid) -> Option<&mut Replacer> {
+    /// The kernel's record of page `vpn` of space `sid`.
+    fn page(&self, sid: Sid, vpn: u64) -> Option<&Page> {
+        self.spaces.get(&sid)?.pages.get(&vpn)
+    }
+
+    /// The kernel's record of page `vpn` of space `sid`, to change.
+    fn page_mut(&mut self, sid: Sid, vpn: u64) -> Option<&mut Page> {
+        self.spaces.get_mut(&sid)?.pages.get_mut(&vpn)
+    }
+
+    fn replacer(&mut self, sid: Sid) -> Option<&mut Replacer> {
         if self.global.is_some() {
             return self.global.as_mut();
         }
-        self.spaces.get_mut(&pid)?.repl.as_mut()
+        self.spaces.get_mut(&sid)?.repl.as_mut()
     }
 
     /// Makes a process's space (its root table); loads every page under simple paging.
@@ -850,6 +958,9 @@ impl Paging {
         let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
             return Admit::Refuse("no such process".into());
         };
+        // The process runs in the kernel's address space of its own from now on.
+        let sid = cx.procs[pi].space;
+        self.sid_of.insert(pid, sid);
         if self.simple {
             // Every page of every area, plus the tables: fits now, later, or never.
             let need = cx.mm(pid).map_or(0, |m| self.pages_needed(m));
@@ -869,7 +980,8 @@ impl Paging {
         self.zero(cx.sv, cx.hw, root);
         self.stats.table_frames += 1;
         // (Its ASID comes with its first activation.)
-        let space = self.spaces.entry(pid).or_default();
+        let space = self.spaces.entry(sid).or_default();
+        space.owner = pid;
         space.root = root;
         space.tables = vec![root];
         if !self.simple && self.quota > 0 {
@@ -887,7 +999,7 @@ impl Paging {
                 let vpn = va >> self.page_bits;
                 let have = self
                     .spaces
-                    .get(&pid)
+                    .get(&sid)
                     .is_some_and(|s| s.pages.contains_key(&vpn));
                 if have {
                     // The page holds the end of the area before too: it has its frame (and
@@ -900,7 +1012,7 @@ impl Paging {
                 };
                 let block = self
                     .spaces
-                    .get(&pid)
+                    .get(&sid)
                     .and_then(|s| s.image.get(&vpn).copied());
                 // Mapped accessed and (writable pages) dirty: nothing is ever written out,
                 // so the hardware need not track either, and no access faults. A page that
@@ -908,11 +1020,11 @@ impl Paging {
                 let perm = cx
                     .mm(pid)
                     .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
-                if !self.map(cx, pid, vpn, frame, perm, perm.write) {
+                if !self.map(cx, sid, vpn, frame, perm, perm.write) {
                     return Admit::Refuse("out of frames for page tables".into());
                 }
-                self.table.map(frame, pid, vpn);
-                if let Some(s) = self.spaces.get_mut(&pid) {
+                self.table.map(frame, sid, vpn);
+                if let Some(s) = self.spaces.get_mut(&sid) {
                     s.pages.insert(
                         vpn,
                         Page {
@@ -955,7 +1067,7 @@ impl Paging {
             .stats
             .internal_fragmentation_peak
             .max(self.stats.internal_fragmentation);
-        if let Some(s) = self.spaces.get_mut(&pid) {
+        if let Some(s) = self.spaces.get_mut(&sid) {
             s.loading = loading;
         }
         if loading > 0 {
@@ -998,7 +1110,8 @@ impl Paging {
 
     /// Loads `pid`'s translation registers (a context switch).
     pub fn activate(&self, hw: &mut dyn Hw, pid: Pid) -> Result<(), String> {
-        let Some(s) = self.spaces.get(&pid) else {
+        let sid = self.sid(pid);
+        let Some(s) = self.spaces.get(&sid) else {
             return Err(format!("process {pid} has no address space"));
         };
         let satp = self.satp_mode << 60 | u64::from(s.asid) << 44 | s.root >> 12;
@@ -1007,6 +1120,7 @@ impl Paging {
 
     /// Handles a page fault of `pid` at `va`.
     pub fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {
+        let sid = self.sid(pid);
         let scheme = self.scheme();
         let kill = |cause: &'static str, detail: String| {
             Outcome::Kill(Kill {
@@ -1085,11 +1199,11 @@ impl Paging {
         }
         let page = self
             .spaces
-            .get(&pid)
+            .get(&sid)
             .and_then(|s| s.pages.get(&vpn).copied())
             .unwrap_or_default();
         if page.busy {
-            cx.waits.wait(pid, page_wait(pid, vpn));
+            cx.waits.wait(pid, page_wait(sid, vpn));
             cx.sv.event(
                 cx.hw,
                 Event::Fault {
@@ -1101,16 +1215,19 @@ impl Paging {
             );
             return Outcome::Block;
         }
+        if let (Some(frame), true, true) = (page.frame, page.cow, store) {
+            return self.break_cow(cx, pid, vpn, frame, access, pc);
+        }
         if let Some(frame) = page.frame {
             // Resident: the hardware wants A or D set (Svade: after Clock cleared A, or the
             // first store to a page mapped clean), or the PTE is stale. D stays if it was set.
-            let ad = self.ad_only(cx.hw, pid, vpn, store);
-            let dirty = store || self.page_dirty(cx.hw, pid, vpn);
+            let ad = self.ad_only(cx.hw, sid, vpn, store);
+            let dirty = store || self.page_dirty(cx.hw, sid, vpn);
             let perm = cx
                 .mm(pid)
                 .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
-            let _ = self.map(cx, pid, vpn, frame, perm, dirty);
-            self.flush_page(cx.sv, cx.hw, pid, vpn);
+            let _ = self.map(cx, sid, vpn, frame, perm, dirty);
+            self.flush_page(cx.sv, cx.hw, sid, vpn);
             cx.fault(pi, pid, va, access, if ad { "ad" } else { "minor" });
             return Outcome::Resume;
         }
@@ -1122,12 +1239,13 @@ impl Paging {
         }
         // The page-table path first: a table frame may cost an eviction, and must never take
         // the frame this page is about to get (tables stay until the process ends).
-        if self.leaf_build(cx, pid, va).is_none() {
+        if self.leaf_build(cx, sid, va).is_none() {
             return self.no_table(cx, pid, va, access);
         }
         // A frame: a free one within the allocation, else a victim.
         let pending = Pending {
             pid,
+            space: sid,
             vpn,
             store,
             access,
@@ -1136,8 +1254,8 @@ impl Paging {
             Ok(Some(f)) => f,
             Ok(None) => {
                 // A dirty victim is being written out; the page follows it.
-                self.reserve(pid, vpn);
-                cx.waits.wait(pid, page_wait(pid, vpn));
+                self.reserve(sid, vpn);
+                cx.waits.wait(pid, page_wait(sid, vpn));
                 return Outcome::Block;
             }
             Err(detail) => return kill("out-of-memory", detail),
@@ -1145,8 +1263,144 @@ impl Paging {
         self.fill(cx, &pending, frame)
     }
 
-    fn reserve(&mut self, pid: Pid, vpn: u64) {
-        if let Some(s) = self.spaces.get_mut(&pid) {
+    /// A store to a copy-on-write page resident in `frame`: if no other space maps the
+    /// frame any more, the page takes it over (mapped writable, no copy); else it gets a
+    /// frame of its own holding a copy (which may cost an eviction, or a wait for a
+    /// write-back). Either way it no longer shares a swap slot.
+    fn break_cow(
+        &mut self,
+        cx: &mut Cx,
+        pid: Pid,
+        vpn: u64,
+        frame: u64,
+        access: Access,
+        pc: u64,
+    ) -> Outcome {
+        let sid = self.sid(pid);
+        let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
+            return Outcome::Resume;
+        };
+        let va = vpn << self.page_bits;
+        let perm = cx
+            .mm(pid)
+            .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
+        let target = if self.table.maps(frame) <= 1 {
+            self.stats.cow_reused += 1;
+            frame
+        } else {
+            let pending = Pending {
+                pid,
+                space: sid,
+                vpn,
+                store: true,
+                access,
+            };
+            let new = match self.frame_for(cx, &pending) {
+                Ok(Some(f)) => f,
+                Ok(None) => {
+                    // A dirty victim is being written out: the page waits for its frame
+                    // (and is read back from swap if the victim was its own frame).
+                    self.reserve(sid, vpn);
+                    cx.waits.wait(pid, page_wait(sid, vpn));
+                    return Outcome::Block;
+                }
+                Err(detail) => {
+                    return Outcome::Kill(Kill {
+                        addr: va,
+                        pc,
+                        access: Some(access),
+                        cause: "out-of-memory",
+                        scheme: self.scheme(),
+                        detail: format!("copying a copy-on-write page: {detail}"),
+                    })
+                }
+            };
+            // The policy may have chosen the shared frame itself: the page is then no
+            // longer resident here, and its bytes are still in the frame (a clean victim).
+            if self.page(sid, vpn).and_then(|p| p.frame) == Some(frame) {
+                self.table.unmap(frame, sid, vpn);
+                if let Some(s) = self.spaces.get_mut(&sid) {
+                    s.resident = s.resident.saturating_sub(1);
+                }
+            }
+            if new != frame {
+                let mut bytes = vec![0u8; self.page as usize];
+                cx.hw.read_phys(frame, &mut bytes);
+                cx.hw.write_phys(new, &bytes);
+            }
+            let c = cx.sv.cost().copy_page;
+            cx.sv.charge(cx.hw, c);
+            self.stats.cow_copies += 1;
+            new
+        };
+        // The page is its own now: it shares no swap slot either (its bytes will change).
+        let slot = self.page_mut(sid, vpn).and_then(|p| {
+            p.cow = false;
+            p.dirty = false;
+            p.swap.take()
+        });
+        if let Some(slot) = slot {
+            self.slot_put(slot);
+        }
+        if target != frame {
+            self.install(cx, sid, vpn, target, true);
+        } else {
+            let _ = self.map(cx, sid, vpn, frame, perm, true);
+        }
+        self.flush_page(cx.sv, cx.hw, sid, vpn);
+        cx.fault(pi, pid, va, access, "cow");
+        Outcome::Resume
+    }
+
+    /// Page `vpn` of space `sid` no longer maps `frame`. The last mapping frees the frame
+    /// (with `free`; else a transfer under way frees it when it ends) and takes it out of
+    /// its policy; a frame other spaces still map stays theirs, and under local
+    /// replacement the policy of its next mapper takes it over.
+    fn drop_mapping(&mut self, sid: Sid, vpn: u64, frame: u64, free: bool) {
+        self.table.unmap(frame, sid, vpn);
+        if self.table.maps(frame) == 0 {
+            if free {
+                self.frame_free(frame);
+            }
+            match self.global.as_mut() {
+                Some(r) => r.removed(frame),
+                None => {
+                    if let Some(r) = self.spaces.get_mut(&sid).and_then(|s| s.repl.as_mut()) {
+                        r.removed(frame);
+                    }
+                }
+            }
+            return;
+        }
+        if self.global.is_some() {
+            return;
+        }
+        let held = self
+            .spaces
+            .get(&sid)
+            .and_then(|s| s.repl.as_ref())
+            .is_some_and(|r| r.contains(frame));
+        if held {
+            if let Some(r) = self.spaces.get_mut(&sid).and_then(|s| s.repl.as_mut()) {
+                r.removed(frame);
+            }
+            if let Some((next, _)) = self.table.owner(frame) {
+                if let Some(r) = self.spaces.get_mut(&next).and_then(|s| s.repl.as_mut()) {
+                    r.inserted(frame);
+                }
+            }
+        }
+    }
+
+    /// A page lets go of swap slot `slot` (the slot is free once no page holds it).
+    fn slot_put(&mut self, slot: u64) {
+        if self.swap.put(slot) {
+            self.stats.swap_used = self.stats.swap_used.saturating_sub(1);
+        }
+    }
+
+    fn reserve(&mut self, sid: Sid, vpn: u64) {
+        if let Some(s) = self.spaces.get_mut(&sid) {
             s.pages.entry(vpn).or_default().busy = true;
         }
     }
@@ -1154,8 +1408,8 @@ impl Paging {
     /// A frame for `pending`: `Ok(Some)` at once, `Ok(None)` when a dirty victim must be
     /// written first (the frame then goes to `pending`), `Err` when nothing can be evicted.
     fn frame_for(&mut self, cx: &mut Cx, pending: &Pending) -> Result<Option<u64>, String> {
-        let pid = pending.pid;
-        let resident = self.spaces.get(&pid).map_or(0, |s| s.resident);
+        let sid = pending.space;
+        let resident = self.spaces.get(&sid).map_or(0, |s| s.resident);
         let within = self.quota == 0 || resident < self.quota;
         if within {
             if let Some(f) = self.frame_alloc(Use::Page) {
@@ -1174,7 +1428,7 @@ impl Paging {
             Some(r) => Some((r, true)),
             None => self
                 .spaces
-                .get_mut(&pid)
+                .get_mut(&sid)
                 .and_then(|s| s.repl.take())
                 .map(|r| (r, false)),
         };
@@ -1191,6 +1445,7 @@ impl Paging {
                 let fut = self.future.as_ref().map(|future| FrameFuture {
                     future,
                     table: &self.table,
+                    spaces: &self.spaces,
                 });
                 r.victim(&mut bits, fut.as_ref().map(|f| f as &dyn Future))
             }
@@ -1199,7 +1454,7 @@ impl Paging {
         match repl {
             Some((r, true)) => self.global = Some(r),
             Some((r, false)) => {
-                if let Some(s) = self.spaces.get_mut(&pid) {
+                if let Some(s) = self.spaces.get_mut(&sid) {
                     s.repl = Some(r);
                 }
             }
@@ -1211,32 +1466,43 @@ impl Paging {
                 self.stats.frames, self.quota
             ));
         };
-        let Some((vpid, vvpn)) = self.table.owner(victim) else {
+        let Some((vsid, vvpn)) = self.table.owner(victim) else {
             return Err(format!(
                 "the policy chose frame {victim:#x}, which holds no page"
             ));
         };
-        self.evict(cx, vpid, vvpn, Some(pending.clone()))
+        self.evict(cx, vsid, vvpn, Some(pending.clone()))
             .map_err(|e| format!("evicting a page failed: {e}"))
     }
 
     /// Evicts some user page for a page table, waiting for nothing: the first clean,
     /// resident, idle page in frame-address order (a dirty one would have to be written
     /// out first).
-    fn evict_any(&mut self, cx: &mut Cx, pid: Pid) -> Option<u64> {
-        // Take the page in the lowest frame whose page is clean and whose frame no disk
+    fn evict_any(&mut self, cx: &mut Cx) -> Option<u64> {
+        // Take the page in the lowest frame whose pages are clean and whose frame no disk
         // write still reads.
-        let candidates: Vec<(u64, (Pid, u64))> = self.table.pages().collect();
-        for (frame, (opid, ovpn)) in candidates {
-            let busy = self.page(opid, ovpn).is_none_or(|p| p.busy);
-            if busy || self.table.under_writeback(frame) || self.page_dirty(cx.hw, opid, ovpn) {
+        let candidates: Vec<(u64, (Sid, u64))> = self.table.pages().collect();
+        for (frame, (osid, ovpn)) in candidates {
+            let maps = self
+                .table
+                .get(frame)
+                .map(|f| f.rmap.clone())
+                .unwrap_or_default();
+            let busy = maps
+                .iter()
+                .any(|&(s, v)| self.page(s, v).is_none_or(|p| p.busy));
+            if busy
+                || self.table.under_writeback(frame)
+                || maps.iter().any(|&(s, v)| self.page_dirty(cx.hw, s, v))
+            {
                 continue;
             }
-            if let Some(r) = self.replacer(opid) {
-                r.removed(frame);
+            for &(s, _) in &maps {
+                if let Some(r) = self.replacer(s) {
+                    r.removed(frame);
+                }
             }
-            let _ = pid;
-            let got = self.evict(cx, opid, ovpn, None);
+            let got = self.evict(cx, osid, ovpn, None);
             if let Ok(Some(f)) = got {
                 debug_assert_eq!(f, frame);
                 return Some(f);
@@ -1247,8 +1513,8 @@ impl Paging {
 
     /// Whether a fault on the resident page `vpn` only asked for its A or D bit (Svade):
     /// its leaf PTE is valid, and A is clear, or the access is a store and D is clear.
-    fn ad_only(&self, hw: &dyn Hw, pid: Pid, vpn: u64, store: bool) -> bool {
-        let Some(s) = self.spaces.get(&pid) else {
+    fn ad_only(&self, hw: &dyn Hw, sid: Sid, vpn: u64, store: bool) -> bool {
+        let Some(s) = self.spaces.get(&sid) else {
             return false;
         };
         let (a, d) = (self.format.a_mask(), self.format.d_mask());
@@ -1265,8 +1531,8 @@ impl Paging {
         valid && ((a != 0 && pte & a == 0) || (store && d != 0 && pte & d == 0))
     }
 
-    fn page_dirty(&self, hw: &dyn Hw, pid: Pid, vpn: u64) -> bool {
-        let Some(s) = self.spaces.get(&pid) else {
+    fn page_dirty(&self, hw: &dyn Hw, sid: Sid, vpn: u64) -> bool {
+        let Some(s) = self.spaces.get(&sid) else {
             return false;
         };
         if s.pages.get(&vpn).is_some_and(|p| p.dirty) {
@@ -1280,22 +1546,22 @@ impl Paging {
 
     /// Clears the PTE of page `vpn` of `pid` (if its tables reach it), at the cost of a PTE
     /// write. The caller flushes the TLB entry.
-    fn clear_pte(&self, sv: &mut Services, hw: &mut dyn Hw, pid: Pid, vpn: u64) {
-        let Some(root) = self.spaces.get(&pid).map(|s| s.root) else {
+    fn clear_pte(&self, sv: &mut Services, hw: &mut dyn Hw, sid: Sid, vpn: u64) {
+        let Some(root) = self.spaces.get(&sid).map(|s| s.root) else {
             return;
         };
         let va = vpn << self.page_bits;
         if let Some(pa) = leaf_addr(hw, &self.format, root, va) {
             write_pte(hw, &self.format, pa, 0);
             sv.stats.pte_writes += 1;
-            trace_pte(sv, hw, &self.format, pid, (0, va, pa, 0));
+            trace_pte(sv, hw, &self.format, self.owner(sid), (0, va, pa, 0));
             let c = sv.cost().pte_write;
             sv.charge(hw, c);
         }
     }
 
-    fn flush_page(&self, sv: &mut Services, hw: &mut dyn Hw, pid: Pid, vpn: u64) {
-        let asid = self.spaces.get(&pid).map_or(0, |s| s.asid);
+    fn flush_page(&self, sv: &mut Services, hw: &mut dyn Hw, sid: Sid, vpn: u64) {
+        let asid = self.spaces.get(&sid).map_or(0, |s| s.asid);
         hw.sfence(Flush::AddrAsid {
             va: vpn << self.page_bits,
             asid,
@@ -1305,42 +1571,59 @@ impl Paging {
         sv.charge(hw, c);
     }
 
-    /// Takes `(vpid, vvpn)` out of memory: clears its PTE and flushes it; a dirty page is
-    /// written to its swap slot and the frame goes to `then` when that finishes
-    /// (`Ok(None)`); a clean page's frame is returned (`Ok(Some)`).
+    /// Takes the page `(vsid, vvpn)` out of memory, and with it every other page that maps
+    /// its frame (address spaces share it after a fork): clears each PTE and flushes it; a
+    /// dirty frame is written to the pages' swap slot (one slot, which every one of them
+    /// then holds) and the frame goes to `then` when that finishes (`Ok(None)`); a clean
+    /// frame is returned (`Ok(Some)`).
     fn evict(
         &mut self,
         cx: &mut Cx,
-        vpid: Pid,
+        vsid: Sid,
         vvpn: u64,
         then: Option<Pending>,
     ) -> Result<Option<u64>, String> {
-        let Some(space) = self.spaces.get(&vpid) else {
-            return Err(format!("no process {vpid}"));
+        let owner = self.owner(vsid);
+        let Some(space) = self.spaces.get(&vsid) else {
+            return Err(format!("no address space of process {owner}"));
         };
         let Some(frame) = space.pages.get(&vvpn).and_then(|p| p.frame) else {
-            return Err(format!("page {vvpn:#x} of process {vpid} is not resident"));
+            return Err(format!("page {vvpn:#x} of process {owner} is not resident"));
         };
+        // Every page mapping the frame, the chosen one first.
+        let mut maps = vec![(vsid, vvpn)];
+        if let Some(f) = self.table.get(frame) {
+            maps.extend(f.rmap.iter().copied().filter(|&m| m != (vsid, vvpn)));
+        }
         let va = vvpn << self.page_bits;
-        let dirty = self.page_dirty(cx.hw, vpid, vvpn);
-        self.clear_pte(cx.sv, cx.hw, vpid, vvpn);
-        self.flush_page(cx.sv, cx.hw, vpid, vvpn);
+        let mut dirty = false;
+        for &(s, v) in &maps {
+            dirty |= self.page_dirty(cx.hw, s, v);
+        }
+        for &(s, v) in &maps {
+            self.clear_pte(cx.sv, cx.hw, s, v);
+            self.flush_page(cx.sv, cx.hw, s, v);
+        }
         self.stats.evictions += 1;
-        self.table.unmap(frame, vpid, vvpn);
-        let for_pid = then.as_ref().map_or(vpid, |t| t.pid);
+        for &(s, v) in &maps {
+            self.table.unmap(frame, s, v);
+        }
+        let for_pid = then.as_ref().map_or(owner, |t| t.pid);
         cx.sv.event(
             cx.hw,
             Event::Evict {
-                pid: vpid,
+                pid: owner,
                 va,
                 pa: frame,
                 dirty,
                 for_pid,
             },
         );
-        // A dirty page goes to its swap slot.
+        // A dirty frame goes to the pages' swap slot (a new one if they have none).
+        let existing = maps
+            .iter()
+            .find_map(|&(s, v)| self.page(s, v).and_then(|p| p.swap));
         let slot = if dirty {
-            let existing = self.page(vpid, vvpn).and_then(|p| p.swap);
             match existing.or_else(|| self.swap.alloc()) {
                 Some(s) => Some(s),
                 None => return Err("the swap area is full; enlarge the disk".into()),
@@ -1348,17 +1631,37 @@ impl Paging {
         } else {
             None
         };
-        if let Some(s) = self.spaces.get_mut(&vpid) {
-            s.resident = s.resident.saturating_sub(1);
-            let p = s.pages.entry(vvpn).or_default();
+        let mut holders = u32::from(existing.is_some());
+        for &(s, v) in &maps {
+            let Some(sp) = self.spaces.get_mut(&s) else {
+                continue;
+            };
+            sp.resident = sp.resident.saturating_sub(1);
+            let p = sp.pages.entry(v).or_default();
             p.frame = None;
             p.dirty = false;
             if let Some(slot) = slot {
-                if p.swap.is_none() {
-                    self.stats.swap_used += 1;
-                    self.stats.swap_peak = self.stats.swap_peak.max(self.stats.swap_used);
+                if p.swap != Some(slot) {
+                    if p.swap.is_some() {
+                        // (Pages mapping one frame hold one slot; a stray one goes.)
+                        let old = p.swap.take();
+                        if let Some(old) = old {
+                            if self.swap.put(old) {
+                                self.stats.swap_used = self.stats.swap_used.saturating_sub(1);
+                            }
+                        }
+                    }
+                    let p = sp.pages.entry(v).or_default();
+                    p.swap = Some(slot);
+                    if holders == 0 {
+                        self.stats.swap_used += 1;
+                        self.stats.swap_peak = self.stats.swap_peak.max(self.stats.swap_used);
+                    } else {
+                        self.swap.share(slot);
+                    }
+                    holders += 1;
                 }
-                p.swap = Some(slot);
+                let p = sp.pages.entry(v).or_default();
                 p.busy = true;
                 p.writing = true;
             }
@@ -1379,28 +1682,31 @@ impl Paging {
         };
         // Write it out; the frame serves `then` (or is free) when the write completes.
         let tag = Tag::PageOut {
-            pid: vpid,
+            space: vsid,
             vpn: vvpn,
             frame,
             slot,
+            others: maps[1..].to_vec(),
         };
         let req = Request {
             op: DiskOp::Write,
             block,
             count: self.blocks_per_page,
             pa: frame,
-            pid: vpid,
+            pid: owner,
         };
         if let Err(e) = cx.disk.start(cx.sv, cx.hw, req, tag) {
-            // The page stays where it is.
-            self.keep(cx, vpid, vvpn, frame);
+            // The pages stay where they are.
+            for &(s, v) in &maps {
+                self.keep(cx, s, v, frame);
+            }
             return Err(format!("writing a page out failed: {e}"));
         }
         self.table.writeback_begin(frame);
         self.table.defer(frame, after);
         self.stats.writebacks += 1;
         cx.sv.stats.pages_out += 1;
-        if let Some(p) = cx.procs.iter_mut().find(|p| p.pid == vpid) {
+        if let Some(p) = cx.procs.iter_mut().find(|p| p.pid == owner) {
             p.stats.pages_out += 1;
         }
         Ok(None)
@@ -1409,13 +1715,13 @@ impl Paging {
     /// Fills `frame` for `pending`: from swap or the image (a major fault: the process
     /// blocks), or with zeros (minor: it resumes).
     fn fill(&mut self, cx: &mut Cx, pending: &Pending, frame: u64) -> Outcome {
-        let (pid, vpn) = (pending.pid, pending.vpn);
+        let (pid, sid, vpn) = (pending.pid, pending.space, pending.vpn);
         let Some(pi) = cx.procs.iter().position(|p| p.pid == pid) else {
             self.frame_free(frame);
             return Outcome::Resume;
         };
         let va = vpn << self.page_bits;
-        let swap_slot = self.page(pid, vpn).and_then(|p| p.swap);
+        let swap_slot = self.page(sid, vpn).and_then(|p| p.swap);
         if swap_slot.is_none()
             && cx
                 .mm(pid)
@@ -1424,7 +1730,7 @@ impl Paging {
         {
             // A page of a guest file's mapping comes through the page cache, which the
             // kernel reaches: the frame goes back and the access faults anew.
-            if let Some(s) = self.spaces.get_mut(&pid) {
+            if let Some(s) = self.spaces.get_mut(&sid) {
                 if s.pages.get(&vpn).is_some_and(|p| p.frame.is_none()) {
                     s.pages.remove(&vpn);
                 }
@@ -1432,7 +1738,7 @@ impl Paging {
             self.frame_free(frame);
             return Outcome::Resume;
         }
-        let (swap, image) = match self.spaces.get(&pid) {
+        let (swap, image) = match self.spaces.get(&sid) {
             Some(s) => (
                 s.pages.get(&vpn).and_then(|p| p.swap),
                 s.image.get(&vpn).copied(),
@@ -1447,16 +1753,16 @@ impl Paging {
         let access = pending.access;
         match from {
             Some(block) => {
-                if let Some(s) = self.spaces.get_mut(&pid) {
+                if let Some(s) = self.spaces.get_mut(&sid) {
                     let p = s.pages.entry(vpn).or_default();
                     p.frame = Some(frame);
                     p.busy = true;
                     s.resident += 1;
                 }
-                self.table.map(frame, pid, vpn);
+                self.table.map(frame, sid, vpn);
                 self.table.set_busy(frame, true);
                 let tag = Tag::PageIn {
-                    pid,
+                    space: sid,
                     vpn,
                     frame,
                     store: pending.store,
@@ -1470,14 +1776,14 @@ impl Paging {
                 };
                 if let Err(e) = cx.disk.start(cx.sv, cx.hw, req, tag) {
                     // Nothing will fill the frame: it goes, and so does the process.
-                    if let Some(s) = self.spaces.get_mut(&pid) {
+                    if let Some(s) = self.spaces.get_mut(&sid) {
                         if let Some(p) = s.pages.get_mut(&vpn) {
                             p.frame = None;
                             p.busy = false;
                         }
                         s.resident = s.resident.saturating_sub(1);
                     }
-                    self.table.unmap(frame, pid, vpn);
+                    self.table.unmap(frame, sid, vpn);
                     self.frame_free(frame);
                     return Outcome::Kill(Kill {
                         addr: va,
@@ -1490,7 +1796,7 @@ impl Paging {
                 }
                 cx.sv.stats.pages_in += 1;
                 cx.procs[pi].stats.pages_in += 1;
-                cx.waits.wait(pid, page_wait(pid, vpn));
+                cx.waits.wait(pid, page_wait(sid, vpn));
                 cx.fault(pi, pid, va, access, "major");
                 Outcome::Block
             }
@@ -1499,7 +1805,7 @@ impl Paging {
                 // (The initial stack's page holds the arguments, and is dirty from the
                 // start.)
                 let start = cx.fill_start(pid, va, frame, self.page);
-                self.install(cx, pid, vpn, frame, pending.store || start);
+                self.install(cx, sid, vpn, frame, pending.store || start);
                 cx.fault(pi, pid, va, access, "minor");
                 Outcome::Resume
             }
@@ -1507,11 +1813,12 @@ impl Paging {
     }
 
     /// Maps a filled frame and tells the policy.
-    fn install(&mut self, cx: &mut Cx, pid: Pid, vpn: u64, frame: u64, store: bool) {
+    fn install(&mut self, cx: &mut Cx, sid: Sid, vpn: u64, frame: u64, store: bool) {
         let perm = cx
-            .mm(pid)
+            .spaces
+            .get(&sid)
             .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
-        if let Some(s) = self.spaces.get_mut(&pid) {
+        if let Some(s) = self.spaces.get_mut(&sid) {
             let p = s.pages.entry(vpn).or_default();
             if p.frame.is_none() {
                 s.resident += 1;
@@ -1519,10 +1826,10 @@ impl Paging {
             p.frame = Some(frame);
             p.busy = false;
         }
-        self.table.map(frame, pid, vpn);
+        self.table.map(frame, sid, vpn);
         self.table.set_busy(frame, false);
-        let _ = self.map(cx, pid, vpn, frame, perm, store);
-        if let Some(r) = self.replacer(pid) {
+        let _ = self.map(cx, sid, vpn, frame, perm, store);
+        if let Some(r) = self.replacer(sid) {
             r.inserted(frame);
         }
     }
@@ -1545,49 +1852,67 @@ impl Paging {
         let mut f = Finished::default();
         let scheme = self.scheme();
         match tag {
-            Tag::Load { pid, vpn, .. } | Tag::PageIn { pid, vpn, .. } => {
+            Tag::Load { .. } | Tag::PageIn { .. } => {
+                let (sid, vpn) = match tag {
+                    Tag::Load { pid, vpn, .. } => (self.sid(pid), vpn),
+                    Tag::PageIn { space, vpn, .. } => (space, vpn),
+                    _ => return f,
+                };
                 let va = vpn << self.page_bits;
                 let what = if matches!(tag, Tag::Load { .. }) {
                     "loading"
                 } else {
                     "reading"
                 };
-                let pc = cx.procs.iter().find(|p| p.pid == pid).map_or(0, |p| p.pc);
-                f.killed.push((
-                    pid,
-                    Kill {
-                        addr: va,
-                        pc,
-                        access: None,
-                        cause: "io-error",
-                        scheme,
-                        detail: format!(
-                            "{what} its page at {va:#x} from disk block {} failed: {e}",
-                            req.block
-                        ),
-                    },
-                ));
+                // Every process running in the address space dies.
+                for p in cx
+                    .procs
+                    .iter()
+                    .filter(|p| p.space == sid && !p.state.ended())
+                {
+                    f.killed.push((
+                        p.pid,
+                        Kill {
+                            addr: va,
+                            pc: p.pc,
+                            access: None,
+                            cause: "io-error",
+                            scheme,
+                            detail: format!(
+                                "{what} its page at {va:#x} from disk block {} failed: {e}",
+                                req.block
+                            ),
+                        },
+                    ));
+                }
                 // The bookkeeping of a read that completed; the process's end frees the rest.
                 if let Tag::PageIn { frame, .. } = tag {
-                    self.table.unmap(frame, pid, vpn);
+                    self.table.unmap(frame, sid, vpn);
                     self.frame_free(frame);
-                    if let Some(s) = self.spaces.get_mut(&pid) {
+                    if let Some(s) = self.spaces.get_mut(&sid) {
                         if s.pages.get(&vpn).is_some_and(|p| p.frame == Some(frame)) {
                             s.pages.remove(&vpn);
                             s.resident = s.resident.saturating_sub(1);
                         }
                     }
-                    f.woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
-                } else if let Some(p) = self.page_mut(pid, vpn) {
+                    f.woken.extend(cx.waits.wake_all(page_wait(sid, vpn)));
+                } else if let Some(p) = self.page_mut(sid, vpn) {
                     p.busy = false;
                 }
             }
             Tag::PageOut {
-                pid, vpn, frame, ..
+                space,
+                vpn,
+                frame,
+                ref others,
+                ..
             } => {
-                let owned = self.page(pid, vpn).is_some_and(|p| p.frame.is_none());
-                if !owned {
-                    // Its owner ended meanwhile: nothing is lost, the frame goes on as if
+                let pages: Vec<(Sid, u64)> = std::iter::once((space, vpn))
+                    .chain(others.iter().copied())
+                    .filter(|&(s, v)| self.page(s, v).is_some_and(|p| p.frame.is_none()))
+                    .collect();
+                if pages.is_empty() {
+                    // Its owners ended meanwhile: nothing is lost, the frame goes on as if
                     // the write had worked.
                     return self.completed(cx, tag);
                 }
@@ -1595,7 +1920,8 @@ impl Paging {
                 cx.sv.message(
                     cx.hw,
                     format!(
-                        "process {pid}: its page at {va:#x} could not be written out to disk block {} ({e}); it stays in memory",
+                        "process {}: its page at {va:#x} could not be written out to disk block {} ({e}); it stays in memory",
+                        self.owner(space),
                         req.block
                     ),
                 );
@@ -1603,8 +1929,10 @@ impl Paging {
                 if let Some(AfterWrite::Give(pending)) = self.table.writeback_end(frame) {
                     f.woken.extend(self.unreserve(cx, &pending));
                 }
-                self.keep(cx, pid, vpn, frame);
-                f.woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
+                for (s, v) in pages {
+                    self.keep(cx, s, v, frame);
+                    f.woken.extend(cx.waits.wake_all(page_wait(s, v)));
+                }
             }
             Tag::Seg(_) | Tag::Cache { .. } => {}
         }
@@ -1614,7 +1942,7 @@ impl Paging {
     /// `pending` will not get the frame it waited for: its page is no longer reserved, and
     /// it runs again (its access faults anew). Returns it if it may run now.
     fn unreserve(&mut self, cx: &mut Cx, pending: &Pending) -> Vec<Pid> {
-        if let Some(s) = self.spaces.get_mut(&pending.pid) {
+        if let Some(s) = self.spaces.get_mut(&pending.space) {
             let empty = s
                 .pages
                 .get(&pending.vpn)
@@ -1625,18 +1953,18 @@ impl Paging {
                 p.busy = false;
             }
         }
-        cx.waits.wake_all(page_wait(pending.pid, pending.vpn))
+        cx.waits.wake_all(page_wait(pending.space, pending.vpn))
     }
 
     /// Puts an evicted page whose write-out failed back where it was: resident in `frame`,
     /// mapped dirty (its data is only there), known to the policy again.
-    fn keep(&mut self, cx: &mut Cx, pid: Pid, vpn: u64, frame: u64) {
-        if let Some(p) = self.page_mut(pid, vpn) {
+    fn keep(&mut self, cx: &mut Cx, sid: Sid, vpn: u64, frame: u64) {
+        if let Some(p) = self.page_mut(sid, vpn) {
             p.writing = false;
             p.dirty = true;
         }
         self.table.claim(frame, Use::Page);
-        self.install(cx, pid, vpn, frame, true);
+        self.install(cx, sid, vpn, frame, true);
     }
 
     fn scheme(&self) -> &'static str {
@@ -1652,7 +1980,7 @@ impl Paging {
         let mut woken = Vec::new();
         let mut killed = Vec::new();
         match tag {
-            Tag::Load { pid, vpn, frame } => match self.spaces.get_mut(&pid) {
+            Tag::Load { pid, vpn, frame } => match self.spaces.get_mut(&self.sid(pid)) {
                 Some(s) => {
                     if let Some(p) = s.pages.get_mut(&vpn) {
                         p.busy = false;
@@ -1666,7 +1994,7 @@ impl Paging {
                 None => self.frame_free(frame),
             },
             Tag::PageIn {
-                pid,
+                space: sid,
                 vpn,
                 frame,
                 store,
@@ -1675,38 +2003,49 @@ impl Paging {
                 // on a page boundary: a data segment linked after text's page, .sbss after
                 // .sdata).
                 let va = vpn << self.page_bits;
-                let still_mapped = cx.mm(pid).is_some_and(|m| m.overlaps(va, va + self.page));
-                if self.spaces.contains_key(&pid) && still_mapped {
-                    self.install(cx, pid, vpn, frame, store);
-                    woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
+                let still_mapped = cx
+                    .spaces
+                    .get(&sid)
+                    .is_some_and(|m| m.overlaps(va, va + self.page));
+                if self.spaces.contains_key(&sid) && still_mapped {
+                    self.install(cx, sid, vpn, frame, store);
+                    woken.extend(cx.waits.wake_all(page_wait(sid, vpn)));
                 } else {
                     // The process ended, or unmapped the page while it was read in: the
                     // frame and the record go (a retried access faults anew).
-                    self.table.unmap(frame, pid, vpn);
+                    self.table.unmap(frame, sid, vpn);
                     self.frame_free(frame);
-                    if let Some(s) = self.spaces.get_mut(&pid) {
+                    if let Some(s) = self.spaces.get_mut(&sid) {
                         if s.pages.remove(&vpn).is_some() {
                             s.resident = s.resident.saturating_sub(1);
                         }
                     }
-                    woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
+                    woken.extend(cx.waits.wake_all(page_wait(sid, vpn)));
                 }
             }
             Tag::PageOut {
-                pid,
+                space,
                 vpn,
                 frame,
                 slot,
+                others,
             } => {
-                match self.page_mut(pid, vpn) {
-                    Some(p) => {
-                        p.busy = false;
-                        p.writing = false;
+                for (s, v) in std::iter::once((space, vpn)).chain(others) {
+                    match self.page_mut(s, v) {
+                        Some(p) if p.writing => {
+                            p.busy = false;
+                            p.writing = false;
+                        }
+                        Some(_) => {}
+                        // Its owner ended meanwhile: it lets go of the slot now.
+                        None => {
+                            if let Some(slot) = slot {
+                                self.slot_put(slot);
+                            }
+                        }
                     }
-                    // The owner ended meanwhile: the slot it was written to is free again.
-                    None => self.swap.free.extend(slot),
+                    woken.extend(cx.waits.wake_all(page_wait(s, v)));
                 }
-                woken.extend(cx.waits.wake_all(page_wait(pid, vpn)));
                 let f = self.written(cx, frame);
                 woken.extend(f.woken);
                 killed.extend(f.killed);
@@ -1726,15 +2065,15 @@ impl Paging {
         let woken = &mut f.woken;
         match self.table.writeback_end(frame) {
             None => {}
-            Some(AfterWrite::Give(pending)) if self.spaces.contains_key(&pending.pid) => {
-                if let Some(p) = self.page_mut(pending.pid, pending.vpn) {
+            Some(AfterWrite::Give(pending)) if self.spaces.contains_key(&pending.space) => {
+                if let Some(p) = self.page_mut(pending.space, pending.vpn) {
                     p.busy = false;
                 }
                 self.table.claim(frame, Use::Page);
                 // The process still waits on its page: for the read now, if there is one.
                 match self.fill(cx, &pending, frame) {
                     Outcome::Resume => {
-                        woken.extend(cx.waits.wake_all(page_wait(pending.pid, pending.vpn)))
+                        woken.extend(cx.waits.wake_all(page_wait(pending.space, pending.vpn)))
                     }
                     Outcome::Block => {}
                     Outcome::Kill(k) => f.killed.push((pending.pid, k)),
@@ -1747,6 +2086,7 @@ impl Paging {
 
     /// Records a reference to `va` by `pid` (exact LRU, OPT's position).
     pub fn referenced(&mut self, pid: Pid, va: u64) {
+        let sid = self.sid(pid);
         if let Some(f) = self.future.as_mut() {
             f.advance(pid);
         }
@@ -1754,8 +2094,8 @@ impl Paging {
         if self.policy != Policy::Lru {
             return;
         }
-        let frame = self.page(pid, va >> self.page_bits).and_then(|p| p.frame);
-        if let (Some(frame), Some(r)) = (frame, self.replacer(pid)) {
+        let frame = self.page(sid, va >> self.page_bits).and_then(|p| p.frame);
+        if let (Some(frame), Some(r)) = (frame, self.replacer(sid)) {
             r.referenced(frame);
         }
     }
@@ -1771,8 +2111,8 @@ impl Paging {
     }
 
     /// The physical address of `va` in `pid`'s space if its page is resident and mapped.
-    pub fn resident_pa(&self, hw: &dyn Hw, pid: Pid, va: u64) -> Option<u64> {
-        let s = self.spaces.get(&pid)?;
+    pub fn resident_pa(&self, hw: &dyn Hw, sid: Sid, va: u64) -> Option<u64> {
+        let s = self.spaces.get(&sid)?;
         let p = s.pages.get(&(va >> self.page_bits))?;
         if p.busy {
             return None;
@@ -1783,16 +2123,17 @@ impl Paging {
 
     /// Releases pages `[start, end)` of `pid` (munmap, a shrinking heap).
     pub fn unmap(&mut self, sv: &mut Services, hw: &mut dyn Hw, pid: Pid, start: u64, end: u64) {
+        let sid = self.sid(pid);
         let first = start >> self.page_bits;
         let last = end.div_ceil(self.page);
-        let vpns: Vec<u64> = match self.spaces.get(&pid) {
+        let vpns: Vec<u64> = match self.spaces.get(&sid) {
             Some(s) => s.pages.range(first..last).map(|(&v, _)| v).collect(),
             None => return,
         };
         for vpn in vpns {
             let Some(page) = self
                 .spaces
-                .get(&pid)
+                .get(&sid)
                 .and_then(|s| s.pages.get(&vpn).copied())
             else {
                 continue;
@@ -1803,21 +2144,16 @@ impl Paging {
                 continue;
             }
             if let Some(frame) = page.frame {
-                self.clear_pte(sv, hw, pid, vpn);
-                self.flush_page(sv, hw, pid, vpn);
+                self.clear_pte(sv, hw, sid, vpn);
+                self.flush_page(sv, hw, sid, vpn);
                 if !page.cached {
-                    self.table.unmap(frame, pid, vpn);
-                    self.frame_free(frame);
-                    if let Some(r) = self.replacer(pid) {
-                        r.removed(frame);
-                    }
+                    self.drop_mapping(sid, vpn, frame, true);
                 }
             }
             if let Some(slot) = page.swap {
-                self.swap.free.push(slot);
-                self.stats.swap_used = self.stats.swap_used.saturating_sub(1);
+                self.slot_put(slot);
             }
-            if let Some(s) = self.spaces.get_mut(&pid) {
+            if let Some(s) = self.spaces.get_mut(&sid) {
                 if page.frame.is_some() && !page.cached {
                     s.resident = s.resident.saturating_sub(1);
                 }
@@ -1828,10 +2164,11 @@ impl Paging {
 
     /// Whether page `va` of `pid` must come from its file ([`Scheme::needs_file_page`]).
     pub fn needs_file_page(&self, pid: Pid, va: u64) -> bool {
+        let sid = self.sid(pid);
         if self.simple {
             return false;
         }
-        self.page(pid, va >> self.page_bits)
+        self.page(sid, va >> self.page_bits)
             .is_none_or(|p| p.frame.is_none() && p.swap.is_none() && !p.busy)
     }
 
@@ -1844,15 +2181,16 @@ impl Paging {
         frame: u64,
         store: bool,
     ) -> Outcome {
+        let sid = self.sid(pid);
         let access = if store { Access::Store } else { Access::Load };
-        if self.leaf_build(cx, pid, va).is_none() {
+        if self.leaf_build(cx, sid, va).is_none() {
             return self.no_table(cx, pid, va, access);
         }
         let vpn = va >> self.page_bits;
         let perm = cx
             .mm(pid)
             .map_or(Perm::R, |m| page_perm(m, vpn, self.page_bits));
-        if let Some(s) = self.spaces.get_mut(&pid) {
+        if let Some(s) = self.spaces.get_mut(&sid) {
             s.pages.insert(
                 vpn,
                 Page {
@@ -1862,8 +2200,8 @@ impl Paging {
                 },
             );
         }
-        let _ = self.map(cx, pid, vpn, frame, perm, store);
-        self.flush_page(cx.sv, cx.hw, pid, vpn);
+        let _ = self.map(cx, sid, vpn, frame, perm, store);
+        self.flush_page(cx.sv, cx.hw, sid, vpn);
         Outcome::Resume
     }
 
@@ -1877,12 +2215,14 @@ impl Paging {
         src: u64,
         access: Access,
     ) -> Outcome {
-        if self.leaf_build(cx, pid, va).is_none() {
+        let sid = self.sid(pid);
+        if self.leaf_build(cx, sid, va).is_none() {
             return self.no_table(cx, pid, va, access);
         }
         let vpn = va >> self.page_bits;
         let pending = Pending {
             pid,
+            space: sid,
             vpn,
             store: access == Access::Store,
             access,
@@ -1894,13 +2234,13 @@ impl Paging {
                 cx.hw.write_phys(frame, &bytes);
                 let c = cx.sv.cost().copy_page;
                 cx.sv.charge(cx.hw, c);
-                self.install(cx, pid, vpn, frame, pending.store);
+                self.install(cx, sid, vpn, frame, pending.store);
                 Outcome::Resume
             }
             Ok(None) => {
                 // A dirty victim is being written out; the access faults again after it.
-                self.reserve(pid, vpn);
-                cx.waits.wait(pid, page_wait(pid, vpn));
+                self.reserve(sid, vpn);
+                cx.waits.wait(pid, page_wait(sid, vpn));
                 Outcome::Block
             }
             Err(detail) => Outcome::Kill(Kill {
@@ -1916,14 +2256,15 @@ impl Paging {
 
     /// Unmaps the cached page at `vpn` of `pid` ([`Scheme::drop_cached`]).
     pub fn drop_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> Option<bool> {
-        let p = *self.page(pid, vpn)?;
+        let sid = self.sid(pid);
+        let p = *self.page(sid, vpn)?;
         if !p.cached {
             return None;
         }
-        let dirty = self.page_dirty(cx.hw, pid, vpn);
-        self.clear_pte(cx.sv, cx.hw, pid, vpn);
-        self.flush_page(cx.sv, cx.hw, pid, vpn);
-        if let Some(s) = self.spaces.get_mut(&pid) {
+        let dirty = self.page_dirty(cx.hw, sid, vpn);
+        self.clear_pte(cx.sv, cx.hw, sid, vpn);
+        self.flush_page(cx.sv, cx.hw, sid, vpn);
+        if let Some(s) = self.spaces.get_mut(&sid) {
             s.pages.remove(&vpn);
         }
         Some(dirty)
@@ -1931,22 +2272,23 @@ impl Paging {
 
     /// Maps the cached page at `vpn` of `pid` clean ([`Scheme::clean_cached`]).
     pub fn clean_cached(&mut self, cx: &mut Cx, pid: Pid, vpn: u64) -> bool {
-        let Some(p) = self.page(pid, vpn).copied() else {
+        let sid = self.sid(pid);
+        let Some(p) = self.page(sid, vpn).copied() else {
             return false;
         };
         let (true, Some(frame)) = (p.cached, p.frame) else {
             return false;
         };
-        let dirty = self.page_dirty(cx.hw, pid, vpn);
+        let dirty = self.page_dirty(cx.hw, sid, vpn);
         if dirty {
             let perm = cx
                 .mm(pid)
                 .map_or(Perm::R, |m| page_perm(m, vpn, self.page_bits));
             if perm.read || perm.exec {
-                let _ = self.map(cx, pid, vpn, frame, perm, false);
-                self.flush_page(cx.sv, cx.hw, pid, vpn);
+                let _ = self.map(cx, sid, vpn, frame, perm, false);
+                self.flush_page(cx.sv, cx.hw, sid, vpn);
             }
-            if let Some(p) = self.page_mut(pid, vpn) {
+            if let Some(p) = self.page_mut(sid, vpn) {
                 p.dirty = false;
             }
         }
@@ -1955,29 +2297,31 @@ impl Paging {
 
     /// Changes the permissions of resident pages in `[start, end)` to `perm`.
     pub fn protect(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) {
-        let resident = self.resident_in(pid, start, end);
+        let sid = self.sid(pid);
+        let resident = self.resident_in(sid, start, end);
         for (vpn, frame) in resident {
-            let dirty = self.page_dirty(cx.hw, pid, vpn);
+            let dirty = self.page_dirty(cx.hw, sid, vpn);
             let perm = cx
                 .mm(pid)
                 .map_or(perm, |m| page_perm(m, vpn, self.page_bits));
             if !perm.read && !perm.exec {
                 // No access at all (PROT_NONE): a leaf needs R or X, so the PTE goes; the page
                 // stays resident, and remembers being dirty for its write-back.
-                self.clear_pte(cx.sv, cx.hw, pid, vpn);
-                if let Some(p) = self.page_mut(pid, vpn) {
+                self.clear_pte(cx.sv, cx.hw, sid, vpn);
+                if let Some(p) = self.page_mut(sid, vpn) {
                     p.dirty = dirty;
                 }
             } else {
-                let _ = self.map(cx, pid, vpn, frame, perm, dirty);
+                let _ = self.map(cx, sid, vpn, frame, perm, dirty);
             }
-            self.flush_page(cx.sv, cx.hw, pid, vpn);
+            self.flush_page(cx.sv, cx.hw, sid, vpn);
         }
     }
 
     /// Simple paging: gives `[start, end)` of `pid` frames now (a growing heap). False if
     /// the frames run out (the pages mapped so far stay).
     pub fn populate(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) -> bool {
+        let sid = self.sid(pid);
         if !self.simple {
             return true;
         }
@@ -1986,19 +2330,19 @@ impl Paging {
             let vpn = va >> self.page_bits;
             let have = self
                 .spaces
-                .get(&pid)
+                .get(&sid)
                 .is_some_and(|s| s.pages.contains_key(&vpn));
             if !have {
                 let Some(frame) = self.frame_alloc(Use::Page) else {
                     return false;
                 };
                 self.zero(cx.sv, cx.hw, frame);
-                if !self.map(cx, pid, vpn, frame, perm, perm.write) {
+                if !self.map(cx, sid, vpn, frame, perm, perm.write) {
                     self.frame_free(frame);
                     return false;
                 }
-                self.table.map(frame, pid, vpn);
-                if let Some(s) = self.spaces.get_mut(&pid) {
+                self.table.map(frame, sid, vpn);
+                if let Some(s) = self.spaces.get_mut(&sid) {
                     s.pages.insert(
                         vpn,
                         Page {
@@ -2016,7 +2360,19 @@ impl Paging {
 
     /// Frees everything `pid` holds (it exited or was killed).
     pub fn release(&mut self, mm: Option<&AddressSpace>, pid: Pid) {
-        let Some(space) = self.spaces.remove(&pid) else {
+        let sid = self.sid(pid);
+        self.sid_of.remove(&pid);
+        if self.sid_of.values().any(|&s| s == sid) {
+            // Other processes (threads) still run in the space.
+            return;
+        }
+        // (The space stays in the map while its pages go, so that a frame another space
+        // still maps can pass from its policy to that space's.)
+        let Some(pages) = self
+            .spaces
+            .get_mut(&sid)
+            .map(|s| std::mem::take(&mut s.pages))
+        else {
             return;
         };
         if let Some(m) = mm {
@@ -2027,30 +2383,27 @@ impl Paging {
                     .saturating_sub(self.waste(&m.areas));
             }
         }
-        for (vpn, page) in &space.pages {
+        for (vpn, page) in &pages {
             if page.cached {
                 // The page cache's frame (the kernel told the cache first).
                 continue;
             }
             if let Some(frame) = page.frame {
                 // A frame with a read in flight is freed when the read completes (the
-                // completion finds no space and frees nothing twice: see disk_done).
-                self.table.unmap(frame, pid, *vpn);
-                if !page.busy {
-                    self.frame_free(frame);
-                }
+                // completion finds no space and frees nothing twice: see disk_done). A
+                // frame other spaces still map (copy-on-write) stays theirs.
+                self.drop_mapping(sid, *vpn, frame, !page.busy);
             }
             if let Some(slot) = page.swap {
-                // A slot being written is freed when the write completes (disk_done).
+                // A slot being written is let go of when the write completes (disk_done).
                 if !page.writing {
-                    self.swap.free.push(slot);
+                    self.slot_put(slot);
                 }
-                self.stats.swap_used = self.stats.swap_used.saturating_sub(1);
-            }
-            if let (Some(r), Some(frame)) = (self.global.as_mut(), page.frame) {
-                r.removed(frame);
             }
         }
+        let Some(space) = self.spaces.remove(&sid) else {
+            return;
+        };
         for t in &space.tables {
             self.frame_free(*t);
         }
@@ -2077,6 +2430,9 @@ impl Paging {
             ("writebacks", s.writebacks),
             ("a_cleared", s.a_cleared),
             ("waits.page_table", s.table_waits),
+            ("cow.shared", s.cow_shared),
+            ("cow.copies", s.cow_copies),
+            ("cow.reused", s.cow_reused),
             ("swap_slots", self.swap.slots),
             ("swap_used", s.swap_used),
             ("swap_peak", s.swap_peak),
@@ -2136,13 +2492,15 @@ impl Paging {
 
 impl Scheme for Paging {
     fn resident_bytes(&self, pid: Pid) -> u64 {
+        let sid = self.sid(pid);
         self.spaces
-            .get(&pid)
+            .get(&sid)
             .map_or(0, |s| s.resident.saturating_mul(self.page))
     }
 
     fn root(&self, pid: Pid) -> Option<u64> {
-        self.spaces.get(&pid).map(|s| s.root)
+        let sid = self.sid(pid);
+        self.spaces.get(&sid).map(|s| s.root)
     }
 
     fn set_frame_log(&mut self, on: bool) {
@@ -2161,7 +2519,7 @@ impl Scheme for Paging {
                     holds: c.holds.name(),
                     pid: match c.holds {
                         Use::Table { pid } => Some(pid),
-                        _ if page => c.first.map(|m| m.0),
+                        _ if page => c.first.map(|m| self.owner(m.0)),
                         _ => None,
                     },
                     va: c.first.filter(|_| page).map(|m| m.1 << bits),
@@ -2229,7 +2587,8 @@ impl Scheme for Paging {
     }
 
     fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, asid: u16) -> Result<(), String> {
-        if let Some(s) = self.spaces.get_mut(&pid) {
+        let sid = self.sid(pid);
+        if let Some(s) = self.spaces.get_mut(&sid) {
             s.asid = asid;
         }
         Paging::activate(self, hw, pid)
@@ -2261,7 +2620,12 @@ impl Scheme for Paging {
         if !allowed {
             return UserAddr::Invalid;
         }
-        match self.resident_pa(hw, pid, va) {
+        let sid = mm.map_or(self.sid(pid), |m| m.id);
+        if access == Access::Store && self.page(sid, va >> self.page_bits).is_some_and(|p| p.cow) {
+            // The kernel's store breaks the sharing first, as the process's own would.
+            return UserAddr::Absent;
+        }
+        match self.resident_pa(hw, sid, va) {
             Some(pa) => UserAddr::Mapped {
                 pa,
                 len: self.page - (va & (self.page - 1)),
