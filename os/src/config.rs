@@ -102,6 +102,10 @@ pub struct Costs {
     /// Creating a process (reading its program header, building its tables): default 2000.
     #[serde(with = "vmlab_common::num::any_u64")]
     pub spawn: u64,
+    /// `fork`: copying the task (registers, descriptors, signal state), on top of what the
+    /// scheme charges for the memory (PTE writes, copies): default 1500.
+    #[serde(with = "vmlab_common::num::any_u64")]
+    pub fork: u64,
     /// Each byte compaction copies, on top of the memory accesses it makes: default 0.
     #[serde(with = "vmlab_common::num::any_u64")]
     pub copy_byte: u64,
@@ -147,6 +151,7 @@ impl Default for Costs {
             disk_request: 50,
             write_byte: 1,
             spawn: 2000,
+            fork: 1500,
             copy_byte: 0,
             misaligned: 200,
             fp_save: 40,
@@ -253,6 +258,10 @@ pub struct OsConfig {
     /// model a machine with a narrower ASID): with more live address spaces than
     /// `2^bits - 1` ASIDs, the allocator's generation rolls over and the TLB is flushed.
     pub asid_bits: u32,
+    /// The most processes that may exist at once, running, waiting or ended but not yet
+    /// waited for (zombies), as Linux's `RLIMIT_NPROC`: a `fork` beyond it fails with
+    /// `EAGAIN` (default 128).
+    pub max_processes: u64,
     /// The stack a process starts with, in bytes (default 16 KiB).
     #[serde(with = "vmlab_common::num::any_u64")]
     pub stack_size: u64,
@@ -343,6 +352,7 @@ impl Default for OsConfig {
             time_slice: 20_000,
             asids: true,
             asid_bits: 16,
+            max_processes: 128,
             stack_size: 16 << 10,
             stack_limit: 1 << 20,
             stack_top: 0x4000_0000,
@@ -370,6 +380,11 @@ impl OsConfig {
     pub fn validate(&self) -> Result<(), String> {
         if self.time_slice == 0 {
             return Err("os.time_slice = 0; give the time slice in cycles, e.g. 20000".into());
+        }
+        if self.max_processes == 0 {
+            return Err(
+                "os.max_processes = 0; at least the programs given must run, e.g. 128".into(),
+            );
         }
         if self.stack_size == 0 {
             return Err("os.stack_size = 0; a process needs a stack, e.g. 16384".into());
@@ -408,6 +423,7 @@ impl OsConfig {
             disk_request,
             write_byte,
             spawn,
+            fork,
             copy_byte,
             misaligned,
             fp_save,
@@ -430,6 +446,7 @@ impl OsConfig {
             ("disk_request", disk_request),
             ("write_byte", write_byte),
             ("spawn", spawn),
+            ("fork", fork),
             ("copy_byte", copy_byte),
             ("misaligned", misaligned),
             ("fp_save", fp_save),

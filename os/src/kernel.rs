@@ -6,6 +6,7 @@
 
 mod checker;
 mod files;
+mod fork;
 mod fsmeta;
 mod io;
 mod malloc;
@@ -89,6 +90,10 @@ pub mod errno {
     pub const EOPNOTSUPP: u64 = 95;
     /// No such process.
     pub const ESRCH: u64 = 3;
+    /// No child processes.
+    pub const ECHILD: u64 = 10;
+    /// Resource temporarily unavailable (a process limit reached, a call that would block).
+    pub const EAGAIN: u64 = 11;
     /// Device or resource busy.
     pub const EBUSY: u64 = 16;
     /// Not a terminal.
@@ -311,6 +316,10 @@ pub struct Kernel {
     /// Bytes a `read` or `write` of a regular file moved before it had to wait: the call
     /// runs again and goes on from there.
     io_carry: BTreeMap<Pid, u64>,
+    /// The pid the next forked process gets.
+    next_pid: Pid,
+    /// How many processes vmlab started (pids 1 to this).
+    started: Pid,
 }
 
 impl Kernel {
@@ -492,6 +501,8 @@ impl Kernel {
             io_carry: BTreeMap::new(),
             descs: BTreeMap::new(),
             next_desc: 1,
+            next_pid: images.len() as Pid + 1,
+            started: images.len() as Pid,
         };
         if k.cfg.memcheck {
             let mut mc = crate::memcheck::Memcheck::new();
@@ -726,6 +737,12 @@ impl Kernel {
             },
             fp: ([0; 32], 0),
             fp_used: false,
+            ppid: 0,
+            reaped: false,
+            exit_signal: 0,
+            set_child_tid: 0,
+            vfork_parent: None,
+            execs: 0,
         })
     }
 
@@ -1370,6 +1387,8 @@ impl Kernel {
         for w in self.waits.wake_all(WaitOn::Frame) {
             self.wake(hw, w);
         }
+        // Its parent hears of it; its children are adopted.
+        self.notify_end(hw, pid);
         let waiting: Vec<Pid> = self
             .procs
             .iter()
@@ -1461,9 +1480,13 @@ impl Kernel {
                         None => break,
                     }
                 }
+                // (Only the processes vmlab started count: a forked child's status is its
+                // parent's business.)
+                let started = self.started;
                 let status = self
                     .procs
                     .iter()
+                    .filter(|p| p.pid <= started)
                     .find_map(|p| match &p.state {
                         State::Exited(c) if *c & 0xff != 0 => Some(*c as u8),
                         State::Killed(k) => Some(128 + k.signal()),
@@ -1580,6 +1603,15 @@ impl Kernel {
                 detail: format!("its translation could not be loaded: {e}"),
             };
             self.kill(hw, pid, k);
+            return false;
+        }
+        // A forked child writes its tid where CLONE_CHILD_SETTID asked, in its own memory,
+        // before it first runs (it may have to wait for the page).
+        if self
+            .index(pid)
+            .is_some_and(|i| self.procs[i].set_child_tid != 0)
+            && !self.child_settid(hw, pid)
+        {
             return false;
         }
         self.restore_fp(hw, pid);

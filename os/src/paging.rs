@@ -21,7 +21,7 @@ use crate::hw::Hw;
 use crate::image::{Image, Perm};
 use crate::process::{Access, AddressSpace, AreaKind, Kill, Pid, SpaceId as Sid};
 use crate::replace::{Future, PageBits, PageKey, Policy, Replacer};
-use crate::scheme::{Cx, Layout, Scheme, UserAddr};
+use crate::scheme::{Cx, Forked, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskError, DiskOp, Done, Event, Request, Services};
 use crate::wait::WaitOn;
 use std::collections::BTreeMap;
@@ -1075,6 +1075,139 @@ impl Paging {
         } else {
             Admit::Ready
         }
+    }
+
+    /// `fork` ([`Scheme::fork`]): the child's space gets page tables of its own whose
+    /// leaves point at the parent's frames, and every private page of both becomes
+    /// copy-on-write (mapped without W: the first store copies it, `break_cow`); a
+    /// swapped-out page shares its swap slot. Each PTE written costs `os.cost.pte_write`,
+    /// each table frame `os.cost.zero_page`; the parent's TLB is flushed once.
+    pub fn fork(&mut self, cx: &mut Cx, parent: Pid, child: Pid) -> Forked {
+        let psid = self.sid(parent);
+        let Some(csid) = cx.procs.iter().find(|p| p.pid == child).map(|p| p.space) else {
+            return Forked::NoMemory("no such process".into());
+        };
+        let Some(pspace) = self.spaces.get(&psid) else {
+            return Forked::NoMemory(format!("process {parent} has no address space"));
+        };
+        // A page in transfer (written out for another process's fault) must land first.
+        if let Some((&vpn, _)) = pspace.pages.iter().find(|(_, p)| p.busy && !p.cached) {
+            return Forked::Busy(page_wait(psid, vpn));
+        }
+        let pages: Vec<(u64, Page)> = pspace.pages.iter().map(|(&v, &p)| (v, p)).collect();
+        let image = pspace.image.clone();
+        let parent_asid = pspace.asid;
+        self.sid_of.insert(child, csid);
+        self.spaces.insert(
+            csid,
+            Space {
+                owner: child,
+                image,
+                repl: (!self.simple && self.quota > 0)
+                    .then(|| Replacer::new(self.policy, self.seed ^ u64::from(child))),
+                ..Space::default()
+            },
+        );
+        let Some(root) = self.table_frame(cx, csid) else {
+            self.no_table = None;
+            self.undo_fork(cx, child);
+            return Forked::NoMemory("no frame for the child's page table".into());
+        };
+        if let Some(s) = self.spaces.get_mut(&csid) {
+            s.root = root;
+            s.tables = vec![root];
+        }
+        let mut protected = false;
+        for (vpn, page) in pages {
+            if page.cached {
+                // A shared file mapping's page: the child maps the page cache's frame
+                // when it first touches it.
+                continue;
+            }
+            let perm = cx
+                .spaces
+                .get(&csid)
+                .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
+            match (page.frame, page.swap) {
+                (Some(frame), _) => {
+                    let dirty = self.page_dirty(cx.hw, psid, vpn);
+                    if let Some(p) = self.page_mut(psid, vpn) {
+                        p.cow = true;
+                        p.dirty = dirty;
+                    }
+                    if perm.write {
+                        // The parent's PTE loses W (D stays as it was).
+                        let _ = self.map(cx, psid, vpn, frame, perm, dirty);
+                        protected = true;
+                    }
+                    if let Some(slot) = page.swap {
+                        self.swap.share(slot);
+                    }
+                    if let Some(s) = self.spaces.get_mut(&csid) {
+                        s.pages.insert(
+                            vpn,
+                            Page {
+                                frame: Some(frame),
+                                swap: page.swap,
+                                cow: true,
+                                dirty,
+                                ..Page::default()
+                            },
+                        );
+                        s.resident += 1;
+                    }
+                    self.table.map(frame, csid, vpn);
+                    if !self.map(cx, csid, vpn, frame, perm, dirty) {
+                        self.no_table = None;
+                        self.undo_fork(cx, child);
+                        return Forked::NoMemory("no frame for the child's page tables".into());
+                    }
+                }
+                (None, Some(slot)) => {
+                    if let Some(p) = self.page_mut(psid, vpn) {
+                        p.cow = true;
+                    }
+                    self.swap.share(slot);
+                    if let Some(s) = self.spaces.get_mut(&csid) {
+                        s.pages.insert(
+                            vpn,
+                            Page {
+                                swap: Some(slot),
+                                cow: true,
+                                ..Page::default()
+                            },
+                        );
+                    }
+                }
+                (None, None) => continue,
+            }
+            self.stats.cow_shared += 1;
+        }
+        if protected {
+            cx.hw.sfence(Flush::Asid { asid: parent_asid });
+            cx.sv.stats.tlb_flushes += 1;
+            let c = cx.sv.cost().tlb_flush;
+            cx.sv.charge(cx.hw, c);
+        }
+        if self.simple {
+            let waste = cx.spaces.get(&csid).map_or(0, |m| self.waste(&m.areas));
+            self.stats.internal_fragmentation += waste;
+            self.stats.internal_fragmentation_peak = self
+                .stats
+                .internal_fragmentation_peak
+                .max(self.stats.internal_fragmentation);
+        }
+        Forked::Ready
+    }
+
+    /// Takes back what a fork that failed gave `child` (its pages' shares, its tables).
+    fn undo_fork(&mut self, cx: &mut Cx, child: Pid) {
+        let mm = cx
+            .procs
+            .iter()
+            .find(|p| p.pid == child)
+            .and_then(|p| cx.spaces.get(&p.space));
+        self.release(mm, child);
     }
 
     /// Frames simple paging needs for `p`: its pages and an upper bound on its tables.
@@ -2584,6 +2717,10 @@ impl Scheme for Paging {
 
     fn admit(&mut self, cx: &mut Cx, pid: Pid) -> Admit {
         self.traced(cx, |s, cx| Paging::admit(s, cx, pid))
+    }
+
+    fn fork(&mut self, cx: &mut Cx, parent: Pid, child: Pid) -> Forked {
+        self.traced(cx, |s, cx| Paging::fork(s, cx, parent, child))
     }
 
     fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, asid: u16) -> Result<(), String> {

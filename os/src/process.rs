@@ -302,6 +302,9 @@ pub struct ProcStats {
     /// Faults that only asked for a resident page's A or D bit (Svade: after Clock cleared
     /// A, or the first store to a page mapped clean), counted apart from the minor ones.
     pub ad_faults: u64,
+    /// Copy-on-write faults (also counted as minor): its stores to pages it shared after
+    /// a fork.
+    pub cow_faults: u64,
     /// Pages read in for it.
     pub pages_in: u64,
     /// Its pages written out to make room.
@@ -342,6 +345,7 @@ impl ProcStats {
             ("faults.minor", self.minor_faults),
             ("faults.major", self.major_faults),
             ("faults.ad", self.ad_faults),
+            ("faults.cow", self.cow_faults),
             ("pages_in", self.pages_in),
             ("pages_out", self.pages_out),
             ("syscalls", self.syscalls),
@@ -356,9 +360,16 @@ impl ProcStats {
     }
 }
 
-/// An address space's id (today each process's space has its process's pid as id; fork and
-/// exec will give spaces ids of their own).
+/// An address space's id: its low 32 bits are the pid of the process that made it (a
+/// process vmlab starts, or a fork's child), its high bits how many `execve` that process
+/// had made before (so that a space an exec replaces and the new one never share an id).
 pub type SpaceId = u64;
+
+/// The id of the address space process `pid` gets from its `execs`-th `execve` (0: the
+/// one it started with, or got from `fork`).
+pub fn space_id(pid: Pid, execs: u32) -> SpaceId {
+    u64::from(execs) << 32 | u64::from(pid)
+}
 
 /// An address space: the areas of virtual memory a process may use, and where its heap
 /// and stack are. The scheme keeps the translation for it (page tables, segment or base
@@ -500,6 +511,11 @@ impl FileTable {
         self.fds.remove(&fd)
     }
 
+    /// Every open descriptor and what it refers to, in descriptor order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, OpenFile)> + '_ {
+        self.fds.iter().map(|(&fd, &f)| (fd, f))
+    }
+
     /// Closes every descriptor; what they referred to.
     pub fn close_all(&mut self) -> Vec<OpenFile> {
         std::mem::take(&mut self.fds).into_values().collect()
@@ -613,4 +629,20 @@ pub struct Process {
     /// It has changed its floating-point registers at some point (they are not all the
     /// initial zeros).
     pub fp_used: bool,
+    /// Its parent: the process that forked it (0: vmlab started it, or its parent ended
+    /// and no process 1 is left to adopt it).
+    pub ppid: Pid,
+    /// Its end was collected: its parent waited for it (`wait4`, `waitid`), or nobody
+    /// will (vmlab's own processes, a parent that ignores `SIGCHLD`). Until then an ended
+    /// process is a zombie: it holds no memory, but its pid and its exit status stay.
+    pub reaped: bool,
+    /// The signal its parent gets when it ends (`SIGCHLD` for a fork; 0 for none).
+    pub exit_signal: u64,
+    /// Where to write its thread id when it first runs (`CLONE_CHILD_SETTID`; 0: nowhere).
+    pub set_child_tid: u64,
+    /// The parent that waits in `vfork` until this process execs or ends.
+    pub vfork_parent: Option<Pid>,
+    /// How many times it has called `execve` successfully (the address spaces it gets are
+    /// told apart by it).
+    pub execs: u32,
 }

@@ -73,7 +73,7 @@ impl Cx<'_> {
             .map_or(ProcStats::area_slot(&AreaKind::Stack), |a| {
                 ProcStats::area_slot(&a.kind)
             });
-        if matches!(kind, "minor" | "major") {
+        if matches!(kind, "minor" | "major" | "cow") {
             p.stats.faults_by_area[slot] += 1;
         }
         self.sv.fault(self.hw, &mut p.stats, pid, va, access, kind);
@@ -129,6 +129,23 @@ pub enum UserAddr {
     Invalid,
 }
 
+/// What a scheme did for a `fork` ([`Scheme::fork`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Forked {
+    /// The child's memory is ready: it may run.
+    Ready,
+    /// The child's memory is being read or copied from the disk: it runs once the scheme's
+    /// transfers wake it (as an admitted process that is `Loading`).
+    Loading,
+    /// The parent's memory is in transfer (a page being written out): the parent waits
+    /// for this event, then its `fork` runs again.
+    Busy(crate::wait::WaitOn),
+    /// The fork cannot be done: no memory for the child now (`ENOMEM`), with why.
+    NoMemory(String),
+    /// The scheme cannot hold two copies of a process (the reason).
+    Unsupported(String),
+}
+
 /// Where a new process's heap and stack go in its address space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
@@ -180,6 +197,15 @@ pub trait Scheme {
     /// Loads the process's translation registers (a context switch to it), its address
     /// space tagged with `asid` (the kernel flushed what the ASID allocator said).
     fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, asid: u16) -> Result<(), String>;
+
+    /// `fork`: gives `child` (already among the processes, running in an address space of
+    /// its own that the kernel copied from `parent`'s: same areas, a new id) memory holding
+    /// what `parent`'s holds now, charging what that costs. The paging schemes share every
+    /// page copy-on-write; the others copy what they must. On anything but `Ready` or
+    /// `Loading` the scheme holds nothing for the child.
+    fn fork(&mut self, _cx: &mut Cx, _parent: Pid, _child: Pid) -> Forked {
+        Forked::Unsupported(format!("{} cannot fork a process yet", self.name()))
+    }
 
     /// A page, segment or bounds fault of `pid` at `va`.
     fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome;

@@ -421,6 +421,15 @@ pub struct KernelStats {
     pub disk_writes: u64,
     /// Processes created.
     pub spawned: u64,
+    /// Of those, processes created by `fork` (or `vfork`, or `clone` without `CLONE_VM`).
+    pub forks: u64,
+    /// `fork`s refused (`os.max_processes` reached, or no memory for the child).
+    pub forks_failed: u64,
+    /// Ended processes their parent waited for (`wait4`, `waitid`).
+    pub reaped: u64,
+    /// Copy-on-write faults: a store to a page shared after a fork (each also counts as a
+    /// minor fault).
+    pub cow_faults: u64,
     /// Processes that exited.
     pub exited: u64,
     /// Processes killed.
@@ -464,11 +473,15 @@ impl KernelStats {
             ("faults.minor", self.minor_faults),
             ("faults.major", self.major_faults),
             ("faults.ad", self.ad_faults),
+            ("faults.cow", self.cow_faults),
             ("pages_in", self.pages_in),
             ("pages_out", self.pages_out),
             ("disk.reads", self.disk_reads),
             ("disk.writes", self.disk_writes),
             ("processes.spawned", self.spawned),
+            ("processes.forks", self.forks),
+            ("processes.forks_failed", self.forks_failed),
+            ("processes.reaped", self.reaped),
             ("processes.exited", self.exited),
             ("processes.killed", self.killed),
             ("stack_growths", self.stack_growths),
@@ -849,6 +862,13 @@ impl Services {
             "ad" => {
                 self.stats.ad_faults += 1;
                 ps.ad_faults += 1;
+            }
+            "cow" => {
+                // A copy-on-write fault is a minor fault (no disk), counted apart too.
+                self.stats.minor_faults += 1;
+                self.stats.cow_faults += 1;
+                ps.minor_faults += 1;
+                ps.cow_faults += 1;
             }
             _ => {}
         }

@@ -51,6 +51,16 @@ pub enum WaitOn {
     /// A frame of user memory to come free (another process ends): a page table waits for
     /// one when none may be taken now.
     Frame,
+    /// A child of `parent` to end (`wait4`, `waitid`).
+    Child {
+        /// The waiting parent.
+        parent: Pid,
+    },
+    /// A `vfork` child to exec or end: its parent waits until it does.
+    Vfork {
+        /// The child.
+        child: Pid,
+    },
 }
 
 /// The kernel's wait queues.

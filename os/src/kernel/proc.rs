@@ -16,9 +16,10 @@ const RSEQ_MIN_LEN: u64 = 32;
 const GRND_ALL: u64 = 0x7;
 
 impl Kernel {
-    pub(super) fn sys_getppid(&mut self, _hw: &mut dyn Hw, _pid: Pid, _a: [u64; 6]) -> SysResult {
-        // Every process was started by the kernel, as init is.
-        SysResult::Ret(0)
+    /// `getppid()`: the process that forked it (after that one ended: process 1, which
+    /// adopts orphans as init does, or 0 when vmlab started it or no process 1 is left).
+    pub(super) fn sys_getppid(&mut self, _hw: &mut dyn Hw, pid: Pid, _a: [u64; 6]) -> SysResult {
+        SysResult::Ret(self.index(pid).map_or(0, |i| u64::from(self.procs[i].ppid)))
     }
 
     pub(super) fn sys_gettid(&mut self, _hw: &mut dyn Hw, pid: Pid, _a: [u64; 6]) -> SysResult {

@@ -67,6 +67,8 @@ fn state_name(state: &State, waits: &[WaitOn]) -> (&'static str, Option<&'static
                     WaitOn::CacheRoom | WaitOn::FileSync { .. } => "writeback",
                     WaitOn::Frame => "frame",
                     WaitOn::Timer { .. } => "timer",
+                    WaitOn::Child { .. } => "child",
+                    WaitOn::Vfork { .. } => "vfork",
                 });
             ("blocked", Some(on))
         }
