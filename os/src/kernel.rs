@@ -5,6 +5,7 @@
 //! in U-mode in some process, or reports that every process has ended.
 
 mod checker;
+mod execve;
 mod files;
 mod fork;
 mod fsmeta;
@@ -92,6 +93,12 @@ pub mod errno {
     pub const ESRCH: u64 = 3;
     /// No child processes.
     pub const ECHILD: u64 = 10;
+    /// Argument list too long.
+    pub const E2BIG: u64 = 7;
+    /// Exec format error.
+    pub const ENOEXEC: u64 = 8;
+    /// Accessing a corrupted shared library (a dynamic linker that is not an ELF).
+    pub const ELIBBAD: u64 = 80;
     /// Resource temporarily unavailable (a process limit reached, a call that would block).
     pub const EAGAIN: u64 = 11;
     /// Device or resource busy.
@@ -643,6 +650,54 @@ impl Kernel {
     /// first runs: the scheme fills the stack's memory with them, instead of zeros, when
     /// the process first touches it.
     fn layout(&mut self, pid: Pid, image: Image, l: Layout) -> Result<Process, String> {
+        // Each process starts in an address space of its own, with its pid for id.
+        let space = SpaceId::from(pid);
+        let (mm, sp) = self.new_space(space, &image, l)?;
+        self.spaces.insert(space, mm);
+        let comm: Vec<u8> = image.name.bytes().take(15).collect();
+        let mut regs = [0u64; 32];
+        regs[2] = sp;
+        Ok(Process {
+            pid,
+            pc: image.start_pc(),
+            image,
+            state: State::Loading,
+            regs,
+            space,
+            asid: 0,
+            since: 0,
+            insns_since: 0,
+            blocked_at: 0,
+            files: {
+                // Each process starts with a file table of its own, with its pid for id.
+                let files = FilesId::from(pid);
+                self.file_tables.insert(files, FileTable::default());
+                files
+            },
+            stats: ProcStats::default(),
+            task: crate::process::Task {
+                comm,
+                ..crate::process::Task::new(self.cfg.stack_limit)
+            },
+            fp: ([0; 32], 0),
+            fp_used: false,
+            ppid: 0,
+            reaped: false,
+            exit_signal: 0,
+            set_child_tid: 0,
+            vfork_parent: None,
+            execs: 0,
+        })
+    }
+
+    /// The address space `space` of a program `image` starts in (its id also seeds its
+    /// `AT_RANDOM` bytes), as [`Kernel::layout`] describes, and its initial stack pointer.
+    fn new_space(
+        &self,
+        space: SpaceId,
+        image: &Image,
+        l: Layout,
+    ) -> Result<(AddressSpace, u64), String> {
         let Layout {
             heap_start,
             brk_limit,
@@ -691,16 +746,14 @@ impl Kernel {
             base: image.interp_base(),
             page_size: self.mem.page_size().unwrap_or(4096),
             hwcap: self.hwcap,
-            random: crate::exec::random_bytes(self.cfg.seed, u64::from(pid)),
+            random: crate::exec::random_bytes(self.cfg.seed, space),
         };
         let start = crate::exec::build(stack_top, &info, stack_top - stack_start)
             .map_err(|e| format!("{}: {e}", image.name))?;
-        // Each process starts in an address space of its own, with its pid for id.
-        let space = SpaceId::from(pid);
-        self.spaces.insert(
-            space,
+        let sp = start.sp();
+        Ok((
             AddressSpace {
-                start: Some(start.clone()),
+                start: Some(start),
                 id: space,
                 areas,
                 heap_start,
@@ -709,41 +762,8 @@ impl Kernel {
                 stack_top,
                 stack_floor,
             },
-        );
-        let comm: Vec<u8> = image.name.bytes().take(15).collect();
-        let mut regs = [0u64; 32];
-        regs[2] = start.sp();
-        Ok(Process {
-            pid,
-            pc: image.start_pc(),
-            image,
-            state: State::Loading,
-            regs,
-            space,
-            asid: 0,
-            since: 0,
-            insns_since: 0,
-            blocked_at: 0,
-            files: {
-                // Each process starts with a file table of its own, with its pid for id.
-                let files = FilesId::from(pid);
-                self.file_tables.insert(files, FileTable::default());
-                files
-            },
-            stats: ProcStats::default(),
-            task: crate::process::Task {
-                comm,
-                ..crate::process::Task::new(self.cfg.stack_limit)
-            },
-            fp: ([0; 32], 0),
-            fp_used: false,
-            ppid: 0,
-            reaped: false,
-            exit_signal: 0,
-            set_child_tid: 0,
-            vfork_parent: None,
-            execs: 0,
-        })
+            sp,
+        ))
     }
 
     /// Admits every process and starts the first; call once after [`Kernel::boot`].

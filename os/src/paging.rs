@@ -223,6 +223,8 @@ pub struct PagingStats {
     /// Pages that forks shared copy-on-write (each page of the parent counted once per
     /// fork).
     pub cow_shared: u64,
+    /// Programs `execve` placed on the disk (each distinct one once).
+    pub exec_images: u64,
 }
 
 /// Frames of data pages kept for each process that has page tables (beyond its root): an
@@ -388,6 +390,9 @@ pub struct Paging {
     future: Option<OptFuture>,
     /// Why the last page-table frame could not be had (set when `leaf_build` fails for it).
     no_table: Option<NoTable>,
+    /// The images of programs `execve` started, by a hash of their pages: page to disk
+    /// block (slots of the swap area, kept for good).
+    exec_images: BTreeMap<u64, BTreeMap<u64, u64>>,
 }
 
 /// The A and D bits of resident frames, read from (and A cleared in) the PTE that maps
@@ -601,6 +606,7 @@ impl Paging {
             },
             future: None,
             no_table: None,
+            exec_images: BTreeMap::new(),
         })
     }
 
@@ -612,6 +618,63 @@ impl Paging {
     /// Gives OPT its future (the second pass).
     pub fn set_future(&mut self, f: OptFuture) {
         self.future = Some(f);
+    }
+
+    /// The pages of `image` with their bytes (pages no segment byte reaches are left out;
+    /// a page two segments share holds both).
+    fn image_pages(&self, image: &Image) -> BTreeMap<u64, Vec<u8>> {
+        let mut pages: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+        for seg in &image.segments {
+            for (i, &b) in seg.data.iter().enumerate() {
+                let va = seg.vaddr + i as u64;
+                let vpn = va >> self.page_bits;
+                let page = pages
+                    .entry(vpn)
+                    .or_insert_with(|| vec![0; self.page as usize]);
+                page[(va & (self.page - 1)) as usize] = b;
+            }
+        }
+        pages
+    }
+
+    /// Places the image of a program an `execve` starts ([`Scheme::place_exec`]) in slots
+    /// of the swap area, which it then keeps for good: a program placed once (the same
+    /// bytes at the same addresses) is found again by its pages' hash.
+    pub fn place_exec(&mut self, hw: &mut dyn Hw, sid: Sid, image: &Image) -> Result<(), String> {
+        let pages = self.image_pages(image);
+        // FNV-1a over the page numbers and bytes: the same program at the same place.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for (vpn, bytes) in &pages {
+            for b in vpn.to_le_bytes().iter().chain(bytes) {
+                h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        let placed = match self.exec_images.get(&h) {
+            Some(p) => p.clone(),
+            None => {
+                if self.blocks_per_page == 0 {
+                    return Err("the disk holds no program images".into());
+                }
+                let mut placed = BTreeMap::new();
+                for (vpn, bytes) in pages {
+                    let Some(slot) = self.swap.alloc() else {
+                        for &b in placed.values() {
+                            let slot = (b - self.swap.first_block) / self.blocks_per_page;
+                            self.swap.free.push(slot);
+                        }
+                        return Err("the swap area has no room for the program's image".into());
+                    };
+                    let block = self.swap.first_block + slot * self.blocks_per_page;
+                    hw.disk_preload(block, &bytes)?;
+                    placed.insert(vpn, block);
+                }
+                self.stats.exec_images += 1;
+                self.exec_images.insert(h, placed.clone());
+                placed
+            }
+        };
+        self.spaces.entry(sid).or_default().image = placed;
+        Ok(())
     }
 
     /// Writes `image`'s pages onto the disk (at boot) and remembers where they are.
@@ -629,17 +692,7 @@ impl Paging {
             ));
         }
         self.blocks_per_page = self.page / disk.block_size;
-        let mut pages: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
-        for seg in &image.segments {
-            for (i, &b) in seg.data.iter().enumerate() {
-                let va = seg.vaddr + i as u64;
-                let vpn = va >> self.page_bits;
-                let page = pages
-                    .entry(vpn)
-                    .or_insert_with(|| vec![0; self.page as usize]);
-                page[(va & (self.page - 1)) as usize] = b;
-            }
-        }
+        let pages = self.image_pages(image);
         // (A process started at boot runs in the space whose id is its pid.)
         let space = self.spaces.entry(Sid::from(pid)).or_default();
         space.owner = pid;
@@ -2566,6 +2619,7 @@ impl Paging {
             ("cow.shared", s.cow_shared),
             ("cow.copies", s.cow_copies),
             ("cow.reused", s.cow_reused),
+            ("exec_images", s.exec_images),
             ("swap_slots", self.swap.slots),
             ("swap_used", s.swap_used),
             ("swap_peak", s.swap_peak),
@@ -2708,6 +2762,17 @@ impl Scheme for Paging {
 
     fn layout_swap(&mut self, disk: &DiskDriver<Tag>) {
         Paging::layout_swap(self, disk)
+    }
+
+    fn place_exec(
+        &mut self,
+        hw: &mut dyn Hw,
+        _disk: &DiskDriver<Tag>,
+        _pid: Pid,
+        space: Sid,
+        image: &Image,
+    ) -> Result<(), String> {
+        Paging::place_exec(self, hw, space, image)
     }
 
     fn reserve_disk(&mut self, disk: &DiskDriver<Tag>, blocks: u64) -> Option<(u64, u64)> {

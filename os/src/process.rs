@@ -313,6 +313,8 @@ pub struct ProcStats {
     pub syscalls: u64,
     /// Times it was switched out.
     pub switches: u64,
+    /// Programs it started with `execve`.
+    pub execs: u64,
     /// Cycles it spent blocked on the disk.
     pub blocked_cycles: u64,
     /// Its page (or segment) faults, minor and major, by the kind of area they fell in, in
@@ -350,6 +352,7 @@ impl ProcStats {
             ("pages_out", self.pages_out),
             ("syscalls", self.syscalls),
             ("switches", self.switches),
+            ("execs", self.execs),
             ("blocked_cycles", self.blocked_cycles),
         ] {
             f(&format!("{prefix}.{n}"), v);

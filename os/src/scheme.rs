@@ -183,6 +183,22 @@ pub trait Scheme {
         image: &Image,
     ) -> Result<(), String>;
 
+    /// Writes the image of a program `pid` is about to `execve` onto the disk, where the
+    /// address space `space` it will run in reads it (as [`Scheme::place_image`] does at
+    /// boot; the same program placed before is reused). `Err` says why it cannot be (the
+    /// disk has no room, or the scheme cannot run such a program): the `execve` fails and
+    /// the process goes on with its old image.
+    fn place_exec(
+        &mut self,
+        _hw: &mut dyn Hw,
+        _disk: &DiskDriver<Tag>,
+        _pid: Pid,
+        _space: crate::process::SpaceId,
+        _image: &Image,
+    ) -> Result<(), String> {
+        Err(format!("{} cannot run a program execve names", self.name()))
+    }
+
     /// Lays out the swap area on the disk after the images.
     fn layout_swap(&mut self, _disk: &DiskDriver<Tag>) {}
 

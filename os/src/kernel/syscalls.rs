@@ -165,6 +165,7 @@ pub const TABLE: &[Syscall] = &[
     row!(sys::MUNMAP, "munmap", sys_munmap),
     row!(216, "mremap", sys_mremap),
     row!(220, "clone", sys_clone),
+    row!(221, "execve", sys_execve),
     row!(sys::MMAP, "mmap", sys_mmap),
     row!(223, "fadvise64", sys_fadvise64),
     row!(sys::MPROTECT, "mprotect", sys_mprotect),
