@@ -183,7 +183,7 @@ def main():
                 if not os.path.exists(path) or open(path, "rb").read() != out:
                     note += " STDOUT DIFFERS"
                     bad += 1
-            elif not strace and not fd:
+            elif not strace and not fd and not icount:
                 with open(path, "wb") as f:
                     f.write(out)
             if strace:
