@@ -149,9 +149,18 @@ fn check(t: &Test, sets: &[&str]) {
     assert_eq!(o.status, t.status, "{what}: exit status ({:?})", o.reports);
 }
 
-/// The corpus's static programs, except the long ones (run only under vm-paging).
+/// The corpus's static programs of one process each (see [`shares_processes`]).
 fn statics() -> impl Iterator<Item = Test> {
-    manifest().into_iter().filter(|t| t.linkage == "static")
+    manifest()
+        .into_iter()
+        .filter(|t| t.linkage == "static" && !shares_processes(t))
+}
+
+/// Whether the test needs processes that share: fork, exec, threads, shared memory,
+/// pipes or signals. The corpus tests here skip those; `tests/processes.rs` runs them.
+fn shares_processes(t: &Test) -> bool {
+    const FEATURES: &[&str] = &["fork", "exec", "threads", "shm", "pipes", "signals"];
+    t.needs.iter().any(|n| FEATURES.contains(&n.as_str()))
 }
 
 /// Programs of tens of millions of instructions: run once.
@@ -205,7 +214,10 @@ fn programs_that_fit_run_under_dynamic_partitions() {
 
 #[test]
 fn a_dynamically_linked_program_is_refused_with_its_interpreter_named() {
-    for t in manifest().into_iter().filter(|t| t.linkage == "dynamic") {
+    for t in manifest()
+        .into_iter()
+        .filter(|t| t.linkage == "dynamic" && !shares_processes(t))
+    {
         let elf = Elf::open(&root().join(&t.elf)).expect("parses");
         let cfg = apply_set_all("", "(test)", &[]).expect("config");
         let Err(e) = Hosted::new(cfg, &[(t.name.clone(), elf)]) else {
@@ -221,7 +233,10 @@ fn a_dynamically_linked_program_is_refused_with_its_interpreter_named() {
 
 #[test]
 fn dynamically_linked_programs_run_with_a_sysroot() {
-    for t in manifest().into_iter().filter(|t| t.linkage == "dynamic") {
+    for t in manifest()
+        .into_iter()
+        .filter(|t| t.linkage == "dynamic" && !shares_processes(t))
+    {
         if setup(&t).sysroot.is_none() {
             return;
         }

@@ -15,6 +15,11 @@ STATIC="hello exit42 printf_int printf_float libm malloc_ds strings sort args_en
   abort_sig float_heavy conv dir_list sieve heapmix stackalloc double_free"
 # Not in tests.toml: tests/linux.rs checks what it leaves in a writable mount.
 $CC -static $CFLAGS -o bin/write_out src/write_out.c
+# Processes that share: fork, exec, wait, pipes, shared memory, threads (tests.toml's
+# needs name the kernel features; tests/processes.rs runs them, tests/linux.rs skips them).
+STATIC="$STATIC fork_cow pipeline shm_anon shm_sysv shm_posix fork_exec pthread_counter vfork_exit"
+# Not in tests.toml: the program fork_exec execs (its `execs`).
+$CC -static $CFLAGS -o bin/exec_child src/exec_child.c
 DYNAMIC="hello libm sort mmap_stream"
 # The memory checker's programs (mc_*: one classic heap or memory error each, on its
 # own line): with debug info for the checker's file:line, and -O0 so that no error is
