@@ -10,6 +10,7 @@ mod fsmeta;
 mod io;
 mod malloc;
 mod mapped;
+mod pipes;
 mod proc;
 mod signal;
 mod syscalls;
@@ -117,6 +118,10 @@ pub mod errno {
     pub const ENAMETOOLONG: u64 = 36;
     /// Function not implemented.
     pub const ENOSYS: u64 = 38;
+    /// Try again: a call on a non-blocking descriptor that would wait.
+    pub const EAGAIN: u64 = 11;
+    /// Broken pipe: a write to a pipe no process can read.
+    pub const EPIPE: u64 = 32;
 }
 
 /// Faults per live process in a row, with no instruction retired anywhere, after which the
@@ -303,6 +308,8 @@ pub struct Kernel {
     /// Open file descriptions, by id.
     descs: BTreeMap<u64, files::Desc>,
     next_desc: u64,
+    /// Every pipe and its open ends.
+    pipes: crate::pipe::Pipes,
     /// Pages of guest-file mappings whose process waits for the page cache to read them
     /// (its retried fault is then a major one).
     file_waits: std::collections::BTreeSet<(Pid, u64)>,
@@ -492,6 +499,7 @@ impl Kernel {
             io_carry: BTreeMap::new(),
             descs: BTreeMap::new(),
             next_desc: 1,
+            pipes: crate::pipe::Pipes::new(),
         };
         if k.cfg.memcheck {
             let mut mc = crate::memcheck::Memcheck::new();
@@ -1346,7 +1354,7 @@ impl Kernel {
             .map(|t| t.close_all())
             .unwrap_or_default();
         for f in open {
-            self.release_desc(f);
+            self.release_desc(hw, f);
         }
         self.sleepers.retain(|&(_, p)| p != pid);
         self.ready.retain(|&p| p != pid);
@@ -1520,6 +1528,11 @@ impl Kernel {
                     };
                     self.kill(hw, pid, k);
                     continue;
+                }
+                // A process waits on a pipe that no process that can run will serve.
+                if let Some(why) = self.pipe_deadlock() {
+                    self.finish = Some(Finish::Stuck(why));
+                    return;
                 }
             }
             if let Some(tick) = self.next_wake_tick() {

@@ -231,7 +231,7 @@ impl Kernel {
 
     /// Makes signal `n` pending for `to` (unless ignored); a process other than the sender
     /// takes it at once (it is not running).
-    fn send_signal(&mut self, hw: &mut dyn Hw, from: Pid, to: Pid, n: u64) {
+    pub(super) fn send_signal(&mut self, hw: &mut dyn Hw, from: Pid, to: Pid, n: u64) {
         let Some(pi) = self.index(to) else { return };
         if n != sig::SIGKILL && self.ignored(pi, n) {
             return;
