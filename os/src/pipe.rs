@@ -177,12 +177,12 @@ impl Pipe {
         Ok(out)
     }
 
-    /// `F_SETPIPE_SZ`: rounds `size` up to a power of two of at least a page, and makes
-    /// that many bytes' slots; the new size. `Err(EINVAL)` for 0 or more than 2^31,
+    /// `F_SETPIPE_SZ`: rounds `size` up to a power of two of at least a page (0 too), and
+    /// makes that many bytes' slots; the new size. `Err(EINVAL)` for more than 2^31,
     /// `Err(EPERM)` above [`MAX_SIZE`], `Err(EBUSY)` if the buffers in use do not fit.
     pub fn set_size(&mut self, size: u64) -> Result<u64, u64> {
         use crate::kernel::errno;
-        if size == 0 || size > 1 << 31 {
+        if size > 1 << 31 {
             return Err(errno::EINVAL);
         }
         let size = size.max(PAGE as u64).next_power_of_two();
@@ -492,7 +492,7 @@ mod tests {
             (65536, Ok(65536)),
             (MAX_SIZE, Ok(MAX_SIZE)),
             (MAX_SIZE + 1, Err(crate::kernel::errno::EPERM)),
-            (0, Err(crate::kernel::errno::EINVAL)),
+            (0, Ok(4096)),
             (1 << 40, Err(crate::kernel::errno::EINVAL)),
         ] {
             assert_eq!(p.set_size(ask), want, "{ask}");

@@ -683,3 +683,45 @@ pub struct Process {
     /// initial zeros).
     pub fp_used: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptors_keep_their_own_close_on_exec_flag() {
+        let mut t = FileTable::default();
+        assert_eq!(t.files().len(), 3, "the console on 0, 1, 2");
+        let a = t.open(OpenFile::Pipe(7));
+        let b = t.open_from(10, OpenFile::Pipe(7));
+        let c = t.open(OpenFile::Desc(4));
+        assert_eq!((a, b, c), (3, 10, 4));
+        assert!(t.set_cloexec(b, true));
+        assert!(t.set_cloexec(c, true));
+        assert!(!t.set_cloexec(5, true), "not open");
+        assert_eq!(
+            (t.cloexec(a), t.cloexec(b), t.cloexec(5)),
+            (Some(false), Some(true), None)
+        );
+        // fork copies the table, flags and all.
+        let copy = t.clone();
+        assert_eq!(copy, t);
+        // put (dup2, dup3) clears the flag of the new descriptor.
+        t.put(c, OpenFile::Desc(4));
+        assert_eq!(t.cloexec(c), Some(false));
+        t.set_cloexec(c, true);
+        assert_eq!(
+            t.close_on_exec(),
+            vec![OpenFile::Desc(4), OpenFile::Pipe(7)],
+            "in descriptor order"
+        );
+        assert_eq!(
+            (t.get(a), t.get(b), t.get(c)),
+            (Some(OpenFile::Pipe(7)), None, None)
+        );
+        assert!(t.close_on_exec().is_empty());
+        assert_eq!(copy.files().len(), 6, "the copy is apart");
+        assert_eq!(t.close_all().len(), 4);
+        assert!(t.files().is_empty());
+    }
+}

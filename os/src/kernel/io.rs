@@ -421,6 +421,18 @@ impl Kernel {
                 OpenFile::Desc(_) => self.desc_flags(file).unwrap_or(0),
                 OpenFile::Pipe(id) => self.pipes.end(id).map_or(0, |e| e.flags),
             }),
+            // The console poses as a pipe when it is not a terminal: it has the size of a
+            // new pipe's, and a new size changes nothing.
+            fcntl::F_GETPIPE_SZ | fcntl::F_SETPIPE_SZ if matches!(file, OpenFile::Console(c) if !hw.is_terminal(u64::from(c))) =>
+            {
+                let mut p = crate::pipe::Pipe::new();
+                match cmd {
+                    fcntl::F_GETPIPE_SZ => SysResult::Ret(p.size()),
+                    _ => p
+                        .set_size(arg & 0xffff_ffff)
+                        .map_or_else(SysResult::Err, SysResult::Ret),
+                }
+            }
             fcntl::F_GETPIPE_SZ => self.pipe_size(file, None),
             fcntl::F_SETPIPE_SZ => self.pipe_size(file, Some(arg)),
             _ => SysResult::Err(errno::EINVAL),

@@ -309,6 +309,12 @@ impl Kernel {
         }
     }
 
+    /// How many pipes exist (an end of each is open somewhere): 0 once every process that
+    /// made one has ended.
+    pub fn open_pipes(&self) -> usize {
+        self.pipes.count()
+    }
+
     /// The bytes ready to read on pipe end `id` (`FIONREAD`).
     pub(super) fn pipe_ready(&self, id: EndId) -> Option<u64> {
         let e = self.pipes.end(id)?;
