@@ -12,6 +12,7 @@ mod fsmeta;
 mod io;
 mod malloc;
 mod mapped;
+mod pipes;
 mod proc;
 mod signal;
 mod syscalls;
@@ -99,7 +100,8 @@ pub mod errno {
     pub const ENOEXEC: u64 = 8;
     /// Accessing a corrupted shared library (a dynamic linker that is not an ELF).
     pub const ELIBBAD: u64 = 80;
-    /// Resource temporarily unavailable (a process limit reached, a call that would block).
+    /// Try again: a process limit reached (`fork`), a call on a non-blocking descriptor
+    /// that would wait.
     pub const EAGAIN: u64 = 11;
     /// Device or resource busy.
     pub const EBUSY: u64 = 16;
@@ -129,6 +131,8 @@ pub mod errno {
     pub const ENAMETOOLONG: u64 = 36;
     /// Function not implemented.
     pub const ENOSYS: u64 = 38;
+    /// Broken pipe: a write to a pipe no process can read.
+    pub const EPIPE: u64 = 32;
 }
 
 /// Faults per live process in a row, with no instruction retired anywhere, after which the
@@ -315,6 +319,8 @@ pub struct Kernel {
     /// Open file descriptions, by id.
     descs: BTreeMap<u64, files::Desc>,
     next_desc: u64,
+    /// Every pipe and its open ends.
+    pipes: crate::pipe::Pipes,
     /// Pages of guest-file mappings whose process waits for the page cache to read them
     /// (its retried fault is then a major one).
     file_waits: std::collections::BTreeSet<(Pid, u64)>,
@@ -510,6 +516,7 @@ impl Kernel {
             next_desc: 1,
             next_pid: images.len() as Pid + 1,
             started: images.len() as Pid,
+            pipes: crate::pipe::Pipes::new(),
         };
         if k.cfg.memcheck {
             let mut mc = crate::memcheck::Memcheck::new();
@@ -1383,7 +1390,7 @@ impl Kernel {
             .map(|t| t.close_all())
             .unwrap_or_default();
         for f in open {
-            self.release_desc(f);
+            self.release_desc(hw, f);
         }
         self.sleepers.retain(|&(_, p)| p != pid);
         self.ready.retain(|&p| p != pid);
@@ -1563,6 +1570,11 @@ impl Kernel {
                     };
                     self.kill(hw, pid, k);
                     continue;
+                }
+                // A process waits on a pipe that no process that can run will serve.
+                if let Some(why) = self.pipe_deadlock() {
+                    self.finish = Some(Finish::Stuck(why));
+                    return;
                 }
             }
             if let Some(tick) = self.next_wake_tick() {

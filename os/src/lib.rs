@@ -51,6 +51,7 @@ pub mod memcheck;
 pub mod pagecache;
 pub mod paging;
 pub mod partition;
+pub mod pipe;
 pub mod placement;
 pub mod process;
 pub mod replace;

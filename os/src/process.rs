@@ -469,59 +469,123 @@ pub enum OpenFile {
     /// An open file description of the guest's file system (a file, directory or
     /// device), by the kernel's id for it; `dup` shares it.
     Desc(u64),
+    /// An open end of a pipe (an open file description of its own), by the kernel's id
+    /// for it ([`crate::pipe::EndId`]); `dup` shares it.
+    Pipe(u64),
 }
 
-/// A process's open files: descriptor to what it refers to. Apart from the task, so that
-/// fork can copy it and threads share it. A new table has the console on 0, 1 and 2.
+/// One open descriptor: what it refers to, and its own flag (not the description's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fd {
+    file: OpenFile,
+    /// `FD_CLOEXEC`: `execve` closes it.
+    cloexec: bool,
+}
+
+/// A process's open files: descriptor to what it refers to, with each descriptor's
+/// close-on-exec flag. Apart from the task, so that fork can copy it (a copy refers to the
+/// same open file descriptions: the kernel counts one more reference to each,
+/// `Kernel::dup_table_refs`) and threads share it. A new table has the console on 0, 1
+/// and 2.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileTable {
-    fds: std::collections::BTreeMap<u64, OpenFile>,
+    fds: std::collections::BTreeMap<u64, Fd>,
 }
 
 impl Default for FileTable {
     fn default() -> FileTable {
         FileTable {
-            fds: (0..3).map(|fd| (fd, OpenFile::Console(fd as u8))).collect(),
+            fds: (0..3)
+                .map(|fd| {
+                    let file = OpenFile::Console(fd as u8);
+                    (
+                        fd,
+                        Fd {
+                            file,
+                            cloexec: false,
+                        },
+                    )
+                })
+                .collect(),
         }
     }
 }
 
 impl FileTable {
-    /// Opens `file` on the lowest free descriptor; returns it.
+    /// Opens `file` on the lowest free descriptor (close-on-exec clear); returns it.
     pub fn open(&mut self, file: OpenFile) -> u64 {
         self.open_from(0, file)
     }
 
-    /// Opens `file` on the lowest free descriptor at or above `min`; returns it.
+    /// Opens `file` on the lowest free descriptor at or above `min` (close-on-exec clear);
+    /// returns it.
     pub fn open_from(&mut self, min: u64, file: OpenFile) -> u64 {
         let fd = (min..).find(|f| !self.fds.contains_key(f)).unwrap_or(min);
-        self.fds.insert(fd, file);
+        self.put(fd, file);
         fd
     }
 
-    /// Puts `file` on descriptor `fd`, closing what was there.
+    /// Puts `file` on descriptor `fd` (close-on-exec clear), closing what was there.
     pub fn put(&mut self, fd: u64, file: OpenFile) {
-        self.fds.insert(fd, file);
+        self.fds.insert(
+            fd,
+            Fd {
+                file,
+                cloexec: false,
+            },
+        );
     }
 
     /// What `fd` refers to, if it is open.
     pub fn get(&self, fd: u64) -> Option<OpenFile> {
-        self.fds.get(&fd).copied()
+        self.fds.get(&fd).map(|f| f.file)
     }
 
     /// Closes `fd`; what it referred to, if it was open.
     pub fn close(&mut self, fd: u64) -> Option<OpenFile> {
-        self.fds.remove(&fd)
-    }
-
-    /// Every open descriptor and what it refers to, in descriptor order.
-    pub fn iter(&self) -> impl Iterator<Item = (u64, OpenFile)> + '_ {
-        self.fds.iter().map(|(&fd, &f)| (fd, f))
+        self.fds.remove(&fd).map(|f| f.file)
     }
 
     /// Closes every descriptor; what they referred to.
     pub fn close_all(&mut self) -> Vec<OpenFile> {
-        std::mem::take(&mut self.fds).into_values().collect()
+        std::mem::take(&mut self.fds)
+            .into_values()
+            .map(|f| f.file)
+            .collect()
+    }
+
+    /// The close-on-exec flag (`FD_CLOEXEC`) of `fd`, if it is open.
+    pub fn cloexec(&self, fd: u64) -> Option<bool> {
+        self.fds.get(&fd).map(|f| f.cloexec)
+    }
+
+    /// Sets or clears the close-on-exec flag of `fd`; false if it is not open.
+    pub fn set_cloexec(&mut self, fd: u64, on: bool) -> bool {
+        match self.fds.get_mut(&fd) {
+            Some(f) => {
+                f.cloexec = on;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `execve`: closes every descriptor whose close-on-exec flag is set; what they
+    /// referred to, in descriptor order (the caller releases each).
+    pub fn close_on_exec(&mut self) -> Vec<OpenFile> {
+        let gone: Vec<u64> = self
+            .fds
+            .iter()
+            .filter(|(_, f)| f.cloexec)
+            .map(|(&fd, _)| fd)
+            .collect();
+        gone.into_iter().filter_map(|fd| self.close(fd)).collect()
+    }
+
+    /// What every open descriptor refers to, in descriptor order (a description that
+    /// several refer to comes once for each).
+    pub fn files(&self) -> Vec<OpenFile> {
+        self.fds.values().map(|f| f.file).collect()
     }
 }
 
@@ -648,4 +712,46 @@ pub struct Process {
     /// How many times it has called `execve` successfully (the address spaces it gets are
     /// told apart by it).
     pub execs: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptors_keep_their_own_close_on_exec_flag() {
+        let mut t = FileTable::default();
+        assert_eq!(t.files().len(), 3, "the console on 0, 1, 2");
+        let a = t.open(OpenFile::Pipe(7));
+        let b = t.open_from(10, OpenFile::Pipe(7));
+        let c = t.open(OpenFile::Desc(4));
+        assert_eq!((a, b, c), (3, 10, 4));
+        assert!(t.set_cloexec(b, true));
+        assert!(t.set_cloexec(c, true));
+        assert!(!t.set_cloexec(5, true), "not open");
+        assert_eq!(
+            (t.cloexec(a), t.cloexec(b), t.cloexec(5)),
+            (Some(false), Some(true), None)
+        );
+        // fork copies the table, flags and all.
+        let copy = t.clone();
+        assert_eq!(copy, t);
+        // put (dup2, dup3) clears the flag of the new descriptor.
+        t.put(c, OpenFile::Desc(4));
+        assert_eq!(t.cloexec(c), Some(false));
+        t.set_cloexec(c, true);
+        assert_eq!(
+            t.close_on_exec(),
+            vec![OpenFile::Desc(4), OpenFile::Pipe(7)],
+            "in descriptor order"
+        );
+        assert_eq!(
+            (t.get(a), t.get(b), t.get(c)),
+            (Some(OpenFile::Pipe(7)), None, None)
+        );
+        assert!(t.close_on_exec().is_empty());
+        assert_eq!(copy.files().len(), 6, "the copy is apart");
+        assert_eq!(t.close_all().len(), 4);
+        assert!(t.files().is_empty());
+    }
 }

@@ -6,8 +6,8 @@
 //! event ([`WaitOn`]), and per process the set of events it waits for. [`WaitQueues::wait`]
 //! adds a process to a queue, [`WaitQueues::wake_all`] empties one and returns the processes
 //! that wait for nothing else now, [`WaitQueues::cancel`] takes a process out of every queue
-//! (it was killed, or later: a signal interrupted the wait). Pipes, futexes and `wait4`
-//! add kinds of event, not mechanisms.
+//! (it was killed, or later: a signal interrupted the wait). Pipes ([`WaitOn::PipeReadable`],
+//! [`WaitOn::PipeWritable`]), futexes and `wait4` add kinds of event, not mechanisms.
 
 use crate::process::Pid;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -60,6 +60,16 @@ pub enum WaitOn {
     Vfork {
         /// The child.
         child: Pid,
+    },
+    /// A pipe to hold bytes, or to lose its last writer (a `read` of an empty pipe).
+    PipeReadable {
+        /// The pipe.
+        pipe: u64,
+    },
+    /// A pipe to have room, or to lose its last reader (a `write` to a full pipe).
+    PipeWritable {
+        /// The pipe.
+        pipe: u64,
     },
 }
 

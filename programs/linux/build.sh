@@ -12,7 +12,11 @@ CC=${CC:-riscv64-linux-gnu-gcc}
 CFLAGS="-O2 -Wall -Wextra -Wno-unused-parameter -Wno-stringop-truncation -Wno-format-truncation"
 STATIC="hello exit42 printf_int printf_float libm malloc_ds strings sort args_env
   fileio_tmp fileio_data stdin_wc mmap_prot mmap_file mmap_stream fsmeta recursion atexit_order segv_null sysinfo
-  abort_sig float_heavy conv dir_list sieve heapmix stackalloc double_free"
+  abort_sig float_heavy conv dir_list sieve heapmix stackalloc double_free
+  pipe_basic pipe_nonblock pipe_sigpipe pipe_dup"
+# Not in tests.toml (it would wait for ever under qemu): tests/pipes.rs checks that
+# vmlab's kernel ends its run as stuck on the pipe.
+$CC -static $CFLAGS -o bin/pipe_stuck src/pipe_stuck.c
 # Not in tests.toml: tests/linux.rs checks what it leaves in a writable mount.
 $CC -static $CFLAGS -o bin/write_out src/write_out.c
 # Processes that share: fork, exec, wait, pipes, shared memory, threads (tests.toml's

@@ -314,6 +314,13 @@ impl Kernel {
             let space = self.procs[i].space;
             self.asids.release(space);
         }
+        let closing = self
+            .files_mut(pid)
+            .map(|t| t.close_on_exec())
+            .unwrap_or_default();
+        for f in closing {
+            self.release_desc(hw, f);
+        }
         let Some(pi) = self.index(pid) else { return };
         let t = &mut self.procs[pi].task;
         for act in t.actions.iter_mut() {

@@ -347,9 +347,10 @@ impl Kernel {
                 let fd = t.open(OpenFile::Desc(id));
                 if fd >= limit {
                     t.close(fd);
-                    self.release_desc(OpenFile::Desc(id));
+                    self.release_desc(hw, OpenFile::Desc(id));
                     return SysResult::Err(errno::EMFILE);
                 }
+                t.set_cloexec(fd, flags & o::CLOEXEC != 0);
                 SysResult::Ret(fd)
             }
             None => SysResult::NoReturn,
@@ -358,15 +359,33 @@ impl Kernel {
 
     /// One more descriptor refers to `file` (`dup`).
     pub(super) fn hold_desc(&mut self, file: OpenFile) {
-        if let OpenFile::Desc(d) = file {
-            if let Some(d) = self.descs.get_mut(&d) {
-                d.refs += 1;
+        match file {
+            OpenFile::Desc(d) => {
+                if let Some(d) = self.descs.get_mut(&d) {
+                    d.refs += 1;
+                }
             }
+            OpenFile::Pipe(id) => self.pipes.hold(id),
+            OpenFile::Console(_) => {}
         }
     }
 
-    /// A descriptor that referred to `file` was closed.
-    pub(super) fn release_desc(&mut self, file: OpenFile) {
+    /// `fork`: the new process's copy `t` of a file table refers to the same open file
+    /// descriptions as the original, so each counts one more reference for each of its
+    /// descriptors.
+    pub fn dup_table_refs(&mut self, t: &crate::process::FileTable) {
+        for f in t.files() {
+            self.hold_desc(f);
+        }
+    }
+
+    /// A descriptor that referred to `file` was closed: the description goes with its
+    /// last reference (a file is closed; the last end of a pipe's side wakes the other
+    /// side's waiters).
+    pub(super) fn release_desc(&mut self, hw: &mut dyn Hw, file: OpenFile) {
+        if let OpenFile::Pipe(id) = file {
+            return self.release_pipe_end(hw, id);
+        }
         let OpenFile::Desc(id) = file else { return };
         let Some(d) = self.descs.get_mut(&id) else {
             return;
@@ -384,13 +403,13 @@ impl Kernel {
     }
 
     /// `close(fd)`.
-    pub(super) fn sys_close(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+    pub(super) fn sys_close(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let Some(t) = self.files_mut(pid) else {
             return SysResult::NoReturn;
         };
         match t.close(a[0]) {
             Some(f) => {
-                self.release_desc(f);
+                self.release_desc(hw, f);
                 SysResult::Ret(0)
             }
             None => SysResult::Err(errno::EBADF),

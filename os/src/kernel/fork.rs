@@ -19,7 +19,7 @@ use super::syscalls::SysResult;
 use super::{errno, Kernel};
 use crate::hw::Hw;
 use crate::linux::sig;
-use crate::process::{space_id, OpenFile, Pid, ProcStats, Process, State};
+use crate::process::{space_id, Pid, ProcStats, Process, State};
 use crate::scheme::Forked;
 use crate::services::Event;
 use crate::wait::WaitOn;
@@ -272,13 +272,8 @@ impl Kernel {
         }
         // From here the child exists.
         self.next_pid += 1;
-        for (_, file) in table.iter() {
-            if let OpenFile::Desc(id) = file {
-                if let Some(d) = self.descs.get_mut(&id) {
-                    d.refs += 1;
-                }
-            }
-        }
+        // The child's descriptors refer to the same open file descriptions and pipe ends.
+        self.dup_table_refs(&table);
         self.file_tables.insert(files, table);
         if let Some(h) = self.heaps.get(&pid).cloned() {
             self.heaps.insert(child, h);

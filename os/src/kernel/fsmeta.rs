@@ -89,6 +89,7 @@ impl Kernel {
                 },
                 None => return SysResult::Err(errno::EBADF),
             },
+            OpenFile::Pipe(_) => statfs_bytes(PIPEFS_MAGIC, 4096, 0, 0, false),
             OpenFile::Console(c) => {
                 let t = if hw.is_terminal(u64::from(c)) {
                     DEVPTS_MAGIC
@@ -162,7 +163,7 @@ impl Kernel {
             return SysResult::Err(errno::EINVAL);
         }
         match file {
-            OpenFile::Console(_) => SysResult::Err(errno::ESPIPE),
+            OpenFile::Console(_) | OpenFile::Pipe(_) => SysResult::Err(errno::ESPIPE),
             _ => SysResult::Ret(0),
         }
     }

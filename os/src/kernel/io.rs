@@ -1,7 +1,8 @@
 //! System calls on file descriptors of the console (standard input, output and error) and
 //! the generic ones of the descriptor table: `read`, `write`, `readv`, `writev`, `ioctl`,
 //! `fstat` and the `stat` family on a descriptor, `lseek`, `fcntl`, `dup`, `dup3`,
-//! `getcwd`, `readlinkat` of `/proc/self/exe`, and `sysinfo`.
+//! `getcwd`, `readlinkat` of `/proc/self/exe`, and `sysinfo`. A pipe's ends go to
+//! [`super::pipes`].
 //!
 //! The console's three descriptors are a terminal when vmlab's own are (then `ioctl`
 //! answers `TCGETS` and `TIOCGWINSZ`), else a pipe.
@@ -30,7 +31,7 @@ const EMPTY: Stat = Stat {
 };
 
 /// The most bytes one `read` or `write` moves (Linux's `MAX_RW_COUNT`, rounded).
-const MAX_RW: u64 = 1 << 20;
+pub(super) const MAX_RW: u64 = 1 << 20;
 /// The most entries of an `iovec` array (`UIO_MAXIOV`).
 const IOV_MAX: u64 = 1024;
 
@@ -49,6 +50,10 @@ mod fcntl {
     pub const F_GETFL: u64 = 3;
     pub const F_SETFL: u64 = 4;
     pub const F_DUPFD_CLOEXEC: u64 = 1030;
+    pub const F_SETPIPE_SZ: u64 = 1031;
+    pub const F_GETPIPE_SZ: u64 = 1032;
+    /// The descriptor flag `F_GETFD` and `F_SETFD` know.
+    pub const FD_CLOEXEC: u64 = 1;
 }
 
 impl Kernel {
@@ -67,6 +72,7 @@ impl Kernel {
         match self.fd(pid, fd) {
             Ok(OpenFile::Console(0)) => {}
             Ok(f @ OpenFile::Desc(_)) => return self.read_file(hw, pid, f, buf, len, None),
+            Ok(OpenFile::Pipe(id)) => return self.read_pipe(hw, pid, id, buf, len),
             Ok(_) => return SysResult::Err(errno::EBADF),
             Err(r) => return r,
         }
@@ -94,6 +100,12 @@ impl Kernel {
             Err(r) => return r,
         };
         let len = len.min(MAX_RW);
+        if let OpenFile::Pipe(id) = file {
+            return match self.copy_from_user(hw, pid, buf, len) {
+                Ok(data) => self.write_pipe(hw, pid, id, &data),
+                Err(f) => f.into(),
+            };
+        }
         if len == 0 {
             return SysResult::Ret(0);
         }
@@ -150,7 +162,7 @@ impl Kernel {
             Ok(f @ OpenFile::Desc(_)) => {
                 self.read_file(hw, pid, f, a[1], a[2].min(MAX_RW), Some(a[3]))
             }
-            Ok(OpenFile::Console(_)) => SysResult::Err(errno::ESPIPE),
+            Ok(OpenFile::Console(_) | OpenFile::Pipe(_)) => SysResult::Err(errno::ESPIPE),
             Err(r) => r,
         }
     }
@@ -162,7 +174,7 @@ impl Kernel {
         }
         let file = match self.fd(pid, a[0]) {
             Ok(f @ OpenFile::Desc(_)) => f,
-            Ok(OpenFile::Console(_)) => return SysResult::Err(errno::ESPIPE),
+            Ok(OpenFile::Console(_) | OpenFile::Pipe(_)) => return SysResult::Err(errno::ESPIPE),
             Err(r) => return r,
         };
         match self.copy_from_user(hw, pid, a[1], a[2].min(MAX_RW)) {
@@ -204,6 +216,7 @@ impl Kernel {
                 SysResult::Ret(data.len() as u64)
             }
             Ok(f @ OpenFile::Desc(_)) => self.write_file(hw, pid, f, data, None),
+            Ok(OpenFile::Pipe(id)) => self.write_pipe(hw, pid, id, data),
             Ok(_) => SysResult::Err(errno::EBADF),
             Err(r) => r,
         }
@@ -215,6 +228,9 @@ impl Kernel {
             Ok(v) => v,
             Err(r) => return r,
         };
+        if let Ok(OpenFile::Pipe(id)) = self.fd(pid, a[0]) {
+            return self.readv_pipe(hw, pid, id, &iov);
+        }
         let mut total = 0;
         for (base, len) in iov {
             if len == 0 {
@@ -247,6 +263,7 @@ impl Kernel {
                 Some(r) => r?,
                 None => return Err(crate::fs::Errno::EBADF),
             },
+            OpenFile::Pipe(id) => self.stat_pipe(id).ok_or(crate::fs::Errno::EBADF)?,
             OpenFile::Console(c) if hw.is_terminal(u64::from(c)) => Stat {
                 dev: linux::makedev(0, 25),
                 ino: 3,
@@ -293,14 +310,21 @@ impl Kernel {
         }
     }
 
-    /// `ioctl(fd, request, arg)`: `TCGETS`, `TIOCGWINSZ` and `TIOCGPGRP` on a terminal;
-    /// anything else is `ENOTTY`.
+    /// `ioctl(fd, request, arg)`: `TCGETS`, `TIOCGWINSZ` and `TIOCGPGRP` on a terminal,
+    /// `FIONREAD` on a pipe; anything else is `ENOTTY`.
     pub(super) fn sys_ioctl(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let (fd, request, arg) = (a[0], a[1] & 0xffff_ffff, a[2]);
         let file = match self.fd(pid, fd) {
             Ok(f) => f,
             Err(r) => return r,
         };
+        if let (OpenFile::Pipe(id), super::pipes::FIONREAD) = (file, request) {
+            let n = self.pipe_ready(id).unwrap_or(0) as u32;
+            return match self.copy_to_user(hw, pid, arg, &n.to_le_bytes()) {
+                Ok(()) => SysResult::Ret(0),
+                Err(f) => f.into(),
+            };
+        }
         let OpenFile::Console(c) = file else {
             return SysResult::Err(errno::ENOTTY);
         };
@@ -337,33 +361,57 @@ impl Kernel {
     /// `lseek(fd, offset, whence)`: the console cannot seek.
     pub(super) fn sys_lseek(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         match self.fd(pid, a[0]) {
-            Ok(OpenFile::Console(_)) => SysResult::Err(errno::ESPIPE),
+            Ok(OpenFile::Console(_) | OpenFile::Pipe(_)) => SysResult::Err(errno::ESPIPE),
             Ok(f @ OpenFile::Desc(_)) => self.seek_desc(f, a[1], a[2]),
             Err(r) => r,
         }
     }
 
-    /// `fcntl(fd, cmd, arg)`: duplicating, the close-on-exec flag, the status flags.
+    /// `fcntl(fd, cmd, arg)`: duplicating (`F_DUPFD`, `F_DUPFD_CLOEXEC`), the descriptor's
+    /// close-on-exec flag (`F_GETFD`, `F_SETFD`), the description's status flags
+    /// (`F_GETFL`, `F_SETFL`: `O_APPEND` and `O_NONBLOCK` may change), a pipe's size
+    /// (`F_GETPIPE_SZ`, `F_SETPIPE_SZ`).
     pub(super) fn sys_fcntl(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        let (fd, cmd, arg) = (a[0], a[1], a[2]);
+        let (fd, cmd, arg) = (a[0], a[1] & 0xffff_ffff, a[2]);
         let file = match self.fd(pid, fd) {
             Ok(f) => f,
             Err(r) => return r,
         };
         match cmd {
             fcntl::F_DUPFD | fcntl::F_DUPFD_CLOEXEC => {
-                if arg >= self.nofile(pid) {
+                let limit = self.nofile(pid);
+                if arg >= limit {
                     return SysResult::Err(errno::EINVAL);
                 }
                 self.hold_desc(file);
-                match self.files_mut(pid) {
-                    Some(t) => SysResult::Ret(t.open_from(arg, file)),
-                    None => SysResult::NoReturn,
+                let Some(t) = self.files_mut(pid) else {
+                    return SysResult::NoReturn;
+                };
+                let new = t.open_from(arg, file);
+                if new >= limit {
+                    t.close(new);
+                    self.release_desc(hw, file);
+                    return SysResult::Err(errno::EMFILE);
                 }
+                t.set_cloexec(new, cmd == fcntl::F_DUPFD_CLOEXEC);
+                SysResult::Ret(new)
             }
-            fcntl::F_GETFD | fcntl::F_SETFD => SysResult::Ret(0),
+            fcntl::F_GETFD => match self.files_mut(pid).and_then(|t| t.cloexec(fd)) {
+                Some(c) => SysResult::Ret(if c { fcntl::FD_CLOEXEC } else { 0 }),
+                None => SysResult::Err(errno::EBADF),
+            },
+            fcntl::F_SETFD => match self.files_mut(pid) {
+                Some(t) => {
+                    t.set_cloexec(fd, arg & fcntl::FD_CLOEXEC != 0);
+                    SysResult::Ret(0)
+                }
+                None => SysResult::NoReturn,
+            },
             fcntl::F_SETFL => {
-                self.set_desc_flags(file, arg);
+                match file {
+                    OpenFile::Pipe(id) => self.pipes.set_flags(id, arg),
+                    _ => self.set_desc_flags(file, arg),
+                }
                 SysResult::Ret(0)
             }
             fcntl::F_GETFL => SysResult::Ret(match file {
@@ -371,7 +419,22 @@ impl Kernel {
                 OpenFile::Console(0) => 0,
                 OpenFile::Console(_) => 1,
                 OpenFile::Desc(_) => self.desc_flags(file).unwrap_or(0),
+                OpenFile::Pipe(id) => self.pipes.end(id).map_or(0, |e| e.flags),
             }),
+            // The console poses as a pipe when it is not a terminal: it has the size of a
+            // new pipe's, and a new size changes nothing.
+            fcntl::F_GETPIPE_SZ | fcntl::F_SETPIPE_SZ if matches!(file, OpenFile::Console(c) if !hw.is_terminal(u64::from(c))) =>
+            {
+                let mut p = crate::pipe::Pipe::new();
+                match cmd {
+                    fcntl::F_GETPIPE_SZ => SysResult::Ret(p.size()),
+                    _ => p
+                        .set_size(arg & 0xffff_ffff)
+                        .map_or_else(SysResult::Err, SysResult::Ret),
+                }
+            }
+            fcntl::F_GETPIPE_SZ => self.pipe_size(file, None),
+            fcntl::F_SETPIPE_SZ => self.pipe_size(file, Some(arg)),
             _ => SysResult::Err(errno::EINVAL),
         }
     }
@@ -383,7 +446,7 @@ impl Kernel {
     }
 
     /// `dup(fd)`: the lowest free descriptor.
-    pub(super) fn sys_dup(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+    pub(super) fn sys_dup(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let file = match self.fd(pid, a[0]) {
             Ok(f) => f,
             Err(r) => return r,
@@ -395,7 +458,7 @@ impl Kernel {
                 let fd = t.open(file);
                 if fd >= limit {
                     t.close(fd);
-                    self.release_desc(file);
+                    self.release_desc(hw, file);
                     return SysResult::Err(errno::EMFILE);
                 }
                 SysResult::Ret(fd)
@@ -404,8 +467,9 @@ impl Kernel {
         }
     }
 
-    /// `dup3(oldfd, newfd, flags)`.
-    pub(super) fn sys_dup3(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+    /// `dup3(oldfd, newfd, flags)`: `newfd` closed first if open; with `O_CLOEXEC` the new
+    /// descriptor's close-on-exec flag is set.
+    pub(super) fn sys_dup3(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let (old, new, flags) = (a[0], a[1], a[2]);
         if flags & !super::files::o::CLOEXEC != 0 || old == new {
             return SysResult::Err(errno::EINVAL);
@@ -423,8 +487,9 @@ impl Kernel {
         };
         let old_file = t.close(new);
         t.put(new, file);
+        t.set_cloexec(new, flags & super::files::o::CLOEXEC != 0);
         if let Some(f) = old_file {
-            self.release_desc(f);
+            self.release_desc(hw, f);
         }
         SysResult::Ret(new)
     }

@@ -50,7 +50,7 @@ impl Kernel {
         shared: bool,
     ) -> Result<MapTarget, u64> {
         let id = match file {
-            OpenFile::Console(_) => return Err(errno::ENODEV),
+            OpenFile::Console(_) | OpenFile::Pipe(_) => return Err(errno::ENODEV),
             OpenFile::Desc(id) => id,
         };
         let d = self.descs.get(&id).ok_or(errno::EBADF)?;

@@ -104,6 +104,7 @@ pub const TABLE: &[Syscall] = &[
     row!(50, "fchdir", sys_fchdir),
     row!(sys::OPENAT, "openat", sys_openat),
     row!(sys::CLOSE, "close", sys_close),
+    row!(59, "pipe2", sys_pipe2),
     row!(61, "getdents64", sys_getdents64),
     row!(62, "lseek", sys_lseek),
     row!(sys::READ, "read", sys_read),

@@ -66,6 +66,7 @@ fn state_name(state: &State, waits: &[WaitOn]) -> (&'static str, Option<&'static
                     WaitOn::CachePage { .. } => "file",
                     WaitOn::CacheRoom | WaitOn::FileSync { .. } => "writeback",
                     WaitOn::Frame => "frame",
+                    WaitOn::PipeReadable { .. } | WaitOn::PipeWritable { .. } => "pipe",
                     WaitOn::Timer { .. } => "timer",
                     WaitOn::Child { .. } => "child",
                     WaitOn::Vfork { .. } => "vfork",
