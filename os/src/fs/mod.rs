@@ -677,6 +677,18 @@ impl Vfs {
         Ok(())
     }
 
+    /// Sets the permission bits of `ino` to `mode & 0o7777` at `now_ns` (`chmod`):
+    /// `EROFS` on a read-only mount.
+    pub fn chmod(&mut self, ino: Ino, mode: u32, now_ns: u64) -> Result<(), Errno> {
+        if self.read_only(ino) {
+            return Err(Errno::EROFS);
+        }
+        let n = self.node_mut(ino)?;
+        n.perm = mode & 0o7777;
+        n.ctime = now_ns;
+        Ok(())
+    }
+
     /// Sets the access time of `ino` (a read, if the kernel models access times).
     pub fn set_atime(&mut self, ino: Ino, now_ns: u64) -> Result<(), Errno> {
         self.node_mut(ino)?.atime = now_ns;

@@ -1198,6 +1198,52 @@ impl Kernel {
         self.change_dir(pid, ino)
     }
 
+    /// `fchmodat(dirfd, path, mode)` (and so `chmod`).
+    pub(super) fn sys_fchmodat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let path = match self.path_arg(hw, pid, a[1]) {
+            Ok(p) => p,
+            Err(r) => return r,
+        };
+        let dir = match self.at_dir(pid, a[0], &path) {
+            Ok(d) => d,
+            Err(r) => return r,
+        };
+        let now = self.now_ns(hw);
+        let fs = match self.fs_or() {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let ino = match fs.vfs.resolve(dir, &path, true) {
+            Ok(i) => i,
+            Err(e) => return e.into(),
+        };
+        match fs.vfs.chmod(ino, a[2] as u32, now) {
+            Ok(()) => SysResult::Ret(0),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// `fchmod(fd, mode)`.
+    pub(super) fn sys_fchmod(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+        let file = match self.fd(pid, a[0]) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let Some(ino) = self.desc(file).map(|d| d.ino) else {
+            // A pipe or the console: Linux changes the inode's mode; nothing to keep here.
+            return SysResult::Ret(0);
+        };
+        let now = self.now_ns(hw);
+        let fs = match self.fs_or() {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        match fs.vfs.chmod(ino, a[1] as u32, now) {
+            Ok(()) => SysResult::Ret(0),
+            Err(e) => e.into(),
+        }
+    }
+
     /// `fchdir(fd)`.
     pub(super) fn sys_fchdir(&mut self, _hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let file = match self.fd(pid, a[0]) {

@@ -102,6 +102,8 @@ pub const TABLE: &[Syscall] = &[
     row!(48, "faccessat", sys_faccessat),
     row!(49, "chdir", sys_chdir),
     row!(50, "fchdir", sys_fchdir),
+    row!(52, "fchmod", sys_fchmod),
+    row!(53, "fchmodat", sys_fchmodat),
     row!(sys::OPENAT, "openat", sys_openat),
     row!(sys::CLOSE, "close", sys_close),
     row!(59, "pipe2", sys_pipe2),
