@@ -97,6 +97,9 @@ pub struct Pending {
     pub store: bool,
     /// The access that faulted.
     pub access: Access,
+    /// A copy-on-write fault: the page is resident in this (shared) frame, and the frame
+    /// it waits for gets a copy of it instead of being filled.
+    pub copy_of: Option<u64>,
 }
 
 /// What a frame under write-back does once the write completes.
@@ -393,6 +396,8 @@ pub struct Paging {
     /// The images of programs `execve` started, by a hash of their pages: page to disk
     /// block (slots of the swap area, kept for good).
     exec_images: BTreeMap<u64, BTreeMap<u64, u64>>,
+    /// (Debugging, VMLAB_CHECK) the content hash each evicted page had.
+    shadow: BTreeMap<(Sid, u64), u64>,
 }
 
 /// The A and D bits of resident frames, read from (and A cleared in) the PTE that maps
@@ -607,6 +612,7 @@ impl Paging {
             future: None,
             no_table: None,
             exec_images: BTreeMap::new(),
+            shadow: BTreeMap::new(),
         })
     }
 
@@ -1171,7 +1177,24 @@ impl Paging {
             s.tables = vec![root];
         }
         let mut protected = false;
-        for (vpn, page) in pages {
+        for (vpn, _) in pages {
+            // The child's table first: a frame for it may cost an eviction, which may take
+            // this very page out of memory (so the parent's record is read after it).
+            if self.leaf_build(cx, csid, vpn << self.page_bits).is_none() {
+                self.no_table = None;
+                self.undo_fork(cx, child);
+                return Forked::NoMemory("no frame for the child's page tables".into());
+            }
+            let Some(page) = self.page(psid, vpn).copied() else {
+                continue;
+            };
+            if page.busy {
+                // (A table frame is only ever taken from a clean, idle page: nothing
+                // starts a transfer here. Should one be under way, the fork waits for it.)
+                self.no_table = None;
+                self.undo_fork(cx, child);
+                return Forked::Busy(page_wait(psid, vpn));
+            }
             if page.cached {
                 // A shared file mapping's page: the child maps the page cache's frame
                 // when it first touches it.
@@ -1435,6 +1458,7 @@ impl Paging {
             vpn,
             store,
             access,
+            copy_of: None,
         };
         let frame = match self.frame_for(cx, &pending) {
             Ok(Some(f)) => f,
@@ -1470,22 +1494,20 @@ impl Paging {
         let perm = cx
             .mm(pid)
             .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
-        let target = if self.table.maps(frame) <= 1 {
-            self.stats.cow_reused += 1;
-            frame
-        } else {
+        if self.table.maps(frame) > 1 {
             let pending = Pending {
                 pid,
                 space: sid,
                 vpn,
                 store: true,
                 access,
+                copy_of: Some(frame),
             };
             let new = match self.frame_for(cx, &pending) {
                 Ok(Some(f)) => f,
                 Ok(None) => {
-                    // A dirty victim is being written out: the page waits for its frame
-                    // (and is read back from swap if the victim was its own frame).
+                    // A dirty victim is being written out: the page waits for its frame,
+                    // which then gets the copy (`written`).
                     self.reserve(sid, vpn);
                     cx.waits.wait(pid, page_wait(sid, vpn));
                     return Outcome::Block;
@@ -1501,41 +1523,58 @@ impl Paging {
                     })
                 }
             };
-            // The policy may have chosen the shared frame itself: the page is then no
-            // longer resident here, and its bytes are still in the frame (a clean victim).
-            if self.page(sid, vpn).and_then(|p| p.frame) == Some(frame) {
-                self.table.unmap(frame, sid, vpn);
-                if let Some(s) = self.spaces.get_mut(&sid) {
-                    s.resident = s.resident.saturating_sub(1);
+            self.cow_copy(cx, sid, vpn, frame, new);
+            cx.fault(pi, pid, va, access, "cow");
+            return Outcome::Resume;
+        }
+        // No other space maps the frame: the page takes it over. It is its own now, and
+        // shares no swap slot either (its bytes will change).
+        self.stats.cow_reused += 1;
+        self.own_page(sid, vpn);
+        let _ = self.map(cx, sid, vpn, frame, perm, true);
+        self.flush_page(cx.sv, cx.hw, sid, vpn);
+        cx.fault(pi, pid, va, access, "cow");
+        Outcome::Resume
+    }
+
+    /// Gives page `vpn` of `sid`, resident in the shared frame `src` (or, when the policy
+    /// chose `src` itself as the victim, no longer resident), a copy of its own in `new`,
+    /// mapped writable and dirty.
+    fn cow_copy(&mut self, cx: &mut Cx, sid: Sid, vpn: u64, src: u64, new: u64) {
+        // Still in `src`: the page lets go of the shared frame and gets a copy. (Evicted:
+        // its bytes are still in the frame, a clean victim, which is `new`.)
+        if self.page(sid, vpn).and_then(|p| p.frame) == Some(src) {
+            let mut bytes = vec![0u8; self.page as usize];
+            cx.hw.read_phys(src, &mut bytes);
+            cx.hw.write_phys(new, &bytes);
+            self.drop_mapping(sid, vpn, src, true);
+            if let Some(s) = self.spaces.get_mut(&sid) {
+                s.resident = s.resident.saturating_sub(1);
+                if let Some(p) = s.pages.get_mut(&vpn) {
+                    p.frame = None;
                 }
             }
-            if new != frame {
-                let mut bytes = vec![0u8; self.page as usize];
-                cx.hw.read_phys(frame, &mut bytes);
-                cx.hw.write_phys(new, &bytes);
-            }
-            let c = cx.sv.cost().copy_page;
-            cx.sv.charge(cx.hw, c);
-            self.stats.cow_copies += 1;
-            new
-        };
-        // The page is its own now: it shares no swap slot either (its bytes will change).
+        }
+        let c = cx.sv.cost().copy_page;
+        cx.sv.charge(cx.hw, c);
+        self.stats.cow_copies += 1;
+        self.own_page(sid, vpn);
+        self.install(cx, sid, vpn, new, true);
+        self.flush_page(cx.sv, cx.hw, sid, vpn);
+    }
+
+    /// Page `vpn` of `sid` is no longer copy-on-write: nothing of it is shared any more, so
+    /// it lets go of its swap slot too (its bytes are about to change).
+    fn own_page(&mut self, sid: Sid, vpn: u64) {
         let slot = self.page_mut(sid, vpn).and_then(|p| {
             p.cow = false;
             p.dirty = false;
+            p.busy = false;
             p.swap.take()
         });
         if let Some(slot) = slot {
             self.slot_put(slot);
         }
-        if target != frame {
-            self.install(cx, sid, vpn, target, true);
-        } else {
-            let _ = self.map(cx, sid, vpn, frame, perm, true);
-        }
-        self.flush_page(cx.sv, cx.hw, sid, vpn);
-        cx.fault(pi, pid, va, access, "cow");
-        Outcome::Resume
     }
 
     /// Page `vpn` of space `sid` no longer maps `frame`. The last mapping frees the frame
@@ -1551,8 +1590,11 @@ impl Paging {
             match self.global.as_mut() {
                 Some(r) => r.removed(frame),
                 None => {
-                    if let Some(r) = self.spaces.get_mut(&sid).and_then(|s| s.repl.as_mut()) {
-                        r.removed(frame);
+                    // (Its policy is its first mapper's, which may be another space's.)
+                    for s in self.spaces.values_mut() {
+                        if let Some(r) = s.repl.as_mut().filter(|r| r.contains(frame)) {
+                            r.removed(frame);
+                        }
                     }
                 }
             }
@@ -1786,6 +1828,12 @@ impl Paging {
         for &(s, v) in &maps {
             dirty |= self.page_dirty(cx.hw, s, v);
         }
+        if std::env::var_os("VMLAB_CHECK").is_some() {
+            let h = page_hash(cx.hw, frame, self.page);
+            for &(s, v) in &maps {
+                self.shadow.insert((s, v), h);
+            }
+        }
         for &(s, v) in &maps {
             self.clear_pte(cx.sv, cx.hw, s, v);
             self.flush_page(cx.sv, cx.hw, s, v);
@@ -2000,6 +2048,14 @@ impl Paging {
 
     /// Maps a filled frame and tells the policy.
     fn install(&mut self, cx: &mut Cx, sid: Sid, vpn: u64, frame: u64, store: bool) {
+        if let Some(h) = self.shadow.remove(&(sid, vpn)) {
+            let now = page_hash(cx.hw, frame, self.page);
+            assert_eq!(
+                h, now,
+                "page {vpn:#x} of space {sid:#x} came back different (page {:?})",
+                self.page(sid, vpn)
+            );
+        }
         let perm = cx
             .spaces
             .get(&sid)
@@ -2256,6 +2312,21 @@ impl Paging {
                     p.busy = false;
                 }
                 self.table.claim(frame, Use::Page);
+                if let Some(src) = pending.copy_of {
+                    // A copy-on-write fault waited for this frame: the copy goes in it, if
+                    // the page still maps the shared frame (else the frame goes, and the
+                    // process's store faults anew).
+                    let still = self
+                        .page(pending.space, pending.vpn)
+                        .is_some_and(|p| p.frame == Some(src) && p.cow);
+                    if still {
+                        self.cow_copy(cx, pending.space, pending.vpn, src, frame);
+                    } else {
+                        self.frame_free(frame);
+                    }
+                    woken.extend(cx.waits.wake_all(page_wait(pending.space, pending.vpn)));
+                    return f;
+                }
                 // The process still waits on its page: for the read now, if there is one.
                 match self.fill(cx, &pending, frame) {
                     Outcome::Resume => {
@@ -2412,6 +2483,7 @@ impl Paging {
             vpn,
             store: access == Access::Store,
             access,
+            copy_of: None,
         };
         match self.frame_for(cx, &pending) {
             Ok(Some(frame)) => {
@@ -2784,8 +2856,24 @@ impl Scheme for Paging {
         self.traced(cx, |s, cx| Paging::admit(s, cx, pid))
     }
 
+    fn stored(&mut self, pid: Pid, va: u64, len: u64) {
+        let sid = self.sid(pid);
+        let (first, end) = (va >> self.page_bits, va.saturating_add(len).div_ceil(self.page));
+        if let Some(s) = self.spaces.get_mut(&sid) {
+            for (_, p) in s.pages.range_mut(first..end) {
+                if p.frame.is_some() && !p.cached {
+                    p.dirty = true;
+                }
+            }
+        }
+    }
+
     fn fork(&mut self, cx: &mut Cx, parent: Pid, child: Pid) -> Forked {
-        self.traced(cx, |s, cx| Paging::fork(s, cx, parent, child))
+        let f = self.traced(cx, |s, cx| Paging::fork(s, cx, parent, child));
+        if std::env::var_os("VMLAB_CHECK").is_some() {
+            self.check_consistency(cx.hw, "after fork");
+        }
+        f
     }
 
     fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, asid: u16) -> Result<(), String> {
@@ -2797,11 +2885,20 @@ impl Scheme for Paging {
     }
 
     fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {
-        self.traced(cx, |s, cx| Paging::fault(s, cx, pid, va, access, pc))
+        let o = self.traced(cx, |s, cx| Paging::fault(s, cx, pid, va, access, pc));
+        if std::env::var_os("VMLAB_CHECK").is_some() {
+            self.check_consistency(cx.hw, &format!("after fault of {pid} at {va:#x} {access:?}"));
+        }
+        o
     }
 
     fn disk_done(&mut self, cx: &mut Cx, done: Done<Tag>) -> Finished {
-        self.traced(cx, |s, cx| Paging::disk_done(s, cx, done))
+        let what = format!("after disk {:?}", done.tag);
+        let f = self.traced(cx, |s, cx| Paging::disk_done(s, cx, done));
+        if std::env::var_os("VMLAB_CHECK").is_some() {
+            self.check_consistency(cx.hw, &what);
+        }
+        f
     }
 
     fn release(&mut self, cx: &mut Cx, pid: Pid) {
@@ -2960,4 +3057,65 @@ mod tests {
         p.stats.table_frames -= 3;
         assert!(p.room_for_table(7));
     }
+}
+
+impl Paging {
+    /// (Debugging) checks the page records, the frame table and the PTEs agree.
+    #[doc(hidden)]
+    pub fn check_consistency(&self, hw: &dyn Hw, what: &str) {
+        for (&sid, s) in &self.spaces {
+            for (&vpn, p) in &s.pages {
+                if let (Some(f), false) = (p.frame, p.cached) {
+                    let fr = self.table.get(f).expect("frame");
+                    assert!(
+                        fr.rmap.contains(&(sid, vpn)),
+                        "{what}: page {vpn:#x} of space {sid:#x} has frame {f:#x} whose rmap is {:?} (page {p:?})",
+                        fr.rmap
+                    );
+                    if !p.busy {
+                        let va = vpn << self.page_bits;
+                        if let Some(pa) = leaf_addr(hw, &self.format, s.root, va) {
+                            let pte = read_pte(hw, &self.format, pa).unwrap_or(0);
+                            if self.format.flags(pte).v {
+                                assert_eq!(
+                                    self.format.pfn_address(pte),
+                                    f,
+                                    "{what}: PTE of page {vpn:#x} of space {sid:#x} points elsewhere (page {p:?})"
+                                );
+                                if p.cow {
+                                    assert!(!self.format.flags(pte).w, "{what}: cow page {vpn:#x} of {sid:#x} writable");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for i in 0..self.stats.frames {
+            let f = (self.table_first() + i) << self.page_bits;
+            if let Some(fr) = self.table.get(f) {
+                for &(sid, vpn) in &fr.rmap {
+                    let p = self.page(sid, vpn);
+                    assert!(
+                        p.is_some_and(|p| p.frame == Some(f)),
+                        "{what}: frame {f:#x} rmap has ({sid:#x}, {vpn:#x}) whose page is {p:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn table_first(&self) -> u64 {
+        self.table.first()
+    }
+}
+
+fn page_hash(hw: &dyn Hw, pa: u64, page: u64) -> u64 {
+    let mut b = vec![0u8; page as usize];
+    hw.read_phys(pa, &mut b);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for x in b {
+        h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }

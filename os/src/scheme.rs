@@ -214,6 +214,11 @@ pub trait Scheme {
     /// space tagged with `asid` (the kernel flushed what the ASID allocator said).
     fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, asid: u16) -> Result<(), String>;
 
+    /// The kernel stored to `[va, va + len)` of `pid` (a system call's copy to user
+    /// memory, straight to the frames): the pages are dirty now, as the process's own store
+    /// would have made them through the MMU.
+    fn stored(&mut self, _pid: Pid, _va: u64, _len: u64) {}
+
     /// `fork`: gives `child` (already among the processes, running in an address space of
     /// its own that the kernel copied from `parent`'s: same areas, a new id) memory holding
     /// what `parent`'s holds now, charging what that costs. The paging schemes share every

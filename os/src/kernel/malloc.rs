@@ -276,7 +276,12 @@ impl<'a> GuestHeap<'a> {
             .k
             .user_pieces(self.hw, self.pid, addr, len, Access::Store, false)
         {
-            Ok(p) => Some(p),
+            Ok(p) => {
+                // (The caller writes them: they are dirty, as the program's stores would
+                // make them.)
+                self.k.mem.stored(self.pid, addr, len);
+                Some(p)
+            }
             Err(CopyFault::Restart) => {
                 self.restart = true;
                 None

@@ -395,6 +395,7 @@ impl Kernel {
             }
             at += n as usize;
         }
+        self.mem.stored(pid, va, data.len() as u64);
         self.memcheck_wrote(pid, va, data.len() as u64);
         Ok(())
     }

@@ -1,0 +1,137 @@
+//! The Linux-program corpus of `programs/linux/` (its `tests.toml` manifest): reading the
+//! manifest, and running one of its tests under a machine configuration.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+use vmlab::hosted::{End, Hosted, Setup, StdinSource};
+use vmlab::machine::apply_set_all;
+use vmlab_cpu::elf::Elf;
+
+/// `programs/linux/`.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("programs/linux")
+}
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    test: Vec<Test>,
+}
+
+/// One `[[test]]` of the manifest (the fields a run needs).
+#[derive(Clone, Debug, Deserialize)]
+#[allow(dead_code)]
+pub struct Test {
+    /// Its name.
+    pub name: String,
+    /// The ELF, relative to `programs/linux/`.
+    pub elf: String,
+    /// `argv[1..]`.
+    pub args: Vec<String>,
+    /// The environment.
+    pub env: Vec<String>,
+    /// Standard input, a file relative to `programs/linux/`.
+    #[serde(default)]
+    pub stdin: Option<String>,
+    /// `host:guest[:rw]` mounts.
+    pub mounts: Vec<String>,
+    /// The working directory.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// The expected standard output's file.
+    pub stdout: String,
+    /// The expected exit status.
+    pub status: u8,
+    /// `static` or `dynamic`.
+    pub linkage: String,
+    /// What the run needs of the kernel.
+    #[serde(default)]
+    pub needs: Vec<String>,
+}
+
+impl Test {
+    /// The expected standard output.
+    pub fn want(&self) -> String {
+        std::fs::read_to_string(root().join(&self.stdout)).expect("expected stdout")
+    }
+}
+
+/// Every test of the manifest.
+pub fn manifest() -> Vec<Test> {
+    let text = std::fs::read_to_string(root().join("tests.toml")).expect("tests.toml");
+    let m: Manifest = toml::from_str(&text).expect("tests.toml parses");
+    m.test
+}
+
+/// The test called `name`.
+pub fn test(name: &str) -> Test {
+    manifest()
+        .into_iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no test {name} in tests.toml"))
+}
+
+/// What a run gave.
+pub struct Run {
+    /// How it ended.
+    pub end: End,
+    /// Its standard output.
+    pub stdout: String,
+    /// The kernel's report lines of its processes.
+    pub reports: Vec<String>,
+    /// Every statistic, by name.
+    pub stats: Vec<(String, u64)>,
+}
+
+impl Run {
+    /// The statistic `name` (0 if it is not reported).
+    pub fn stat(&self, name: &str) -> u64 {
+        self.stats
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, v)| *v)
+    }
+}
+
+/// Runs `t` with the machine settings `sets` (on top of a 400M-instruction limit and
+/// Linux's 8 MiB stack limit).
+pub fn run(t: &Test, sets: &[&str]) -> Run {
+    let path = root().join(&t.elf);
+    let elf = Elf::open(&path).unwrap_or_else(|e| panic!("{}: {e}", t.name));
+    let mut all: Vec<String> = vec![
+        "run.max_insns=400000000".into(),
+        "os.stack_limit=8388608".into(),
+    ];
+    all.extend(sets.iter().map(|s| s.to_string()));
+    let cfg = apply_set_all("", "(test)", &all).expect("config");
+    let stdin = match &t.stdin {
+        Some(f) => StdinSource::Bytes(std::fs::read(root().join(f)).expect("stdin file")),
+        None => StdinSource::Empty,
+    };
+    let mounts = t
+        .mounts
+        .iter()
+        .map(|m| {
+            let parts: Vec<&str> = m.split(':').collect();
+            (root().join(parts[0]), parts[1].to_string(), parts.get(2) == Some(&"rw"))
+        })
+        .collect();
+    let setup = Setup {
+        argv0: vec![t.elf.clone()],
+        args: t.args.clone(),
+        env: t.env.clone(),
+        stdin,
+        terminal: [false; 3],
+        mounts,
+        cwd: t.cwd.clone(),
+        sysroot: None,
+    };
+    let mut h = Hosted::with_setup(cfg, &[(t.name.clone(), elf)], Vec::new(), false, &setup)
+        .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+    let end = h.run().clone();
+    Run {
+        end,
+        stdout: String::from_utf8_lossy(&h.machine.take_output()).into_owned(),
+        reports: h.process_reports(),
+        stats: h.stat_list(),
+    }
+}

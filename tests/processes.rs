@@ -1,0 +1,115 @@
+//! Processes that share (issue 14): the corpus programs that fork, exec, wait, and talk
+//! through pipes (`programs/linux/`, C with static glibc, their output recorded under
+//! `qemu-riscv64`; `fork_exec`'s from Linux itself through a host `execve`) give what Linux
+//! gave under the paging schemes, also when memory is short enough that pages shared
+//! copy-on-write are evicted and swapped while shared; and every frame, page table and swap
+//! slot is free again when the run ends (a frame leaked by a reference count would show).
+
+#[path = "common/corpus.rs"]
+mod corpus;
+
+use corpus::{run, test, Run};
+use vmlab::hosted::End;
+use vmlab_os::kernel::Finish;
+
+/// The programs of the corpus the kernel serves in full now.
+const PROGRAMS: &[&str] = &["fork_cow", "pipeline", "fork_exec", "vfork_exit"];
+
+/// The paging schemes, with what a glibc program needs of each (simple paging loads the
+/// whole stack at start).
+const PAGING: &[&[&str]] = &[
+    &["os.scheme=vm-paging"],
+    &[
+        "os.scheme=simple-paging",
+        "os.stack_size=4194304",
+        "os.stack_limit=8388608",
+    ],
+];
+
+/// Checks a run ended with `status`, printed `want`, and left no frame, table or swap slot
+/// behind.
+fn check(r: &Run, status: u8, want: &str, what: &str) {
+    assert_eq!(
+        r.end,
+        End::Kernel(Finish::AllEnded { status }),
+        "{what}: {:?}",
+        r.reports
+    );
+    assert_eq!(r.stdout, want, "{what}: {:?}", r.reports);
+    // (The page cache keeps the frames it took for file pages, such as /tmp's.)
+    assert_eq!(
+        r.stat("os.paging.frames_free") + r.stat("os.page_cache.held"),
+        r.stat("os.paging.frames"),
+        "{what}: every user frame is free at the end, or the page cache's"
+    );
+    assert_eq!(r.stat("os.paging.table_frames"), 0, "{what}: page tables");
+    assert_eq!(r.stat("os.paging.swap_used"), 0, "{what}: swap slots");
+}
+
+#[test]
+fn the_process_programs_give_what_linux_gave_under_the_paging_schemes() {
+    for name in PROGRAMS {
+        let t = test(name);
+        let want = t.want();
+        for sets in PAGING {
+            let r = run(&t, sets);
+            check(&r, t.status, &want, &format!("{name} {sets:?}"));
+            assert!(r.stat("os.processes.forks") > 0, "{name}: it forks");
+        }
+    }
+}
+
+#[test]
+fn fork_shares_pages_copy_on_write() {
+    let t = test("fork_cow");
+    let r = run(&t, &["os.scheme=vm-paging"]);
+    check(&r, 0, &t.want(), "fork_cow");
+    // Pages are shared at each fork, and the stores after it copy some of them (the last
+    // sharer of a frame takes it over without a copy).
+    assert!(r.stat("os.paging.cow.shared") > 1000, "{:?}", r.stats);
+    assert!(r.stat("os.paging.cow.copies") > 0);
+    assert!(r.stat("os.paging.cow.reused") > 0);
+    assert_eq!(
+        r.stat("os.faults.cow"),
+        r.stat("os.paging.cow.copies") + r.stat("os.paging.cow.reused"),
+        "every copy-on-write fault copies or takes over"
+    );
+    // Every process but the first was forked, and every one was collected.
+    let forks = r.stat("os.processes.forks");
+    assert_eq!(r.stat("os.processes.spawned"), forks + 1);
+    assert!(r.stat("os.processes.reaped") >= forks - 1, "{:?}", r.reports);
+}
+
+#[test]
+fn shared_pages_survive_eviction_and_swap() {
+    // Little memory: frames shared copy-on-write are chosen as victims, written once to one
+    // swap slot that every sharer then holds, and read back by each.
+    for policy in ["fifo", "clock", "lru"] {
+        for name in ["fork_cow", "pipeline"] {
+            let t = test(name);
+            let sets = [
+                "os.scheme=vm-paging",
+                "os.user_frames=160",
+                &format!("os.policy={policy}"),
+            ];
+            let r = run(&t, &sets);
+            let what = format!("{name} {policy}");
+            check(&r, t.status, &t.want(), &what);
+            assert!(r.stat("os.paging.evictions") > 100, "{what}: {:?}", r.stats);
+            assert!(r.stat("os.paging.writebacks") > 0, "{what}");
+        }
+    }
+}
+
+#[test]
+fn local_replacement_hands_shared_frames_on() {
+    // Each space has its own policy: a shared frame is in its first mapper's, and passes
+    // to the next mapper's when that one lets go.
+    let t = test("fork_cow");
+    let r = run(
+        &t,
+        &["os.scheme=vm-paging", "os.frames_per_process=48", "os.policy=clock"],
+    );
+    check(&r, 0, &t.want(), "fork_cow local");
+    assert!(r.stat("os.paging.evictions") > 0);
+}
