@@ -280,6 +280,26 @@ fn a_fork_bomb_in_little_memory_leaves_nothing() {
     r.assert_nothing_left();
 }
 
+#[test]
+#[ignore = "kernel bug: a livelock with no instruction retired, a consequence of the fork bug of a_fork_that_evicts_for_the_childs_tables_maps_no_stale_frame: cow_stress 5 under os.user_frames=96, os.policy=clock; at its fork (trace cycle 376565985) process 2 gets aliased page tables (its level-1 table 0x80015000 has, for 0x3f600000, an entry pointing at 0x80015000 itself); later its mremap(0x3f7fd000, 0x3000, 0x3000, MREMAP_MAYMOVE|MREMAP_FIXED, 0x3f7f1000) restarts for ever: user_pieces finds 0x3f7fd000 Absent (leaf_addr walks the aliased tables), fault_in serves a minor fault (the page is resident in frame 0x80049000, its PTE rewritten), the call restarts. Without run.max_cycles the run never ends"]
+fn a_run_in_little_memory_never_livelocks() {
+    let r = run(
+        "cow_stress",
+        &["5"],
+        &[
+            "os.scheme=vm-paging",
+            SMALL,
+            "os.policy=clock",
+            "run.max_cycles=3000000000",
+        ],
+    );
+    assert!(
+        matches!(r.end, End::Kernel(Finish::AllEnded { .. })),
+        "{}",
+        r.facts()
+    );
+}
+
 /// `src` (assembly for the hosted machine) run under `sets`.
 fn run_asm(name: &str, src: &str, sets: &[&str]) -> Run {
     let opts = vmlab_cpu::asm::AsmOptions {
@@ -624,4 +644,64 @@ fn a_prot_none_mapping_is_made_under_simple_paging() {
         "{}",
         r.facts()
     );
+}
+
+/// A pipe and a fork: the child reads the pipe (both hold its write end, neither
+/// writes), the parent waits for the child.
+const STUCK: &str = "
+# A pipe, a fork; the child reads the pipe (both hold its write end, neither writes),
+# the parent waits for the child: no process can ever run again.
+    .text
+    .globl _start
+_start:
+    addi sp, sp, -16
+    mv a0, sp                   # pipe2(fds, 0)
+    li a1, 0
+    li a7, 59
+    ecall
+    li a0, 17                   # fork
+    li a1, 0
+    li a2, 0
+    li a3, 0
+    li a4, 0
+    li a7, 220
+    ecall
+    bnez a0, parent
+    lw a0, 0(sp)                # child: read(fds[0], sp + 8, 1)
+    addi a1, sp, 8
+    li a2, 1
+    li a7, 63
+    ecall
+    li a0, 0
+    li a7, 93
+    ecall
+parent:
+    li a0, -1                   # wait4(-1, &status, 0, 0)
+    addi a1, sp, 8
+    li a2, 0
+    li a3, 0
+    li a7, 260
+    ecall
+    li a0, 0
+    li a7, 93
+    ecall
+";
+
+#[test]
+fn a_parent_waiting_for_a_child_that_waits_on_a_pipe_ends_the_run_as_stuck() {
+    for scheme in ["os.scheme=vm-paging", "os.scheme=simple-paging"] {
+        let r = run_asm("stuck.s", STUCK, &[scheme]);
+        let End::Kernel(Finish::Stuck(why)) = &r.end else {
+            panic!("not stuck: {}", r.facts());
+        };
+        assert!(
+            why.starts_with("a deadlock: process 2 (stuck.s) waits to read from pipe 1"),
+            "{why}"
+        );
+        assert!(
+            why.ends_with("no process that could serve it can run"),
+            "{why}"
+        );
+        assert_eq!(r.stat("os.processes.exited"), 0, "{}", r.facts());
+    }
 }
