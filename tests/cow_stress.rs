@@ -503,9 +503,81 @@ out:
     ecall
 ";
 
+/// The parent reads 4 heap pages (clean, page 0 the least recently used), forks and
+/// waits; the child stores to page 0 at once.
+const COW_VICTIM: &str = "
+# The parent reads 4 heap pages (clean zero pages, page 0 first: the least recently
+# used), forks and waits (the status goes to heap page 3); the child stores 7 to page 0
+# at once and checks it, then exits. Exit: 0 good; 1 fork failed; 2 the child's store
+# did not stick; 5 the child did not exit 0.
+    .text
+    .globl _start
+_start:
+    li s2, 4
+    li a0, 0
+    li a7, 214                  # brk(0)
+    ecall
+    mv s0, a0
+    slli t0, s2, 12
+    add a0, s0, t0
+    li a7, 214
+    ecall
+    li t1, 0                    # read each page
+1:  slli t2, t1, 12
+    add t2, t2, s0
+    ld t3, 0(t2)
+    addi t1, t1, 1
+    blt t1, s2, 1b
+    li a0, 17                   # fork
+    li a1, 0
+    li a2, 0
+    li a3, 0
+    li a4, 0
+    li a7, 220
+    ecall
+    li s1, 1
+    bltz a0, out
+    bnez a0, parent
+    li t0, 7                    # child: store to page 0
+    sd t0, 0(s0)
+    ld t1, 0(s0)
+    li s1, 2
+    bne t1, t0, out
+    li s1, 0
+    j out
+parent:
+    li a0, -1                   # wait4(-1, page 3, 0, 0)
+    li t0, 3
+    slli t0, t0, 12
+    add a1, s0, t0
+    li a2, 0
+    li a3, 0
+    li a7, 260
+    ecall
+    li t0, 3
+    slli t0, t0, 12
+    add t0, s0, t0
+    lw t0, 0(t0)
+    li s1, 5
+    bnez t0, out
+    ld t1, 0(s0)                # the parent's page 0 is still zero
+    li s1, 3
+    bnez t1, out
+    li s1, 0
+out:
+    mv a0, s1
+    li a7, 93
+    ecall
+";
+
 #[test]
 fn copy_on_write_with_room_to_spare() {
     check_pair("cow_evict.s", COW_EVICT, &["os.user_frames=64"]);
+    check_pair(
+        "cow_victim.s",
+        COW_VICTIM,
+        &["os.user_frames=12", "os.policy=lru"],
+    );
     for sets in [
         &["os.frames_per_process=8", "os.policy=fifo"][..],
         &["os.frames_per_process=8", "os.policy=clock"],
@@ -520,6 +592,16 @@ fn copy_on_write_with_room_to_spare() {
 #[ignore = "kernel bug: Paging::break_cow, when frame_for must wait for a dirty victim's write-back (Ok(None)), reserves the page and later written() hands the frame to fill(), which fills it from swap, the image or zeros instead of copying the still-shared frame: the child reads 0 where the parent wrote i+1 (status 2), and its mapping of the shared frame is never dropped (one frame never freed). cow_evict.s with os.user_frames=16"]
 fn a_copy_on_write_break_that_waits_for_a_write_back_copies_the_shared_page() {
     check_pair("cow_evict.s", COW_EVICT, &["os.user_frames=16"]);
+}
+
+#[test]
+#[ignore = "kernel bug: Paging::break_cow, when the policy picks the shared frame itself as the victim (clean: evict returns it, every sharer's PTE cleared), gets new == frame and so takes the `target == frame` branch as if the frame were its own: it only writes the PTE (rw) and never records the page (Page::frame stays None, no rmap entry, not in the replacer, resident not counted); the frame is never freed (os.paging.frames_free 10 of 11 at the end). cow_victim.s with os.user_frames=11, os.policy=lru"]
+fn a_copy_on_write_break_whose_victim_is_the_shared_frame_keeps_the_frame_recorded() {
+    check_pair(
+        "cow_victim.s",
+        COW_VICTIM,
+        &["os.user_frames=11", "os.policy=lru"],
+    );
 }
 
 #[test]
