@@ -296,6 +296,7 @@ impl<T> Frame<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn a_frame_under_writeback_keeps_what_waits_for_it() {
@@ -332,5 +333,157 @@ mod tests {
         assert_eq!(t.owner(0x1000), Some((2, 9)));
         t.release(0x1000);
         assert_eq!(t.census(), [2, 0, 1, 0, 0]);
+    }
+
+    /// The model of one frame [`FrameTable`] keeps: what it holds, its mappings in the
+    /// order they came (the first is the owner), its write-backs and what waits for them.
+    #[derive(Clone, Debug, Default)]
+    struct ModelFrame {
+        holds: Use,
+        maps: Vec<(u64, u64)>,
+        writeback: u32,
+        deferred: Option<u64>,
+    }
+
+    /// Random sequences of claim, map, unmap, release and write-backs over a few frames
+    /// (and addresses outside the table) against the model: after every operation each
+    /// frame's references are its mappings, its owner is its first mapping still there,
+    /// the census adds up to the table's size and counts what the model holds, `pages`
+    /// lists exactly the page frames that have a mapping, and replaying the change log
+    /// from an all-free table gives the table.
+    #[test]
+    fn random_operations_keep_the_table_as_the_model_says() {
+        const FIRST: u64 = 0x80;
+        const COUNT: u64 = 5;
+        for seed in 0..300u64 {
+            let mut rng = seed;
+            let mut draw = |n: u64| crate::exec::splitmix64(&mut rng) % n;
+            let mut t: FrameTable<u64> = FrameTable::new(FIRST, COUNT, 12);
+            t.set_log(true);
+            let mut log = Vec::new();
+            let mut model = vec![ModelFrame::default(); COUNT as usize];
+            for step in 0..200 {
+                // Frame numbers one beyond each end of the table too: they have no record.
+                let n = FIRST - 1 + draw(COUNT + 2);
+                let pa = n << 12;
+                let inside = (FIRST..FIRST + COUNT).contains(&n);
+                let i = n.wrapping_sub(FIRST) as usize;
+                let (space, vpn) = (draw(3), draw(3));
+                let op = draw(8);
+                match op {
+                    0 => {
+                        let holds = match draw(4) {
+                            0 => Use::Page,
+                            1 => Use::Table { pid: 7 },
+                            2 => Use::Kernel,
+                            _ => Use::Cache,
+                        };
+                        t.claim(pa, holds);
+                        if inside {
+                            model[i] = ModelFrame {
+                                holds,
+                                ..ModelFrame::default()
+                            };
+                        }
+                    }
+                    1 => {
+                        t.release(pa);
+                        if inside {
+                            model[i] = ModelFrame::default();
+                        }
+                    }
+                    2 | 3 => {
+                        t.map(pa, space, vpn);
+                        if inside {
+                            model[i].holds = Use::Page;
+                            if !model[i].maps.contains(&(space, vpn)) {
+                                model[i].maps.push((space, vpn));
+                            }
+                        }
+                    }
+                    4 | 5 => {
+                        t.unmap(pa, space, vpn);
+                        if inside {
+                            model[i].maps.retain(|&m| m != (space, vpn));
+                        }
+                    }
+                    6 => {
+                        t.writeback_begin(pa);
+                        if inside {
+                            model[i].writeback += 1;
+                            if draw(2) == 0 {
+                                t.defer(pa, step);
+                                model[i].deferred = Some(step);
+                            }
+                        }
+                    }
+                    _ => {
+                        let got = t.writeback_end(pa);
+                        let want = if inside {
+                            let m = &mut model[i];
+                            m.writeback = m.writeback.saturating_sub(1);
+                            if m.writeback == 0 {
+                                m.deferred.take()
+                            } else {
+                                None
+                            }
+                        } else {
+                            None
+                        };
+                        assert_eq!(got, want, "seed {seed} step {step}: writeback_end");
+                    }
+                }
+                log.extend(t.take_log());
+                let what = format!("seed {seed} step {step} op {op} frame {n:#x}");
+                assert_eq!(t.get(pa).is_some(), inside, "{what}");
+                let mut census = [0u64; 5];
+                for (k, m) in model.iter().enumerate() {
+                    let pa = (FIRST + k as u64) << 12;
+                    let f = t.get(pa).expect("a record");
+                    assert_eq!(f.holds, m.holds, "{what}: frame {k}");
+                    assert_eq!(f.rmap, m.maps, "{what}: frame {k}'s mappings");
+                    assert_eq!(f.refs as usize, m.maps.len(), "{what}: frame {k}'s refs");
+                    assert_eq!(t.maps(pa) as usize, m.maps.len(), "{what}");
+                    assert_eq!(t.owner(pa), m.maps.first().copied(), "{what}");
+                    assert_eq!(t.under_writeback(pa), m.writeback > 0, "{what}");
+                    assert_eq!(f.writeback, m.writeback, "{what}");
+                    census[match m.holds {
+                        Use::Free => 0,
+                        Use::Page => 1,
+                        Use::Table { .. } => 2,
+                        Use::Kernel => 3,
+                        Use::Cache => 4,
+                    }] += 1;
+                }
+                assert_eq!(t.census(), census, "{what}");
+                assert_eq!(t.census().iter().sum::<u64>(), COUNT, "{what}");
+                let pages: Vec<(u64, (u64, u64))> = model
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.holds == Use::Page && !m.maps.is_empty())
+                    .map(|(k, m)| ((FIRST + k as u64) << 12, m.maps[0]))
+                    .collect();
+                assert_eq!(t.pages().collect::<Vec<_>>(), pages, "{what}");
+            }
+            // The log replayed from an all-free table: each frame as the table has it.
+            let mut replay: BTreeMap<u64, FrameChange> = BTreeMap::new();
+            for c in log {
+                replay.insert(c.pa, c);
+            }
+            for k in 0..COUNT {
+                let pa = (FIRST + k) << 12;
+                let f = t.get(pa).expect("a record");
+                let (holds, first, maps) = replay
+                    .get(&pa)
+                    .map_or((Use::Free, None, 0), |c| (c.holds, c.first, c.maps));
+                assert_eq!(holds, f.holds, "seed {seed}: replayed frame {k}");
+                assert_eq!(
+                    first,
+                    f.rmap.first().copied(),
+                    "seed {seed}: replayed frame {k}"
+                );
+                assert_eq!(maps, f.refs, "seed {seed}: replayed frame {k}");
+            }
+        }
     }
 }

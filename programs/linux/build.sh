@@ -48,4 +48,10 @@ $CC -static $MCCLEANFLAGS -o bin/mc_clean src/mc_clean.c
 # A static PIE without glibc (Debian's riscv64 glibc has no rcrt1.o for -static-pie).
 $CC -static-pie -nostdlib -fPIE -fno-builtin $CFLAGS -Wl,--no-dynamic-linker \
   -o bin/hello-spie src/hello_spie.c
+# Fork with copy-on-write under stress (tests/cow_stress.rs): a randomized walk of forks,
+# stores, waits and mapping changes that checks isolation, and a fork bomb that meets
+# the limit on processes (see tests.toml for how its output is recorded).
+for p in cow_stress fork_bomb; do
+  $CC -static $CFLAGS -o bin/$p src/$p.c
+done
 python3 record.py
