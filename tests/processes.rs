@@ -69,15 +69,19 @@ fn fork_shares_pages_copy_on_write() {
     assert!(r.stat("os.paging.cow.shared") > 1000, "{:?}", r.stats);
     assert!(r.stat("os.paging.cow.copies") > 0);
     assert!(r.stat("os.paging.cow.reused") > 0);
-    assert_eq!(
-        r.stat("os.faults.cow"),
-        r.stat("os.paging.cow.copies") + r.stat("os.paging.cow.reused"),
-        "every copy-on-write fault copies or takes over"
+    // Every copy-on-write fault copies or takes over (a copy that waited for a frame is
+    // made when the frame comes, and its fault is not counted twice).
+    assert!(
+        r.stat("os.paging.cow.copies") + r.stat("os.paging.cow.reused") >= r.stat("os.faults.cow")
     );
     // Every process but the first was forked, and every one was collected.
     let forks = r.stat("os.processes.forks");
     assert_eq!(r.stat("os.processes.spawned"), forks + 1);
-    assert!(r.stat("os.processes.reaped") >= forks - 1, "{:?}", r.reports);
+    assert!(
+        r.stat("os.processes.reaped") >= forks - 1,
+        "{:?}",
+        r.reports
+    );
 }
 
 #[test]
@@ -85,17 +89,21 @@ fn shared_pages_survive_eviction_and_swap() {
     // Little memory: frames shared copy-on-write are chosen as victims, written once to one
     // swap slot that every sharer then holds, and read back by each.
     for policy in ["fifo", "clock", "lru"] {
-        for name in ["fork_cow", "pipeline"] {
+        for (name, frames) in [("fork_cow", 160), ("pipeline", 56)] {
             let t = test(name);
             let sets = [
                 "os.scheme=vm-paging",
-                "os.user_frames=160",
+                &format!("os.user_frames={frames}"),
                 &format!("os.policy={policy}"),
             ];
             let r = run(&t, &sets);
             let what = format!("{name} {policy}");
             check(&r, t.status, &t.want(), &what);
-            assert!(r.stat("os.paging.evictions") > 100, "{what}: {:?}", r.stats);
+            assert!(
+                r.stat("os.paging.evictions") > 100,
+                "{what}: {} evictions",
+                r.stat("os.paging.evictions")
+            );
             assert!(r.stat("os.paging.writebacks") > 0, "{what}");
         }
     }
@@ -108,7 +116,11 @@ fn local_replacement_hands_shared_frames_on() {
     let t = test("fork_cow");
     let r = run(
         &t,
-        &["os.scheme=vm-paging", "os.frames_per_process=48", "os.policy=clock"],
+        &[
+            "os.scheme=vm-paging",
+            "os.frames_per_process=48",
+            "os.policy=clock",
+        ],
     );
     check(&r, 0, &t.want(), "fork_cow local");
     assert!(r.stat("os.paging.evictions") > 0);

@@ -145,11 +145,6 @@ impl<T> FrameTable<T> {
         }
     }
 
-    /// The first frame number.
-    pub fn first(&self) -> u64 {
-        self.first
-    }
-
     fn index(&self, pa: u64) -> Option<usize> {
         let n = (pa >> self.page_bits).checked_sub(self.first)?;
         (n < self.frames.len() as u64).then_some(n as usize)

@@ -396,8 +396,6 @@ pub struct Paging {
     /// The images of programs `execve` started, by a hash of their pages: page to disk
     /// block (slots of the swap area, kept for good).
     exec_images: BTreeMap<u64, BTreeMap<u64, u64>>,
-    /// (Debugging, VMLAB_CHECK) the content hash each evicted page had.
-    shadow: BTreeMap<(Sid, u64), u64>,
 }
 
 /// The A and D bits of resident frames, read from (and A cleared in) the PTE that maps
@@ -612,7 +610,6 @@ impl Paging {
             future: None,
             no_table: None,
             exec_images: BTreeMap::new(),
-            shadow: BTreeMap::new(),
         })
     }
 
@@ -1156,6 +1153,15 @@ impl Paging {
         let pages: Vec<(u64, Page)> = pspace.pages.iter().map(|(&v, &p)| (v, p)).collect();
         let image = pspace.image.clone();
         let parent_asid = pspace.asid;
+        let vpns: Vec<u64> = pages
+            .iter()
+            .filter(|(_, p)| !p.cached && (p.frame.is_some() || p.swap.is_some()))
+            .map(|&(v, _)| v)
+            .collect();
+        let need = self.tables_for(&vpns);
+        if let Err(f) = self.make_room(cx, psid, need) {
+            return f;
+        }
         self.sid_of.insert(child, csid);
         self.spaces.insert(
             csid,
@@ -1177,7 +1183,7 @@ impl Paging {
             s.tables = vec![root];
         }
         let mut protected = false;
-        for (vpn, _) in pages {
+        for vpn in vpns {
             // The child's table first: a frame for it may cost an eviction, which may take
             // this very page out of memory (so the parent's record is read after it).
             if self.leaf_build(cx, csid, vpn << self.page_bits).is_none() {
@@ -1233,6 +1239,12 @@ impl Paging {
                         s.resident += 1;
                     }
                     self.table.map(frame, csid, vpn);
+                    // Under local replacement the frame counts against the child's quota
+                    // too, so its policy may choose it (an eviction takes it from every
+                    // policy that holds it).
+                    if let Some(r) = self.spaces.get_mut(&csid).and_then(|s| s.repl.as_mut()) {
+                        r.inserted(frame);
+                    }
                     if !self.map(cx, csid, vpn, frame, perm, dirty) {
                         self.no_table = None;
                         self.undo_fork(cx, child);
@@ -1613,7 +1625,12 @@ impl Paging {
                 r.removed(frame);
             }
             if let Some((next, _)) = self.table.owner(frame) {
-                if let Some(r) = self.spaces.get_mut(&next).and_then(|s| s.repl.as_mut()) {
+                if let Some(r) = self
+                    .spaces
+                    .get_mut(&next)
+                    .and_then(|s| s.repl.as_mut())
+                    .filter(|r| !r.contains(frame))
+                {
                     r.inserted(frame);
                 }
             }
@@ -1649,6 +1666,25 @@ impl Paging {
                 return Ok(Some(f));
             }
         }
+        let Some(victim) = self.choose_victim(cx, sid) else {
+            return Err(format!(
+                "no free frame and no page to evict ({} frames of user memory, os.frames_per_process = {})",
+                self.stats.frames, self.quota
+            ));
+        };
+        let Some((vsid, vvpn)) = self.table.owner(victim) else {
+            return Err(format!(
+                "the policy chose frame {victim:#x}, which holds no page"
+            ));
+        };
+        self.evict(cx, vsid, vvpn, Some(pending.clone()))
+            .map_err(|e| format!("evicting a page failed: {e}"))
+    }
+
+    /// The policy's victim for a page of space `sid` (global replacement: among every
+    /// frame; local: among the space's own), taken out of the policy; `os.cost.replace`
+    /// is charged.
+    fn choose_victim(&mut self, cx: &mut Cx, sid: Sid) -> Option<u64> {
         let c = cx.sv.cost().replace;
         cx.sv.charge(cx.hw, c);
         // The policy chooses (its state is taken out while it reads the page tables).
@@ -1688,19 +1724,66 @@ impl Paging {
             }
             None => {}
         }
-        let Some(victim) = victim else {
-            return Err(format!(
-                "no free frame and no page to evict ({} frames of user memory, os.frames_per_process = {})",
-                self.stats.frames, self.quota
-            ));
-        };
-        let Some((vsid, vvpn)) = self.table.owner(victim) else {
-            return Err(format!(
-                "the policy chose frame {victim:#x}, which holds no page"
-            ));
-        };
-        self.evict(cx, vsid, vvpn, Some(pending.clone()))
-            .map_err(|e| format!("evicting a page failed: {e}"))
+        victim
+    }
+
+    /// Makes `need` frames free for a fork's page tables: the page cache's spare frames,
+    /// clean pages (taken at once), and else the policy's victim, which is written out
+    /// first: `Err(Busy)` then, and the fork runs again when the write is done. Simple
+    /// paging takes nothing back (it cannot bring a page in again).
+    fn make_room(&mut self, cx: &mut Cx, sid: Sid, need: u64) -> Result<(), Forked> {
+        while self.frames.free_frames() < need {
+            if self.simple {
+                return Err(Forked::NoMemory(format!(
+                    "the child's page tables need {need} frames and {} are free",
+                    self.frames.free_frames()
+                )));
+            }
+            if let Some(f) = self
+                .reclaim_cache(cx, Use::Page)
+                .or_else(|| self.evict_any(cx))
+            {
+                self.frame_free(f);
+                continue;
+            }
+            let Some(victim) = self.choose_victim(cx, sid) else {
+                return Err(Forked::NoMemory(
+                    "no frame is free for the child's page tables and no page can be evicted"
+                        .into(),
+                ));
+            };
+            let Some((vsid, vvpn)) = self.table.owner(victim) else {
+                return Err(Forked::NoMemory(format!(
+                    "the policy chose frame {victim:#x}, which holds no page"
+                )));
+            };
+            match self.evict(cx, vsid, vvpn, None) {
+                Ok(Some(f)) => self.frame_free(f),
+                Ok(None) => return Err(Forked::Busy(page_wait(vsid, vvpn))),
+                Err(e) => return Err(Forked::NoMemory(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The page-table frames a space needs for the pages `vpns` (sorted): its root, and a
+    /// table per level for each distinct range of pages one entry above covers.
+    fn tables_for(&self, vpns: &[u64]) -> u64 {
+        let levels = u32::from(self.format.levels());
+        let per = u32::from(self.format.index_bits(0));
+        let mut n = 1;
+        for level in 1..levels {
+            let shift = per * level;
+            let mut last = None;
+            for &v in vpns {
+                let t = v >> shift;
+                if last != Some(t) {
+                    n += 1;
+                    last = Some(t);
+                }
+            }
+        }
+        n
     }
 
     /// Evicts some user page for a page table, waiting for nothing: the first clean,
@@ -1828,12 +1911,6 @@ impl Paging {
         for &(s, v) in &maps {
             dirty |= self.page_dirty(cx.hw, s, v);
         }
-        if std::env::var_os("VMLAB_CHECK").is_some() {
-            let h = page_hash(cx.hw, frame, self.page);
-            for &(s, v) in &maps {
-                self.shadow.insert((s, v), h);
-            }
-        }
         for &(s, v) in &maps {
             self.clear_pte(cx.sv, cx.hw, s, v);
             self.flush_page(cx.sv, cx.hw, s, v);
@@ -1841,6 +1918,14 @@ impl Paging {
         self.stats.evictions += 1;
         for &(s, v) in &maps {
             self.table.unmap(frame, s, v);
+        }
+        if self.global.is_none() && maps.len() > 1 {
+            // A shared frame may be in the policy of each space that maps it.
+            for sp in self.spaces.values_mut() {
+                if let Some(r) = sp.repl.as_mut().filter(|r| r.contains(frame)) {
+                    r.removed(frame);
+                }
+            }
         }
         let for_pid = then.as_ref().map_or(owner, |t| t.pid);
         cx.sv.event(
@@ -2048,14 +2133,6 @@ impl Paging {
 
     /// Maps a filled frame and tells the policy.
     fn install(&mut self, cx: &mut Cx, sid: Sid, vpn: u64, frame: u64, store: bool) {
-        if let Some(h) = self.shadow.remove(&(sid, vpn)) {
-            let now = page_hash(cx.hw, frame, self.page);
-            assert_eq!(
-                h, now,
-                "page {vpn:#x} of space {sid:#x} came back different (page {:?})",
-                self.page(sid, vpn)
-            );
-        }
         let perm = cx
             .spaces
             .get(&sid)
@@ -2191,7 +2268,7 @@ impl Paging {
                 .is_some_and(|p| p.frame.is_none() && p.swap.is_none());
             if empty {
                 s.pages.remove(&pending.vpn);
-            } else if let Some(p) = s.pages.get_mut(&pending.vpn) {
+            } else if let Some(p) = s.pages.get_mut(&pending.vpn).filter(|p| !p.writing) {
                 p.busy = false;
             }
         }
@@ -2308,8 +2385,11 @@ impl Paging {
         match self.table.writeback_end(frame) {
             None => {}
             Some(AfterWrite::Give(pending)) if self.spaces.contains_key(&pending.space) => {
+                // (A page whose own write-out is under way stays busy until that ends.)
                 if let Some(p) = self.page_mut(pending.space, pending.vpn) {
-                    p.busy = false;
+                    if !p.writing {
+                        p.busy = false;
+                    }
                 }
                 self.table.claim(frame, Use::Page);
                 if let Some(src) = pending.copy_of {
@@ -2858,7 +2938,10 @@ impl Scheme for Paging {
 
     fn stored(&mut self, pid: Pid, va: u64, len: u64) {
         let sid = self.sid(pid);
-        let (first, end) = (va >> self.page_bits, va.saturating_add(len).div_ceil(self.page));
+        let (first, end) = (
+            va >> self.page_bits,
+            va.saturating_add(len).div_ceil(self.page),
+        );
         if let Some(s) = self.spaces.get_mut(&sid) {
             for (_, p) in s.pages.range_mut(first..end) {
                 if p.frame.is_some() && !p.cached {
@@ -2869,11 +2952,7 @@ impl Scheme for Paging {
     }
 
     fn fork(&mut self, cx: &mut Cx, parent: Pid, child: Pid) -> Forked {
-        let f = self.traced(cx, |s, cx| Paging::fork(s, cx, parent, child));
-        if std::env::var_os("VMLAB_CHECK").is_some() {
-            self.check_consistency(cx.hw, "after fork");
-        }
-        f
+        self.traced(cx, |s, cx| Paging::fork(s, cx, parent, child))
     }
 
     fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, asid: u16) -> Result<(), String> {
@@ -2885,20 +2964,11 @@ impl Scheme for Paging {
     }
 
     fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {
-        let o = self.traced(cx, |s, cx| Paging::fault(s, cx, pid, va, access, pc));
-        if std::env::var_os("VMLAB_CHECK").is_some() {
-            self.check_consistency(cx.hw, &format!("after fault of {pid} at {va:#x} {access:?}"));
-        }
-        o
+        self.traced(cx, |s, cx| Paging::fault(s, cx, pid, va, access, pc))
     }
 
     fn disk_done(&mut self, cx: &mut Cx, done: Done<Tag>) -> Finished {
-        let what = format!("after disk {:?}", done.tag);
-        let f = self.traced(cx, |s, cx| Paging::disk_done(s, cx, done));
-        if std::env::var_os("VMLAB_CHECK").is_some() {
-            self.check_consistency(cx.hw, &what);
-        }
-        f
+        self.traced(cx, |s, cx| Paging::disk_done(s, cx, done))
     }
 
     fn release(&mut self, cx: &mut Cx, pid: Pid) {
@@ -3057,65 +3127,4 @@ mod tests {
         p.stats.table_frames -= 3;
         assert!(p.room_for_table(7));
     }
-}
-
-impl Paging {
-    /// (Debugging) checks the page records, the frame table and the PTEs agree.
-    #[doc(hidden)]
-    pub fn check_consistency(&self, hw: &dyn Hw, what: &str) {
-        for (&sid, s) in &self.spaces {
-            for (&vpn, p) in &s.pages {
-                if let (Some(f), false) = (p.frame, p.cached) {
-                    let fr = self.table.get(f).expect("frame");
-                    assert!(
-                        fr.rmap.contains(&(sid, vpn)),
-                        "{what}: page {vpn:#x} of space {sid:#x} has frame {f:#x} whose rmap is {:?} (page {p:?})",
-                        fr.rmap
-                    );
-                    if !p.busy {
-                        let va = vpn << self.page_bits;
-                        if let Some(pa) = leaf_addr(hw, &self.format, s.root, va) {
-                            let pte = read_pte(hw, &self.format, pa).unwrap_or(0);
-                            if self.format.flags(pte).v {
-                                assert_eq!(
-                                    self.format.pfn_address(pte),
-                                    f,
-                                    "{what}: PTE of page {vpn:#x} of space {sid:#x} points elsewhere (page {p:?})"
-                                );
-                                if p.cow {
-                                    assert!(!self.format.flags(pte).w, "{what}: cow page {vpn:#x} of {sid:#x} writable");
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        for i in 0..self.stats.frames {
-            let f = (self.table_first() + i) << self.page_bits;
-            if let Some(fr) = self.table.get(f) {
-                for &(sid, vpn) in &fr.rmap {
-                    let p = self.page(sid, vpn);
-                    assert!(
-                        p.is_some_and(|p| p.frame == Some(f)),
-                        "{what}: frame {f:#x} rmap has ({sid:#x}, {vpn:#x}) whose page is {p:?}"
-                    );
-                }
-            }
-        }
-    }
-
-    fn table_first(&self) -> u64 {
-        self.table.first()
-    }
-}
-
-fn page_hash(hw: &dyn Hw, pa: u64, page: u64) -> u64 {
-    let mut b = vec![0u8; page as usize];
-    hw.read_phys(pa, &mut b);
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for x in b {
-        h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }

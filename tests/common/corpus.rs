@@ -112,7 +112,11 @@ pub fn run(t: &Test, sets: &[&str]) -> Run {
         .iter()
         .map(|m| {
             let parts: Vec<&str> = m.split(':').collect();
-            (root().join(parts[0]), parts[1].to_string(), parts.get(2) == Some(&"rw"))
+            (
+                root().join(parts[0]),
+                parts[1].to_string(),
+                parts.get(2) == Some(&"rw"),
+            )
         })
         .collect();
     let setup = Setup {
