@@ -131,6 +131,10 @@ pub struct SegStats {
     pub swap_shared: u64,
     /// Cycles forks took (finding blocks, evicting clean text for room, the copies).
     pub fork_cycles: u64,
+    /// Shared text blocks taken out of memory (from every holder at once).
+    pub shared_text_out: u64,
+    /// Write-outs that took a fresh swap copy because a fork shares the segment's old one.
+    pub swap_unshared: u64,
 }
 
 /// The segmentation schemes' state.
@@ -679,6 +683,7 @@ impl Segments {
                     .ok_or("the swap area is full; enlarge the disk")?;
                 if let Some(b) = shared {
                     self.let_go_swap(b, false);
+                    self.stats.swap_unshared += 1;
                 }
                 slot
             }
@@ -729,6 +734,9 @@ impl Segments {
             }
         }
         self.text_sharers.remove(&block);
+        if holders.len() > 1 {
+            self.stats.shared_text_out += 1;
+        }
         self.free_seg(cx.sv, cx.hw, vpid, vs, block);
         self.note();
         self.reload_running(cx, &holders, for_pid);
@@ -1189,6 +1197,8 @@ impl Segments {
             ("fork_bytes", s.fork_bytes),
             ("swap_shared", s.swap_shared),
             ("fork_cycles", s.fork_cycles),
+            ("shared_text_out", s.shared_text_out),
+            ("swap_unshared", s.swap_unshared),
         ] {
             f(&format!("os.seg.{n}"), v);
         }
