@@ -335,11 +335,13 @@ impl Contig {
         let placed = match &mut self.pool {
             Pool::Fixed(parts) => match parts.allocate(u64::from(child), size) {
                 Some(slot) => Some((slot.base, Some(slot.index))),
-                None => return Forked::NoMemory(format!(
+                None => {
+                    return Forked::NoMemory(format!(
                     "no free partition holds the child's {size} bytes ({} of {} partitions free)",
                     parts.free_count(),
                     parts.partitions().len()
-                )),
+                ))
+                }
             },
             Pool::Dynamic(mem) => match mem.allocate(u64::from(child), size) {
                 Some(b) => Some((b, None)),
