@@ -639,7 +639,7 @@ impl Segments {
     /// brings its own copy back from its image when it next needs it; a writable segment is
     /// written to its swap copy first (a fresh one if a fork shares the old one), and the
     /// block is freed when that completes (returns true; `then` continues then). A running
-    /// process whose segment left has its registers loaded again.
+    /// process that shared the text has its registers loaded again.
     fn evict(
         &mut self,
         cx: &mut Cx,
@@ -693,7 +693,6 @@ impl Segments {
             x.busy = true;
             x.swap = Some(slot);
         }
-        self.reload_running(cx, &[vpid], then.0);
         self.stats.bytes_out += g.alloc;
         let tag = SegTag::Out {
             pid: vpid,
@@ -739,7 +738,10 @@ impl Segments {
         }
         self.free_seg(cx.sv, cx.hw, vpid, vs, block);
         self.note();
-        self.reload_running(cx, &holders, for_pid);
+        // The other holders lost the text only because they share it: one of them may be
+        // the process running now (a completion's retried bring-in evicts for another).
+        let others: Vec<Pid> = holders.into_iter().filter(|&p| p != vpid).collect();
+        self.reload_running(cx, &others, for_pid);
     }
 
     /// Loads the segment registers again of the one of `pids` that is running, unless it is
