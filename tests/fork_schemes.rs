@@ -283,7 +283,8 @@ fn fork_without_room_is_enomem() {
 
 /// Virtual-memory segmentation under pressure: long.s takes fork's segments out while it
 /// yields, so the fork shares swap copies; later the shared text is taken out of both
-/// holders at once. Both processes see the right values, long.s's data comes back intact,
+/// holders at once, and (under random replacement) a segment whose swap copy is shared is
+/// written to a fresh one. Both processes see the right values, long.s's data comes back intact,
 /// and all memory is free at the end.
 #[test]
 fn vm_segmentation_shares_swap_copies_and_evicts_shared_text() {
@@ -302,6 +303,18 @@ fn vm_segmentation_shares_swap_copies_and_evicts_shared_text() {
     assert_eq!(r.stat("os.seg.forks"), 1);
     assert!(r.stat("os.seg.swap_shared") > 0, "a swap copy was shared");
     assert!(r.stat("os.seg.shared_text_out") > 0, "a shared text left");
+    all_free(&r, "vm-segmentation");
+    // Random replacement: the child's data, brought in from the copy it shares with the
+    // parent and overwritten, goes out again while the parent still holds that copy, so it
+    // is written to a fresh one (the parent then reads its own values back).
+    let mut random = sets.to_vec();
+    random.push("os.policy=random");
+    let r = run(&["t-forkswap", "long"], &random);
+    assert_eq!(r.out, FORKED);
+    assert_eq!(r.status(), 0);
+    assert_eq!(r.state(3), State::Exited(42));
+    assert!(r.stat("os.seg.swap_shared") > 0);
+    assert!(r.stat("os.seg.swap_unshared") > 0, "a write-out took a fresh copy");
     all_free(&r, "vm-segmentation");
     // Heavier: 12 frames, hundreds of segments in and out.
     let mut sets = sets;
