@@ -314,7 +314,10 @@ fn vm_segmentation_shares_swap_copies_and_evicts_shared_text() {
     assert_eq!(r.status(), 0);
     assert_eq!(r.state(3), State::Exited(42));
     assert!(r.stat("os.seg.swap_shared") > 0);
-    assert!(r.stat("os.seg.swap_unshared") > 0, "a write-out took a fresh copy");
+    assert!(
+        r.stat("os.seg.swap_unshared") > 0,
+        "a write-out took a fresh copy"
+    );
     all_free(&r, "vm-segmentation");
     // Heavier: 12 frames, hundreds of segments in and out.
     let mut sets = sets;
