@@ -21,7 +21,7 @@ use crate::paging::{Admit, Finished, Outcome, Tag};
 use crate::partition::Partitions;
 use crate::placement::{FragmentationPeaks, Memory};
 use crate::process::{Access, AddressSpace, Kill, Pid, Process};
-use crate::scheme::{Cx, Layout, Scheme, UserAddr};
+use crate::scheme::{Cx, Forked, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskOp, Done, Event, Moved, Request, Services};
 use std::collections::BTreeMap;
 use vmlab_cpu::vmcsr::addr as vm;
@@ -59,6 +59,13 @@ pub struct ContigStats {
     pub bytes_moved: u64,
     /// Cycles compaction took.
     pub compaction_cycles: u64,
+    /// Forks served (a child placed and filled with a copy of its parent).
+    pub forks: u64,
+    /// Bytes forks copied from a parent's memory into its child's.
+    pub fork_bytes: u64,
+    /// Cycles forks took: finding the child's memory (compacting, if it had to) and the
+    /// copy.
+    pub fork_cycles: u64,
 }
 
 enum Pool {
@@ -311,6 +318,98 @@ impl Contig {
         let _ = procs;
     }
 
+    /// `fork`: gives `child` memory of `parent`'s size — under fixed partitioning the
+    /// best-fitting free partition, under dynamic partitioning a hole chosen by `os.fit`
+    /// (compacting first if the holes together would hold it and no image is being read,
+    /// as admission does) — and copies the parent's whole address space into it with a
+    /// timed copy. No room: `Forked::NoMemory` (the parent gets `ENOMEM`; it does not
+    /// wait). Compaction may move the parent, which is running: its base register is loaded
+    /// again.
+    pub fn fork(&mut self, cx: &mut Cx, parent: Pid, child: Pid) -> Forked {
+        let Some(pp) = self.places.get(&parent).copied() else {
+            return Forked::NoMemory(format!("process {parent} has no memory"));
+        };
+        let size = pp.size;
+        let start = cx.hw.now();
+        let mut compacted = false;
+        let placed = match &mut self.pool {
+            Pool::Fixed(parts) => match parts.allocate(u64::from(child), size) {
+                Some(slot) => Some((slot.base, Some(slot.index))),
+                None => {
+                    return Forked::NoMemory(format!(
+                    "no free partition holds the child's {size} bytes ({} of {} partitions free)",
+                    parts.free_count(),
+                    parts.partitions().len()
+                ))
+                }
+            },
+            Pool::Dynamic(mem) => match mem.allocate(u64::from(child), size) {
+                Some(b) => Some((b, None)),
+                None if self.compaction
+                    && mem.free_bytes() >= size
+                    && !self.places.values().any(|p| p.loading) =>
+                {
+                    self.compact(cx.sv, cx.hw, cx.procs);
+                    compacted = true;
+                    match &mut self.pool {
+                        Pool::Dynamic(mem) => {
+                            mem.allocate(u64::from(child), size).map(|b| (b, None))
+                        }
+                        Pool::Fixed(_) => None,
+                    }
+                }
+                None => None,
+            },
+        };
+        let Some((base, partition)) = placed else {
+            let free = match &self.pool {
+                Pool::Dynamic(m) => m.fragmentation(),
+                Pool::Fixed(_) => Default::default(),
+            };
+            return Forked::NoMemory(format!(
+                "no hole holds the child's {size} bytes ({} bytes free, the largest hole {})",
+                free.free_bytes, free.largest_hole
+            ));
+        };
+        // The parent's base after any compaction.
+        let from = self.places.get(&parent).map_or(pp.base, |p| p.base);
+        if compacted {
+            // The parent runs: its base register must follow its memory.
+            let _ = Contig::activate(self, cx.hw, parent);
+        }
+        self.stats.placements += 1;
+        self.note_fragmentation();
+        cx.sv.event(
+            cx.hw,
+            Event::Place {
+                pid: child,
+                what: if partition.is_some() {
+                    "partition"
+                } else {
+                    "block"
+                },
+                base,
+                size,
+            },
+        );
+        cx.hw.copy_phys_timed(from, base, size);
+        let c = cx.sv.cost().copy_byte.saturating_mul(size);
+        cx.sv.charge(cx.hw, c);
+        self.places.insert(
+            child,
+            Place {
+                base,
+                size,
+                partition,
+                loading: false,
+            },
+        );
+        self.stats.forks += 1;
+        self.stats.fork_bytes += size;
+        self.stats.fork_cycles += cx.hw.now() - start;
+        Forked::Ready
+    }
+
     fn note_fragmentation(&mut self) {
         match &self.pool {
             Pool::Fixed(p) => {
@@ -437,6 +536,9 @@ impl Contig {
                     ("internal_fragmentation_peak", s.internal_peak),
                     ("placements", s.placements),
                     ("waits", s.waits),
+                    ("forks", s.forks),
+                    ("fork_bytes", s.fork_bytes),
+                    ("fork_cycles", s.fork_cycles),
                 ] {
                     f(&format!("os.partitions.{n}"), v);
                 }
@@ -461,6 +563,9 @@ impl Contig {
                     ("compactions", s.compactions),
                     ("bytes_moved", s.bytes_moved),
                     ("compaction_cycles", s.compaction_cycles),
+                    ("forks", s.forks),
+                    ("fork_bytes", s.fork_bytes),
+                    ("fork_cycles", s.fork_cycles),
                 ] {
                     f(&format!("os.dynamic.{n}"), v);
                 }
@@ -511,6 +616,10 @@ impl Scheme for Contig {
 
     fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, _asid: u16) -> Result<(), String> {
         Contig::activate(self, hw, pid)
+    }
+
+    fn fork(&mut self, cx: &mut Cx, parent: Pid, child: Pid) -> Forked {
+        Contig::fork(self, cx, parent, child)
     }
 
     fn fault(&mut self, _cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {

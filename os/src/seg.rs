@@ -27,7 +27,7 @@ use crate::paging::{Admit, Finished, Outcome, Tag};
 use crate::placement::{FragmentationPeaks, Memory};
 use crate::process::{Access, AddressSpace, Kill, Pid, State};
 use crate::replace::{NoBits, Replacer};
-use crate::scheme::{Cx, Layout, Scheme, UserAddr};
+use crate::scheme::{Cx, Forked, Layout, Scheme, UserAddr};
 use crate::services::{DiskDriver, DiskOp, Done, Event, Request, Services};
 use crate::wait::WaitOn;
 use std::collections::BTreeMap;
@@ -119,6 +119,22 @@ pub struct SegStats {
     pub bytes_out: u64,
     /// The worst fragmentation seen (dynamic placement).
     pub peaks: FragmentationPeaks,
+    /// Forks served.
+    pub forks: u64,
+    /// Text segments a fork shared between parent and child (one block, two registers).
+    pub text_shared: u64,
+    /// Writable segments a fork copied into a block of the child's own.
+    pub segments_copied: u64,
+    /// Bytes those copies moved.
+    pub fork_bytes: u64,
+    /// Swap copies a fork shared (a swapped-out segment both processes hold on the disk).
+    pub swap_shared: u64,
+    /// Cycles forks took (finding blocks, evicting clean text for room, the copies).
+    pub fork_cycles: u64,
+    /// Shared text blocks taken out of memory (from every holder at once).
+    pub shared_text_out: u64,
+    /// Write-outs that took a fresh swap copy because a fork shares the segment's old one.
+    pub swap_unshared: u64,
 }
 
 /// The segmentation schemes' state.
@@ -128,6 +144,14 @@ pub struct Segments {
     /// The swap area, in blocks (a block-granular hole list).
     swap: Option<Memory>,
     spaces: BTreeMap<Pid, Space>,
+    /// Text blocks that several processes map (after a fork): how many do. A block not
+    /// listed has one holder.
+    text_sharers: BTreeMap<u64, u32>,
+    /// Swap copies that several segments hold (after a fork): how many do. A copy not
+    /// listed has one holder.
+    swap_holders: BTreeMap<u64, u32>,
+    /// The policy's state: one key per block in memory (a shared text block has the key of
+    /// one of its holders).
     repl: Replacer,
     /// Segments waiting for room that a write-out under way will free (retried, in order,
     /// whenever one completes).
@@ -151,6 +175,8 @@ impl Segments {
                 .map_err(|e| format!("user memory: {e}"))?,
             swap: None,
             spaces: BTreeMap::new(),
+            text_sharers: BTreeMap::new(),
+            swap_holders: BTreeMap::new(),
             repl: Replacer::new(cfg.policy, cfg.seed),
             room_waiters: Vec::new(),
             next_block: 0,
@@ -547,17 +573,29 @@ impl Segments {
             // Make room: the policy's victim among the segments in memory.
             let c = cx.sv.cost().replace;
             cx.sv.charge(cx.hw, c);
-            // The policy's choice, passing over the faulting process's own segments while
-            // another process has one in memory: evicting its text to bring in its data
-            // would leave the faulting instruction unable ever to complete.
-            let others = self
-                .spaces
-                .iter()
-                .any(|(&p, sp)| p != pid && sp.segs.iter().any(|g| g.present));
+            // The policy's choice, passing over the faulting process's own segments (and a
+            // text it shares with others after a fork) while another process has one in
+            // memory: evicting its text to bring in its data would leave the faulting
+            // instruction unable ever to complete.
+            let own_text = self.spaces.get(&pid).and_then(|sp| sp.segs[TEXT].block);
+            let is_own = |p: Pid, s: usize, g: &Seg| {
+                p == pid || (s == TEXT && g.block.is_some() && g.block == own_text)
+            };
+            let others = self.spaces.iter().any(|(&p, sp)| {
+                sp.segs
+                    .iter()
+                    .enumerate()
+                    .any(|(s, g)| g.present && !is_own(p, s, g))
+            });
             let mut passed = Vec::new();
             let mut chosen = None;
             while let Some(v) = self.repl.victim(&mut NoBits, None) {
-                if others && seg_unowner(v).0 == pid {
+                let (vp, vs) = seg_unowner(v);
+                let mine = self
+                    .spaces
+                    .get(&vp)
+                    .is_some_and(|sp| is_own(vp, vs, &sp.segs[vs]));
+                if others && mine {
                     passed.push(v);
                     continue;
                 }
@@ -597,8 +635,11 @@ impl Segments {
     }
 
     /// Takes segment `vs` of `vpid` out of memory. Read-only text is dropped (its image is
-    /// on the disk); a writable segment is written to its swap copy first, and the block is
-    /// freed when that completes (returns true; `then` continues then).
+    /// on the disk) — from every process that shares its block after a fork, each of which
+    /// brings its own copy back from its image when it next needs it; a writable segment is
+    /// written to its swap copy first (a fresh one if a fork shares the old one), and the
+    /// block is freed when that completes (returns true; `then` continues then). A running
+    /// process that shared the text has its registers loaded again.
     fn evict(
         &mut self,
         cx: &mut Cx,
@@ -627,21 +668,24 @@ impl Segments {
             p.stats.pages_out += u64::from(g.perm.write);
         }
         if !g.perm.write {
-            self.free_seg(cx.sv, cx.hw, vpid, vs, block);
-            if let Some(x) = self.spaces.get_mut(&vpid).map(|sp| &mut sp.segs[vs]) {
-                x.present = false;
-                x.block = None;
-            }
-            self.note();
+            self.drop_text(cx, vpid, vs, block, then.0);
             return Ok(false);
         }
         let blocks = g.alloc.div_ceil(self.block_size.max(1));
         let slot = match g.swap {
-            Some(b) => b,
-            None => {
+            Some(b) if !self.swap_holders.contains_key(&b) => b,
+            shared => {
+                // A copy a fork shares stays as it is for its other holders: this segment
+                // is written to a copy of its own and lets go of the shared one.
                 let swap = self.swap.as_mut().ok_or("there is no swap area")?;
-                swap.allocate(seg_owner(vpid, vs), blocks)
-                    .ok_or("the swap area is full; enlarge the disk")?
+                let slot = swap
+                    .allocate(seg_owner(vpid, vs), blocks)
+                    .ok_or("the swap area is full; enlarge the disk")?;
+                if let Some(b) = shared {
+                    self.let_go_swap(b, false);
+                    self.stats.swap_unshared += 1;
+                }
+                slot
             }
         };
         if let Some(x) = self.spaces.get_mut(&vpid).map(|sp| &mut sp.segs[vs]) {
@@ -666,6 +710,217 @@ impl Segments {
         // (A refused write is reported by the next poll, as failed writes are.)
         cx.disk.start_or_report(cx.sv, cx.hw, req, Tag::Seg(tag));
         Ok(true)
+    }
+
+    /// Drops the read-only segment `vs` of `vpid` at `block` from memory: from every process
+    /// whose register maps that block (a text a fork shared), then frees the block once.
+    /// `for_pid` is the process the room is for (its registers are loaded as it resumes).
+    fn drop_text(&mut self, cx: &mut Cx, vpid: Pid, vs: usize, block: u64, for_pid: Pid) {
+        let holders: Vec<Pid> = self
+            .spaces
+            .iter()
+            .filter(|(_, sp)| sp.segs[vs].block == Some(block))
+            .map(|(&p, _)| p)
+            .collect();
+        for &p in &holders {
+            if let Some(x) = self.spaces.get_mut(&p).map(|sp| &mut sp.segs[vs]) {
+                x.present = false;
+                x.block = None;
+            }
+            if p != vpid {
+                // (Only one holder's key is in the policy's state; the victim's left it.)
+                self.repl.removed(seg_owner(p, vs));
+            }
+        }
+        self.text_sharers.remove(&block);
+        if holders.len() > 1 {
+            self.stats.shared_text_out += 1;
+        }
+        self.free_seg(cx.sv, cx.hw, vpid, vs, block);
+        self.note();
+        // The other holders lost the text only because they share it: one of them may be
+        // the process running now (a completion's retried bring-in evicts for another).
+        let others: Vec<Pid> = holders.into_iter().filter(|&p| p != vpid).collect();
+        self.reload_running(cx, &others, for_pid);
+    }
+
+    /// Loads the segment registers again of the one of `pids` that is running, unless it is
+    /// `for_pid` (the process the room is made for, whose registers are loaded as it
+    /// resumes): its registers still map a segment that just left memory. (A completion
+    /// that retries a waiting bring-in may take a segment of whichever process runs.)
+    fn reload_running(&self, cx: &mut Cx, pids: &[Pid], for_pid: Pid) {
+        for &p in pids {
+            let running = p != for_pid
+                && cx
+                    .procs
+                    .iter()
+                    .any(|q| q.pid == p && q.state == State::Running);
+            if running {
+                let _ = Segments::activate(self, cx.hw, p);
+            }
+        }
+    }
+
+    /// One holder lets go of the swap copy at `slot`; the last one frees it (unless a write
+    /// to it is under way, `busy`: that copy stays taken, as a release during a write-out
+    /// leaves it).
+    fn let_go_swap(&mut self, slot: u64, busy: bool) {
+        match self.swap_holders.get_mut(&slot) {
+            Some(n) if *n > 2 => *n -= 1,
+            Some(_) => {
+                self.swap_holders.remove(&slot);
+            }
+            None => {
+                if let (false, Some(swap)) = (busy, self.swap.as_mut()) {
+                    let _ = swap.free(slot);
+                }
+            }
+        }
+    }
+
+    /// `fork`: gives `child` segments holding what `parent`'s hold. The text (read-only) is
+    /// shared: the child's register maps the parent's block, which then has two holders.
+    /// Each writable segment in memory is copied into a new block of its own (a timed copy);
+    /// one swapped out shares its swap copy until either side writes its segment out again;
+    /// one never brought in gets the same image (or nothing). A segment in transfer makes
+    /// the parent wait and fork again. No room for a copy: `NoMemory` — under
+    /// virtual-memory segmentation after evicting clean text of other processes, the only
+    /// room that can be made at once.
+    pub fn fork(&mut self, cx: &mut Cx, parent: Pid, child: Pid) -> Forked {
+        let Some(sp) = self.spaces.get(&parent).cloned() else {
+            return Forked::NoMemory(format!("process {parent} has no segments"));
+        };
+        if let Some(s) = (0..4).find(|&s| sp.segs[s].busy) {
+            return Forked::Busy(seg_wait(parent, s));
+        }
+        let start = cx.hw.now();
+        // The blocks of the copies first, so that a fork that cannot fit leaves nothing.
+        let mut copies: Vec<(usize, u64, u64)> = Vec::new();
+        for s in [DATA, HEAP, STACK] {
+            let g = sp.segs[s];
+            let Some(from) = g.block.filter(|_| g.present) else {
+                continue;
+            };
+            match self.fork_room(cx, parent, child, s, g.alloc) {
+                Some(to) => copies.push((s, from, to)),
+                None => {
+                    for (_, _, to) in copies {
+                        let _ = self.mem.free(to);
+                    }
+                    self.note();
+                    let fr = self.mem.fragmentation();
+                    return Forked::NoMemory(format!(
+                        "no hole holds a copy of the {} segment ({} bytes; {} bytes free, the largest hole {})",
+                        NAMES[s], g.alloc, fr.free_bytes, fr.largest_hole
+                    ));
+                }
+            }
+        }
+        let mut csp = Space {
+            segs: sp.segs,
+            loading: 0,
+        };
+        // The text: the same block (or the same image).
+        if let (true, Some(b)) = (sp.segs[TEXT].present, sp.segs[TEXT].block) {
+            *self.text_sharers.entry(b).or_insert(1) += 1;
+            self.stats.text_shared += 1;
+        }
+        // Swapped-out segments: the same swap copy.
+        for s in [DATA, HEAP, STACK] {
+            let g = &mut csp.segs[s];
+            if g.present {
+                g.swap = None;
+                continue;
+            }
+            g.block = None;
+            if let Some(slot) = g.swap {
+                *self.swap_holders.entry(slot).or_insert(1) += 1;
+                self.stats.swap_shared += 1;
+            }
+        }
+        for &(s, from, to) in &copies {
+            let g = &mut csp.segs[s];
+            g.block = Some(to);
+            cx.sv.event(
+                cx.hw,
+                Event::Place {
+                    pid: child,
+                    what: seg_name(s),
+                    base: to,
+                    size: g.alloc,
+                },
+            );
+            cx.hw.copy_phys_timed(from, to, g.alloc);
+            let c = cx.sv.cost().copy_byte.saturating_mul(g.alloc);
+            cx.sv.charge(cx.hw, c);
+            self.stats.placements += 1;
+            self.stats.segments_copied += 1;
+            self.stats.fork_bytes += g.alloc;
+            self.repl.inserted(seg_owner(child, s));
+        }
+        self.spaces.insert(child, csp);
+        self.note();
+        self.stats.forks += 1;
+        self.stats.fork_cycles += cx.hw.now() - start;
+        Forked::Ready
+    }
+
+    /// A block of `size` bytes for the copy of segment `s` that `child` gets at a fork.
+    /// Under virtual-memory segmentation, when no hole holds it, the clean text of another
+    /// process (not the parent's: it runs) leaves memory, in the policy's order, until one
+    /// does; a writable segment cannot leave at once (it must be written out first).
+    fn fork_room(
+        &mut self,
+        cx: &mut Cx,
+        parent: Pid,
+        child: Pid,
+        s: usize,
+        size: u64,
+    ) -> Option<u64> {
+        loop {
+            if let Some(b) = self.mem.allocate(seg_owner(child, s), size) {
+                return Some(b);
+            }
+            if !self.vm || size > self.mem.size() {
+                return None;
+            }
+            let own_text = self.spaces.get(&parent).and_then(|sp| sp.segs[TEXT].block);
+            let mut passed = Vec::new();
+            let mut chosen = None;
+            while let Some(v) = self.repl.victim(&mut NoBits, None) {
+                let (vp, vs) = seg_unowner(v);
+                let g = self.spaces.get(&vp).map(|sp| sp.segs[vs]);
+                let clean_text = g.is_some_and(|g| {
+                    vs == TEXT && !g.perm.write && g.present && !g.busy && g.block != own_text
+                });
+                if clean_text {
+                    chosen = Some((vp, vs, g.and_then(|g| g.block)));
+                    break;
+                }
+                passed.push(v);
+            }
+            // (The passed keys go back at the newest end, as a fault's passing does.)
+            for v in passed {
+                self.repl.inserted(v);
+            }
+            let (vp, vs, Some(block)) = chosen? else {
+                return None;
+            };
+            let c = cx.sv.cost().replace;
+            cx.sv.charge(cx.hw, c);
+            self.stats.segments_out += 1;
+            cx.sv.event(
+                cx.hw,
+                Event::Evict {
+                    pid: vp,
+                    va: vs as u64 * SEGMENT_SIZE,
+                    pa: block,
+                    dirty: false,
+                    for_pid: child,
+                },
+            );
+            self.drop_text(cx, vp, vs, block, parent);
+        }
     }
 
     /// A transfer finished, for good (the driver retried a failed one first): what it means
@@ -885,15 +1140,34 @@ impl Segments {
         };
         self.room_waiters.retain(|&(p, _)| p != pid);
         for (s, g) in sp.segs.iter().enumerate() {
-            self.repl.removed(seg_owner(pid, s));
+            let key = seg_owner(pid, s);
+            let keyed = self.repl.contains(key);
+            self.repl.removed(key);
+            if let Some(b) = g.block.filter(|b| self.text_sharers.contains_key(b)) {
+                // A text a fork shared: the block stays for its other holders, and (if this
+                // process's key stood for it in the policy) another holder's key does now.
+                match self.text_sharers.get_mut(&b) {
+                    Some(n) if *n > 2 => *n -= 1,
+                    _ => {
+                        self.text_sharers.remove(&b);
+                    }
+                }
+                let next = self
+                    .spaces
+                    .iter()
+                    .find(|(_, x)| x.segs[s].block == Some(b) && x.segs[s].present)
+                    .map(|(&p, _)| p);
+                if let (true, Some(q)) = (keyed, next) {
+                    self.repl.inserted(seg_owner(q, s));
+                }
+                continue;
+            }
             // A block with a transfer under way is freed when the transfer completes.
             if let (Some(b), false) = (g.block, g.busy) {
                 self.free_seg(sv, hw, pid, s, b);
             }
-            if let (Some(slot), Some(swap)) = (g.swap, self.swap.as_mut()) {
-                if !g.busy {
-                    let _ = swap.free(slot);
-                }
+            if let Some(slot) = g.swap {
+                self.let_go_swap(slot, g.busy);
             }
         }
         self.note();
@@ -919,6 +1193,14 @@ impl Segments {
             ("segments_out", s.segments_out),
             ("bytes_in", s.bytes_in),
             ("bytes_out", s.bytes_out),
+            ("forks", s.forks),
+            ("text_shared", s.text_shared),
+            ("segments_copied", s.segments_copied),
+            ("fork_bytes", s.fork_bytes),
+            ("swap_shared", s.swap_shared),
+            ("fork_cycles", s.fork_cycles),
+            ("shared_text_out", s.shared_text_out),
+            ("swap_unshared", s.swap_unshared),
         ] {
             f(&format!("os.seg.{n}"), v);
         }
@@ -1000,6 +1282,10 @@ impl Scheme for Segments {
 
     fn activate(&mut self, hw: &mut dyn Hw, pid: Pid, _asid: u16) -> Result<(), String> {
         Segments::activate(self, hw, pid)
+    }
+
+    fn fork(&mut self, cx: &mut Cx, parent: Pid, child: Pid) -> Forked {
+        Segments::fork(self, cx, parent, child)
     }
 
     fn fault(&mut self, cx: &mut Cx, pid: Pid, va: u64, access: Access, pc: u64) -> Outcome {

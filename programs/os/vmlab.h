@@ -19,10 +19,14 @@ enum {
     SYS_getpid = 172,
     SYS_brk = 214,
     SYS_munmap = 215,
+    SYS_clone = 220,
     SYS_mmap = 222,
     SYS_mprotect = 226,
     SYS_msync = 227,
+    SYS_wait4 = 260,
 };
+
+enum { SIGCHLD = 17 };
 
 enum { AT_FDCWD = -100, O_RDONLY = 0, O_RDWR = 2, MS_SYNC = 4 };
 

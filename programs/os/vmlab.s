@@ -13,9 +13,11 @@
 .equ SYS_getpid,      172
 .equ SYS_brk,         214
 .equ SYS_munmap,      215
+.equ SYS_clone,       220
 .equ SYS_mmap,        222
 .equ SYS_mprotect,    226
 .equ SYS_msync,       227
+.equ SYS_wait4,       260
 
 .equ AT_FDCWD, -100
 .equ O_RDONLY, 0
@@ -31,6 +33,8 @@
 .equ MAP_PRIVATE,   0x02
 .equ MAP_FIXED,     0x10
 .equ MAP_ANONYMOUS, 0x20
+
+.equ SIGCHLD, 17
 
 .equ STDOUT, 1
 .equ STDERR, 2
