@@ -133,6 +133,8 @@ pub const TABLE: &[Syscall] = &[
     row!(132, "sigaltstack", sys_sigaltstack),
     row!(134, "rt_sigaction", sys_rt_sigaction),
     row!(135, "rt_sigprocmask", sys_rt_sigprocmask),
+    row!(136, "rt_sigpending", sys_rt_sigpending),
+    row!(139, "rt_sigreturn", sys_rt_sigreturn),
     row!(143, "setregid", sys_setreid),
     row!(144, "setgid", sys_setid),
     row!(145, "setreuid", sys_setreid),
