@@ -13,7 +13,7 @@ CFLAGS="-O2 -Wall -Wextra -Wno-unused-parameter -Wno-stringop-truncation -Wno-fo
 STATIC="hello exit42 printf_int printf_float libm malloc_ds strings sort args_env
   fileio_tmp fileio_data stdin_wc mmap_prot mmap_file mmap_stream fsmeta recursion atexit_order segv_null sysinfo
   abort_sig float_heavy conv dir_list sieve heapmix stackalloc double_free
-  sig_segv_mprotect sig_info"
+  sig_segv_mprotect sig_info sig_bus"
 # Not in tests.toml: tests/linux.rs checks what it leaves in a writable mount.
 $CC -static $CFLAGS -o bin/write_out src/write_out.c
 DYNAMIC="hello libm sort mmap_stream"
