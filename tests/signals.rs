@@ -57,15 +57,27 @@ fn run(elf: &str, args: &[&str], sets: &[&str]) -> Run {
 
 /// [`run`], with the kernel's trace when `trace`.
 fn run_traced(elf: &str, args: &[&str], sets: &[&str], trace: bool) -> Run {
+    run_all(&[elf], args, sets, trace)
+}
+
+/// Runs each of `elfs` as a process (pids 1, 2, ... in order), all with `args`.
+fn run_all(elfs: &[&str], args: &[&str], sets: &[&str], trace: bool) -> Run {
     let mut all = vec![
         "run.max_insns=100000000".to_string(),
         "os.stack_limit=8388608".to_string(),
     ];
     all.extend(sets.iter().map(|s| s.to_string()));
     let cfg = apply_set_all("", "(test)", &all).expect("config");
-    let program = Elf::open(&root().join(elf)).unwrap_or_else(|e| panic!("{elf}: {e}"));
+    let programs: Vec<(String, Elf)> = elfs
+        .iter()
+        .map(|elf| {
+            let program = Elf::open(&root().join(elf)).unwrap_or_else(|e| panic!("{elf}: {e}"));
+            (elf.rsplit('/').next().unwrap_or(elf).to_string(), program)
+        })
+        .collect();
+    let elf = elfs.join(" ");
     let setup = Setup {
-        argv0: vec![elf.to_string()],
+        argv0: elfs.iter().map(|e| e.to_string()).collect(),
         args: args.iter().map(|s| s.to_string()).collect(),
         env: Vec::new(),
         stdin: StdinSource::Empty,
@@ -74,8 +86,7 @@ fn run_traced(elf: &str, args: &[&str], sets: &[&str], trace: bool) -> Run {
         cwd: None,
         sysroot: None,
     };
-    let name = elf.rsplit('/').next().unwrap_or(elf).to_string();
-    let mut h = Hosted::with_setup(cfg, &[(name, program)], Vec::new(), trace, &setup)
+    let mut h = Hosted::with_setup(cfg, &programs, Vec::new(), trace, &setup)
         .unwrap_or_else(|e| panic!("{elf}: {e}"));
     let mut lines = Vec::new();
     while !h.run_for(1_000_000) {
@@ -206,4 +217,22 @@ fn handlers_return_through_the_trampoline_under_base_and_bounds() {
         assert_eq!(r.stdout, out, "{mode}: {:?}", r.reports);
         assert_eq!(r.status, status, "{mode}: {:?}", r.reports);
     }
+}
+
+#[test]
+fn a_handled_signal_cuts_a_sleep_short_with_eintr() {
+    // Process 1 sleeps 2 s with a SIGUSR1 handler (SA_RESTART, which sleeps ignore);
+    // process 2 wakes after 1 ms and sends it SIGUSR1.
+    let r = run_all(
+        &["bin/sig_kernel", "bin/sig_kernel"],
+        &["sleep"],
+        &["os.scheme=vm-paging"],
+        false,
+    );
+    assert_eq!(
+        r.stdout, "sender: kill 0\nsleeper: nanosleep -1 (EINTR), rem 1.x s, handler calls 1\n",
+        "{:?}",
+        r.reports
+    );
+    assert_eq!(r.status, 0, "{:?}", r.reports);
 }

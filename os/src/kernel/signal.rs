@@ -30,10 +30,11 @@
 //! `force_sig_fault` does. A handler that returns runs the faulting instruction again.
 //!
 //! Only the running process takes a handler: a signal sent to another one stays pending
-//! until that process is switched in. A system call that blocked (a sleep, a disk read)
-//! is not cut short: the handler runs when the process runs again (`EINTR` is never
-//! returned; a call that restarts after a page-in runs again after the handler, as with
-//! `SA_RESTART`).
+//! until that process is switched in. A sleep (`nanosleep`, `clock_nanosleep`) that a
+//! handled signal reaches ends at once with `EINTR` and the time left in `rem`, as on
+//! Linux (with or without `SA_RESTART`); other blocking (a disk read, a page-in) is not
+//! cut short: the handler runs when the process runs again, and a call that restarts
+//! after a page-in runs again after the handler, as with `SA_RESTART`.
 
 use super::syscalls::{CopyFault, SysResult};
 use super::{errno, Kernel};
@@ -56,6 +57,13 @@ const SS_DISABLE: u64 = 2;
 const SS_AUTODISARM: u64 = 1 << 31;
 /// The `rt_sigreturn` system call.
 const RT_SIGRETURN: u64 = 139;
+/// `EINTR`: a signal handler interrupted the call.
+const EINTR: u64 = 4;
+/// The `nanosleep` system call (the other sleep is `clock_nanosleep`).
+const NANOSLEEP: u64 = 101;
+/// `clock_nanosleep` flag: the time is absolute.
+const TIMER_ABSTIME: u64 = 1;
+
 /// What `rt_sigreturn` could not do with a frame.
 const READ_BACK: &str =
     "read back by rt_sigreturn (it must be readable, with the reserved words of its FP state zero)";
@@ -314,8 +322,51 @@ impl Kernel {
             t.pending_info.insert(n, info);
         }
         if to != from {
+            self.interrupt_sleep(hw, to);
             self.deliver_signals(hw, to);
         }
+    }
+
+    /// A sleeping `pid` (`nanosleep`, `clock_nanosleep`) with a signal to take for which
+    /// it has a handler wakes at once: the call fails with `EINTR` (whatever `SA_RESTART`
+    /// says, as Linux's sleeps do), and a relative sleep's `rem` gets the time left (when
+    /// its page is in memory: the kernel does not fault in a page for a process that is
+    /// not running). The handler runs when the process is switched in.
+    fn interrupt_sleep(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        let Some(pi) = self.index(pid) else { return };
+        let p = &self.procs[pi];
+        let ready = p.task.pending & !(p.task.mask & !UNBLOCKABLE);
+        if p.state != State::Blocked || ready == 0 {
+            return;
+        }
+        let n = u64::from(ready.trailing_zeros()) + 1;
+        if n == sig::SIGKILL || matches!(p.task.actions[n as usize][0], SIG_DFL | SIG_IGN) {
+            return;
+        }
+        let Some(&(deadline, _)) = self.sleepers.iter().find(|&&(_, q)| q == pid) else {
+            return;
+        };
+        self.sleepers.remove(&(deadline, pid));
+        self.waits.wake_all(crate::wait::WaitOn::Timer { pid });
+        let r = self.procs[pi].regs;
+        // `nanosleep(req, rem)`, `clock_nanosleep(id, flags, req, rem)`.
+        let (rem, absolute) = match r[17] {
+            NANOSLEEP => (r[11], false),
+            _ => (r[13], r[11] & TIMER_ABSTIME != 0),
+        };
+        if rem != 0 && !absolute {
+            let left = self.ns_at(deadline) - self.ns_at(hw.now().min(deadline));
+            let mm = self.address_space(pid);
+            if let crate::scheme::UserAddr::Mapped { pa, len } =
+                self.mem.user_addr(hw, mm, pid, rem, Access::Store)
+            {
+                if len >= 16 {
+                    hw.write_phys(pa, &crate::linux::timespec(left));
+                }
+            }
+        }
+        self.procs[pi].regs[10] = EINTR.wrapping_neg();
+        self.wake(hw, pid);
     }
 
     /// Takes the action of each pending signal `pid`'s mask lets through, lowest number

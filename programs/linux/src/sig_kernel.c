@@ -14,12 +14,19 @@
    ucontext  the handler changes a saved register (a0) and the pc in the ucontext:
              rt_sigreturn restores them, and the interrupted code sees the change.
    resethand SA_RESETHAND: the first SIGUSR1 runs the handler, the second the default
-             action, which ends the process: status 138. */
+             action, which ends the process: status 138.
+   sleep     run as two processes, pids 1 and 2: process 1 sleeps 2 s in nanosleep with a
+             SIGUSR1 handler (SA_RESTART); process 2 sleeps 1 ms and sends it SIGUSR1:
+             the sleep ends early with EINTR (SA_RESTART does not restart sleeps), rem
+             holds the time left, and the handler ran. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -110,6 +117,17 @@ int main(int argc, char **argv) {
         asm volatile(".option push\n .option norvc\n ecall\n li a0, 7\n .option pop\n"
                      : "+r"(a0) : "r"(a1), "r"(a7) : "memory");
         printf("calls %d, a0 after the call %ld\n", calls, (long)a0);
+    } else if (!strcmp(mode, "sleep") && getpid() == 1) {
+        install(SIGUSR1, on_usr1, SA_RESTART, 0);
+        struct timespec req = {2, 0}, rem = {0, 0};
+        int r = nanosleep(&req, &rem);
+        int e = errno;
+        printf("sleeper: nanosleep %d (%s), rem %s, handler calls %d\n", r, e == EINTR ? "EINTR" : "?",
+               rem.tv_sec == 1 && rem.tv_nsec > 0 ? "1.x s" : "wrong", calls);
+    } else if (!strcmp(mode, "sleep")) {
+        struct timespec req = {0, 1000000};
+        nanosleep(&req, NULL);
+        printf("sender: kill %d\n", kill(1, SIGUSR1));
     } else if (!strcmp(mode, "resethand")) {
         install(SIGUSR1, on_usr1, SA_RESETHAND, 0);
         raise(SIGUSR1);
