@@ -654,7 +654,7 @@ impl Kernel {
             p.regs[2] = at;
             p.regs[10] = n;
             p.regs[11] = at;
-            p.regs[12] = at + frame::UC as u64;
+            p.regs[12] = at.wrapping_add(frame::UC as u64);
             p.pc = handler;
             let t = &mut p.task;
             t.mask |= samask;
