@@ -236,3 +236,24 @@ fn a_handled_signal_cuts_a_sleep_short_with_eintr() {
     );
     assert_eq!(r.status, 0, "{:?}", r.reports);
 }
+
+#[test]
+fn sigsuspend_takes_a_pending_signal_at_once_and_waits_for_one_sent_later() {
+    // Process 1: SIGUSR1 blocked and pending, sigsuspend(empty) takes it; then sigsuspend
+    // waits until process 2 sends SIGUSR1 after 2 s. Each time: EINTR after the handler,
+    // which runs with SIGUSR1 blocked, and the mask from before the call comes back.
+    let r = run_all(
+        &["bin/sig_kernel", "bin/sig_kernel"],
+        &["suspend"],
+        &["os.scheme=vm-paging"],
+        false,
+    );
+    let line = |n: u32| {
+        format!(
+            "suspend {n}: sigsuspend -1 (EINTR), handler calls {n}, SIGUSR1 blocked inside 1, after 1\n"
+        )
+    };
+    let want = format!("{}{}sender: kill 0\n", line(1), line(2));
+    assert_eq!(r.stdout, want, "{:?}", r.reports);
+    assert_eq!(r.status, 0, "{:?}", r.reports);
+}

@@ -538,6 +538,9 @@ pub struct Task {
     /// What each pending signal's handler will be told (who sent it, how): the first
     /// sending's, as Linux keeps one instance of a pending standard signal.
     pub pending_info: std::collections::BTreeMap<u64, crate::linux::sig::Info>,
+    /// The mask to restore after `rt_sigsuspend`'s temporary one (Linux's
+    /// `saved_sigmask`): the next handler's frame saves it, so `rt_sigreturn` restores it.
+    pub saved_mask: Option<u64>,
     /// `sigaltstack`: `ss_sp`, `ss_flags`, `ss_size`.
     pub altstack: [u64; 3],
     /// Resource limits: (soft, hard) per `RLIMIT_*`.
@@ -572,6 +575,7 @@ impl Task {
             mask: 0,
             pending: 0,
             pending_info: std::collections::BTreeMap::new(),
+            saved_mask: None,
             altstack: [0, 2, 0],
             rlimits,
             cwd: crate::fs::ROOT_INO,

@@ -35,6 +35,8 @@
 //! Linux (with or without `SA_RESTART`); other blocking (a disk read, a page-in) is not
 //! cut short: the handler runs when the process runs again, and a call that restarts
 //! after a page-in runs again after the handler, as with `SA_RESTART`.
+//! `rt_sigsuspend` waits with a temporary mask until a signal runs a handler (whose frame
+//! saves the mask from before the call) or ends the process.
 
 use super::syscalls::{CopyFault, SysResult};
 use super::{errno, Kernel};
@@ -203,6 +205,48 @@ impl Kernel {
         }
     }
 
+    /// `rt_sigsuspend(mask, sigsetsize)`: waits with `mask` in place of the process's mask
+    /// until a signal arrives that runs a handler (the call then fails with `EINTR`, and
+    /// the handler's frame saves the mask from before the call, which `rt_sigreturn`
+    /// restores) or ends the process. A signal already pending that the new mask lets
+    /// through acts at once.
+    pub(super) fn sys_rt_sigsuspend(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        a: [u64; 6],
+    ) -> SysResult {
+        if a[1] != 8 {
+            return SysResult::Err(errno::EINVAL);
+        }
+        let mask = match self.copy_from_user(hw, pid, a[0], 8) {
+            Ok(b) => u64::from_le_bytes(b[..8].try_into().unwrap_or_default()),
+            Err(f) => return f.into(),
+        };
+        let Some(pi) = self.index(pid) else {
+            return SysResult::NoReturn;
+        };
+        let t = &mut self.procs[pi].task;
+        let old = t.mask;
+        t.saved_mask.get_or_insert(old);
+        t.mask = mask & !UNBLOCKABLE;
+        if self.takes_a_signal(pi) {
+            return SysResult::Err(EINTR);
+        }
+        // (What the call returns when a signal wakes it.)
+        self.procs[pi].regs[10] = EINTR.wrapping_neg();
+        self.block(hw, pid);
+        SysResult::Block
+    }
+
+    /// Whether the process at `pi` has a pending signal its mask lets through that is not
+    /// ignored: one that runs a handler or ends it.
+    fn takes_a_signal(&self, pi: usize) -> bool {
+        let t = &self.procs[pi].task;
+        let ready = t.pending & !(t.mask & !UNBLOCKABLE);
+        (1..=sig::MAX).any(|n| ready & bit(n) != 0 && (n == sig::SIGKILL || !self.ignored(pi, n)))
+    }
+
     /// `sigaltstack(ss, old_ss)`: a `stack_t` is `ss_sp`, `ss_flags` (int, padded), `ss_size`.
     /// The old one reports `SS_ONSTACK` while a handler runs on it, which may then not
     /// change it (`EPERM`), as Linux's `do_sigaltstack`.
@@ -323,6 +367,18 @@ impl Kernel {
         }
         if to != from {
             self.interrupt_sleep(hw, to);
+            // A process waiting in rt_sigsuspend for a signal it now takes runs again.
+            if let Some(pi) = self.index(to) {
+                let p = &self.procs[pi];
+                if p.state == State::Blocked
+                    && p.task.saved_mask.is_some()
+                    && self.takes_a_signal(pi)
+                    && !self.waits.waits(to)
+                    && !self.sleepers.iter().any(|&(_, q)| q == to)
+                {
+                    self.wake(hw, to);
+                }
+            }
             self.deliver_signals(hw, to);
         }
     }
@@ -619,7 +675,8 @@ impl Kernel {
                 regs: p.regs,
                 f,
                 fcsr: fcsr as u32,
-                mask: p.task.mask,
+                // After rt_sigsuspend, the mask from before it.
+                mask: p.task.saved_mask.unwrap_or(p.task.mask),
                 stack: reported_altstack(alt, sp),
             };
             let Some(at) = frame_address(sp, fl, alt) else {
@@ -657,6 +714,7 @@ impl Kernel {
             p.regs[12] = at.wrapping_add(frame::UC as u64);
             p.pc = handler;
             let t = &mut p.task;
+            t.saved_mask = None;
             t.mask |= samask;
             if fl & flags::SA_NODEFER == 0 {
                 t.mask |= bit(n);

@@ -131,6 +131,7 @@ pub const TABLE: &[Syscall] = &[
     row!(130, "tkill", sys_tkill),
     row!(131, "tgkill", sys_tgkill),
     row!(132, "sigaltstack", sys_sigaltstack),
+    row!(133, "rt_sigsuspend", sys_rt_sigsuspend),
     row!(134, "rt_sigaction", sys_rt_sigaction),
     row!(135, "rt_sigprocmask", sys_rt_sigprocmask),
     row!(136, "rt_sigpending", sys_rt_sigpending),

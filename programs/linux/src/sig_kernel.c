@@ -18,7 +18,12 @@
    sleep     run as two processes, pids 1 and 2: process 1 sleeps 2 s in nanosleep with a
              SIGUSR1 handler (SA_RESTART); process 2 sleeps 1 ms and sends it SIGUSR1:
              the sleep ends early with EINTR (SA_RESTART does not restart sleeps), rem
-             holds the time left, and the handler ran. */
+             holds the time left, and the handler ran.
+   suspend   run as two processes, pids 1 and 2: process 1 blocks SIGUSR1, raises it (it
+             stays pending), and sigsuspend with an empty mask takes it at once; then it
+             waits in sigsuspend until process 2 (after 2 s) sends it SIGUSR1. Each time
+             sigsuspend fails with EINTR after the handler, which ran with SIGUSR1
+             blocked, and the mask from before (SIGUSR1 blocked) is back. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -124,6 +129,26 @@ int main(int argc, char **argv) {
         int e = errno;
         printf("sleeper: nanosleep %d (%s), rem %s, handler calls %d\n", r, e == EINTR ? "EINTR" : "?",
                rem.tv_sec == 1 && rem.tv_nsec > 0 ? "1.x s" : "wrong", calls);
+    } else if (!strcmp(mode, "suspend") && getpid() == 1) {
+        install(SIGUSR1, on_usr1, 0, 0);
+        sigset_t block, none, now;
+        sigemptyset(&block);
+        sigaddset(&block, SIGUSR1);
+        sigemptyset(&none);
+        sigprocmask(SIG_BLOCK, &block, NULL);
+        raise(SIGUSR1);
+        for (int round = 1; round <= 2; round++) {
+            usr1 = 0;
+            int r = sigsuspend(&none);
+            int e = errno;
+            sigprocmask(SIG_BLOCK, NULL, &now);
+            printf("suspend %d: sigsuspend %d (%s), handler calls %d, SIGUSR1 blocked inside %d, after %d\n",
+                   round, r, e == EINTR ? "EINTR" : "?", calls, usr1, sigismember(&now, SIGUSR1));
+        }
+    } else if (!strcmp(mode, "suspend")) {
+        struct timespec req = {2, 0};
+        nanosleep(&req, NULL);
+        printf("sender: kill %d\n", kill(1, SIGUSR1));
     } else if (!strcmp(mode, "sleep")) {
         struct timespec req = {0, 1000000};
         nanosleep(&req, NULL);
