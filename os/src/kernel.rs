@@ -1107,6 +1107,9 @@ impl Kernel {
             _ => None,
         };
         if let Some((va, access)) = mem_fault {
+            if self.sigreturn_fetch(hw, pid, va, access, epc) {
+                return;
+            }
             let c = self.sv.cost().fault;
             self.sv.charge(hw, c);
             // Livelock guard: when the whole machine retires no instruction over a long run
@@ -1369,6 +1372,9 @@ impl Kernel {
     }
 
     fn kill(&mut self, hw: &mut dyn Hw, pid: Pid, kill: Kill) {
+        if self.fault_signal(hw, pid, &kill) {
+            return;
+        }
         self.sv.stats.killed += 1;
         self.sv.event(
             hw,
@@ -1661,6 +1667,10 @@ impl Kernel {
         // reference string must not depend on when it was scheduled, or OPT's two passes
         // would see different strings.)
         self.current = Some(pid);
+        if !self.signals_on_entry(hw, pid) {
+            return false;
+        }
+        let p = &self.procs[pi];
         hw.set_regs(&p.regs);
         hw.enter_user(p.pc);
         true

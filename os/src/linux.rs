@@ -456,6 +456,207 @@ pub mod sig {
             _ => format!("signal {n}"),
         }
     }
+
+    /// `sa_flags` bits (`asm-generic/signal.h`, `asm-generic/signal-defs.h`).
+    pub mod flags {
+        /// The handler takes three arguments (`siginfo_t *`, `ucontext_t *`).
+        pub const SA_SIGINFO: u64 = 0x0000_0004;
+        /// The handler runs on the alternate signal stack (`sigaltstack`).
+        pub const SA_ONSTACK: u64 = 0x0800_0000;
+        /// A slow system call the signal interrupts runs again instead of failing with
+        /// `EINTR`.
+        pub const SA_RESTART: u64 = 0x1000_0000;
+        /// The signal is not blocked while its handler runs.
+        pub const SA_NODEFER: u64 = 0x4000_0000;
+        /// The action goes back to `SIG_DFL` when the handler is entered.
+        pub const SA_RESETHAND: u64 = 0x8000_0000;
+    }
+
+    /// `si_code` values (`asm-generic/siginfo.h`).
+    pub mod code {
+        /// Sent by `kill`.
+        pub const SI_USER: i32 = 0;
+        /// Sent by `tkill` or `tgkill` (so by `raise` and `abort`).
+        pub const SI_TKILL: i32 = -6;
+        /// `SIGSEGV`: no mapping at the address.
+        pub const SEGV_MAPERR: i32 = 1;
+        /// `SIGSEGV`: a mapping the access is not allowed in.
+        pub const SEGV_ACCERR: i32 = 2;
+        /// `SIGBUS`: a misaligned address.
+        pub const BUS_ADRALN: i32 = 1;
+        /// `SIGBUS`: an address with no backing (past a file's end, a failed page-in).
+        pub const BUS_ADRERR: i32 = 2;
+        /// `SIGBUS`: an object-specific hardware error.
+        pub const BUS_OBJERR: i32 = 3;
+        /// `SIGILL`: an illegal opcode.
+        pub const ILL_ILLOPC: i32 = 1;
+        /// `SIGTRAP`: a breakpoint.
+        pub const TRAP_BRKPT: i32 = 1;
+    }
+
+    /// What a delivered signal tells its handler: the fields of `siginfo_t` vmlab fills.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Info {
+        /// `si_signo`.
+        pub signo: u64,
+        /// `si_code`.
+        pub code: i32,
+        /// The union's first word: `si_addr` of a fault, or `si_pid | si_uid << 32` of a
+        /// signal a process sent.
+        pub word: u64,
+    }
+
+    impl Info {
+        /// The information of a fault at `addr`.
+        pub fn fault(signo: u64, code: i32, addr: u64) -> Info {
+            Info {
+                signo,
+                code,
+                word: addr,
+            }
+        }
+
+        /// The information of a signal process `pid` of user `uid` sent.
+        pub fn sent(signo: u64, code: i32, pid: u32, uid: u32) -> Info {
+            Info {
+                signo,
+                code,
+                word: u64::from(pid) | u64::from(uid) << 32,
+            }
+        }
+
+        /// The 128-byte `siginfo_t`: `si_signo`, `si_errno` (0), `si_code` (ints), then
+        /// the union from byte 16 (`si_addr`, or `si_pid` and `si_uid`), zeros after.
+        pub fn to_bytes(&self) -> [u8; frame::SIGINFO_SIZE] {
+            let mut b = [0u8; frame::SIGINFO_SIZE];
+            b[0..4].copy_from_slice(&(self.signo as i32).to_le_bytes());
+            b[8..12].copy_from_slice(&self.code.to_le_bytes());
+            b[16..24].copy_from_slice(&self.word.to_le_bytes());
+            b
+        }
+    }
+
+    /// Where, in the address space, a handler returns to: `ra` on entry to every handler.
+    /// Linux points `ra` at the vDSO's `__vdso_rt_sigreturn` (`li a7, 139; ecall`); vmlab
+    /// has no vDSO, so it reserves an address no scheme can ever map instead — the last
+    /// page of the 64-bit address space, which no `mmap` can cover (its end would be
+    /// 2^64), outside every scheme's user range (above Sv39/48/57's user half, past a
+    /// base-and-bounds bound, wider than segmentation's 32 bits). A handler's `ret` fetches
+    /// there, the fetch faults, and the kernel takes a fetch fault at exactly this address
+    /// as the `rt_sigreturn` system call.
+    pub const TRAMPOLINE: u64 = 0xffff_ffff_ffff_f000;
+
+    /// The signal frame Linux RISC-V builds on the stack (`struct rt_sigframe` of
+    /// `arch/riscv/kernel/signal.c`: a `siginfo_t` then a `struct ucontext`), with the
+    /// offsets of its fields from the frame's start. The `ucontext` is `uc_flags`,
+    /// `uc_link`, `uc_stack` (a `stack_t`), `uc_sigmask` (8 bytes, padded to 128 for a
+    /// larger `sigset_t`), then `uc_mcontext` aligned to 16: the `struct sigcontext` of
+    /// 32 integer words (the pc in place of `x0`) and the FP state, the union
+    /// `__riscv_fp_state` whose largest member (`q`: 64 doubles aligned to 16, `fcsr` and
+    /// three reserved words) makes it 528 bytes; the D state uses its first 32 doubles and
+    /// `fcsr` after them.
+    pub mod frame {
+        /// `sizeof(siginfo_t)`.
+        pub const SIGINFO_SIZE: usize = 128;
+        /// The `struct ucontext`.
+        pub const UC: usize = SIGINFO_SIZE;
+        /// `uc.uc_flags`.
+        pub const UC_FLAGS: usize = UC;
+        /// `uc.uc_link`.
+        pub const UC_LINK: usize = UC + 8;
+        /// `uc.uc_stack` (`ss_sp`, `ss_flags` padded to 8, `ss_size`).
+        pub const UC_STACK: usize = UC + 16;
+        /// `uc.uc_sigmask`.
+        pub const UC_SIGMASK: usize = UC + 40;
+        /// `uc.uc_mcontext` (its offset in the `ucontext` is 176).
+        pub const UC_MCONTEXT: usize = UC + 176;
+        /// `sc_regs`: `pc`, then `x1`..`x31`.
+        pub const SC_REGS: usize = UC_MCONTEXT;
+        /// `sc_fpregs`: `f0`..`f31` as 64-bit values (the D layout).
+        pub const SC_FPREGS: usize = UC_MCONTEXT + 256;
+        /// `sc_fpregs.d.fcsr`.
+        pub const SC_FCSR: usize = SC_FPREGS + 256;
+        /// `sc_fpregs.q.reserved[0..3]`: zero in every frame; a frame with any of them set
+        /// is refused by `rt_sigreturn` (Linux reads the first as the extension header).
+        pub const SC_RESERVED: usize = SC_FPREGS + 516;
+        /// The size of the FP state union.
+        pub const FP_STATE_SIZE: usize = 528;
+        /// `sizeof(struct rt_sigframe)`: also the space the kernel takes below the stack
+        /// pointer (rounded to 16, which it already is).
+        pub const SIZE: usize = SC_FPREGS + FP_STATE_SIZE;
+    }
+
+    /// The state a signal frame saves: what the interrupted code goes back to.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Saved {
+        /// The pc it resumes at.
+        pub pc: u64,
+        /// `x0`..`x31` (`x0` is not saved: it reads 0).
+        pub regs: [u64; 32],
+        /// `f0`..`f31`.
+        pub f: [u64; 32],
+        /// `fcsr`.
+        pub fcsr: u32,
+        /// The signal mask.
+        pub mask: u64,
+        /// `uc_stack`: `ss_sp`, `ss_flags`, `ss_size`.
+        pub stack: [u64; 3],
+    }
+
+    impl Saved {
+        /// The frame for a handler of `info`'s signal (`uc_flags` and `uc_link` zero).
+        pub fn to_frame(&self, info: &Info) -> Vec<u8> {
+            let mut b = vec![0u8; frame::SIZE];
+            let mut put = |at: usize, v: u64| b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+            for (i, &w) in self.stack.iter().enumerate() {
+                put(frame::UC_STACK + 8 * i, w);
+            }
+            put(frame::UC_SIGMASK, self.mask);
+            put(frame::SC_REGS, self.pc);
+            for i in 1..32 {
+                put(frame::SC_REGS + 8 * i, self.regs[i]);
+            }
+            for i in 0..32 {
+                put(frame::SC_FPREGS + 8 * i, self.f[i]);
+            }
+            b[frame::SC_FCSR..frame::SC_FCSR + 4].copy_from_slice(&self.fcsr.to_le_bytes());
+            b[..frame::SIGINFO_SIZE].copy_from_slice(&info.to_bytes());
+            b
+        }
+
+        /// The state a frame holds, as `rt_sigreturn` reads it back; `None` for a frame
+        /// Linux refuses (a reserved word of the FP state not zero, or too short).
+        pub fn from_frame(b: &[u8]) -> Option<Saved> {
+            if b.len() < frame::SIZE {
+                return None;
+            }
+            let get = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+            let reserved = &b[frame::SC_RESERVED..frame::SC_RESERVED + 12];
+            if reserved.iter().any(|&x| x != 0) {
+                return None;
+            }
+            let mut regs = [0u64; 32];
+            for (i, r) in regs.iter_mut().enumerate().skip(1) {
+                *r = get(frame::SC_REGS + 8 * i);
+            }
+            let mut f = [0u64; 32];
+            for (i, r) in f.iter_mut().enumerate() {
+                *r = get(frame::SC_FPREGS + 8 * i);
+            }
+            Some(Saved {
+                pc: get(frame::SC_REGS),
+                regs,
+                f,
+                fcsr: get(frame::SC_FCSR) as u32,
+                mask: get(frame::UC_SIGMASK),
+                stack: [
+                    get(frame::UC_STACK),
+                    get(frame::UC_STACK + 8),
+                    get(frame::UC_STACK + 16),
+                ],
+            })
+        }
+    }
 }
 
 /// Resource limits (`getrlimit`, `prlimit64`).
@@ -645,6 +846,95 @@ mod tests {
         assert_eq!(sig::default_action(sig::SIGTERM), sig::Default::Terminate);
         assert_eq!(sig::name(6), "SIGABRT");
         assert_eq!(sig::name(34), "SIGRTMIN+2");
+    }
+
+    /// The layout of `struct rt_sigframe` as the C headers give it: each offset or size
+    /// here was printed by a program built with `riscv64-linux-gnu-gcc` against glibc's
+    /// `<sys/ucontext.h>` and `<signal.h>` (`offsetof`, `sizeof`), and Linux's
+    /// `asm/ucontext.h` and `asm/sigcontext.h` lay it out the same.
+    #[test]
+    fn the_signal_frame_is_laid_out_as_the_c_headers_say() {
+        use sig::frame::*;
+        for (what, ours, c) in [
+            ("sizeof(siginfo_t)", SIGINFO_SIZE, 128),
+            ("offsetof(rt_sigframe, uc)", UC, 128),
+            ("offsetof(ucontext_t, uc_flags)", UC_FLAGS - UC, 0),
+            ("offsetof(ucontext_t, uc_link)", UC_LINK - UC, 8),
+            ("offsetof(ucontext_t, uc_stack)", UC_STACK - UC, 16),
+            ("offsetof(ucontext_t, uc_sigmask)", UC_SIGMASK - UC, 40),
+            ("offsetof(ucontext_t, uc_mcontext)", UC_MCONTEXT - UC, 176),
+            (
+                "offsetof(mcontext_t, __fpregs)",
+                SC_FPREGS - UC_MCONTEXT,
+                256,
+            ),
+            (
+                "offsetof(__riscv_mc_d_ext_state, __fcsr)",
+                SC_FCSR - SC_FPREGS,
+                256,
+            ),
+            (
+                "offsetof(__riscv_mc_q_ext_state, __glibc_reserved)",
+                SC_RESERVED - SC_FPREGS,
+                516,
+            ),
+            ("sizeof(union __riscv_mc_fp_state)", FP_STATE_SIZE, 528),
+            ("sizeof(ucontext_t)", SIZE - UC, 960),
+            ("sizeof(struct rt_sigframe)", SIZE, 1088),
+        ] {
+            assert_eq!(ours, c, "{what}");
+        }
+        assert_eq!(SIZE % 16, 0, "the frame keeps sp 16-aligned");
+    }
+
+    #[test]
+    fn siginfo_and_the_saved_state_round_trip_through_a_frame() {
+        let info = sig::Info::fault(sig::SIGSEGV, sig::code::SEGV_ACCERR, 0x1234_5678);
+        let b = info.to_bytes();
+        // si_signo, si_errno, si_code, si_addr (glibc's offsets: 0, 4, 8, 16).
+        assert_eq!(i32::from_le_bytes(b[0..4].try_into().unwrap()), 11);
+        assert_eq!(i32::from_le_bytes(b[4..8].try_into().unwrap()), 0);
+        assert_eq!(i32::from_le_bytes(b[8..12].try_into().unwrap()), 2);
+        assert_eq!(
+            u64::from_le_bytes(b[16..24].try_into().unwrap()),
+            0x1234_5678
+        );
+        let sent = sig::Info::sent(sig::SIGUSR1, sig::code::SI_TKILL, 7, 1000).to_bytes();
+        // si_pid at 16, si_uid at 20.
+        assert_eq!(u32::from_le_bytes(sent[16..20].try_into().unwrap()), 7);
+        assert_eq!(u32::from_le_bytes(sent[20..24].try_into().unwrap()), 1000);
+        assert_eq!(i32::from_le_bytes(sent[8..12].try_into().unwrap()), -6);
+        let mut regs = [0u64; 32];
+        let mut f = [0u64; 32];
+        for i in 0..32 {
+            regs[i] = 0x100 + i as u64;
+            f[i] = 0x4000_0000_0000_0000 | i as u64;
+        }
+        regs[0] = 0;
+        let s = sig::Saved {
+            pc: 0x10_0000,
+            regs,
+            f,
+            fcsr: 0x81,
+            mask: 1 << 9,
+            stack: [0x5000, 2, 0],
+        };
+        let frame = s.to_frame(&info);
+        assert_eq!(frame.len(), sig::frame::SIZE);
+        assert_eq!(&frame[..128], &b[..]);
+        let word = |at: usize| u64::from_le_bytes(frame[at..at + 8].try_into().unwrap());
+        // sc_regs: the pc first (REG_PC 0), then ra, sp, ... (REG_SP 2, REG_A0 10).
+        assert_eq!(word(sig::frame::SC_REGS), 0x10_0000);
+        assert_eq!(word(sig::frame::SC_REGS + 2 * 8), 0x102);
+        assert_eq!(word(sig::frame::SC_REGS + 10 * 8), 0x10a);
+        assert_eq!(word(sig::frame::SC_FPREGS + 31 * 8), f[31]);
+        assert_eq!(word(sig::frame::UC_SIGMASK), 1 << 9);
+        assert_eq!(sig::Saved::from_frame(&frame), Some(s));
+        // A reserved word of the FP state set: Linux's rt_sigreturn refuses the frame.
+        let mut bad = frame.clone();
+        bad[sig::frame::SC_RESERVED + 4] = 1;
+        assert_eq!(sig::Saved::from_frame(&bad), None);
+        assert_eq!(sig::Saved::from_frame(&frame[..100]), None);
     }
 
     fn console() -> Stat {

@@ -187,7 +187,8 @@ pub struct Kill {
     /// The cause in one word: `no-mapping`, `bounds`, `segment-limit`, `permission`,
     /// `illegal-instruction`, `misaligned`, `breakpoint`, `stack-limit`, `out-of-memory`,
     /// `infinite-loop`, `io-error` (the disk failed a read of its memory), `beyond-eof` (a
-    /// file mapping's page past the file's end).
+    /// file mapping's page past the file's end), `signal-frame` (a signal handler's frame
+    /// could not be written, or `rt_sigreturn` could not read it back: SIGSEGV).
     pub cause: &'static str,
     /// The scheme in force (`vm-paging`, ...).
     pub scheme: &'static str,
@@ -617,6 +618,12 @@ pub struct Task {
     pub mask: u64,
     /// The signals sent and not yet delivered.
     pub pending: u64,
+    /// What each pending signal's handler will be told (who sent it, how): the first
+    /// sending's, as Linux keeps one instance of a pending standard signal.
+    pub pending_info: std::collections::BTreeMap<u64, crate::linux::sig::Info>,
+    /// The mask to restore after `rt_sigsuspend`'s temporary one (Linux's
+    /// `saved_sigmask`): the next handler's frame saves it, so `rt_sigreturn` restores it.
+    pub saved_mask: Option<u64>,
     /// `sigaltstack`: `ss_sp`, `ss_flags`, `ss_size`.
     pub altstack: [u64; 3],
     /// Resource limits: (soft, hard) per `RLIMIT_*`.
@@ -650,6 +657,8 @@ impl Task {
             actions: vec![[0; 3]; 65],
             mask: 0,
             pending: 0,
+            pending_info: std::collections::BTreeMap::new(),
+            saved_mask: None,
             altstack: [0, 2, 0],
             rlimits,
             cwd: crate::fs::ROOT_INO,

@@ -379,7 +379,13 @@ impl Kernel {
         }
         let exit_signal = self.procs[pi].exit_signal;
         if exit_signal != 0 {
-            self.send_signal(hw, pid, ppid, exit_signal);
+            let code = match self.procs[pi].state {
+                State::Killed(_) => CLD_KILLED,
+                _ => CLD_EXITED,
+            };
+            let uid = crate::exec::GUEST_UID as u32;
+            let info = sig::Info::sent(exit_signal, code as i32, pid, uid);
+            self.send_signal(hw, pid, ppid, info);
         }
         for w in self.waits.wake_all(WaitOn::Child { parent: ppid }) {
             self.wake(hw, w);

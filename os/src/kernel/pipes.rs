@@ -247,7 +247,17 @@ impl Kernel {
         match moved {
             Ok(_) if done == data.len() => SysResult::Ret(done as u64),
             Err(WriteError::NoReader) => {
-                self.send_signal(hw, pid, pid, linux::sig::SIGPIPE);
+                self.send_signal(
+                    hw,
+                    pid,
+                    pid,
+                    linux::sig::Info::sent(
+                        linux::sig::SIGPIPE,
+                        0,
+                        pid,
+                        crate::exec::GUEST_UID as u32,
+                    ),
+                );
                 if done > 0 {
                     SysResult::Ret(done as u64)
                 } else {
