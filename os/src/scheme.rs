@@ -467,8 +467,10 @@ mod tests {
             (&[1, 1, 1], 12288, 12288, 12288),
             (&[2, 2], 8192, 4096, 0),
             (&[1, 2], 8192, 6144, 4096),
-            // Three sharers: 4096/3 = 1365.33..; the fractions add up before the shift.
-            (&[3, 3, 3], 12288, 4096, 0),
+            // Three sharers: each share is ⌊4096·2^12/3⌋ units of 2^-12 bytes; three make
+            // 2^24 − 1 units, shifted down to 4095 bytes (as Linux shows them).
+            (&[3, 3, 3], 12288, 4095, 0),
+            (&[3, 3, 3, 3, 3, 3], 24576, 8191, 0),
             (&[3], 4096, 1365, 0),
             (&[0], 4096, 4096, 4096),
         ];
