@@ -188,3 +188,42 @@ fn without_sharing_rss_pss_and_uss_agree() {
         assert!(p[0] >= seen, "{scheme}: {p:?}, {seen}");
     }
 }
+
+#[test]
+fn page_cache_pages_a_shared_file_mapping_maps_count() {
+    // mmap_file.c maps a file MAP_SHARED: the cached pages it maps are its RSS too (the
+    // scheme's `resident` leaves them out). It maps the file's second page twice (`s`
+    // and `s2`): as in Linux that page has two mappings, so it counts two pages of RSS,
+    // one of PSS and none of USS; every other page is the process's alone.
+    let sets: Vec<String> = vec![
+        "run.max_cycles=20000000000".into(),
+        "os.scheme=vm-paging".into(),
+        "os.timeline_interval=2000".into(),
+    ];
+    let cfg = apply_set_all("", "(test)", &sets).expect("config");
+    let elf = program("programs/linux/bin/mmap_file", Layout::Flat);
+    let mut h = Hosted::with_trace(cfg, &[elf], true).expect("boots");
+    let mut lines = Vec::new();
+    while !h.run_for(1 << 14) {
+        lines.extend(h.trace_lines());
+    }
+    lines.extend(h.trace_lines());
+    assert_eq!(h.end().expect("ended").exit_code(), 0);
+    let mut more = 0;
+    for l in &lines {
+        let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+        if v["event"] != "sample" {
+            continue;
+        }
+        for p in v["procs"].as_array().expect("procs") {
+            let n = |k: &str| p[k].as_u64().unwrap_or_else(|| panic!("{k} in {l}"));
+            let (rss, pss, uss) = (n("rss"), n("pss"), n("uss"));
+            assert!(uss <= pss && pss <= rss, "{l}");
+            assert!(rss - pss <= PAGE && rss - uss == 2 * (rss - pss), "{l}");
+            if n("rss") > n("resident") {
+                more += 1;
+            }
+        }
+    }
+    assert!(more > 0, "no sample counted cached pages");
+}
