@@ -95,6 +95,15 @@ fn plural(n: u64, thing: &str) -> String {
     }
 }
 
+/// `bytes` in KiB: whole, or with one decimal.
+fn kib(bytes: u64) -> String {
+    if bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}
+
 /// `part` of `whole` as a percentage with one decimal.
 fn percent(part: u64, whole: u64) -> String {
     format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
@@ -242,6 +251,17 @@ pub fn headline(stats: &[(String, u64)], info: &RunInfo) -> String {
             line.push_str(&format!(
                 ", working set peak {}",
                 plural(n("working_set_peak"), "page")
+            ));
+        }
+        if n("rss_peak") > 0 {
+            // As it ended (or when the run stopped), and the most measured (docs/os.md).
+            line.push_str(&format!(
+                "; at the end RSS {}, PSS {}, USS {} (peak RSS {}, PSS {})",
+                kib(n("rss")),
+                kib(n("pss")),
+                kib(n("uss")),
+                kib(n("rss_peak")),
+                kib(n("pss_peak"))
             ));
         }
         add(&format!("process {}", p.pid), line);

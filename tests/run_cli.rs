@@ -314,7 +314,7 @@ fn stats_headline_is_short() {
             "iTLB 92.7% of 274, dTLB 0.0% of 514",
             "L1I 96.2% of 264, L1D 85.0% of 1855",
             "CPU idle      100.0% of the cycles",
-            "process 1     touch.s: exited 0; 1053 instructions, 265 page faults (64 minor, 201 major), working set peak 65 pages",
+            "process 1     touch.s: exited 0; 1053 instructions, 265 page faults (64 minor, 201 major), working set peak 65 pages; at the end RSS 116 KiB, PSS 116 KiB, USS 116 KiB (peak RSS 116 KiB, PSS 116 KiB)",
             "process 2     hello.s: exited 0; 14 instructions, 2 page faults",
             "--stats full",
         ],

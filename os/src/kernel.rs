@@ -217,6 +217,27 @@ pub struct HeapSample {
     pub size: u64,
 }
 
+/// A process's memory use when last measured, and the most it reached
+/// ([`Kernel::memory_use`]; measured at every timeline sample and when the process ends).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct MemRecord {
+    /// The last measure.
+    last: crate::scheme::MemUse,
+    /// The largest RSS measured (bytes).
+    rss_peak: u64,
+    /// The largest PSS measured (bytes).
+    pss_peak: u64,
+}
+
+impl MemRecord {
+    /// Takes measure `m`.
+    fn note(&mut self, m: crate::scheme::MemUse) {
+        self.last = m;
+        self.rss_peak = self.rss_peak.max(m.rss);
+        self.pss_peak = self.pss_peak.max(m.pss());
+    }
+}
+
 /// How a hosted run ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Finish {
@@ -286,6 +307,8 @@ pub struct Kernel {
     /// The timeline, and the instruction count of the next sample.
     timeline: Vec<Sample>,
     next_sample: u64,
+    /// Each process's RSS, PSS and USS as last measured, and their peaks.
+    mem_use: BTreeMap<Pid, MemRecord>,
     /// The livelock guard: faults in a row with no instruction retired, and the retired
     /// count when the streak began.
     fault_streak: u32,
@@ -496,6 +519,7 @@ impl Kernel {
 
             timeline: Vec::new(),
             next_sample: 0,
+            mem_use: BTreeMap::new(),
             fault_streak: 0,
             fault_mark: 0,
             hwcap: crate::exec::hwcap_from_misa(hw.read_csr(csr::MISA)),
@@ -1405,6 +1429,8 @@ impl Kernel {
         if let Some(fs) = self.fs.as_mut() {
             fs.cache.got(None, pid);
         }
+        // Its memory use as it ends (before its pages go), for its stats and peaks.
+        self.note_memory(pid);
         // Cached pages it maps stay in the cache (dirty if it stored to them).
         self.unmap_cached(hw, pid, 0, u64::MAX);
         let (mem, mut cx) = self.split(hw);
@@ -1739,6 +1765,34 @@ impl Kernel {
         self.current
     }
 
+    /// `pid`'s RSS, PSS and USS now: the frames its scheme maps for it
+    /// ([`Scheme::memory_use`]), and the page-cache pages its address space maps through
+    /// shared file mappings, each shared among the mappings the page cache's reverse map
+    /// lists (the pages every live process running in that space maps count).
+    pub fn memory_use(&self, pid: Pid) -> crate::scheme::MemUse {
+        let mut m = self.mem.memory_use(pid);
+        let (Some(fs), Some(page), Some(i)) = (&self.fs, self.mem.page_size(), self.index(pid))
+        else {
+            return m;
+        };
+        let space = self.procs[i].space;
+        for q in &self.procs {
+            if q.space != space || (q.pid != pid && q.state.ended()) {
+                continue;
+            }
+            for (key, _) in fs.cache.mapped_by(q.pid, 0, u64::MAX) {
+                m.add(page, fs.cache.mappers(key).len() as u64);
+            }
+        }
+        m
+    }
+
+    /// Measures `pid`'s memory use ([`Kernel::memory_use`]) for its stats and peaks.
+    fn note_memory(&mut self, pid: Pid) {
+        let m = self.memory_use(pid);
+        self.mem_use.entry(pid).or_default().note(m);
+    }
+
     /// Walks every kernel statistic under stable names: the kernel's, the scheme's, then
     /// each process's under `os.proc.PID`.
     pub fn for_each_stat(&self, f: &mut dyn FnMut(&str, u64)) {
@@ -1755,6 +1809,16 @@ impl Kernel {
                 &format!("{prefix}.working_set_peak"),
                 self.ref_state(p.pid).map_or(0, |r| r.peak),
             );
+            // RSS, PSS, USS now (as it ended, for an ended process) and their peaks.
+            let mut r = self.mem_use.get(&p.pid).copied().unwrap_or_default();
+            if !p.state.ended() {
+                r.note(self.memory_use(p.pid));
+            }
+            f(&format!("{prefix}.rss"), r.last.rss);
+            f(&format!("{prefix}.pss"), r.last.pss());
+            f(&format!("{prefix}.uss"), r.last.uss);
+            f(&format!("{prefix}.rss_peak"), r.rss_peak);
+            f(&format!("{prefix}.pss_peak"), r.pss_peak);
             // The stack's high-water mark: its area only grows (by faults just below it
             // under demand paging; `os.stack_size` from the start elsewhere).
             let stack = self.spaces.get(&p.space).and_then(|m| {
@@ -1775,6 +1839,15 @@ impl Kernel {
         }
         self.settle_references();
         self.next_sample = (hw.retired() / every + 1) * every;
+        let live: Vec<Pid> = self
+            .procs
+            .iter()
+            .filter(|p| !p.state.ended())
+            .map(|p| p.pid)
+            .collect();
+        for pid in live {
+            self.note_memory(pid);
+        }
         let st = &self.sv.stats;
         let live = |p: &&Process| !p.state.ended();
         let s = Sample {

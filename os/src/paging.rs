@@ -2837,6 +2837,34 @@ impl Scheme for Paging {
             .map_or(0, |s| s.resident.saturating_mul(self.page))
     }
 
+    fn memory_use(&self, pid: Pid) -> crate::scheme::MemUse {
+        // Each page of the space mapped to a frame it is in the reverse map of counts once,
+        // shared with every mapping the frame table lists (copy-on-write sharers). Cached
+        // pages are the page cache's (its reverse map counts their mappers): the kernel
+        // adds them. A frame reserved for a page still being read in is not mapped yet.
+        let sid = self.sid(pid);
+        let mut m = crate::scheme::MemUse::default();
+        for (&vpn, p) in self
+            .spaces
+            .get(&sid)
+            .map(|s| &s.pages)
+            .into_iter()
+            .flatten()
+        {
+            let Some(frame) = p.frame.filter(|_| !p.cached) else {
+                continue;
+            };
+            if let Some(f) = self
+                .table
+                .get(frame)
+                .filter(|f| f.rmap.contains(&(sid, vpn)))
+            {
+                m.add(self.page, f.rmap.len() as u64);
+            }
+        }
+        m
+    }
+
     fn root(&self, pid: Pid) -> Option<u64> {
         let sid = self.sid(pid);
         self.spaces.get(&sid).map(|s| s.root)

@@ -161,6 +161,67 @@ pub struct Layout {
     pub stack_floor: u64,
 }
 
+/// The fixed-point shift of [`MemUse::pss_frac`]: PSS is accumulated in units of
+/// 2^-12 bytes, as Linux's `PSS_SHIFT`, so that a page shared three ways loses nothing
+/// before the sum is shifted down.
+pub const PSS_SHIFT: u32 = 12;
+
+/// A process's memory use as Linux's `/proc/PID/smaps_rollup` measures it.
+///
+/// Every mapping of a frame in the process's address space counts: `rss` adds the page
+/// size, `pss` the page size divided by the number of mappings of that frame in every
+/// address space (copy-on-write sharers after a fork, every process mapping a page-cache
+/// page), `uss` the page size if this is the frame's only mapping. So
+/// `uss <= pss <= rss`, and the PSS of every address space adds up to the bytes of the
+/// frames mapped at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemUse {
+    /// Resident set size: bytes of the frames mapped.
+    pub rss: u64,
+    /// Proportional set size in units of 2^-[`PSS_SHIFT`] bytes ([`MemUse::pss`] gives
+    /// bytes).
+    pub pss_frac: u64,
+    /// Unique set size: bytes of the frames no other mapping shares.
+    pub uss: u64,
+}
+
+impl MemUse {
+    /// All three equal to `bytes`: memory the process holds alone (a partition, a block,
+    /// segments, pages no one shares).
+    pub fn private(bytes: u64) -> MemUse {
+        MemUse {
+            rss: bytes,
+            pss_frac: bytes << PSS_SHIFT,
+            uss: bytes,
+        }
+    }
+
+    /// Counts one mapping of a frame of `page` bytes that has `mappings` mappings in all
+    /// (this one included; 0 is taken as 1).
+    pub fn add(&mut self, page: u64, mappings: u64) {
+        let n = mappings.max(1);
+        self.rss += page;
+        self.pss_frac += (page << PSS_SHIFT) / n;
+        if n == 1 {
+            self.uss += page;
+        }
+    }
+
+    /// The PSS in bytes (the fixed-point sum shifted down, as Linux reports it).
+    pub fn pss(&self) -> u64 {
+        self.pss_frac >> PSS_SHIFT
+    }
+
+    /// The sum of two measures (a scheme's frames and the page cache's).
+    pub fn plus(self, o: MemUse) -> MemUse {
+        MemUse {
+            rss: self.rss + o.rss,
+            pss_frac: self.pss_frac + o.pss_frac,
+            uss: self.uss + o.uss,
+        }
+    }
+}
+
 /// A memory-management scheme: everything the kernel asks of one.
 pub trait Scheme {
     /// Which scheme it is.
@@ -364,6 +425,15 @@ pub trait Scheme {
         0
     }
 
+    /// `pid`'s RSS, PSS and USS ([`MemUse`]) over the frames the scheme itself maps for it
+    /// (page-cache pages a shared file mapping maps are the kernel's to add: their
+    /// reverse map is the page cache's). By default all three are
+    /// [`Scheme::resident_bytes`]: the process holds its memory alone. A scheme whose
+    /// processes share memory (copy-on-write pages, shared text segments) overrides it.
+    fn memory_use(&self, pid: Pid) -> MemUse {
+        MemUse::private(self.resident_bytes(pid))
+    }
+
     /// The fixed partitions, base and size each, in order (empty under other schemes).
     fn partitions(&self) -> Vec<(u64, u64)> {
         Vec::new()
@@ -387,5 +457,52 @@ pub trait Scheme {
     /// cache (paging schemes).
     fn frame_census(&self) -> Option<[u64; 5]> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pss_divides_each_page_among_its_mappings() {
+        // (mappings of each page this process maps) → (rss, pss, uss) for 4 KiB pages.
+        let cases: &[(&[u64], u64, u64, u64)] = &[
+            (&[], 0, 0, 0),
+            (&[1, 1, 1], 12288, 12288, 12288),
+            (&[2, 2], 8192, 4096, 0),
+            (&[1, 2], 8192, 6144, 4096),
+            // Three sharers: each share is ⌊4096·2^12/3⌋ units of 2^-12 bytes; three make
+            // 2^24 − 1 units, shifted down to 4095 bytes (as Linux shows them).
+            (&[3, 3, 3], 12288, 4095, 0),
+            (&[3, 3, 3, 3, 3, 3], 24576, 8191, 0),
+            (&[3], 4096, 1365, 0),
+            (&[0], 4096, 4096, 4096),
+        ];
+        for &(maps, rss, pss, uss) in cases {
+            let mut m = MemUse::default();
+            for &n in maps {
+                m.add(4096, n);
+            }
+            assert_eq!((m.rss, m.pss(), m.uss), (rss, pss, uss), "{maps:?}");
+            assert!(m.uss <= m.pss() && m.pss() <= m.rss);
+        }
+    }
+
+    #[test]
+    fn sharers_pss_adds_up_to_the_frames() {
+        // A frame shared by three processes and one shared by two: every sharer's PSS
+        // adds up to the two frames' bytes (within the rounding of each shift).
+        let (mut a, mut b, mut c) = (MemUse::default(), MemUse::default(), MemUse::default());
+        for m in [&mut a, &mut b, &mut c] {
+            m.add(4096, 3);
+        }
+        a.add(4096, 2);
+        b.add(4096, 2);
+        let total = a.pss_frac + b.pss_frac + c.pss_frac;
+        assert_eq!(total >> PSS_SHIFT, 8191); // 3 × ⌊4096·2^12/3⌋ loses 1/2^12 byte
+        assert!(8192 - (a.pss() + b.pss() + c.pss()) <= 3);
+        assert_eq!(a.plus(c).rss, 12288);
+        assert_eq!(MemUse::private(8192).pss(), 8192);
     }
 }

@@ -345,6 +345,14 @@ pub struct ProcSample {
     pub instret: u64,
     /// Bytes of memory it holds (its resident pages, its partition, its segments).
     pub resident: u64,
+    /// Its resident set size: bytes of the frames its address space maps, page-cache
+    /// pages included (`Kernel::memory_use`).
+    pub rss: u64,
+    /// Its proportional set size: each frame it maps divided among all its mappings
+    /// (bytes).
+    pub pss: u64,
+    /// Its unique set size: bytes of the frames only it maps.
+    pub uss: u64,
     /// Kernel cycles charged to it so far (the kernel entries that began while it ran).
     pub kernel: u64,
 }

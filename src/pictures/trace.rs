@@ -184,6 +184,12 @@ pub struct ProcSample {
     pub instret: u64,
     /// Bytes of memory it holds.
     pub resident: u64,
+    /// Its resident set size in bytes (0 in traces from before it was recorded).
+    pub rss: u64,
+    /// Its proportional set size in bytes: each frame it maps divided among its mappers.
+    pub pss: u64,
+    /// Its unique set size in bytes: the frames only it maps.
+    pub uss: u64,
     /// Kernel cycles charged to it so far.
     pub kernel: u64,
 }

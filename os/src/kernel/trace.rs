@@ -245,6 +245,9 @@ impl Kernel {
                             0
                         },
                     resident: self.mem.resident_bytes(p.pid),
+                    rss: self.mem_use.get(&p.pid).map_or(0, |r| r.last.rss),
+                    pss: self.mem_use.get(&p.pid).map_or(0, |r| r.last.pss()),
+                    uss: self.mem_use.get(&p.pid).map_or(0, |r| r.last.uss),
                     kernel: self.kernel_of.get(&p.pid).copied().unwrap_or(0),
                 }
             })

@@ -953,6 +953,11 @@ pub struct Rates {
     pub merged: u64,
     /// Each process's resident bytes at each sample: `pid → [(cycle, bytes)]`.
     pub resident: BTreeMap<u32, Vec<(u64, u64)>>,
+    /// Each process's PSS at each sample, for the processes whose PSS was below their
+    /// resident bytes at some sample (they shared frames: after a fork, through a shared
+    /// file mapping): `pid → [(cycle, bytes)]`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pss: BTreeMap<u32, Vec<(u64, u64)>>,
 }
 
 /// Rounds to three decimals (stable snapshots, short tables).
@@ -964,6 +969,7 @@ fn round3(v: f64) -> f64 {
 pub fn rates(trace: &Trace) -> Rates {
     let mut samples = Vec::new();
     let mut resident: BTreeMap<u32, Vec<(u64, u64)>> = BTreeMap::new();
+    let mut pss: BTreeMap<u32, Vec<(u64, u64)>> = BTreeMap::new();
     for r in &trace.records {
         if let Event::Sample {
             instret,
@@ -980,6 +986,7 @@ pub fn rates(trace: &Trace) -> Rates {
                     .entry(p.pid)
                     .or_default()
                     .push((r.cycle, p.resident));
+                pss.entry(p.pid).or_default().push((r.cycle, p.pss));
             }
         }
     }
@@ -1013,7 +1020,13 @@ pub fn rates(trace: &Trace) -> Rates {
         });
         prev = (c, i, f, m);
     }
-    for v in resident.values_mut() {
+    // Only the processes that shared frames (traces from before PSS was recorded have
+    // none).
+    pss.retain(|pid, v| {
+        let res = resident.get(pid).map_or(&[][..], Vec::as_slice);
+        v.iter().zip(res).any(|(p, r)| p.1 > 0 && p.1 < r.1)
+    });
+    for v in resident.values_mut().chain(pss.values_mut()) {
         if v.len() > MAX_POINTS {
             let k = v.len().div_ceil(MAX_POINTS);
             *v = v.chunks(k).filter_map(|c| c.last().copied()).collect();
@@ -1024,6 +1037,7 @@ pub fn rates(trace: &Trace) -> Rates {
         points,
         merged: merged as u64,
         resident,
+        pss,
     }
 }
 
@@ -1135,7 +1149,7 @@ pub fn draw_rates(r: &Rates) -> String {
         "working set (pages)",
         &[("working set (pages)".into(), "#009E73", 2, false, ws)],
     );
-    let res: Vec<Series> = r
+    let mut res: Vec<Series> = r
         .resident
         .iter()
         .map(|(pid, v)| {
@@ -1148,6 +1162,16 @@ pub fn draw_rates(r: &Rates) -> String {
             )
         })
         .collect();
+    // A process that shares frames also gets its PSS, dashed the other way.
+    res.extend(r.pss.iter().map(|(pid, v)| {
+        (
+            format!("process {pid} PSS (KiB)"),
+            process_colour(*pid),
+            (*pid % 4) as u8,
+            pid % 2 != 0,
+            v.iter().map(|&(c, b)| (c, b as f64 / 1024.0)).collect(),
+        )
+    }));
     y = panel(&mut svg, x, y + 14.0, "resident memory (KiB)", &res);
     x_axis(
         &mut svg,
@@ -1170,6 +1194,12 @@ pub fn rate_figure(trace: &Trace) -> Figure {
          in pages, and each live process's resident memory. Markers show some of the points \
          (at most about 40 per series); the tables have them all.",
     );
+    if !r.pss.is_empty() {
+        cap.push_str(
+            " A process that shares frames (after a fork, through a shared file mapping) \
+             also shows its PSS: each frame it maps divided among all its mappers.",
+        );
+    }
     if r.merged > 1 {
         cap.push_str(&format!(
             " Aggregated: each point merges {} sample intervals (at most {MAX_POINTS} points).",
@@ -1224,6 +1254,15 @@ pub fn rate_figure(trace: &Trace) -> Figure {
         }
     }
     f.tables = vec![t, res];
+    if !r.pss.is_empty() {
+        let mut pss = Table::new("pss", &["cycle", "pid", "bytes"]);
+        for (pid, v) in &r.pss {
+            for (c, b) in v {
+                pss.row(vec![c.to_string(), pid.to_string(), b.to_string()]);
+            }
+        }
+        f.tables.push(pss);
+    }
     f
 }
 
@@ -1385,6 +1424,34 @@ mod tests {
         let r = rates(&t);
         assert!(r.points.len() <= MAX_POINTS && r.merged == 6);
         roxmltree::Document::parse(f.last().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn processes_that_share_frames_show_their_pss() {
+        // Process 1 alone (PSS = resident), then a fork: both map the same 3 pages, each
+        // counting half; process 3 never shares. Only 1 and 2 get a PSS series and rows.
+        let t = trace(
+            r#"{"cycle":10,"event":"sample","instret":5,"procs":[{"pid":1,"resident":12288,"rss":12288,"pss":12288,"uss":12288},{"pid":3,"resident":4096,"rss":4096,"pss":4096,"uss":4096}]}
+{"cycle":20,"event":"sample","instret":9,"procs":[{"pid":1,"resident":12288,"rss":12288,"pss":6144,"uss":0},{"pid":2,"resident":12288,"rss":12288,"pss":6144,"uss":0},{"pid":3,"resident":4096,"rss":4096,"pss":4096,"uss":4096}]}
+{"cycle":30,"event":"end"}"#,
+        );
+        let r = rates(&t);
+        assert_eq!(r.pss.keys().copied().collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(r.pss[&1], vec![(10, 12288), (20, 6144)]);
+        assert_eq!(r.pss[&2], vec![(20, 6144)]);
+        let f = rate_figure(&t);
+        let svg = f.last().unwrap();
+        assert!(svg.contains("process 2 PSS (KiB)") && !svg.contains("process 3 PSS"));
+        roxmltree::Document::parse(svg).unwrap();
+        assert!(f.caption.contains("PSS"), "{}", f.caption);
+        let pss = f
+            .tables
+            .iter()
+            .find(|t| t.name == "pss")
+            .expect("a pss table");
+        assert_eq!(pss.rows.len(), 3);
+        // Without sharing (or in a trace from before PSS was recorded): no series.
+        assert!(rates(&trace(RUN)).pss.is_empty());
     }
 
     #[test]
