@@ -60,6 +60,16 @@ fn the_process_programs_give_what_linux_gave_under_the_paging_schemes() {
 }
 
 #[test]
+fn shared_anonymous_memory_is_shared_across_fork() {
+    // MAP_SHARED | MAP_ANONYMOUS is a mapping of a file of zeros with no name, whose pages
+    // are the page cache's: a forked child's stores are the parent's (vm-paging, the
+    // scheme that maps files; a private mapping beside it stays private).
+    let t = test("shm_anon");
+    let r = run(&t, &["os.scheme=vm-paging"]);
+    check(&r, 0, &t.want(), "shm_anon");
+}
+
+#[test]
 fn fork_shares_pages_copy_on_write() {
     let t = test("fork_cow");
     let r = run(&t, &["os.scheme=vm-paging"]);

@@ -261,6 +261,7 @@ pub struct OsConfig {
     /// The most processes that may exist at once, running, waiting or ended but not yet
     /// waited for (zombies), as Linux's `RLIMIT_NPROC`: a `fork` beyond it fails with
     /// `EAGAIN` (default 128).
+    #[serde(with = "vmlab_common::num::any_u64")]
     pub max_processes: u64,
     /// The stack a process starts with, in bytes (default 16 KiB).
     #[serde(with = "vmlab_common::num::any_u64")]

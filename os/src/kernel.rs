@@ -356,6 +356,8 @@ pub struct Kernel {
     next_pid: Pid,
     /// How many processes vmlab started (pids 1 to this).
     started: Pid,
+    /// How many files `MAP_SHARED | MAP_ANONYMOUS` mappings have made (their names).
+    next_shmem: u64,
 }
 
 impl Kernel {
@@ -540,6 +542,7 @@ impl Kernel {
             next_desc: 1,
             next_pid: images.len() as Pid + 1,
             started: images.len() as Pid,
+            next_shmem: 0,
             pipes: crate::pipe::Pipes::new(),
         };
         if k.cfg.memcheck {

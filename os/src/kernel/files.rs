@@ -1198,6 +1198,38 @@ impl Kernel {
         self.change_dir(pid, ino)
     }
 
+    /// A file with no name of `len` bytes of zeros to back a `MAP_SHARED | MAP_ANONYMOUS`
+    /// mapping, as Linux backs one with a shmem file (`/dev/zero (deleted)`): made in
+    /// `/tmp`, held by the mapping, and unlinked at once, so that it lives while an address
+    /// space maps it (a forked child too) and its pages are the page cache's, shared by
+    /// every mapping. Its inode, or the error number.
+    pub(super) fn shmem_file(&mut self, hw: &mut dyn Hw, len: u64) -> Result<u64, u64> {
+        let now = self.now_ns(hw);
+        self.next_shmem += 1;
+        let name = format!("/tmp/.vmlab-shmem-{}", self.next_shmem).into_bytes();
+        let fs = self.fs.as_mut().ok_or(errno::ENODEV)?;
+        let root = fs.vfs.root();
+        let how = crate::fs::CreateHow {
+            mode: 0o600,
+            exclusive: true,
+            follow: false,
+        };
+        let ino = fs
+            .vfs
+            .create(root, &name, how, now)
+            .map_err(|e| e.get())?
+            .ino;
+        if let Err(e) = fs.vfs.set_size(ino, len, now) {
+            let _ = fs.vfs.unlink(root, &name, now);
+            return Err(e.get());
+        }
+        self.hold_mapped(ino);
+        if let Some(fs) = self.fs.as_mut() {
+            let _ = fs.vfs.unlink(root, &name, now);
+        }
+        Ok(ino)
+    }
+
     /// `fchmodat(dirfd, path, mode)` (and so `chmod`).
     pub(super) fn sys_fchmodat(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let path = match self.path_arg(hw, pid, a[1]) {

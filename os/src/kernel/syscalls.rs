@@ -605,12 +605,24 @@ impl Kernel {
         if !anonymous && !offset.is_multiple_of(page) {
             return SysResult::Err(errno::EINVAL);
         }
+        // A shared anonymous mapping is a mapping of a file of zeros with no name, so that
+        // a forked child's pages are the same pages (the paging schemes that map files).
+        let target = match target {
+            MapTarget::Anonymous if shared && self.mem.demand_paged() => {
+                match self.shmem_file(hw, len) {
+                    Ok(ino) => MapTarget::Guest(ino),
+                    Err(e) => return SysResult::Err(e),
+                }
+            }
+            t => t,
+        };
         let kind = match target {
             MapTarget::Guest(ino) => {
                 self.hold_mapped(ino);
                 AreaKind::Mapped {
                     ino,
-                    offset,
+                    // (An anonymous mapping's offset means nothing: its file starts at 0.)
+                    offset: if anonymous { 0 } else { offset },
                     shared,
                 }
             }
