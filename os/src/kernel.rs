@@ -1434,16 +1434,7 @@ impl Kernel {
         }
         // Its memory use as it ends (before its pages go), for its stats and peaks.
         self.note_memory(pid);
-        // Cached pages it maps stay in the cache (dirty if it stored to them).
-        self.unmap_cached(hw, pid, 0, u64::MAX);
-        let (mem, mut cx) = self.split(hw);
-        mem.release(&mut cx, pid);
-        self.release_unmapped();
-        // Its ASID goes back to the allocator, which flushes it before it is used again.
-        if let Some(i) = self.index(pid) {
-            let space = self.procs[i].space;
-            self.asids.release(space);
-        }
+        self.drop_space(hw, pid);
         // Memory came free: processes waiting for a frame for a page table try again, in
         // the order they began to wait, and a process waiting for admission may fit now.
         for w in self.waits.wake_all(WaitOn::Frame) {
@@ -1459,6 +1450,21 @@ impl Kernel {
             .collect();
         for w in waiting {
             self.admit(hw, w);
+        }
+    }
+
+    /// `pid`'s address space goes (it ended, or execs another program): cached pages it
+    /// maps stay in the cache (dirty if it stored to them), the scheme takes its memory
+    /// back, files no space maps any more are let go, and its ASID goes back to the
+    /// allocator, which flushes it before it is used again.
+    fn drop_space(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        self.unmap_cached(hw, pid, 0, u64::MAX);
+        let (mem, mut cx) = self.split(hw);
+        mem.release(&mut cx, pid);
+        self.release_unmapped();
+        if let Some(i) = self.index(pid) {
+            let space = self.procs[i].space;
+            self.asids.release(space);
         }
     }
 

@@ -669,6 +669,9 @@ impl Segments {
         }
         if !g.perm.write {
             self.drop_text(cx, vpid, vs, block, then.0);
+            // (A victim that is running now — a disk completion retried a bring-in while
+            // it ran — must not go on through its stale segment registers.)
+            self.reload_running(cx, &[vpid], then.0);
             return Ok(false);
         }
         let blocks = g.alloc.div_ceil(self.block_size.max(1));
@@ -693,6 +696,7 @@ impl Segments {
             x.busy = true;
             x.swap = Some(slot);
         }
+        self.reload_running(cx, &[vpid], then.0);
         self.stats.bytes_out += g.alloc;
         let tag = SegTag::Out {
             pid: vpid,

@@ -306,14 +306,7 @@ impl Kernel {
             }
         }
         self.file_waits.retain(|&(p, _)| p != pid);
-        self.unmap_cached(hw, pid, 0, u64::MAX);
-        let (mem, mut cx) = self.split(hw);
-        mem.release(&mut cx, pid);
-        self.release_unmapped();
-        if let Some(i) = self.index(pid) {
-            let space = self.procs[i].space;
-            self.asids.release(space);
-        }
+        self.drop_space(hw, pid);
         let closing = self
             .files_mut(pid)
             .map(|t| t.close_on_exec())

@@ -1240,16 +1240,24 @@ impl Kernel {
             Ok(d) => d,
             Err(r) => return r,
         };
+        let fs = match self.fs_or() {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        match fs.vfs.resolve(dir, &path, true) {
+            Ok(ino) => self.chmod_ino(hw, ino, a[2]),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Sets `ino`'s permission bits (`chmod`, `fchmod`).
+    fn chmod_ino(&mut self, hw: &mut dyn Hw, ino: Ino, mode: u64) -> SysResult {
         let now = self.now_ns(hw);
         let fs = match self.fs_or() {
             Ok(f) => f,
             Err(r) => return r,
         };
-        let ino = match fs.vfs.resolve(dir, &path, true) {
-            Ok(i) => i,
-            Err(e) => return e.into(),
-        };
-        match fs.vfs.chmod(ino, a[2] as u32, now) {
+        match fs.vfs.chmod(ino, mode as u32, now) {
             Ok(()) => SysResult::Ret(0),
             Err(e) => e.into(),
         }
@@ -1261,18 +1269,10 @@ impl Kernel {
             Ok(f) => f,
             Err(r) => return r,
         };
-        let Some(ino) = self.desc(file).map(|d| d.ino) else {
+        match self.desc(file).map(|d| d.ino) {
+            Some(ino) => self.chmod_ino(hw, ino, a[1]),
             // A pipe or the console: Linux changes the inode's mode; nothing to keep here.
-            return SysResult::Ret(0);
-        };
-        let now = self.now_ns(hw);
-        let fs = match self.fs_or() {
-            Ok(f) => f,
-            Err(r) => return r,
-        };
-        match fs.vfs.chmod(ino, a[1] as u32, now) {
-            Ok(()) => SysResult::Ret(0),
-            Err(e) => e.into(),
+            None => SysResult::Ret(0),
         }
     }
 
