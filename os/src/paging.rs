@@ -1150,14 +1150,16 @@ impl Paging {
         if let Some((&vpn, _)) = pspace.pages.iter().find(|(_, p)| p.busy && !p.cached) {
             return Forked::Busy(page_wait(psid, vpn));
         }
-        let pages: Vec<(u64, Page)> = pspace.pages.iter().map(|(&v, &p)| (v, p)).collect();
-        let image = pspace.image.clone();
-        let parent_asid = pspace.asid;
-        let vpns: Vec<u64> = pages
+        // The pages the child shares: resident or swapped out (a shared file mapping's
+        // pages it maps from the page cache when it touches them).
+        let vpns: Vec<u64> = pspace
+            .pages
             .iter()
             .filter(|(_, p)| !p.cached && (p.frame.is_some() || p.swap.is_some()))
-            .map(|&(v, _)| v)
+            .map(|(&v, _)| v)
             .collect();
+        let image = pspace.image.clone();
+        let parent_asid = pspace.asid;
         let need = self.tables_for(&vpns);
         if let Err(f) = self.make_room(cx, psid, need) {
             return f;

@@ -73,12 +73,10 @@ impl Kernel {
         }
     }
 
-    /// The bytes of the guest file at `ino`, as they are now (pages the page cache holds,
-    /// written or not, else the disk's).
+    /// The bytes of the guest file at `ino`, as they are now (a host file's content is put
+    /// on the disk first, as a first read of it would).
     fn exec_bytes(&mut self, hw: &mut dyn Hw, ino: u64) -> Result<Vec<u8>, u64> {
-        let Some(fs) = self.fs.as_mut() else {
-            return Err(errno::ENOENT);
-        };
+        let fs = self.fs.as_mut().ok_or(errno::ENOENT)?;
         if fs.vfs.needs_content(ino) {
             let pages = fs.vfs.materialize(ino).map_err(|e| {
                 self.sv.messages.push(e);
@@ -88,31 +86,7 @@ impl Kernel {
                 hw.disk_preload(block, &bytes).map_err(|_| errno::EIO)?;
             }
         }
-        let Some(fs) = self.fs.as_mut() else {
-            return Err(errno::ENOENT);
-        };
-        let size = fs.vfs.size(ino).map_err(|e| e.get())?;
-        let page = fs.vfs.page_size();
-        let bs = self.disk.block_size.max(1);
-        let mut out = vec![0u8; size as usize];
-        for index in 0..size.div_ceil(page) {
-            let from = (index * page) as usize;
-            let to = ((index + 1) * page).min(size) as usize;
-            let cached = fs
-                .cache
-                .get((ino, index))
-                .filter(|p| p.state != crate::pagecache::PageState::Reading);
-            if let Some(p) = cached {
-                hw.read_phys(p.frame, &mut out[from..to]);
-                continue;
-            }
-            if let Ok(Some(block)) = fs.vfs.page_block(ino, index, false) {
-                let mut buf = vec![0u8; page.next_multiple_of(bs) as usize];
-                hw.disk_peek(block, &mut buf).map_err(|_| errno::EIO)?;
-                out[from..to].copy_from_slice(&buf[..to - from]);
-            }
-        }
-        Ok(out)
+        self.ino_bytes(hw, ino, true)
     }
 
     /// Resolves `path` for `pid` to an executable regular file and parses it.

@@ -194,24 +194,42 @@ impl Kernel {
         if fs.vfs.kind(ino).ok()? != Kind::File || fs.vfs.needs_content(ino) {
             return None;
         }
-        let size = fs.vfs.size(ino).ok()?;
+        self.ino_bytes(hw, ino, cached).ok()
+    }
+
+    /// The bytes of regular file `ino` (its content already on the disk: not
+    /// [`crate::fs::Vfs::needs_content`]): with `cached`, its pages in the page cache where
+    /// they are (written or not; a page still being read comes from the disk), else the
+    /// disk's. `Err` is the error number.
+    pub(super) fn ino_bytes(
+        &mut self,
+        hw: &mut dyn Hw,
+        ino: Ino,
+        cached: bool,
+    ) -> Result<Vec<u8>, u64> {
+        let fs = self.fs.as_mut().ok_or(errno::ENOENT)?;
+        let size = fs.vfs.size(ino).map_err(|e| e.get())?;
         let page = fs.cache.page_size();
         let mut out = vec![0u8; size.next_multiple_of(page) as usize];
         for (index, chunk) in out.chunks_mut(page as usize).enumerate() {
             let index = index as u64;
-            match fs.cache.get((ino, index)) {
-                Some(p) if cached => {
+            let in_cache = fs
+                .cache
+                .get((ino, index))
+                .filter(|p| cached && p.state != crate::pagecache::PageState::Reading);
+            match in_cache {
+                Some(p) => {
                     hw.read_phys(p.frame, chunk);
                 }
-                _ => {
+                None => {
                     if let Ok(Some(b)) = fs.vfs.page_block(ino, index, false) {
-                        hw.disk_peek(b, chunk).ok()?;
+                        hw.disk_peek(b, chunk).map_err(|_| errno::EIO)?;
                     }
                 }
             }
         }
         out.truncate(size as usize);
-        Some(out)
+        Ok(out)
     }
 
     /// The file system, for a call that needs one.
