@@ -11,7 +11,7 @@
 #[path = "common/corpus.rs"]
 mod corpus;
 
-use corpus::{run, test, Run};
+use corpus::{run, test, Run, Test};
 use std::path::Path;
 use vmlab::hosted::{End, Hosted};
 use vmlab::machine::apply_set_all;
@@ -87,6 +87,46 @@ fn each_thread_has_its_own_counters_and_the_process_one_report() {
         );
     }
     assert!(r.reports.is_empty(), "nothing to report: {:?}", r.reports);
+}
+
+/// What `vfork_share` prints on Linux, where a vfork child runs in its parent's memory
+/// (qemu-user makes vfork a fork and prints 0 and 1, and 0 for each `posix_spawn`).
+const VFORK_SHARE: &str = "the vfork child's stores are the parent's: static 42, heap 43\n\
+                           posix_spawn of a missing file: ENOENT\n\
+                           posix_spawnp of a name no PATH folder holds: ENOENT\n\
+                           posix_spawn of a directory: EACCES\n";
+
+#[test]
+fn a_vfork_child_borrows_its_parents_memory_under_paging() {
+    let t = Test {
+        name: "vfork_share".into(),
+        elf: "bin/vfork_share".into(),
+        args: Vec::new(),
+        env: Vec::new(),
+        stdin: None,
+        mounts: Vec::new(),
+        cwd: None,
+        stdout: String::new(),
+        status: 0,
+        linkage: "static".into(),
+        needs: Vec::new(),
+    };
+    for sets in [
+        &["os.scheme=vm-paging"][..],
+        &[
+            "os.scheme=simple-paging",
+            "os.stack_size=4194304",
+            "os.stack_limit=8388608",
+        ][..],
+    ] {
+        let r = run(&t, sets);
+        check(&r, 0, VFORK_SHARE, &format!("vfork_share {sets:?}"));
+        // Four vforks (one of them posix_spawn's), none a thread, and no copy-on-write:
+        // the children ran in the parent's pages.
+        assert_eq!(r.stat("os.processes.forks"), 4, "{sets:?}");
+        assert_eq!(r.stat("os.processes.threads"), 0, "{sets:?}");
+        assert_eq!(r.stat("os.paging.cow.shared"), 0, "{sets:?}");
+    }
 }
 
 /// Runs `programs/os/NAME.s` under the default machine with `sets`; its exit status.

@@ -3001,6 +3001,10 @@ impl Scheme for Paging {
         self.traced(cx, |s, cx| Paging::disk_done(s, cx, done))
     }
 
+    fn shares_spaces(&self) -> bool {
+        true
+    }
+
     fn share_space(&mut self, _cx: &mut Cx, parent: Pid, child: Pid) -> Result<(), String> {
         let sid = self.sid(parent);
         if !self.spaces.contains_key(&sid) {

@@ -298,6 +298,11 @@ pub trait Scheme {
     /// The process ended: everything it holds goes back.
     fn release(&mut self, cx: &mut Cx, pid: Pid);
 
+    /// Whether two tasks can run in one address space ([`Scheme::share_space`]).
+    fn shares_spaces(&self) -> bool {
+        false
+    }
+
     /// Lets `child` run in the address space of `parent` (a thread, `clone(CLONE_VM)`):
     /// the same translation, the same pages. `Err` says why the scheme cannot (the kernel
     /// then fails the `clone`). A later [`Scheme::release`] of either keeps the space while

@@ -158,7 +158,11 @@ impl Kernel {
     /// Makes the child of a `clone`: a copy of the caller's address space (a fork, or a
     /// `vfork`), or with `CLONE_VM` the same one (a thread).
     fn fork(&mut self, hw: &mut dyn Hw, pid: Pid, f: ForkArgs) -> SysResult {
-        let share_vm = f.flags & clone::VM != 0 && f.flags & clone::VFORK == 0;
+        // A vfork child borrows the parent's memory where the scheme lets two tasks share
+        // a space (the parent sleeps until the child execs or ends); elsewhere it gets a
+        // copy, which a correct vfork child (it only execs or `_exit`s) cannot tell.
+        let vfork = f.flags & clone::VFORK != 0;
+        let share_vm = f.flags & clone::VM != 0 && (!vfork || self.mem.shares_spaces());
         let thread = f.flags & clone::THREAD != 0;
         let Some(pi) = self.index(pid) else {
             return SysResult::NoReturn;
@@ -319,7 +323,7 @@ impl Kernel {
             }
         }
         self.sv.stats.spawned += 1;
-        if share_vm {
+        if share_vm && !vfork {
             self.sv.stats.threads += 1;
         } else {
             self.sv.stats.forks += 1;
