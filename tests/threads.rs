@@ -110,6 +110,7 @@ fn a_vfork_child_borrows_its_parents_memory_under_paging() {
         status: 0,
         linkage: "static".into(),
         needs: Vec::new(),
+        sysroot: None,
     };
     for sets in [
         &["os.scheme=vm-paging"][..],
