@@ -320,9 +320,23 @@ impl Kernel {
             t if t < -1 && -t <= i64::from(u32::MAX) => vec![self.tgid_of((-t) as Pid)],
             _ => return SysResult::Err(errno::ESRCH),
         };
+        // Of a process's tasks, the signal goes to one that does not block it (the leader
+        // first), as Linux's complete_signal chooses; if every task blocks it, to the
+        // leader, where it stays pending.
         let targets: Vec<Pid> = groups
             .into_iter()
-            .filter_map(|g| self.group_target(g))
+            .filter_map(|g| {
+                let tasks = self.group_tasks(g);
+                let open = |t: &Pid| {
+                    self.index(*t)
+                        .is_some_and(|i| n == 0 || self.procs[i].task.mask & bit(n) == 0)
+                };
+                let leader = tasks.iter().find(|&&t| t == g).filter(|t| open(t));
+                leader
+                    .or_else(|| tasks.iter().find(|t| open(t)))
+                    .copied()
+                    .or_else(|| self.group_target(g))
+            })
             .collect();
         self.send_to(hw, pid, &targets, n, code::SI_USER)
     }

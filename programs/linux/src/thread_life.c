@@ -11,6 +11,8 @@
      of its threads while main blocks in pthread_join (sigaction is process-wide).
    - pthread_kill (tgkill) reaches the thread it names: the handler sees that thread's
      gettid().
+   - a signal sent to the process while main blocks it: the thread that does not block it
+     takes it.
    - fork from a thread: the child's getppid() is the process's pid, and a wait in the
      thread collects it.
    - a thread's stack and TLS come back: 200 threads made and joined one after another.
@@ -155,6 +157,33 @@ static void case_pthread_kill(void) {
     _exit(handler_tid == target_tid && target_tid != getpid() ? 40 : 41);
 }
 
+/* a process-directed signal goes to a thread that does not block it */
+static volatile pid_t usr1_tid, open_tid;
+static volatile int open_ready;
+static void on_usr1_tid(int s) { usr1_tid = (pid_t)syscall(SYS_gettid); }
+static void *unblocked(void *arg) {
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    open_tid = (pid_t)syscall(SYS_gettid);
+    open_ready = 1;
+    while (!usr1_tid) nap(1);
+    return NULL;
+}
+static void case_signal_to_unblocking_thread(void) {
+    signal(SIGUSR1, on_usr1_tid);
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, unblocked, NULL);
+    while (!open_ready) nap(1);
+    kill(getpid(), SIGUSR1);
+    pthread_join(t, NULL);
+    _exit(usr1_tid == open_tid && open_tid != getpid() ? 70 : 71);
+}
+
 /* fork from a thread */
 static pid_t process_pid;
 static void *forker(void *arg) {
@@ -204,6 +233,8 @@ int main(void) {
     report("kill(getpid(), SIGUSR1) with a handler, main in pthread_join (30: taken once)",
            run(case_signal_to_process));
     report("pthread_kill(t, SIGUSR2) (40: the handler ran in t)", run(case_pthread_kill));
+    report("kill(getpid(), SIGUSR1) while main blocks it (70: the other thread took it)",
+           run(case_signal_to_unblocking_thread));
     report("fork in a thread (55: the child saw the process as parent, the thread reaped it)",
            run(case_fork_from_thread));
     report("200 threads made and joined (62: all fine)", run(case_many_threads));
