@@ -133,6 +133,11 @@ struct Page {
     /// faults, and the fault copies the page (or takes it over when no other space holds
     /// it any more).
     cow: bool,
+    /// The page was unmapped (munmap, madvise, a shrinking heap) while a transfer of it
+    /// was under way: the record stays until the transfer ends, so that an access meanwhile
+    /// waits for it and a new mapping never gets the old page; then the record goes, and
+    /// with it its swap slot and frame ([`Paging::settle`]).
+    gone: bool,
 }
 
 /// One address space's translation (the processes that run in it share it).
@@ -215,8 +220,8 @@ pub struct PagingStats {
     pub internal_fragmentation_peak: u64,
     /// A bits the policy cleared.
     pub a_cleared: u64,
-    /// Faults that waited for a frame to come free for a page table (no frame could be
-    /// taken for it now, and another process will free some).
+    /// Faults and forks that waited for a frame to come free for a page table (no frame
+    /// could be taken for it now, and another process will free some).
     pub table_waits: u64,
     /// Copy-on-write faults that copied the page into a frame of its own.
     pub cow_copies: u64,
@@ -801,22 +806,11 @@ impl Paging {
     /// themselves are never evicted: they go when their process ends). Under demand paging
     /// a table that would leave fewer than [`DATA_RESERVE`] frames of pages per process
     /// with tables, or that finds no frame at all, waits for one while another process
-    /// holds frames it will free; `None` records why in `no_table`.
-    fn table_frame(&mut self, cx: &mut Cx, sid: Sid) -> Option<u64> {
+    /// holds frames it will free; `None` records why in `no_table`. The process of space
+    /// `waiter` is the one that would wait (a fault's own; the parent, for a fork's child).
+    fn table_frame(&mut self, cx: &mut Cx, sid: Sid, waiter: Sid) -> Option<u64> {
         self.no_table = None;
-        // The processes that will free frames when they end: those with an address space
-        // (another than this one) that do not themselves wait for a frame.
-        let holders = cx
-            .procs
-            .iter()
-            .filter(|q| !q.state.ended())
-            .filter(|q| {
-                self.sid_of
-                    .get(&q.pid)
-                    .is_some_and(|&s| s != sid && self.spaces.contains_key(&s))
-            })
-            .filter(|q| !cx.waits.waiting_on(q.pid).contains(&WaitOn::Frame))
-            .count();
+        let holders = self.holders(cx, [sid, waiter]);
         let room = self.simple || holders == 0 || self.room_for_table(sid);
         let owner = self.owner(sid);
         let got = if room {
@@ -825,6 +819,8 @@ impl Paging {
                 .or_else(|| self.reclaim_cache(cx, Use::Table { pid: owner }))
             {
                 Some(f) => Some(f),
+                // (Simple paging evicts nothing.)
+                None if self.simple => None,
                 None => self.evict_any(cx).inspect(|&f| {
                     self.table.claim(f, Use::Table { pid: owner });
                 }),
@@ -852,15 +848,37 @@ impl Paging {
         Some(f)
     }
 
+    /// The processes that will free frames when they end: those with an address space
+    /// other than the spaces `not` that do not themselves wait for a frame.
+    fn holders(&self, cx: &Cx, not: [Sid; 2]) -> usize {
+        cx.procs
+            .iter()
+            .filter(|q| !q.state.ended())
+            .filter(|q| {
+                self.sid_of
+                    .get(&q.pid)
+                    .is_some_and(|s| !not.contains(s) && self.spaces.contains_key(s))
+            })
+            .filter(|q| !cx.waits.waiting_on(q.pid).contains(&WaitOn::Frame))
+            .count()
+    }
+
     /// Whether one more page-table frame for space `sid` still leaves [`DATA_RESERVE`]
     /// frames of pages for each space with page tables beyond its root (`sid` among them).
     fn room_for_table(&self, sid: Sid) -> bool {
-        let active = self
+        self.room_for_tables(sid, 1)
+    }
+
+    /// Whether `n` more page-table frames for space `sid` still leave [`DATA_RESERVE`]
+    /// frames of pages for each space with page tables beyond its root (`sid` among them,
+    /// made or not).
+    fn room_for_tables(&self, sid: Sid, n: u64) -> bool {
+        let others = self
             .spaces
             .iter()
-            .filter(|&(&p, s)| p == sid || s.tables.len() > 1)
+            .filter(|&(&p, s)| p != sid && s.tables.len() > 1)
             .count() as u64;
-        self.stats.table_frames + 1 + DATA_RESERVE * active <= self.stats.frames
+        self.stats.table_frames + n + DATA_RESERVE * (others + 1) <= self.stats.frames
     }
 
     /// What a fault does when `leaf_build` found no frame for a page table: wait for one
@@ -899,6 +917,12 @@ impl Paging {
 
     /// The leaf PTE address for `va` in space `sid`'s tables, building missing tables.
     fn leaf_build(&mut self, cx: &mut Cx, sid: Sid, va: u64) -> Option<u64> {
+        self.leaf_build_for(cx, sid, va, sid)
+    }
+
+    /// [`Paging::leaf_build`], where the process of space `waiter` would wait for a frame
+    /// for a table ([`Paging::table_frame`]).
+    fn leaf_build_for(&mut self, cx: &mut Cx, sid: Sid, va: u64, waiter: Sid) -> Option<u64> {
         let f = self.format.clone();
         let owner = self.owner(sid);
         let mut table = self.spaces.get(&sid)?.root;
@@ -912,7 +936,7 @@ impl Paging {
                 table = f.pfn_address(pte);
                 continue;
             }
-            let t = self.table_frame(cx, sid)?;
+            let t = self.table_frame(cx, sid, waiter)?;
             let value = f.make_pointer(t)?;
             write_pte(cx.hw, &f, pa, value);
             cx.sv.stats.pte_writes += 1;
@@ -1057,9 +1081,14 @@ impl Paging {
                     .spaces
                     .get(&sid)
                     .is_some_and(|s| s.pages.contains_key(&vpn));
-                if have {
-                    // The page holds the end of the area before too: it has its frame (and
-                    // its image bytes cover both areas).
+                // A page no access may touch gets its frame when mprotect makes it
+                // accessible, or on its first access then (`populate`).
+                let perm = cx
+                    .mm(pid)
+                    .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
+                if have || !(perm.read || perm.exec) {
+                    // (A page that holds the end of the area before too has its frame, and
+                    // its image bytes cover both areas.)
                     va += self.page;
                     continue;
                 }
@@ -1073,9 +1102,6 @@ impl Paging {
                 // Mapped accessed and (writable pages) dirty: nothing is ever written out,
                 // so the hardware need not track either, and no access faults. A page that
                 // two areas share gets the permissions of both.
-                let perm = cx
-                    .mm(pid)
-                    .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
                 if !self.map(cx, sid, vpn, frame, perm, perm.write) {
                     return Admit::Refuse("out of frames for page tables".into());
                 }
@@ -1106,6 +1132,8 @@ impl Paging {
                                 "reading its image from the disk failed: {e}"
                             ));
                         }
+                        // (The read fills the frame: it is the read's until it ends.)
+                        self.table.set_busy(frame, true);
                         cx.sv.stats.pages_in += 1;
                         cx.procs[pi].stats.pages_in += 1;
                         loading += 1;
@@ -1161,6 +1189,23 @@ impl Paging {
         let image = pspace.image.clone();
         let parent_asid = pspace.asid;
         let need = self.tables_for(&vpns);
+        // Tables that would leave fewer than DATA_RESERVE frames for the pages of each
+        // process wait, as a fault's table waits, until a process that holds frames ends
+        // (before anything is evicted for them); with no such process the fork cannot be
+        // given the memory: ENOMEM.
+        if !self.simple && !self.room_for_tables(csid, need) {
+            if self.holders(cx, [psid, csid]) > 0 {
+                self.stats.table_waits += 1;
+                return Forked::Busy(WaitOn::Frame);
+            }
+            return Forked::NoMemory(format!(
+                "the child's page tables need {need} frames, and with them page tables would \
+                 leave fewer than {DATA_RESERVE} frames for the pages of each process (page \
+                 tables hold {} of the {} user frames), and no other process holds frames it \
+                 could free",
+                self.stats.table_frames, self.stats.frames
+            ));
+        }
         if let Err(f) = self.make_room(cx, psid, need) {
             return f;
         }
@@ -1175,10 +1220,8 @@ impl Paging {
                 ..Space::default()
             },
         );
-        let Some(root) = self.table_frame(cx, csid) else {
-            self.no_table = None;
-            self.undo_fork(cx, child);
-            return Forked::NoMemory("no frame for the child's page table".into());
+        let Some(root) = self.table_frame(cx, csid, psid) else {
+            return self.fork_without_table(cx, child);
         };
         if let Some(s) = self.spaces.get_mut(&csid) {
             s.root = root;
@@ -1188,10 +1231,11 @@ impl Paging {
         for vpn in vpns {
             // The child's table first: a frame for it may cost an eviction, which may take
             // this very page out of memory (so the parent's record is read after it).
-            if self.leaf_build(cx, csid, vpn << self.page_bits).is_none() {
-                self.no_table = None;
-                self.undo_fork(cx, child);
-                return Forked::NoMemory("no frame for the child's page tables".into());
+            if self
+                .leaf_build_for(cx, csid, vpn << self.page_bits, psid)
+                .is_none()
+            {
+                return self.fork_without_table(cx, child);
             }
             let Some(page) = self.page(psid, vpn).copied() else {
                 continue;
@@ -1288,6 +1332,22 @@ impl Paging {
                 .max(self.stats.internal_fragmentation);
         }
         Forked::Ready
+    }
+
+    /// A fork whose child's page table found no frame (`no_table` says why): undone; the
+    /// parent waits for a frame while another process holds frames it will free (and
+    /// forks again), else the fork fails.
+    fn fork_without_table(&mut self, cx: &mut Cx, child: Pid) -> Forked {
+        let why = self.no_table.take();
+        self.undo_fork(cx, child);
+        match why {
+            Some(NoTable::Wait) => {
+                self.stats.table_waits += 1;
+                Forked::Busy(WaitOn::Frame)
+            }
+            Some(NoTable::Never(detail)) => Forked::NoMemory(detail),
+            None => Forked::NoMemory("no frame for the child's page tables".into()),
+        }
     }
 
     /// Takes back what a fork that failed gave `child` (its pages' shares, its tables).
@@ -1454,12 +1514,9 @@ impl Paging {
             cx.fault(pi, pid, va, access, if ad { "ad" } else { "minor" });
             return Outcome::Resume;
         }
-        if self.simple {
-            return kill(
-                "no-mapping",
-                format!("simple paging loaded no page at {va:#x}"),
-            );
-        }
+        // (Under simple paging a page of an area that has no frame is one madvise dropped,
+        // or one that got none when its area became accessible: it comes back as
+        // vm-paging's pages come, with no eviction to make room.)
         // The page-table path first: a table frame may cost an eviction, and must never take
         // the frame this page is about to get (tables stay until the process ends).
         if self.leaf_build(cx, sid, va).is_none() {
@@ -1643,6 +1700,51 @@ impl Paging {
     fn slot_put(&mut self, slot: u64) {
         if self.swap.put(slot) {
             self.stats.swap_used = self.stats.swap_used.saturating_sub(1);
+        }
+    }
+
+    /// Unmaps page `vpn` of `sid` while a transfer of it is under way: its record is marked
+    /// gone and stays until the transfer ends ([`Paging::settle`]). A copy-on-write page
+    /// waiting for a frame for its copy lets go of the shared frame it maps at once; a
+    /// frame being read in stays the read's.
+    fn unmap_busy(&mut self, sv: &mut Services, hw: &mut dyn Hw, sid: Sid, vpn: u64, page: Page) {
+        let mapped = page
+            .frame
+            .filter(|&f| !page.cached && !self.table.get(f).is_some_and(|t| t.busy));
+        if let Some(frame) = mapped {
+            self.clear_pte(sv, hw, sid, vpn);
+            self.flush_page(sv, hw, sid, vpn);
+            self.drop_mapping(sid, vpn, frame, true);
+            if let Some(s) = self.spaces.get_mut(&sid) {
+                s.resident = s.resident.saturating_sub(1);
+                if let Some(p) = s.pages.get_mut(&vpn) {
+                    p.frame = None;
+                }
+            }
+        }
+        if let Some(p) = self.page_mut(sid, vpn) {
+            p.gone = true;
+        }
+    }
+
+    /// A transfer of page `vpn` of `sid` ended: a page unmapped meanwhile (gone) that no
+    /// transfer holds any more loses its record now, and lets go of its swap slot (a frame
+    /// of it the caller frees).
+    fn settle(&mut self, sid: Sid, vpn: u64) {
+        if !self.page(sid, vpn).is_some_and(|p| p.gone && !p.busy) {
+            return;
+        }
+        let Some(s) = self.spaces.get_mut(&sid) else {
+            return;
+        };
+        let Some(p) = s.pages.remove(&vpn) else {
+            return;
+        };
+        if p.frame.is_some() {
+            s.resident = s.resident.saturating_sub(1);
+        }
+        if let Some(slot) = p.swap {
+            self.slot_put(slot);
         }
     }
 
@@ -2149,7 +2251,10 @@ impl Paging {
         }
         self.table.map(frame, sid, vpn);
         self.table.set_busy(frame, false);
-        let _ = self.map(cx, sid, vpn, frame, perm, store);
+        // (Simple paging maps writable pages dirty, as it does at admission: nothing is
+        // ever written out, so no store need fault to set D.)
+        let dirty = store || (self.simple && perm.write);
+        let _ = self.map(cx, sid, vpn, frame, perm, dirty);
         if let Some(r) = self.replacer(sid) {
             r.inserted(frame);
         }
@@ -2210,15 +2315,22 @@ impl Paging {
                 if let Tag::PageIn { frame, .. } = tag {
                     self.table.unmap(frame, sid, vpn);
                     self.frame_free(frame);
-                    if let Some(s) = self.spaces.get_mut(&sid) {
-                        if s.pages.get(&vpn).is_some_and(|p| p.frame == Some(frame)) {
-                            s.pages.remove(&vpn);
-                            s.resident = s.resident.saturating_sub(1);
+                    if self.page(sid, vpn).is_some_and(|p| p.frame == Some(frame)) {
+                        if let Some(p) = self.page_mut(sid, vpn) {
+                            p.busy = false;
+                            p.gone = true;
                         }
+                        self.settle(sid, vpn);
                     }
                     f.woken.extend(cx.waits.wake_all(page_wait(sid, vpn)));
-                } else if let Some(p) = self.page_mut(sid, vpn) {
-                    p.busy = false;
+                } else if let Tag::Load { frame, .. } = tag {
+                    self.table.set_busy(frame, false);
+                    match self.page_mut(sid, vpn) {
+                        Some(p) => p.busy = false,
+                        // The process was killed meanwhile: its release left the frame
+                        // to this request.
+                        None => self.frame_free(frame),
+                    }
                 }
             }
             Tag::PageOut {
@@ -2230,7 +2342,10 @@ impl Paging {
             } => {
                 let pages: Vec<(Sid, u64)> = std::iter::once((space, vpn))
                     .chain(others.iter().copied())
-                    .filter(|&(s, v)| self.page(s, v).is_some_and(|p| p.frame.is_none()))
+                    .filter(|&(s, v)| {
+                        self.page(s, v)
+                            .is_some_and(|p| p.frame.is_none() && !p.gone)
+                    })
                     .collect();
                 if pages.is_empty() {
                     // Its owners ended meanwhile: nothing is lost, the frame goes on as if
@@ -2254,6 +2369,15 @@ impl Paging {
                     self.keep(cx, s, v, frame);
                     f.woken.extend(cx.waits.wake_all(page_wait(s, v)));
                 }
+                // Pages unmapped while the write ran go now.
+                for (s, v) in std::iter::once((space, vpn)).chain(others.iter().copied()) {
+                    if let Some(p) = self.page_mut(s, v).filter(|p| p.gone && p.writing) {
+                        p.busy = false;
+                        p.writing = false;
+                        self.settle(s, v);
+                        f.woken.extend(cx.waits.wake_all(page_wait(s, v)));
+                    }
+                }
             }
             Tag::Seg(_) | Tag::Cache { .. } => {}
         }
@@ -2274,6 +2398,7 @@ impl Paging {
                 p.busy = false;
             }
         }
+        self.settle(pending.space, pending.vpn);
         cx.waits.wake_all(page_wait(pending.space, pending.vpn))
     }
 
@@ -2303,6 +2428,7 @@ impl Paging {
         match tag {
             Tag::Load { pid, vpn, frame } => match self.spaces.get_mut(&self.sid(pid)) {
                 Some(s) => {
+                    self.table.set_busy(frame, false);
                     if let Some(p) = s.pages.get_mut(&vpn) {
                         p.busy = false;
                     }
@@ -2328,18 +2454,24 @@ impl Paging {
                     .spaces
                     .get(&sid)
                     .is_some_and(|m| m.overlaps(va, va + self.page));
-                if self.spaces.contains_key(&sid) && still_mapped {
+                let live = self
+                    .page(sid, vpn)
+                    .is_some_and(|p| !p.gone && p.frame == Some(frame));
+                if live && still_mapped {
                     self.install(cx, sid, vpn, frame, store);
                     woken.extend(cx.waits.wake_all(page_wait(sid, vpn)));
                 } else {
                     // The process ended, or unmapped the page while it was read in: the
-                    // frame and the record go (a retried access faults anew).
+                    // frame, the record and its swap slot go (a retried access faults
+                    // anew).
                     self.table.unmap(frame, sid, vpn);
                     self.frame_free(frame);
-                    if let Some(s) = self.spaces.get_mut(&sid) {
-                        if s.pages.remove(&vpn).is_some() {
-                            s.resident = s.resident.saturating_sub(1);
+                    if self.page(sid, vpn).is_some_and(|p| p.frame == Some(frame)) {
+                        if let Some(p) = self.page_mut(sid, vpn) {
+                            p.busy = false;
+                            p.gone = true;
                         }
+                        self.settle(sid, vpn);
                     }
                     woken.extend(cx.waits.wake_all(page_wait(sid, vpn)));
                 }
@@ -2356,6 +2488,8 @@ impl Paging {
                         Some(p) if p.writing => {
                             p.busy = false;
                             p.writing = false;
+                            // (Unmapped while it was written: it goes now.)
+                            self.settle(s, v);
                         }
                         Some(_) => {}
                         // Its owner ended meanwhile: it lets go of the slot now.
@@ -2392,6 +2526,16 @@ impl Paging {
                     if !p.writing {
                         p.busy = false;
                     }
+                }
+                if self
+                    .page(pending.space, pending.vpn)
+                    .is_some_and(|p| p.gone)
+                {
+                    // The page was unmapped while it waited: the frame goes back.
+                    self.settle(pending.space, pending.vpn);
+                    self.frame_free(frame);
+                    woken.extend(cx.waits.wake_all(page_wait(pending.space, pending.vpn)));
+                    return f;
                 }
                 self.table.claim(frame, Use::Page);
                 if let Some(src) = pending.copy_of {
@@ -2478,8 +2622,8 @@ impl Paging {
                 continue;
             };
             if page.busy {
-                // A transfer is under way; leave it (its completion maps into an area that
-                // no longer exists, and the exit or a later unmap releases it).
+                // A transfer is under way: the page goes when it ends.
+                self.unmap_busy(sv, hw, sid, vpn, page);
                 continue;
             }
             if let Some(frame) = page.frame {
@@ -2656,22 +2800,31 @@ impl Paging {
             }
             self.flush_page(cx.sv, cx.hw, sid, vpn);
         }
+        // Simple paging: pages that had no frame (they were PROT_NONE) get theirs now; any
+        // the frames do not reach come on their first access.
+        if self.simple {
+            let _ = self.populate(cx, pid, start, end, perm);
+        }
     }
 
     /// Simple paging: gives `[start, end)` of `pid` frames now (a growing heap). False if
-    /// the frames run out (the pages mapped so far stay).
+    /// the frames run out (the pages mapped so far stay). Pages no access may touch
+    /// (`PROT_NONE`) get none: a leaf needs R or X, and nothing can use them until
+    /// `mprotect` gives them frames ([`Paging::protect`]).
     pub fn populate(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) -> bool {
         let sid = self.sid(pid);
-        if !self.simple {
+        if !self.simple || !(perm.read || perm.exec) {
             return true;
         }
         let mut va = start & !(self.page - 1);
         while va < end {
             let vpn = va >> self.page_bits;
+            // (A page with bytes in the program's image comes from there on its first
+            // access: only one admission left without a frame, being PROT_NONE, has them.)
             let have = self
                 .spaces
                 .get(&sid)
-                .is_some_and(|s| s.pages.contains_key(&vpn));
+                .is_some_and(|s| s.pages.contains_key(&vpn) || s.image.contains_key(&vpn));
             if !have {
                 let Some(frame) = self.frame_alloc(Use::Page) else {
                     return false;
@@ -2732,7 +2885,8 @@ impl Paging {
                 // A frame with a read in flight is freed when the read completes (the
                 // completion finds no space and frees nothing twice: see disk_done). A
                 // frame other spaces still map (copy-on-write) stays theirs.
-                self.drop_mapping(sid, *vpn, frame, !page.busy);
+                let reading = self.table.get(frame).is_some_and(|f| f.busy);
+                self.drop_mapping(sid, *vpn, frame, !reading);
             }
             if let Some(slot) = page.swap {
                 // A slot being written is let go of when the write completes (disk_done).
