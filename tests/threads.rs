@@ -52,6 +52,22 @@ fn the_thread_programs_give_what_linux_gave() {
 }
 
 #[test]
+fn the_thread_programs_run_under_simple_paging_too() {
+    // (futex_calls maps a file, which simple paging cannot.) Thread stacks are mapped
+    // PROT_NONE first and made accessible by mprotect, which gives them their frames.
+    let sets = [
+        "os.scheme=simple-paging",
+        "os.stack_size=4194304",
+        "os.stack_limit=8388608",
+    ];
+    for name in ["pthread_counter", "thread_life"] {
+        let t = test(name);
+        let r = run(&t, &sets);
+        check(&r, t.status, &t.want(), &format!("{name} simple-paging"));
+    }
+}
+
+#[test]
 fn threads_share_pages_that_are_evicted_and_swapped() {
     // Few frames: the threads' stacks, the shared data and the counter's page go out
     // and come back while four threads use them.
