@@ -70,6 +70,49 @@ fn shared_anonymous_memory_is_shared_across_fork() {
 }
 
 #[test]
+fn system_v_shared_memory_gives_what_linux_gave() {
+    // Segments are files with no name, attached as shared mappings: through fork, two
+    // attaches in one process, IPC_RMID while attached, the errors of shmget and shmdt;
+    // also when memory is short and the segment's pages are evicted and read back.
+    let t = test("shm_sysv");
+    for sets in [
+        &["os.scheme=vm-paging"][..],
+        &[
+            "os.scheme=vm-paging",
+            "os.user_frames=40",
+            "os.policy=clock",
+        ],
+    ] {
+        let r = run(&t, sets);
+        check(&r, 0, &t.want(), &format!("shm_sysv {sets:?}"));
+        if sets.len() > 1 {
+            // The segment's pages are the page cache's: evicted (written back) there.
+            assert!(r.stat("os.paging.evictions") > 0, "{sets:?}: pressure");
+            assert!(r.stat("os.page_cache.evictions") > 0, "{sets:?}: pressure");
+        }
+    }
+}
+
+#[test]
+fn posix_shared_memory_gives_what_linux_gave() {
+    // shm_open makes a file in /dev/shm (a file system like /tmp): ftruncate, mmap
+    // MAP_SHARED, fork, a second shm_open of the name, read and write through the
+    // descriptor, shm_unlink; also when memory is short.
+    let t = test("shm_posix");
+    for sets in [
+        &["os.scheme=vm-paging"][..],
+        &[
+            "os.scheme=vm-paging",
+            "os.user_frames=40",
+            "os.policy=clock",
+        ],
+    ] {
+        let r = run(&t, sets);
+        check(&r, 0, &t.want(), &format!("shm_posix {sets:?}"));
+    }
+}
+
+#[test]
 fn fork_shares_pages_copy_on_write() {
     let t = test("fork_cow");
     let r = run(&t, &["os.scheme=vm-paging"]);

@@ -272,6 +272,7 @@ impl Kernel {
         }
         // From here the child exists.
         self.next_pid += 1;
+        self.shm_forked(hw, pid, child);
         // The child's descriptors refer to the same open file descriptions and pipe ends.
         self.dup_table_refs(&table);
         self.file_tables.insert(files, table);

@@ -167,6 +167,10 @@ pub const TABLE: &[Syscall] = &[
     row!(177, "getegid", sys_getid),
     row!(178, "gettid", sys_gettid),
     row!(179, "sysinfo", sys_sysinfo),
+    row!(194, "shmget", sys_shmget),
+    row!(195, "shmctl", sys_shmctl),
+    row!(196, "shmat", sys_shmat),
+    row!(197, "shmdt", sys_shmdt),
     row!(sys::BRK, "brk", sys_brk),
     row!(sys::MUNMAP, "munmap", sys_munmap),
     row!(216, "mremap", sys_mremap),
@@ -512,7 +516,7 @@ impl Kernel {
 
     /// Where a new mapping of `len` bytes goes: top down from below the stack's lowest
     /// reach, in the first gap that holds it, above the heap's limit.
-    fn free_range(&self, pid: Pid, len: u64, page: u64) -> Result<u64, SysResult> {
+    pub(super) fn free_range(&self, pid: Pid, len: u64, page: u64) -> Result<u64, SysResult> {
         let Some(p) = self.address_space(pid) else {
             return Err(SysResult::NoReturn);
         };
@@ -653,7 +657,7 @@ impl Kernel {
 
     /// `munmap(addr, len)`: cuts the range out of the process's mappings (the program's own
     /// areas keep their pages); dirty pages of shared file mappings go back to their file.
-    fn sys_munmap(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+    pub(super) fn sys_munmap(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let (addr, len) = (a[0], a[1]);
         let Some(page) = self.mem.page_size() else {
             return SysResult::Err(errno::EINVAL);
