@@ -811,13 +811,16 @@ mod tests {
                 (Is(Want::Ino(root)), "/up", OK),
                 (Is(Want::File), "/tmp/on-host", E(Errno::ENOENT)),
                 (Create, "/tmp/f", OK),
+                (Create, "/dev/shm/obj", OK),
                 (Create, "/f", E(Errno::EROFS)),
                 (Cwd("/dev"), "/dev", OK),
                 (Cwd("/tmp"), "/tmp", OK),
+                (Cwd("/dev/shm"), "/dev/shm/", OK),
                 (Cwd("/usr/lib"), "/lib/", OK),
             ],
         );
         assert_eq!(v.stat(at(&v, "/tmp")).unwrap().dev, TMP_DEV);
+        assert_eq!(v.stat(at(&v, "/dev/shm")).unwrap().dev, super::super::SHM_DEV);
         assert_eq!(v.device(at(&v, "/dev/urandom")), Some(Device::Urandom));
         assert!(v.notes().is_empty());
         // A root with a file called `dev`: /dev stays hidden, with a note.
