@@ -70,6 +70,16 @@ fn shared_anonymous_memory_is_shared_across_fork() {
 }
 
 #[test]
+fn shared_anonymous_memory_is_shared_across_fork_under_simple_paging() {
+    // Simple paging maps no files: a shared anonymous mapping's frames are shared by the
+    // fork itself, writable in both (the private mapping beside it is copied on write).
+    let t = test("shm_anon");
+    let r = run(&t, PAGING[1]);
+    check(&r, 0, &t.want(), "shm_anon simple-paging");
+    assert!(r.stat("os.processes.forks") > 0);
+}
+
+#[test]
 fn system_v_shared_memory_gives_what_linux_gave() {
     // Segments are files with no name, attached as shared mappings: through fork, two
     // attaches in one process, IPC_RMID while attached, the errors of shmget and shmdt;

@@ -345,6 +345,11 @@ pub trait Scheme {
         true
     }
 
+    /// The populated pages of `[start, end)` of `pid` are a `MAP_SHARED | MAP_ANONYMOUS`
+    /// mapping of a scheme that cannot map files (simple paging): a `fork` must share them,
+    /// not copy them. The others ignore it.
+    fn share_anon(&mut self, _pid: Pid, _start: u64, _end: u64) {}
+
     /// Releases the pages of `[start, end)` of `pid` (munmap, a shrinking heap).
     fn unmap(&mut self, _cx: &mut Cx, _pid: Pid, _start: u64, _end: u64) {}
 

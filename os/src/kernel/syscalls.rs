@@ -633,6 +633,7 @@ impl Kernel {
             MapTarget::Anonymous => AreaKind::Anon,
         };
         let perm = Perm::from_prot(prot);
+        let kind_anon = kind == AreaKind::Anon;
         let Some(mm) = self.mm_mut(pid) else {
             return SysResult::NoReturn;
         };
@@ -651,6 +652,10 @@ impl Kernel {
             }
             self.release_unmapped();
             return SysResult::Err(errno::ENOMEM);
+        }
+        if shared && kind_anon {
+            // (Simple paging: shared memory that a fork shares rather than copies.)
+            mem.share_anon(pid, start, start + len);
         }
         SysResult::Ret(start)
     }
