@@ -104,6 +104,66 @@ fn system_v_shared_memory_gives_what_linux_gave() {
 }
 
 #[test]
+fn system_v_shared_memory_at_its_edges() {
+    // nattch through fork and exit and across pieces of an attach, shmdt and shmat at
+    // given addresses, permission bits, a marked segment attached by id, shmctl's errors,
+    // the limit on the number of segments.
+    let t = test("shm_edges");
+    let want = t.want();
+    for sets in [
+        &["os.scheme=vm-paging"][..],
+        &[
+            "os.scheme=vm-paging",
+            "os.user_frames=40",
+            "os.policy=clock",
+        ],
+    ] {
+        let r = run(&t, sets);
+        check(&r, 0, &want, &format!("shm_edges {sets:?}"));
+    }
+    // Small limits: the sizes Linux's defaults allow fail as Linux fails them (above
+    // SHMMAX: EINVAL; beyond SHMALL pages in all: ENOSPC), and the count stops at SHMMNI.
+    let r = run(
+        &t,
+        &[
+            "os.scheme=vm-paging",
+            "os.shmmax=524288",
+            "os.shmall=32",
+            "os.shmmni=8",
+        ],
+    );
+    let small = want
+        .replace("shmget of 1 MiB: no error", "shmget of 1 MiB: EINVAL")
+        .replace("shmget of 64 pages: no error", "shmget of 64 pages: ENOSPC")
+        .replace("shmmni 4096", "shmmni 8");
+    assert_ne!(small, want);
+    check(&r, 0, &small, "shm_edges with small limits");
+}
+
+#[test]
+fn system_v_shared_memory_needs_a_scheme_that_maps_files() {
+    // Simple paging maps no files (shmat: ENODEV, as mmap of a file); the contiguous
+    // schemes have no room for mappings (ENOMEM, as mmap). shmget works in all: the
+    // program prints its first line, then its shmat fails (perror, status 1).
+    let t = test("shm_sysv");
+    for sets in [
+        PAGING[1],
+        &["os.scheme=dynamic-partitions", "os.heap_reserve=4194304"][..],
+    ] {
+        let r = run(&t, sets);
+        assert_eq!(
+            r.stdout, "IPC_STAT after shmget: segsz 65536, mode 600, nattch 0\n",
+            "{sets:?}"
+        );
+        assert_eq!(
+            r.end,
+            End::Kernel(Finish::AllEnded { status: 1 }),
+            "{sets:?}"
+        );
+    }
+}
+
+#[test]
 fn posix_shared_memory_gives_what_linux_gave() {
     // shm_open makes a file in /dev/shm (a file system like /tmp): ftruncate, mmap
     // MAP_SHARED, fork, a second shm_open of the name, read and write through the

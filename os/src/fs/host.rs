@@ -820,7 +820,10 @@ mod tests {
             ],
         );
         assert_eq!(v.stat(at(&v, "/tmp")).unwrap().dev, TMP_DEV);
-        assert_eq!(v.stat(at(&v, "/dev/shm")).unwrap().dev, super::super::SHM_DEV);
+        assert_eq!(
+            v.stat(at(&v, "/dev/shm")).unwrap().dev,
+            super::super::SHM_DEV
+        );
         assert_eq!(v.device(at(&v, "/dev/urandom")), Some(Device::Urandom));
         assert!(v.notes().is_empty());
         // A root with a file called `dev`: /dev stays hidden, with a note.
