@@ -141,6 +141,24 @@ fn system_v_shared_memory_at_its_edges() {
 }
 
 #[test]
+fn execve_drops_system_v_attaches() {
+    // The exec'd program has none of the child's attaches: nattch falls to the parent's
+    // one while it runs, and a marked segment only the child had attached goes.
+    let t = test("shm_exec");
+    for sets in [
+        &["os.scheme=vm-paging"][..],
+        &[
+            "os.scheme=vm-paging",
+            "os.user_frames=40",
+            "os.policy=clock",
+        ],
+    ] {
+        let r = run(&t, sets);
+        check(&r, 0, &t.want(), &format!("shm_exec {sets:?}"));
+    }
+}
+
+#[test]
 fn system_v_shared_memory_needs_a_scheme_that_maps_files() {
     // Simple paging maps no files (shmat: ENODEV, as mmap of a file); the contiguous
     // schemes have no room for mappings (ENOMEM, as mmap). shmget works in all: the

@@ -21,7 +21,7 @@ $CC -static $CFLAGS -o bin/pipe_stuck src/pipe_stuck.c
 $CC -static $CFLAGS -o bin/write_out src/write_out.c
 # Processes that share: fork, exec, wait, pipes, shared memory, threads (tests.toml's
 # needs name the kernel features; tests/processes.rs runs them, tests/linux.rs skips them).
-STATIC="$STATIC fork_cow pipeline shm_anon shm_sysv shm_edges shm_posix fork_exec pthread_counter vfork_exit"
+STATIC="$STATIC fork_cow pipeline shm_anon shm_sysv shm_edges shm_exec shm_posix fork_exec pthread_counter vfork_exit"
 # Not in tests.toml: the program fork_exec execs (its `execs`).
 $CC -static $CFLAGS -o bin/exec_child src/exec_child.c
 DYNAMIC="hello libm sort mmap_stream"
