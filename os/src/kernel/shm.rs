@@ -522,15 +522,11 @@ impl Kernel {
                 cut.push((a.start, a.end));
             }
         }
+        // (munmap sets the detach time and pid, and removes a marked segment with its
+        // last attach.)
         for (from, to) in cut {
             self.sys_munmap(hw, pid, [from, to - from, 0, 0, 0, 0]);
         }
-        let now = self.shm_now(hw);
-        if let Some(seg) = self.shm.get_mut(id) {
-            seg.dtime = now;
-            seg.lpid = pid;
-        }
-        self.shm_reap(None);
         SysResult::Ret(0)
     }
 
@@ -632,6 +628,22 @@ impl Kernel {
         for (id, ino) in gone {
             self.shm.remove(id);
             self.shm_let_go(ino);
+        }
+    }
+
+    /// `pid` unmapped (a part of) mappings of the files `inos` (`munmap`, and what unmaps
+    /// through it: `shmdt`, `MAP_FIXED`, a shrinking `mremap`): each segment among them shows the detach time and `pid`, as Linux's
+    /// `shm_close` of a removed area does.
+    pub(super) fn shm_unmapped(&mut self, hw: &mut dyn Hw, pid: Pid, inos: &[u64]) {
+        if self.shm.is_empty() || inos.is_empty() {
+            return;
+        }
+        let now = self.shm_now(hw);
+        for seg in self.shm.segs.values_mut() {
+            if inos.contains(&seg.ino) {
+                seg.dtime = now;
+                seg.lpid = pid;
+            }
         }
     }
 

@@ -683,12 +683,17 @@ impl Kernel {
         let mut kept = Vec::new();
         // The ranges actually cut: only their pages are freed.
         let mut cut = Vec::new();
+        // The files whose mappings lost pages (a System V segment's detach time).
+        let mut files = Vec::new();
         for a in p.areas.drain(..) {
             if !a.kind.is_mapping() || a.end <= addr || a.start >= end {
                 kept.push(a);
                 continue;
             }
             cut.push((a.start.max(addr), a.end.min(end)));
+            if let AreaKind::Mapped { ino, .. } = a.kind {
+                files.push(ino);
+            }
             if a.start < addr {
                 kept.push(a.piece(a.start, addr));
             }
@@ -705,6 +710,7 @@ impl Kernel {
         for (from, to) in cut {
             mem.unmap(&mut cx, pid, from, to);
         }
+        self.shm_unmapped(hw, pid, &files);
         self.release_unmapped();
         SysResult::Ret(0)
     }
