@@ -50,6 +50,8 @@ pub mod ipc {
     pub const IPC_INFO: i32 = 3;
     /// `shmctl`: `IPC_STAT` by index, returning the id.
     pub const SHM_STAT: i32 = 13;
+    /// `shmctl`: the use of the segments (`struct shm_info`).
+    pub const SHM_INFO: i32 = 14;
     /// `shmctl`: `SHM_STAT` without the read-permission check.
     pub const SHM_STAT_ANY: i32 = 15;
     /// `shmat`: attach read-only.
@@ -531,7 +533,7 @@ impl Kernel {
     }
 
     /// `shmctl(shmid, cmd, buf)`: `IPC_STAT`, `SHM_STAT`, `SHM_STAT_ANY`, `IPC_SET`,
-    /// `IPC_RMID`, `IPC_INFO`; any other command is `EINVAL`, as Linux gives for one it
+    /// `IPC_RMID`, `IPC_INFO`, `SHM_INFO`; any other command is `EINVAL`, as Linux gives for one it
     /// does not know.
     pub(super) fn sys_shmctl(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let (id, cmd, buf) = (a[0] as u32 as i32, a[1] as u32 as i32, a[2]);
@@ -546,6 +548,27 @@ impl Kernel {
                 for (i, v) in [lim.max, lim.min, mni, 4096, lim.all].iter().enumerate() {
                     b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
                 }
+                if let Err(e) = self.copy_to_user(hw, pid, buf, &b) {
+                    return e.into();
+                }
+                SysResult::Ret(self.shm.max_idx())
+            }
+            ipc::SHM_INFO => {
+                // struct shm_info: used_ids (int, then 4 bytes of padding), shm_tot,
+                // shm_rss, shm_swp, swap_attempts, swap_successes. A segment's pages are
+                // its file's pages in the page cache; written back, they go to its file,
+                // never to swap.
+                let page = self.shm_limits().page;
+                let tot = self.shm.total_pages(page);
+                let rss: u64 = self
+                    .fs
+                    .as_ref()
+                    .map(|f| self.shm.inos().iter().map(|&i| f.cache.pages_of(i)).sum())
+                    .unwrap_or(0);
+                let mut b = [0u8; 48];
+                b[0..4].copy_from_slice(&(self.shm.segs.len() as u32).to_le_bytes());
+                b[8..16].copy_from_slice(&tot.to_le_bytes());
+                b[16..24].copy_from_slice(&rss.to_le_bytes());
                 if let Err(e) = self.copy_to_user(hw, pid, buf, &b) {
                     return e.into();
                 }

@@ -15,7 +15,7 @@
    - IPC_RMID while attached: the segment can still be attached by id (nattch 2); it
      goes with the last shmdt.
    - shmctl: a removed id, a negative id, an unknown command: EINVAL; IPC_INFO's
-     SHMMIN and SHMMNI.
+     SHMMIN and SHMMNI; SHM_INFO counts the segments, their pages and those in memory.
    - Sizes: shmget of 1 MiB and of 64 pages (configurable limits: tests/processes.rs
      runs it with small os.shmmax and os.shmall too); segments until the limit on
      their number: ENOSPC.
@@ -182,6 +182,7 @@ int main(void) {
     rc = shmctl(-1, IPC_STAT, &ds);
     printf("IPC_STAT of id -1: %d, %s\n", rc, err(errno));
     int k = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
+    int k3 = shmget(IPC_PRIVATE, 3 * PAGE, IPC_CREAT | 0600);
     errno = 0;
     rc = shmctl(k, 99, &ds);
     printf("shmctl command 99: %d, %s\n", rc, err(errno));
@@ -189,6 +190,17 @@ int main(void) {
     rc = shmctl(0, IPC_INFO, (struct shmid_ds *)&info);
     printf("IPC_INFO: %s, shmmin %lu, shmmni %lu\n", rc >= 0 ? "ok" : err(errno),
            (unsigned long)info.shmmin, (unsigned long)info.shmmni);
+    /* SHM_INFO: this 3-page segment, 2 pages of it touched, is counted. */
+    char *t = shmat(k3, NULL, 0);
+    t[0] = 1;
+    t[2 * PAGE] = 1;
+    struct shm_info use;
+    rc = shmctl(0, SHM_INFO, (struct shmid_ds *)&use);
+    printf("SHM_INFO: %s, used_ids >= 2 %s, shm_tot >= 4 %s, shm_rss >= 2 %s\n",
+           rc >= 0 ? "ok" : err(errno), use.used_ids >= 2 ? "yes" : "no",
+           use.shm_tot >= 4 ? "yes" : "no", use.shm_rss >= 2 ? "yes" : "no");
+    shmdt(t);
+    shmctl(k3, IPC_RMID, NULL);
     shmctl(k, IPC_RMID, NULL);
 
     /* Sizes and limits. */
