@@ -606,6 +606,7 @@ impl Hosted {
             .map(|p| crate::run_report::ProcInfo {
                 pid: u64::from(p.pid),
                 name: p.image.name.clone(),
+                thread_of: (p.tgid != p.pid).then_some(u64::from(p.tgid)),
                 end: match &p.state {
                     State::Exited(c) => format!("exited {c}"),
                     State::Killed(k) => format!(
@@ -617,16 +618,30 @@ impl Hosted {
                     State::Loading => "did not finish (loading)".into(),
                     State::Ready => "did not finish (ready)".into(),
                     State::Running => "did not finish (running)".into(),
-                    State::Blocked => "did not finish (blocked on the disk)".into(),
+                    State::Blocked => format!("did not finish ({})", self.blocked_words(p.pid)),
                 },
             })
             .collect()
+    }
+
+    /// What the blocked process `pid` waits for, in a few words: `blocked: disk`,
+    /// `blocked: pipe`, `blocked: futex`, `sleeping`, ...
+    fn blocked_words(&self, pid: u32) -> String {
+        match self.kernel.blocked_on(pid) {
+            Some("sleeping") => "sleeping".into(),
+            Some(on) => format!("blocked: {on}"),
+            None => "blocked".into(),
+        }
     }
 
     /// One line per process that did not exit normally, as a shell reports it.
     pub fn process_reports(&self) -> Vec<String> {
         let mut out = Vec::new();
         for p in self.kernel.processes() {
+            if p.tgid != p.pid && p.state.ended() {
+                // A thread's end is its process's (reported with its leader).
+                continue;
+            }
             match &p.state {
                 State::Killed(k) => {
                     let hint = if self.looks_bare(&p.image, k) {
@@ -649,12 +664,12 @@ impl Hosted {
                     p.pid,
                     p.image.name,
                     match other {
-                        State::WaitingForMemory => "waiting for memory",
-                        State::Loading => "loading",
-                        State::Ready => "ready",
-                        State::Running => "running",
-                        State::Blocked => "blocked on the disk",
-                        _ => "",
+                        State::WaitingForMemory => "waiting for memory".into(),
+                        State::Loading => "loading".into(),
+                        State::Ready => "ready".into(),
+                        State::Running => "running".into(),
+                        State::Blocked => self.blocked_words(p.pid),
+                        _ => String::new(),
                     }
                 )),
                 _ => {}

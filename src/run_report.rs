@@ -43,6 +43,8 @@ pub struct ProcInfo {
     pub name: String,
     /// How it ended: `exited 0`, `killed by SIGSEGV (...)`, `did not finish (running)`.
     pub end: String,
+    /// For a thread (a task of another's thread group): the process's pid.
+    pub thread_of: Option<u64>,
 }
 
 /// The most process lines a headline shows; the others are counted in one line.
@@ -264,7 +266,13 @@ pub fn headline(stats: &[(String, u64)], info: &RunInfo) -> String {
                 kib(n("pss_peak"))
             ));
         }
-        add(&format!("process {}", p.pid), line);
+        match p.thread_of {
+            Some(tgid) => add(
+                &format!("thread {}", p.pid),
+                format!("of process {tgid}, {line}"),
+            ),
+            None => add(&format!("process {}", p.pid), line),
+        }
     }
     if info.processes.len() > MAX_PROCESS_LINES {
         add(

@@ -1,7 +1,7 @@
 //! Huge values of every integer key must never crash a run. Since every `u64` key takes any
 //! value up to 2^64 - 1 (`tests/config_u64.rs`), a huge latency, cost or size reached the
 //! models' arithmetic and `vmlab run` panicked (an overflow in a debug build) or stopped
-//! for the wrong reason ("blocked on the disk"). Now each key has a documented maximum
+//! for the wrong reason ("blocked: disk"). Now each key has a documented maximum
 //! (`docs/config.md`, "Ranges") checked when the machine is built.
 //!
 //! For every integer key `vmlab config` prints (and the optional ones it leaves out), this
@@ -113,7 +113,7 @@ fn judge(key: &str, outcome: Result<(Option<i32>, String), String>) -> Option<St
     if code.is_none() {
         return Some(format!("killed by a signal: {first}"));
     }
-    if stderr.contains("blocked on the disk") {
+    if stderr.contains("blocked: disk") {
         return Some(format!("stopped for the wrong reason: {first}"));
     }
     if code == Some(2) {

@@ -5,148 +5,29 @@
 //! partition schemes where the program fits. The ELFs are committed; no cross compiler or
 //! qemu is needed.
 
-use serde::Deserialize;
+#[path = "common/corpus.rs"]
+mod corpus;
+
+use corpus::{manifest, root, run, setup, sysroot, Test};
 use std::path::{Path, PathBuf};
-use vmlab::hosted::{End, Hosted, Setup, StdinSource};
+use vmlab::hosted::Hosted;
 use vmlab::machine::apply_set_all;
 use vmlab_cpu::elf::Elf;
-use vmlab_os::kernel::Finish;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("programs/linux")
-}
-
-#[derive(Debug, Deserialize)]
-struct Manifest {
-    test: Vec<Test>,
-}
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Test {
-    name: String,
-    elf: String,
-    args: Vec<String>,
-    env: Vec<String>,
-    #[serde(default)]
-    stdin: Option<String>,
-    mounts: Vec<String>,
-    #[serde(default)]
-    cwd: Option<String>,
-    stdout: String,
-    status: u8,
-    linkage: String,
-    #[serde(default)]
-    needs: Vec<String>,
-    #[serde(default)]
-    sysroot: Option<String>,
-}
-
-fn manifest() -> Vec<Test> {
-    let text = std::fs::read_to_string(root().join("tests.toml")).expect("tests.toml");
-    let m: Manifest = toml::from_str(&text).expect("tests.toml parses");
-    m.test
-}
-
-/// What a run gave: standard output, exit status, and the kernel's report lines.
-struct Outcome {
-    stdout: Vec<u8>,
-    status: u8,
-    reports: Vec<String>,
-    unserved: Option<String>,
-    insns: u64,
-}
-
-fn setup(t: &Test) -> Setup {
-    let stdin = match &t.stdin {
-        Some(f) => StdinSource::Bytes(std::fs::read(root().join(f)).expect("stdin file")),
-        None => StdinSource::Empty,
-    };
-    let mounts = t
-        .mounts
-        .iter()
-        .map(|m| {
-            let parts: Vec<&str> = m.split(':').collect();
-            let rw = parts.get(2) == Some(&"rw");
-            (root().join(parts[0]), parts[1].to_string(), rw)
-        })
-        .collect();
-    Setup {
-        argv0: vec![t.elf.clone()],
-        args: t.args.clone(),
-        env: t.env.clone(),
-        stdin,
-        terminal: [false; 3],
-        mounts,
-        cwd: t.cwd.clone(),
-        sysroot: if t.linkage == "dynamic" {
-            t.sysroot.as_ref().and_then(|d| sysroot(d))
-        } else {
-            None
-        },
-    }
-}
-
-/// The sysroot a dynamic test names (Debian's `libc6-riscv64-cross`, which `.ci/run`
-/// installs; `VMLAB_SYSROOT` overrides it), if it holds the C library. Without it the
-/// dynamic tests are skipped with a note, unless `VMLAB_REQUIRE_SYSROOT` is set (CI).
-fn sysroot(named: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(std::env::var("VMLAB_SYSROOT").unwrap_or_else(|_| named.to_string()));
-    if dir.join("lib/libc.so.6").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("VMLAB_REQUIRE_SYSROOT").is_none(),
-        "no C library in the sysroot {} (install libc6-riscv64-cross)",
-        dir.display()
-    );
-    eprintln!(
-        "note: dynamic programs skipped: no {}/lib/libc.so.6 (apt-get install libc6-riscv64-cross)",
-        dir.display()
-    );
-    None
-}
-
-fn run(t: &Test, sets: &[&str]) -> Outcome {
-    let path = root().join(&t.elf);
-    let elf = Elf::open(&path).unwrap_or_else(|e| panic!("{}: {e}", t.name));
-    // Linux's default stack limit (RLIMIT_STACK, `ulimit -s`): 8 MiB.
-    let mut all: Vec<String> = vec![
-        "run.max_insns=400000000".into(),
-        "os.stack_limit=8388608".into(),
-    ];
-    all.extend(sets.iter().map(|s| s.to_string()));
-    let cfg = apply_set_all("", "(test)", &all).expect("config");
-    let mut h = Hosted::with_setup(cfg, &[(t.name.clone(), elf)], Vec::new(), false, &setup(t))
-        .unwrap_or_else(|e| panic!("{}: {e}", t.name));
-    let end = h.run().clone();
-    let status = match &end {
-        End::Kernel(Finish::AllEnded { status }) => *status,
-        other => panic!("{} {sets:?}: the run did not end: {other:?}", t.name),
-    };
-    let _ = h.sync_files();
-    Outcome {
-        stdout: h.machine.take_output(),
-        status,
-        reports: h.process_reports(),
-        unserved: h.unserved_report(),
-        insns: h.machine.retired(),
-    }
-}
 
 fn check(t: &Test, sets: &[&str]) {
     let o = run(t, sets);
     let want = std::fs::read(root().join(&t.stdout)).expect("expected stdout");
     let what = format!("{} {sets:?}", t.name);
+    let status = o.status(&what);
     assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.out),
         String::from_utf8_lossy(&want),
         "{what}: stdout (reports {:?}, {:?}, {} instructions)",
         o.reports,
         o.unserved,
         o.insns
     );
-    assert_eq!(o.status, t.status, "{what}: exit status ({:?})", o.reports);
+    assert_eq!(status, t.status, "{what}: exit status ({:?})", o.reports);
 }
 
 /// The corpus's static programs of one process each (see [`shares_processes`]).
@@ -318,7 +199,7 @@ fn a_writable_mount_reaches_the_host_and_a_read_only_one_is_never_changed() {
     };
     // Read-only: the program fails at its first write (fopen: EROFS), the folder stays.
     let o = run(&t(""), &[]);
-    assert_eq!(o.status, 3, "{:?}", o.reports);
+    assert_eq!(o.status("write_out"), 3, "{:?}", o.reports);
     let names = |d: &Path| {
         let mut v: Vec<String> = std::fs::read_dir(d)
             .expect("dir")
@@ -330,8 +211,8 @@ fn a_writable_mount_reaches_the_host_and_a_read_only_one_is_never_changed() {
     assert_eq!(names(&dir), ["old.txt"]);
     // Writable: the new file, the directory and the removal reach the host at the end.
     let o = run(&t(":rw"), &[]);
-    assert_eq!(o.status, 0, "{:?}", o.reports);
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "wrote 37890 bytes\n");
+    assert_eq!(o.status("write_out :rw"), 0, "{:?}", o.reports);
+    assert_eq!(o.stdout, "wrote 37890 bytes\n");
     assert_eq!(names(&dir), ["new.txt", "sub"]);
     let text = std::fs::read_to_string(dir.join("new.txt")).expect("new.txt");
     assert_eq!(text.len(), 37890);

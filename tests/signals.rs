@@ -3,42 +3,26 @@
 //! `sig_kernel` does in each of its modes what Linux does where qemu cannot say (its
 //! expected output is here). The programs are static glibc binaries, committed.
 
-use serde::Deserialize;
-use std::path::PathBuf;
+#[path = "common/corpus.rs"]
+mod corpus;
+
+use corpus::{manifest, root, Test};
 use vmlab::hosted::{Hosted, Setup, StdinSource};
 use vmlab::machine::apply_set_all;
 use vmlab_cpu::elf::Elf;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("programs/linux")
-}
-
-#[derive(Debug, Deserialize)]
-struct Manifest {
-    test: Vec<Test>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Test {
-    name: String,
-    elf: String,
-    args: Vec<String>,
-    stdout: String,
-    status: u8,
-    #[serde(default)]
-    needs: Vec<String>,
-}
-
 /// The corpus's tests that need signal handlers.
 fn signal_tests() -> Vec<Test> {
-    let text = std::fs::read_to_string(root().join("tests.toml")).expect("tests.toml");
-    let m: Manifest = toml::from_str(&text).expect("tests.toml parses");
-    m.test
+    manifest()
         .into_iter()
         .filter(|t| t.needs.iter().any(|n| n == "signals"))
-        // (The programs that fork or exec as well are tests/processes.rs's: they need
-        // its mounts.)
-        .filter(|t| !t.needs.iter().any(|n| n == "fork" || n == "exec"))
+        // (The programs that fork, exec or make threads as well are tests/processes.rs's
+        // and tests/threads.rs's: they need their mounts.)
+        .filter(|t| {
+            !t.needs
+                .iter()
+                .any(|n| n == "fork" || n == "exec" || n == "threads")
+        })
         .collect()
 }
 

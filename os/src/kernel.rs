@@ -9,6 +9,7 @@ mod execve;
 mod files;
 mod fork;
 mod fsmeta;
+mod futex;
 mod io;
 mod malloc;
 mod mapped;
@@ -17,6 +18,7 @@ mod proc;
 mod shm;
 mod signal;
 mod syscalls;
+mod thread;
 mod time;
 mod trace;
 
@@ -134,6 +136,10 @@ pub mod errno {
     pub const ENOSYS: u64 = 38;
     /// Broken pipe: a write to a pipe no process can read.
     pub const EPIPE: u64 = 32;
+    /// Interrupted: a signal handler cut the call short.
+    pub const EINTR: u64 = 4;
+    /// The time ran out (a futex wait's timeout).
+    pub const ETIMEDOUT: u64 = 110;
 }
 
 /// Faults per live process in a row, with no instruction retired anywhere, after which the
@@ -332,8 +338,11 @@ pub struct Kernel {
     trace_seen: BTreeMap<Pid, trace::Seen>,
     /// `getrandom`'s generator state (seeded from `os.seed`).
     rng: u64,
-    /// Sleeping processes by the cycle they wake at.
+    /// Sleeping processes by the cycle they wake at (`nanosleep`, and futex waits with a
+    /// timeout).
     sleepers: std::collections::BTreeSet<(u64, Pid)>,
+    /// The futexes processes sleep on.
+    futexes: futex::Futexes,
     /// System calls not served, by number: how many times each was made.
     unserved: BTreeMap<u64, u64>,
     /// Whose floating-point registers the hart holds (none: the initial zeros).
@@ -535,6 +544,7 @@ impl Kernel {
             trace_seen: BTreeMap::new(),
             rng: cfg_seed ^ 0x005e_ed0f_6e74_7261,
             sleepers: std::collections::BTreeSet::new(),
+            futexes: futex::Futexes::default(),
             unserved: BTreeMap::new(),
             fp_owner: None,
             fs: None,
@@ -725,6 +735,8 @@ impl Kernel {
             set_child_tid: 0,
             vfork_parent: None,
             execs: 0,
+            tgid: pid,
+            sighand: pid,
         })
     }
 
@@ -1414,18 +1426,30 @@ impl Kernel {
                 kill: kill.clone(),
             },
         );
+        // The whole process dies: every task of its thread group.
+        self.end_other_tasks(hw, pid, State::Killed(kill.clone()));
         self.end(hw, pid, State::Killed(kill));
     }
 
+    /// The task `pid` ends in `state`: what it alone holds goes back (its address space
+    /// and file table, unless other tasks still use them), and its process's parent hears
+    /// of it when it was the process's last task.
     fn end(&mut self, hw: &mut dyn Hw, pid: Pid, state: State) {
         self.switch_out(hw, pid, state);
-        self.memcheck_exit(hw, pid);
+        let space_shared = self.space_shared(pid);
+        if !space_shared {
+            self.memcheck_exit(hw, pid);
+        }
         self.waits.cancel(pid);
-        // Its descriptors close (its file table is its own today).
-        let open = self
-            .files_mut(pid)
-            .map(|t| t.close_all())
-            .unwrap_or_default();
+        self.futexes.remove(pid);
+        // Its descriptors close, unless other tasks share its file table.
+        let open = if self.files_shared(pid) {
+            Vec::new()
+        } else {
+            self.files_mut(pid)
+                .map(|t| t.close_all())
+                .unwrap_or_default()
+        };
         for f in open {
             self.release_desc(hw, f);
         }
@@ -1444,8 +1468,9 @@ impl Kernel {
         for w in self.waits.wake_all(WaitOn::Frame) {
             self.wake(hw, w);
         }
-        // Its parent hears of it; its children are adopted.
-        self.notify_end(hw, pid);
+        // Its parent hears of it (when it was its process's last task); its children are
+        // adopted.
+        self.task_ended(hw, pid);
         let waiting: Vec<Pid> = self
             .procs
             .iter()
@@ -1461,7 +1486,13 @@ impl Kernel {
     /// maps stay in the cache (dirty if it stored to them), the scheme takes its memory
     /// back, files no space maps any more are let go, and its ASID goes back to the
     /// allocator, which flushes it before it is used again.
+    /// While other tasks still run in the space, only `pid` leaves it.
     fn drop_space(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        if self.space_shared(pid) {
+            let (mem, mut cx) = self.split(hw);
+            mem.release(&mut cx, pid);
+            return;
+        }
         self.unmap_cached(hw, pid, 0, u64::MAX);
         let (mem, mut cx) = self.split(hw);
         mem.release(&mut cx, pid);
@@ -1617,8 +1648,9 @@ impl Kernel {
                     self.kill(hw, pid, k);
                     continue;
                 }
-                // A process waits on a pipe that no process that can run will serve.
-                if let Some(why) = self.pipe_deadlock() {
+                // A process waits on a pipe that no process that can run will serve, or
+                // on a futex no one will wake.
+                if let Some(why) = self.pipe_deadlock().or_else(|| self.futex_deadlock()) {
                     self.finish = Some(Finish::Stuck(why));
                     return;
                 }

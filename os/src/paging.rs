@@ -3041,6 +3041,19 @@ impl Scheme for Paging {
         self.traced(cx, |s, cx| Paging::disk_done(s, cx, done))
     }
 
+    fn shares_spaces(&self) -> bool {
+        true
+    }
+
+    fn share_space(&mut self, _cx: &mut Cx, parent: Pid, child: Pid) -> Result<(), String> {
+        let sid = self.sid(parent);
+        if !self.spaces.contains_key(&sid) {
+            return Err(format!("process {parent} has no address space"));
+        }
+        self.sid_of.insert(child, sid);
+        Ok(())
+    }
+
     fn release(&mut self, cx: &mut Cx, pid: Pid) {
         self.traced(cx, |s, cx| Paging::release(s, cx.mm(pid), pid))
     }

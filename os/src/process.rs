@@ -721,6 +721,12 @@ pub struct Process {
     /// How many times it has called `execve` successfully (the address spaces it gets are
     /// told apart by it).
     pub execs: u32,
+    /// Its thread group (`getpid()`): its own pid, or for a thread made by
+    /// `clone(CLONE_THREAD)` the group's, which is the pid of the process that began it.
+    pub tgid: Pid,
+    /// Whose signal actions it uses: its own pid, or (`CLONE_SIGHAND`) that of the process
+    /// whose actions it shares; `rt_sigaction` changes them for every process that shares.
+    pub sighand: Pid,
 }
 
 #[cfg(test)]

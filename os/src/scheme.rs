@@ -298,6 +298,22 @@ pub trait Scheme {
     /// The process ended: everything it holds goes back.
     fn release(&mut self, cx: &mut Cx, pid: Pid);
 
+    /// Whether two tasks can run in one address space ([`Scheme::share_space`]).
+    fn shares_spaces(&self) -> bool {
+        false
+    }
+
+    /// Lets `child` run in the address space of `parent` (a thread, `clone(CLONE_VM)`):
+    /// the same translation, the same pages. `Err` says why the scheme cannot (the kernel
+    /// then fails the `clone`). A later [`Scheme::release`] of either keeps the space while
+    /// the other runs in it.
+    fn share_space(&mut self, _cx: &mut Cx, _parent: Pid, _child: Pid) -> Result<(), String> {
+        Err(format!(
+            "{} keeps one address space per process: two tasks cannot share one",
+            self.name()
+        ))
+    }
+
     /// Where `va` of `pid` (which runs in `mm`) is, for a copy the kernel makes (`access`
     /// says which way).
     fn user_addr(

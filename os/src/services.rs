@@ -433,6 +433,9 @@ pub struct KernelStats {
     pub forks: u64,
     /// `fork`s refused (`os.max_processes` reached, or no memory for the child).
     pub forks_failed: u64,
+    /// Of the processes created, threads: tasks made by `clone(CLONE_VM)` that run in the
+    /// address space of the task that made them.
+    pub threads: u64,
     /// Ended processes their parent waited for (`wait4`, `waitid`).
     pub reaped: u64,
     /// Copy-on-write faults: a store to a page shared after a fork (each also counts as a
@@ -489,6 +492,7 @@ impl KernelStats {
             ("processes.spawned", self.spawned),
             ("processes.forks", self.forks),
             ("processes.forks_failed", self.forks_failed),
+            ("processes.threads", self.threads),
             ("processes.reaped", self.reaped),
             ("processes.exited", self.exited),
             ("processes.killed", self.killed),

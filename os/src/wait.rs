@@ -71,6 +71,12 @@ pub enum WaitOn {
         /// The pipe.
         pipe: u64,
     },
+    /// A futex wait to end: a `FUTEX_WAKE` of its word, its timeout, or a signal (the
+    /// kernel's futex queues say which word `pid` sleeps on).
+    Futex {
+        /// The sleeping task.
+        pid: Pid,
+    },
 }
 
 /// The kernel's wait queues.

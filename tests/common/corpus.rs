@@ -1,11 +1,15 @@
 //! The Linux-program corpus of `programs/linux/` (its `tests.toml` manifest): reading the
 //! manifest, and running one of its tests under a machine configuration.
 
+// (Each test file uses a part of it.)
+#![allow(dead_code)]
+
 use serde::Deserialize;
 use std::path::PathBuf;
 use vmlab::hosted::{End, Hosted, Setup, StdinSource};
 use vmlab::machine::apply_set_all;
 use vmlab_cpu::elf::Elf;
+use vmlab_os::kernel::Finish;
 
 /// `programs/linux/`.
 pub fn root() -> PathBuf {
@@ -46,6 +50,9 @@ pub struct Test {
     /// What the run needs of the kernel.
     #[serde(default)]
     pub needs: Vec<String>,
+    /// A dynamic test's sysroot (the folder holding `lib/libc.so.6`).
+    #[serde(default)]
+    pub sysroot: Option<String>,
 }
 
 impl Test {
@@ -76,6 +83,12 @@ pub struct Run {
     pub end: End,
     /// Its standard output.
     pub stdout: String,
+    /// Its standard output, byte for byte.
+    pub out: Vec<u8>,
+    /// The kernel's line naming the system calls it did not serve, if any.
+    pub unserved: Option<String>,
+    /// Instructions retired.
+    pub insns: u64,
     /// The kernel's report lines of its processes.
     pub reports: Vec<String>,
     /// Every statistic, by name.
@@ -83,6 +96,15 @@ pub struct Run {
 }
 
 impl Run {
+    /// The run's exit status; a run that did not end with every process ended is a test
+    /// error.
+    pub fn status(&self, what: &str) -> u8 {
+        match &self.end {
+            End::Kernel(Finish::AllEnded { status }) => *status,
+            other => panic!("{what}: the run did not end: {other:?}"),
+        }
+    }
+
     /// The statistic `name` (0 if it is not reported).
     pub fn stat(&self, name: &str) -> u64 {
         self.stats
@@ -103,6 +125,26 @@ pub fn run(t: &Test, sets: &[&str]) -> Run {
     ];
     all.extend(sets.iter().map(|s| s.to_string()));
     let cfg = apply_set_all("", "(test)", &all).expect("config");
+    let mut h = Hosted::with_setup(cfg, &[(t.name.clone(), elf)], Vec::new(), false, &setup(t))
+        .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+    let end = h.run().clone();
+    // (Files a writable mount holds go back to the host.)
+    let _ = h.sync_files();
+    let out = h.machine.take_output();
+    Run {
+        end,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        out,
+        unserved: h.unserved_report(),
+        insns: h.machine.retired(),
+        reports: h.process_reports(),
+        stats: h.stat_list(),
+    }
+}
+
+/// How the kernel is set up for `t`: its arguments, environment, standard input, mounts,
+/// working directory and (a dynamic test) sysroot.
+pub fn setup(t: &Test) -> Setup {
     let stdin = match &t.stdin {
         Some(f) => StdinSource::Bytes(std::fs::read(root().join(f)).expect("stdin file")),
         None => StdinSource::Empty,
@@ -112,14 +154,11 @@ pub fn run(t: &Test, sets: &[&str]) -> Run {
         .iter()
         .map(|m| {
             let parts: Vec<&str> = m.split(':').collect();
-            (
-                root().join(parts[0]),
-                parts[1].to_string(),
-                parts.get(2) == Some(&"rw"),
-            )
+            let rw = parts.get(2) == Some(&"rw");
+            (root().join(parts[0]), parts[1].to_string(), rw)
         })
         .collect();
-    let setup = Setup {
+    Setup {
         argv0: vec![t.elf.clone()],
         args: t.args.clone(),
         env: t.env.clone(),
@@ -127,15 +166,30 @@ pub fn run(t: &Test, sets: &[&str]) -> Run {
         terminal: [false; 3],
         mounts,
         cwd: t.cwd.clone(),
-        sysroot: None,
-    };
-    let mut h = Hosted::with_setup(cfg, &[(t.name.clone(), elf)], Vec::new(), false, &setup)
-        .unwrap_or_else(|e| panic!("{}: {e}", t.name));
-    let end = h.run().clone();
-    Run {
-        end,
-        stdout: String::from_utf8_lossy(&h.machine.take_output()).into_owned(),
-        reports: h.process_reports(),
-        stats: h.stat_list(),
+        sysroot: if t.linkage == "dynamic" {
+            t.sysroot.as_ref().and_then(|d| sysroot(d))
+        } else {
+            None
+        },
     }
+}
+
+/// The sysroot a dynamic test names (Debian's `libc6-riscv64-cross`, which `.ci/run`
+/// installs; `VMLAB_SYSROOT` overrides it), if it holds the C library. Without it the
+/// dynamic tests are skipped with a note, unless `VMLAB_REQUIRE_SYSROOT` is set (CI).
+pub fn sysroot(named: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var("VMLAB_SYSROOT").unwrap_or_else(|_| named.to_string()));
+    if dir.join("lib/libc.so.6").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("VMLAB_REQUIRE_SYSROOT").is_none(),
+        "no C library in the sysroot {} (install libc6-riscv64-cross)",
+        dir.display()
+    );
+    eprintln!(
+        "note: dynamic programs skipped: no {}/lib/libc.so.6 (apt-get install libc6-riscv64-cross)",
+        dir.display()
+    );
+    None
 }

@@ -254,6 +254,30 @@ impl Kernel {
         SysResult::Block
     }
 
+    /// Every other task of `pid`'s process ends, as Linux's `de_thread` ends them: the
+    /// new program starts with one task. (Linux gives a thread that execs its leader's
+    /// pid; vmlab keeps pids, so the thread becomes the process, with its own pid, and
+    /// takes over the leader's parent and children.)
+    fn de_thread(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        self.end_other_tasks(hw, pid, State::Exited(0));
+        let Some(pi) = self.index(pid) else { return };
+        let leader = self.procs[pi].tgid;
+        if leader != pid {
+            let ppid = self.index(leader).map_or(0, |li| {
+                self.procs[li].reaped = true;
+                self.procs[li].ppid
+            });
+            for q in self.procs.iter_mut().filter(|q| q.ppid == leader) {
+                q.ppid = pid;
+            }
+            let p = &mut self.procs[pi];
+            p.tgid = pid;
+            p.ppid = ppid;
+            p.exit_signal = crate::linux::sig::SIGCHLD;
+        }
+        self.procs[pi].sighand = pid;
+    }
+
     /// Where a program `execve` starts is placed (as the hosted machine places programs at
     /// boot).
     fn exec_placement(&self) -> Placement {
@@ -273,6 +297,7 @@ impl Kernel {
     /// its close-on-exec descriptors, its caught signals, its floating-point state; a
     /// `vfork` parent runs again.
     fn exec_teardown(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        self.de_thread(hw, pid);
         self.memcheck_exit(hw, pid);
         if let Some(pi) = self.index(pid) {
             if let Some(parent) = self.procs[pi].vfork_parent.take() {

@@ -98,8 +98,9 @@ enum Which {
 
 impl Kernel {
     /// `clone(flags, stack, parent_tid, tls, child_tid)` (RISC-V's argument order): a new
-    /// process (`fork`, `vfork`). Threads (`CLONE_VM` without `CLONE_VFORK`) are not served
-    /// yet: `EINVAL`, which glibc's `pthread_create` reports as `EAGAIN`.
+    /// process (`fork`, `vfork`) or a task that shares the caller's address space
+    /// (`CLONE_VM`: a thread with `CLONE_THREAD`, as `pthread_create` makes), its file
+    /// table (`CLONE_FILES`) and its signal actions (`CLONE_SIGHAND`).
     pub(super) fn sys_clone(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let (flags, stack, parent_tid, tls, child_tid) = (a[0], a[1], a[2], a[3], a[4]);
         // Linux's checks (copy_process), in its order.
@@ -117,13 +118,16 @@ impl Kernel {
             // (Linux allows CLONE_FS alone; vmlab keeps cwd per task and cannot share it.)
             return SysResult::Err(errno::EINVAL);
         }
-        if flags & clone::VM != 0 && flags & clone::VFORK == 0 {
+        if flags & clone::PIDFD != 0 {
+            // (pidfds are not modelled.)
             return SysResult::Err(errno::EINVAL);
         }
-        if flags & (clone::FILES | clone::SIGHAND | clone::PIDFD) != 0 {
-            return SysResult::Err(errno::EINVAL);
-        }
-        let exit_signal = flags & clone::CSIGNAL;
+        // A thread's end signals nobody (Linux ignores the low byte with CLONE_THREAD).
+        let exit_signal = if flags & clone::THREAD != 0 {
+            0
+        } else {
+            flags & clone::CSIGNAL
+        };
         if exit_signal > sig::MAX {
             return SysResult::Err(errno::EINVAL);
         }
@@ -151,8 +155,15 @@ impl Kernel {
         self.procs.iter().filter(|p| !p.reaped).count() as u64
     }
 
-    /// Makes the child of a `clone` without `CLONE_VM` (or a `vfork`).
+    /// Makes the child of a `clone`: a copy of the caller's address space (a fork, or a
+    /// `vfork`), or with `CLONE_VM` the same one (a thread).
     fn fork(&mut self, hw: &mut dyn Hw, pid: Pid, f: ForkArgs) -> SysResult {
+        // A vfork child borrows the parent's memory where the scheme lets two tasks share
+        // a space (the parent sleeps until the child execs or ends); elsewhere it gets a
+        // copy, which a correct vfork child (it only execs or `_exit`s) cannot tell.
+        let vfork = f.flags & clone::VFORK != 0;
+        let share_vm = f.flags & clone::VM != 0 && (!vfork || self.mem.shares_spaces());
+        let thread = f.flags & clone::THREAD != 0;
         let Some(pi) = self.index(pid) else {
             return SysResult::NoReturn;
         };
@@ -171,7 +182,11 @@ impl Kernel {
         let c = self.sv.cost().fork;
         self.sv.charge(hw, c);
         let parent = &self.procs[pi];
-        let space = space_id(child, 0);
+        let space = if share_vm {
+            parent.space
+        } else {
+            space_id(child, 0)
+        };
         let Some(mm) = self.spaces.get(&parent.space).cloned() else {
             return SysResult::Err(errno::ENOMEM);
         };
@@ -199,12 +214,19 @@ impl Kernel {
             0
         };
         task.robust_list = (0, 0);
-        let ppid = if f.flags & clone::PARENT != 0 {
+        // The parent is a thread group: the caller's, or with CLONE_PARENT or
+        // CLONE_THREAD the caller's parent.
+        let ppid = if f.flags & (clone::PARENT | clone::THREAD) != 0 {
             parent.ppid
         } else {
-            pid
+            parent.tgid
         };
-        let files = crate::process::FilesId::from(child);
+        let share_files = f.flags & clone::FILES != 0;
+        let files = if share_files {
+            parent.files
+        } else {
+            crate::process::FilesId::from(child)
+        };
         let table = self
             .file_tables
             .get(&parent.files)
@@ -240,13 +262,28 @@ impl Kernel {
             },
             vfork_parent: (f.flags & clone::VFORK != 0).then_some(pid),
             execs: 0,
+            tgid: if thread { parent.tgid } else { child },
+            sighand: if f.flags & clone::SIGHAND != 0 {
+                parent.sighand
+            } else {
+                child
+            },
         };
-        let mut mm = mm;
-        mm.id = space;
-        self.spaces.insert(space, mm);
+        if !share_vm {
+            let mut mm = mm;
+            mm.id = space;
+            self.spaces.insert(space, mm);
+        }
         self.procs.push(p);
         let (mem, mut cx) = self.split(hw);
-        let forked = mem.fork(&mut cx, pid, child);
+        let forked = if share_vm {
+            match mem.share_space(&mut cx, pid, child) {
+                Ok(()) => Forked::Ready,
+                Err(why) => Forked::Unsupported(why),
+            }
+        } else {
+            mem.fork(&mut cx, pid, child)
+        };
         let failed = match forked {
             Forked::Ready | Forked::Loading => None,
             Forked::Busy(on) => Some(Err(on)),
@@ -256,7 +293,9 @@ impl Kernel {
         if let Some(why) = failed {
             // Nothing of the child stays.
             self.procs.pop();
-            self.spaces.remove(&space);
+            if !share_vm {
+                self.spaces.remove(&space);
+            }
             return match why {
                 Ok(e) => {
                     self.sv.stats.forks_failed += 1;
@@ -273,14 +312,23 @@ impl Kernel {
         // From here the child exists.
         self.next_pid += 1;
         self.shm_forked(hw, pid, child);
-        // The child's descriptors refer to the same open file descriptions and pipe ends.
-        self.dup_table_refs(&table);
-        self.file_tables.insert(files, table);
-        if let Some(h) = self.heaps.get(&pid).cloned() {
-            self.heaps.insert(child, h);
+        if !share_files {
+            // The child's descriptors refer to the same open file descriptions and pipe
+            // ends.
+            self.dup_table_refs(&table);
+            self.file_tables.insert(files, table);
+        }
+        if !share_vm {
+            if let Some(h) = self.heaps.get(&pid).cloned() {
+                self.heaps.insert(child, h);
+            }
         }
         self.sv.stats.spawned += 1;
-        self.sv.stats.forks += 1;
+        if share_vm && !vfork {
+            self.sv.stats.threads += 1;
+        } else {
+            self.sv.stats.forks += 1;
+        }
         let name = self.procs[pi].image.name.clone();
         self.sv.event(hw, Event::Spawn { pid: child, name });
         let ci = self.procs.len() - 1;
@@ -342,9 +390,7 @@ impl Kernel {
     pub(super) fn notify_end(&mut self, hw: &mut dyn Hw, pid: Pid) {
         let Some(pi) = self.index(pid) else { return };
         // Orphans: to process 1 while it lives (init adopts them), else to nobody.
-        let init_alive = self
-            .index(1)
-            .is_some_and(|i| !self.procs[i].state.ended() && pid != 1);
+        let init_alive = pid != 1 && !self.group_tasks(1).is_empty();
         let mut adopted_zombie = false;
         for q in self.procs.iter_mut().filter(|q| q.ppid == pid && !q.reaped) {
             if init_alive {
@@ -365,11 +411,10 @@ impl Kernel {
         if let Some(parent) = self.procs[pi].vfork_parent.take() {
             self.vfork_done(hw, parent, pid);
         }
+        // The parent is a process: any of its tasks still running hears of it.
         let ppid = self.procs[pi].ppid;
-        let parent = self
-            .index(ppid)
-            .filter(|&i| ppid != 0 && !self.procs[i].state.ended());
-        let Some(ppi) = parent else {
+        let parent = (ppid != 0).then(|| self.group_target(ppid)).flatten();
+        let Some(ppi) = parent.and_then(|p| self.index(p)) else {
             self.procs[pi].reaped = true;
             return;
         };
@@ -386,7 +431,8 @@ impl Kernel {
             };
             let uid = crate::exec::GUEST_UID as u32;
             let info = sig::Info::sent(exit_signal, code as i32, pid, uid);
-            self.send_signal(hw, pid, ppid, info);
+            let to = self.procs[ppi].pid;
+            self.send_signal(hw, pid, to, info);
         }
         for w in self.waits.wake_all(WaitOn::Child { parent: ppid }) {
             self.wake(hw, w);
@@ -402,12 +448,14 @@ impl Kernel {
         }
     }
 
-    /// The children of `pid` a wait for `which` is about, oldest first: whether there is
-    /// any, and the first ended one's index.
+    /// The children of `pid`'s process a wait for `which` is about, oldest first: whether
+    /// there is any, and the first ended one's index (a process has ended when its last
+    /// task has; its threads are never waited for).
     fn waitable(&self, pid: Pid, which: Which) -> (bool, Option<usize>) {
+        let tgid = self.tgid_of(pid);
         let mut any = false;
         for (i, q) in self.procs.iter().enumerate() {
-            if q.ppid != pid || q.reaped {
+            if q.ppid != tgid || q.reaped || q.pid != q.tgid {
                 continue;
             }
             if let Which::Pid(c) = which {
@@ -416,7 +464,7 @@ impl Kernel {
                 }
             }
             any = true;
-            if q.state.ended() {
+            if q.state.ended() && self.group_tasks(q.pid).is_empty() {
                 return (true, Some(i));
             }
         }
@@ -452,7 +500,8 @@ impl Kernel {
 
     /// Blocks `pid` until one of its children ends; the call then runs again.
     fn wait_for_child(&mut self, hw: &mut dyn Hw, pid: Pid) -> SysResult {
-        self.waits.wait(pid, WaitOn::Child { parent: pid });
+        let parent = self.tgid_of(pid);
+        self.waits.wait(pid, WaitOn::Child { parent });
         self.block(hw, pid);
         SysResult::Restart
     }

@@ -384,9 +384,9 @@ impl Kernel {
         }
         let c = self.cfg.cost.malloc_call;
         self.sv.charge(hw, c);
-        self.heaps.entry(pid).or_default().stats.calls += 1;
+        self.heaps.entry(self.tgid_of(pid)).or_default().stats.calls += 1;
         // The arena, at the first call.
-        let arena = match self.heaps.get(&pid).and_then(|h| h.arena) {
+        let arena = match self.heaps.get(&self.tgid_of(pid)).and_then(|h| h.arena) {
             Some(a) => a,
             None => {
                 let base = self
@@ -434,13 +434,13 @@ impl Kernel {
                 if !ok {
                     return self.alloc_stopped(hw, pid, epc, bad, restart);
                 }
-                let h = self.heaps.entry(pid).or_default();
+                let h = self.heaps.entry(self.tgid_of(pid)).or_default();
                 h.arena = Some(base);
                 h.base = base;
                 base
             }
         };
-        let errno_at = self.heaps.get(&pid).and_then(|h| h.errno);
+        let errno_at = self.heaps.get(&self.tgid_of(pid)).and_then(|h| h.errno);
         // `--memcheck` with redzones: the allocator is asked for the redzones too, and
         // the program gets the pointer past the front one.
         let (inner, front, old_front) = match self.memcheck.as_deref() {
@@ -553,7 +553,11 @@ impl Kernel {
             return true;
         }
         if restart {
-            self.heaps.entry(pid).or_default().stats.restarts += 1;
+            self.heaps
+                .entry(self.tgid_of(pid))
+                .or_default()
+                .stats
+                .restarts += 1;
         }
         // The pc stays at the function's entry: the call runs again.
         true
@@ -581,7 +585,7 @@ impl Kernel {
             return self.alloc_stopped(hw, pid, 0, bad, restart);
         }
         let brk = self.address_space(pid).map_or(0, |m| m.brk);
-        let h = self.heaps.entry(pid).or_default();
+        let h = self.heaps.entry(self.tgid_of(pid)).or_default();
         let s = &mut h.stats;
         s.steps += steps;
         s.words += words;
@@ -666,7 +670,7 @@ impl Kernel {
             return true;
         }
         if self.memcheck.is_some() {
-            let h = self.heaps.get(&pid);
+            let h = self.heaps.get(&self.tgid_of(pid));
             let entry = h
                 .and_then(|h| h.calls.iter().find(|&(_, c)| *c == call))
                 .map_or(0, |(&at, _)| at);
@@ -720,7 +724,11 @@ impl Kernel {
         if self.cfg.malloc == MallocKind::Libc {
             return;
         }
-        let s = self.heaps.get(&pid).map(|h| h.stats).unwrap_or_default();
+        let s = self
+            .heaps
+            .get(&self.tgid_of(pid))
+            .map(|h| h.stats)
+            .unwrap_or_default();
         let p = format!("{prefix}.malloc");
         for (n, v) in [
             ("calls", s.calls),

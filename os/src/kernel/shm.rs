@@ -106,9 +106,9 @@ pub struct Segment {
     pub size: u64,
     /// The file with no name that holds its bytes.
     pub ino: u64,
-    /// The pid of its creator.
+    /// The pid of its creator (its thread group id, as `getpid` gives).
     pub cpid: u32,
-    /// The pid of the last `shmat` or `shmdt`.
+    /// The pid (thread group id) of the last `shmat` or `shmdt`.
     pub lpid: u32,
     /// The time of the last `shmat`, in seconds since the epoch (0: never).
     pub atime: u64,
@@ -348,7 +348,7 @@ impl Kernel {
             gid: crate::fs::GUEST_GID,
             size,
             ino,
-            cpid: pid,
+            cpid: self.tgid_of(pid),
             lpid: 0,
             atime: 0,
             dtime: 0,
@@ -467,10 +467,10 @@ impl Kernel {
                 shared: true,
             },
         });
-        let now = self.shm_now(hw);
+        let (now, tgid) = (self.shm_now(hw), self.tgid_of(pid));
         if let Some(seg) = self.shm.get_mut(id) {
             seg.atime = now;
-            seg.lpid = pid;
+            seg.lpid = tgid;
         }
         SysResult::Ret(start)
     }
@@ -661,20 +661,26 @@ impl Kernel {
         if self.shm.is_empty() || inos.is_empty() {
             return;
         }
-        let now = self.shm_now(hw);
+        let (now, tgid) = (self.shm_now(hw), self.tgid_of(pid));
         for seg in self.shm.segs.values_mut() {
             if inos.contains(&seg.ino) {
                 seg.dtime = now;
-                seg.lpid = pid;
+                seg.lpid = tgid;
             }
         }
     }
 
     /// After `fork` copied `parent`'s areas to `child`: the child's copies of attaches are
     /// attaches too (counted from its areas); each segment it maps shows the attach time
-    /// and the parent's pid, as Linux's `shm_open` in the parent's `fork` does.
+    /// and the parent's pid (its thread group's), as Linux's `shm_open` in the parent's
+    /// `fork` does. A thread, which shares the space, copies nothing.
     pub(super) fn shm_forked(&mut self, hw: &mut dyn Hw, parent: Pid, child: Pid) {
-        if self.shm.is_empty() {
+        let same = |k: &Kernel| {
+            let space = |p| k.index(p).map(|i| k.procs[i].space);
+            space(parent) == space(child)
+        };
+        // (A thread shares the space: no attach is copied.)
+        if self.shm.is_empty() || same(self) {
             return;
         }
         let Some(mm) = self.address_space(child) else {
@@ -688,11 +694,11 @@ impl Kernel {
                 _ => None,
             })
             .collect();
-        let now = self.shm_now(hw);
+        let (now, tgid) = (self.shm_now(hw), self.tgid_of(parent));
         for seg in self.shm.segs.values_mut() {
             if mapped.contains(&seg.ino) {
                 seg.atime = now;
-                seg.lpid = parent;
+                seg.lpid = tgid;
             }
         }
     }
@@ -717,11 +723,11 @@ impl Kernel {
                 _ => None,
             })
             .collect();
-        let now = self.shm_now(hw);
+        let (now, tgid) = (self.shm_now(hw), self.tgid_of(pid));
         for seg in self.shm.segs.values_mut() {
             if mapped.contains(&seg.ino) {
                 seg.dtime = now;
-                seg.lpid = pid;
+                seg.lpid = tgid;
             }
         }
         self.shm_reap(Some(space));

@@ -59,8 +59,7 @@ const SS_DISABLE: u64 = 2;
 const SS_AUTODISARM: u64 = 1 << 31;
 /// The `rt_sigreturn` system call.
 const RT_SIGRETURN: u64 = 139;
-/// `EINTR`: a signal handler interrupted the call.
-const EINTR: u64 = 4;
+use super::errno::EINTR;
 /// The `nanosleep` system call (the other sleep is `clock_nanosleep`).
 const NANOSLEEP: u64 = 101;
 /// `clock_nanosleep` flag: the time is absolute.
@@ -117,12 +116,19 @@ impl Kernel {
             }
         }
         if let (Some(new), Some(pi)) = (new, self.index(pid)) {
-            let t = &mut self.procs[pi].task;
-            t.actions[n as usize] = new;
-            // Setting a pending signal's action to ignore discards it.
-            if self.ignored(pi, n) {
-                self.procs[pi].task.pending &= !bit(n);
-                self.procs[pi].task.pending_info.remove(&n);
+            // Every task that shares the actions (CLONE_SIGHAND: the threads of a
+            // process) sees the change.
+            let sighand = self.procs[pi].sighand;
+            let sharers: Vec<usize> = (0..self.procs.len())
+                .filter(|&i| self.procs[i].sighand == sighand && !self.procs[i].state.ended())
+                .collect();
+            for qi in sharers {
+                self.procs[qi].task.actions[n as usize] = new;
+                // Setting a pending signal's action to ignore discards it.
+                if self.ignored(qi, n) {
+                    self.procs[qi].task.pending &= !bit(n);
+                    self.procs[qi].task.pending_info.remove(&n);
+                }
             }
         }
         SysResult::Ret(0)
@@ -292,34 +298,57 @@ impl Kernel {
     }
 
     /// `kill(pid, sig)`: to a process (0 and -1 mean every process of the run, as they are
-    /// one group of one user).
+    /// one group of one user); of its tasks, the leader takes it while it runs.
     pub(super) fn sys_kill(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        self.send_to(hw, pid, a[0] as i64, a[1], code::SI_USER)
-    }
-
-    /// `kill` and `tgkill`'s work: signal `n` from `pid` to `target`, with `si_code` `how`.
-    fn send_to(&mut self, hw: &mut dyn Hw, pid: Pid, target: i64, n: u64, how: i32) -> SysResult {
+        let (target, n) = (a[0] as i64, a[1]);
         if n > sig::MAX {
             return SysResult::Err(errno::EINVAL);
         }
-        let targets: Vec<Pid> = match target {
-            0 | -1 => self
-                .procs
-                .iter()
-                .filter(|p| !p.state.ended())
-                .map(|p| p.pid)
-                .collect(),
-            t if t > 0 && t <= i64::from(u32::MAX) => vec![t as Pid],
-            t if t < -1 && -t <= i64::from(u32::MAX) => vec![(-t) as Pid],
+        let groups: Vec<Pid> = match target {
+            0 | -1 => {
+                let mut g: Vec<Pid> = self
+                    .procs
+                    .iter()
+                    .filter(|p| !p.state.ended())
+                    .map(|p| p.tgid)
+                    .collect();
+                g.sort_unstable();
+                g.dedup();
+                g
+            }
+            t if t > 0 && t <= i64::from(u32::MAX) => vec![self.tgid_of(t as Pid)],
+            t if t < -1 && -t <= i64::from(u32::MAX) => vec![self.tgid_of((-t) as Pid)],
             _ => return SysResult::Err(errno::ESRCH),
         };
+        let targets: Vec<Pid> = groups
+            .into_iter()
+            .filter_map(|g| self.group_target(g))
+            .collect();
+        self.send_to(hw, pid, &targets, n, code::SI_USER)
+    }
+
+    /// `kill`, `tkill` and `tgkill`'s work: signal `n` from `pid` to the tasks `targets`,
+    /// with `si_code` `how`; `ESRCH` when there is none.
+    fn send_to(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        targets: &[Pid],
+        n: u64,
+        how: i32,
+    ) -> SysResult {
+        if n > sig::MAX {
+            return SysResult::Err(errno::EINVAL);
+        }
         let mut any = false;
-        for t in targets {
+        for &t in targets {
             if self.index(t).is_some_and(|i| !self.procs[i].state.ended()) {
                 any = true;
                 if n != 0 {
                     let uid = crate::exec::GUEST_UID as u32;
-                    self.send_signal(hw, pid, t, Info::sent(n, how, pid, uid));
+                    // (si_pid is the sender's process id.)
+                    let info = Info::sent(n, how, self.tgid_of(pid), uid);
+                    self.send_signal(hw, pid, t, info);
                 }
             }
         }
@@ -330,23 +359,31 @@ impl Kernel {
         }
     }
 
-    /// `tkill(tid, sig)`: every process has one thread, its tid its pid.
+    /// `tkill(tid, sig)`: to one task.
     pub(super) fn sys_tkill(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        if (a[0] as i64) <= 0 {
+        let tid = a[0] as i64;
+        if tid <= 0 {
             return SysResult::Err(errno::EINVAL);
         }
-        self.send_to(hw, pid, a[0] as i64, a[1], code::SI_TKILL)
+        let target = u32::try_from(tid).unwrap_or(0);
+        self.send_to(hw, pid, &[target], a[1], code::SI_TKILL)
     }
 
-    /// `tgkill(tgid, tid, sig)`.
+    /// `tgkill(tgid, tid, sig)`: to task `tid` if it is of process `tgid`.
     pub(super) fn sys_tgkill(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        if (a[0] as i64) <= 0 || (a[1] as i64) <= 0 {
+        let (tgid, tid) = (a[0] as i64, a[1] as i64);
+        if tgid <= 0 || tid <= 0 {
             return SysResult::Err(errno::EINVAL);
         }
-        if a[0] != a[1] {
+        let (tgid, tid) = (
+            u32::try_from(tgid).unwrap_or(0),
+            u32::try_from(tid).unwrap_or(0),
+        );
+        let of_group = self.index(tid).is_some_and(|i| self.procs[i].tgid == tgid);
+        if !of_group {
             return SysResult::Err(errno::ESRCH);
         }
-        self.send_to(hw, pid, a[1] as i64, a[2], code::SI_TKILL)
+        self.send_to(hw, pid, &[tid], a[2], code::SI_TKILL)
     }
 
     /// Makes the signal pending for `to` (unless it is ignored and not blocked: a blocked
@@ -366,6 +403,9 @@ impl Kernel {
             t.pending_info.insert(n, info);
         }
         if to != from {
+            if self.handled_signal_ready(to) {
+                self.interrupt_futex(hw, to);
+            }
             self.interrupt_sleep(hw, to);
             // A process waiting in rt_sigsuspend for a signal it now takes runs again.
             if let Some(pi) = self.index(to) {
@@ -383,6 +423,21 @@ impl Kernel {
         }
     }
 
+    /// Whether the first signal `pid` would take now (pending, not blocked) is one it has
+    /// a handler for.
+    fn handled_signal_ready(&self, pid: Pid) -> bool {
+        let Some(pi) = self.index(pid) else {
+            return false;
+        };
+        let p = &self.procs[pi];
+        let ready = p.task.pending & !(p.task.mask & !UNBLOCKABLE);
+        if ready == 0 {
+            return false;
+        }
+        let n = u64::from(ready.trailing_zeros()) + 1;
+        n != sig::SIGKILL && !matches!(p.task.actions[n as usize][0], SIG_DFL | SIG_IGN)
+    }
+
     /// A sleeping `pid` (`nanosleep`, `clock_nanosleep`) with a signal to take for which
     /// it has a handler wakes at once: the call fails with `EINTR` (whatever `SA_RESTART`
     /// says, as Linux's sleeps do), and a relative sleep's `rem` gets the time left (when
@@ -390,13 +445,7 @@ impl Kernel {
     /// not running). The handler runs when the process is switched in.
     fn interrupt_sleep(&mut self, hw: &mut dyn Hw, pid: Pid) {
         let Some(pi) = self.index(pid) else { return };
-        let p = &self.procs[pi];
-        let ready = p.task.pending & !(p.task.mask & !UNBLOCKABLE);
-        if p.state != State::Blocked || ready == 0 {
-            return;
-        }
-        let n = u64::from(ready.trailing_zeros()) + 1;
-        if n == sig::SIGKILL || matches!(p.task.actions[n as usize][0], SIG_DFL | SIG_IGN) {
+        if self.procs[pi].state != State::Blocked || !self.handled_signal_ready(pid) {
             return;
         }
         let Some(&(deadline, _)) = self.sleepers.iter().find(|&&(_, q)| q == pid) else {

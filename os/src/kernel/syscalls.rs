@@ -121,9 +121,10 @@ pub const TABLE: &[Syscall] = &[
     row!(82, "fsync", sys_fsync),
     row!(83, "fdatasync", sys_fsync),
     row!(sys::EXIT, "exit", sys_exit),
-    row!(sys::EXIT_GROUP, "exit_group", sys_exit),
+    row!(sys::EXIT_GROUP, "exit_group", sys_exit_group),
     row!(95, "waitid", sys_waitid),
     row!(96, "set_tid_address", sys_set_tid_address),
+    row!(98, "futex", sys_futex),
     row!(99, "set_robust_list", sys_set_robust_list),
     row!(101, "nanosleep", sys_nanosleep),
     row!(113, "clock_gettime", sys_clock_gettime),
@@ -441,16 +442,9 @@ impl Kernel {
         Ok(None)
     }
 
-    fn sys_exit(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
-        self.sv.stats.exited += 1;
-        let code = a[0] & 0xff;
-        self.sv.event(hw, Event::Exit { pid, code });
-        self.end(hw, pid, State::Exited(code));
-        SysResult::NoReturn
-    }
-
+    /// `getpid()`: the process's id, which is its thread group's.
     fn sys_getpid(&mut self, _hw: &mut dyn Hw, pid: Pid, _a: [u64; 6]) -> SysResult {
-        SysResult::Ret(u64::from(pid))
+        SysResult::Ret(u64::from(self.tgid_of(pid)))
     }
 
     fn sys_sched_yield(&mut self, hw: &mut dyn Hw, pid: Pid, _a: [u64; 6]) -> SysResult {

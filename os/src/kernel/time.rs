@@ -11,7 +11,7 @@ use crate::process::{Pid, State};
 use crate::wait::WaitOn;
 
 /// Clock ids (`<linux/time.h>`).
-mod clock {
+pub(super) mod clock {
     pub const REALTIME: u64 = 0;
     pub const MONOTONIC: u64 = 1;
     pub const PROCESS_CPUTIME_ID: u64 = 2;
@@ -32,13 +32,13 @@ impl Kernel {
     }
 
     /// Cycles that `ns` nanoseconds take (rounded up).
-    fn cycles_for(&self, ns: u64) -> u64 {
+    pub(super) fn cycles_for(&self, ns: u64) -> u64 {
         let c = (u128::from(ns) * u128::from(self.clock_hz)).div_ceil(1_000_000_000);
         u64::try_from(c).unwrap_or(u64::MAX)
     }
 
     /// The time of clock `id` now, in nanoseconds; `None` for an unknown clock.
-    fn clock_now(&self, hw: &dyn Hw, pid: Pid, id: u64) -> Option<u64> {
+    pub(super) fn clock_now(&self, hw: &dyn Hw, pid: Pid, id: u64) -> Option<u64> {
         let now = self.ns_at(hw.now());
         match id {
             clock::REALTIME | clock::REALTIME_COARSE => {
@@ -175,6 +175,9 @@ impl Kernel {
                 break;
             }
             self.sleepers.pop_first();
+            if self.futex_timed_out(hw, pid) {
+                continue;
+            }
             self.waits.wake_all(WaitOn::Timer { pid });
             if self
                 .index(pid)

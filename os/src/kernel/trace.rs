@@ -44,6 +44,19 @@ pub struct TraceInfo {
     pub timeline_interval: u64,
 }
 
+impl Kernel {
+    /// What the blocked process `pid` waits for, in the trace's word (`disk`, `pipe`,
+    /// `futex`, `child`, `sleeping`, ...); `None` if it is not blocked.
+    pub fn blocked_on(&self, pid: Pid) -> Option<&'static str> {
+        let p = &self.procs[self.index(pid)?];
+        match state_name(&p.state, &self.waits.waiting_on(pid)) {
+            ("blocked", on) => on,
+            ("sleeping", _) => Some("sleeping"),
+            _ => None,
+        }
+    }
+}
+
 /// The trace's name of a process state, and what a blocked one waits for.
 fn state_name(state: &State, waits: &[WaitOn]) -> (&'static str, Option<&'static str>) {
     match state {
@@ -70,6 +83,7 @@ fn state_name(state: &State, waits: &[WaitOn]) -> (&'static str, Option<&'static
                     WaitOn::Timer { .. } => "timer",
                     WaitOn::Child { .. } => "child",
                     WaitOn::Vfork { .. } => "vfork",
+                    WaitOn::Futex { .. } => "futex",
                 });
             ("blocked", Some(on))
         }
