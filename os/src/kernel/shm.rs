@@ -533,8 +533,8 @@ impl Kernel {
     }
 
     /// `shmctl(shmid, cmd, buf)`: `IPC_STAT`, `SHM_STAT`, `SHM_STAT_ANY`, `IPC_SET`,
-    /// `IPC_RMID`, `IPC_INFO`, `SHM_INFO`; any other command is `EINVAL`, as Linux gives for one it
-    /// does not know.
+    /// `IPC_RMID`, `IPC_INFO`, `SHM_INFO`; any other command is `EINVAL`, as Linux gives
+    /// for one it does not know.
     pub(super) fn sys_shmctl(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let (id, cmd, buf) = (a[0] as u32 as i32, a[1] as u32 as i32, a[2]);
         if cmd < 0 || id < 0 {
