@@ -655,8 +655,8 @@ impl Kernel {
     }
 
     /// `pid` unmapped (a part of) mappings of the files `inos` (`munmap`, and what unmaps
-    /// through it: `shmdt`, `MAP_FIXED`, a shrinking `mremap`): each segment among them shows the detach time and `pid`, as Linux's
-    /// `shm_close` of a removed area does.
+    /// through it: `shmdt`, `MAP_FIXED`, a shrinking `mremap`): each segment among them
+    /// shows the detach time and `pid`, as Linux's `shm_close` of a removed area does.
     pub(super) fn shm_unmapped(&mut self, hw: &mut dyn Hw, pid: Pid, inos: &[u64]) {
         if self.shm.is_empty() || inos.is_empty() {
             return;
