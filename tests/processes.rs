@@ -70,6 +70,148 @@ fn shared_anonymous_memory_is_shared_across_fork() {
 }
 
 #[test]
+fn shared_anonymous_memory_is_shared_across_fork_under_simple_paging() {
+    // Simple paging maps no files: a shared anonymous mapping's frames are shared by the
+    // fork itself, writable in both (the private mapping beside it is copied on write).
+    let t = test("shm_anon");
+    let r = run(&t, PAGING[1]);
+    check(&r, 0, &t.want(), "shm_anon simple-paging");
+    assert!(r.stat("os.processes.forks") > 0);
+}
+
+#[test]
+fn madvise_dontneed_keeps_shared_pages_and_drops_private_ones() {
+    // A dropped private page reads as zeros; a shared one keeps what it held (the page
+    // cache's page under vm-paging; under simple paging the frame is not let go).
+    let t = test("shm_madvise");
+    for sets in PAGING {
+        let r = run(&t, sets);
+        check(&r, 0, &t.want(), &format!("shm_madvise {sets:?}"));
+    }
+}
+
+#[test]
+fn system_v_shared_memory_gives_what_linux_gave() {
+    // Segments are files with no name, attached as shared mappings: through fork, two
+    // attaches in one process, IPC_RMID while attached, the errors of shmget and shmdt;
+    // also when memory is short and the segment's pages are evicted and read back.
+    let t = test("shm_sysv");
+    for sets in [
+        &["os.scheme=vm-paging"][..],
+        &[
+            "os.scheme=vm-paging",
+            "os.user_frames=40",
+            "os.policy=clock",
+        ],
+    ] {
+        let r = run(&t, sets);
+        check(&r, 0, &t.want(), &format!("shm_sysv {sets:?}"));
+        if sets.len() > 1 {
+            // The segment's pages are the page cache's: evicted (written back) there.
+            assert!(r.stat("os.paging.evictions") > 0, "{sets:?}: pressure");
+            assert!(r.stat("os.page_cache.evictions") > 0, "{sets:?}: pressure");
+        }
+    }
+}
+
+#[test]
+fn system_v_shared_memory_at_its_edges() {
+    // nattch through fork and exit and across pieces of an attach, shmdt and shmat at
+    // given addresses, permission bits, a marked segment attached by id, shmctl's errors,
+    // the limit on the number of segments.
+    let t = test("shm_edges");
+    let want = t.want();
+    for sets in [
+        &["os.scheme=vm-paging"][..],
+        &[
+            "os.scheme=vm-paging",
+            "os.user_frames=40",
+            "os.policy=clock",
+        ],
+    ] {
+        let r = run(&t, sets);
+        check(&r, 0, &want, &format!("shm_edges {sets:?}"));
+    }
+    // Small limits: the sizes Linux's defaults allow fail as Linux fails them (above
+    // SHMMAX: EINVAL; beyond SHMALL pages in all: ENOSPC), and the count stops at SHMMNI.
+    let r = run(
+        &t,
+        &[
+            "os.scheme=vm-paging",
+            "os.shmmax=524288",
+            "os.shmall=32",
+            "os.shmmni=8",
+        ],
+    );
+    let small = want
+        .replace("shmget of 1 MiB: no error", "shmget of 1 MiB: EINVAL")
+        .replace("shmget of 64 pages: no error", "shmget of 64 pages: ENOSPC")
+        .replace("shmmni 4096", "shmmni 8");
+    assert_ne!(small, want);
+    check(&r, 0, &small, "shm_edges with small limits");
+}
+
+#[test]
+fn execve_drops_system_v_attaches() {
+    // The exec'd program has none of the child's attaches: nattch falls to the parent's
+    // one while it runs, and a marked segment only the child had attached goes.
+    let t = test("shm_exec");
+    for sets in [
+        &["os.scheme=vm-paging"][..],
+        &[
+            "os.scheme=vm-paging",
+            "os.user_frames=40",
+            "os.policy=clock",
+        ],
+    ] {
+        let r = run(&t, sets);
+        check(&r, 0, &t.want(), &format!("shm_exec {sets:?}"));
+    }
+}
+
+#[test]
+fn system_v_shared_memory_needs_a_scheme_that_maps_files() {
+    // Simple paging maps no files (shmat: ENODEV, as mmap of a file); the contiguous
+    // schemes have no room for mappings (ENOMEM, as mmap). shmget works in all: the
+    // program prints its first line, then its shmat fails (perror, status 1).
+    let t = test("shm_sysv");
+    for sets in [
+        PAGING[1],
+        &["os.scheme=dynamic-partitions", "os.heap_reserve=4194304"][..],
+    ] {
+        let r = run(&t, sets);
+        assert_eq!(
+            r.stdout, "IPC_STAT after shmget: segsz 65536, mode 600, nattch 0\n",
+            "{sets:?}"
+        );
+        assert_eq!(
+            r.end,
+            End::Kernel(Finish::AllEnded { status: 1 }),
+            "{sets:?}"
+        );
+    }
+}
+
+#[test]
+fn posix_shared_memory_gives_what_linux_gave() {
+    // shm_open makes a file in /dev/shm (a file system like /tmp): ftruncate, mmap
+    // MAP_SHARED, fork, a second shm_open of the name, read and write through the
+    // descriptor, shm_unlink; also when memory is short.
+    let t = test("shm_posix");
+    for sets in [
+        &["os.scheme=vm-paging"][..],
+        &[
+            "os.scheme=vm-paging",
+            "os.user_frames=40",
+            "os.policy=clock",
+        ],
+    ] {
+        let r = run(&t, sets);
+        check(&r, 0, &t.want(), &format!("shm_posix {sets:?}"));
+    }
+}
+
+#[test]
 fn fork_shares_pages_copy_on_write() {
     let t = test("fork_cow");
     let r = run(&t, &["os.scheme=vm-paging"]);

@@ -263,6 +263,25 @@ pub struct OsConfig {
     /// `EAGAIN` (default 128).
     #[serde(with = "vmlab_common::num::any_u64")]
     pub max_processes: u64,
+    /// The largest System V shared-memory segment, in bytes (Linux's `kernel.shmmax`,
+    /// default as Linux's: `u64::MAX - 2^24`): `shmget` of a larger size fails with
+    /// `EINVAL`.
+    #[serde(with = "vmlab_common::num::any_u64")]
+    pub shmmax: u64,
+    /// The smallest System V shared-memory segment, in bytes (Linux's `SHMMIN`, default 1):
+    /// `shmget` of a smaller size fails with `EINVAL`.
+    #[serde(with = "vmlab_common::num::any_u64")]
+    pub shmmin: u64,
+    /// The most System V shared-memory segments that may exist at once (Linux's
+    /// `kernel.shmmni`, default 4096, at most 32768): `shmget` of one more fails with
+    /// `ENOSPC`.
+    #[serde(with = "vmlab_common::num::any_u64")]
+    pub shmmni: u64,
+    /// The most pages all System V shared-memory segments together may hold (Linux's
+    /// `kernel.shmall`, default as Linux's: `u64::MAX - 2^24`): a `shmget` that would go
+    /// beyond it fails with `ENOSPC`.
+    #[serde(with = "vmlab_common::num::any_u64")]
+    pub shmall: u64,
     /// The stack a process starts with, in bytes (default 16 KiB).
     #[serde(with = "vmlab_common::num::any_u64")]
     pub stack_size: u64,
@@ -354,6 +373,10 @@ impl Default for OsConfig {
             asids: true,
             asid_bits: 16,
             max_processes: 128,
+            shmmax: u64::MAX - (1 << 24),
+            shmmin: 1,
+            shmmni: 4096,
+            shmall: u64::MAX - (1 << 24),
             stack_size: 16 << 10,
             stack_limit: 1 << 20,
             stack_top: 0x4000_0000,
@@ -386,6 +409,15 @@ impl OsConfig {
             return Err(
                 "os.max_processes = 0; at least the programs given must run, e.g. 128".into(),
             );
+        }
+        if self.shmmni > 32_768 {
+            return Err(format!(
+                "os.shmmni = {}; System V segment ids hold at most 32768 indices, e.g. 4096",
+                self.shmmni
+            ));
+        }
+        if self.shmmin == 0 {
+            return Err("os.shmmin = 0; a segment has at least one byte, e.g. 1".into());
         }
         if self.stack_size == 0 {
             return Err("os.stack_size = 0; a process needs a stack, e.g. 16384".into());

@@ -15,6 +15,7 @@ mod malloc;
 mod mapped;
 mod pipes;
 mod proc;
+mod shm;
 mod signal;
 mod syscalls;
 mod thread;
@@ -367,6 +368,8 @@ pub struct Kernel {
     started: Pid,
     /// How many files `MAP_SHARED | MAP_ANONYMOUS` mappings have made (their names).
     next_shmem: u64,
+    /// The System V shared-memory segments.
+    shm: shm::ShmTable,
 }
 
 impl Kernel {
@@ -553,6 +556,7 @@ impl Kernel {
             next_pid: images.len() as Pid + 1,
             started: images.len() as Pid,
             next_shmem: 0,
+            shm: Default::default(),
             pipes: crate::pipe::Pipes::new(),
         };
         if k.cfg.memcheck {
@@ -1493,6 +1497,7 @@ impl Kernel {
         let (mem, mut cx) = self.split(hw);
         mem.release(&mut cx, pid);
         self.release_unmapped();
+        self.shm_space_gone(hw, pid);
         if let Some(i) = self.index(pid) {
             let space = self.procs[i].space;
             self.asids.release(space);

@@ -499,6 +499,11 @@ impl PageCache {
         self.errors.remove(&ino)
     }
 
+    /// How many pages of `ino` the cache holds now.
+    pub fn pages_of(&self, ino: Ino) -> u64 {
+        self.pages.range((ino, 0)..=(ino, u64::MAX)).count() as u64
+    }
+
     /// Whether any page of `ino` is being written back.
     pub fn writing(&self, ino: Ino) -> bool {
         self.pages

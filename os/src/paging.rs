@@ -138,6 +138,10 @@ struct Page {
     /// waits for it and a new mapping never gets the old page; then the record goes, and
     /// with it its swap slot and frame ([`Paging::settle`]).
     gone: bool,
+    /// A page of a `MAP_SHARED | MAP_ANONYMOUS` mapping under simple paging
+    /// ([`Paging::share_anon`]): `fork` maps its frame writable in both spaces instead of
+    /// copy-on-write, and the frame is freed with its last mapping.
+    shared: bool,
 }
 
 /// One address space's translation (the processes that run in it share it).
@@ -1257,6 +1261,29 @@ impl Paging {
                 .get(&csid)
                 .map_or(Perm::RW, |m| page_perm(m, vpn, self.page_bits));
             match (page.frame, page.swap) {
+                (Some(frame), _) if page.shared => {
+                    // Shared memory: the same frame, writable in both (no copy).
+                    let dirty = self.page_dirty(cx.hw, psid, vpn);
+                    if let Some(s) = self.spaces.get_mut(&csid) {
+                        s.pages.insert(
+                            vpn,
+                            Page {
+                                frame: Some(frame),
+                                shared: true,
+                                dirty,
+                                ..Page::default()
+                            },
+                        );
+                        s.resident += 1;
+                    }
+                    self.table.map(frame, csid, vpn);
+                    if !self.map(cx, csid, vpn, frame, perm, dirty) {
+                        self.no_table = None;
+                        self.undo_fork(cx, child);
+                        return Forked::NoMemory("no frame for the child's page tables".into());
+                    }
+                    continue;
+                }
                 (Some(frame), _) => {
                     let dirty = self.page_dirty(cx.hw, psid, vpn);
                     if let Some(p) = self.page_mut(psid, vpn) {
@@ -2807,6 +2834,19 @@ impl Paging {
         }
     }
 
+    /// Simple paging: the pages of `[start, end)` of `pid` (populated) are shared memory, a
+    /// `MAP_SHARED | MAP_ANONYMOUS` mapping: a `fork` gives the child the same frames,
+    /// writable (simple paging maps no files, so this is how it shares).
+    pub fn share_anon(&mut self, pid: Pid, start: u64, end: u64) {
+        let sid = self.sid(pid);
+        let (first, last) = (start >> self.page_bits, end.div_ceil(self.page));
+        if let Some(s) = self.spaces.get_mut(&sid) {
+            for (_, p) in s.pages.range_mut(first..last) {
+                p.shared = true;
+            }
+        }
+    }
+
     /// Simple paging: gives `[start, end)` of `pid` frames now (a growing heap). False if
     /// the frames run out (the pages mapped so far stay). Pages no access may touch
     /// (`PROT_NONE`) get none: a leaf needs R or X, and nothing can use them until
@@ -3239,8 +3279,38 @@ impl Scheme for Paging {
         self.traced(cx, |s, cx| Paging::populate(s, cx, pid, start, end, perm))
     }
 
+    fn share_anon(&mut self, pid: Pid, start: u64, end: u64) {
+        Paging::share_anon(self, pid, start, end)
+    }
+
     fn unmap(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64) {
         self.traced(cx, |s, cx| Paging::unmap(s, cx.sv, cx.hw, pid, start, end))
+    }
+
+    fn discard(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64) {
+        // Simple paging's shared anonymous pages have no file to come back from: they
+        // stay (Linux's shmem pages keep their contents through MADV_DONTNEED).
+        let sid = self.sid(pid);
+        let (first, last) = (start >> self.page_bits, end.div_ceil(self.page));
+        let kept: Vec<u64> = self
+            .spaces
+            .get(&sid)
+            .map(|s| {
+                s.pages
+                    .range(first..last)
+                    .filter(|(_, p)| p.shared)
+                    .map(|(&v, _)| v)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut from = first;
+        for v in kept.into_iter().chain(std::iter::once(last)) {
+            if from < v {
+                let (a, b) = (from << self.page_bits, v << self.page_bits);
+                self.traced(cx, |s, cx| Paging::unmap(s, cx.sv, cx.hw, pid, a, b));
+            }
+            from = v + 1;
+        }
     }
 
     fn protect(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64, perm: Perm) {

@@ -361,8 +361,20 @@ pub trait Scheme {
         true
     }
 
+    /// The populated pages of `[start, end)` of `pid` are a `MAP_SHARED | MAP_ANONYMOUS`
+    /// mapping of a scheme that cannot map files (simple paging): a `fork` must share them,
+    /// not copy them. The others ignore it.
+    fn share_anon(&mut self, _pid: Pid, _start: u64, _end: u64) {}
+
     /// Releases the pages of `[start, end)` of `pid` (munmap, a shrinking heap).
     fn unmap(&mut self, _cx: &mut Cx, _pid: Pid, _start: u64, _end: u64) {}
+
+    /// Drops the pages of `[start, end)` of `pid` that `madvise(MADV_DONTNEED)` lets go:
+    /// a private page comes back as zeros (or the program's bytes), so it goes; a shared
+    /// one keeps its contents, which its next access finds again. By default, as `unmap`.
+    fn discard(&mut self, cx: &mut Cx, pid: Pid, start: u64, end: u64) {
+        self.unmap(cx, pid, start, end);
+    }
 
     /// Changes the permissions of the resident pages of `[start, end)` of `pid`.
     fn protect(&mut self, _cx: &mut Cx, _pid: Pid, _start: u64, _end: u64, _perm: Perm) {}

@@ -21,10 +21,11 @@ $CC -static $CFLAGS -o bin/pipe_stuck src/pipe_stuck.c
 $CC -static $CFLAGS -o bin/write_out src/write_out.c
 # Processes that share: fork, exec, wait, pipes, shared memory, threads (tests.toml's
 # needs name the kernel features; tests/processes.rs runs them, tests/linux.rs skips them).
-STATIC="$STATIC fork_cow pipeline shm_anon shm_sysv shm_posix fork_exec pthread_counter vfork_exit"
+STATIC="$STATIC fork_cow pipeline shm_anon shm_sysv shm_edges shm_exec shm_posix fork_exec pthread_counter vfork_exit"
 # Threads: futex(2) called directly (its errors and keys), and how a process with
-# threads ends (exit in a thread, pthread_exit in main, a fault, signals, fork).
-STATIC="$STATIC futex_calls thread_life"
+# threads ends (exit in a thread, pthread_exit in main, a fault, signals, fork);
+# MADV_DONTNEED on shared and private anonymous memory.
+STATIC="$STATIC futex_calls thread_life shm_madvise"
 # Not in tests.toml: qemu-user makes vfork a fork, so it cannot record what Linux gives
 # (tests/threads.rs holds the expected output, from Linux's behaviour).
 $CC -static $CFLAGS -o bin/vfork_share src/vfork_share.c

@@ -185,7 +185,14 @@ impl Vfs {
         let entries = scan_dir(&dir, &mut notes)?;
         let point = self.mount_point(&comps, guest_path)?;
         let fs = self.mounts.len();
-        let dev = FIRST_HOST_DEV + (fs as u64 - 3);
+        // Host mounts are numbered in their own sequence, whatever special file systems
+        // there are.
+        let hosts = self
+            .mounts
+            .iter()
+            .filter(|m| matches!(m.kind, FsKind::Host { .. }))
+            .count();
+        let dev = FIRST_HOST_DEV + hosts as u64;
         let kind = FsKind::Host {
             dir: dir.clone(),
             original: BTreeMap::new(),
@@ -663,7 +670,8 @@ mod tests {
             "/mnt/usr/lib/x",
         ];
         for (i, path) in order.iter().enumerate() {
-            assert_eq!(at(&v, path), 10 + i as u64, "{path}");
+            // (After the initial tree's 11 inodes.)
+            assert_eq!(at(&v, path), 12 + i as u64, "{path}");
         }
         let hello = v.stat(at(&v, "/mnt/bin/hello")).unwrap();
         assert_eq!(
@@ -752,7 +760,11 @@ mod tests {
             ],
         );
         let dev = |p: &str| v.stat(at(&v, p)).unwrap().dev;
-        assert_eq!((dev("/mnt"), dev("/mnt/usr"), dev("/a/b/c")), (4, 5, 6));
+        let first = FIRST_HOST_DEV;
+        assert_eq!(
+            (dev("/mnt"), dev("/mnt/usr"), dev("/a/b/c")),
+            (first, first + 1, first + 2)
+        );
         assert_eq!(dev("/a/b"), ROOT_DEV);
         // A later mount on the same place shadows the earlier; `..` still leads out.
         v.mount(h2.path(), "/mnt", false).unwrap();
@@ -799,13 +811,19 @@ mod tests {
                 (Is(Want::Ino(root)), "/up", OK),
                 (Is(Want::File), "/tmp/on-host", E(Errno::ENOENT)),
                 (Create, "/tmp/f", OK),
+                (Create, "/dev/shm/obj", OK),
                 (Create, "/f", E(Errno::EROFS)),
                 (Cwd("/dev"), "/dev", OK),
                 (Cwd("/tmp"), "/tmp", OK),
+                (Cwd("/dev/shm"), "/dev/shm/", OK),
                 (Cwd("/usr/lib"), "/lib/", OK),
             ],
         );
         assert_eq!(v.stat(at(&v, "/tmp")).unwrap().dev, TMP_DEV);
+        assert_eq!(
+            v.stat(at(&v, "/dev/shm")).unwrap().dev,
+            super::super::SHM_DEV
+        );
         assert_eq!(v.device(at(&v, "/dev/urandom")), Some(Device::Urandom));
         assert!(v.notes().is_empty());
         // A root with a file called `dev`: /dev stays hidden, with a note.
@@ -1217,6 +1235,6 @@ mod tests {
         let mut v = Vfs::new(config(4)).unwrap();
         v.mount(h.path(), "/usr", false).unwrap();
         assert_eq!(v.readdir(at(&v, "/usr/d19"), 0, 1000).unwrap().len(), 52);
-        assert_eq!(at(&v, "/usr/d19/f049"), 10 + 20 * 51);
+        assert_eq!(at(&v, "/usr/d19/f049"), 12 + 20 * 51);
     }
 }

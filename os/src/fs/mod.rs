@@ -8,7 +8,9 @@
 //! - `/dev` with `null`, `zero` and `urandom` (device 2, read-only but for the devices
 //!   themselves);
 //! - `/tmp`, writable and sticky (mode 1777), whose files live only in the run (device 3);
-//! - any number of host folders mounted with [`Vfs::mount`] (devices 4, 5, ... in mount
+//! - `/dev/shm`, the same kind of file system as `/tmp` (device 4), where glibc's
+//!   `shm_open` makes POSIX shared-memory objects;
+//! - any number of host folders mounted with [`Vfs::mount`] (devices 5, 6, ... in mount
 //!   order), read-only unless asked otherwise.
 //!
 //! It knows nothing of the kernel, the hardware or a clock. Paths are arbitrary guest bytes;
@@ -110,8 +112,10 @@ pub const ROOT_DEV: u64 = 1;
 pub const DEV_DEV: u64 = 2;
 /// The device number of `/tmp`.
 pub const TMP_DEV: u64 = 3;
+/// The device number of `/dev/shm`.
+pub const SHM_DEV: u64 = 4;
 /// The device number of the first host mount; the n-th (from 0) has `FIRST_HOST_DEV + n`.
-pub const FIRST_HOST_DEV: u64 = 4;
+pub const FIRST_HOST_DEV: u64 = 5;
 
 /// Linux's `makedev`: a device number from its major and minor numbers.
 pub const fn makedev(major: u64, minor: u64) -> u64 {
@@ -381,7 +385,7 @@ pub struct Vfs {
 }
 
 impl Vfs {
-    /// Builds the initial tree (`/`, `/dev` with its devices, `/tmp`), with file content to
+    /// Builds the initial tree (`/`, `/dev` with its devices, `/tmp`, `/dev/shm`), with file content to
     /// go in the given disk region. An error says what is wrong with the configuration.
     pub fn new(config: VfsConfig) -> Result<Vfs, String> {
         let VfsConfig {
@@ -423,12 +427,14 @@ impl Vfs {
         };
         let root = vfs.new_root(FsKind::Root, ROOT_DEV, "/", true, 0o755);
         debug_assert_eq!(root, ROOT_INO);
-        let dev = vfs.special_mount(FsKind::Dev, DEV_DEV, "dev", 0o755);
+        let dev = vfs.special_mount(FsKind::Dev, DEV_DEV, ROOT_INO, "dev", 0o755);
         for device in [Device::Null, Device::Zero, Device::Urandom] {
             let ino = vfs.add_node(1, 0o666, Body::Device(device), FIXED_TIME_NS);
             vfs.attach(dev, device.name().as_bytes(), ino);
         }
-        vfs.special_mount(FsKind::Tmp, TMP_DEV, "tmp", 0o1777);
+        vfs.special_mount(FsKind::Tmp, TMP_DEV, ROOT_INO, "tmp", 0o1777);
+        // (On the device file system, so that it moves with /dev.)
+        vfs.special_mount(FsKind::Tmp, SHM_DEV, dev, "shm", 0o1777);
         Ok(vfs)
     }
 
@@ -447,13 +453,19 @@ impl Vfs {
         self.top(ROOT_INO)
     }
 
-    /// Makes a mount point `name` in the root and mounts a new special file system there.
-    fn special_mount(&mut self, kind: FsKind, dev: u64, name: &str, perm: u32) -> Ino {
-        let point = self.add_node(0, 0o755, Body::Dir(Dir::default()), FIXED_TIME_NS);
+    /// Makes a mount point `name` in directory `parent` (the root, or `/dev`'s root) and
+    /// mounts a new special file system there.
+    fn special_mount(&mut self, kind: FsKind, dev: u64, parent: Ino, name: &str, perm: u32) -> Ino {
+        let parent_fs = self.node(parent).map_or(0, |n| n.fs);
+        let guest = match self.mounts.iter().find(|m| m.root == parent) {
+            Some(m) if parent != ROOT_INO => format!("{}/{name}", m.guest),
+            _ => format!("/{name}"),
+        };
+        let point = self.add_node(parent_fs, 0o755, Body::Dir(Dir::default()), FIXED_TIME_NS);
         self.node_mut(point).expect("just made").synthetic = true;
-        self.attach(ROOT_INO, name.as_bytes(), point);
+        self.attach(parent, name.as_bytes(), point);
         let read_only = !matches!(kind, FsKind::Tmp);
-        let root = self.new_root(kind, dev, &format!("/{name}"), read_only, perm);
+        let root = self.new_root(kind, dev, &guest, read_only, perm);
         let fs = self.mounts.len() - 1;
         self.mounts[fs].on = Some(point);
         self.covered.insert(point, root);
@@ -763,9 +775,16 @@ mod tests {
         );
         assert_eq!(root.nlink, 4);
         let dev = vfs.stat(at("/dev")).unwrap();
-        assert_eq!((dev.ino, dev.dev, dev.nlink), (3, DEV_DEV, 2));
+        // (`.`, its entry in /, and /dev/shm's `..`.)
+        assert_eq!((dev.ino, dev.dev, dev.nlink), (3, DEV_DEV, 3));
         let tmp = vfs.stat(at("/tmp")).unwrap();
         assert_eq!((tmp.ino, tmp.dev, tmp.mode), (8, TMP_DEV, S_IFDIR | 0o1777));
+        let shm = vfs.stat(at("/dev/shm")).unwrap();
+        assert_eq!(
+            (shm.dev, shm.mode, shm.nlink),
+            (SHM_DEV, S_IFDIR | 0o1777, 2)
+        );
+        assert_eq!(vfs.resolve(ROOT_INO, b"/dev/shm/..", true), Ok(dev.ino));
         for (name, ino, rdev, dev) in [
             ("/dev/null", 4, 0x103, Device::Null),
             ("/dev/zero", 5, 0x105, Device::Zero),

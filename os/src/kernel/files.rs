@@ -239,7 +239,7 @@ impl Kernel {
 
     /// The time stamps of file changes: modelled time since the epoch of
     /// [`linux::EPOCH_AT_BOOT`].
-    fn now_ns(&self, hw: &dyn Hw) -> u64 {
+    pub(super) fn now_ns(&self, hw: &dyn Hw) -> u64 {
         linux::EPOCH_AT_BOOT * 1_000_000_000 + self.ns_at(hw.now())
     }
 
@@ -1217,11 +1217,20 @@ impl Kernel {
     }
 
     /// A file with no name of `len` bytes of zeros to back a `MAP_SHARED | MAP_ANONYMOUS`
-    /// mapping, as Linux backs one with a shmem file (`/dev/zero (deleted)`): made in
-    /// `/tmp`, held by the mapping, and unlinked at once, so that it lives while an address
-    /// space maps it (a forked child too) and its pages are the page cache's, shared by
-    /// every mapping. Its inode, or the error number.
+    /// mapping, as Linux backs one with a shmem file (`/dev/zero (deleted)`): held by the
+    /// mapping ([`Kernel::unnamed_file`]), so that it lives while an address space maps
+    /// it (a forked child too) and its pages are the page cache's, shared by every
+    /// mapping. Its inode, or the error number.
     pub(super) fn shmem_file(&mut self, hw: &mut dyn Hw, len: u64) -> Result<u64, u64> {
+        let ino = self.unnamed_file(hw, len)?;
+        // (The hold is the mappings' one.)
+        self.mapped_inos.insert(ino);
+        Ok(ino)
+    }
+
+    /// A file with no name of `len` bytes of zeros: made in `/tmp`, held open once (the
+    /// caller owns that hold) and unlinked at once. Its inode, or the error number.
+    pub(super) fn unnamed_file(&mut self, hw: &mut dyn Hw, len: u64) -> Result<u64, u64> {
         let now = self.now_ns(hw);
         self.next_shmem += 1;
         let name = format!("/tmp/.vmlab-shmem-{}", self.next_shmem).into_bytes();
@@ -1241,10 +1250,8 @@ impl Kernel {
             let _ = fs.vfs.unlink(root, &name, now);
             return Err(e.get());
         }
-        self.hold_mapped(ino);
-        if let Some(fs) = self.fs.as_mut() {
-            let _ = fs.vfs.unlink(root, &name, now);
-        }
+        let _ = fs.vfs.open(ino);
+        let _ = fs.vfs.unlink(root, &name, now);
         Ok(ino)
     }
 

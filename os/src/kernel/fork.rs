@@ -311,6 +311,7 @@ impl Kernel {
         }
         // From here the child exists.
         self.next_pid += 1;
+        self.shm_forked(hw, pid, child);
         if !share_files {
             // The child's descriptors refer to the same open file descriptions and pipe
             // ends.

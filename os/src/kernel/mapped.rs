@@ -245,6 +245,8 @@ impl Kernel {
                 _ => None,
             })
             .collect();
+        // (A System V segment marked for removal goes with its last attach.)
+        self.shm_reap(None);
         let gone: Vec<u64> = self.mapped_inos.difference(&still).copied().collect();
         for ino in gone {
             self.mapped_inos.remove(&ino);

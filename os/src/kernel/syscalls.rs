@@ -168,6 +168,10 @@ pub const TABLE: &[Syscall] = &[
     row!(177, "getegid", sys_getid),
     row!(178, "gettid", sys_gettid),
     row!(179, "sysinfo", sys_sysinfo),
+    row!(194, "shmget", sys_shmget),
+    row!(195, "shmctl", sys_shmctl),
+    row!(196, "shmat", sys_shmat),
+    row!(197, "shmdt", sys_shmdt),
     row!(sys::BRK, "brk", sys_brk),
     row!(sys::MUNMAP, "munmap", sys_munmap),
     row!(216, "mremap", sys_mremap),
@@ -506,7 +510,7 @@ impl Kernel {
 
     /// Where a new mapping of `len` bytes goes: top down from below the stack's lowest
     /// reach, in the first gap that holds it, above the heap's limit.
-    fn free_range(&self, pid: Pid, len: u64, page: u64) -> Result<u64, SysResult> {
+    pub(super) fn free_range(&self, pid: Pid, len: u64, page: u64) -> Result<u64, SysResult> {
         let Some(p) = self.address_space(pid) else {
             return Err(SysResult::NoReturn);
         };
@@ -623,6 +627,7 @@ impl Kernel {
             MapTarget::Anonymous => AreaKind::Anon,
         };
         let perm = Perm::from_prot(prot);
+        let kind_anon = kind == AreaKind::Anon;
         let Some(mm) = self.mm_mut(pid) else {
             return SysResult::NoReturn;
         };
@@ -642,12 +647,16 @@ impl Kernel {
             self.release_unmapped();
             return SysResult::Err(errno::ENOMEM);
         }
+        if shared && kind_anon {
+            // (Simple paging: shared memory that a fork shares rather than copies.)
+            mem.share_anon(pid, start, start + len);
+        }
         SysResult::Ret(start)
     }
 
     /// `munmap(addr, len)`: cuts the range out of the process's mappings (the program's own
     /// areas keep their pages); dirty pages of shared file mappings go back to their file.
-    fn sys_munmap(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
+    pub(super) fn sys_munmap(&mut self, hw: &mut dyn Hw, pid: Pid, a: [u64; 6]) -> SysResult {
         let (addr, len) = (a[0], a[1]);
         let Some(page) = self.mem.page_size() else {
             return SysResult::Err(errno::EINVAL);
@@ -668,12 +677,17 @@ impl Kernel {
         let mut kept = Vec::new();
         // The ranges actually cut: only their pages are freed.
         let mut cut = Vec::new();
+        // The files whose mappings lost pages (a System V segment's detach time).
+        let mut files = Vec::new();
         for a in p.areas.drain(..) {
             if !a.kind.is_mapping() || a.end <= addr || a.start >= end {
                 kept.push(a);
                 continue;
             }
             cut.push((a.start.max(addr), a.end.min(end)));
+            if let AreaKind::Mapped { ino, .. } = a.kind {
+                files.push(ino);
+            }
             if a.start < addr {
                 kept.push(a.piece(a.start, addr));
             }
@@ -690,6 +704,7 @@ impl Kernel {
         for (from, to) in cut {
             mem.unmap(&mut cx, pid, from, to);
         }
+        self.shm_unmapped(hw, pid, &files);
         self.release_unmapped();
         SysResult::Ret(0)
     }
@@ -987,7 +1002,7 @@ impl Kernel {
             if from >= to {
                 continue;
             }
-            mem.unmap(&mut cx, pid, from, to);
+            mem.discard(&mut cx, pid, from, to);
         }
         SysResult::Ret(0)
     }
