@@ -148,25 +148,33 @@ fn a_vfork_child_borrows_its_parents_memory_under_paging() {
 
 /// Runs `programs/os/NAME.s` under the default machine with `sets`; its exit status.
 fn run_s(name: &str, sets: &[&str]) -> u8 {
-    match run_s_end(name, sets) {
+    match run_s_end(&[name], sets).0 {
         End::Kernel(Finish::AllEnded { status }) => status,
         other => panic!("{name} {sets:?}: {other:?}"),
     }
 }
 
-/// Runs `programs/os/NAME.s` under the default machine with `sets`; how the run ended.
-fn run_s_end(name: &str, sets: &[&str]) -> End {
+/// Runs `programs/os/NAME.s` for each of `names` (pids 1, 2, ...) under the default
+/// machine with `sets`: how the run ended, and what the processes wrote.
+fn run_s_end(names: &[&str], sets: &[&str]) -> (End, String) {
     let mut all: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     all.insert(0, "run.max_cycles=2000000000".into());
     let cfg = apply_set_all("", "(test)", &all).unwrap_or_else(|e| panic!("{sets:?}: {e}"));
     let ram = (cfg.memory.ram.base, cfg.memory.ram.size);
     let layout = Layout::for_scheme(cfg.os.scheme);
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("programs/os/{name}.s"));
-    let (elf, _) = load_program_laid_out(&p, Some(Target::Hosted), ram, layout)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut h = Hosted::with_trace(cfg, &[(format!("{name}.s"), elf)], false)
-        .unwrap_or_else(|e| panic!("{e}"));
-    h.run().clone()
+    let programs: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("programs/os/{name}.s"));
+            let (elf, _) = load_program_laid_out(&p, Some(Target::Hosted), ram, layout)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            (format!("{name}.s"), elf)
+        })
+        .collect();
+    let mut h = Hosted::with_trace(cfg, &programs, false).unwrap_or_else(|e| panic!("{e}"));
+    let end = h.run().clone();
+    let out = String::from_utf8_lossy(&h.machine.take_output()).into_owned();
+    (end, out)
 }
 
 #[test]
@@ -186,7 +194,7 @@ fn a_thread_by_hand_shares_the_space_under_paging_and_is_refused_elsewhere() {
 
 #[test]
 fn a_futex_wait_no_one_will_wake_ends_the_run_as_stuck_and_says_where() {
-    let end = run_s_end("t-futexstuck", &["os.scheme=vm-paging"]);
+    let (end, _) = run_s_end(&["t-futexstuck"], &["os.scheme=vm-paging"]);
     let End::Kernel(Finish::Stuck(why)) = end else {
         panic!("{end:?}");
     };
@@ -194,4 +202,22 @@ fn a_futex_wait_no_one_will_wake_ends_the_run_as_stuck_and_says_where() {
         why.contains("task 1 of process 1 (t-futexstuck.s) waits on the futex at 0x"),
         "{why}"
     );
+}
+
+#[test]
+fn a_fork_waiting_for_frames_no_one_will_free_fails_with_enomem() {
+    // fork.s's fork must wait for a frame for the child's page tables; the only other
+    // process holding frames sleeps on a futex for ever. The fork fails with ENOMEM (as
+    // Linux's would) instead of the parent being killed, and the run ends stuck on the
+    // futex.
+    for frames in [11, 12, 14, 16] {
+        let sets = [format!("os.user_frames={frames}")];
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        let (end, out) = run_s_end(&["t-futexstuck", "fork"], &sets);
+        assert_eq!(out, "parent: fork failed, errno 12\n", "{frames} frames");
+        let End::Kernel(Finish::Stuck(why)) = end else {
+            panic!("{frames} frames: {end:?}");
+        };
+        assert!(why.contains("waits on the futex"), "{why}");
+    }
 }

@@ -61,6 +61,8 @@ pub mod sys {
     pub const SCHED_YIELD: u64 = 124;
     /// `getpid()`.
     pub const GETPID: u64 = 172;
+    /// `clone` (`fork`, `vfork`, threads).
+    pub const CLONE: u64 = 220;
     /// `brk(addr)`.
     pub const BRK: u64 = 214;
     /// `munmap(addr, len)`.
@@ -1637,6 +1639,11 @@ impl Kernel {
                     .find(|p| self.waits.waiting_on(p.pid).contains(&WaitOn::Frame))
                     .map(|p| (p.pid, p.pc));
                 if let Some((pid, pc)) = frame_waiter {
+                    // A parent waiting inside `clone` for a frame for its child's page
+                    // tables gets ENOMEM, as Linux's fork fails, rather than dying.
+                    if self.fail_waiting_fork(hw, pid) {
+                        continue;
+                    }
                     let k = Kill {
                         addr: 0,
                         pc,

@@ -353,6 +353,29 @@ impl Kernel {
         SysResult::Ret(u64::from(child))
     }
 
+    /// A process that waits for a frame inside `clone` (to fork again once one is free)
+    /// when no frame will ever come: the call fails with `ENOMEM` instead, and the process
+    /// runs on. False if `pid` is not waiting in `clone`.
+    pub(super) fn fail_waiting_fork(&mut self, hw: &mut dyn Hw, pid: Pid) -> bool {
+        let Some(pi) = self.index(pid) else {
+            return false;
+        };
+        let p = &self.procs[pi];
+        // (A restarted call waits with its pc back on the ecall.)
+        if p.state != State::Blocked || p.regs[17] != super::sys::CLONE {
+            return false;
+        }
+        self.waits.cancel(pid);
+        let p = &mut self.procs[pi];
+        p.regs[10] = errno::ENOMEM.wrapping_neg();
+        p.pc = p.pc.wrapping_add(4);
+        p.stats.syscalls += 1;
+        self.sv.stats.syscalls += 1;
+        self.sv.stats.forks_failed += 1;
+        self.wake(hw, pid);
+        true
+    }
+
     /// Writes a new child's tid where `CLONE_CHILD_SETTID` asked, in its own memory, as it
     /// is about to run for the first time. False if it cannot run now (the page must be
     /// brought in or copied first and it waits for that, or it died).

@@ -175,7 +175,7 @@ pub const TABLE: &[Syscall] = &[
     row!(sys::BRK, "brk", sys_brk),
     row!(sys::MUNMAP, "munmap", sys_munmap),
     row!(216, "mremap", sys_mremap),
-    row!(220, "clone", sys_clone),
+    row!(sys::CLONE, "clone", sys_clone),
     row!(221, "execve", sys_execve),
     row!(sys::MMAP, "mmap", sys_mmap),
     row!(223, "fadvise64", sys_fadvise64),
