@@ -8,7 +8,7 @@
 #[path = "common/corpus.rs"]
 mod corpus;
 
-use corpus::{run, test, Run};
+use corpus::{check, run, test};
 use vmlab::hosted::End;
 use vmlab_os::kernel::Finish;
 
@@ -25,26 +25,6 @@ const PAGING: &[&[&str]] = &[
         "os.stack_limit=8388608",
     ],
 ];
-
-/// Checks a run ended with `status`, printed `want`, and left no frame, table or swap slot
-/// behind.
-fn check(r: &Run, status: u8, want: &str, what: &str) {
-    assert_eq!(
-        r.end,
-        End::Kernel(Finish::AllEnded { status }),
-        "{what}: {:?}",
-        r.reports
-    );
-    assert_eq!(r.stdout, want, "{what}: {:?}", r.reports);
-    // (The page cache keeps the frames it took for file pages, such as /tmp's.)
-    assert_eq!(
-        r.stat("os.paging.frames_free") + r.stat("os.page_cache.held"),
-        r.stat("os.paging.frames"),
-        "{what}: every user frame is free at the end, or the page cache's"
-    );
-    assert_eq!(r.stat("os.paging.table_frames"), 0, "{what}: page tables");
-    assert_eq!(r.stat("os.paging.swap_used"), 0, "{what}: swap slots");
-}
 
 #[test]
 fn the_process_programs_give_what_linux_gave_under_the_paging_schemes() {

@@ -11,32 +11,13 @@
 #[path = "common/corpus.rs"]
 mod corpus;
 
-use corpus::{run, test, Run, Test};
+use corpus::{check, run, test, Test};
 use std::path::Path;
 use vmlab::hosted::{End, Hosted};
 use vmlab::machine::apply_set_all;
 use vmlab::run_cmd::{load_program_laid_out, Target};
 use vmlab_os::image::Layout;
 use vmlab_os::kernel::Finish;
-
-/// Checks a run ended with `status`, printed `want`, and left no frame, table or swap slot
-/// behind.
-fn check(r: &Run, status: u8, want: &str, what: &str) {
-    assert_eq!(
-        r.end,
-        End::Kernel(Finish::AllEnded { status }),
-        "{what}: {:?}",
-        r.reports
-    );
-    assert_eq!(r.stdout, want, "{what}: {:?}", r.reports);
-    assert_eq!(
-        r.stat("os.paging.frames_free") + r.stat("os.page_cache.held"),
-        r.stat("os.paging.frames"),
-        "{what}: every user frame is free at the end, or the page cache's"
-    );
-    assert_eq!(r.stat("os.paging.table_frames"), 0, "{what}: page tables");
-    assert_eq!(r.stat("os.paging.swap_used"), 0, "{what}: swap slots");
-}
 
 #[test]
 fn the_thread_programs_give_what_linux_gave() {

@@ -193,3 +193,22 @@ pub fn sysroot(named: &str) -> Option<PathBuf> {
     );
     None
 }
+
+/// Checks a run ended with `status`, printed `want`, and left no frame, table or swap slot
+/// behind (the page cache keeps the frames it took for file pages, such as /tmp's).
+pub fn check(r: &Run, status: u8, want: &str, what: &str) {
+    assert_eq!(
+        r.end,
+        End::Kernel(Finish::AllEnded { status }),
+        "{what}: {:?}",
+        r.reports
+    );
+    assert_eq!(r.stdout, want, "{what}: {:?}", r.reports);
+    assert_eq!(
+        r.stat("os.paging.frames_free") + r.stat("os.page_cache.held"),
+        r.stat("os.paging.frames"),
+        "{what}: every user frame is free at the end, or the page cache's"
+    );
+    assert_eq!(r.stat("os.paging.table_frames"), 0, "{what}: page tables");
+    assert_eq!(r.stat("os.paging.swap_used"), 0, "{what}: swap slots");
+}

@@ -433,17 +433,8 @@ impl Kernel {
                 if p.overlaps(addr, end) {
                     return SysResult::Err(errno::EINVAL);
                 }
-            } else {
-                // It replaces mappings there; the program's own areas it may not.
-                if p.areas
-                    .iter()
-                    .any(|a| !a.kind.is_mapping() && a.start < end && addr < a.end)
-                {
-                    return SysResult::Err(errno::EINVAL);
-                }
-                if p.overlaps(addr, end) {
-                    self.sys_munmap(hw, pid, [addr, len, 0, 0, 0, 0]);
-                }
+            } else if let Err(r) = self.replace_mappings(hw, pid, addr, end) {
+                return r;
             }
             addr
         } else {

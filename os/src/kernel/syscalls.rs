@@ -536,6 +536,31 @@ impl Kernel {
         }
     }
 
+    /// Makes room at `[addr, end)` for a mapping that replaces what is there (`MAP_FIXED`,
+    /// `SHM_REMAP`): earlier mappings there go; the program's own areas (text, data, heap,
+    /// stack) may not (`EINVAL`).
+    pub(super) fn replace_mappings(
+        &mut self,
+        hw: &mut dyn Hw,
+        pid: Pid,
+        addr: u64,
+        end: u64,
+    ) -> Result<(), SysResult> {
+        let Some(p) = self.address_space(pid) else {
+            return Err(SysResult::NoReturn);
+        };
+        if p.areas
+            .iter()
+            .any(|a| !a.kind.is_mapping() && a.start < end && addr < a.end)
+        {
+            return Err(SysResult::Err(errno::EINVAL));
+        }
+        if p.overlaps(addr, end) {
+            self.sys_munmap(hw, pid, [addr, end - addr, 0, 0, 0, 0]);
+        }
+        Ok(())
+    }
+
     /// `mmap(addr, len, prot, flags, fd, offset)`: an anonymous mapping, or one of an open
     /// file; at `addr` with `MAP_FIXED` (replacing earlier mappings there), else top down
     /// from below the stack's lowest reach.
@@ -579,19 +604,8 @@ impl Kernel {
             let Some(end) = addr.checked_add(len) else {
                 return SysResult::Err(errno::EINVAL);
             };
-            // It replaces earlier mappings; the program's own areas (text, data, heap,
-            // stack) it may not.
-            let Some(p) = self.address_space(pid) else {
-                return SysResult::NoReturn;
-            };
-            if p.areas
-                .iter()
-                .any(|a| !a.kind.is_mapping() && a.start < end && addr < a.end)
-            {
-                return SysResult::Err(errno::EINVAL);
-            }
-            if p.overlaps(addr, end) {
-                self.sys_munmap(hw, pid, [addr, len, 0, 0, 0, 0]);
+            if let Err(r) = self.replace_mappings(hw, pid, addr, end) {
+                return r;
             }
             addr
         } else {
