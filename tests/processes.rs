@@ -60,6 +60,26 @@ fn shared_anonymous_memory_is_shared_across_fork_under_simple_paging() {
 }
 
 #[test]
+fn fork_and_execve_work_under_the_partition_schemes() {
+    // The parent's partition is copied at fork; execve writes exec_child's image to the
+    // disk after the boot images (once) and admits the process into a partition of the
+    // new program's size, as at boot.
+    let t = test("fork_exec");
+    for scheme in ["fixed-partitions", "dynamic-partitions"] {
+        let sets = [&format!("os.scheme={scheme}"), "os.heap_reserve=4194304"];
+        let r = run(&t, &sets);
+        assert_eq!(
+            r.end,
+            End::Kernel(Finish::AllEnded { status: t.status }),
+            "{scheme}: {:?}",
+            r.reports
+        );
+        assert_eq!(r.stdout, t.want(), "{scheme}: {:?}", r.reports);
+        assert!(r.stat("os.processes.forks") > 0, "{scheme}");
+    }
+}
+
+#[test]
 fn madvise_dontneed_keeps_shared_pages_and_drops_private_ones() {
     // A dropped private page reads as zeros; a shared one keeps what it held (the page
     // cache's page under vm-paging; under simple paging the frame is not let go).

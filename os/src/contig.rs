@@ -80,6 +80,9 @@ pub struct Contig {
     places: BTreeMap<Pid, Place>,
     /// Each process's image on the disk: first block and block count.
     images: BTreeMap<Pid, (u64, u64)>,
+    /// The images `execve` placed, by a hash of their bytes: each distinct program is
+    /// written to the disk once (first block, blocks).
+    exec_images: BTreeMap<u64, (u64, u64)>,
     next_block: u64,
     /// Where the blocks the file system took from the end of the disk begin (the swap
     /// area stops there).
@@ -123,6 +126,7 @@ impl Contig {
             compaction: cfg.compaction,
             places: BTreeMap::new(),
             images: BTreeMap::new(),
+            exec_images: BTreeMap::new(),
             next_block: 0,
             disk_end: None,
             block_size: 0,
@@ -149,12 +153,7 @@ impl Contig {
             return Err("the programs' images live on the disk; enable memory.diskctl".into());
         }
         self.block_size = disk.block_size;
-        let end = image.end();
-        let mut bytes = vec![0u8; end.next_multiple_of(disk.block_size) as usize];
-        for s in &image.segments {
-            let at = s.vaddr as usize;
-            bytes[at..at + s.data.len()].copy_from_slice(&s.data);
-        }
+        let bytes = self.image_bytes(image);
         let count = bytes.len() as u64 / disk.block_size;
         if self.next_block + count > disk.blocks {
             return Err(format!(
@@ -165,6 +164,52 @@ impl Contig {
         hw.disk_preload(self.next_block, &bytes)?;
         self.images.insert(pid, (self.next_block, count));
         self.next_block += count;
+        Ok(())
+    }
+
+    /// The bytes of `image` from address 0 to its end, in whole disk blocks (how a
+    /// partition holds a program: it is loaded at the partition's base).
+    fn image_bytes(&self, image: &Image) -> Vec<u8> {
+        let end = image.end();
+        let mut bytes = vec![0u8; end.next_multiple_of(self.block_size.max(1)) as usize];
+        for s in &image.segments {
+            let at = s.vaddr as usize;
+            bytes[at..at + s.data.len()].copy_from_slice(&s.data);
+        }
+        bytes
+    }
+
+    /// Writes the image of the program `pid` is about to `execve` after the boot images
+    /// (the same program once), for its admission to read.
+    pub fn place_exec(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<Tag>,
+        pid: Pid,
+        image: &Image,
+    ) -> Result<(), String> {
+        if disk.block_size == 0 {
+            return Err("the programs' images live on the disk; enable memory.diskctl".into());
+        }
+        self.block_size = disk.block_size;
+        let bytes = self.image_bytes(image);
+        let h = crate::scheme::fnv1a(&bytes);
+        let placed = match self.exec_images.get(&h) {
+            Some(&p) => p,
+            None => {
+                let count = bytes.len() as u64 / disk.block_size;
+                let limit = self.disk_end.unwrap_or(disk.blocks);
+                if self.next_block + count > limit {
+                    return Err("the disk has no room for the program's image".into());
+                }
+                hw.disk_preload(self.next_block, &bytes)?;
+                let p = (self.next_block, count);
+                self.next_block += count;
+                self.exec_images.insert(h, p);
+                p
+            }
+        };
+        self.images.insert(pid, placed);
         Ok(())
     }
 
@@ -603,6 +648,17 @@ impl Scheme for Contig {
         image: &Image,
     ) -> Result<(), String> {
         Contig::place_image(self, hw, disk, pid, image)
+    }
+
+    fn place_exec(
+        &mut self,
+        hw: &mut dyn Hw,
+        disk: &DiskDriver<Tag>,
+        pid: Pid,
+        _space: crate::process::SpaceId,
+        image: &Image,
+    ) -> Result<(), String> {
+        Contig::place_exec(self, hw, disk, pid, image)
     }
 
     fn reserve_disk(&mut self, disk: &DiskDriver<Tag>, blocks: u64) -> Option<(u64, u64)> {

@@ -655,11 +655,10 @@ impl Paging {
     pub fn place_exec(&mut self, hw: &mut dyn Hw, sid: Sid, image: &Image) -> Result<(), String> {
         let pages = self.image_pages(image);
         // FNV-1a over the page numbers and bytes: the same program at the same place.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut h = crate::scheme::FNV_OFFSET;
         for (vpn, bytes) in &pages {
-            for b in vpn.to_le_bytes().iter().chain(bytes) {
-                h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-            }
+            h = crate::scheme::fnv1a_from(h, &vpn.to_le_bytes());
+            h = crate::scheme::fnv1a_from(h, bytes);
         }
         let placed = match self.exec_images.get(&h) {
             Some(p) => p.clone(),

@@ -86,6 +86,23 @@ impl Cx<'_> {
     }
 }
 
+/// FNV-1a over `bytes`, continuing from `h` (start with [`FNV_OFFSET`]): how the
+/// schemes recognise a program `execve` placed before.
+pub fn fnv1a_from(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// FNV-1a's starting value.
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a over `bytes`.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    fnv1a_from(FNV_OFFSET, bytes)
+}
+
 /// Takes `blocks` blocks (0: half of what is free) from the end of a disk of `total`
 /// blocks whose first `used` are taken and whose blocks from `*end` on (if set) were taken
 /// before; moves `*end` down and returns the first block and the count. The schemes'
