@@ -13,7 +13,13 @@ use vmlab::hosted::End;
 use vmlab_os::kernel::Finish;
 
 /// The programs of the corpus the kernel serves in full now.
-const PROGRAMS: &[&str] = &["fork_cow", "pipeline", "fork_exec", "vfork_exit"];
+const PROGRAMS: &[&str] = &[
+    "fork_cow",
+    "pipeline",
+    "fork_exec",
+    "vfork_exit",
+    "sig_eintr",
+];
 
 /// The paging schemes, with what a glibc program needs of each (simple paging loads the
 /// whole stack at start).

@@ -24,8 +24,8 @@ $CC -static $CFLAGS -o bin/write_out src/write_out.c
 STATIC="$STATIC fork_cow pipeline shm_anon shm_sysv shm_edges shm_exec shm_posix fork_exec pthread_counter vfork_exit"
 # Threads: futex(2) called directly (its errors and keys), and how a process with
 # threads ends (exit in a thread, pthread_exit in main, a fault, signals, fork);
-# MADV_DONTNEED on shared and private anonymous memory.
-STATIC="$STATIC futex_calls thread_life shm_madvise"
+# MADV_DONTNEED on shared and private anonymous memory; slow calls a signal interrupts.
+STATIC="$STATIC futex_calls thread_life shm_madvise sig_eintr"
 # Not in tests.toml: qemu-user makes vfork a fork, so it cannot record what Linux gives
 # (tests/threads.rs holds the expected output, from Linux's behaviour).
 $CC -static $CFLAGS -o bin/vfork_share src/vfork_share.c

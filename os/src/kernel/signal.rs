@@ -419,6 +419,7 @@ impl Kernel {
         if to != from {
             if self.handled_signal_ready(to) {
                 self.interrupt_futex(hw, to);
+                self.interrupt_wait(hw, to);
             }
             self.interrupt_sleep(hw, to);
             // A process waiting in rt_sigsuspend for a signal it now takes runs again.
@@ -435,6 +436,43 @@ impl Kernel {
             }
             self.deliver_signals(hw, to);
         }
+    }
+
+    /// A handled signal reached `pid`, blocked in an interruptible wait — a pipe `read` or
+    /// `write`, `wait4`/`waitid` — whose call runs again when woken: it wakes now. With
+    /// `SA_RESTART` the call runs again after the handler (Linux's restart), else it fails
+    /// with `EINTR`; a `write` that moved bytes before it waited returns their count.
+    fn interrupt_wait(&mut self, hw: &mut dyn Hw, pid: Pid) {
+        use crate::wait::WaitOn;
+        let Some(pi) = self.index(pid) else { return };
+        if self.procs[pi].state != State::Blocked {
+            return;
+        }
+        let on = self.waits.waiting_on(pid);
+        let interruptible = |w: &WaitOn| {
+            matches!(
+                w,
+                WaitOn::PipeReadable { .. } | WaitOn::PipeWritable { .. } | WaitOn::Child { .. }
+            )
+        };
+        if on.is_empty() || !on.iter().all(interruptible) {
+            return;
+        }
+        let p = &self.procs[pi];
+        let ready = p.task.pending & !(p.task.mask & !UNBLOCKABLE);
+        let n = u64::from(ready.trailing_zeros()) + 1;
+        let restart = p.task.actions[n as usize][1] & flags::SA_RESTART != 0;
+        let moved = self.io_carry.remove(&pid).filter(|&c| c > 0);
+        self.waits.cancel(pid);
+        if moved.is_some() || !restart {
+            // The call ends here (its pc was put back on the ecall to run it again).
+            let p = &mut self.procs[pi];
+            p.regs[10] = moved.unwrap_or(EINTR.wrapping_neg());
+            p.pc = p.pc.wrapping_add(4);
+            p.stats.syscalls += 1;
+            self.sv.stats.syscalls += 1;
+        }
+        self.wake(hw, pid);
     }
 
     /// Whether the first signal `pid` would take now (pending, not blocked) is one it has
