@@ -494,6 +494,12 @@ impl Kernel {
         (any, None)
     }
 
+    /// Whether `pid`'s process has an ended child not yet collected (a `wait4` for any
+    /// child would return at once).
+    pub(super) fn has_ended_child(&self, pid: Pid) -> bool {
+        self.waitable(pid, Which::Any).1.is_some()
+    }
+
     /// The wait status `wait4` reports for the ended process at `qi`: the exit code in
     /// bits 8 to 15, or the signal that killed it in bits 0 to 6 (no core: `RLIMIT_CORE`
     /// is 0).

@@ -461,7 +461,11 @@ impl Kernel {
         let p = &self.procs[pi];
         let ready = p.task.pending & !(p.task.mask & !UNBLOCKABLE);
         let n = u64::from(ready.trailing_zeros()) + 1;
-        let restart = p.task.actions[n as usize][1] & flags::SA_RESTART != 0;
+        // A wait4 whose child has just ended (its SIGCHLD is the signal) returns the child,
+        // as Linux's do_wait looks at the children before at the signals: it runs again.
+        let child_ended =
+            on.iter().any(|w| matches!(w, WaitOn::Child { .. })) && self.has_ended_child(pid);
+        let restart = child_ended || p.task.actions[n as usize][1] & flags::SA_RESTART != 0;
         let moved = self.io_carry.remove(&pid).filter(|&c| c > 0);
         self.waits.cancel(pid);
         if moved.is_some() || !restart {

@@ -7,7 +7,11 @@
    - waitpid for a grandchild that naps, without SA_RESTART: -1, EINTR.
    - write of 100000 bytes into an empty pipe no one reads: it moves 65536 and blocks; the
      signal makes it return 65536.
-   In every case the handler ran once. Only the parent prints. */
+   In every case the handler ran once.
+   - The parent itself, with a SIGCHLD handler without SA_RESTART, blocks in waitpid for
+     a child that naps and exits 5: waitpid returns the child (Linux looks at the
+     children before the signals), and the handler runs.
+   Only the parent prints. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -17,7 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t handled;
+static volatile sig_atomic_t handled, chld;
+static void on_chld(int s) { chld++; }
 static void on_usr1(int s) { handled++; }
 
 static void nap(long ms) {
@@ -95,5 +100,20 @@ int main(void) {
         close(p[0]);
         close(p[1]);
     }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_chld;
+    sigaction(SIGCHLD, &sa, NULL);
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0) {
+        nap(20);
+        _exit(5);
+    }
+    int st = 0;
+    pid_t r = waitpid(c, &st, 0);
+    printf("waitpid with a SIGCHLD handler, no SA_RESTART: returned the child %s, status %d, "
+           "SIGCHLD handled %d time(s)\n", r == c ? "yes" : "no", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+           (int)chld);
     return 0;
 }
