@@ -149,11 +149,7 @@ impl Contig {
         pid: Pid,
         image: &Image,
     ) -> Result<(), String> {
-        if disk.block_size == 0 {
-            return Err("the programs' images live on the disk; enable memory.diskctl".into());
-        }
-        self.block_size = disk.block_size;
-        let bytes = self.image_bytes(image);
+        let bytes = self.image_bytes(disk, image)?;
         let count = bytes.len() as u64 / disk.block_size;
         if self.next_block + count > disk.blocks {
             return Err(format!(
@@ -167,16 +163,20 @@ impl Contig {
         Ok(())
     }
 
-    /// The bytes of `image` from address 0 to its end, in whole disk blocks (how a
+    /// The bytes of `image` from address 0 to its end, in whole blocks of `disk` (how a
     /// partition holds a program: it is loaded at the partition's base).
-    fn image_bytes(&self, image: &Image) -> Vec<u8> {
+    fn image_bytes(&mut self, disk: &DiskDriver<Tag>, image: &Image) -> Result<Vec<u8>, String> {
+        if disk.block_size == 0 {
+            return Err("the programs' images live on the disk; enable memory.diskctl".into());
+        }
+        self.block_size = disk.block_size;
         let end = image.end();
-        let mut bytes = vec![0u8; end.next_multiple_of(self.block_size.max(1)) as usize];
+        let mut bytes = vec![0u8; end.next_multiple_of(disk.block_size) as usize];
         for s in &image.segments {
             let at = s.vaddr as usize;
             bytes[at..at + s.data.len()].copy_from_slice(&s.data);
         }
-        bytes
+        Ok(bytes)
     }
 
     /// Writes the image of the program `pid` is about to `execve` after the boot images
@@ -188,11 +188,7 @@ impl Contig {
         pid: Pid,
         image: &Image,
     ) -> Result<(), String> {
-        if disk.block_size == 0 {
-            return Err("the programs' images live on the disk; enable memory.diskctl".into());
-        }
-        self.block_size = disk.block_size;
-        let bytes = self.image_bytes(image);
+        let bytes = self.image_bytes(disk, image)?;
         let h = crate::scheme::fnv1a(&bytes);
         let placed = match self.exec_images.get(&h) {
             Some(&p) => p,
