@@ -17,16 +17,15 @@
 //! while its transfer runs (mremap's undo, munmap during a write-out), a fork that must
 //! wait for another process's frames, simple paging's `madvise` and `PROT_NONE`.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
+use corpus::root;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use vmlab::hosted::{End, Hosted, Setup, StdinSource};
+use vmlab::hosted::{End, Hosted};
 use vmlab::machine::apply_set_all;
 use vmlab_cpu::elf::Elf;
 use vmlab_os::kernel::Finish;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("programs/linux")
-}
 
 /// What a run gave.
 struct Run {
@@ -106,16 +105,7 @@ fn run(name: &str, args: &[&str], sets: &[&str]) -> Run {
     ];
     all.extend(sets.iter().map(|s| s.to_string()));
     let cfg = apply_set_all("", "(test)", &all).expect("config");
-    let setup = Setup {
-        argv0: vec![format!("bin/{name}")],
-        args: args.iter().map(|a| a.to_string()).collect(),
-        env: vec![],
-        stdin: StdinSource::Empty,
-        terminal: [false; 3],
-        mounts: vec![],
-        cwd: None,
-        sysroot: None,
-    };
+    let setup = corpus::setup(&corpus::Test::bin(name, args));
     let what = format!("{name} {args:?} {sets:?}");
     let mut h = Hosted::with_setup(cfg, &[(name.to_string(), elf)], Vec::new(), false, &setup)
         .unwrap_or_else(|e| panic!("{what}: {e}"));

@@ -184,18 +184,8 @@ fn a_writable_mount_reaches_the_host_and_a_read_only_one_is_never_changed() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(dir.join("old.txt"), "old\n").expect("old.txt");
     let t = |mount: &str| Test {
-        name: "write_out".into(),
-        elf: "bin/write_out".into(),
-        args: vec!["/out".into()],
-        env: vec![],
-        stdin: None,
         mounts: vec![format!("{}:/out{mount}", dir.display())],
-        cwd: None,
-        stdout: String::new(),
-        status: 0,
-        linkage: "static".into(),
-        needs: vec![],
-        sysroot: None,
+        ..Test::bin("write_out", &["/out"])
     };
     // Read-only: the program fails at its first write (fopen: EROFS), the folder stays.
     let o = run(&t(""), &[]);

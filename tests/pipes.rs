@@ -5,15 +5,14 @@
 //! naming the pipe, rather than idling for ever), and `pipe2` into a bad array (no
 //! descriptor left open).
 
-use std::path::PathBuf;
-use vmlab::hosted::{End, Hosted, Setup, StdinSource};
+#[path = "common/corpus.rs"]
+mod corpus;
+
+use corpus::root;
+use vmlab::hosted::{End, Hosted};
 use vmlab::machine::apply_set_all;
 use vmlab_cpu::elf::Elf;
 use vmlab_os::kernel::Finish;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("programs/linux")
-}
 
 /// A run of `programs/linux/bin/NAME` with `args` under `sets`: how it ended, its
 /// standard output and the kernel's reports of its processes.
@@ -25,16 +24,7 @@ fn run(name: &str, args: &[&str], sets: &[&str]) -> (End, String, Vec<String>) {
     ];
     all.extend(sets.iter().map(|s| s.to_string()));
     let cfg = apply_set_all("", "(test)", &all).expect("config");
-    let setup = Setup {
-        argv0: vec![format!("bin/{name}")],
-        args: args.iter().map(|a| a.to_string()).collect(),
-        env: vec![],
-        stdin: StdinSource::Empty,
-        terminal: [false; 3],
-        mounts: vec![],
-        cwd: None,
-        sysroot: None,
-    };
+    let setup = corpus::setup(&corpus::Test::bin(name, args));
     let mut h = Hosted::with_setup(cfg, &[(name.to_string(), elf)], Vec::new(), false, &setup)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     let end = h.run().clone();

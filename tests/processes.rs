@@ -32,6 +32,17 @@ const PAGING: &[&[&str]] = &[
     ],
 ];
 
+/// Shared memory runs: vm-paging, and vm-paging short of memory (40 frames, Clock) so
+/// that the shared pages are evicted and read back.
+const SHM_SETS: &[&[&str]] = &[
+    &["os.scheme=vm-paging"],
+    &[
+        "os.scheme=vm-paging",
+        "os.user_frames=40",
+        "os.policy=clock",
+    ],
+];
+
 #[test]
 fn the_process_programs_give_what_linux_gave_under_the_paging_schemes() {
     for name in PROGRAMS {
@@ -102,14 +113,7 @@ fn system_v_shared_memory_gives_what_linux_gave() {
     // attaches in one process, IPC_RMID while attached, the errors of shmget and shmdt;
     // also when memory is short and the segment's pages are evicted and read back.
     let t = test("shm_sysv");
-    for sets in [
-        &["os.scheme=vm-paging"][..],
-        &[
-            "os.scheme=vm-paging",
-            "os.user_frames=40",
-            "os.policy=clock",
-        ],
-    ] {
+    for sets in SHM_SETS {
         let r = run(&t, sets);
         check(&r, 0, &t.want(), &format!("shm_sysv {sets:?}"));
         if sets.len() > 1 {
@@ -127,14 +131,7 @@ fn system_v_shared_memory_at_its_edges() {
     // the limit on the number of segments.
     let t = test("shm_edges");
     let want = t.want();
-    for sets in [
-        &["os.scheme=vm-paging"][..],
-        &[
-            "os.scheme=vm-paging",
-            "os.user_frames=40",
-            "os.policy=clock",
-        ],
-    ] {
+    for sets in SHM_SETS {
         let r = run(&t, sets);
         check(&r, 0, &want, &format!("shm_edges {sets:?}"));
     }
@@ -162,14 +159,7 @@ fn execve_drops_system_v_attaches() {
     // The exec'd program has none of the child's attaches: nattch falls to the parent's
     // one while it runs, and a marked segment only the child had attached goes.
     let t = test("shm_exec");
-    for sets in [
-        &["os.scheme=vm-paging"][..],
-        &[
-            "os.scheme=vm-paging",
-            "os.user_frames=40",
-            "os.policy=clock",
-        ],
-    ] {
+    for sets in SHM_SETS {
         let r = run(&t, sets);
         check(&r, 0, &t.want(), &format!("shm_exec {sets:?}"));
     }
@@ -204,14 +194,7 @@ fn posix_shared_memory_gives_what_linux_gave() {
     // MAP_SHARED, fork, a second shm_open of the name, read and write through the
     // descriptor, shm_unlink; also when memory is short.
     let t = test("shm_posix");
-    for sets in [
-        &["os.scheme=vm-paging"][..],
-        &[
-            "os.scheme=vm-paging",
-            "os.user_frames=40",
-            "os.policy=clock",
-        ],
-    ] {
+    for sets in SHM_SETS {
         let r = run(&t, sets);
         check(&r, 0, &t.want(), &format!("shm_posix {sets:?}"));
     }

@@ -95,20 +95,7 @@ const VFORK_SHARE: &str = "the vfork child's stores are the parent's: static 42,
 
 #[test]
 fn a_vfork_child_borrows_its_parents_memory_under_paging() {
-    let t = Test {
-        name: "vfork_share".into(),
-        elf: "bin/vfork_share".into(),
-        args: Vec::new(),
-        env: Vec::new(),
-        stdin: None,
-        mounts: Vec::new(),
-        cwd: None,
-        stdout: String::new(),
-        status: 0,
-        linkage: "static".into(),
-        needs: Vec::new(),
-        sysroot: None,
-    };
+    let t = Test::bin("vfork_share", &[]);
     for sets in [
         &["os.scheme=vm-paging"][..],
         &[

@@ -56,6 +56,26 @@ pub struct Test {
 }
 
 impl Test {
+    /// A static program of `programs/linux/bin/` the manifest does not list, run with
+    /// `args` and nothing else (no environment, standard input or mounts; status 0 and no
+    /// output expected unless the caller says otherwise).
+    pub fn bin(name: &str, args: &[&str]) -> Test {
+        Test {
+            name: name.into(),
+            elf: format!("bin/{name}"),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
+            stdin: None,
+            mounts: Vec::new(),
+            cwd: None,
+            stdout: String::new(),
+            status: 0,
+            linkage: "static".into(),
+            needs: Vec::new(),
+            sysroot: None,
+        }
+    }
+
     /// The expected standard output.
     pub fn want(&self) -> String {
         std::fs::read_to_string(root().join(&self.stdout)).expect("expected stdout")
